@@ -1,0 +1,146 @@
+// The build pipeline as a library call: ingest → verify → fingerprint → plan → emit.
+// The CLI's `build` command is a thin layer over `build()`.
+
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_CONFIG, type Config } from './config.js';
+import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from './errors.js';
+import { classify, type Classified } from './ingest/classify.js';
+import { findFiles } from './ingest/find.js';
+import { pairImages } from './ingest/pair.js';
+import { hashImage } from './fingerprint/hash-images.js';
+import { planProducts, type Plan } from './plan/products.js';
+import { renderStreams } from './emit/streams.js';
+import { renderCatalog } from './emit/catalog.js';
+import type { Catalog } from './emit/catalog-schema.js';
+import { placeFiles, type PlaceStats } from './emit/blobs.js';
+import { isOutputPath, StagedOutput } from './emit/output-tree.js';
+import { renderLandingPage } from './emit/landing-page.js';
+import type { HashedImage } from './model.js';
+
+export interface BuildOptions {
+  images: string;
+  out: string;
+  baseUrl?: string;
+  config?: Config;
+  /** Render the catalogue page into the output (default true). */
+  site?: boolean;
+  reporter?: Reporter;
+}
+
+/** Receives progress; the CLI draws it on a TTY or prints lines. */
+export interface Reporter {
+  phase(name: string): void;
+  hashing(done: number, total: number, current: string): void;
+  warn(message: string): void;
+}
+
+export interface BuildResult {
+  plan: Plan;
+  catalog: Catalog;
+  indexPath: string;
+  productsPath: string;
+  warnings: string[];
+  /** Files in the images folder that are not image files, left out. */
+  ignored: string[];
+  images: number;
+  bytesHashed: number;
+  placed: PlaceStats;
+}
+
+const silent: Reporter = { phase() {}, hashing() {}, warn() {} };
+
+async function checkFolders(images: string, out: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(images);
+  } catch {
+    throw new UsageError(`the images folder ${images} does not exist (set it with --images DIR)`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${images} is not a folder (set the images folder with --images DIR)`);
+  const rel = path.relative(path.resolve(out), path.resolve(images));
+  if (rel === '' || !rel.startsWith('..')) {
+    throw new UsageError(`the output folder ${out} must not be the images folder or contain it`);
+  }
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const reporter = options.reporter ?? silent;
+  const config = options.config ?? DEFAULT_CONFIG;
+  const baseUrl = options.baseUrl ?? config.base_url;
+  await checkFolders(options.images, options.out);
+  const problems: (ImageError | BuildError)[] = [];
+
+  reporter.phase('finding images');
+  const found = await findFiles(options.images, (p) => isOutputPath(options.out, p));
+  problems.push(...found.problems);
+
+  reporter.phase('reading metadata');
+  const classified: Classified[] = [];
+  for (const file of found.files) {
+    try {
+      classified.push(await classify(file));
+    } catch (e) {
+      if (!isReportable(e)) throw e;
+      problems.push(e);
+    }
+  }
+  const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
+  for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
+
+  const paired = pairImages(classified);
+  problems.push(...paired.problems);
+
+  reporter.phase('hashing');
+  const total = paired.images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
+  let done = 0;
+  const hashed: HashedImage[] = [];
+  for (const image of paired.images) {
+    const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
+    try {
+      hashed.push(await hashImage(image, (n) => {
+        done += n;
+        reporter.hashing(done, total, label);
+      }));
+    } catch (e) {
+      if (!isReportable(e)) throw e;
+      problems.push(e);
+    }
+  }
+
+  reporter.phase('planning');
+  const { plan, problems: planProblems } = planProducts(hashed, config);
+  problems.push(...planProblems);
+  if (problems.length === 0 && plan.products.length === 0) {
+    problems.push(new BuildError(`no images found in ${options.images}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
+  }
+  if (problems.length) throw new BuildFailed(problems);
+  for (const w of plan.warnings) reporter.warn(w);
+
+  reporter.phase('writing');
+  const streams = renderStreams(plan);
+  const { catalog, text: catalogText } = renderCatalog(plan, streams, baseUrl);
+  const staged = await StagedOutput.create(options.out);
+  let placed: PlaceStats;
+  try {
+    placed = await placeFiles(staged.dir, plan.files);
+    for (const [rel, text] of streams.files) await staged.writeText(rel, text);
+    await staged.writeText('catalog.json', catalogText);
+    if (options.site !== false) await staged.writeText('index.html', renderLandingPage(catalog));
+    await staged.commit();
+  } catch (e) {
+    await staged.discard();
+    throw e;
+  }
+  return {
+    plan,
+    catalog,
+    indexPath: streams.indexPath,
+    productsPath: streams.productsPath,
+    warnings: plan.warnings,
+    ignored,
+    images: hashed.length,
+    bytesHashed: done,
+    placed,
+  };
+}

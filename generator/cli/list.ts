@@ -1,0 +1,36 @@
+// `staticstreams list [DIR]`: a table (or JSON) of the images a published tree serves.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { listTree } from '../list.js';
+import { EXIT_INVALID, EXIT_OK, formatBytes, reportError } from './output.js';
+
+export async function runList(dir: string, flags: { format: string }): Promise<number> {
+  try {
+    if (!['table', 'json'].includes(flags.format)) throw new UsageError(`--format must be table or json, got "${flags.format}"`);
+    const { rows, problems } = await listTree(dir);
+    const errors = problems.filter((p) => p.severity === 'error');
+    for (const p of errors) process.stderr.write(`error: ${p.where}: ${p.message}\n`);
+    if (flags.format === 'json') {
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    } else {
+      const table = [['PRODUCT', 'VERSION', 'TYPE', 'FINGERPRINT', 'SIZE', 'ALIASES']].concat(
+        rows.map((r) => [r.product, r.version, r.type, r.fingerprint.slice(0, 12), formatBytes(r.size), r.aliases.join(',')]),
+      );
+      const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    }
+    return errors.length ? EXIT_INVALID : EXIT_OK;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function registerList(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('list')
+    .description('list the products, versions and images a published tree serves')
+    .argument('[dir]', 'the published tree', 'dist')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (dir: string, flags: { format: string }) => setExit(await runList(dir, flags)));
+}

@@ -1,0 +1,37 @@
+// The staticstreams command line: one file per command, each a thin layer over the library.
+
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerBuild } from './build.js';
+import { registerList } from './list.js';
+import { registerVerify } from './verify.js';
+import { EXIT_OK, EXIT_USAGE } from './output.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const setExit = (c: number) => {
+    code = c;
+  };
+  const program = new Command()
+    .name('staticstreams')
+    .description('Turn a folder of LXD/Incus image tarballs into a static simplestreams image server.')
+    .version(pkg.version)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+  registerBuild(program, setExit);
+  registerVerify(program, setExit);
+  registerList(program, setExit);
+  program.addHelpText('after', '\nExit codes: 0 success, 1 invalid input or failed check, 2 wrong usage.\n');
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    throw e;
+  }
+  return code;
+}

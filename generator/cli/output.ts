@@ -1,0 +1,74 @@
+// How the CLI talks: problems without stack traces, progress on a TTY, plain lines otherwise.
+
+import { BuildFailed, UsageError, isReportable } from '../errors.js';
+import type { Reporter } from '../build.js';
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Prints an error the way a user should see it and returns the exit code. */
+export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
+  if (e instanceof UsageError) {
+    stderr.write(`error: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (e instanceof BuildFailed) {
+    for (const p of e.problems) stderr.write(`error: ${p.format()}\n`);
+    stderr.write(`build failed: ${e.message}; nothing was published (the previous output is unchanged)\n`);
+    return EXIT_INVALID;
+  }
+  if (isReportable(e)) {
+    stderr.write(`error: ${e.format()}\n`);
+    return EXIT_INVALID;
+  }
+  const err = e as NodeJS.ErrnoException;
+  const hint = err.code === 'ENOSPC' ? ' (the disk is full)' : err.code === 'EACCES' || err.code === 'EPERM' ? ' (permission denied)' : '';
+  stderr.write(`error: ${err.message ?? String(e)}${hint}\nnothing was published (the previous output is unchanged)\n`);
+  if (process.env.STATICSTREAMS_DEBUG) stderr.write(`${err.stack}\n`);
+  return EXIT_INVALID;
+}
+
+/** Progress: a redrawn status line on a TTY, one line per phase otherwise; silent when quiet. */
+export function makeReporter(stream: NodeJS.WriteStream, quiet: boolean): Reporter {
+  const tty = stream.isTTY === true && !quiet;
+  let lastDraw = 0;
+  let drawn = false;
+  const clear = () => {
+    if (drawn) stream.write('\r\x1b[K');
+    drawn = false;
+  };
+  return {
+    phase(name) {
+      if (quiet) return;
+      clear();
+      if (!tty) stream.write(`${name}\n`);
+    },
+    hashing(done, total, current) {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - lastDraw < 100 && done < total) return;
+      lastDraw = now;
+      const pct = total ? Math.floor((done / total) * 100) : 100;
+      const width = Math.max(10, (stream.columns ?? 80) - 40);
+      const name = current.length > width ? `…${current.slice(-width + 1)}` : current;
+      stream.write(`\r\x1b[Khashing ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${name}`);
+      drawn = true;
+    },
+    warn(message) {
+      clear();
+      stream.write(`warning: ${message}\n`);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// `staticstreams verify [DIR]`: re-reads a published tree and checks every client rule.
+
+import type { Command } from 'commander';
+import { verifyTree } from '../verify/tree.js';
+import { EXIT_INVALID, EXIT_OK, reportError } from './output.js';
+
+export async function runVerify(dir: string, flags: { json?: boolean }): Promise<number> {
+  try {
+    const report = await verifyTree(dir);
+    const errors = report.problems.filter((p) => p.severity === 'error');
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
+    } else {
+      for (const p of report.problems) process.stdout.write(`${p.severity}: ${p.where}: ${p.message}\n`);
+      process.stdout.write(
+        `${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.products} products, ${report.images} images, ${report.files} files checked; ` +
+          `${errors.length} errors, ${report.problems.length - errors.length} warnings\n`,
+      );
+    }
+    return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function registerVerify(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('verify')
+    .description('check a published tree (this tool\'s or another\'s) against the rules LXD and Incus enforce')
+    .argument('[dir]', 'the published tree', 'dist')
+    .option('--json', 'print the report as JSON')
+    .action(async (dir: string, flags: { json?: boolean }) => setExit(await runVerify(dir, flags)));
+}

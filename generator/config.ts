@@ -1,0 +1,77 @@
+// The one schema for staticstreams.yaml: per-product overrides (aliases, titles, support,
+// requirements) and build defaults. Loaded and validated at the edge; everything else gets typed data.
+
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+const alias = z.string().regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
+
+const productOverride = z
+  .object({
+    /** Extra aliases for the product (the client adds /ARCH to each). */
+    aliases: z.array(alias).default([]),
+    /** false drops the generated os/release/variant and os/release aliases. */
+    default_aliases: z.boolean().default(true),
+    release_title: z.string().min(1).optional(),
+    release_codename: z.string().min(1).optional(),
+    supported: z.boolean().optional(),
+    support_eol: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'support_eol is a date written YYYY-MM-DD').optional(),
+    requirements: z.record(z.string(), z.string({ invalid_type_error: 'requirement values are strings: quote them ("false")' })).default({}),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Absolute URL the tree is published at, e.g. https://images.example.org */
+    base_url: z.string().url().optional(),
+    /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
+    products: z.record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride).default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ProductOverride = z.infer<typeof productOverride>;
+
+export const DEFAULT_CONFIG: Config = configSchema.parse({});
+
+/** Validates an already-parsed config object; throws UsageError with the field path. */
+export function parseConfig(data: unknown, source = 'staticstreams.yaml'): Config {
+  const parsed = configSchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${source}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export async function loadConfig(file: string, required: boolean): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
+    throw new UsageError(`cannot read the config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  return parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
+}
+
+/** The overrides that apply to a product key, merged in file order (aliases accumulate). */
+export function overridesFor(config: Config, key: string): ProductOverride {
+  const parts = key.split(':');
+  const merged: ProductOverride = { aliases: [], default_aliases: true, requirements: {} };
+  for (const [pattern, o] of Object.entries(config.products)) {
+    const p = pattern.split(':');
+    if (!p.every((seg, i) => seg === '*' || seg.toLowerCase() === parts[i]?.toLowerCase())) continue;
+    merged.aliases.push(...o.aliases);
+    merged.default_aliases = o.default_aliases && merged.default_aliases;
+    Object.assign(merged.requirements, o.requirements);
+    for (const k of ['release_title', 'release_codename', 'supported', 'support_eol'] as const) {
+      if (o[k] !== undefined) (merged as Record<string, unknown>)[k] = o[k];
+    }
+  }
+  return merged;
+}

@@ -1,0 +1,57 @@
+// The one schema for catalog.json, the machine-readable list of everything published.
+// The build validates what it writes against it; the catalogue site reads through it.
+
+import { z } from 'zod';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const relPath = z.string().regex(/^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\u0000-\u001f\u007f\\]+$/, 'a relative path inside the output');
+
+export const catalogFileSchema = z.object({
+  path: relPath,
+  ftype: z.string(),
+  sha256,
+  size: z.number().int().nonnegative(),
+});
+
+export const catalogImageSchema = z.object({
+  type: z.enum(['container', 'virtual-machine']),
+  fingerprint: sha256,
+  size: z.number().int().nonnegative(),
+  clients: z.array(z.enum(['lxd', 'incus'])).min(1),
+  created: z.string().datetime(),
+  serial: z.string().optional(),
+  description: z.string().optional(),
+  files: z.array(catalogFileSchema).min(1),
+});
+
+export const catalogVersionSchema = z.object({
+  version: z.string().regex(/^\d{8}/),
+  images: z.array(catalogImageSchema).min(1),
+});
+
+export const catalogProductSchema = z.object({
+  key: z.string(),
+  os: z.string(),
+  release: z.string(),
+  variant: z.string(),
+  arch: z.string(),
+  architecture: z.string(),
+  aliases: z.array(z.string()),
+  releaseTitle: z.string(),
+  releaseCodename: z.string().optional(),
+  supported: z.boolean().optional(),
+  supportEol: z.string().optional(),
+  requirements: z.record(z.string(), z.string()),
+  versions: z.array(catalogVersionSchema).min(1),
+});
+
+export const catalogSchema = z.object({
+  format: z.literal('staticstreams-catalog:1'),
+  baseUrl: z.string().url().optional(),
+  updated: z.string().datetime(),
+  streams: z.object({ index: relPath, products: relPath }),
+  products: z.array(catalogProductSchema),
+});
+
+export type Catalog = z.infer<typeof catalogSchema>;
+export type CatalogProduct = z.infer<typeof catalogProductSchema>;

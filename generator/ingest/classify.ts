@@ -1,0 +1,99 @@
+// Decides what each found file is — metadata tarball, rootfs (squashfs, qcow2, root tarball),
+// or unified image — from its content, and reads and validates its metadata.yaml.
+
+import type { Hash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { ImageError } from '../errors.js';
+import { parseMetadata, MetadataProblem, type ImageMetadata } from '../verify/metadata.js';
+import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
+import type { FoundFile } from './find.js';
+import { scanTarball, TarProblem } from './scan-tarball.js';
+
+export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
+
+export type Classified =
+  | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; hash: Hash; sha256: string }
+  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression }
+  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: 'container' | 'virtual-machine' }
+  /** Not an image file at all (a README, a checksum list...): reported, not published. */
+  | { role: 'other'; file: FoundFile };
+
+/** Names that say "I am an image file": such a file that is not one is an error, not a note. */
+const IMAGE_NAME = /\.(tar|tgz|tbz2?|txz|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|qcow2|img)$/i;
+
+async function readHead(file: FoundFile): Promise<Uint8Array> {
+  const handle = await open(file.path, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, SNIFF_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+function metadataError(file: FoundFile, e: unknown): ImageError {
+  if (e instanceof MetadataProblem) return new ImageError(file.rel, `metadata.yaml: ${e.field}: ${e.problem}`, e.fix);
+  throw e;
+}
+
+export async function classify(file: FoundFile): Promise<Classified> {
+  let head: Uint8Array;
+  try {
+    head = await readHead(file);
+  } catch (e) {
+    throw new ImageError(file.rel, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the file permissions');
+  }
+  const sniffed = sniff(head);
+  switch (sniffed.kind) {
+    case 'squashfs':
+      return { role: 'rootfs', file, format: 'squashfs', compression: 'none' };
+    case 'qcow2':
+      return { role: 'rootfs', file, format: 'qcow2', compression: 'none' };
+    case 'unknown':
+      if (file.size === 0 && IMAGE_NAME.test(file.rel)) {
+        throw new ImageError(file.rel, 'is empty', 'rebuild or re-copy the image file');
+      }
+      if (IMAGE_NAME.test(file.rel)) {
+        throw new ImageError(file.rel, 'is not a tarball, squashfs or qcow2 file (unrecognised magic bytes)', 'replace it with a valid image file, or move it out of the images folder');
+      }
+      return { role: 'other', file };
+    default:
+      break;
+  }
+  if (sniffed.compression === 'lz4') {
+    throw new ImageError(file.rel, 'is lz4-compressed, which LXD cannot unpack (only Incus can)', 'recompress it with xz, gzip or zstd');
+  }
+  let scan;
+  try {
+    scan = await scanTarball(file.path, sniffed.compression);
+  } catch (e) {
+    if (e instanceof TarProblem) throw new ImageError(file.rel, e.message, e.fix);
+    throw e;
+  }
+  if (scan.role === 'rootfs') return { role: 'rootfs', file, format: 'tarball', compression: sniffed.compression };
+  let metadata: ImageMetadata;
+  try {
+    metadata = parseMetadata(scan.metadataYaml);
+  } catch (e) {
+    throw metadataError(file, e);
+  }
+  if (scan.role === 'unified') {
+    return { role: 'unified', file, compression: sniffed.compression, metadata, type: scan.type };
+  }
+  return {
+    role: 'metadata',
+    file: { ...file, size: scan.size },
+    compression: sniffed.compression,
+    metadata,
+    hash: scan.hash,
+    sha256: scan.hash.copy().digest('hex'),
+  };
+}
+
+/** The folder a file sits in, relative to the images folder ('' for the top). */
+export function folderOf(file: FoundFile): string {
+  const dir = path.posix.dirname(file.rel);
+  return dir === '.' ? '' : dir;
+}

@@ -1,0 +1,85 @@
+// Streaming decompressors for every compression LXD accepts, chosen from the sniffed magic bytes.
+// Each returns a Duplex: compressed bytes in, decompressed bytes out.
+
+import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import xzDecompress from 'xz-decompress';
+import unbzip2 from 'unbzip2-stream';
+import { lzma } from '@napi-rs/lzma';
+import type { Compression } from './detect.js';
+
+/** A legacy .lzma stream has no streaming decoder here, so it is buffered; this caps what is buffered. */
+export const LZMA_BUFFER_LIMIT = 64 * 1024 * 1024;
+
+export class UnsupportedCompression extends Error {}
+
+function zstdStream(): Transform {
+  let decoder: ZstdDecompress;
+  const transform = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        decoder.push(chunk);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+    flush(done) {
+      try {
+        decoder.push(new Uint8Array(0), true);
+        done();
+      } catch (e) {
+        done(e as Error);
+      }
+    },
+  });
+  decoder = new ZstdDecompress((data) => {
+    transform.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+  return transform;
+}
+
+function xzStream(): Duplex {
+  const input = new PassThrough();
+  const output = Readable.fromWeb(
+    new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as import('node:stream/web').ReadableStream,
+  );
+  return Duplex.from({ writable: input, readable: output });
+}
+
+function lzmaStream(): Transform {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > LZMA_BUFFER_LIMIT) {
+        done(new Error(`legacy .lzma streams over ${LZMA_BUFFER_LIMIT / 1024 / 1024} MiB are not supported; use xz`));
+        return;
+      }
+      chunks.push(chunk);
+      done();
+    },
+    flush(done) {
+      lzma.decompress(Buffer.concat(chunks)).then(
+        (out) => done(null, out),
+        (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
+      );
+    },
+  });
+}
+
+/** A stream that decompresses `compression`; `none` passes bytes through. */
+export function decompressor(compression: Compression): Duplex {
+  switch (compression) {
+    case 'none': return new PassThrough();
+    case 'gzip': return zlib.createGunzip();
+    case 'bzip2': return Duplex.from(unbzip2() as unknown as NodeJS.ReadWriteStream);
+    case 'xz': return xzStream();
+    case 'zstd': return zstdStream();
+    case 'lzma': return lzmaStream();
+    case 'lz4':
+      throw new UnsupportedCompression('lz4 is not supported by LXD (only by Incus)');
+  }
+}

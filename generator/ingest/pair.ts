@@ -1,0 +1,85 @@
+// Pairs metadata tarballs with the rootfs files next to them (same folder, matching name stem),
+// the way distrobuilder and `lxc image export` lay them out. Pure: no I/O.
+
+import path from 'node:path';
+import { ImageError } from '../errors.js';
+import { folderOf, type Classified } from './classify.js';
+
+export type MetadataFile = Extract<Classified, { role: 'metadata' }>;
+export type RootfsFile = Extract<Classified, { role: 'rootfs' }>;
+export type UnifiedFile = Extract<Classified, { role: 'unified' }>;
+
+export type PairedImage =
+  | { kind: 'split'; meta: MetadataFile; rootfs: RootfsFile; type: 'container' | 'virtual-machine' }
+  | { kind: 'unified'; file: UnifiedFile; type: 'container' | 'virtual-machine' };
+
+const EXTENSIONS = /\.(tar|tgz|tbz2?|txz|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|qcow2|img|raw)$/i;
+/** Metadata tarball names that belong to whatever rootfs shares their folder. */
+const GENERIC_META = new Set(['lxd', 'incus', 'meta', 'metadata']);
+
+/** `meta-foo.tar.xz` → `meta-foo`; `rootfs.squashfs` → `rootfs`. */
+export function stemOf(name: string): string {
+  let stem = path.posix.basename(name);
+  while (EXTENSIONS.test(stem)) stem = stem.replace(EXTENSIONS, '');
+  return stem;
+}
+
+/** The rootfs stem a metadata tarball names, or undefined for a generic name (lxd.tar.xz). */
+function targetStem(meta: MetadataFile): string | undefined {
+  const stem = stemOf(meta.file.rel);
+  if (GENERIC_META.has(stem.toLowerCase())) return undefined;
+  const m = /^(?:meta|metadata|lxd|incus)[-_.](.+)$/i.exec(stem) ?? /^(.+)[-_.](?:meta|metadata)$/i.exec(stem);
+  return m ? m[1] : stem;
+}
+
+export function pairImages(files: Classified[]): { images: PairedImage[]; problems: ImageError[] } {
+  const images: PairedImage[] = [];
+  const problems: ImageError[] = [];
+  const folders = new Map<string, { metas: MetadataFile[]; roots: RootfsFile[] }>();
+  for (const f of files) {
+    if (f.role === 'unified') {
+      images.push({ kind: 'unified', file: f, type: f.type });
+      continue;
+    }
+    if (f.role !== 'metadata' && f.role !== 'rootfs') continue;
+    const folder = folderOf(f.file);
+    let group = folders.get(folder);
+    if (!group) folders.set(folder, (group = { metas: [], roots: [] }));
+    if (f.role === 'metadata') group.metas.push(f);
+    else group.roots.push(f);
+  }
+
+  for (const [folder, { metas, roots }] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const used = new Set<MetadataFile>();
+    const specific = new Set(roots.map((r) => stemOf(r.file.rel)));
+    // Metadata tarballs that name no rootfs in this folder serve every rootfs that has no specific match.
+    const generic = metas.filter((m) => {
+      const t = targetStem(m);
+      return t === undefined || !specific.has(t);
+    });
+    for (const rootfs of roots) {
+      const stem = stemOf(rootfs.file.rel);
+      let candidates = metas.filter((m) => targetStem(m) === stem);
+      if (candidates.length === 0) candidates = generic;
+      // The same metadata bytes under two names (lxd.tar.xz + incus.tar.xz) are one metadata tarball.
+      const distinct = [...new Map(candidates.map((m) => [m.sha256, m])).values()];
+      if (distinct.length === 0) {
+        problems.push(new ImageError(rootfs.file.rel, `is a ${rootfs.format === 'tarball' ? 'root filesystem tarball (it has no metadata.yaml)' : rootfs.format + ' rootfs'} with no metadata tarball next to it`, `put its metadata tarball in the same folder (${folder || 'the top of the images folder'}) as lxd.tar.xz or meta-${stem}.tar.xz`));
+        continue;
+      }
+      if (distinct.length > 1) {
+        problems.push(new ImageError(rootfs.file.rel, `could pair with several different metadata tarballs: ${distinct.map((m) => m.file.rel).join(', ')}`, `name the right one meta-${stem}.tar.xz, or move the others to their own folders`));
+        continue;
+      }
+      for (const c of candidates) used.add(c);
+      const meta = distinct[0]!;
+      images.push({ kind: 'split', meta, rootfs, type: rootfs.format === 'qcow2' ? 'virtual-machine' : 'container' });
+    }
+    for (const meta of metas) {
+      if (!used.has(meta)) {
+        problems.push(new ImageError(meta.file.rel, 'is a metadata tarball with no rootfs file next to it', `put its rootfs (rootfs.squashfs, disk.qcow2 or a root tarball) in the same folder${targetStem(meta) ? `, named ${targetStem(meta)}.<ext>` : ''}`));
+      }
+    }
+  }
+  return { images, problems };
+}

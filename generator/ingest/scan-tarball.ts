@@ -1,0 +1,171 @@
+// Reads a (possibly compressed) tarball just far enough to tell what it is — a metadata
+// tarball, a unified image, or a root filesystem — and pulls out metadata.yaml.
+// A metadata tarball is read to its end and hashed in the same pass.
+
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import tar from 'tar-stream';
+import type { Compression } from './detect.js';
+import { decompressor } from './decompress.js';
+
+/** LXD refuses a metadata.yaml over 1 MiB. */
+export const METADATA_YAML_LIMIT = 1024 * 1024;
+/** Entries read before giving up on finding out what a tarball is. */
+export const TAR_ENTRY_LIMIT = 100_000;
+/** Bytes of non-rootfs content (metadata.yaml, templates) a tarball may expand to. */
+export const METADATA_EXPANDED_LIMIT = 256 * 1024 * 1024;
+
+export type TarScan =
+  | {
+      role: 'metadata';
+      metadataYaml: Buffer;
+      /** sha256 state over the whole file, not yet digested (copy it to extend or digest). */
+      hash: Hash;
+      size: number;
+    }
+  | { role: 'unified'; metadataYaml: Buffer; type: 'container' | 'virtual-machine' }
+  | { role: 'rootfs' };
+
+/** A problem found inside the tarball; the caller adds the file name and a fix. */
+export class TarProblem extends Error {
+  constructor(message: string, readonly fix: string) {
+    super(message);
+  }
+}
+
+/** Strips `./` prefixes and trailing slashes; reports names that would escape the archive root. */
+function normalize(name: string): { name: string; unsafe: boolean } {
+  const unsafe = name.startsWith('/') || name.split('/').includes('..');
+  let n = name;
+  while (n.startsWith('./')) n = n.slice(2);
+  n = n.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (n === '.') n = '';
+  return { name: n, unsafe };
+}
+
+export async function scanTarball(path: string, compression: Compression): Promise<TarScan> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let metadataYaml: Buffer | undefined;
+  let sawRootfsDir = false;
+  let sawRootfsImg = false;
+  let sawOther = false;
+  let entries = 0;
+  let expanded = 0;
+  let result: TarScan | undefined;
+  let failure: Error | undefined;
+
+  const dec = decompressor(compression);
+  const extract = tar.extract();
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  const decide = (r: TarScan) => {
+    if (!result && !failure) result = r;
+    settle();
+  };
+  const fail = (e: Error) => {
+    if (!result && !failure) failure = e;
+    settle();
+  };
+
+  extract.on('entry', (header, stream, next) => {
+    if (result || failure) {
+      stream.resume();
+      return;
+    }
+    entries++;
+    const { name, unsafe } = normalize(header.name);
+    const isMetadata = name === 'metadata.yaml';
+    const isRootfs = name === 'rootfs' || name.startsWith('rootfs/');
+    const isTemplate = name === 'templates' || name.startsWith('templates/');
+
+    if (entries > TAR_ENTRY_LIMIT) {
+      fail(new TarProblem(`no decision after ${TAR_ENTRY_LIMIT} tar entries`, 'put metadata.yaml first in the tarball'));
+    } else if (isMetadata) {
+      if (metadataYaml) {
+        fail(new TarProblem('the tarball holds metadata.yaml twice', 'rebuild the tarball with a single metadata.yaml'));
+      } else if (header.type !== 'file') {
+        fail(new TarProblem(`metadata.yaml is a ${header.type}, not a regular file`, 'store metadata.yaml as a regular file (LXD refuses anything else)'));
+      } else if ((header.size ?? 0) > METADATA_YAML_LIMIT) {
+        fail(new TarProblem(`metadata.yaml is ${header.size} bytes, over LXD's limit of 1 MiB`, 'shrink metadata.yaml (move large template data into templates/)'));
+      } else {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+        stream.on('end', () => {
+          metadataYaml = Buffer.concat(chunks);
+          expanded += metadataYaml.length;
+          if (sawRootfsDir || sawRootfsImg) decide({ role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' });
+          next();
+        });
+        return;
+      }
+    } else if (isRootfs || name === 'rootfs.img') {
+      if (name === 'rootfs.img') sawRootfsImg = true;
+      else sawRootfsDir = true;
+      if (metadataYaml) decide({ role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' });
+    } else if (name === '') {
+      // the archive's own root directory entry
+    } else if (isTemplate) {
+      if (unsafe) {
+        fail(new TarProblem(`entry "${header.name}" points outside the archive`, 'remove absolute paths and ".." from the tarball'));
+      } else if (!['file', 'directory'].includes(header.type ?? 'file')) {
+        fail(new TarProblem(`entry "${header.name}" is a ${header.type}; templates must be regular files`, 'store templates as regular files'));
+      }
+      expanded += header.size ?? 0;
+    } else if (!metadataYaml && !sawRootfsDir) {
+      // Anything else before metadata.yaml: this is a root filesystem tarball (bin/, etc/, ...).
+      sawOther = true;
+      decide({ role: 'rootfs' });
+    } else if (unsafe || ['block-device', 'character-device', 'fifo'].includes(header.type ?? '')) {
+      fail(new TarProblem(`entry "${header.name}" (${header.type}) is not allowed in a metadata tarball`, 'a metadata tarball holds only metadata.yaml and templates/'));
+    } else {
+      expanded += header.size ?? 0;
+    }
+    if (expanded > METADATA_EXPANDED_LIMIT) {
+      fail(new TarProblem(`the metadata part expands to more than ${METADATA_EXPANDED_LIMIT / 1024 / 1024} MiB`, 'keep metadata.yaml and templates small'));
+    }
+    stream.on('end', next);
+    stream.resume();
+  });
+  extract.on('finish', () => {
+    if (metadataYaml) {
+      decide(sawRootfsDir || sawRootfsImg
+        ? { role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' }
+        : { role: 'metadata', metadataYaml, hash, size });
+    } else if (sawRootfsDir || sawRootfsImg) {
+      fail(new TarProblem('the tarball has a rootfs but no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
+    } else if (entries === 0) {
+      fail(new TarProblem('the tarball is empty', 'rebuild the image'));
+    } else if (!sawOther) {
+      fail(new TarProblem('the tarball has no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
+    }
+  });
+  const onStreamError = (e: Error) => fail(new TarProblem(`cannot read the tarball: ${e.message}`, 'the file is truncated or corrupt; rebuild or re-download it'));
+  extract.on('error', onStreamError);
+  dec.on('error', onStreamError);
+  dec.pipe(extract);
+
+  const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  try {
+    for await (const chunk of file as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (failure || (result && result.role !== 'metadata')) break;
+      if (result) continue; // a metadata tarball: keep hashing what follows the tar end
+      if (!dec.write(chunk)) await Promise.race([once(dec, 'drain'), settled]);
+    }
+    if (!result && !failure) {
+      dec.end();
+      await settled;
+    }
+  } finally {
+    file.destroy();
+    dec.destroy();
+    extract.destroy();
+  }
+  if (failure) throw failure;
+  if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
+  if (result.role === 'metadata') return { ...result, hash, size };
+  return result;
+}

@@ -1,0 +1,54 @@
+// Product aliases: os/release/variant, os/release for the default variant, plus configured
+// extras — lower case, and never claimed by two products of the same architecture.
+
+import { BuildError } from '../errors.js';
+
+export const ALIAS = /^[a-z0-9](?:[a-z0-9._+~/-]*[a-z0-9._+~-])?$/;
+
+export function defaultAliases(os: string, release: string, variant: string): string[] {
+  const base = `${os}/${release}`.toLowerCase();
+  const out = [`${base}/${variant.toLowerCase()}`];
+  if (variant === 'default') out.push(base);
+  return out;
+}
+
+/** Problems with one alias name, or undefined when clients will accept it. */
+export function aliasProblem(alias: string): string | undefined {
+  if (!ALIAS.test(alias) || alias.includes('//')) {
+    return `alias "${alias}" is not valid: use lower case letters, digits and . _ + ~ - /, no spaces or commas, no leading or trailing /`;
+  }
+  return undefined;
+}
+
+export interface AliasClaim {
+  product: string;
+  arch: string;
+  aliases: string[];
+  /** The input files behind the product, for messages. */
+  files: string[];
+}
+
+/**
+ * Finds aliases claimed by two products of the same architecture: clients silently keep
+ * only the first, so the other product's alias would point at the wrong image.
+ */
+export function aliasClashes(claims: AliasClaim[]): BuildError[] {
+  const owners = new Map<string, AliasClaim>();
+  const problems: BuildError[] = [];
+  for (const claim of claims) {
+    for (const alias of claim.aliases) {
+      const k = `${claim.arch}\u0000${alias}`;
+      const first = owners.get(k);
+      if (first && first.product !== claim.product) {
+        problems.push(new BuildError(
+          `alias "${alias}" is claimed by two ${claim.arch} products: ${first.product} and ${claim.product} (clients would silently use only ${first.product < claim.product ? first.product : claim.product})`,
+          'give one of them another variant, or change the aliases in staticstreams.yaml (products: … aliases / default_aliases: false)',
+          [...first.files, ...claim.files],
+        ));
+      } else if (!first) {
+        owners.set(k, claim);
+      }
+    }
+  }
+  return problems;
+}
