@@ -1,0 +1,122 @@
+// End-to-end with the real client: build the sample images (plus a newer version), serve the
+// tree with nginx over TLS 1.3, and have Debian's LXD list, copy and launch from it.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { build } from '../../generator/build.js';
+import { verifyTree } from '../../generator/verify/tree.js';
+import { busyboxRootfs, metadataTarball, put, squashfs } from '../support/images.js';
+import { requirements } from '../support/require.js';
+import { ensureTestTls } from '../support/tls.js';
+import { startNginx, type RunningServer } from '../support/nginx.js';
+import { ensureLxd, lxc } from '../support/lxd.js';
+
+const skip = requirements(['lxd', 'lxc', 'nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum'], { root: true });
+const SAMPLES = path.resolve('images');
+
+/** sha256 of the concatenation of files, computed by coreutils, not by staticstreams. */
+function sha256sumOf(...files: string[]): string {
+  return execFileSync('sh', ['-c', 'cat "$@" | sha256sum', 'sh', ...files], { encoding: 'utf8' }).split(' ')[0]!;
+}
+
+interface ListedImage {
+  fingerprint: string;
+  type: string;
+  architecture: string;
+  aliases: { name: string }[];
+}
+
+describe('real LXD against a tree served by nginx', { skip }, () => {
+  const id = randomBytes(3).toString('hex');
+  const remote = `ss-e2e-${id}`;
+  const container = `ss-e2e-${id}`;
+  let work: string;
+  let server: RunningServer;
+  const expected: Record<string, string> = {};
+  const copied: string[] = [];
+
+  before(async () => {
+    const tls = ensureTestTls();
+    ensureLxd(tls.newlyTrusted);
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-e2e-'));
+    const images = path.join(work, 'images');
+    cpSync(SAMPLES, images, { recursive: true });
+    // A newer, bootable version of the default product: the aliases must move to it.
+    await put(`${images}/busybox/amd64-v2/lxd.tar.xz`, await metadataTarball({ os: 'busybox', release: '1.36', serial: '20261102_0600', creationDate: 1794117600, description: 'BusyBox v2' }));
+    await put(`${images}/busybox/amd64-v2/rootfs.squashfs`, await squashfs(await busyboxRootfs('staticstreams-v2')));
+
+    expected.squashfsV1 = sha256sumOf(`${images}/busybox/amd64/lxd.tar.xz`, `${images}/busybox/amd64/rootfs.squashfs`);
+    expected.squashfsV2 = sha256sumOf(`${images}/busybox/amd64-v2/lxd.tar.xz`, `${images}/busybox/amd64-v2/rootfs.squashfs`);
+    expected.vm = sha256sumOf(`${images}/busybox/amd64-vm/lxd.tar.xz`, `${images}/busybox/amd64-vm/disk.qcow2`);
+    expected.arm64 = sha256sumOf(`${images}/busybox/arm64/lxd.tar.xz`, `${images}/busybox/arm64/rootfs.squashfs`);
+    expected.rootTarball = sha256sumOf(`${images}/exported/meta-minimal.tar.xz`, `${images}/exported/minimal.tar.gz`);
+    expected.unified = sha256sumOf(`${images}/unified/busybox-unified.tar.gz`);
+
+    const out = path.join(work, 'dist');
+    await build({ images, out, site: false });
+    const report = await verifyTree(out);
+    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    server = await startNginx(out, tls);
+    lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+  });
+
+  after(async () => {
+    for (const cmd of [
+      ['delete', '--force', container],
+      ['remote', 'remove', remote],
+      ...copied.map((fp) => ['image', 'delete', `local:${fp}`]),
+    ]) {
+      try {
+        lxc(cmd);
+      } catch {
+        // already gone
+      }
+    }
+    await server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('lists exactly the published images with independently computed fingerprints', () => {
+    const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
+    assert.deepEqual(listed.map((i) => i.fingerprint).sort(), Object.values(expected).sort());
+    const byFp = new Map(listed.map((i) => [i.fingerprint, i]));
+    assert.equal(byFp.get(expected.vm!)!.type, 'virtual-machine');
+    assert.equal(byFp.get(expected.arm64!)!.architecture, 'aarch64');
+    assert.equal(byFp.get(expected.squashfsV2!)!.architecture, 'x86_64');
+  });
+
+  it('resolves short and architecture aliases to the newest version', () => {
+    const aliases = JSON.parse(lxc(['image', 'alias', 'list', `${remote}:`, '--format', 'json'])) as { name: string; target: string; type: string }[];
+    const target = (name: string, type = 'container') => aliases.find((a) => a.name === name && a.type === type)?.target;
+    assert.equal(target('busybox/1.36'), expected.squashfsV2);
+    assert.equal(target('busybox/1.36/default/amd64'), expected.squashfsV2);
+    assert.equal(target('busybox/1.36/arm64'), expected.arm64);
+    assert.equal(target('busybox/1.36', 'virtual-machine'), expected.vm);
+    assert.equal(target('busybox/1.36/minimal'), expected.rootTarball);
+    assert.equal(target('busybox/1.36/unified'), expected.unified);
+    const info = lxc(['image', 'info', `${remote}:busybox/1.36`]);
+    assert.match(info, new RegExp(`Fingerprint: ${expected.squashfsV2}`));
+  });
+
+  for (const [name, key] of [['a split squashfs image', 'squashfsV1'], ['a split root tarball image', 'rootTarball'], ['a unified image', 'unified'], ['a VM image', 'vm']] as const) {
+    it(`copies ${name} with the right fingerprint`, () => {
+      const fp = expected[key]!;
+      lxc(['image', 'copy', `${remote}:${fp}`, 'local:']);
+      copied.push(fp);
+      const info = lxc(['image', 'info', `local:${fp}`]);
+      assert.match(info, new RegExp(`Fingerprint: ${fp}`));
+    });
+  }
+
+  it('launches a container from the alias and reads the marker file inside it', () => {
+    lxc(['launch', `${remote}:busybox/1.36`, container]);
+    copied.push(expected.squashfsV2!);
+    const marker = lxc(['exec', container, '--', 'cat', '/marker']).trim();
+    assert.equal(marker, 'staticstreams-v2');
+  });
+});
