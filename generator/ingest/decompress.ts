@@ -1,7 +1,7 @@
 // Streaming decompressors for every compression LXD accepts, chosen from the sniffed magic bytes.
 // Each returns a Duplex: compressed bytes in, decompressed bytes out.
 
-import { Duplex, PassThrough, Readable, Transform } from 'node:stream';
+import { Duplex, PassThrough, Readable, Transform, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import xzDecompress from 'xz-decompress';
@@ -48,6 +48,35 @@ function xzStream(): Duplex {
   return Duplex.from({ writable: input, readable: output });
 }
 
+/** unbzip2-stream ends itself at the end of the bzip2 data; later writes are dropped instead of failing. */
+function bzip2Stream(): Duplex {
+  const inner = unbzip2() as unknown as NodeJS.ReadWriteStream & { pause(): void; resume(): void };
+  const output = new PassThrough();
+  let ended = false;
+  inner.on('data', (d: Buffer) => {
+    if (!output.write(d)) {
+      inner.pause();
+      output.once('drain', () => inner.resume());
+    }
+  });
+  inner.on('end', () => {
+    ended = true;
+    output.end();
+  });
+  inner.on('error', (e: Error) => output.destroy(e));
+  const input = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (ended || inner.write(chunk)) done();
+      else inner.once('drain', () => done());
+    },
+    final(done) {
+      if (!ended) inner.end();
+      done();
+    },
+  });
+  return Duplex.from({ writable: input, readable: output });
+}
+
 function lzmaStream(): Transform {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -75,7 +104,7 @@ export function decompressor(compression: Compression): Duplex {
   switch (compression) {
     case 'none': return new PassThrough();
     case 'gzip': return zlib.createGunzip();
-    case 'bzip2': return Duplex.from(unbzip2() as unknown as NodeJS.ReadWriteStream);
+    case 'bzip2': return bzip2Stream();
     case 'xz': return xzStream();
     case 'zstd': return zstdStream();
     case 'lzma': return lzmaStream();

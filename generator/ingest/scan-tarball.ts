@@ -141,7 +141,7 @@ export async function scanTarball(path: string, compression: Compression): Promi
       fail(new TarProblem('the tarball has no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
     }
   });
-  const onStreamError = (e: Error) => fail(new TarProblem(`cannot read the tarball: ${e.message}`, 'the file is truncated or corrupt; rebuild or re-download it'));
+  const onStreamError = (e: Error) => fail(new TarProblem(`the tarball is truncated or corrupt (${e.message})`, 'rebuild or re-download the file'));
   extract.on('error', onStreamError);
   dec.on('error', onStreamError);
   dec.pipe(extract);

@@ -1,0 +1,12 @@
+// Temporary folders for tests, removed when the test ends.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+
+export async function tempDir(t: TestContext | { after(fn: () => unknown): void }, prefix = 'ss-test-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -1,0 +1,103 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { lzma } from '@napi-rs/lzma';
+import { classify } from '../../generator/ingest/classify.js';
+import type { FoundFile } from '../../generator/ingest/find.js';
+import { ImageError } from '../../generator/errors.js';
+import { compress, haveTool, metadataTarball, metadataYaml, rootTarball, tarball, unifiedTarball, type Compression } from '../support/images.js';
+import { tempDir } from '../support/tmp.js';
+
+async function fileAt(dir: string, name: string, data: Buffer): Promise<FoundFile> {
+  const p = path.join(dir, name);
+  await writeFile(p, data);
+  const st = await stat(p);
+  return { path: p, rel: name, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
+}
+
+async function refusal(file: FoundFile): Promise<ImageError> {
+  try {
+    await classify(file);
+  } catch (e) {
+    assert.ok(e instanceof ImageError, `expected an ImageError, got ${e}`);
+    return e;
+  }
+  assert.fail(`${file.rel} should have been refused`);
+}
+
+const compressions: Compression[] = ['none', 'gzip', 'xz', ...(haveTool('zstd') ? ['zstd' as const] : []), ...(haveTool('bzip2') ? ['bzip2' as const] : [])];
+
+describe('classify', () => {
+  for (const c of compressions) {
+    it(`tells metadata, rootfs and unified tarballs apart (${c})`, async (t) => {
+      const dir = await tempDir(t);
+      const metaBytes = await metadataTarball({ os: 'alpine', release: '3.20' }, c);
+      const meta = await classify(await fileAt(dir, 'meta.bin', metaBytes));
+      assert.equal(meta.role, 'metadata');
+      if (meta.role === 'metadata') {
+        assert.equal(meta.metadata.properties.os, 'alpine');
+        assert.equal(meta.sha256, createHash('sha256').update(metaBytes).digest('hex'), 'hashed in the same pass');
+        assert.equal(meta.file.size, metaBytes.length);
+      }
+      const root = await classify(await fileAt(dir, 'root.bin', await rootTarball('x', c)));
+      assert.deepEqual([root.role, root.role === 'rootfs' && root.format], ['rootfs', 'tarball']);
+      const unified = await classify(await fileAt(dir, 'unified.bin', await unifiedTarball({}, 'x', { compression: c })));
+      assert.deepEqual([unified.role, unified.role === 'unified' && unified.type], ['unified', 'container']);
+    });
+  }
+
+  it('reads a legacy .lzma metadata tarball', async (t) => {
+    const dir = await tempDir(t);
+    const data = lzma.compressSync(await tarball([{ name: 'metadata.yaml', content: metadataYaml() }]));
+    assert.equal((await classify(await fileAt(dir, 'lxd.tar.lzma', data))).role, 'metadata');
+  });
+
+  it('detects a unified VM (rootfs.img) and entries prefixed ./', async (t) => {
+    const dir = await tempDir(t);
+    const vm = await classify(await fileAt(dir, 'vm.tar.gz', await unifiedTarball({}, 'x', { vm: haveTool('qemu-img') })));
+    if (haveTool('qemu-img')) assert.equal(vm.role === 'unified' && vm.type, 'virtual-machine');
+    const dotted = compress(await tarball([{ name: './metadata.yaml', content: metadataYaml() }, { name: './rootfs/' }, { name: './rootfs/x', content: 'y' }]), 'gzip');
+    assert.equal((await classify(await fileAt(dir, 'dotted.tar.gz', dotted))).role, 'unified');
+  });
+
+  it('finds metadata.yaml after rootfs/ entries', async (t) => {
+    const dir = await tempDir(t);
+    const late = compress(await tarball([{ name: 'rootfs/' }, { name: 'rootfs/x', content: 'y' }, { name: 'metadata.yaml', content: metadataYaml() }]), 'gzip');
+    assert.equal((await classify(await fileAt(dir, 'late.tar.gz', late))).role, 'unified');
+  });
+
+  it('refuses broken and unsafe tarballs with the file name and a fix', async (t) => {
+    const dir = await tempDir(t);
+    const cases: [string, Buffer, RegExp][] = [
+      ['empty.tar.xz', Buffer.alloc(0), /is empty/],
+      ['random.tar.gz', Buffer.from('not an image at all, just text'), /unrecognised magic bytes/],
+      ['truncated.tar.gz', (await metadataTarball({}, 'gzip')).subarray(0, 40), /truncated or corrupt/],
+      ['truncated.tar.xz', (await metadataTarball({}, 'xz')).subarray(0, 60), /truncated or corrupt/],
+      ['symlink.tar', await tarball([{ name: 'metadata.yaml', type: 'symlink', linkname: '/etc/passwd' }]), /metadata.yaml is a symlink/],
+      ['dir.tar', await tarball([{ name: 'metadata.yaml/' }]), /metadata.yaml is a directory/],
+      ['hardlink.tar', await tarball([{ name: 'metadata.yaml', type: 'link', linkname: 'templates/x' }, { name: 'templates/x', content: 'a' }]), /metadata.yaml is a link, not a regular file/],
+      ['big.tar', await tarball([{ name: 'metadata.yaml', content: `architecture: x86_64\ncreation_date: 1\n#${'x'.repeat(1024 * 1024)}\n` }]), /over LXD's limit of 1 MiB/],
+      ['twice.tar', await tarball([{ name: 'metadata.yaml', content: metadataYaml() }, { name: 'metadata.yaml', content: metadataYaml() }]), /metadata.yaml twice/],
+      ['badarch.tar', await tarball([{ name: 'metadata.yaml', content: 'architecture: vax\ncreation_date: 1\n' }]), /architecture: "vax"/],
+      ['escape.tar', await tarball([{ name: 'metadata.yaml', content: metadataYaml() }, { name: 'templates/../../etc/x', content: 'a' }]), /outside the archive/],
+      ['device.tar', await tarball([{ name: 'metadata.yaml', content: metadataYaml() }, { name: 'templates/null', type: 'character-device' }]), /character-device/],
+      ['nometa.tar', await tarball([{ name: 'templates/' }, { name: 'templates/a.tpl', content: 'a' }]), /no metadata.yaml/],
+      ['rootonly.tar', await tarball([{ name: 'rootfs/' }, { name: 'rootfs/x', content: 'y' }]), /rootfs but no metadata.yaml/],
+      ['image.tar.lz4', Buffer.from([0x04, 0x22, 0x4d, 0x18, 1, 2, 3]), /lz4/],
+    ];
+    for (const [name, data, expected] of cases) {
+      const e = await refusal(await fileAt(dir, name, data));
+      assert.equal(e.file, name);
+      assert.match(e.problem, expected, name);
+      assert.ok(e.fix.length > 0, `${name} has a fix`);
+    }
+  });
+
+  it('leaves files that are not images and do not look like them as "other"', async (t) => {
+    const dir = await tempDir(t);
+    assert.equal((await classify(await fileAt(dir, 'README.md', Buffer.from('# hi\n')))).role, 'other');
+    assert.equal((await classify(await fileAt(dir, 'SHA256SUMS', Buffer.from('abc  x\n')))).role, 'other');
+  });
+});
