@@ -121,9 +121,13 @@ class FileHasher {
         }
         const hash = createHash('sha256');
         let size = 0;
-        for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-          hash.update(chunk);
-          size += chunk.length;
+        try {
+          for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            size += chunk.length;
+          }
+        } catch {
+          return undefined;
         }
         return { hash, size };
       })();
@@ -137,7 +141,11 @@ class FileHasher {
     const full = resolveInTree(this.root, rootRel);
     if (!meta || !full) return undefined;
     const h = meta.hash.copy();
-    for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) h.update(chunk);
+    try {
+      for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) h.update(chunk);
+    } catch {
+      return undefined; // reported as a missing file by the item check
+    }
     return h.digest('hex');
   }
 }

@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { tempDir } from '../support/tmp.js';
+import { hashTree } from '../support/tree-hash.js';
+
+const BIN = path.resolve('bin/staticstreams.js');
+const run = (args: string[], cwd = process.cwd()) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });
+
+describe('the staticstreams command', () => {
+  it('prints help and exits 0', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /Usage: staticstreams/);
+    assert.match(r.stdout, /build/);
+    assert.match(r.stdout, /verify/);
+    assert.match(r.stdout, /Exit codes/);
+  });
+
+  it('exits 2 on wrong usage', () => {
+    assert.equal(run(['build', '--bogus']).status, 2);
+    assert.equal(run(['frobnicate']).status, 2);
+    const r = run(['build', '--images', '/nonexistent-folder']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /the images folder \/nonexistent-folder does not exist/);
+    assert.equal(run(['build', '--base-url', 'not a url']).status, 2);
+    assert.equal(run(['list', '--format', 'xml']).status, 2);
+  });
+
+  it('builds, lists and verifies the samples; --json prints a summary', async (t) => {
+    const dir = await tempDir(t);
+    await cp(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    const r = run(['build', '--json'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.ok, true);
+    assert.equal(summary.products, 4);
+    assert.equal(summary.images, 5);
+    const list = run(['list', 'dist', '--format', 'json'], dir);
+    assert.equal(list.status, 0);
+    assert.equal(JSON.parse(list.stdout).length, 5);
+    const verify = run(['verify'], dir);
+    assert.equal(verify.status, 0, verify.stdout);
+    assert.match(verify.stdout, /^ok: 4 products, 5 images/m);
+  });
+
+  it('exits 1 with file, problem and fix — no stack trace — and publishes nothing', async (t) => {
+    const dir = await tempDir(t);
+    await cp(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    assert.equal(run(['build', '-q'], dir).status, 0);
+    const before = await hashTree(path.join(dir, 'dist'));
+    await writeFile(path.join(dir, 'images/broken.tar.xz'), 'definitely not xz');
+    const r = run(['build'], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /error: broken.tar.xz: is not a tarball, squashfs or qcow2 file/);
+    assert.match(r.stderr, /fix: /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(await hashTree(path.join(dir, 'dist')), before);
+  });
+
+  it('verify exits 1 on a broken tree', async (t) => {
+    const dir = await tempDir(t);
+    const r = run(['verify', dir]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /FAILED/);
+  });
+});
