@@ -3,7 +3,7 @@
 
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_CONFIG, type Config } from './config.js';
+import { DEFAULT_CONFIG, type Config, type Target } from './config.js';
 import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from './errors.js';
 import { classify, type Classified } from './ingest/classify.js';
 import { findFiles } from './ingest/find.js';
@@ -17,6 +17,8 @@ import { placeFiles, type PlaceStats } from './emit/blobs.js';
 import { isOutputPath, StagedOutput } from './emit/output-tree.js';
 import { renderLandingPage } from './emit/landing-page.js';
 import type { HashedImage } from './model.js';
+import { renderTargets } from './emit/cdn/targets.js';
+import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
 
 export interface BuildOptions {
   images: string;
@@ -25,6 +27,10 @@ export interface BuildOptions {
   config?: Config;
   /** Render the catalogue page into the output (default true). */
   site?: boolean;
+  /** Hosts to write rules for (default: the config's targets, else netlify). */
+  targets?: Target[];
+  /** Where nginx/Caddy/Netlify config goes (default: config server_config, else OUT-server-config). */
+  serverConfig?: string;
   reporter?: Reporter;
 }
 
@@ -43,6 +49,8 @@ export interface BuildResult {
   warnings: string[];
   /** Files in the images folder that are not image files, left out. */
   ignored: string[];
+  /** Server config files written (absolute paths). */
+  serverConfigFiles: string[];
   images: number;
   bytesHashed: number;
   placed: PlaceStats;
@@ -120,25 +128,31 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   reporter.phase('writing');
   const streams = renderStreams(plan);
   const { catalog, text: catalogText } = renderCatalog(plan, streams, baseUrl);
+  const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch);
+  for (const w of targets.warnings) reporter.warn(w);
   const staged = await StagedOutput.create(options.out);
   let placed: PlaceStats;
   try {
     placed = await placeFiles(staged.dir, plan.files);
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
+    for (const [rel, text] of targets.published) await staged.writeText(rel, text);
     if (options.site !== false) await staged.writeText('index.html', renderLandingPage(catalog));
     await staged.commit();
   } catch (e) {
     await staged.discard();
     throw e;
   }
+  const serverConfigDir = options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
+  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir, targets.serverConfig) : [];
   return {
     plan,
     catalog,
     indexPath: streams.indexPath,
     productsPath: streams.productsPath,
-    warnings: plan.warnings,
+    warnings: [...plan.warnings, ...targets.warnings],
     ignored,
+    serverConfigFiles,
     images: hashed.length,
     bytesHashed: done,
     placed,

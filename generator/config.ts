@@ -22,10 +22,19 @@ const productOverride = z
   })
   .strict();
 
+export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
+export type Target = (typeof TARGETS)[number];
+
 export const configSchema = z
   .object({
     /** Absolute URL the tree is published at, e.g. https://images.example.org */
     base_url: z.string().url().optional(),
+    /** Hosts to generate header rules and edge code for. */
+    targets: z.array(z.enum(TARGETS)).min(1).default(['netlify']),
+    /** Folder for server config that must not be published (nginx, Caddy, Netlify edge function). */
+    server_config: z.string().min(1).optional(),
+    /** Architecture an alias import endpoint serves when the client names none (Debian name). */
+    default_arch: z.string().min(1).default('amd64'),
     /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
     products: z.record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride).default({}),
   })

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { build } from '../build.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, TARGETS, type Target } from '../config.js';
 import { UsageError } from '../errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
 
@@ -13,6 +13,8 @@ interface BuildFlags {
   baseUrl?: string;
   config?: string;
   site: boolean;
+  target?: string;
+  serverConfig?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -23,6 +25,13 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
     }
     const config = await loadConfig(flags.config ?? 'staticstreams.yaml', flags.config !== undefined);
+    let targets: Target[] | undefined;
+    if (flags.target !== undefined) {
+      const names = flags.target.split(',').map((t) => t.trim()).filter(Boolean);
+      const unknown = names.filter((t) => !(TARGETS as readonly string[]).includes(t));
+      if (unknown.length || names.length === 0) throw new UsageError(`--target takes a comma-separated list of ${TARGETS.join(', ')}; got "${flags.target}"`);
+      targets = names as Target[];
+    }
     const started = Date.now();
     const result = await build({
       images: flags.images,
@@ -30,6 +39,8 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       baseUrl: flags.baseUrl,
       config,
       site: flags.site,
+      targets,
+      serverConfig: flags.serverConfig,
       reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
     });
     const versions = result.plan.products.reduce((n, p) => n + p.versions.length, 0);
@@ -46,6 +57,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       productsFile: result.productsPath,
       warnings: result.warnings,
       ignored: result.ignored,
+      serverConfig: result.serverConfigFiles,
       seconds: (Date.now() - started) / 1000,
     };
     if (flags.json) {
@@ -72,6 +84,8 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--out <dir>', 'output folder (replaced atomically at the end)', 'dist')
     .option('--base-url <url>', 'absolute URL the output will be served at (used in catalog.json and the page)')
     .option('--config <file>', 'config file (default: staticstreams.yaml when present)')
+    .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
+    .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
     .option('--no-site', 'skip the catalogue page (index.html)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')

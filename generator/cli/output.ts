@@ -3,20 +3,13 @@
 import { BuildFailed, UsageError, isReportable } from '../errors.js';
 import type { Reporter } from '../build.js';
 
+import { formatBytes } from '../format.js';
+
+export { formatBytes };
+
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
 
 /** Prints an error the way a user should see it and returns the exit code. */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {

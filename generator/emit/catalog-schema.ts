@@ -21,6 +21,8 @@ export const catalogImageSchema = z.object({
   created: z.string().datetime(),
   serial: z.string().optional(),
   description: z.string().optional(),
+  /** Absolute URL for `lxc image import` (unified images, when a base URL is set). */
+  directUrl: z.string().url().optional(),
   files: z.array(catalogFileSchema).min(1),
 });
 
@@ -50,6 +52,8 @@ export const catalogSchema = z.object({
   baseUrl: z.string().url().optional(),
   updated: z.string().datetime(),
   streams: z.object({ index: relPath, products: relPath }),
+  /** alias → absolute URL of its architecture-negotiating import endpoint. */
+  aliasEndpoints: z.record(z.string(), z.string().url()).default({}),
   products: z.array(catalogProductSchema),
 });
 

@@ -4,6 +4,7 @@
 import type { Plan } from '../plan/products.js';
 import { catalogSchema, type Catalog } from './catalog-schema.js';
 import { newestCreation, type StreamsFiles } from './streams.js';
+import { absoluteUrl, buildImportMap, importPathForAlias, importPathForImage } from './cdn/import-map.js';
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
@@ -13,6 +14,7 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
     ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
     updated: iso(newestCreation(plan)),
     streams: { index: streams.indexPath, products: streams.productsPath },
+    aliasEndpoints: {},
     products: plan.products.map((p) => ({
       key: p.key,
       os: p.os,
@@ -41,6 +43,16 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
       })),
     })),
   };
+  if (catalog.baseUrl) {
+    const base = catalog.baseUrl;
+    const map = buildImportMap(catalog, null);
+    for (const p of catalog.products) {
+      for (const v of p.versions) {
+        for (const i of v.images) if (map.images[i.fingerprint]) i.directUrl = absoluteUrl(base, importPathForImage(i.fingerprint));
+      }
+    }
+    catalog.aliasEndpoints = Object.fromEntries(Object.keys(map.aliases).sort().map((a) => [a, absoluteUrl(base, importPathForAlias(a))]));
+  }
   // Re-validate what is about to be published.
   catalogSchema.parse(catalog);
   return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n` };

@@ -29,4 +29,6 @@ await put(`${root}/exported/minimal.tar.gz`, await rootTarball('staticstreams-sa
 // a unified tarball (metadata.yaml + rootfs/)
 await put(`${root}/unified/busybox-unified.tar.gz`, await unifiedTarball({ ...common, variant: 'unified', description: 'BusyBox 1.36 unified (sample)' }, 'staticstreams-sample-unified'));
 
+await put(`${root}/unified/busybox-unified-arm64.tar.gz`, await unifiedTarball({ ...common, architecture: 'aarch64', variant: 'unified', description: 'BusyBox 1.36 unified arm64 (sample)' }, 'staticstreams-sample-unified-arm64'));
+
 console.log(`sample images written to ${root}`);

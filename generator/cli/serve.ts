@@ -1,0 +1,49 @@
+// `staticstreams serve [DIR]`: preview a built tree locally with the Netlify target's rules.
+
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { startPreview } from '../serve/server.js';
+import { reportError } from './output.js';
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export async function runServe(dir: string, flags: ServeFlags): Promise<number | undefined> {
+  try {
+    const port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
+    if (!!flags.tlsCert !== !!flags.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+    const preview = await startPreview({ dir, host: flags.host, port, tls: flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined });
+    for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
+    process.stdout.write(`serving ${dir} at ${preview.url}\n`);
+    if (!flags.tlsCert) process.stdout.write('note: lxc remote add needs https: pass --tls-cert and --tls-key\n');
+    const stop = () => void preview.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return undefined;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') return reportError(new UsageError(`port ${flags.port} is already in use (choose another with --port)`));
+    if (err.code === 'ENOENT') return reportError(new UsageError(`cannot serve ${dir}: ${err.message}`));
+    return reportError(e);
+  }
+}
+
+export function registerServe(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('serve')
+    .description('preview a built tree locally, with the Netlify rules and import endpoints applied')
+    .argument('[dir]', 'the built tree', 'dist')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on', '8080')
+    .option('--tls-cert <file>', 'certificate (PEM) to serve HTTPS, as lxc remote add requires')
+    .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+    .action(async (dir: string, flags: ServeFlags) => {
+      const code = await runServe(dir, flags);
+      if (code !== undefined) setExit(code);
+    });
+}

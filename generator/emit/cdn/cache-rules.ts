@@ -1,0 +1,23 @@
+// The caching and CORS policy of a published tree, independent of any host: what each path
+// pattern gets. Each CDN renderer translates these rules into its own format.
+
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+export const SHORT = 'public, max-age=60, must-revalidate';
+
+export interface PathRule {
+  /** Netlify/Cloudflare-style pattern: an exact path, or a prefix ending in `*`. */
+  pattern: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * No two rules that can match one path set the same header: hosts that apply every matching
+ * rule would otherwise join the two values.
+ */
+export const CACHE_RULES: readonly PathRule[] = [
+  { pattern: '/streams/*', headers: { 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' } },
+  { pattern: '/streams/v1/index.json', headers: { 'Cache-Control': SHORT } },
+  { pattern: '/streams/v1/images-*', headers: { 'Cache-Control': IMMUTABLE } },
+  { pattern: '/images/*', headers: { 'Cache-Control': IMMUTABLE } },
+  { pattern: '/catalog.json', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*' } },
+];

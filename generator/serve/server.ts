@@ -1,0 +1,181 @@
+// `staticstreams serve`: a local preview server for a built tree that behaves like the Netlify
+// target — `_headers` and `_redirects` applied, import endpoints with architecture negotiation —
+// with HEAD, single byte ranges, streaming of large files and optional TLS (1.2/1.3).
+
+import { createReadStream } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { catalogSchema } from '../emit/catalog-schema.js';
+import { buildImportMap, type ImportMap } from '../emit/cdn/import-map.js';
+import { TEMPLATES_DIR } from '../emit/cdn/edge-code.js';
+import { headersForPath, loadRules, matchRedirect, type TreeRules } from './rules.js';
+
+export interface ServeOptions {
+  dir: string;
+  host?: string;
+  port?: number;
+  tls?: { cert: string; key: string };
+  defaultArch?: string;
+}
+
+export interface RunningPreview {
+  url: string;
+  port: number;
+  rules: TreeRules;
+  close(): Promise<void>;
+}
+
+type HandleImport = (request: Request, map: ImportMap) => Response | null;
+
+const TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.xz': 'application/x-xz',
+  '.gz': 'application/gzip',
+  '.zst': 'application/zstd',
+  '.squashfs': 'application/octet-stream',
+  '.qcow2': 'application/octet-stream',
+  '.woff2': 'font/woff2',
+};
+
+async function loadImportMap(root: string, defaultArch: string | null): Promise<ImportMap | undefined> {
+  try {
+    const catalog = catalogSchema.parse(JSON.parse(await readFile(path.join(root, 'catalog.json'), 'utf8')));
+    return buildImportMap(catalog, defaultArch);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resolves a URL path to a file inside root, or undefined when it would leave root. */
+async function resolveFile(root: string, pathname: string): Promise<string | undefined> {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(pathname);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.split('/').includes('..')) return undefined;
+  let full = path.join(root, decoded);
+  try {
+    if ((await stat(full)).isDirectory()) full = path.join(full, 'index.html');
+    const real = await realpath(full);
+    return real === root || real.startsWith(root + path.sep) ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  return start > end || start >= size ? 'invalid' : { start, end };
+}
+
+export async function startPreview(options: ServeOptions): Promise<RunningPreview> {
+  const root = await realpath(path.resolve(options.dir));
+  const rules = await loadRules(root);
+  const map = await loadImportMap(root, options.defaultArch ?? 'amd64');
+  const { handleImport } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as { handleImport: HandleImport };
+
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const origin = `${options.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    const url = new URL(req.url ?? '/', origin);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (map) {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+      const answer = handleImport(new Request(url, { method: req.method, headers }), map);
+      if (answer) {
+        res.writeHead(answer.status, Object.fromEntries(answer.headers));
+        res.end(req.method === 'HEAD' ? undefined : Buffer.from(await answer.arrayBuffer()));
+        return;
+      }
+    }
+    let pathname = url.pathname;
+    let file = await resolveFile(root, pathname);
+    const redirect = matchRedirect(rules, pathname);
+    if (redirect && (!file || redirect.force)) {
+      if (redirect.status >= 300 && redirect.status < 400) {
+        res.writeHead(redirect.status, { Location: redirect.to }).end();
+        return;
+      }
+      pathname = redirect.to;
+      file = await resolveFile(root, pathname);
+    }
+    if (!file || path.basename(file).startsWith('_')) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    const st = await stat(file);
+    const headers: Record<string, string | number> = {
+      'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': st.mtime.toUTCString(),
+      ...headersForPath(rules, pathname),
+    };
+    const range = parseRange(req.headers.range, st.size);
+    if (range === 'invalid') {
+      res.writeHead(416, { 'Content-Range': `bytes */${st.size}` }).end();
+      return;
+    }
+    const { start, end } = range ?? { start: 0, end: st.size - 1 };
+    headers['Content-Length'] = st.size === 0 ? 0 : end - start + 1;
+    if (range) headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
+    res.writeHead(range ? 206 : 200, headers);
+    if (req.method === 'HEAD' || st.size === 0) {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file, { start, end });
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  };
+  const wrapped = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handler(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  };
+  const server = options.tls
+    ? https.createServer({ cert: await readFile(options.tls.cert), key: await readFile(options.tls.key), minVersion: 'TLSv1.2' }, wrapped)
+    : http.createServer(wrapped);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    rules,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => resolve());
+    }),
+  };
+}
