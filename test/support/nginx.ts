@@ -17,7 +17,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, ms = 10_000): Promise<void> {
+export async function waitForPort(port: number, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -39,9 +39,9 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts nginx with `root` as document root; `serverSnippet` is included inside server {}. */
-export async function startNginx(root: string, tls: { cert: string; key: string }, serverSnippet = ''): Promise<RunningServer> {
-  const port = await freePort();
+/** Starts nginx with `root` as document root; the snippets go inside server {} and http {}. */
+export async function startNginx(root: string, tls: { cert: string; key: string }, serverSnippet = '', httpSnippet = '', fixedPort?: number): Promise<RunningServer> {
+  const port = fixedPort ?? (await freePort());
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'ss-nginx-'));
   mkdirSync(path.join(prefix, 'logs'));
   const conf = path.join(prefix, 'nginx.conf');
@@ -55,6 +55,7 @@ events { worker_connections 64; }
 http {
   include /etc/nginx/mime.types;
   access_log ${prefix}/logs/access.log;
+  ${httpSnippet}
   client_body_temp_path ${prefix}/body;
   proxy_temp_path ${prefix}/proxy;
   fastcgi_temp_path ${prefix}/fastcgi;

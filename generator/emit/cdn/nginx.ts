@@ -63,7 +63,8 @@ export function renderNginxServer(map: ImportMap): string {
   out.push(`# /import/alias/ALIAS: the architecture comes from the client's request header (see nginx-http.conf).
 location ^~ /import/alias/ {
     default_type text/plain;
-    rewrite ^/import/alias/([^@]+)$ /import/alias/$1@$staticstreams_arch last;
+    # a named capture: evaluating the map's regex would overwrite $1
+    rewrite "^/import/alias/(?<staticstreams_alias>[^@]+)$" /import/alias/$staticstreams_alias@$staticstreams_arch last;
     add_header Cache-Control ${q(SHORT)} always;
     return 404 "no directly importable image for this alias and architecture\\n";
 }

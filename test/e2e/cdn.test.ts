@@ -1,0 +1,187 @@
+// The same built tree served by three real servers — wrangler's workerd (Cloudflare Pages),
+// nginx with the generated snippets, and `staticstreams serve` — each checked with real LXD:
+// remote add + image list, direct URL import, architecture negotiation, cache and CORS headers.
+// Caddy: the generated snippet validates and answers requests.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { build } from '../../generator/build.js';
+import type { Catalog } from '../../generator/emit/catalog-schema.js';
+import { requirements } from '../support/require.js';
+import { ensureTestTls, type TestTls } from '../support/tls.js';
+import { freePort, startNginx, type RunningServer } from '../support/nginx.js';
+import { startCaddy, startServe, startWrangler } from '../support/servers.js';
+import { ensureLxd, lxc } from '../support/lxd.js';
+
+const skip = requirements(['lxd', 'lxc', 'nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
+const SAMPLES = path.resolve('images');
+
+interface Head {
+  status: number;
+  headers: Record<string, string>;
+}
+
+function curlHead(url: string, tls: TestTls, headers: Record<string, string> = {}): Head {
+  const args = ['-sS', '-I', '--cacert', tls.caCert, ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url];
+  const text = execFileSync('curl', args, { encoding: 'utf8' });
+  const lines = text.trim().split(/\r?\n/);
+  const status = Number(lines[0]!.split(' ')[1]);
+  const out: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return { status, headers: out };
+}
+
+function catalogFingerprints(catalog: Catalog) {
+  const all = catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images.map((i) => ({ ...i, arch: p.arch, variant: p.variant }))));
+  const unified = (arch: string) => all.find((i) => i.files.length === 1 && i.arch === arch)!;
+  return { all: all.map((i) => i.fingerprint).sort(), amd64: unified('amd64'), arm64: unified('arm64') };
+}
+
+function deleteLocal(fp: string): void {
+  try {
+    lxc(['image', 'delete', `local:${fp}`]);
+  } catch {
+    // not there
+  }
+}
+
+type Starter = (root: string, port: number, tls: TestTls, serverConfig: string) => Promise<RunningServer>;
+
+const SERVERS: [string, Starter][] = [
+  ['Cloudflare Pages (wrangler pages dev, workerd)', (root, port, tls) => startWrangler(root, port, tls)],
+  ['nginx with the generated snippets', async (root, port, tls, conf) => {
+    const server = await startNginx(root, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port);
+    return server;
+  }],
+  ['staticstreams serve', (root, port, tls) => startServe(root, port, tls)],
+];
+
+describe('CDN delivery with real servers and real LXD', { skip }, () => {
+  let tls: TestTls;
+  let work: string;
+
+  before(() => {
+    tls = ensureTestTls();
+    ensureLxd(tls.newlyTrusted);
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-cdn-'));
+    cpSync(SAMPLES, path.join(work, 'images'), { recursive: true });
+  });
+  after(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  async function buildFor(name: string, port: number) {
+    const out = path.join(work, `${name}-dist`);
+    const serverConfig = path.join(work, `${name}-server-config`);
+    await build({ images: path.join(work, 'images'), out, baseUrl: `https://127.0.0.1:${port}`, targets: ['netlify', 'cloudflare', 'nginx', 'caddy'], serverConfig, site: false });
+    const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
+    return { out, serverConfig, catalog };
+  }
+
+  for (const [label, start] of SERVERS) {
+    describe(label, () => {
+      const id = randomBytes(3).toString('hex');
+      const remote = `ss-cdn-${id}`;
+      let server: RunningServer;
+      let catalog: Catalog;
+      let fps: ReturnType<typeof catalogFingerprints>;
+
+      before(async () => {
+        const port = await freePort();
+        const built = await buildFor(`s${id}`, port);
+        catalog = built.catalog;
+        fps = catalogFingerprints(catalog);
+        server = await start(built.out, port, tls, built.serverConfig);
+      });
+      after(async () => {
+        try {
+          lxc(['remote', 'remove', remote]);
+        } catch {
+          // not added
+        }
+        await server?.stop();
+      });
+
+      it('serves cache, CORS and content-type headers', () => {
+        const index = curlHead(`${server.url}/streams/v1/index.json`, tls);
+        assert.equal(index.status, 200);
+        assert.equal(index.headers['cache-control'], 'public, max-age=60, must-revalidate');
+        assert.equal(index.headers['access-control-allow-origin'], '*');
+        assert.match(index.headers['content-type']!, /^application\/json/);
+        const products = curlHead(`${server.url}/${catalog.streams.products}`, tls);
+        assert.equal(products.headers['cache-control'], 'public, max-age=31536000, immutable');
+        assert.equal(products.headers['access-control-allow-origin'], '*');
+        const blob = curlHead(`${server.url}/${catalog.products[0]!.versions[0]!.images[0]!.files[0]!.path}`, tls);
+        assert.equal(blob.status, 200);
+        assert.equal(blob.headers['cache-control'], 'public, max-age=31536000, immutable');
+      });
+
+      it('lets LXD add it as a remote and list every image', () => {
+        lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+        const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as { fingerprint: string }[];
+        assert.deepEqual(listed.map((i) => i.fingerprint).sort(), fps.all);
+      });
+
+      it('imports a unified image by direct URL (lxc image import https://…/import/sha256/FP)', () => {
+        const image = fps.amd64;
+        assert.equal(image.directUrl, `${server.url}/import/sha256/${image.fingerprint}`);
+        deleteLocal(image.fingerprint);
+        lxc(['image', 'import', image.directUrl!]);
+        assert.match(lxc(['image', 'info', `local:${image.fingerprint}`]), new RegExp(`Fingerprint: ${image.fingerprint}`));
+        deleteLocal(image.fingerprint);
+      });
+
+      it('negotiates the architecture on the alias endpoint', () => {
+        const endpoint = catalog.aliasEndpoints['busybox/1.36/unified']!;
+        assert.equal(endpoint, `${server.url}/import/alias/busybox/1.36/unified`);
+        const arm = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 'aarch64, armv7l' });
+        assert.equal(arm.headers['lxd-image-hash'], fps.arm64.fingerprint);
+        assert.match(arm.headers['lxd-image-url']!, /^https:\/\/127\.0\.0\.1:\d+\/images\/busybox\/1\.36\/arm64\/unified\//);
+        const x86 = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 'x86_64, i686' });
+        assert.equal(x86.headers['lxd-image-hash'], fps.amd64.fingerprint);
+        const incus = curlHead(endpoint, tls, { 'Incus-Server-Architectures': 'aarch64' });
+        assert.equal(incus.headers['incus-image-hash'], fps.arm64.fingerprint);
+        const none = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x' });
+        assert.equal(none.status, 404);
+        assert.equal(none.headers['lxd-image-hash'], undefined);
+        // and the real client, which sends its own architectures (x86_64 here)
+        deleteLocal(fps.amd64.fingerprint);
+        lxc(['image', 'import', endpoint]);
+        assert.match(lxc(['image', 'info', `local:${fps.amd64.fingerprint}`]), /Architecture: x86_64/);
+        deleteLocal(fps.amd64.fingerprint);
+      });
+    });
+  }
+
+  describe('Caddy with the generated snippet', () => {
+    let server: RunningServer;
+    let fps: ReturnType<typeof catalogFingerprints>;
+    before(async () => {
+      const port = await freePort();
+      const built = await buildFor('caddy', port);
+      fps = catalogFingerprints(built.catalog);
+      server = await startCaddy(built.out, port, tls, path.join(built.serverConfig, 'caddy-site.conf'));
+    });
+    after(async () => server?.stop());
+
+    it('validates, serves the cache headers and answers the import endpoints', () => {
+      const index = curlHead(`${server.url}/streams/v1/index.json`, tls);
+      assert.equal(index.status, 200);
+      assert.equal(index.headers['cache-control'], 'public, max-age=60, must-revalidate');
+      assert.equal(index.headers['access-control-allow-origin'], '*');
+      const direct = curlHead(`${server.url}/import/sha256/${fps.amd64.fingerprint}`, tls);
+      assert.equal(direct.headers['lxd-image-hash'], fps.amd64.fingerprint);
+      const arm = curlHead(`${server.url}/import/alias/busybox/1.36/unified`, tls, { 'LXD-Server-Architectures': 'aarch64' });
+      assert.equal(arm.headers['lxd-image-hash'], fps.arm64.fingerprint);
+      assert.equal(curlHead(`${server.url}/_headers`, tls).status, 404);
+    });
+  });
+});
