@@ -56,6 +56,7 @@ describe('real LXD against a tree served by nginx', { skip }, () => {
     expected.arm64 = sha256sumOf(`${images}/busybox/arm64/lxd.tar.xz`, `${images}/busybox/arm64/rootfs.squashfs`);
     expected.rootTarball = sha256sumOf(`${images}/exported/meta-minimal.tar.xz`, `${images}/exported/minimal.tar.gz`);
     expected.unified = sha256sumOf(`${images}/unified/busybox-unified.tar.gz`);
+    expected.unifiedArm64 = sha256sumOf(`${images}/unified/busybox-unified-arm64.tar.gz`);
 
     const out = path.join(work, 'dist');
     await build({ images, out, site: false });

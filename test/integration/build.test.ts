@@ -34,11 +34,11 @@ describe('build', () => {
     const dir = await tempDir(t);
     const out = path.join(dir, 'dist');
     const result = await build({ images: await samples(dir), out, baseUrl: 'https://images.example.org/' });
-    assert.equal(result.plan.products.length, 4);
-    assert.equal(result.images, 5);
+    assert.equal(result.plan.products.length, 5);
+    assert.equal(result.images, 6);
     const report = await verifyTree(out);
     assert.deepEqual(report.problems, []);
-    assert.equal(report.images, 5);
+    assert.equal(report.images, 6);
     const catalog = catalogSchema.parse(JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8')));
     assert.equal(catalog.baseUrl, 'https://images.example.org');
     const p = catalog.products.find((x) => x.key === 'busybox:1.36:amd64:default')!;
@@ -49,7 +49,7 @@ describe('build', () => {
       for (const f of image.files) assert.equal((await stat(path.join(out, f.path))).size, f.size);
     }
     const { rows } = await listTree(out);
-    assert.equal(rows.length, 5);
+    assert.equal(rows.length, 6);
   });
 
   it('hard-links image files instead of copying them when it can', async (t) => {
@@ -104,7 +104,7 @@ describe('build', () => {
     const out = path.join(images, 'dist');
     await build({ images, out });
     const second = await build({ images, out });
-    assert.equal(second.images, 5, 'the previous output is not read as input');
+    assert.equal(second.images, 6, 'the previous output is not read as input');
     await assert.rejects(build({ images, out: dir }), /must not be the images folder or contain it/);
   });
 

@@ -36,14 +36,14 @@ describe('the staticstreams command', () => {
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.ok, true);
-    assert.equal(summary.products, 4);
-    assert.equal(summary.images, 5);
+    assert.equal(summary.products, 5);
+    assert.equal(summary.images, 6);
     const list = run(['list', 'dist', '--format', 'json'], dir);
     assert.equal(list.status, 0);
-    assert.equal(JSON.parse(list.stdout).length, 5);
+    assert.equal(JSON.parse(list.stdout).length, 6);
     const verify = run(['verify'], dir);
     assert.equal(verify.status, 0, verify.stdout);
-    assert.match(verify.stdout, /^ok: 4 products, 5 images/m);
+    assert.match(verify.stdout, /^ok: 5 products, 6 images/m);
   });
 
   it('exits 1 with file, problem and fix — no stack trace — and publishes nothing', async (t) => {
