@@ -16,7 +16,8 @@ import type { Catalog } from './emit/catalog-schema.js';
 import { placeFiles, type PlaceStats } from './emit/blobs.js';
 import { isOutputPath, StagedOutput } from './emit/output-tree.js';
 import { renderLandingPage } from './emit/landing-page.js';
-import type { HashedImage } from './model.js';
+import { imageLabel, type HashedImage } from './model.js';
+import { lockOutput } from './emit/output-lock.js';
 import { renderTargets } from './emit/cdn/targets.js';
 import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
 
@@ -31,6 +32,8 @@ export interface BuildOptions {
   targets?: Target[];
   /** Where nginx/Caddy/Netlify config goes (default: config server_config, else OUT-server-config). */
   serverConfig?: string;
+  /** Leave out images with problems (listed in the result) and publish the rest. */
+  keepGoing?: boolean;
   reporter?: Reporter;
 }
 
@@ -51,6 +54,8 @@ export interface BuildResult {
   ignored: string[];
   /** Server config files written (absolute paths). */
   serverConfigFiles: string[];
+  /** With keepGoing: the problems whose images were left out. */
+  skipped: (ImageError | BuildError)[];
   images: number;
   bytesHashed: number;
   placed: PlaceStats;
@@ -77,6 +82,30 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const config = options.config ?? DEFAULT_CONFIG;
   const baseUrl = options.baseUrl ?? config.base_url;
   await checkFolders(options.images, options.out);
+  const lock = await lockOutput(options.out);
+  try {
+    return await buildLocked(options, reporter, config, baseUrl);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Plans, and with keepGoing re-plans without the images behind each problem until none is left. */
+function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: boolean) {
+  const skipped: (ImageError | BuildError)[] = [];
+  let current = hashed;
+  for (;;) {
+    const result = planProducts(current, config);
+    if (!keepGoing || result.problems.length === 0) return { ...result, skipped };
+    const drop = new Set(result.problems.flatMap((p) => (p instanceof ImageError ? [p.file] : p.skip ?? p.files)));
+    const next = current.filter((i) => !drop.has(imageLabel(i)));
+    if (next.length === current.length) return { ...result, skipped };
+    skipped.push(...result.problems);
+    current = next;
+  }
+}
+
+async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined): Promise<BuildResult> {
   const problems: (ImageError | BuildError)[] = [];
 
   reporter.phase('finding images');
@@ -117,12 +146,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
 
   reporter.phase('planning');
-  const { plan, problems: planProblems } = planProducts(hashed, config);
+  const { plan, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
+  let skipped: (ImageError | BuildError)[] = [];
+  if (options.keepGoing && planProblems.length === 0) {
+    skipped = [...problems, ...planSkipped];
+    problems.length = 0;
+    for (const p of skipped) reporter.warn(`skipped (--keep-going): ${p.format().replace(/\n\s*/g, ' ')}`);
+  }
   problems.push(...planProblems);
   if (problems.length === 0 && plan.products.length === 0) {
-    problems.push(new BuildError(`no images found in ${options.images}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
+    problems.push(new BuildError(`no images found in ${options.images}${skipped.length ? ' that could be published' : ''}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
   }
-  if (problems.length) throw new BuildFailed(problems);
+  if (problems.length) throw new BuildFailed([...skipped, ...problems]);
   for (const w of plan.warnings) reporter.warn(w);
 
   reporter.phase('writing');
@@ -153,6 +188,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     warnings: [...plan.warnings, ...targets.warnings],
     ignored,
     serverConfigFiles,
+    skipped,
     images: hashed.length,
     bytesHashed: done,
     placed,

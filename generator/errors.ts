@@ -27,6 +27,8 @@ export class BuildError extends Error {
     readonly fix: string,
     /** The files involved, if any. */
     readonly files: string[] = [],
+    /** With --keep-going: the images (labels) to leave out to get past this problem (default: files). */
+    readonly skip?: string[],
   ) {
     super(problem);
     this.name = 'BuildError';

@@ -6,6 +6,7 @@ import { build } from '../build.js';
 import { loadConfig, TARGETS, type Target } from '../config.js';
 import { UsageError } from '../errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
+import { installSignalCleanup } from '../emit/cleanup.js';
 
 interface BuildFlags {
   images: string;
@@ -15,6 +16,7 @@ interface BuildFlags {
   site: boolean;
   target?: string;
   serverConfig?: string;
+  keepGoing?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -24,6 +26,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
     if (flags.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.baseUrl)) {
       throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
     }
+    installSignalCleanup();
     const config = await loadConfig(flags.config ?? 'staticstreams.yaml', flags.config !== undefined);
     let targets: Target[] | undefined;
     if (flags.target !== undefined) {
@@ -41,6 +44,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       site: flags.site,
       targets,
       serverConfig: flags.serverConfig,
+      keepGoing: flags.keepGoing === true,
       reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
     });
     const versions = result.plan.products.reduce((n, p) => n + p.versions.length, 0);
@@ -58,6 +62,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       warnings: result.warnings,
       ignored: result.ignored,
       serverConfig: result.serverConfigFiles,
+      skipped: result.skipped.map((p) => p.format()),
       seconds: (Date.now() - started) / 1000,
     };
     if (flags.json) {
@@ -66,6 +71,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       process.stdout.write(
         `built ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
+          (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
           `add it as a remote: lxc remote add NAME ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
       );
     }
@@ -86,6 +92,7 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--config <file>', 'config file (default: staticstreams.yaml when present)')
     .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
     .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
+    .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-site', 'skip the catalogue page (index.html)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')

@@ -4,7 +4,9 @@
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { insideRoot } from './blobs.js';
+import { onInterrupt, uninterruptible } from './cleanup.js';
 
 function siblings(out: string) {
   const parent = path.dirname(path.resolve(out));
@@ -20,7 +22,7 @@ export function isOutputPath(out: string, candidate: string): boolean {
   if (c === resolved) return true;
   if (path.dirname(c) !== parent) return false;
   const name = path.basename(c);
-  return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix);
+  return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || name === `${tmpPrefix.slice(0, -'tmp-'.length)}lock`;
 }
 
 function alive(pid: number): boolean {
@@ -66,7 +68,11 @@ export async function recoverOutput(out: string): Promise<void> {
 }
 
 export class StagedOutput {
-  private constructor(readonly out: string, readonly dir: string) {}
+  private unregister: () => void;
+
+  private constructor(readonly out: string, readonly dir: string) {
+    this.unregister = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
+  }
 
   static async create(out: string): Promise<StagedOutput> {
     await recoverOutput(out);
@@ -87,17 +93,18 @@ export class StagedOutput {
   async commit(): Promise<void> {
     const out = path.resolve(this.out);
     const { parent, oldPrefix } = siblings(out);
-    if (await exists(out)) {
-      const old = path.join(parent, `${oldPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
-      await rename(out, old);
+    const old = path.join(parent, `${oldPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const hadOutput = await exists(out);
+    await uninterruptible(async () => {
+      if (hadOutput) await rename(out, old);
       await rename(this.dir, out);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(this.dir, out);
-    }
+      this.unregister();
+    });
+    if (hadOutput) await rm(old, { recursive: true, force: true });
   }
 
   async discard(): Promise<void> {
+    this.unregister();
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -6,6 +6,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { ImageError } from '../errors.js';
 import { parseMetadata, MetadataProblem, type ImageMetadata } from '../verify/metadata.js';
+import { qcow2Problem, squashfsProblem } from '../verify/rootfs.js';
 import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
 import type { FoundFile } from './find.js';
 import { scanTarball, TarProblem } from './scan-tarball.js';
@@ -47,10 +48,16 @@ export async function classify(file: FoundFile): Promise<Classified> {
   }
   const sniffed = sniff(head);
   switch (sniffed.kind) {
-    case 'squashfs':
+    case 'squashfs': {
+      const problem = squashfsProblem(head, file.size);
+      if (problem) throw new ImageError(file.rel, `squashfs ${problem}`, 'rebuild or re-copy the squashfs (mksquashfs)');
       return { role: 'rootfs', file, format: 'squashfs', compression: 'none' };
-    case 'qcow2':
+    }
+    case 'qcow2': {
+      const problem = qcow2Problem(head, file.size);
+      if (problem) throw new ImageError(file.rel, `qcow2 disk ${problem}`, 'rebuild or re-copy the disk image (qemu-img check can tell more)');
       return { role: 'rootfs', file, format: 'qcow2', compression: 'none' };
+    }
     case 'unknown':
       if (file.size === 0 && IMAGE_NAME.test(file.rel)) {
         throw new ImageError(file.rel, 'is empty', 'rebuild or re-copy the image file');
@@ -64,6 +71,11 @@ export async function classify(file: FoundFile): Promise<Classified> {
   }
   if (sniffed.compression === 'lz4') {
     throw new ImageError(file.rel, 'is lz4-compressed, which LXD cannot unpack (only Incus can)', 'recompress it with xz, gzip or zstd');
+  }
+  if (sniffed.compression === 'lzma') {
+    // LZMA-alone has no size limit in its header that can be trusted and no streaming decoder
+    // here: reading it would mean buffering an unbounded expansion.
+    throw new ImageError(file.rel, 'uses legacy .lzma (LZMA-alone) compression, which cannot be read safely as a stream', 'recompress it with xz (xz -z), gzip or zstd');
   }
   let scan;
   try {

@@ -6,11 +6,7 @@ import zlib from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import xzDecompress from 'xz-decompress';
 import unbzip2 from 'unbzip2-stream';
-import { lzma } from '@napi-rs/lzma';
 import type { Compression } from './detect.js';
-
-/** A legacy .lzma stream has no streaming decoder here, so it is buffered; this caps what is buffered. */
-export const LZMA_BUFFER_LIMIT = 64 * 1024 * 1024;
 
 export class UnsupportedCompression extends Error {}
 
@@ -77,28 +73,6 @@ function bzip2Stream(): Duplex {
   return Duplex.from({ writable: input, readable: output });
 }
 
-function lzmaStream(): Transform {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      if (size > LZMA_BUFFER_LIMIT) {
-        done(new Error(`legacy .lzma streams over ${LZMA_BUFFER_LIMIT / 1024 / 1024} MiB are not supported; use xz`));
-        return;
-      }
-      chunks.push(chunk);
-      done();
-    },
-    flush(done) {
-      lzma.decompress(Buffer.concat(chunks)).then(
-        (out) => done(null, out),
-        (e: unknown) => done(e instanceof Error ? e : new Error(String(e))),
-      );
-    },
-  });
-}
-
 /** A stream that decompresses `compression`; `none` passes bytes through. */
 export function decompressor(compression: Compression): Duplex {
   switch (compression) {
@@ -107,8 +81,8 @@ export function decompressor(compression: Compression): Duplex {
     case 'bzip2': return bzip2Stream();
     case 'xz': return xzStream();
     case 'zstd': return zstdStream();
-    case 'lzma': return lzmaStream();
+    case 'lzma':
     case 'lz4':
-      throw new UnsupportedCompression('lz4 is not supported by LXD (only by Incus)');
+      throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);
   }
 }

@@ -15,6 +15,9 @@ export const METADATA_YAML_LIMIT = 1024 * 1024;
 export const TAR_ENTRY_LIMIT = 100_000;
 /** Bytes of non-rootfs content (metadata.yaml, templates) a tarball may expand to. */
 export const METADATA_EXPANDED_LIMIT = 256 * 1024 * 1024;
+/** Past this many decompressed bytes, a ratio over BOMB_RATIO to the compressed bytes is refused. */
+export const BOMB_MIN_BYTES = 64 * 1024 * 1024;
+export const BOMB_RATIO = 200;
 
 export type TarScan =
   | {
@@ -144,6 +147,13 @@ export async function scanTarball(path: string, compression: Compression): Promi
   const onStreamError = (e: Error) => fail(new TarProblem(`the tarball is truncated or corrupt (${e.message})`, 'rebuild or re-download the file'));
   extract.on('error', onStreamError);
   dec.on('error', onStreamError);
+  let decompressed = 0;
+  dec.on('data', (chunk: Buffer) => {
+    decompressed += chunk.length;
+    if (decompressed > BOMB_MIN_BYTES && decompressed > size * BOMB_RATIO) {
+      fail(new TarProblem(`expands more than ${BOMB_RATIO}× (${decompressed} bytes from ${size}): refused as a decompression bomb`, 'recompress the tarball normally; real images expand far less'));
+    }
+  });
   dec.pipe(extract);
 
   const file = createReadStream(path, { highWaterMark: 1024 * 1024 });

@@ -44,6 +44,7 @@ export function aliasClashes(claims: AliasClaim[]): BuildError[] {
           `alias "${alias}" is claimed by two ${claim.arch} products: ${first.product} and ${claim.product} (clients would silently use only ${first.product < claim.product ? first.product : claim.product})`,
           'give one of them another variant, or change the aliases in staticstreams.yaml (products: … aliases / default_aliases: false)',
           [...first.files, ...claim.files],
+          claim.files,
         ));
       } else if (!first) {
         owners.set(k, claim);

@@ -149,6 +149,7 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
         `product ${productKey} version ${key} would hold two ${ftype} images (clients can tell only one ${ftype} per version apart)`,
         'give the images different serials (properties.serial) or different variants (properties.variant)',
         [imageLabel(other.image), imageLabel(m.image)],
+        [imageLabel(m.image)],
       ));
       continue;
     }
@@ -227,6 +228,7 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
         `two inputs are the same image (fingerprint ${image.fingerprint}); clients fail with "More than one match" on a duplicate fingerprint`,
         'remove one of the copies from the images folder',
         [imageLabel(first), imageLabel(image)],
+        [imageLabel(image)],
       ));
       continue;
     }
@@ -269,6 +271,7 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
             `product ${key}: images of version ${versions[versions.length - 1]!.key} disagree on requirements.${name} ("${requirements[name]}" vs "${v}")`,
             `set the same requirements.${name} in both metadata.yaml files, or set it for the product in staticstreams.yaml`,
             newest.map((n) => imageLabel(n.image)),
+            [imageLabel(m.image)],
           ));
         }
         requirements[name] = v;

@@ -66,8 +66,11 @@ function readProperties(doc: ReturnType<typeof parseDocument>): Record<string, s
   return properties;
 }
 
-/** Parses and validates metadata.yaml bytes. Throws MetadataProblem. */
-export function parseMetadata(bytes: Uint8Array): ImageMetadata {
+/** Clock skew tolerated before a creation_date counts as "in the future". */
+const FUTURE_TOLERANCE = 24 * 3600;
+
+/** Parses and validates metadata.yaml bytes. Throws MetadataProblem. `now` is epoch seconds. */
+export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1000)): ImageMetadata {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -98,6 +101,9 @@ export function parseMetadata(bytes: Uint8Array): ImageMetadata {
       expiry_date: 'set expiry_date to seconds since 1970, or remove it',
     };
     throw new MetadataProblem(field, issue.message, fixes[field] ?? 'fix the field');
+  }
+  if (parsed.data.creation_date > now + FUTURE_TOLERANCE) {
+    throw new MetadataProblem('creation_date', `${parsed.data.creation_date} is ${new Date(parsed.data.creation_date * 1000).toISOString()}, in the future`, 'set creation_date to the time the image was built (seconds since 1970, e.g. `date +%s`)');
   }
   const architecture = findArchitecture(parsed.data.architecture);
   if (!architecture) {

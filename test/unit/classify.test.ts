@@ -48,10 +48,12 @@ describe('classify', () => {
     });
   }
 
-  it('reads a legacy .lzma metadata tarball', async (t) => {
+  it('refuses legacy .lzma tarballs with a fix (no safe streaming decoder)', async (t) => {
     const dir = await tempDir(t);
     const data = lzma.compressSync(await tarball([{ name: 'metadata.yaml', content: metadataYaml() }]));
-    assert.equal((await classify(await fileAt(dir, 'lxd.tar.lzma', data))).role, 'metadata');
+    const e = await refusal(await fileAt(dir, 'lxd.tar.lzma', data));
+    assert.match(e.problem, /legacy \.lzma/);
+    assert.match(e.fix, /xz/);
   });
 
   it('detects a unified VM (rootfs.img) and entries prefixed ./', async (t) => {
