@@ -73,6 +73,8 @@ export async function scanTarball(path: string, compression: Compression): Promi
   };
 
   extract.on('entry', (header, stream, next) => {
+    // A truncated archive errors the entry stream too; the extract's own error reports it.
+    stream.on('error', () => {});
     if (result || failure) {
       stream.resume();
       return;

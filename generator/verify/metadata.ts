@@ -77,7 +77,7 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
   } catch {
     throw new MetadataProblem('(file)', 'is not valid UTF-8', 'save metadata.yaml as UTF-8');
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     throw new MetadataProblem('(file)', `is not valid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax');
