@@ -13,7 +13,8 @@ export function renderLandingPage(catalog: Catalog): string {
     .map((p) => {
       const newest = p.versions[0]!;
       const types = [...new Set(newest.images.map((i) => i.type))].join(', ');
-      return `<tr><td>${escapeHtml(p.os)}</td><td>${escapeHtml(p.release)}</td><td>${escapeHtml(p.variant)}</td><td>${escapeHtml(p.arch)}</td><td>${escapeHtml(types)}</td><td>${escapeHtml(newest.version)}</td><td><code>${escapeHtml(p.aliases.join(', '))}</code></td></tr>`;
+      const description = newest.images.find((i) => i.description)?.description ?? '';
+      return `<tr><td>${escapeHtml(p.os)}</td><td>${escapeHtml(p.release)}</td><td>${escapeHtml(p.variant)}</td><td>${escapeHtml(p.arch)}</td><td>${escapeHtml(types)}</td><td>${escapeHtml(newest.version)}</td><td><code>${escapeHtml(p.aliases.join(', '))}</code></td><td>${escapeHtml(description)}</td></tr>`;
     })
     .join('\n');
   return `<!doctype html>
@@ -27,7 +28,7 @@ export function renderLandingPage(catalog: Catalog): string {
 incus remote add images ${escapeHtml(url)} --protocol simplestreams</pre>
 <p>Machine-readable: <a href="catalog.json">catalog.json</a>, <a href="streams/v1/index.json">streams/v1/index.json</a></p>
 <table>
-<thead><tr><th scope="col">OS</th><th scope="col">Release</th><th scope="col">Variant</th><th scope="col">Arch</th><th scope="col">Type</th><th scope="col">Newest</th><th scope="col">Aliases</th></tr></thead>
+<thead><tr><th scope="col">OS</th><th scope="col">Release</th><th scope="col">Variant</th><th scope="col">Arch</th><th scope="col">Type</th><th scope="col">Newest</th><th scope="col">Aliases</th><th scope="col">Description</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Plan, PlannedItem, PlannedProduct } from '../plan/products.js';
+import { indexFileSchema, productsFileSchema } from './streams-schema.js';
 
 export interface StreamsFiles {
   /** Output-relative path → file content. */
@@ -63,6 +64,7 @@ export function renderStreams(plan: Plan): StreamsFiles {
     products: Object.fromEntries(plan.products.map((p) => [p.key, productJson(p)])),
     updated,
   };
+  productsFileSchema.parse(products); // re-validated before anything is published
   const productsText = `${JSON.stringify(products, null, 1)}\n`;
   // Clients cache products files by basename: the name must change whenever the content does.
   const productsPath = `streams/v1/images-${createHash('sha256').update(productsText).digest('hex').slice(0, 16)}.json`;
@@ -79,6 +81,7 @@ export function renderStreams(plan: Plan): StreamsFiles {
     },
     updated,
   };
+  indexFileSchema.parse(index);
   const files = new Map<string, string>([
     [productsPath, productsText],
     [INDEX_PATH, `${JSON.stringify(index, null, 1)}\n`],

@@ -181,3 +181,18 @@ describe('verify', () => {
     assert.match(await errors(dir), /streams\/v1\/index.json: cannot be read: ENOENT/);
   });
 });
+
+describe('the page', () => {
+  it('shows metadata text as text: a <script> description cannot inject markup', async (t) => {
+    const dir = await tempDir(t);
+    const images = path.join(dir, 'images');
+    const { unifiedTarball } = await import('../support/images.js');
+    await put(path.join(images, 'x.tar.gz'), await unifiedTarball({ os: 'evil', release: '1', variant: 'x', description: '<script>alert(1)</script><img src=x onerror=alert(2)>' }, 'x'));
+    await build({ images, out: path.join(dir, 'dist') });
+    const html = await readFile(path.join(dir, 'dist/index.html'), 'utf8');
+    assert.doesNotMatch(html, /<script>alert|<img src=x/);
+    assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;&lt;img src=x onerror=alert\(2\)&gt;/, 'shown, as text');
+    const catalog = JSON.parse(await readFile(path.join(dir, 'dist/catalog.json'), 'utf8'));
+    assert.equal(catalog.products[0].versions[0].images[0].description, '<script>alert(1)</script><img src=x onerror=alert(2)>');
+  });
+});
