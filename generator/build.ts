@@ -9,6 +9,8 @@ import { classify, type Classified } from './ingest/classify.js';
 import { findFiles } from './ingest/find.js';
 import { pairImages } from './ingest/pair.js';
 import { hashImage } from './fingerprint/hash-images.js';
+import { HashPool } from './fingerprint/hash-pool.js';
+import { cachePath, FingerprintCache } from './fingerprint/cache.js';
 import { planProducts, type Plan } from './plan/products.js';
 import { renderStreams } from './emit/streams.js';
 import { renderCatalog } from './emit/catalog.js';
@@ -34,6 +36,8 @@ export interface BuildOptions {
   serverConfig?: string;
   /** Leave out images with problems (listed in the result) and publish the rest. */
   keepGoing?: boolean;
+  /** Reuse fingerprints of files proven unchanged (default true); false re-hashes everything. */
+  cache?: boolean;
   reporter?: Reporter;
 }
 
@@ -56,6 +60,8 @@ export interface BuildResult {
   serverConfigFiles: string[];
   /** With keepGoing: the problems whose images were left out. */
   skipped: (ImageError | BuildError)[];
+  /** Fingerprint cache hits and misses (files and combined hashes). */
+  cache: { hits: number; misses: number };
   images: number;
   bytesHashed: number;
   placed: PlaceStats;
@@ -131,18 +137,24 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   reporter.phase('hashing');
   const total = paired.images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
   let done = 0;
+  const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
+  const pool = new HashPool();
   const hashed: HashedImage[] = [];
-  for (const image of paired.images) {
-    const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
-    try {
-      hashed.push(await hashImage(image, (n) => {
+  try {
+    const results = await Promise.allSettled(paired.images.map((image) => {
+      const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
+      return hashImage(image, pool, cache, (n) => {
         done += n;
         reporter.hashing(done, total, label);
-      }));
-    } catch (e) {
-      if (!isReportable(e)) throw e;
-      problems.push(e);
+      });
+    }));
+    for (const r of results) {
+      if (r.status === 'fulfilled') hashed.push(r.value);
+      else if (isReportable(r.reason)) problems.push(r.reason);
+      else throw r.reason;
     }
+  } finally {
+    await pool.close();
   }
 
   reporter.phase('planning');
@@ -178,6 +190,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     await staged.discard();
     throw e;
   }
+  await cache.save();
   const serverConfigDir = options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
   const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir, targets.serverConfig) : [];
   return {
@@ -192,5 +205,6 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     images: hashed.length,
     bytesHashed: done,
     placed,
+    cache: { hits: cache.hits, misses: cache.misses },
   };
 }

@@ -17,6 +17,7 @@ interface BuildFlags {
   target?: string;
   serverConfig?: string;
   keepGoing?: boolean;
+  cache: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -45,6 +46,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       targets,
       serverConfig: flags.serverConfig,
       keepGoing: flags.keepGoing === true,
+      cache: flags.cache,
       reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
     });
     const versions = result.plan.products.reduce((n, p) => n + p.versions.length, 0);
@@ -63,6 +65,8 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       ignored: result.ignored,
       serverConfig: result.serverConfigFiles,
       skipped: result.skipped.map((p) => p.format()),
+      cache: result.cache,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
       seconds: (Date.now() - started) / 1000,
     };
     if (flags.json) {
@@ -93,6 +97,7 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
     .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
+    .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')
     .option('--no-site', 'skip the catalogue page (index.html)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')

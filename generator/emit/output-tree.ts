@@ -22,7 +22,7 @@ export function isOutputPath(out: string, candidate: string): boolean {
   if (c === resolved) return true;
   if (path.dirname(c) !== parent) return false;
   const name = path.basename(c);
-  return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || name === `${tmpPrefix.slice(0, -'tmp-'.length)}lock`;
+  return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`].includes(name);
 }
 
 function alive(pid: number): boolean {

@@ -1,54 +1,83 @@
-// Hashes image files in one streaming read each: a rootfs feeds both its own sha256 and the
-// combined metadata‖rootfs fingerprint; a unified tarball's sha256 is its fingerprint.
+// Hashes images: a rootfs's own sha256 and the combined metadata‖rootfs fingerprint run as two
+// tasks on the hash pool's two cores; a unified tarball's sha256 is its fingerprint. Files proven
+// unchanged by the cache are not read at all.
 
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { ImageError } from '../errors.js';
 import type { PairedImage } from '../ingest/pair.js';
+import type { FoundFile } from '../ingest/find.js';
 import type { HashedFile, HashedImage } from '../model.js';
+import type { FingerprintCache } from './cache.js';
+import { HashFailed, type HashPool } from './hash-pool.js';
 
-const READ_CHUNK = 1024 * 1024;
-
-/** Streams `path` through every hash in `hashes`; returns the byte count. */
-async function streamInto(path: string, rel: string, hashes: Hash[], onBytes?: (n: number) => void): Promise<number> {
-  let size = 0;
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK }) as AsyncIterable<Buffer>) {
-      for (const h of hashes) h.update(chunk);
-      size += chunk.length;
-      onBytes?.(chunk.length);
-    }
-  } catch (e) {
-    throw new ImageError(rel, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the file and its permissions');
+function readError(e: unknown, fallback: FoundFile): ImageError {
+  if (e instanceof HashFailed) {
+    return new ImageError(e.file === fallback.path ? fallback.rel : e.file, `cannot be read (${e.code ?? e.message})`, 'check the file and its permissions');
   }
-  return size;
+  throw e;
 }
 
-export async function hashImage(image: PairedImage, onBytes?: (n: number) => void): Promise<HashedImage> {
+function checkSize(file: FoundFile, size: number): void {
+  if (size !== file.size) {
+    throw new ImageError(file.rel, `changed while the build read it (was ${file.size} bytes, read ${size})`, 'do not modify images during a build; run it again');
+  }
+}
+
+export async function hashImage(image: PairedImage, pool: HashPool, cache: FingerprintCache, onBytes?: (n: number) => void): Promise<HashedImage> {
   if (image.kind === 'unified') {
     const { file } = image;
-    const hash = createHash('sha256');
-    const size = await streamInto(file.file.path, file.file.rel, [hash], onBytes);
-    const sha256 = hash.digest('hex');
+    let sha256 = cache.file(file.file);
+    if (!sha256) {
+      try {
+        const r = await pool.hash([file.file.path], onBytes);
+        checkSize(file.file, r.sizes[0]!);
+        sha256 = r.sha256;
+      } catch (e) {
+        throw readError(e, file.file);
+      }
+    } else {
+      onBytes?.(file.file.size);
+    }
+    cache.rememberFile(file.file, sha256);
     return {
       kind: 'unified',
       type: image.type,
       metadata: file.metadata,
       fingerprint: sha256,
-      files: [{ source: file.file, sha256, size, part: 'unified', compression: file.compression }],
+      files: [{ source: file.file, sha256, size: file.file.size, part: 'unified', compression: file.compression }],
     };
   }
   const { meta, rootfs } = image;
-  const own = createHash('sha256');
-  const combined = meta.hash.copy();
-  const size = await streamInto(rootfs.file.path, rootfs.file.rel, [own, combined], onBytes);
+  let own = cache.file(rootfs.file);
+  let combined = cache.combinedOf(meta.file, rootfs.file);
+  try {
+    const [a, b] = await Promise.all([
+      own ? undefined : pool.hash([rootfs.file.path], onBytes),
+      combined ? undefined : pool.hash([meta.file.path, rootfs.file.path]),
+    ]);
+    if (a) {
+      checkSize(rootfs.file, a.sizes[0]!);
+      own = a.sha256;
+    } else {
+      onBytes?.(rootfs.file.size);
+    }
+    if (b) {
+      checkSize(meta.file, b.sizes[0]!);
+      checkSize(rootfs.file, b.sizes[1]!);
+      combined = b.sha256;
+    }
+  } catch (e) {
+    throw readError(e, rootfs.file);
+  }
+  cache.rememberFile(meta.file, meta.sha256);
+  cache.rememberFile(rootfs.file, own!);
+  cache.rememberCombined(meta.file, rootfs.file, combined!);
   const metaFile: HashedFile = { source: meta.file, sha256: meta.sha256, size: meta.file.size, part: 'metadata', compression: meta.compression };
   const rootFile: HashedFile = {
     source: rootfs.file,
-    sha256: own.digest('hex'),
-    size,
+    sha256: own!,
+    size: rootfs.file.size,
     part: rootfs.format === 'squashfs' ? 'squashfs' : rootfs.format === 'qcow2' ? 'qcow2' : 'root-tarball',
     compression: rootfs.compression,
   };
-  return { kind: 'split', type: image.type, metadata: meta.metadata, fingerprint: combined.digest('hex'), files: [metaFile, rootFile] };
+  return { kind: 'split', type: image.type, metadata: meta.metadata, fingerprint: combined!, files: [metaFile, rootFile] };
 }

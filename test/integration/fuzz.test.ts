@@ -117,7 +117,7 @@ describe('fuzzing ingest', () => {
           if (!(e instanceof BuildFailed)) throw e;
         }
         const entries = (await readdir(sandbox)).sort();
-        assert.ok(entries.every((e) => ['conf', 'dist', 'images'].includes(e)), `unexpected entries: ${entries.join(', ')}`);
+        assert.ok(entries.every((e) => ['.dist.cache.json', 'conf', 'dist', 'images'].includes(e)), `unexpected entries: ${entries.join(', ')}`);
         await rm(sandbox, { recursive: true, force: true });
       }),
       { seed: SEED, numRuns: Math.max(10, Math.floor(RUNS / 4)) },

@@ -33,7 +33,7 @@ async function addBigImage(images: string, size = BIG): Promise<void> {
   await writeFakeSquashfs(path.join(images, 'big/rootfs.squashfs'), size);
 }
 
-const leftovers = async (parent: string) => (await readdir(parent)).filter((n) => n.startsWith('.dist'));
+const leftovers = async (parent: string) => (await readdir(parent)).filter((n) => n.startsWith('.dist') && n !== '.dist.cache.json');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startBuild(images: string, out: string) {

@@ -1,0 +1,117 @@
+// The persistent fingerprint cache: a file's sha256 is reused only while everything that proves
+// the file unchanged still matches — device, inode, size, mtime and ctime. ctime cannot be set
+// back by a user, so a file rewritten in place with its mtime restored is still re-hashed.
+// Hard-linking an input into the output changes its ctime too, so the keys are refreshed after
+// the build (only for files whose device, inode, size and mtime did not move meanwhile).
+
+import { readFile, rename, writeFile, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { FoundFile } from '../ingest/find.js';
+
+interface Entry {
+  key: string;
+  sha256: string;
+}
+
+interface CacheData {
+  version: 1;
+  files: Record<string, Entry>;
+  /** "meta path\0rootfs path" → combined fingerprint. */
+  combined: Record<string, Entry>;
+}
+
+export function fileKey(f: FoundFile): string {
+  return `${f.dev}:${f.ino}:${f.size}:${f.mtimeMs}:${f.ctimeMs}`;
+}
+
+export class FingerprintCache {
+  private next: CacheData = { version: 1, files: {}, combined: {} };
+  hits = 0;
+  misses = 0;
+
+  private constructor(readonly path: string | undefined, private previous: CacheData) {}
+
+  /** Loads the cache at `file`; `undefined` disables caching (--no-cache still writes a fresh one). */
+  static async load(file: string, use: boolean): Promise<FingerprintCache> {
+    let data: CacheData = { version: 1, files: {}, combined: {} };
+    if (use) {
+      try {
+        const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheData;
+        if (parsed.version === 1 && parsed.files && parsed.combined) data = parsed;
+      } catch {
+        // no cache yet, or unreadable: start empty
+      }
+    }
+    return new FingerprintCache(file, data);
+  }
+
+  private lookup(table: 'files' | 'combined', id: string, key: string): string | undefined {
+    const e = this.previous[table][id];
+    if (e && e.key === key) {
+      this.hits++;
+      this.next[table][id] = e;
+      return e.sha256;
+    }
+    this.misses++;
+    return undefined;
+  }
+
+  file(f: FoundFile): string | undefined {
+    return this.lookup('files', f.path, fileKey(f));
+  }
+
+  combinedOf(meta: FoundFile, root: FoundFile): string | undefined {
+    return this.lookup('combined', `${meta.path}\0${root.path}`, `${fileKey(meta)}|${fileKey(root)}`);
+  }
+
+  rememberFile(f: FoundFile, sha256: string): void {
+    this.next.files[f.path] = { key: fileKey(f), sha256 };
+  }
+
+  rememberCombined(meta: FoundFile, root: FoundFile, sha256: string): void {
+    this.next.combined[`${meta.path}\0${root.path}`] = { key: `${fileKey(meta)}|${fileKey(root)}`, sha256 };
+  }
+
+  /** Re-reads the ctime of every remembered file whose other key parts are unchanged. */
+  private async refresh(): Promise<void> {
+    const fresh = new Map<string, string>();
+    for (const [file, entry] of Object.entries(this.next.files)) {
+      const [dev, ino, size, mtime] = entry.key.split(':');
+      try {
+        const st = await stat(file);
+        if (String(st.dev) === dev && String(st.ino) === ino && String(st.size) === size && String(st.mtimeMs) === mtime) {
+          const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+          fresh.set(entry.key, key);
+          entry.key = key;
+        } else {
+          delete this.next.files[file];
+        }
+      } catch {
+        delete this.next.files[file];
+      }
+    }
+    for (const [id, entry] of Object.entries(this.next.combined)) {
+      const [metaKey, rootKey] = entry.key.split('|');
+      const m = fresh.get(metaKey!);
+      const r = fresh.get(rootKey!);
+      if (m && r) entry.key = `${m}|${r}`;
+      else delete this.next.combined[id];
+    }
+  }
+
+  /** Writes what this run used (entries of deleted files drop out). */
+  async save(): Promise<void> {
+    if (!this.path) return;
+    await this.refresh();
+    await mkdir(path.dirname(this.path), { recursive: true });
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    await writeFile(tmp, JSON.stringify(this.next));
+    await rename(tmp, this.path);
+  }
+}
+
+/** Where the cache of an output lives: next to it, never inside the published tree. */
+export function cachePath(out: string): string {
+  const resolved = path.resolve(out);
+  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.cache.json`);
+}

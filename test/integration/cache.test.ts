@@ -1,0 +1,77 @@
+// The fingerprint cache is never trusted for a changed file: same size and a restored mtime are
+// still caught (ctime); deleted images disappear; adding an image hashes only that image.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { cp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { build } from '../../generator/build.js';
+import { metadataTarball, put, rootTarball } from '../support/images.js';
+import { tempDir } from '../support/tmp.js';
+
+async function samples(t: Parameters<typeof tempDir>[0]) {
+  const dir = await tempDir(t);
+  const images = path.join(dir, 'images');
+  await cp(path.resolve('images'), images, { recursive: true });
+  return { dir, images, out: path.join(dir, 'dist') };
+}
+
+const fingerprints = async (out: string) => {
+  const c = JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8'));
+  return c.products.flatMap((p: { versions: { images: { fingerprint: string }[] }[] }) => p.versions.flatMap((v) => v.images.map((i) => i.fingerprint))).sort();
+};
+
+describe('fingerprint cache', () => {
+  it('a no-change rebuild reads no image file; --no-cache re-hashes all', async (t) => {
+    const { images, out } = await samples(t);
+    const first = await build({ images, out, site: false });
+    assert.equal(first.cache.hits, 0);
+    const again = await build({ images, out, site: false });
+    assert.equal(again.cache.misses, 0);
+    assert.ok(again.cache.hits > 0);
+    assert.deepEqual(await fingerprints(out), first.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images.map((i) => i.fingerprint))).sort());
+    const forced = await build({ images, out, site: false, cache: false });
+    assert.equal(forced.cache.hits, 0);
+  });
+
+  it('detects a file rewritten in place with the same size and its mtime restored', async (t) => {
+    const { images, out } = await samples(t);
+    await build({ images, out, site: false });
+    const file = path.join(images, 'busybox/arm64/rootfs.squashfs');
+    const before = await stat(file);
+    const reference = path.join(path.dirname(out), 'timestamps');
+    await writeFile(reference, '');
+    execFileSync('touch', ['-r', file, reference]); // keeps the exact (nanosecond) times
+    const bytes = await readFile(file);
+    const handle = await open(file, 'r+');
+    // same length, other bytes: flip one byte past the superblock
+    const at = Math.floor(bytes.length / 2);
+    await handle.write(Buffer.from([bytes[at]! ^ 0xff]), 0, 1, at);
+    await handle.close();
+    execFileSync('touch', ['-r', reference, file]);
+    const after = await stat(file);
+    assert.equal(after.size, before.size);
+    assert.equal(after.mtimeMs, before.mtimeMs);
+    const rebuilt = await build({ images, out, site: false });
+    assert.ok(rebuilt.cache.misses > 0);
+    const meta = await readFile(path.join(images, 'busybox/arm64/lxd.tar.xz'));
+    const expected = createHash('sha256').update(meta).update(await readFile(file)).digest('hex');
+    assert.ok((await fingerprints(out)).includes(expected), 'the new bytes are fingerprinted');
+  });
+
+  it('drops deleted images, and re-hashes only an added one', async (t) => {
+    const { images, out } = await samples(t);
+    await build({ images, out, site: false });
+    await rm(path.join(images, 'exported'), { recursive: true });
+    const smaller = await build({ images, out, site: false });
+    assert.equal(smaller.images, 5);
+    assert.ok(!smaller.catalog.products.some((p) => p.variant === 'minimal'));
+    await put(path.join(images, 'new/lxd.tar.xz'), await metadataTarball({ os: 'added', release: '1' }));
+    await put(path.join(images, 'new/rootfs.tar.gz'), await rootTarball('added', 'gzip'));
+    const added = await build({ images, out, site: false });
+    assert.equal(added.images, 6);
+    assert.equal(added.cache.misses, 2, 'one rootfs sha256 and one combined fingerprint');
+  });
+});
