@@ -5,11 +5,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type Config, type Target } from './config.js';
 import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from './errors.js';
-import { classify, type Classified } from './ingest/classify.js';
+import type { Classified } from './ingest/classify.js';
 import { findFiles } from './ingest/find.js';
+import { mapLimit } from './concurrency.js';
 import { pairImages } from './ingest/pair.js';
 import { hashImage } from './fingerprint/hash-images.js';
-import { HashPool } from './fingerprint/hash-pool.js';
+import { WorkerPool } from './pool/pool.js';
 import { cachePath, FingerprintCache } from './fingerprint/cache.js';
 import { planProducts, type Plan } from './plan/products.js';
 import { renderStreams } from './emit/streams.js';
@@ -118,15 +119,22 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   const found = await findFiles(options.images, (p) => isOutputPath(options.out, p));
   problems.push(...found.problems);
 
+  const pool = new WorkerPool();
+  try {
+    return await buildWithPool(options, reporter, config, baseUrl, found, problems, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, found: Awaited<ReturnType<typeof findFiles>>, problems: (ImageError | BuildError)[], pool: WorkerPool): Promise<BuildResult> {
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
-  for (const file of found.files) {
-    try {
-      classified.push(await classify(file));
-    } catch (e) {
-      if (!isReportable(e)) throw e;
-      problems.push(e);
-    }
+  // On the worker threads, a few queued per core; results kept in file order.
+  for (const r of await mapLimit(found.files, 32, (file) => pool.classify(file))) {
+    if (r.status === 'fulfilled') classified.push(r.value);
+    else if (isReportable(r.reason)) problems.push(r.reason);
+    else throw r.reason;
   }
   const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
   for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
@@ -138,9 +146,8 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   const total = paired.images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
   let done = 0;
   const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
-  const pool = new HashPool();
   const hashed: HashedImage[] = [];
-  try {
+  {
     const results = await Promise.allSettled(paired.images.map((image) => {
       const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
       return hashImage(image, pool, cache, (n) => {
@@ -153,8 +160,6 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
       else if (isReportable(r.reason)) problems.push(r.reason);
       else throw r.reason;
     }
-  } finally {
-    await pool.close();
   }
 
   reporter.phase('planning');
@@ -181,15 +186,18 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   let placed: PlaceStats;
   try {
     placed = await placeFiles(staged.dir, plan.files);
+    reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
     for (const [rel, text] of targets.published) await staged.writeText(rel, text);
     if (options.site !== false) await staged.writeText('index.html', renderLandingPage(catalog));
+    reporter.phase('replacing the previous output');
     await staged.commit();
   } catch (e) {
     await staged.discard();
     throw e;
   }
+  reporter.phase('saving the fingerprint cache');
   await cache.save();
   const serverConfigDir = options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
   const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir, targets.serverConfig) : [];

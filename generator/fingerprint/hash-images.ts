@@ -7,10 +7,10 @@ import type { PairedImage } from '../ingest/pair.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { HashedFile, HashedImage } from '../model.js';
 import type { FingerprintCache } from './cache.js';
-import { HashFailed, type HashPool } from './hash-pool.js';
+import { ReadFailed, type WorkerPool } from '../pool/pool.js';
 
 function readError(e: unknown, fallback: FoundFile): ImageError {
-  if (e instanceof HashFailed) {
+  if (e instanceof ReadFailed) {
     return new ImageError(e.file === fallback.path ? fallback.rel : e.file, `cannot be read (${e.code ?? e.message})`, 'check the file and its permissions');
   }
   throw e;
@@ -22,7 +22,7 @@ function checkSize(file: FoundFile, size: number): void {
   }
 }
 
-export async function hashImage(image: PairedImage, pool: HashPool, cache: FingerprintCache, onBytes?: (n: number) => void): Promise<HashedImage> {
+export async function hashImage(image: PairedImage, pool: WorkerPool, cache: FingerprintCache, onBytes?: (n: number) => void): Promise<HashedImage> {
   if (image.kind === 'unified') {
     const { file } = image;
     let sha256 = cache.file(file.file);

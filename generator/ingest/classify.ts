@@ -1,7 +1,6 @@
 // Decides what each found file is — metadata tarball, rootfs (squashfs, qcow2, root tarball),
 // or unified image — from its content, and reads and validates its metadata.yaml.
 
-import type { Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { ImageError } from '../errors.js';
@@ -14,7 +13,7 @@ import { scanTarball, TarProblem } from './scan-tarball.js';
 export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
 
 export type Classified =
-  | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; hash: Hash; sha256: string }
+  | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; sha256: string }
   | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression }
   | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: 'container' | 'virtual-machine' }
   /** Not an image file at all (a README, a checksum list...): reported, not published. */
@@ -79,7 +78,7 @@ export async function classify(file: FoundFile): Promise<Classified> {
   }
   let scan;
   try {
-    scan = await scanTarball(file.path, sniffed.compression);
+    scan = await scanTarball(file.path, sniffed.compression, file.size);
   } catch (e) {
     if (e instanceof TarProblem) throw new ImageError(file.rel, e.message, e.fix);
     throw e;
@@ -99,8 +98,7 @@ export async function classify(file: FoundFile): Promise<Classified> {
     file: { ...file, size: scan.size },
     compression: sniffed.compression,
     metadata,
-    hash: scan.hash,
-    sha256: scan.hash.copy().digest('hex'),
+    sha256: scan.sha256,
   };
 }
 

@@ -2,7 +2,7 @@
 // tarball, a unified image, or a root filesystem — and pulls out metadata.yaml.
 // A metadata tarball is read to its end and hashed in the same pass.
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import tar from 'tar-stream';
@@ -23,8 +23,8 @@ export type TarScan =
   | {
       role: 'metadata';
       metadataYaml: Buffer;
-      /** sha256 state over the whole file, not yet digested (copy it to extend or digest). */
-      hash: Hash;
+      /** sha256 of the whole file, computed in the same read. */
+      sha256: string;
       size: number;
     }
   | { role: 'unified'; metadataYaml: Buffer; type: 'container' | 'virtual-machine' }
@@ -47,7 +47,7 @@ function normalize(name: string): { name: string; unsafe: boolean } {
   return { name: n, unsafe };
 }
 
-export async function scanTarball(path: string, compression: Compression): Promise<TarScan> {
+export async function scanTarball(path: string, compression: Compression, sizeHint?: number): Promise<TarScan> {
   const hash = createHash('sha256');
   let size = 0;
   let metadataYaml: Buffer | undefined;
@@ -137,7 +137,7 @@ export async function scanTarball(path: string, compression: Compression): Promi
     if (metadataYaml) {
       decide(sawRootfsDir || sawRootfsImg
         ? { role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' }
-        : { role: 'metadata', metadataYaml, hash, size });
+        : { role: 'metadata', metadataYaml, sha256: '', size });
     } else if (sawRootfsDir || sawRootfsImg) {
       fail(new TarProblem('the tarball has a rootfs but no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
     } else if (entries === 0) {
@@ -158,7 +158,8 @@ export async function scanTarball(path: string, compression: Compression): Promi
   });
   dec.pipe(extract);
 
-  const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
+  // Small reads for small files: a 1 MiB buffer per tiny metadata tarball is mostly garbage.
+  const file = createReadStream(path, { highWaterMark: Math.max(64 * 1024, Math.min(1024 * 1024, sizeHint ?? 1024 * 1024)) });
   try {
     for await (const chunk of file as AsyncIterable<Buffer>) {
       hash.update(chunk);
@@ -178,6 +179,6 @@ export async function scanTarball(path: string, compression: Compression): Promi
   }
   if (failure) throw failure;
   if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
-  if (result.role === 'metadata') return { ...result, hash, size };
+  if (result.role === 'metadata') return { ...result, sha256: hash.digest('hex'), size };
   return result;
 }

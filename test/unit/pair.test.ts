@@ -8,8 +8,7 @@ import { parseMetadata } from '../../generator/verify/metadata.js';
 const file = (rel: string) => ({ path: `/in/${rel}`, rel, size: 1, dev: 1, ino: 1, mtimeMs: 0, ctimeMs: 0 });
 const metadata = parseMetadata(Buffer.from('architecture: x86_64\ncreation_date: 1\nproperties:\n  os: a\n  release: b\n'));
 function meta(rel: string, content = rel): Classified {
-  const hash = createHash('sha256').update(content);
-  return { role: 'metadata', file: file(rel), compression: 'xz', metadata, hash, sha256: hash.copy().digest('hex') };
+  return { role: 'metadata', file: file(rel), compression: 'xz', metadata, sha256: createHash('sha256').update(content).digest('hex') };
 }
 const root = (rel: string, format: 'squashfs' | 'qcow2' | 'tarball' = 'squashfs'): Classified => ({ role: 'rootfs', file: file(rel), format, compression: 'none' });
 const pairs = (files: Classified[]) => {

@@ -1,0 +1,79 @@
+// Worker thread for the CPU-bound stages: reading an image file's metadata (decompress, tar,
+// YAML) and hashing the concatenation of files with node:crypto, with a reused read buffer
+// (a second worker reading the same file gets it from the page cache).
+
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { classify, type Classified } from '../ingest/classify.js';
+import type { FoundFile } from '../ingest/find.js';
+import { ImageError } from '../errors.js';
+
+export type Task =
+  | { kind: 'hash'; id: number; files: string[]; progress: boolean }
+  | { kind: 'classify'; id: number; file: FoundFile };
+
+export type Reply =
+  | { id: number; kind: 'hashed'; sha256: string; sizes: number[] }
+  | { id: number; kind: 'classified'; value: Classified }
+  | { id: number; kind: 'progress'; bytes: number }
+  | { id: number; kind: 'image-error'; file: string; problem: string; fix: string }
+  | { id: number; kind: 'error'; code?: string; message: string; file: string };
+
+const CHUNK = 4 * 1024 * 1024;
+const PROGRESS_EVERY = 64 * 1024 * 1024;
+const buffer = Buffer.allocUnsafe(CHUNK);
+const post = (reply: Reply) => parentPort!.postMessage(reply);
+
+function hashFiles(task: Extract<Task, { kind: 'hash' }>): void {
+  const hash = createHash('sha256');
+  const sizes: number[] = [];
+  for (const file of task.files) {
+    let fd: number;
+    let size = 0;
+    let pending = 0;
+    try {
+      fd = openSync(file, 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      post({ id: task.id, kind: 'error', code: err.code, message: err.message, file });
+      return;
+    }
+    try {
+      for (;;) {
+        const n = readSync(fd, buffer, 0, CHUNK, null);
+        if (n === 0) break;
+        hash.update(buffer.subarray(0, n));
+        size += n;
+        pending += n;
+        if (task.progress && pending >= PROGRESS_EVERY) {
+          post({ id: task.id, kind: 'progress', bytes: pending });
+          pending = 0;
+        }
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      post({ id: task.id, kind: 'error', code: err.code, message: err.message, file });
+      return;
+    } finally {
+      closeSync(fd);
+    }
+    if (task.progress && pending > 0) post({ id: task.id, kind: 'progress', bytes: pending });
+    sizes.push(size);
+  }
+  post({ id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes });
+}
+
+async function classifyFile(task: Extract<Task, { kind: 'classify' }>): Promise<void> {
+  try {
+    post({ id: task.id, kind: 'classified', value: await classify(task.file) });
+  } catch (e) {
+    if (e instanceof ImageError) post({ id: task.id, kind: 'image-error', file: e.file, problem: e.problem, fix: e.fix });
+    else post({ id: task.id, kind: 'error', message: (e as Error).message, file: task.file.path });
+  }
+}
+
+parentPort!.on('message', (task: Task) => {
+  if (task.kind === 'hash') hashFiles(task);
+  else void classifyFile(task);
+});

@@ -1,0 +1,98 @@
+// Generates the benchmark corpora in a temporary folder: large images with incompressible data
+// (split squashfs, split root tarball, unified tarballs) and many small products for index scale.
+
+import { execFileSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { metadataTarball, metadataYaml, unifiedTarball } from '../support/images.js';
+
+const MiB = 1024 * 1024;
+
+/** Writes `size` random bytes after `head`, in chunks (never the whole file in memory). */
+async function randomFile(file: string, size: number, head?: Buffer): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const handle = await open(file, 'w');
+  const chunk = Buffer.allocUnsafe(16 * MiB);
+  let written = 0;
+  try {
+    if (head) {
+      await handle.write(head);
+      written = head.length;
+    }
+    while (written < size) {
+      const n = Math.min(chunk.length, size - written);
+      randomFillSync(chunk, 0, n);
+      await handle.write(chunk, 0, n);
+      written += n;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function squashfsHead(size: number): Buffer {
+  const head = Buffer.alloc(96);
+  head.write('hsqs', 0, 'latin1');
+  head.writeUInt16LE(4, 28);
+  head.writeBigUInt64LE(BigInt(size), 40);
+  return head;
+}
+
+export interface LargeCorpus {
+  images: string;
+  /** Every input file, for the openssl baseline. */
+  files: string[];
+  bytes: number;
+}
+
+/** ≈ 4 GiB: two split squashfs images (1 GiB), a split root tarball (512 MiB), two unified tarballs (768 MiB). */
+export async function largeCorpus(root: string, scale = 1): Promise<LargeCorpus> {
+  const images = path.join(root, 'images');
+  const files: string[] = [];
+  const created = 1767225600;
+  for (const [i, size] of [[1, 1024], [2, 1024]] as const) {
+    const dir = path.join(images, `squashfs-${i}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'lxd.tar.xz'), await metadataTarball({ os: 'bench', release: `sq${i}`, creationDate: created }));
+    const bytes = Math.round(size * MiB * scale);
+    await randomFile(path.join(dir, 'rootfs.squashfs'), bytes, squashfsHead(bytes));
+    files.push(path.join(dir, 'lxd.tar.xz'), path.join(dir, 'rootfs.squashfs'));
+  }
+  {
+    const dir = path.join(images, 'roottar');
+    const work = path.join(root, 'work-roottar');
+    await randomFile(path.join(work, 'blob'), Math.round(512 * MiB * scale));
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'lxd.tar.xz'), await metadataTarball({ os: 'bench', release: 'tar', creationDate: created }));
+    execFileSync('tar', ['-C', work, '-cf', path.join(dir, 'rootfs.tar'), '.']);
+    execFileSync('rm', ['-rf', work]);
+    files.push(path.join(dir, 'lxd.tar.xz'), path.join(dir, 'rootfs.tar'));
+  }
+  for (const i of [1, 2]) {
+    const work = path.join(root, `work-unified-${i}`);
+    await mkdir(path.join(work, 'rootfs'), { recursive: true });
+    await writeFile(path.join(work, 'metadata.yaml'), metadataYaml({ os: 'bench', release: `unified${i}`, creationDate: created }));
+    await randomFile(path.join(work, 'rootfs', 'blob'), Math.round(768 * MiB * scale));
+    const file = path.join(images, 'unified', `unified-${i}.tar`);
+    await mkdir(path.dirname(file), { recursive: true });
+    execFileSync('tar', ['-C', work, '-cf', file, 'metadata.yaml', 'rootfs']);
+    execFileSync('rm', ['-rf', work]);
+    files.push(file);
+  }
+  const { statSync } = await import('node:fs');
+  return { images, files, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
+}
+
+/** `products` small products, `versions` versions each (unified gzip tarballs of a few hundred bytes). */
+export async function manyProducts(root: string, products: number, versions = 3): Promise<string> {
+  const images = path.join(root, `images-${products}`);
+  for (let p = 0; p < products; p++) {
+    for (let v = 0; v < versions; v++) {
+      const file = path.join(images, `p${p}`, `v${v}.tar.gz`);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, await unifiedTarball({ os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 }, `p${p}v${v}`));
+    }
+  }
+  return images;
+}
