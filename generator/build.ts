@@ -120,19 +120,23 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   problems.push(...found.problems);
 
   const pool = new WorkerPool();
+  const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
   try {
-    return await buildWithPool(options, reporter, config, baseUrl, found, problems, pool);
+    return await buildWithPool(options, reporter, config, baseUrl, found, problems, pool, cache);
   } finally {
     await pool.close();
   }
 }
 
-async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, found: Awaited<ReturnType<typeof findFiles>>, problems: (ImageError | BuildError)[], pool: WorkerPool): Promise<BuildResult> {
+async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, found: Awaited<ReturnType<typeof findFiles>>, problems: (ImageError | BuildError)[], pool: WorkerPool, cache: FingerprintCache): Promise<BuildResult> {
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads, a few queued per core; results kept in file order.
-  for (const r of await mapLimit(found.files, 32, (file) => pool.classify(file))) {
-    if (r.status === 'fulfilled') classified.push(r.value);
+  for (const r of await mapLimit(found.files, 32, async (file) => cache.classification(file) ?? (await pool.classify(file)))) {
+    if (r.status === 'fulfilled') {
+      classified.push(r.value);
+      cache.rememberClassification(r.value);
+    }
     else if (isReportable(r.reason)) problems.push(r.reason);
     else throw r.reason;
   }
@@ -145,7 +149,6 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   reporter.phase('hashing');
   const total = paired.images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
   let done = 0;
-  const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
   const hashed: HashedImage[] = [];
   {
     const results = await Promise.allSettled(paired.images.map((image) => {

@@ -2,7 +2,6 @@
 
 import path from 'node:path';
 import type { Command } from 'commander';
-import { build } from '../build.js';
 import { loadConfig, TARGETS, type Target } from '../config.js';
 import { UsageError } from '../errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
@@ -37,6 +36,7 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       targets = names as Target[];
     }
     const started = Date.now();
+    const { build } = await import('../build.js'); // loaded on use: --help stays fast
     const result = await build({
       images: flags.images,
       out: flags.out,

@@ -2,12 +2,12 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { listTree } from '../list.js';
 import { EXIT_INVALID, EXIT_OK, formatBytes, reportError } from './output.js';
 
 export async function runList(dir: string, flags: { format: string }): Promise<number> {
   try {
     if (!['table', 'json'].includes(flags.format)) throw new UsageError(`--format must be table or json, got "${flags.format}"`);
+    const { listTree } = await import('../list.js');
     const { rows, problems } = await listTree(dir);
     const errors = problems.filter((p) => p.severity === 'error');
     for (const p of errors) process.stderr.write(`error: ${p.where}: ${p.message}\n`);

@@ -2,7 +2,6 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { startPreview } from '../serve/server.js';
 import { reportError } from './output.js';
 
 interface ServeFlags {
@@ -17,6 +16,7 @@ export async function runServe(dir: string, flags: ServeFlags): Promise<number |
     const port = Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
     if (!!flags.tlsCert !== !!flags.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+    const { startPreview } = await import('../serve/server.js');
     const preview = await startPreview({ dir, host: flags.host, port, tls: flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined });
     for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
     process.stdout.write(`serving ${dir} at ${preview.url}\n`);

@@ -1,11 +1,11 @@
 // `staticstreams verify [DIR]`: re-reads a published tree and checks every client rule.
 
 import type { Command } from 'commander';
-import { verifyTree } from '../verify/tree.js';
 import { EXIT_INVALID, EXIT_OK, reportError } from './output.js';
 
 export async function runVerify(dir: string, flags: { json?: boolean }): Promise<number> {
   try {
+    const { verifyTree } = await import('../verify/tree.js');
     const report = await verifyTree(dir);
     const errors = report.problems.filter((p) => p.severity === 'error');
     if (flags.json) {

@@ -7,6 +7,7 @@
 import { readFile, rename, writeFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FoundFile } from '../ingest/find.js';
+import type { Classified } from '../ingest/classify.js';
 
 interface Entry {
   key: string;
@@ -18,14 +19,18 @@ interface CacheData {
   files: Record<string, Entry>;
   /** "meta path\0rootfs path" → combined fingerprint. */
   combined: Record<string, Entry>;
+  /** path → what the file is, with its metadata (so an unchanged file is not even opened). */
+  classified: Record<string, { key: string; value: Classified }>;
 }
+
+const empty = (): CacheData => ({ version: 1, files: {}, combined: {}, classified: {} });
 
 export function fileKey(f: FoundFile): string {
   return `${f.dev}:${f.ino}:${f.size}:${f.mtimeMs}:${f.ctimeMs}`;
 }
 
 export class FingerprintCache {
-  private next: CacheData = { version: 1, files: {}, combined: {} };
+  private next: CacheData = empty();
   hits = 0;
   misses = 0;
 
@@ -33,11 +38,11 @@ export class FingerprintCache {
 
   /** Loads the cache at `file`; `undefined` disables caching (--no-cache still writes a fresh one). */
   static async load(file: string, use: boolean): Promise<FingerprintCache> {
-    let data: CacheData = { version: 1, files: {}, combined: {} };
+    let data: CacheData = empty();
     if (use) {
       try {
         const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheData;
-        if (parsed.version === 1 && parsed.files && parsed.combined) data = parsed;
+        if (parsed.version === 1 && parsed.files && parsed.combined && parsed.classified) data = parsed;
       } catch {
         // no cache yet, or unreadable: start empty
       }
@@ -62,6 +67,19 @@ export class FingerprintCache {
 
   combinedOf(meta: FoundFile, root: FoundFile): string | undefined {
     return this.lookup('combined', `${meta.path}\0${root.path}`, `${fileKey(meta)}|${fileKey(root)}`);
+  }
+
+  /** The cached classification of an unchanged file, with the file's current stat. */
+  classification(f: FoundFile): Classified | undefined {
+    const e = this.previous.classified[f.path];
+    if (!e || e.key !== fileKey(f)) return undefined;
+    this.next.classified[f.path] = e;
+    return { ...e.value, file: f } as Classified;
+  }
+
+  rememberClassification(c: Classified): void {
+    if (c.role === 'other') return;
+    this.next.classified[c.file.path] = { key: fileKey(c.file), value: c };
   }
 
   rememberFile(f: FoundFile, sha256: string): void {
@@ -89,6 +107,11 @@ export class FingerprintCache {
       } catch {
         delete this.next.files[file];
       }
+    }
+    for (const [file, entry] of Object.entries(this.next.classified)) {
+      const key = fresh.get(entry.key);
+      if (key) entry.key = key;
+      else delete this.next.classified[file];
     }
     for (const [id, entry] of Object.entries(this.next.combined)) {
       const [metaKey, rootKey] = entry.key.split('|');

@@ -41,8 +41,11 @@ export class WorkerPool {
   private hashing = new Set<Worker>();
   private nextId = 1;
 
-  constructor(size = Math.min(2, availableParallelism())) {
-    for (let i = 0; i < Math.max(1, size); i++) {
+  /** Workers start on the first task: a build with everything cached starts none. */
+  constructor(private readonly size = Math.min(2, availableParallelism())) {}
+
+  private start(): void {
+    for (let i = 0; i < Math.max(1, this.size); i++) {
       const worker = new Worker(new URL('./worker.js', import.meta.url));
       worker.on('message', (reply: Reply) => this.onReply(worker, reply));
       worker.on('error', (e) => {
@@ -73,6 +76,7 @@ export class WorkerPool {
   }
 
   private dispatch(): void {
+    if (this.workers.length === 0) this.start();
     while (this.queue.length) {
       const next = this.queue[0]!;
       const limit = next.task.kind === 'hash' ? 1 : CLASSIFY_PER_WORKER;

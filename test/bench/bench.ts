@@ -1,0 +1,85 @@
+// `npm run bench`: measures the build against a baseline run in the same session, and prints
+// ratios — no timing is asserted anywhere. Corpora are generated in a temporary folder.
+//   1. full build (--no-site --no-cache) vs one `openssl dgst -sha256` pass over the same files,
+//      alternated, page cache warm for both; medians and the ratio
+//   2. no-change rebuild (cache warm) vs the full build
+//   3. peak RSS of the full build (from /usr/bin/time -v)
+//   4. index scale: 200 … 2,000 products × 3 versions, build --no-site and with the page
+// BENCH_SCALE=0.25 shrinks the large corpus (for a quick look); BENCH_RUNS sets the repetitions.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { largeCorpus, manyProducts } from './corpora.js';
+
+const BIN = path.resolve('bin/staticstreams.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const root = mkdtempSync(path.join(os.tmpdir(), 'ss-bench-'));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (s: number) => `${s.toFixed(3)} s`;
+
+function timed(cmd: string, args: string[]): { seconds: number; maxRssKiB: number; stdout: string } {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  return { seconds, maxRssKiB: Number(lines[lines.length - 1]), stdout: r.stdout };
+}
+
+function build(images: string, out: string, extra: string[]) {
+  return timed(process.execPath, [BIN, 'build', '-q', '--images', images, '--out', out, ...extra]);
+}
+
+try {
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
+
+  console.log('\n## 1–3. Large corpus');
+  const corpus = await largeCorpus(root, SCALE);
+  console.log(`corpus: ${corpus.files.length} files, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (2 split squashfs, 1 split root tarball, 2 unified; random data)`);
+  const out = path.join(root, 'dist');
+  timed('openssl', ['dgst', '-sha256', ...corpus.files]); // warm the page cache
+  build(corpus.images, out, ['--no-site', '--no-cache']);
+  const base: number[] = [];
+  const full: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    base.push(timed('openssl', ['dgst', '-sha256', ...corpus.files]).seconds);
+    const b = build(corpus.images, out, ['--no-site', '--no-cache']);
+    full.push(b.seconds);
+    rss.push(b.maxRssKiB);
+  }
+  const nochange: number[] = [];
+  build(corpus.images, out, ['--no-site']); // primes the cache
+  for (let i = 0; i < RUNS; i++) nochange.push(build(corpus.images, out, ['--no-site']).seconds);
+  const gbps = corpus.bytes / 1e9 / median(base);
+  console.log(`baseline  openssl dgst -sha256 (one pass): median ${fmt(median(base))} (${gbps.toFixed(2)} GB/s)   runs: ${base.map(fmt).join(', ')}`);
+  console.log(`full build (--no-site --no-cache):         median ${fmt(median(full))}   runs: ${full.map(fmt).join(', ')}`);
+  console.log(`  ratio build / baseline:                   ${(median(full) / median(base)).toFixed(2)}   (target ≤ 1.00)`);
+  console.log(`no-change rebuild (cache):                  median ${fmt(median(nochange))}   runs: ${nochange.map(fmt).join(', ')}`);
+  console.log(`  ratio no-change / full build:             ${((median(nochange) / median(full)) * 100).toFixed(1)} %   (target ≤ 3 %)`);
+  console.log(`peak RSS of the full build:                 ${(Math.max(...rss) / 1024).toFixed(0)} MB   (target ≤ 150 MB)`);
+  rmSync(path.join(root, 'images'), { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+
+  console.log('\n## 4. Index scale (products × 3 versions, small unified images)');
+  console.log('products | images | build --no-site | per product | with page | peak RSS');
+  const sizes = (process.env.BENCH_PRODUCTS ?? '200,500,1000,2000').split(',').map(Number);
+  let first: number | undefined;
+  for (const n of sizes) {
+    const images = await manyProducts(root, n);
+    const o = path.join(root, `dist-${n}`);
+    const noSite = build(images, o, ['--no-site', '--no-cache']);
+    const withSite = build(images, o, ['--no-cache']);
+    first ??= noSite.seconds / n;
+    console.log(`${String(n).padStart(8)} | ${String(n * 3).padStart(6)} | ${fmt(noSite.seconds).padStart(15)} | ${((noSite.seconds / n) * 1000).toFixed(2).padStart(8)} ms | ${fmt(withSite.seconds).padStart(9)} | ${(noSite.maxRssKiB / 1024).toFixed(0)} MB`);
+    rmSync(images, { recursive: true, force: true });
+    rmSync(o, { recursive: true, force: true });
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
