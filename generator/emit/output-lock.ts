@@ -12,7 +12,8 @@ export function lockPath(out: string): string {
   return path.join(path.dirname(resolved), `.${path.basename(resolved)}.lock`);
 }
 
-function alive(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it exists but is someone else's). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { insideRoot } from './blobs.js';
 import { onInterrupt, uninterruptible } from './cleanup.js';
+import { alive } from './output-lock.js';
 
 function siblings(out: string) {
   const parent = path.dirname(path.resolve(out));
@@ -23,15 +24,6 @@ export function isOutputPath(out: string, candidate: string): boolean {
   if (path.dirname(c) !== parent) return false;
   const name = path.basename(c);
   return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`].includes(name);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function exists(p: string): Promise<boolean> {
