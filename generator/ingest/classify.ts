@@ -2,7 +2,6 @@
 // or unified image — from its content, and reads and validates its metadata.yaml.
 
 import { open } from 'node:fs/promises';
-import path from 'node:path';
 import { ImageError } from '../errors.js';
 import { parseMetadata, MetadataProblem, type ImageMetadata } from '../verify/metadata.js';
 import { qcow2Problem, squashfsProblem } from '../verify/rootfs.js';
@@ -100,10 +99,4 @@ export async function classify(file: FoundFile): Promise<Classified> {
     metadata,
     sha256: scan.sha256,
   };
-}
-
-/** The folder a file sits in, relative to the images folder ('' for the top). */
-export function folderOf(file: FoundFile): string {
-  const dir = path.posix.dirname(file.rel);
-  return dir === '.' ? '' : dir;
 }

@@ -74,3 +74,9 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
   await walk(path.resolve(root), '');
   return { files, problems };
 }
+
+/** The folder a file sits in, relative to the images folder ('' for the top). */
+export function folderOf(file: FoundFile): string {
+  const dir = path.posix.dirname(file.rel);
+  return dir === '.' ? '' : dir;
+}

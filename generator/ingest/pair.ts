@@ -3,7 +3,8 @@
 
 import path from 'node:path';
 import { ImageError } from '../errors.js';
-import { folderOf, type Classified } from './classify.js';
+import type { Classified } from './classify.js';
+import { folderOf } from './find.js';
 
 export type MetadataFile = Extract<Classified, { role: 'metadata' }>;
 export type RootfsFile = Extract<Classified, { role: 'rootfs' }>;
