@@ -1,6 +1,7 @@
 // Lists what a published tree serves, one row per image, the way a client would see it.
 
 import { loadTree, type TreeProblem } from './verify/tree.js';
+import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from './ftypes.js';
 
 export interface ListRow {
   product: string;
@@ -11,11 +12,6 @@ export interface ListRow {
   aliases: string[];
 }
 
-const COMBINED: Record<string, [string, 'container' | 'virtual-machine']> = {
-  squashfs: ['combined_squashfs_sha256', 'container'],
-  'root.tar.xz': ['combined_rootxz_sha256', 'container'],
-  'disk-kvm.img': ['combined_disk-kvm-img_sha256', 'virtual-machine'],
-};
 
 type Item = { ftype?: string; sha256?: string; size?: number; path?: string; combined_type?: string; [k: string]: unknown };
 
@@ -37,15 +33,14 @@ export async function listTree(root: string): Promise<{ rows: ListRow[]; problem
           rows.push({ product: key, version, type, fingerprint, size, aliases });
         };
         for (const item of items) {
-          if (item.ftype === 'lxd_combined.tar.gz' || item.ftype === 'incus_combined.tar.gz') {
+          if (UNIFIED_FTYPES.includes(item.ftype ?? '')) {
             add(item.sha256, item.combined_type === 'virtual-machine' ? 'virtual-machine' : 'container', item.size ?? 0);
           }
-          const c = item.ftype ? COMBINED[item.ftype] : undefined;
-          if (!c) continue;
+          const rootfs = item.ftype ? ROOTFS_FTYPES[item.ftype] : undefined;
+          if (!rootfs) continue;
           for (const meta of items) {
-            if ((meta.ftype === 'lxd.tar.xz' || meta.ftype === 'incus.tar.xz') && typeof meta[c[0]] === 'string') {
-              add(meta[c[0]] as string, c[1], (meta.size ?? 0) + (item.size ?? 0));
-            }
+            if (!METADATA_FTYPES.includes(meta.ftype ?? '')) continue;
+            add(combinedFingerprint(meta, item.ftype!), rootfs.type, (meta.size ?? 0) + (item.size ?? 0));
           }
         }
       }

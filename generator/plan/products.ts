@@ -8,6 +8,7 @@ import { NAME_PART } from '../verify/metadata.js';
 import { overridesFor, type Config } from '../config.js';
 import { aliasClashes, aliasProblem, defaultAliases } from './aliases.js';
 import { versionKey } from './version-key.js';
+import { ROOTFS_FTYPES } from '../ftypes.js';
 
 export type Client = 'lxd' | 'incus';
 
@@ -76,11 +77,6 @@ export interface Plan {
 
 const ROOTFS_FTYPE = { squashfs: 'squashfs', 'root-tarball': 'root.tar.xz', qcow2: 'disk-kvm.img' } as const;
 const ROOTFS_ITEM_KEY = { squashfs: 'root.squashfs', 'root-tarball': 'root.tar.xz', qcow2: 'disk.qcow2' } as const;
-const COMBINED_FIELDS: Record<string, string[]> = {
-  squashfs: ['combined_squashfs_sha256'],
-  'root.tar.xz': ['combined_rootxz_sha256', 'combined_sha256'],
-  'disk-kvm.img': ['combined_disk-kvm-img_sha256'],
-};
 const SHORT = { squashfs: 'squashfs', 'root.tar.xz': 'roottar', 'disk-kvm.img': 'vm' } as Record<string, string>;
 /** Preference when several rootfs types share a version: squashfs > root.tar.xz > disk-kvm.img. */
 const FTYPE_ORDER = ['squashfs', 'root.tar.xz', 'disk-kvm.img'];
@@ -162,7 +158,7 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
     let meta = metas.get(metaFile.sha256);
     if (!meta) metas.set(metaFile.sha256, (meta = { file: place(metaFile), combined: {}, ftypes: [] }));
     meta.ftypes.push(ftype);
-    for (const field of COMBINED_FIELDS[ftype]!) meta.combined[field] = m.image.fingerprint;
+    for (const field of ROOTFS_FTYPES[ftype]!.combined) meta.combined[field] = m.image.fingerprint;
     const root = place(rootFile);
     items.push({ key: ROOTFS_ITEM_KEY[rootFile.part as keyof typeof ROOTFS_ITEM_KEY], ftype, file: root, combined: {} });
     images.push({

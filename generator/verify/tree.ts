@@ -9,6 +9,7 @@ import path from 'node:path';
 import { findArchitecture } from './architectures.js';
 import { isValidVersionKey } from '../plan/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
+import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -23,15 +24,6 @@ export interface ProductsFile {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-const METADATA_FTYPES = ['lxd.tar.xz', 'incus.tar.xz'];
-const ROOTFS_COMBINED: Record<string, string[]> = {
-  squashfs: ['combined_squashfs_sha256'],
-  'root.tar.xz': ['combined_rootxz_sha256', 'combined_sha256'],
-  'disk-kvm.img': ['combined_disk-kvm-img_sha256'],
-  'disk1.img': ['combined_disk1-img_sha256'],
-  'uefi1.img': ['combined_uefi1-img_sha256'],
-};
-const UNIFIED_FTYPES = ['lxd_combined.tar.gz', 'incus_combined.tar.gz'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringMap = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
@@ -260,21 +252,21 @@ export async function verifyTree(root: string): Promise<VerifyReport> {
           addFingerprint(item.sha256, `${vwhere} ${ikey}`);
         }
         const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
-        const roots = all.filter(([, i]) => i.ftype in ROOTFS_COMBINED);
+        const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
         for (const [rkey, root] of roots) {
-          const fields = ROOTFS_COMBINED[root.ftype]!;
+          const fields = ROOTFS_FTYPES[root.ftype]!.combined;
           const seen = new Set<string>();
           for (const client of METADATA_FTYPES) {
             const clientMetas = metas.filter(([, m]) => m.ftype === client);
             if (clientMetas.length === 0) continue;
-            const withHash = clientMetas.filter(([, m]) => typeof m[fields[0]!] === 'string' || (fields[1] && typeof m[fields[1]] === 'string'));
+            const withHash = clientMetas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined);
             if (withHash.length === 0) {
               err(`${vwhere} ${rkey}`, `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`);
               continue;
             }
             if (withHash.length > 1) err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
             const [mkey, meta] = withHash[0]!;
-            const declared = (meta[fields[0]!] ?? meta[fields[1]!]) as string;
+            const declared = combinedFingerprint(meta, root.ftype)!;
             if (seen.has(`${meta.path}\u0000${declared}`)) continue;
             seen.add(`${meta.path}\u0000${declared}`);
             const actual = await hasher.combined(meta.path, root.path);

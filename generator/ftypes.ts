@@ -1,0 +1,26 @@
+// The simplestreams item types (ftypes) clients know, in one place: which metadata items pair
+// with which rootfs items, and which combined_*_sha256 field holds each pair's fingerprint
+// (in the order clients look: the first non-empty one wins).
+
+export type ImageKind = 'container' | 'virtual-machine';
+
+export const METADATA_FTYPES: readonly string[] = ['lxd.tar.xz', 'incus.tar.xz'];
+export const UNIFIED_FTYPES: readonly string[] = ['lxd_combined.tar.gz', 'incus_combined.tar.gz'];
+
+/** Rootfs ftype → the metadata item's fingerprint fields, and the image type it makes. */
+export const ROOTFS_FTYPES: Readonly<Record<string, { combined: readonly string[]; type: ImageKind }>> = {
+  squashfs: { combined: ['combined_squashfs_sha256'], type: 'container' },
+  'root.tar.xz': { combined: ['combined_rootxz_sha256', 'combined_sha256'], type: 'container' },
+  'disk-kvm.img': { combined: ['combined_disk-kvm-img_sha256'], type: 'virtual-machine' },
+  // read, never written: older VM formats that trees from other tools may hold
+  'disk1.img': { combined: ['combined_disk1-img_sha256'], type: 'virtual-machine' },
+  'uefi1.img': { combined: ['combined_uefi1-img_sha256'], type: 'virtual-machine' },
+};
+
+/** The fingerprint a metadata item gives a rootfs of `ftype`, as clients read it. */
+export function combinedFingerprint(meta: Record<string, unknown>, ftype: string): string | undefined {
+  for (const field of ROOTFS_FTYPES[ftype]?.combined ?? []) {
+    if (typeof meta[field] === 'string' && meta[field] !== '') return meta[field] as string;
+  }
+  return undefined;
+}
