@@ -14,7 +14,8 @@ import { build } from '../../generator/build.js';
 import type { Catalog } from '../../generator/emit/catalog-schema.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
-import { freePort, startNginx, type RunningServer } from '../support/nginx.js';
+import { startNginx } from '../support/nginx.js';
+import { freePort, type RunningServer } from '../support/server-process.js';
 import { startCaddy, startServe, startWrangler } from '../support/servers.js';
 import { ensureLxd, lxc } from '../support/lxd.js';
 

@@ -13,7 +13,8 @@ import { verifyTree } from '../../generator/verify/tree.js';
 import { busyboxRootfs, metadataTarball, put, squashfs } from '../support/images.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
-import { startNginx, type RunningServer } from '../support/nginx.js';
+import { startNginx } from '../support/nginx.js';
+import type { RunningServer } from '../support/server-process.js';
 import { ensureLxd, lxc } from '../support/lxd.js';
 
 const skip = requirements(['lxd', 'lxc', 'nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum'], { root: true });

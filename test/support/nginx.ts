@@ -1,43 +1,11 @@
 // Runs a real nginx serving a folder over HTTPS with TLS 1.3 on a loopback port.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, serverProcess, type RunningServer } from './server-process.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-export async function waitForPort(port: number, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
-
-export interface RunningServer {
-  port: number;
-  url: string;
-  stop(): Promise<void>;
-}
 
 /** Starts nginx with `root` as document root; the snippets go inside server {} and http {}. */
 export async function startNginx(root: string, tls: { cert: string; key: string }, serverSnippet = '', httpSnippet = '', fixedPort?: number): Promise<RunningServer> {
@@ -72,15 +40,5 @@ http {
 }
 `);
   execFileSync('nginx', ['-t', '-q', '-c', conf, '-p', prefix], { stdio: 'pipe' });
-  const child = spawn('nginx', ['-c', conf, '-p', prefix], { stdio: 'ignore' });
-  await waitForPort(port);
-  return {
-    port,
-    url: `https://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(prefix, { recursive: true, force: true });
-    },
-  };
+  return serverProcess(spawn('nginx', ['-c', conf, '-p', prefix], { stdio: 'ignore' }), port, prefix);
 }

@@ -6,7 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { waitForPort, type RunningServer } from './nginx.js';
+import { serverProcess, waitForPort, type RunningServer } from './server-process.js';
 
 const WRANGLER = path.resolve('node_modules/.bin/wrangler');
 
@@ -58,29 +58,10 @@ https://127.0.0.1:${port} {
 }
 `);
   execFileSync('caddy', ['validate', '--config', caddyfile, '--adapter', 'caddyfile'], { stdio: 'pipe', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
-  const child = spawn('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
-  await waitForPort(port);
-  return {
-    port,
-    url: `https://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return serverProcess(spawn('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } }), port, dir);
 }
 
 /** Runs the real `staticstreams serve` command in its own process (tests call clients synchronously). */
 export async function startServe(root: string, port: number, tls: { cert: string; key: string }): Promise<RunningServer> {
-  const child = spawn(process.execPath, [path.resolve('bin/staticstreams.js'), 'serve', root, '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key], { stdio: 'ignore' });
-  await waitForPort(port);
-  return {
-    port,
-    url: `https://127.0.0.1:${port}`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
+  return serverProcess(spawn(process.execPath, [path.resolve('bin/staticstreams.js'), 'serve', root, '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key], { stdio: 'ignore' }), port);
 }
