@@ -18,7 +18,6 @@ import { renderCatalog } from './emit/catalog.js';
 import type { Catalog } from './emit/catalog-schema.js';
 import { placeFiles, type PlaceStats } from './emit/blobs.js';
 import { isOutputPath, StagedOutput } from './emit/output-tree.js';
-import { renderLandingPage } from './emit/landing-page.js';
 import { imageLabel, type HashedImage } from './model.js';
 import { lockOutput } from './emit/output-lock.js';
 import { renderTargets } from './emit/cdn/targets.js';
@@ -29,8 +28,10 @@ export interface BuildOptions {
   out: string;
   baseUrl?: string;
   config?: Config;
-  /** Render the catalogue page into the output (default true). */
+  /** Render the catalogue website into the output (default true). */
   site?: boolean;
+  /** The build's clock (default: now): the site's "stale" badges count from it. */
+  now?: Date;
   /** Hosts to write rules for (default: the config's targets, else netlify). */
   targets?: Target[];
   /** Where nginx/Caddy/Netlify config goes (default: config server_config, else OUT-server-config). */
@@ -64,6 +65,8 @@ export interface BuildResult {
   /** Fingerprint cache hits and misses (files and combined hashes). */
   cache: { hits: number; misses: number };
   images: number;
+  /** Pages of the catalogue site (0 with site: false). */
+  sitePages: number;
   bytesHashed: number;
   placed: PlaceStats;
 }
@@ -187,13 +190,18 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   for (const w of targets.warnings) reporter.warn(w);
   const staged = await StagedOutput.create(options.out);
   let placed: PlaceStats;
+  let sitePages = 0;
   try {
     placed = await placeFiles(staged.dir, plan.files);
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
     for (const [rel, text] of targets.published) await staged.writeText(rel, text);
-    if (options.site !== false) await staged.writeText('index.html', renderLandingPage(catalog));
+    if (options.site !== false) {
+      reporter.phase('building the catalogue site');
+      const { renderSite } = await import('./emit/site.js'); // Astro loads only when needed
+      sitePages = (await renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt: options.now ?? new Date() })).pages;
+    }
     reporter.phase('replacing the previous output');
     await staged.commit();
   } catch (e) {
@@ -214,6 +222,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     serverConfigFiles,
     skipped,
     images: hashed.length,
+    sitePages,
     bytesHashed: done,
     placed,
     cache: { hits: cache.hits, misses: cache.misses },

@@ -2,6 +2,7 @@
 // requirements) and build defaults. Loaded and validated at the edge; everything else gets typed data.
 
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
@@ -22,6 +23,21 @@ const productOverride = z
   })
   .strict();
 
+const siteSettings = z
+  .object({
+    /** Shown in the header and the page titles. */
+    title: z.string().min(1).max(200).default('LXD and Incus images'),
+    /** One sentence under the title and in the page description. */
+    description: z.string().max(1000).default('A simplestreams image server for LXD and Incus.'),
+    /** Path to an image (svg, png, jpg, webp), relative to the config file; copied into the output. */
+    logo: z.string().min(1).regex(/\.(svg|png|jpe?g|webp|gif)$/i, 'the logo is an .svg, .png, .jpg, .webp or .gif file').optional(),
+    /** The remote name the commands on the site use (`lxc remote add NAME …`). */
+    remote_name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'remote names are letters, digits and -').optional(),
+    /** Products whose newest version is older than this many days get a "stale" badge. */
+    stale_after_days: z.number().int().positive().default(90),
+  })
+  .strict();
+
 export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -35,12 +51,15 @@ export const configSchema = z
     server_config: z.string().min(1).optional(),
     /** Architecture an alias import endpoint serves when the client names none (Debian name). */
     default_arch: z.string().min(1).default('amd64'),
+    /** The catalogue website's title, description, logo and remote name. */
+    site: siteSettings.default({}),
     /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
     products: z.record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride).default({}),
   })
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+export type SiteSettings = z.infer<typeof siteSettings>;
 export type ProductOverride = z.infer<typeof productOverride>;
 
 export const DEFAULT_CONFIG: Config = configSchema.parse({});
@@ -65,7 +84,10 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
   }
   const doc = parseDocument(text);
   if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  return parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
+  const config = parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
+  // The logo is named relative to the config file; everything after this sees an absolute path.
+  if (config.site.logo) config.site.logo = path.resolve(path.dirname(file), config.site.logo);
+  return config;
 }
 
 /** The overrides that apply to a product key, merged in file order (aliases accumulate). */

@@ -98,7 +98,7 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')
-    .option('--no-site', 'skip the catalogue page (index.html)')
+    .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
     .action(async (flags: BuildFlags) => setExit(await runBuild(flags)));

@@ -57,6 +57,9 @@ async function loadImportMap(root: string, defaultArch: string | null): Promise<
   }
 }
 
+/** Host control files that Netlify and Cloudflare Pages never serve. */
+const HIDDEN = new Set(['_headers', '_redirects', '_worker.js', '_routes.json']);
+
 /** Resolves a URL path to a file inside root, or undefined when it would leave root. */
 async function resolveFile(root: string, pathname: string): Promise<string | undefined> {
   let decoded: string;
@@ -126,7 +129,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
       pathname = redirect.to;
       file = await resolveFile(root, pathname);
     }
-    if (!file || path.basename(file).startsWith('_')) {
+    if (!file || HIDDEN.has(path.relative(root, file))) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }

@@ -1,0 +1,65 @@
+// The catalogue site as the build renders it: from the sample images through the CLI, and from a
+// synthetic catalog of 3,300 products (1,100 pages) through the library, with every product page present,
+// Pagefind's index written, and metadata text escaped.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_CONFIG } from '../../generator/config.js';
+import { renderSite } from '../../generator/emit/site.js';
+import { catalogSchema } from '../../generator/emit/catalog-schema.js';
+import { groupProducts } from '../../site/src/lib/groups.js';
+import { syntheticCatalog } from '../support/catalog.js';
+import { tempDir } from '../support/tmp.js';
+
+const CLI = path.resolve('bin/staticstreams.js');
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+test('build renders the site from the sample images, with a page per product and the configured branding', async (t) => {
+  const dir = await tempDir(t);
+  await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dir, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>'));
+  await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dir, 'staticstreams.yaml'), 'site:\n  title: Acme <Images>\n  description: Images for Acme & friends\n  logo: logo.svg\n  remote_name: acme\n'));
+  execFileSync(process.execPath, [CLI, 'build', '--images', 'images', '--out', path.join(dir, 'dist'), '--config', path.join(dir, 'staticstreams.yaml'), '--base-url', 'https://images.example.org', '-q'], { stdio: 'pipe' });
+  const out = path.join(dir, 'dist');
+  const catalog = catalogSchema.parse(JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8')));
+  const home = await readFile(path.join(out, 'index.html'), 'utf8');
+  assert.match(home, /<title>Acme &lt;Images&gt;<\/title>/);
+  assert.match(home, /Images for Acme &amp; friends/);
+  assert.match(home, /lxc remote add acme https:\/\/images\.example\.org --protocol simplestreams/);
+  assert.match(home, /incus remote add acme https:\/\/images\.example\.org --protocol simplestreams/);
+  assert.ok(await exists(path.join(out, 'logo.svg')));
+  for (const g of groupProducts(catalog)) {
+    const page = await readFile(path.join(out, 'products', g.slug, 'index.html'), 'utf8');
+    for (const m of g.members) for (const v of m.versions) for (const i of v.images) assert.ok(page.includes(i.fingerprint), `${g.slug} shows ${i.fingerprint}`);
+    assert.ok(home.includes(`href="/products/${g.slug}/"`), `the home page links ${g.slug}`);
+  }
+  assert.ok(await exists(path.join(out, 'pagefind', 'pagefind.js')), 'the search index is written');
+  assert.deepEqual(await readdir(path.join(out)).then((n) => n.filter((x) => x.startsWith('.'))), [], 'no scratch folder left behind');
+
+  execFileSync(process.execPath, [CLI, 'build', '--images', 'images', '--out', path.join(dir, 'plain'), '--no-site', '-q'], { stdio: 'pipe' });
+  assert.equal(await exists(path.join(dir, 'plain', 'index.html')), false, '--no-site leaves the site out');
+  assert.ok(await exists(path.join(dir, 'plain', 'catalog.json')));
+});
+
+test('the site builds for 3,300 products on 1,100 pages, every page exists, and metadata text is escaped', async (t) => {
+  const dir = await tempDir(t);
+  const evil = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
+  const catalog = syntheticCatalog(3300, { description: (i) => (i === 0 ? evil : `image number ${i}`), baseUrl: 'https://images.example.org/lxd' });
+  const started = Date.now();
+  const { pages } = await renderSite({ dir, catalog, settings: DEFAULT_CONFIG.site, builtAt: new Date('2026-11-23T00:00:00Z') });
+  t.diagnostic(`3,300 products (${pages} pages) rendered in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const groups = groupProducts(catalog);
+  assert.equal(pages, groups.length + 1);
+  const home = await readFile(path.join(dir, 'index.html'), 'utf8');
+  assert.equal((home.match(/<tr data-slug=/g) ?? []).length, groups.length);
+  for (const g of groups) assert.ok(await exists(path.join(dir, 'products', g.slug, 'index.html')), `page for ${g.slug}`);
+  assert.ok(home.includes('href="/lxd/products/'), 'links carry the base path of the base URL');
+  const evilPage = await readFile(path.join(dir, 'products', groups.find((g) => g.members.some((m) => m.versions[0]!.images[0]!.description === evil))!.slug, 'index.html'), 'utf8');
+  assert.ok(groups.length >= 1000);
+  const markup = evilPage.replace(/="[^"]*"/g, '=""'); // attribute values may hold < safely
+  assert.ok(!markup.includes('<script>window.__pwned'), 'no script tag from metadata');
+  assert.ok(!markup.includes('<img src=x'), 'no element from metadata');
+  assert.ok(evilPage.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'), 'shown as text');
+});

@@ -1,0 +1,66 @@
+// The catalogue site's pure helpers: grouping products, slugs, staleness, commands, remote names.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { groupProducts, isStale, slugPart } from '../../site/src/lib/groups.js';
+import { launchCommands, remoteAddCommands, shellWord } from '../../site/src/lib/commands.js';
+import { defaultRemoteName } from '../../site/src/lib/remote-name.js';
+import { basePath } from '../../generator/emit/site.js';
+import { syntheticCatalog } from '../support/catalog.js';
+
+test('products of one OS/release/variant group into one entry with their architectures', () => {
+  const catalog = syntheticCatalog(30);
+  const groups = groupProducts(catalog);
+  assert.equal(groups.reduce((n, g) => n + g.members.length, 0), 30);
+  const first = groups.find((g) => g.members.length === 3)!;
+  assert.deepEqual(first.arches, ['amd64', 'arm64', 'riscv64']);
+  assert.equal(first.newest.version, '20261120_0000');
+  assert.equal(new Set(groups.map((g) => g.slug)).size, groups.length, 'slugs are unique');
+  for (const g of groups) assert.match(g.slug, /^[a-z0-9._-]+\/[a-z0-9._-]+\/[a-z0-9._-]+(-\d+)?$/);
+});
+
+test('slugs are URL-safe and stay unique when names only differ in case or punctuation', () => {
+  assert.equal(slugPart('Ubuntu Core'), 'ubuntu-core');
+  assert.equal(slugPart('../x'), 'x');
+  assert.equal(slugPart('<script>'), 'script');
+  const catalog = syntheticCatalog(2);
+  const a = { ...catalog.products[0]!, os: 'Debian', key: 'Debian:1:amd64:default' };
+  const b = { ...catalog.products[0]!, os: 'debian', key: 'debian:1:amd64:default' };
+  const slugs = groupProducts({ products: [a, b] }).map((g) => g.slug);
+  assert.equal(new Set(slugs).size, 2);
+});
+
+test('stale means the newest build is older than the threshold', () => {
+  const now = new Date('2026-11-23T00:00:00Z');
+  assert.equal(isStale('2026-11-01T00:00:00Z', 30, now), false);
+  assert.equal(isStale('2026-10-01T00:00:00Z', 30, now), true);
+});
+
+test('commands quote what a shell would split, and VMs get --vm', () => {
+  assert.equal(shellWord('busybox/1.36'), 'busybox/1.36');
+  assert.equal(shellWord("a b'c"), `'a b'\\''c'`);
+  assert.deepEqual(remoteAddCommands('example', 'https://images.example.org'), {
+    lxd: 'lxc remote add example https://images.example.org --protocol simplestreams',
+    incus: 'incus remote add example https://images.example.org --protocol simplestreams',
+  });
+  const vm = launchCommands('example', 'debian/12', true);
+  assert.equal(vm.lxdLaunch, 'lxc launch example:debian/12 c1 --vm');
+  assert.equal(vm.incusLaunch, 'incus launch example:debian/12 c1 --vm');
+  assert.equal(vm.lxdCopy, 'lxc image copy example:debian/12 local: --vm');
+  assert.equal(launchCommands('example', 'debian/12', false).lxdLaunch, 'lxc launch example:debian/12 c1');
+});
+
+test('the default remote name comes from the host and never shadows a built-in remote', () => {
+  assert.equal(defaultRemoteName('https://images.example.org'), 'example');
+  assert.equal(defaultRemoteName('https://lxd.acme.co.uk/sub'), 'acme');
+  assert.equal(defaultRemoteName('https://images.org'), 'myimages');
+  assert.equal(defaultRemoteName('https://127.0.0.1:8443'), 'myimages');
+  assert.equal(defaultRemoteName(undefined), 'myimages');
+  assert.equal(defaultRemoteName('https://ubuntu.com'), 'myimages');
+});
+
+test('the site base path follows the base URL path', () => {
+  assert.equal(basePath(undefined), '/');
+  assert.equal(basePath('https://x.org'), '/');
+  assert.equal(basePath('https://x.org/lxd/'), '/lxd/');
+});
