@@ -1,0 +1,294 @@
+// The catalogue site in real headless Chromium (Debian's chromium, driven by playwright-core),
+// served by `staticstreams serve`'s preview server from a tree built out of the sample images
+// plus a few more: filters and search narrow the table to what the catalog says, a product page
+// shows its fingerprints and commands, copy buttons fill the clipboard, the in-browser verifier
+// tells a published file from another, nothing is fetched from off this machine, no console
+// errors, metadata text stays text, and the page works without JavaScript and at phone width.
+// Screenshots land in build/screenshots/.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { build } from '../../generator/build.js';
+import type { Catalog } from '../../generator/emit/catalog-schema.js';
+import { startPreview, type RunningPreview } from '../../generator/serve/server.js';
+import { requirements } from '../support/require.js';
+import { put, unifiedTarball } from '../support/images.js';
+
+const skip = requirements(['chromium']);
+const SHOTS = path.resolve('build/screenshots');
+const EVIL = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+const OLD = Date.parse('2025-01-15T00:00:00Z') / 1000;
+
+interface Row {
+  slug: string;
+  os: string;
+  release: string;
+  variant: string;
+  arches: Set<string>;
+  types: Set<string>;
+  text: string;
+}
+
+/** The home page's rows as the catalog defines them: one per OS/release/variant. */
+function expectedRows(catalog: Catalog): Map<string, Row> {
+  const rows = new Map<string, Row>();
+  for (const p of catalog.products) {
+    const slug = `${p.os}/${p.release}/${p.variant}`;
+    const row = rows.get(slug) ?? { slug, os: p.os, release: p.release, variant: p.variant, arches: new Set(), types: new Set(), text: '' };
+    row.arches.add(p.arch);
+    for (const v of p.versions) for (const i of v.images) {
+      row.types.add(i.type);
+      row.text += ` ${i.description ?? ''}`;
+    }
+    rows.set(slug, row);
+  }
+  return rows;
+}
+
+const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+describe('the catalogue site in Chromium', { skip }, () => {
+  let work: string;
+  let out: string;
+  let catalog: Catalog;
+  let rows: Map<string, Row>;
+  let server: RunningPreview;
+  let browser: Browser;
+  let context: BrowserContext;
+  const offsite: string[] = [];
+  const consoleErrors: string[] = [];
+
+  before(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'ss-site-e2e-'));
+    const images = path.join(work, 'images');
+    await cp(path.resolve('images'), images, { recursive: true });
+    await put(path.join(images, 'alpine.tar.gz'), await unifiedTarball({ os: 'alpine', release: '3.20', variant: 'cloud', description: 'Alpine Linux with cloud-init preinstalled' }, 'alpine'));
+    await put(path.join(images, 'debian-arm.tar.gz'), await unifiedTarball({ os: 'debian', release: '12', architecture: 'aarch64', description: 'Debian bookworm, plain' }, 'debian-arm'));
+    await put(path.join(images, 'debian-amd.tar.gz'), await unifiedTarball({ os: 'debian', release: '12', description: 'Debian bookworm, plain' }, 'debian-amd'));
+    await put(path.join(images, 'old.tar.gz'), await unifiedTarball({ os: 'oldos', release: '1', creationDate: OLD, description: 'Nobody rebuilt this one' }, 'old'));
+    await put(path.join(images, 'evil.tar.gz'), await unifiedTarball({ os: 'quoting', release: '1', description: EVIL }, 'evil'));
+    out = path.join(work, 'dist');
+    await build({ images, out });
+    catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
+    rows = expectedRows(catalog);
+    server = await startPreview({ dir: out, port: 0 });
+
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await mkdir(SHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  /** A browser context whose every request and console error is recorded. */
+  async function newContext(options: Parameters<Browser['newContext']>[0] = {}): Promise<BrowserContext> {
+    const ctx = await browser.newContext(options);
+    ctx.on('request', (r) => {
+      const url = new URL(r.url());
+      if (url.protocol !== 'data:' && url.protocol !== 'blob:' && url.hostname !== '127.0.0.1' && url.hostname !== 'localhost') offsite.push(r.url());
+    });
+    ctx.on('page', (page) => {
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+    });
+    return ctx;
+  }
+
+  async function home(query = ''): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/${query}`);
+    await page.locator('#filters').waitFor({ state: 'visible' });
+    return page;
+  }
+
+  const visibleSlugs = (page: Page) => page.$$eval('#products tbody tr:not([hidden])', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.slug!).sort());
+
+  /** Waits until the table shows exactly `slugs` (filtering by search is asynchronous). */
+  async function showing(page: Page, slugs: string[]): Promise<void> {
+    const want = JSON.stringify(slugs);
+    try {
+      await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll<HTMLElement>('#products tbody tr:not([hidden])')].map((tr) => tr.dataset.slug).sort()) === w, want, { timeout: 5000 });
+    } catch {
+      assert.deepEqual(await visibleSlugs(page), slugs, 'the table shows');
+    }
+  }
+
+  it('lists every product, and each filter narrows the table to exactly the matching ones', async () => {
+    const page = await home();
+    assert.deepEqual(await visibleSlugs(page), sorted(rows.keys()));
+    assert.equal(await page.textContent('#count'), `${rows.size} products`);
+    const cases: [string, string, (r: Row) => boolean][] = [
+      ['arch', 'arm64', (r) => r.arches.has('arm64')],
+      ['type', 'virtual-machine', (r) => r.types.has('virtual-machine')],
+      ['os', 'debian', (r) => r.os === 'debian'],
+      ['variant', 'cloud', (r) => r.variant === 'cloud'],
+      ['release', '1.36', (r) => r.release === '1.36'],
+    ];
+    for (const [name, value, keep] of cases) {
+      await page.selectOption(`select[name=${name}]`, value);
+      const want = sorted([...rows.values()].filter(keep).map((r) => r.slug));
+      assert.ok(want.length > 0 && want.length < rows.size, `${name}=${value} is a real narrowing`);
+      assert.deepEqual(await visibleSlugs(page), want, `${name}=${value}`);
+      assert.equal(await page.textContent('#count'), `${want.length} of ${rows.size} products`);
+      assert.equal(new URL(page.url()).searchParams.get(name), value, 'the filter is kept in the address');
+      await page.selectOption(`select[name=${name}]`, '');
+    }
+    // Two filters at once: both must hold.
+    await page.selectOption('select[name=os]', 'busybox');
+    await page.selectOption('select[name=arch]', 'arm64');
+    assert.deepEqual(await visibleSlugs(page), sorted([...rows.values()].filter((r) => r.os === 'busybox' && r.arches.has('arm64')).map((r) => r.slug)));
+    await page.click('button[type=reset]');
+    await showing(page, sorted(rows.keys()));
+    await page.close();
+  });
+
+  it('full-text search (Pagefind) narrows the table to the products whose text matches', async () => {
+    const page = await home();
+    for (const [query, match] of [
+      ['cloud-init', (r: Row) => /cloud-init/.test(r.text)],
+      ['bookworm', (r: Row) => /bookworm/.test(r.text)],
+    ] as const) {
+      const want = sorted([...rows.values()].filter(match).map((r) => r.slug));
+      await page.fill('#search', query);
+      await showing(page, want);
+      assert.equal(new URL(page.url()).searchParams.get('q'), query);
+    }
+    // Search and a filter together.
+    await page.selectOption('select[name=arch]', 'arm64');
+    assert.deepEqual(await visibleSlugs(page), ['debian/12/default']);
+    await page.fill('#search', 'zzznothingmatcheszzz');
+    await showing(page, []);
+    assert.match((await page.textContent('#count'))!, /^0 of /);
+    await page.close();
+  });
+
+  it('restores filters and search from a shared link', async () => {
+    const page = await home('?q=bookworm&arch=amd64');
+    await showing(page, ['debian/12/default']);
+    assert.equal(await page.inputValue('#search'), 'bookworm');
+    assert.equal(await page.inputValue('select[name=arch]'), 'amd64');
+    await page.close();
+  });
+
+  it('marks a product stale when its newest build is older than the configured age', async () => {
+    const page = await home();
+    const stale = await page.$$eval('#products tbody tr', (trs) => trs.filter((tr) => !tr.querySelector<HTMLElement>('[data-stale]')!.hidden).map((tr) => (tr as HTMLElement).dataset.slug));
+    assert.deepEqual(stale, ['oldos/1/default']);
+    await page.screenshot({ path: path.join(SHOTS, 'home.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('gives the remote add commands for this very server, and Copy puts one on the clipboard (by keyboard)', async () => {
+    const page = await home();
+    const commands = await page.$$eval('#getting-started ~ .cmd pre', (pres) => pres.map((p) => p.textContent));
+    assert.deepEqual(commands, [`lxc remote add myimages ${server.url} --protocol simplestreams`, `incus remote add myimages ${server.url} --protocol simplestreams`]);
+    const button = page.locator('#getting-started ~ .cmd button').first();
+    await button.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('#getting-started ~ .cmd button')?.textContent === 'Copied');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), commands[0]);
+    await page.close();
+  });
+
+  it('a product page shows every image with its fingerprint, files and commands, and copies a launch command', async () => {
+    const page = await home();
+    await page.click('#products a[href="/products/busybox/1.36/default/"]');
+    await page.waitForURL('**/products/busybox/1.36/default/');
+    const group = catalog.products.filter((p) => p.os === 'busybox' && p.release === '1.36' && p.variant === 'default');
+    const images = group.flatMap((p) => p.versions.flatMap((v) => v.images));
+    assert.deepEqual(sorted(await page.$$eval('details.image', (ds) => ds.map((d) => (d as HTMLElement).dataset.fingerprint!))), sorted(images.map((i) => i.fingerprint)));
+    for (const image of images) {
+      const details = page.locator(`details.image[data-fingerprint="${image.fingerprint}"]`);
+      assert.equal(await details.locator('dd.fp').textContent(), image.fingerprint);
+      const vm = image.type === 'virtual-machine' ? ' --vm' : '';
+      const cmds = await details.locator('pre[data-command]').allTextContents();
+      assert.ok(cmds.includes(`lxc launch myimages:${image.fingerprint} c1${vm}`), cmds.join('\n'));
+      assert.ok(cmds.includes(`incus launch myimages:${image.fingerprint} c1${vm}`), cmds.join('\n'));
+      assert.ok(cmds.includes(`lxc image copy myimages:${image.fingerprint} local:${vm}`), cmds.join('\n'));
+      const shas = await details.locator('tbody td.fp').allTextContents();
+      assert.deepEqual(sorted(shas), sorted(image.files.map((f) => f.sha256)));
+      for (const f of image.files) assert.equal(await details.locator(`a[href="/${f.path}"]`).count(), 1, f.path);
+    }
+    const alias = group[0]!.aliases[0]!;
+    const launch = await page.locator('#launch ~ .cmd pre').allTextContents();
+    assert.ok(launch.includes(`lxc launch myimages:${alias} c1`), launch.join('\n'));
+    assert.ok(launch.includes(`lxc launch myimages:${alias} c1 --vm`), 'the VM gets --vm');
+    const first = page.locator('#launch ~ .cmd').first();
+    await first.locator('button').click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await first.locator('pre').textContent());
+    await page.screenshot({ path: path.join(SHOTS, 'product.png'), fullPage: false });
+    await page.close();
+  });
+
+  it('the in-browser verifier says Match for a published file and No match for another', async () => {
+    const page = await context.newPage();
+    const product = catalog.products.find((p) => p.os === 'busybox' && p.variant === 'default' && p.arch === 'amd64')!;
+    const image = product.versions[0]!.images.find((i) => i.type === 'container')!;
+    await page.goto(`${server.url}/products/busybox/1.36/default/`);
+    const zone = page.locator(`details.image[data-fingerprint="${image.fingerprint}"] [data-verify]`);
+    await zone.waitFor({ state: 'visible' });
+    for (const file of image.files) {
+      await zone.locator('input[type=file]').setInputFiles(path.join(out, file.path));
+      await zone.locator('.result.match').waitFor();
+      assert.match((await zone.locator('.result').textContent())!, new RegExp(`✓ Match: .* \\(sha256 ${file.sha256}\\)`));
+    }
+    const other = product.versions[0]!.images.find((i) => i.type === 'virtual-machine')!.files.find((f) => f.ftype !== 'lxd.tar.xz')!;
+    await zone.locator('input[type=file]').setInputFiles(path.join(out, other.path));
+    await zone.locator('.result.mismatch').waitFor();
+    assert.match((await zone.locator('.result').textContent())!, new RegExp(`✗ No match: .* has sha256 ${other.sha256}`));
+    await page.close();
+  });
+
+  it('shows a <script> description as text, without running it', async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/products/quoting/1/default/`);
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
+    assert.equal(await page.locator('dl.facts dd', { hasText: '<script>' }).first().textContent(), EVIL);
+    await page.close();
+  });
+
+  it('without JavaScript: the full table, no filter form, no copy buttons, and every link works', async () => {
+    const plain = await newContext({ javaScriptEnabled: false });
+    const page = await plain.newPage();
+    await page.goto(`${server.url}/`);
+    assert.equal(await page.locator('#products tbody tr').count(), rows.size);
+    assert.equal(await page.locator('#filters').isVisible(), false);
+    assert.equal(await page.locator('button[data-copy]:visible').count(), 0);
+    const hrefs = await page.$$eval('#products a', (as) => as.map((a) => (a as HTMLAnchorElement).href));
+    for (const href of hrefs) assert.equal((await page.request.get(href)).status(), 200, href);
+    await plain.close();
+  });
+
+  it('fits a phone-width screen: nothing but the tables scrolls sideways', async () => {
+    const phone = await newContext({ viewport: { width: 375, height: 740 } });
+    const page = await phone.newPage();
+    for (const url of ['/', '/products/busybox/1.36/default/']) {
+      await page.goto(`${server.url}${url}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${url} overflows the screen by ${overflow}px`);
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'product-phone.png') });
+    await phone.close();
+  });
+
+  it('fetched nothing from off this machine, and logged no errors', () => {
+    assert.deepEqual(offsite, []);
+    assert.deepEqual(consoleErrors, []);
+  });
+});
