@@ -20,4 +20,6 @@ export const CACHE_RULES: readonly PathRule[] = [
   { pattern: '/streams/v1/images-*', headers: { 'Cache-Control': IMMUTABLE } },
   { pattern: '/images/*', headers: { 'Cache-Control': IMMUTABLE } },
   { pattern: '/catalog.json', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*' } },
+  // The catalogue site's scripts and styles: Astro names them by content hash.
+  { pattern: '/_astro/*', headers: { 'Cache-Control': IMMUTABLE } },
 ];
