@@ -4,11 +4,11 @@
 //      alternated, page cache warm for both; medians and the ratio
 //   2. no-change rebuild (cache warm) vs the full build
 //   3. peak RSS of the full build (from /usr/bin/time -v)
-//   4. index scale: 200 … 2,000 products × 3 versions, build --no-site and with the page
+//   4. index scale: 200 … 2,000 products × 3 versions, build --no-site and with the catalogue site
 // BENCH_SCALE=0.25 shrinks the large corpus (for a quick look); BENCH_RUNS sets the repetitions.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { largeCorpus, manyProducts } from './corpora.js';
@@ -16,6 +16,13 @@ import { largeCorpus, manyProducts } from './corpora.js';
 const BIN = path.resolve('bin/staticstreams.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+/** Product pages the site wrote into OUT (a check that the timed build made the whole site). */
+function pages(out: string): number {
+  const dir = path.join(out, 'products');
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith('index.html')).length;
+}
+
 const root = mkdtempSync(path.join(os.tmpdir(), 'ss-bench-'));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -67,7 +74,7 @@ try {
   rmSync(out, { recursive: true, force: true });
 
   console.log('\n## 4. Index scale (products × 3 versions, small unified images)');
-  console.log('products | images | build --no-site | per product | with page | peak RSS');
+  console.log('products | images | build --no-site | per product | with site | site pages | peak RSS');
   const sizes = (process.env.BENCH_PRODUCTS ?? '200,500,1000,2000').split(',').map(Number);
   let first: number | undefined;
   for (const n of sizes) {
@@ -76,7 +83,7 @@ try {
     const noSite = build(images, o, ['--no-site', '--no-cache']);
     const withSite = build(images, o, ['--no-cache']);
     first ??= noSite.seconds / n;
-    console.log(`${String(n).padStart(8)} | ${String(n * 3).padStart(6)} | ${fmt(noSite.seconds).padStart(15)} | ${((noSite.seconds / n) * 1000).toFixed(2).padStart(8)} ms | ${fmt(withSite.seconds).padStart(9)} | ${(noSite.maxRssKiB / 1024).toFixed(0)} MB`);
+    console.log(`${String(n).padStart(8)} | ${String(n * 3).padStart(6)} | ${fmt(noSite.seconds).padStart(15)} | ${((noSite.seconds / n) * 1000).toFixed(2).padStart(8)} ms | ${fmt(withSite.seconds).padStart(9)} | ${String(pages(o)).padStart(10)} | ${(noSite.maxRssKiB / 1024).toFixed(0)} MB`);
     rmSync(images, { recursive: true, force: true });
     rmSync(o, { recursive: true, force: true });
   }
