@@ -13,6 +13,12 @@ import { hashImage } from './fingerprint/hash-images.js';
 import { WorkerPool } from './pool/pool.js';
 import { cachePath, FingerprintCache } from './fingerprint/cache.js';
 import { planProducts, type Plan } from './plan/products.js';
+import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from './plan/publication.js';
+import { previousProducts } from './plan/previous.js';
+import { openPreviousSource } from './previous/source.js';
+import { readPublished, type PublishedTree } from './previous/read.js';
+import { renderState, STATE_PATH, type GraceEntry } from './emit/state-schema.js';
+import { parseDuration } from './duration.js';
 import { renderStreams } from './emit/streams.js';
 import { renderCatalog } from './emit/catalog.js';
 import type { Catalog } from './emit/catalog-schema.js';
@@ -24,13 +30,26 @@ import { renderTargets } from './emit/cdn/targets.js';
 import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
 
 export interface BuildOptions {
-  images: string;
+  /** The images folder; none (prune) publishes only what `previous` holds. */
+  images?: string;
   out: string;
+  /** A previously published tree (folder or base URL) to publish on top of. */
+  previous?: string;
+  /** Let a new image take a version key the previous tree holds with other images. */
+  replace?: boolean;
+  /** Keep at most this many versions per product (default: the config's retention.keep). */
+  retain?: number;
+  /** Drop versions older than this many days (default: the config's retention.days). */
+  retainDays?: number;
+  /** Grace period of unlisted files, e.g. "6h" (default: the config's retention.grace). */
+  grace?: string;
+  /** Plan and report, write nothing. */
+  dryRun?: boolean;
   baseUrl?: string;
   config?: Config;
   /** Render the catalogue website into the output (default true). */
   site?: boolean;
-  /** The build's clock (default: now): the site's "stale" badges count from it. */
+  /** The build's clock (default: now): retention, grace periods and the site's "stale" badges count from it. */
   now?: Date;
   /** Hosts to write rules for (default: the config's targets, else netlify). */
   targets?: Target[];
@@ -69,6 +88,22 @@ export interface BuildResult {
   sitePages: number;
   bytesHashed: number;
   placed: PlaceStats;
+  /** What changed against the previous tree, and the grace list. */
+  lifecycle: Lifecycle;
+  /** True when nothing was written (dryRun). */
+  dryRun: boolean;
+}
+
+export interface Lifecycle {
+  previous?: string;
+  added: string[];
+  unchanged: string[];
+  replaced: string[];
+  /** `product version` dropped by retention. */
+  dropped: string[];
+  /** Files kept only for their grace period, and those whose period ended (left out now). */
+  grace: GraceEntry[];
+  expired: GraceEntry[];
 }
 
 const silent: Reporter = { phase() {}, hashing() {}, warn() {} };
@@ -91,7 +126,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? silent;
   const config = options.config ?? DEFAULT_CONFIG;
   const baseUrl = options.baseUrl ?? config.base_url;
-  await checkFolders(options.images, options.out);
+  if (options.images !== undefined) await checkFolders(options.images, options.out);
+  else if (!options.previous) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
   const lock = await lockOutput(options.out);
   try {
     return await buildLocked(options, reporter, config, baseUrl);
@@ -118,20 +154,27 @@ function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: bool
 async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined): Promise<BuildResult> {
   const problems: (ImageError | BuildError)[] = [];
 
+  let previous: PublishedTree | null = null;
+  if (options.previous) {
+    reporter.phase(`reading the previous tree ${options.previous}`);
+    previous = await readPublished(openPreviousSource(options.previous));
+    baseUrl ??= previous.catalog?.baseUrl; // prune keeps the tree's base URL
+  }
+
   reporter.phase('finding images');
-  const found = await findFiles(options.images, (p) => isOutputPath(options.out, p));
+  const found = options.images !== undefined ? await findFiles(options.images, (p) => isOutputPath(options.out, p)) : { files: [], problems: [] };
   problems.push(...found.problems);
 
   const pool = new WorkerPool();
   const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
   try {
-    return await buildWithPool(options, reporter, config, baseUrl, found, problems, pool, cache);
+    return await buildWithPool(options, reporter, config, baseUrl, previous, found, problems, pool, cache);
   } finally {
     await pool.close();
   }
 }
 
-async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, found: Awaited<ReturnType<typeof findFiles>>, problems: (ImageError | BuildError)[], pool: WorkerPool, cache: FingerprintCache): Promise<BuildResult> {
+async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, previous: PublishedTree | null, found: Pick<Awaited<ReturnType<typeof findFiles>>, 'files' | 'problems'>, problems: (ImageError | BuildError)[], pool: WorkerPool, cache: FingerprintCache): Promise<BuildResult> {
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads, a few queued per core; results kept in file order.
@@ -169,7 +212,23 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   }
 
   reporter.phase('planning');
-  const { plan, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
+  const { plan: fresh, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
+  const nowMs = (options.now ?? new Date()).getTime();
+  const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
+  if (graceMs < 2 * 3_600_000) reporter.warn(`a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`);
+  const previousState: PreviousState | null = previous && {
+    products: previousProducts(previous.products, previous.catalog, previous.source.label),
+    productsPath: previous.productsPath,
+    productsFile: previous.productsFile,
+    grace: previous.state?.grace ?? [],
+  };
+  const publication: Publication = planPublication(fresh.products, previousState, {
+    replace: options.replace === true,
+    retention: { keep: options.retain ?? config.retention.keep, days: options.retainDays ?? config.retention.days },
+    nowMs,
+  });
+  planProblems.push(...publication.problems);
+  const plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: fresh.warnings };
   let skipped: (ImageError | BuildError)[] = [];
   if (options.keepGoing && planProblems.length === 0) {
     skipped = [...problems, ...planSkipped];
@@ -178,13 +237,28 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   }
   problems.push(...planProblems);
   if (problems.length === 0 && plan.products.length === 0) {
-    problems.push(new BuildError(`no images found in ${options.images}${skipped.length ? ' that could be published' : ''}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
+    problems.push(new BuildError(`no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
   }
   if (problems.length) throw new BuildFailed([...skipped, ...problems]);
   for (const w of plan.warnings) reporter.warn(w);
 
-  reporter.phase('writing');
   const streams = renderStreams(plan);
+  const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
+  const lifecycle: Lifecycle = {
+    ...(previous ? { previous: previous.source.label } : {}),
+    added: publication.added,
+    unchanged: publication.unchanged,
+    replaced: publication.replaced,
+    dropped: publication.dropped.map((d) => `${d.product} ${d.version}`),
+    grace: grace.keep,
+    expired: grace.expired,
+  };
+  const graceFiles = grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }));
+  if (options.dryRun) {
+    return { plan, catalog: renderCatalog(plan, streams, baseUrl).catalog, indexPath: streams.indexPath, productsPath: streams.productsPath, warnings: plan.warnings, ignored, serverConfigFiles: [], skipped, images: hashed.length, sitePages: 0, bytesHashed: done, placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, cache: { hits: cache.hits, misses: cache.misses }, lifecycle, dryRun: true };
+  }
+
+  reporter.phase('writing');
   const { catalog, text: catalogText } = renderCatalog(plan, streams, baseUrl);
   const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch);
   for (const w of targets.warnings) reporter.warn(w);
@@ -192,10 +266,11 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   let placed: PlaceStats;
   let sitePages = 0;
   try {
-    placed = await placeFiles(staged.dir, plan.files);
+    placed = await placeFiles(staged.dir, [...plan.files, ...graceFiles], previous?.source);
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
+    await staged.writeText(STATE_PATH, renderState(grace.keep));
     for (const [rel, text] of targets.published) await staged.writeText(rel, text);
     if (options.site !== false) {
       reporter.phase('building the catalogue site');
@@ -226,5 +301,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     bytesHashed: done,
     placed,
     cache: { hits: cache.hits, misses: cache.misses },
+    lifecycle,
+    dryRun: false,
   };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { DURATION } from './duration.js';
 
 const alias = z.string().regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
 
@@ -38,6 +39,17 @@ const siteSettings = z
   })
   .strict();
 
+const retention = z
+  .object({
+    /** Keep at most this many versions per product (the newest is always kept). */
+    keep: z.number().int().positive().optional(),
+    /** Drop versions built more than this many days ago (the newest is always kept). */
+    days: z.number().positive().optional(),
+    /** How long dropped files and superseded products files stay downloadable. */
+    grace: z.string().regex(DURATION, 'a duration such as 90m, 6h or 2d').default('6h'),
+  })
+  .strict();
+
 export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -51,6 +63,8 @@ export const configSchema = z
     server_config: z.string().min(1).optional(),
     /** Architecture an alias import endpoint serves when the client names none (Debian name). */
     default_arch: z.string().min(1).default('amd64'),
+    /** Which versions to keep, and the grace period of files that are dropped. */
+    retention: retention.default({}),
     /** The catalogue website's title, description, logo and remote name. */
     site: siteSettings.default({}),
     /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */

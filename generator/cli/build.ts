@@ -6,10 +6,19 @@ import { loadConfig, TARGETS, type Target } from '../config.js';
 import { UsageError } from '../errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
 import { installSignalCleanup } from '../emit/cleanup.js';
+import { parseDuration, parseTime } from '../duration.js';
+import type { BuildOptions, BuildResult } from '../build.js';
 
-interface BuildFlags {
-  images: string;
+export interface BuildFlags {
+  images?: string;
   out: string;
+  previous?: string;
+  replace?: boolean;
+  retain?: string;
+  retainDays?: string;
+  grace?: string;
+  now?: string;
+  dryRun?: boolean;
   baseUrl?: string;
   config?: string;
   site: boolean;
@@ -21,7 +30,15 @@ interface BuildFlags {
   quiet?: boolean;
 }
 
-export async function runBuild(flags: BuildFlags): Promise<number> {
+function positive(text: string | undefined, flag: string, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} takes a positive ${integer ? 'whole ' : ''}number, got "${text}"`);
+  return n;
+}
+
+/** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
+export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = 'build'): Promise<number> {
   try {
     if (flags.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.baseUrl)) {
       throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
@@ -35,11 +52,19 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       if (unknown.length || names.length === 0) throw new UsageError(`--target takes a comma-separated list of ${TARGETS.join(', ')}; got "${flags.target}"`);
       targets = names as Target[];
     }
+    if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
     const started = Date.now();
     const { build } = await import('../build.js'); // loaded on use: --help stays fast
-    const result = await build({
+    const options: BuildOptions = {
       images: flags.images,
       out: flags.out,
+      previous: flags.previous,
+      replace: flags.replace === true,
+      retain: positive(flags.retain, '--retain', true),
+      retainDays: positive(flags.retainDays, '--retain-days', false),
+      grace: flags.grace,
+      now: flags.now !== undefined ? parseTime(flags.now, '--now') : undefined,
+      dryRun: flags.dryRun === true,
       baseUrl: flags.baseUrl,
       config,
       site: flags.site,
@@ -48,7 +73,11 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       keepGoing: flags.keepGoing === true,
       cache: flags.cache,
       reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
-    });
+    };
+    if (command === 'prune' && options.retain === undefined && options.retainDays === undefined && config.retention.keep === undefined && config.retention.days === undefined) {
+      process.stderr.write('note: no --retain or --retain-days (nor retention in the config): only files whose grace period is over are removed\n');
+    }
+    const result = await build(options);
     const versions = result.plan.products.reduce((n, p) => n + p.versions.length, 0);
     const summary = {
       ok: true,
@@ -59,6 +88,9 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
       bytesHashed: result.bytesHashed,
       filesLinked: result.placed.linked,
       filesCopied: result.placed.copied,
+      filesDownloaded: result.placed.downloaded,
+      dryRun: result.dryRun,
+      ...lifecycleSummary(result),
       index: result.indexPath,
       productsFile: result.productsPath,
       warnings: result.warnings,
@@ -72,8 +104,10 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else if (!flags.quiet) {
-      process.stdout.write(
-        `built ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
+      process.stdout.write(lifecycleText(result));
+      if (result.dryRun) process.stdout.write(`dry run: nothing was written to ${summary.out}\n`);
+      else process.stdout.write(
+        `${command === 'prune' ? 'pruned' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
           (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
           `add it as a remote: lxc remote add NAME ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
@@ -86,20 +120,57 @@ export async function runBuild(flags: BuildFlags): Promise<number> {
   }
 }
 
+function lifecycleSummary(result: BuildResult) {
+  const l = result.lifecycle;
+  return {
+    previous: l.previous ?? null,
+    added: l.added,
+    unchanged: l.unchanged,
+    replaced: l.replaced,
+    dropped: l.dropped,
+    grace: l.grace,
+    expired: l.expired.map((e) => e.path),
+  };
+}
+
+function lifecycleText(result: BuildResult): string {
+  const l = result.lifecycle;
+  const lines: string[] = [];
+  if (l.previous !== undefined) lines.push(`on top of ${l.previous}: ${l.added.length} version(s) added, ${l.unchanged.length} unchanged, ${l.replaced.length} replaced`);
+  for (const v of l.replaced) lines.push(`  replaced ${v}`);
+  for (const v of l.dropped) lines.push(`  dropped ${v} (retention)`);
+  if (l.grace.length) lines.push(`${l.grace.length} file(s) kept for their grace period (listed in staticstreams-state.json)`);
+  if (l.expired.length) lines.push(`${l.expired.length} file(s) past their grace period, removed: ${l.expired.map((e) => e.path).join(', ')}`);
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+/** Options build and prune share: retention, the clock, the hosts, output. */
+export function addPublishOptions(command: Command): Command {
+  return command
+    .option('--retain <n>', 'keep the N newest versions of each product (the newest is always kept)')
+    .option('--retain-days <d>', 'drop versions built more than D days ago (the newest is always kept)')
+    .option('--grace <duration>', 'how long dropped files and old products files stay downloadable, e.g. 6h (default: 6h, or retention.grace)')
+    .option('--now <time>', 'the clock for retention and grace periods, ISO 8601 (default: now)')
+    .option('--base-url <url>', 'absolute URL the output will be served at (used in catalog.json and the site)')
+    .option('--config <file>', 'config file (default: staticstreams.yaml when present)')
+    .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
+    .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
+    .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
+    .option('--json', 'print a machine-readable summary on stdout')
+    .option('-q, --quiet', 'print only warnings and errors');
+}
+
 export function registerBuild(program: Command, setExit: (code: number) => void): void {
-  program
+  const command = program
     .command('build')
     .description('turn the image tarballs in --images into a simplestreams tree in --out')
     .option('--images <dir>', 'folder holding the images (searched recursively)', 'images')
     .option('--out <dir>', 'output folder (replaced atomically at the end)', 'dist')
-    .option('--base-url <url>', 'absolute URL the output will be served at (used in catalog.json and the page)')
-    .option('--config <file>', 'config file (default: staticstreams.yaml when present)')
-    .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
-    .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
+    .option('--previous <dir|url>', 'a published tree (folder or base URL) to publish on top of: its versions are kept')
+    .option('--replace', 'with --previous: a new image may take a version key that holds other images')
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')
-    .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
-    .option('--json', 'print a machine-readable summary on stdout')
-    .option('-q, --quiet', 'print only warnings and errors')
-    .action(async (flags: BuildFlags) => setExit(await runBuild(flags)));
+    .option('--dry-run', 'plan and report what would change, write nothing');
+  addPublishOptions(command).action(async (flags: BuildFlags) => setExit(await runBuild(flags)));
 }
+

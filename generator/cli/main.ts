@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './build.js';
+import { registerPrune } from './prune.js';
 import { registerList } from './list.js';
 import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   registerBuild(program, setExit);
+  registerPrune(program, setExit);
   registerVerify(program, setExit);
   registerList(program, setExit);
   registerServe(program, setExit);

@@ -1,16 +1,20 @@
-// Places image files into the output tree: a hard link when input and output share a
-// filesystem (no bytes copied), a copy (reflink where the filesystem can) when they do not.
+// Places image files into the output tree: input files as a hard link when input and output
+// share a filesystem (no bytes copied), else a copy (reflink where the filesystem can); files
+// of the previously published tree through its source (link, copy, or download with a check).
 
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/products.js';
+import type { PreviousSource } from '../previous/source.js';
 import { mapLimit } from '../concurrency.js';
 
 export interface PlaceStats {
   linked: number;
   copied: number;
   bytesCopied: number;
+  /** Files fetched from a previous tree given as a URL. */
+  downloaded: number;
 }
 
 /** Resolves an output-relative path inside `root`, refusing anything that would escape it. */
@@ -20,9 +24,25 @@ export function insideRoot(root: string, rel: string): string {
   return full;
 }
 
-/** Links (or copies) every planned file into `root`, several at a time. */
-export async function placeFiles(root: string, files: PlannedFile[]): Promise<PlaceStats> {
-  const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0 };
+async function placeInput(from: string, rel: string, dest: string, size: number, stats: PlaceStats): Promise<void> {
+  try {
+    await link(from, dest);
+    stats.linked++;
+    return; // the same inode: nothing to compare
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
+  }
+  await copyFile(from, dest, constants.COPYFILE_FICLONE);
+  stats.copied++;
+  stats.bytesCopied += size;
+  const placed = await stat(dest);
+  if (placed.size !== size) throw new Error(`${rel} changed while the build ran (was ${size} bytes, now ${placed.size})`);
+}
+
+/** Links (or copies, or downloads) every planned file into `root`, several at a time. */
+export async function placeFiles(root: string, files: PlannedFile[], previous?: PreviousSource): Promise<PlaceStats> {
+  const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
   const dirs = new Map<string, Promise<unknown>>();
   const results = await mapLimit(files, 16, async (f) => {
     const dest = insideRoot(root, f.path);
@@ -30,21 +50,12 @@ export async function placeFiles(root: string, files: PlannedFile[]): Promise<Pl
     let made = dirs.get(dir);
     if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
     await made;
-    try {
-      await link(f.source.path, dest);
-      stats.linked++;
-      return; // the same inode: nothing to compare
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
-    }
-    await copyFile(f.source.path, dest, constants.COPYFILE_FICLONE);
-    stats.copied++;
-    stats.bytesCopied += f.size;
-    const placed = await stat(dest);
-    if (placed.size !== f.size) {
-      throw new Error(`${f.source.rel} changed while the build ran (was ${f.size} bytes, now ${placed.size})`);
-    }
+    if (f.origin.kind === 'input') return placeInput(f.origin.path, f.origin.rel, dest, f.size, stats);
+    if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
+    const how = await previous.place(f.path, dest, f);
+    if (how === 'linked') stats.linked++;
+    else if (how === 'copied') (stats.copied++, (stats.bytesCopied += f.size));
+    else stats.downloaded++;
   });
   for (const r of results) if (r.status === 'rejected') throw r.reason;
   return stats;

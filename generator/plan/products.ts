@@ -12,9 +12,14 @@ import { ROOTFS_FTYPES } from '../ftypes.js';
 
 export type Client = 'lxd' | 'incus';
 
-/** An input file placed in the output tree. */
+/** Where a planned file's bytes come from: an input file, or the previously published tree. */
+export type FileOrigin =
+  | { kind: 'input'; path: string; rel: string }
+  | { kind: 'previous' };
+
+/** A file placed in the output tree. */
 export interface PlannedFile {
-  source: HashedFile['source'];
+  origin: FileOrigin;
   /** Path relative to the output root, `/`-separated; immutable (its name holds its hash). */
   path: string;
   sha256: string;
@@ -42,7 +47,8 @@ export interface PlannedImage {
   created: number;
   serial?: string;
   description?: string;
-  source: HashedImage;
+  /** Names the image in messages: its input files, or where it was published. */
+  label: string;
 }
 
 export interface PlannedVersion {
@@ -131,7 +137,7 @@ function identify(image: HashedImage): Identified | ImageError {
 function planVersion(productKey: string, dir: string, key: string, members: Identified[], problems: (ImageError | BuildError)[], warnings: string[]): PlannedVersion {
   const items: PlannedItem[] = [];
   const images: PlannedImage[] = [];
-  const place = (f: HashedFile): PlannedFile => ({ source: f.source, path: `${dir}/${fileName(f)}`, sha256: f.sha256, size: f.size });
+  const place = (f: HashedFile): PlannedFile => ({ origin: { kind: 'input', path: f.source.path, rel: f.source.rel }, path: `${dir}/${fileName(f)}`, sha256: f.sha256, size: f.size });
 
   // Split images: one item per rootfs type, metadata tarballs shared by content.
   const split = members.filter((m) => m.image.kind === 'split');
@@ -170,7 +176,7 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
       created: m.image.metadata.creationDate,
       serial: m.image.metadata.properties.serial,
       description: m.image.metadata.properties.description,
-      source: m.image,
+      label: imageLabel(m.image),
     });
   }
   [...metas.values()].forEach((meta, i) => {
@@ -201,13 +207,18 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
       created: m.image.metadata.creationDate,
       serial: m.image.metadata.properties.serial,
       description: m.image.metadata.properties.description,
-      source: m.image,
+      label: imageLabel(m.image),
     });
   });
 
   items.sort((a, b) => cmp(a.key, b.key));
-  images.sort((a, b) => FTYPE_ORDER.indexOf(a.files[1]?.ftype ?? 'z') - FTYPE_ORDER.indexOf(b.files[1]?.ftype ?? 'z') || cmp(a.fingerprint, b.fingerprint));
-  return { key, items, images };
+  return { key, items, images: orderImages(images) };
+}
+
+/** A version's images in a stable order: unified ones, then split images by rootfs preference. */
+export function orderImages(images: PlannedImage[]): PlannedImage[] {
+  const rank = (i: PlannedImage) => FTYPE_ORDER.indexOf(i.files[1]?.ftype ?? 'z');
+  return [...images].sort((a, b) => rank(a) - rank(b) || cmp(a.fingerprint, b.fingerprint));
 }
 
 export function planProducts(hashed: HashedImage[], config: Config): { plan: Plan; problems: (ImageError | BuildError)[] } {
@@ -303,7 +314,7 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
     product: p.key,
     arch: p.arch,
     aliases: p.aliases,
-    files: p.versions.flatMap((v) => v.images.map((i) => imageLabel(i.source))),
+    files: p.versions.flatMap((v) => v.images.map((i) => i.label)),
   }))));
 
   const files = new Map<string, PlannedFile>();

@@ -1,0 +1,16 @@
+// `staticstreams prune DIR`: apply retention to a published tree in place — drop old versions
+// from the index, keep their files for the grace period, remove files whose period is over.
+
+import type { Command } from 'commander';
+import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
+
+export function registerPrune(program: Command, setExit: (code: number) => void): void {
+  const command = program
+    .command('prune')
+    .description('drop old versions from a published tree (retention), keeping their files for a grace period')
+    .argument('[dir]', 'the published tree, rewritten atomically', 'dist')
+    .option('--dry-run', 'report what would be dropped and removed, write nothing');
+  addPublishOptions(command).action(async (dir: string, flags: Omit<BuildFlags, 'out'>) => {
+    setExit(await runBuild({ ...flags, images: undefined, previous: dir, out: dir, cache: true }, 'prune'));
+  });
+}

@@ -1,0 +1,21 @@
+// Durations as people write them on the command line and in the config: 90s, 30m, 6h, 7d.
+
+import { UsageError } from './errors.js';
+
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+export const DURATION = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/;
+
+/** Milliseconds in a duration such as "6h"; `what` names the setting in the error. */
+export function parseDuration(text: string, what: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new UsageError(`${what} must be a duration such as 90m, 6h or 2d, got "${text}"`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** An ISO 8601 time for --now; `what` names the setting in the error. */
+export function parseTime(text: string, what: string): Date {
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`${what} must be an ISO 8601 time such as 2026-11-23T12:00:00Z, got "${text}"`);
+  return new Date(ms);
+}

@@ -1,0 +1,84 @@
+// Merges newly built products into what a previous run published (pure): new versions are
+// added, a version published again with the same images is a no-op, and a version key that
+// already holds other images is an error unless `replace` is set. Fingerprints stay unique and
+// aliases unclashed across the merged tree.
+
+import { BuildError } from '../errors.js';
+import { aliasClashes } from './aliases.js';
+import type { PlannedProduct, PlannedVersion } from './products.js';
+
+export interface MergeResult {
+  products: PlannedProduct[];
+  problems: BuildError[];
+  /** `product version` of versions added by this run. */
+  added: string[];
+  /** Versions built again with the same images: nothing changes. */
+  unchanged: string[];
+  /** Versions whose published images were replaced (--replace). */
+  replaced: string[];
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const fingerprints = (v: PlannedVersion) => v.images.map((i) => i.fingerprint).sort();
+const sameImages = (a: PlannedVersion, b: PlannedVersion) => fingerprints(a).join() === fingerprints(b).join();
+
+export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProduct[], opts: { replace: boolean }): MergeResult {
+  const result: MergeResult = { products: [], problems: [], added: [], unchanged: [], replaced: [] };
+  const byKey = new Map(previous.map((p) => [p.key, p]));
+  const freshKeys = new Set(fresh.map((p) => p.key));
+  for (const product of fresh) {
+    const old = byKey.get(product.key);
+    if (!old) {
+      result.products.push(product);
+      result.added.push(...product.versions.map((v) => `${product.key} ${v.key}`));
+      continue;
+    }
+    const versions = new Map(old.versions.map((v) => [v.key, v]));
+    for (const version of product.versions) {
+      const name = `${product.key} ${version.key}`;
+      const published = versions.get(version.key);
+      if (!published) result.added.push(name);
+      else if (sameImages(published, version)) result.unchanged.push(name);
+      else if (opts.replace) result.replaced.push(name);
+      else {
+        result.problems.push(new BuildError(
+          `product ${product.key} version ${version.key} is already published with other images (${fingerprints(published).map((f) => f.slice(0, 12)).join(', ')}; this build has ${fingerprints(version).map((f) => f.slice(0, 12)).join(', ')})`,
+          'give the new image a new serial (properties.serial, the version key), or pass --replace to publish it in place of the old one (clients that cached the old one see a checksum change)',
+          version.images.map((i) => i.label),
+        ));
+        continue;
+      }
+      versions.set(version.key, version); // the new build's files: local, no download needed
+    }
+    // Product fields (aliases, titles, requirements) follow this run's metadata and config.
+    result.products.push({ ...product, versions: [...versions.values()].sort((a, b) => cmp(a.key, b.key)) });
+  }
+  for (const product of previous) if (!freshKeys.has(product.key)) result.products.push(product);
+  result.products.sort((a, b) => cmp(a.key, b.key));
+
+  // One fingerprint, one place in the whole tree ("More than one match" otherwise).
+  const owner = new Map<string, string>();
+  for (const p of result.products) {
+    for (const v of p.versions) {
+      for (const i of v.images) {
+        const where = `product ${p.key} version ${v.key}`;
+        const first = owner.get(i.fingerprint);
+        if (first && first !== where) {
+          result.problems.push(new BuildError(
+            `image ${i.fingerprint} would be published twice, as ${first} and as ${where}; clients fail with "More than one match" on a duplicate fingerprint`,
+            'leave the image out of this build (it is already published), or publish it under its first version only',
+            [i.label],
+          ));
+        }
+        owner.set(i.fingerprint, where);
+      }
+    }
+  }
+  result.problems.push(...aliasClashes(result.products.map((p) => ({
+    product: p.key,
+    arch: p.arch,
+    aliases: p.aliases,
+    files: p.versions.flatMap((v) => v.images.map((i) => i.label)),
+  }))));
+  return result;
+}

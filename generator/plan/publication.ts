@@ -1,0 +1,56 @@
+// What one run publishes (pure): the newly built products merged into the previous tree's,
+// retention applied, the files to list, and which unlisted files keep their grace period.
+
+import type { BuildError } from '../errors.js';
+import type { GraceEntry } from '../emit/state-schema.js';
+import { mergeWithPrevious } from './merge.js';
+import type { PlannedFile, PlannedProduct } from './products.js';
+import { applyRetention, carryGrace, type Dropped, type RetentionPolicy, type Unlisted } from './retention.js';
+
+export interface PreviousState {
+  products: PlannedProduct[];
+  productsPath: string;
+  productsFile: { sha256: string; size: number };
+  grace: GraceEntry[];
+}
+
+export interface Publication {
+  products: PlannedProduct[];
+  problems: BuildError[];
+  added: string[];
+  unchanged: string[];
+  replaced: string[];
+  dropped: Dropped[];
+}
+
+export function planPublication(fresh: PlannedProduct[], previous: PreviousState | null, opts: { replace: boolean; retention: RetentionPolicy; nowMs: number }): Publication {
+  const merged = previous
+    ? mergeWithPrevious(previous.products, fresh, { replace: opts.replace })
+    : { products: fresh, problems: [], added: fresh.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)), unchanged: [], replaced: [] };
+  const retained = applyRetention(merged.products, opts.retention, opts.nowMs / 1000);
+  return { ...merged, products: retained.products, dropped: retained.dropped };
+}
+
+/** Every file the products list, once each, by path. */
+export function listedFiles(products: PlannedProduct[]): PlannedFile[] {
+  const files = new Map<string, PlannedFile>();
+  for (const p of products) for (const v of p.versions) for (const i of v.items) files.set(i.file.path, i.file);
+  return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The grace list after this run, given what it lists (`listed`: paths, the new products file included). */
+export function graceAfter(previous: PreviousState | null, publication: Publication, listed: Set<string>, nowMs: number, graceMs: number): { keep: GraceEntry[]; expired: GraceEntry[] } {
+  if (!previous) return { keep: [], expired: [] };
+  const dropped = new Set(publication.dropped.map((d) => `${d.product} ${d.version}`));
+  const replaced = new Set(publication.replaced);
+  const unlisted: Unlisted[] = [];
+  for (const p of previous.products) {
+    for (const v of p.versions) {
+      const name = `${p.key} ${v.key}`;
+      const reason = dropped.has(name) ? `retention dropped ${name}` : replaced.has(name) ? `--replace replaced ${name}` : `no longer listed: ${name}`;
+      for (const i of v.items) if (!listed.has(i.file.path)) unlisted.push({ path: i.file.path, sha256: i.file.sha256, size: i.file.size, reason });
+    }
+  }
+  if (!listed.has(previous.productsPath)) unlisted.push({ path: previous.productsPath, ...previous.productsFile, reason: 'superseded products file (clients cache it for an hour)' });
+  return carryGrace(previous.grace, unlisted, listed, nowMs, graceMs);
+}

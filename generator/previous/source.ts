@@ -1,0 +1,112 @@
+// Opens a previously published tree — a local folder or the base URL it is served at — for
+// `build --previous` and `prune`: reads its small JSON files, and places its image files into a
+// new output (hard link or copy from a folder; download with sha256 check from a URL).
+
+import { createHash } from 'node:crypto';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, link, readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { UsageError } from '../errors.js';
+
+export interface PreviousSource {
+  /** The folder or URL as the user gave it, for messages. */
+  label: string;
+  /** The folder, when the tree is local. */
+  folder?: string;
+  /** The base URL (ending in /), when the tree is remote. */
+  url?: string;
+  /** A file of the tree as text, or null when it does not exist. */
+  readText(rel: string): Promise<string | null>;
+  /** Puts the tree's file `rel` at `dest`, checking its size and sha256; returns how it got there. */
+  place(rel: string, dest: string, expected: { size: number; sha256: string }): Promise<'linked' | 'copied' | 'downloaded'>;
+}
+
+const safeRel = (rel: string) => {
+  if (rel.startsWith('/') || rel.split('/').includes('..')) throw new Error(`refusing a path outside the previous tree: ${rel}`);
+  return rel;
+};
+
+export function openPreviousSource(spec: string): PreviousSource {
+  if (/^https?:\/\//i.test(spec)) return urlSource(spec);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`--previous ${spec}: only a folder or an http(s) URL can be read`);
+  return folderSource(spec);
+}
+
+function folderSource(folder: string): PreviousSource {
+  const root = path.resolve(folder);
+  return {
+    label: folder,
+    folder: root,
+    async readText(rel) {
+      try {
+        return await readFile(path.join(root, safeRel(rel)), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    async place(rel, dest, expected) {
+      const from = path.join(root, safeRel(rel));
+      let st;
+      try {
+        st = await stat(from);
+      } catch {
+        throw new Error(`${folder}/${rel}: listed in the previous tree but missing from it`);
+      }
+      if (st.size !== expected.size) throw new Error(`${folder}/${rel}: is ${st.size} bytes, the previous tree lists ${expected.size}`);
+      try {
+        await link(from, dest);
+        return 'linked';
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
+      }
+      await copyFile(from, dest, constants.COPYFILE_FICLONE);
+      return 'copied';
+    },
+  };
+}
+
+function urlSource(spec: string): PreviousSource {
+  const base = spec.endsWith('/') ? spec : `${spec}/`;
+  const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
+  return {
+    label: spec,
+    url: base,
+    async readText(rel) {
+      const res = await fetchOrExplain(urlOf(rel));
+      if (res.status === 404) return null;
+      if (!res.ok) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
+      return res.text();
+    },
+    async place(rel, dest, expected) {
+      const res = await fetchOrExplain(urlOf(rel));
+      if (!res.ok || !res.body) throw new Error(`${urlOf(rel)}: HTTP ${res.status} (the previous tree lists this file)`);
+      const hash = createHash('sha256');
+      let size = 0;
+      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+      body.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
+      const sha256 = hash.digest('hex');
+      if (size !== expected.size || sha256 !== expected.sha256) {
+        await unlink(dest);
+        throw new Error(`${urlOf(rel)}: downloaded ${size} bytes with sha256 ${sha256}, the previous tree lists ${expected.size} bytes with sha256 ${expected.sha256}`);
+      }
+      return 'downloaded';
+    },
+  };
+}
+
+async function fetchOrExplain(url: string): Promise<Response> {
+  try {
+    return await fetch(url, { redirect: 'follow' });
+  } catch (e) {
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    throw new UsageError(`cannot read the previous tree at ${url}: ${cause ?? (e as Error).message}`);
+  }
+}
