@@ -31,3 +31,11 @@ export function ensureLxd(restart: boolean): void {
   const devices = lxc(['profile', 'device', 'list', 'default']);
   if (!/^root$/m.test(devices)) lxc(['profile', 'device', 'add', 'default', 'root', 'disk', 'path=/', 'pool=default']);
 }
+
+/**
+ * Forgets the index and products files LXD cached (for an hour) under /var/cache/lxd: stands in
+ * for that hour passing, so the next command reads the remote afresh.
+ */
+export function expireSimplestreamsCache(): void {
+  execFileSync('sh', ['-c', 'find /var/cache/lxd -mindepth 2 -maxdepth 2 -name "*.json" -delete 2>/dev/null || true']);
+}

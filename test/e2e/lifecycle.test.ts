@@ -1,0 +1,138 @@
+// The publishing lifecycle with the real client: version 1 is published and served over TLS
+// (`staticstreams serve`), LXD adds the remote and copies it; a CI runner that holds only
+// version 2 publishes it with --previous https://… (the live server) and the result is
+// deployed; LXD sees both, the alias moves to version 2, version 1 still copies; prune with
+// retention 1 drops version 1 from what LXD lists while its files stay downloadable for the
+// grace period (for clients still holding the old index), and removes them once the
+// (injected) clock passes it. LXD caches index files for an hour: the test expires that cache
+// where the hour would pass.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { build } from '../../generator/build.js';
+import type { Catalog } from '../../generator/emit/catalog-schema.js';
+import { put, unifiedTarball } from '../support/images.js';
+import { requirements } from '../support/require.js';
+import { ensureTestTls, type TestTls } from '../support/tls.js';
+import { freePort, type RunningServer } from '../support/server-process.js';
+import { startServe } from '../support/servers.js';
+import { ensureLxd, expireSimplestreamsCache, lxc } from '../support/lxd.js';
+
+const skip = requirements(['lxd', 'lxc', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
+
+interface ListedImage {
+  fingerprint: string;
+  properties: Record<string, string>;
+}
+
+function status(url: string, tls: TestTls): number {
+  return Number(execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', tls.caCert, url], { encoding: 'utf8' }));
+}
+
+describe('publishing lifecycle with real LXD', { skip }, () => {
+  const id = randomBytes(3).toString('hex');
+  const remote = `ss-life-${id}`;
+  const os1 = `life${id}`;
+  let work: string;
+  let live: string;
+  let tls: TestTls;
+  let server: RunningServer;
+  const fp: Record<string, string> = {};
+  const v1Files: string[] = [];
+  const copied: string[] = [];
+
+  /** A CI runner's images folder: one new unified image. */
+  async function runnerImages(serial: string, day: string): Promise<string> {
+    const dir = path.join(work, `runner-${serial}`);
+    await put(path.join(dir, 'image.tar.gz'), await unifiedTarball({ os: os1, release: '1', serial, creationDate: Date.parse(day) / 1000, description: `${os1} ${serial}` }, serial));
+    return dir;
+  }
+
+  /** What a deploy does: the built folder replaces what the server serves. */
+  function deploy(built: string): void {
+    rmSync(live, { recursive: true, force: true });
+    renameSync(built, live);
+  }
+
+  const listed = () => (JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[]).filter((i) => i.properties.os === os1);
+  const aliasTarget = () => lxc(['image', 'info', `${remote}:${os1}/1`]).match(/Fingerprint: ([0-9a-f]{64})/)![1];
+
+  before(async () => {
+    tls = ensureTestTls();
+    ensureLxd(tls.newlyTrusted);
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-life-'));
+    live = path.join(work, 'live');
+    const v1 = await build({ images: await runnerImages('20261101_0000', '2026-11-01T00:00:00Z'), out: path.join(work, 'build-1'), site: false, now: new Date('2026-11-01T12:00:00Z') });
+    fp.v1 = v1.catalog.products[0]!.versions[0]!.images[0]!.fingerprint;
+    v1Files.push(...v1.catalog.products[0]!.versions[0]!.images[0]!.files.map((f) => f.path));
+    deploy(path.join(work, 'build-1'));
+    server = await startServe(live, await freePort(), tls);
+    lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+  });
+
+  after(async () => {
+    for (const cmd of [['remote', 'remove', remote], ...copied.map((f) => ['image', 'delete', `local:${f}`])]) {
+      try {
+        lxc(cmd);
+      } catch {
+        // already gone
+      }
+    }
+    await server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('version 1: LXD lists it under its alias and copies it', () => {
+    assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v1]);
+    assert.equal(aliasTarget(), fp.v1);
+    lxc(['image', 'copy', `${remote}:${fp.v1}`, 'local:']);
+    copied.push(fp.v1!);
+  });
+
+  it('version 2 from a runner without version 1, on top of the live URL: both listed, the alias moves, version 1 still copies', async () => {
+    const images = await runnerImages('20261110_0000', '2026-11-10T00:00:00Z');
+    const out = path.join(work, 'build-2');
+    // As a CI step would: the CLI, trusting the server's CA the way Node is told to.
+    const summary = JSON.parse(execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'build', '--images', images, '--previous', server.url, '--out', out, '--no-site', '--now', '2026-11-10T12:00:00Z', '--json'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert },
+    })) as { filesDownloaded: number; added: string[] };
+    assert.equal(summary.filesDownloaded, 2, 'version 1 and the old products file came from the live server');
+    assert.deepEqual(summary.added, [`${os1}:1:amd64:default 20261110_0000`]);
+    const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
+    fp.v2 = catalog.products[0]!.versions[0]!.images[0]!.fingerprint;
+    deploy(out);
+    expireSimplestreamsCache(); // LXD re-reads the index after its hour of caching
+    assert.deepEqual(listed().map((i) => i.fingerprint).sort(), [fp.v1, fp.v2].sort());
+    assert.equal(aliasTarget(), fp.v2, 'the alias follows the newest version');
+    lxc(['image', 'delete', `local:${fp.v1}`]);
+    lxc(['image', 'copy', `${remote}:${fp.v1}`, 'local:']);
+    lxc(['image', 'copy', `${remote}:${os1}/1`, 'local:']);
+    copied.push(fp.v2!);
+    const local = JSON.parse(lxc(['image', 'list', 'local:', '--format', 'json'])) as ListedImage[];
+    for (const f of [fp.v1, fp.v2]) assert.ok(local.some((i) => i.fingerprint === f), `${f} is in the local store`);
+  });
+
+  it('prune --retain 1: version 1 leaves the index at once, its files stay for the grace period, then go', () => {
+    const prune = (now: string) => execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'prune', live, '--retain', '1', '--grace', '2h', '--now', now, '--no-site'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    prune('2026-11-10T13:00:00Z');
+    expireSimplestreamsCache();
+    assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v2]);
+    assert.equal(aliasTarget(), fp.v2);
+    assert.throws(() => lxc(['image', 'info', `${remote}:${fp.v1}`]), 'LXD no longer finds version 1');
+    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls), 200, `${f} is downloadable during the grace period`);
+
+    prune('2026-11-10T14:59:00Z');
+    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls), 200, `${f}: the grace period is not over`);
+    prune('2026-11-10T15:00:00Z');
+    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls), 404, `${f} is gone after the grace period`);
+    assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v2], 'version 2 is untouched');
+    lxc(['image', 'delete', `local:${fp.v2}`]);
+    lxc(['image', 'copy', `${remote}:${os1}/1`, 'local:']);
+  });
+});
