@@ -24,16 +24,24 @@ export function insideRoot(root: string, rel: string): string {
   return full;
 }
 
-async function placeInput(from: string, rel: string, dest: string, size: number, stats: PlaceStats): Promise<void> {
+/** Hard-links `from` to `dest`, or copies it (reflink where possible) when a link cannot be made. */
+export async function linkOrCopy(from: string, dest: string): Promise<'linked' | 'copied'> {
   try {
     await link(from, dest);
-    stats.linked++;
-    return; // the same inode: nothing to compare
+    return 'linked';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
   }
   await copyFile(from, dest, constants.COPYFILE_FICLONE);
+  return 'copied';
+}
+
+async function placeInput(from: string, rel: string, dest: string, size: number, stats: PlaceStats): Promise<void> {
+  if ((await linkOrCopy(from, dest)) === 'linked') {
+    stats.linked++;
+    return; // the same inode: nothing to compare
+  }
   stats.copied++;
   stats.bytesCopied += size;
   const placed = await stat(dest);

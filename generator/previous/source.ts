@@ -3,20 +3,17 @@
 // new output (hard link or copy from a folder; download with sha256 check from a URL).
 
 import { createHash } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
-import { copyFile, link, readFile, stat, unlink } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
+import { linkOrCopy } from '../emit/blobs.js';
 
 export interface PreviousSource {
   /** The folder or URL as the user gave it, for messages. */
   label: string;
-  /** The folder, when the tree is local. */
-  folder?: string;
-  /** The base URL (ending in /), when the tree is remote. */
-  url?: string;
   /** A file of the tree as text, or null when it does not exist. */
   readText(rel: string): Promise<string | null>;
   /** Puts the tree's file `rel` at `dest`, checking its size and sha256; returns how it got there. */
@@ -38,7 +35,6 @@ function folderSource(folder: string): PreviousSource {
   const root = path.resolve(folder);
   return {
     label: folder,
-    folder: root,
     async readText(rel) {
       try {
         return await readFile(path.join(root, safeRel(rel)), 'utf8');
@@ -56,15 +52,7 @@ function folderSource(folder: string): PreviousSource {
         throw new Error(`${folder}/${rel}: listed in the previous tree but missing from it`);
       }
       if (st.size !== expected.size) throw new Error(`${folder}/${rel}: is ${st.size} bytes, the previous tree lists ${expected.size}`);
-      try {
-        await link(from, dest);
-        return 'linked';
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
-      }
-      await copyFile(from, dest, constants.COPYFILE_FICLONE);
-      return 'copied';
+      return linkOrCopy(from, dest);
     },
   };
 }
@@ -74,7 +62,6 @@ function urlSource(spec: string): PreviousSource {
   const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
   return {
     label: spec,
-    url: base,
     async readText(rel) {
       const res = await fetchOrExplain(urlOf(rel));
       if (res.status === 404) return null;

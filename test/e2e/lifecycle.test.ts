@@ -21,7 +21,7 @@ import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
-import { ensureLxd, expireSimplestreamsCache, lxc } from '../support/lxd.js';
+import { ensureLxd, expireSimplestreamsCache, lxc, lxcCleanup } from '../support/lxd.js';
 
 const skip = requirements(['lxd', 'lxc', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 
@@ -76,13 +76,7 @@ describe('publishing lifecycle with real LXD', { skip }, () => {
   });
 
   after(async () => {
-    for (const cmd of [['remote', 'remove', remote], ...copied.map((f) => ['image', 'delete', `local:${f}`])]) {
-      try {
-        lxc(cmd);
-      } catch {
-        // already gone
-      }
-    }
+    lxcCleanup([['remote', 'remove', remote], ...copied.map((f) => ['image', 'delete', `local:${f}`])]);
     await server?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });

@@ -15,7 +15,7 @@ import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import type { RunningServer } from '../support/server-process.js';
-import { ensureLxd, lxc } from '../support/lxd.js';
+import { ensureLxd, lxc, lxcCleanup } from '../support/lxd.js';
 
 const skip = requirements(['lxd', 'lxc', 'nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum'], { root: true });
 const SAMPLES = path.resolve('images');
@@ -68,17 +68,11 @@ describe('real LXD against a tree served by nginx', { skip }, () => {
   });
 
   after(async () => {
-    for (const cmd of [
+    lxcCleanup([
       ['delete', '--force', container],
       ['remote', 'remove', remote],
       ...copied.map((fp) => ['image', 'delete', `local:${fp}`]),
-    ]) {
-      try {
-        lxc(cmd);
-      } catch {
-        // already gone
-      }
-    }
+    ]);
     await server?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });

@@ -39,3 +39,14 @@ export function ensureLxd(restart: boolean): void {
 export function expireSimplestreamsCache(): void {
   execFileSync('sh', ['-c', 'find /var/cache/lxd -mindepth 2 -maxdepth 2 -name "*.json" -delete 2>/dev/null || true']);
 }
+
+/** Runs each `lxc` command, ignoring failures: test clean-up of what may already be gone. */
+export function lxcCleanup(commands: string[][]): void {
+  for (const cmd of commands) {
+    try {
+      lxc(cmd);
+    } catch {
+      // already gone
+    }
+  }
+}
