@@ -1,7 +1,7 @@
 // The build pipeline as a library call: ingest → verify → fingerprint → plan → emit.
 // The CLI's `build` command is a thin layer over `build()`.
 
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type Config, type Target } from './config.js';
 import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from './errors.js';
@@ -28,6 +28,8 @@ import { imageLabel, type HashedImage } from './model.js';
 import { lockOutput } from './emit/output-lock.js';
 import { renderTargets } from './emit/cdn/targets.js';
 import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
+import { blobRedirect, isBucketFile } from './emit/bucket/layout.js';
+import { removeExpired, syncBucket, type BucketStats } from './emit/bucket/sync.js';
 
 export interface BuildOptions {
   /** The images folder; none (prune) publishes only what `previous` holds. */
@@ -65,7 +67,8 @@ export interface BuildOptions {
 /** Receives progress; the CLI draws it on a TTY or prints lines. */
 export interface Reporter {
   phase(name: string): void;
-  hashing(done: number, total: number, current: string): void;
+  /** A long step's bytes done of total (`action`: hashing, uploading…), on the file `current`. */
+  progress(action: string, done: number, total: number, current: string): void;
   warn(message: string): void;
 }
 
@@ -88,6 +91,8 @@ export interface BuildResult {
   sitePages: number;
   bytesHashed: number;
   placed: PlaceStats;
+  /** With object storage (config object_storage): what was uploaded to and deleted from the bucket. */
+  bucket?: BucketStats;
   /** What changed against the previous tree, and the grace list. */
   lifecycle: Lifecycle;
   /** True when nothing was written (dryRun). */
@@ -106,7 +111,7 @@ export interface Lifecycle {
   expired: GraceEntry[];
 }
 
-const silent: Reporter = { phase() {}, hashing() {}, warn() {} };
+const silent: Reporter = { phase() {}, progress() {}, warn() {} };
 
 async function checkFolders(images: string, out: string): Promise<void> {
   let st;
@@ -201,7 +206,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
       const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
       return hashImage(image, pool, cache, (n) => {
         done += n;
-        reporter.hashing(done, total, label);
+        reporter.progress('hashing', done, total, label);
       });
     }));
     for (const r of results) {
@@ -254,19 +259,25 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     expired: grace.expired,
   };
   const graceFiles = grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }));
+  const storage = config.object_storage;
+  const allFiles = [...plan.files, ...graceFiles];
   if (options.dryRun) {
     return { plan, catalog: renderCatalog(plan, streams, baseUrl).catalog, indexPath: streams.indexPath, productsPath: streams.productsPath, warnings: plan.warnings, ignored, serverConfigFiles: [], skipped, images: hashed.length, sitePages: 0, bytesHashed: done, placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, cache: { hits: cache.hits, misses: cache.misses }, lifecycle, dryRun: true };
   }
 
   reporter.phase('writing');
   const { catalog, text: catalogText } = renderCatalog(plan, streams, baseUrl);
-  const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch);
+  const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
   for (const w of targets.warnings) reporter.warn(w);
   const staged = await StagedOutput.create(options.out);
   let placed: PlaceStats;
+  let bucketStats: BucketStats | undefined;
   let sitePages = 0;
+  // Loaded only when used: the AWS SDK is large.
+  const bucket = storage ? (await import('./emit/bucket/s3.js')).openBucket(storage) : undefined;
   try {
-    placed = await placeFiles(staged.dir, [...plan.files, ...graceFiles], previous?.source);
+    // With object storage, image files go to the bucket and /images/ redirects there.
+    placed = await placeFiles(staged.dir, storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles, previous?.source);
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
@@ -277,11 +288,24 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
       const { renderSite } = await import('./emit/site.js'); // Astro loads only when needed
       sitePages = (await renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt: options.now ?? new Date() })).pages;
     }
+    if (bucket && storage) {
+      // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
+      const scratch = path.join(staged.dir, '.staticstreams-upload');
+      const synced = await syncBucket(bucket, { settings: storage, files: allFiles, expired: grace.expired.map((e) => e.path), previous: previous?.source, scratch, reporter });
+      await rm(scratch, { recursive: true, force: true });
+      if (synced.remove.length) {
+        reporter.phase(`deleting ${synced.remove.length} expired file(s) from ${bucket.label}`);
+        await removeExpired(bucket, synced.remove, storage.concurrency);
+      }
+      bucketStats = { ...synced.stats, removed: synced.remove };
+    }
     reporter.phase('replacing the previous output');
     await staged.commit();
   } catch (e) {
     await staged.discard();
     throw e;
+  } finally {
+    bucket?.close();
   }
   reporter.phase('saving the fingerprint cache');
   await cache.save();
@@ -300,6 +324,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     sitePages,
     bytesHashed: done,
     placed,
+    ...(bucketStats ? { bucket: bucketStats } : {}),
     cache: { hits: cache.hits, misses: cache.misses },
     lifecycle,
     dryRun: false,

@@ -50,6 +50,29 @@ const retention = z
   })
   .strict();
 
+const objectStorage = z
+  .object({
+    /** The bucket image files are uploaded to. */
+    bucket: z.string().min(1),
+    /** Where clients download the bucket's objects: object KEY is at PUBLIC_URL/KEY. */
+    public_url: z.string().url().regex(/^https?:\/\//, 'public_url is an http(s) URL'),
+    /** The S3 API endpoint (R2, GCS, MinIO…); leave out for AWS S3. */
+    endpoint: z.string().url().optional(),
+    /** The bucket's region (R2: auto); default AWS_REGION, else us-east-1. */
+    region: z.string().min(1).optional(),
+    /** A key prefix inside the bucket, ending in / (e.g. lxd/). */
+    prefix: z.string().regex(/^$|^[A-Za-z0-9._~+-][A-Za-z0-9._~+/-]*\/$/, 'prefix is empty or a path ending in / (letters, digits, . _ ~ + - /), with no leading /').default(''),
+    /** Address the bucket as ENDPOINT/BUCKET (MinIO and most self-hosted servers need it). */
+    force_path_style: z.boolean().default(false),
+    /** After each upload: read the object back and hash it (read-back), or compare sizes only (size). */
+    verify: z.enum(['read-back', 'size']).default('read-back'),
+    /** Files larger than this go up in parts of this size (5 MiB to 5 GiB). */
+    part_size_mib: z.number().int().min(5).max(5120).default(64),
+    /** Files uploaded at a time. */
+    concurrency: z.number().int().min(1).max(32).default(4),
+  })
+  .strict();
+
 export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -65,6 +88,8 @@ export const configSchema = z
     default_arch: z.string().min(1).default('amd64'),
     /** Which versions to keep, and the grace period of files that are dropped. */
     retention: retention.default({}),
+    /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */
+    object_storage: objectStorage.optional(),
     /** The catalogue website's title, description, logo and remote name. */
     site: siteSettings.default({}),
     /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
@@ -73,6 +98,7 @@ export const configSchema = z
   .strict();
 
 export type Config = z.infer<typeof configSchema>;
+export type ObjectStorageSettings = z.infer<typeof objectStorage>;
 export type SiteSettings = z.infer<typeof siteSettings>;
 export type ProductOverride = z.infer<typeof productOverride>;
 

@@ -90,6 +90,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       filesCopied: result.placed.copied,
       filesDownloaded: result.placed.downloaded,
       dryRun: result.dryRun,
+      bucket: result.bucket ?? null,
       ...lifecycleSummary(result),
       index: result.indexPath,
       productsFile: result.productsPath,
@@ -105,7 +106,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else if (!flags.quiet) {
       process.stdout.write(lifecycleText(result));
-      if (result.dryRun) process.stdout.write(`dry run: nothing was written to ${summary.out}\n`);
+      if (result.bucket) process.stdout.write(bucketText(result.bucket));
+      if (result.dryRun) process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
       else process.stdout.write(
         `${command === 'prune' ? 'pruned' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
@@ -131,6 +133,12 @@ function lifecycleSummary(result: BuildResult) {
     grace: l.grace,
     expired: l.expired.map((e) => e.path),
   };
+}
+
+function bucketText(b: NonNullable<BuildResult['bucket']>): string {
+  const verified = b.verify === 'read-back' ? 'each read back and its sha256 checked' : 'sizes and recorded sha256 checked';
+  return `${b.bucket}: uploaded ${b.uploaded} file(s), ${formatBytes(b.bytesUploaded)} (${verified}); ${b.alreadyThere} already there` +
+    `${b.removed.length ? `; deleted ${b.removed.length} expired` : ''}\n`;
 }
 
 function lifecycleText(result: BuildResult): string {

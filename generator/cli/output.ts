@@ -23,7 +23,7 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
     return EXIT_INVALID;
   }
   if (isReportable(e)) {
-    stderr.write(`error: ${e.format()}\n`);
+    stderr.write(`error: ${e.format()}\nnothing was published (the previous output is unchanged)\n`);
     return EXIT_INVALID;
   }
   const err = e as NodeJS.ErrnoException;
@@ -48,7 +48,7 @@ export function makeReporter(stream: NodeJS.WriteStream, quiet: boolean): Report
       clear();
       if (!tty) stream.write(`${name}\n`);
     },
-    hashing(done, total, current) {
+    progress(action, done, total, current) {
       if (!tty) return;
       const now = Date.now();
       if (now - lastDraw < 100 && done < total) return;
@@ -56,7 +56,7 @@ export function makeReporter(stream: NodeJS.WriteStream, quiet: boolean): Report
       const pct = total ? Math.floor((done / total) * 100) : 100;
       const width = Math.max(10, (stream.columns ?? 80) - 40);
       const name = current.length > width ? `…${current.slice(-width + 1)}` : current;
-      stream.write(`\r\x1b[Khashing ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${name}`);
+      stream.write(`\r\x1b[K${action} ${pct}% ${formatBytes(done)}/${formatBytes(total)} ${name}`);
       drawn = true;
     },
     warn(message) {

@@ -1,6 +1,7 @@
 // Checks a published simplestreams tree — ours or another tool's — against every rule real
 // clients enforce: files present with the listed size and sha256, combined fingerprints right,
-// fingerprints unique, aliases unique per architecture, field types, version keys.
+// fingerprints unique, aliases unique per architecture, field types, version keys. A file the
+// tree does not hold but its `_redirects` sends elsewhere (object storage) is fetched from there.
 
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,6 +11,7 @@ import { findArchitecture } from './architectures.js';
 import { isValidVersionKey } from '../plan/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
 import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
+import { loadRules, matchRedirect, type TreeRules } from '../serve/rules.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -97,24 +99,38 @@ export async function loadTree(root: string, problems: TreeProblem[]): Promise<L
 
 class FileHasher {
   private states = new Map<string, Promise<{ hash: Hash; size: number } | undefined>>();
-  constructor(private root: string) {}
+  constructor(private root: string, private rules: TreeRules) {}
+
+  /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
+  private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
+    const full = resolveInTree(this.root, rel);
+    if (!full) return undefined;
+    try {
+      if ((await stat(full)).isFile()) return createReadStream(full, { highWaterMark: 1 << 20 });
+    } catch {
+      // not in the tree: perhaps redirected
+    }
+    const redirect = matchRedirect(this.rules, `/${rel}`);
+    if (!redirect || redirect.status < 300 || redirect.status > 399 || !/^https?:\/\//.test(redirect.to)) return undefined;
+    try {
+      const res = await fetch(redirect.to);
+      return res.ok && res.body ? (res.body as unknown as AsyncIterable<Buffer>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 
   /** sha256 state of a tree file (copy before use), or undefined when it is missing. */
   state(rel: string): Promise<{ hash: Hash; size: number } | undefined> {
     let p = this.states.get(rel);
     if (!p) {
       p = (async () => {
-        const full = resolveInTree(this.root, rel);
-        if (!full) return undefined;
-        try {
-          if (!(await stat(full)).isFile()) return undefined;
-        } catch {
-          return undefined;
-        }
+        const body = await this.open(rel);
+        if (!body) return undefined;
         const hash = createHash('sha256');
         let size = 0;
         try {
-          for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+          for await (const chunk of body) {
             hash.update(chunk);
             size += chunk.length;
           }
@@ -130,11 +146,11 @@ class FileHasher {
 
   async combined(metaRel: string, rootRel: string): Promise<string | undefined> {
     const meta = await this.state(metaRel);
-    const full = resolveInTree(this.root, rootRel);
-    if (!meta || !full) return undefined;
+    const body = await this.open(rootRel);
+    if (!meta || !body) return undefined;
     const h = meta.hash.copy();
     try {
-      for await (const chunk of createReadStream(full, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) h.update(chunk);
+      for await (const chunk of body) h.update(chunk);
     } catch {
       return undefined; // reported as a missing file by the item check
     }
@@ -156,7 +172,7 @@ export async function verifyTree(root: string): Promise<VerifyReport> {
   if (!tree) return report;
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
-  const hasher = new FileHasher(root);
+  const hasher = new FileHasher(root, await loadRules(root));
   const fingerprints = new Map<string, string>();
   const aliasOwners = new Map<string, string>();
   const checkedFiles = new Set<string>();

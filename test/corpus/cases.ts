@@ -16,6 +16,8 @@ export interface CorpusCase {
   expect: RegExp;
   /** Run the build as an unprivileged user (root reads every file regardless of permissions). */
   unprivileged?: boolean;
+  /** Programs the setup runs (Debian packages CI installs). */
+  tools?: string[];
   /** With --keep-going the good image is still published (false when the problem is not an image's). */
   keepGoingPublishes?: boolean;
 }
@@ -43,6 +45,7 @@ export const CASES: CorpusCase[] = [
   { name: 'truncated bzip2', setup: async (d) => put(d, 'bad/lxd.tar.bz2', (await metadataTarball({ os: 'bad' }, 'bzip2')).subarray(0, 60)), expect: /bad\/lxd\.tar\.bz2: the tarball is truncated or corrupt/ },
   {
     name: 'truncated squashfs',
+    tools: ['mksquashfs'],
     setup: async (d) => {
       await put(d, 'bad/lxd.tar.xz', await metadataTarball({ os: 'bad' }));
       await put(d, 'bad/rootfs.squashfs', (await squashfs(markerRootfs('x'))).subarray(0, 200));
@@ -51,6 +54,7 @@ export const CASES: CorpusCase[] = [
   },
   {
     name: 'truncated qcow2',
+    tools: ['qemu-img'],
     setup: async (d) => {
       await put(d, 'bad/lxd.tar.xz', await metadataTarball({ os: 'bad' }));
       await put(d, 'bad/disk.qcow2', (await qcow2Bytes(8)).subarray(0, 4096));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { CASES, oddNames } from '../corpus/cases.js';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
-import { IN_CI } from '../support/require.js';
+import { IN_CI, requirements } from '../support/require.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 const NOBODY = 65534;
@@ -37,7 +37,7 @@ async function published(t: Parameters<typeof tempDir>[0], unprivileged: boolean
 
 describe('the corpus of bad inputs', () => {
   for (const c of CASES) {
-    const skip = c.unprivileged && !isRoot ? (IN_CI ? false : 'needs root to run the build as another user') : false;
+    const skip = c.unprivileged && !isRoot ? (IN_CI ? false : 'needs root to run the build as another user') : c.tools ? requirements(c.tools) : false;
     it(c.name, { skip }, async (t) => {
       if (c.unprivileged && !isRoot) throw new Error('CI must run as root for this case');
       const { dir, images, out } = await published(t, c.unprivileged === true);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ImportMap } from './import-map.js';
+import type { BlobRedirect } from '../bucket/layout.js';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../../../../templates/', import.meta.url));
 
@@ -19,13 +20,16 @@ function importEndpointsBody(): string {
   return text.replace(exportLine, '');
 }
 
-function fill(name: string, map: ImportMap): string {
-  // JSON is valid JavaScript; escape what could close a script context if ever embedded in HTML.
-  const json = JSON.stringify(map).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+// JSON is valid JavaScript; escape what could close a script context if ever embedded in HTML.
+const literal = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+
+function fill(name: string, map: ImportMap, blobs: BlobRedirect | null = null): string {
   return template(name)
     .replace('/* @@IMPORT_ENDPOINTS@@ */', () => importEndpointsBody())
-    .replace('/* @@IMPORT_MAP@@ */ null', () => json);
+    .replace('/* @@IMPORT_MAP@@ */ null', () => literal(map))
+    .replace('/* @@BLOB_REDIRECT@@ */ null', () => literal(blobs));
 }
 
 export const renderNetlifyEdgeFunction = (map: ImportMap) => fill('netlify-edge-function.js', map);
-export const renderCloudflareWorker = (map: ImportMap) => fill('cloudflare-worker.js', map);
+/** `blobs`: where /images/ redirects to when image files live on object storage. */
+export const renderCloudflareWorker = (map: ImportMap, blobs: BlobRedirect | null = null) => fill('cloudflare-worker.js', map, blobs);

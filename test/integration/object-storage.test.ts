@@ -1,0 +1,200 @@
+// Object storage for image files, against a local S3-protocol server (s3rver) spoken to by the
+// real AWS SDK over HTTP: uploads with recorded sha256 and read-back, multipart for large
+// files, skipping what is there, --previous without moving version 1's files, moving files of a
+// static tree into the bucket, deleting files after their grace period, redirect rules, and
+// failures that publish nothing.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { build } from '../../generator/build.js';
+import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config.js';
+import type { Catalog } from '../../generator/emit/catalog-schema.js';
+import { startPreview } from '../../generator/serve/server.js';
+import { metadataYaml, put, tarball, unifiedTarball } from '../support/images.js';
+import { startS3, type LocalBucket } from '../support/s3.js';
+import { tempDir } from '../support/tmp.js';
+
+const BIN = path.resolve('bin/staticstreams.js');
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const catalogOf = (out: string) => JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
+const filesOf = (out: string) => catalogOf(out).products.flatMap((p) => p.versions.flatMap((v) => v.images.flatMap((i) => i.files)));
+const at = (day: string) => new Date(`${day}T12:00:00Z`);
+
+async function runner(root: string, serial: string, marker = serial): Promise<string> {
+  const dir = path.join(root, `runner-${serial}-${marker}`);
+  const creationDate = Date.UTC(Number(serial.slice(0, 4)), Number(serial.slice(4, 6)) - 1, Number(serial.slice(6, 8))) / 1000;
+  await put(path.join(dir, 'image.tar.gz'), await unifiedTarball({ os: 'alpine', release: '3.20', serial, creationDate }, marker));
+  return dir;
+}
+
+describe('object storage (s3rver through the AWS SDK)', () => {
+  let s3: LocalBucket;
+  before(async () => {
+    s3 = await startS3();
+  });
+  after(async () => {
+    await s3?.stop();
+  });
+  const config = (extra: Partial<ObjectStorageSettings> = {}): Config => configSchema.parse({ object_storage: s3.settings(extra) });
+  const prefix = () => `t${randomBytes(4).toString('hex')}/`;
+
+  it('uploads image files to the bucket instead of the output, verified, and redirects /images/ there', async (t) => {
+    const dir = await tempDir(t);
+    const out = path.join(dir, 'out');
+    const p = prefix();
+    const result = await build({ images: path.resolve('images'), out, site: false, config: config({ prefix: p }), targets: ['netlify'] });
+    const files = filesOf(out);
+    assert.ok(files.length >= 6);
+    assert.deepEqual(result.bucket && { uploaded: result.bucket.uploaded, alreadyThere: result.bucket.alreadyThere, removed: result.bucket.removed }, { uploaded: new Set(files.map((f) => f.path)).size, alreadyThere: 0, removed: [] });
+    assert.ok(!existsSync(path.join(out, 'images')), 'no image file is in the static output');
+    for (const f of files) {
+      const got = await s3.get(`${p}${f.path}`);
+      assert.ok(got, `${f.path} is in the bucket`);
+      assert.equal(sha(got), f.sha256, `${f.path}: the bucket holds the same bytes`);
+    }
+    const head = await fetch(`${s3.publicUrl}/${p}${files[0]!.path}`, { method: 'HEAD' });
+    assert.equal(head.headers.get('x-amz-meta-sha256'), files[0]!.sha256, 'the sha256 is recorded with the object');
+    assert.equal(head.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(readFileSync(path.join(out, '_redirects'), 'utf8').split('\n')[1], `/images/*  ${s3.publicUrl}/${p}images/:splat  302`);
+
+    // The preview server applies _redirects with Netlify's parser; a client following it gets the file.
+    const server = await startPreview({ dir: out, port: 0 });
+    t.after(() => server.close());
+    const redirected = await fetch(`${server.url}/${files[0]!.path}`, { redirect: 'manual' });
+    assert.equal(redirected.status, 302);
+    assert.equal(redirected.headers.get('location'), `${s3.publicUrl}/${p}${files[0]!.path}`);
+    assert.equal(sha(Buffer.from(await (await fetch(`${server.url}/${files[0]!.path}`)).arrayBuffer())), files[0]!.sha256);
+
+    // verify follows the tree's redirect to the bucket and hashes every file there.
+    const verified = spawnSync(process.execPath, [BIN, 'verify', out, '--json'], { encoding: 'utf8' });
+    assert.equal(verified.status, 0, verified.stdout);
+    assert.equal((JSON.parse(verified.stdout) as { files: number }).files, new Set(files.map((f) => f.path)).size);
+
+    // Building again uploads nothing: every object is there with its recorded sha256.
+    const again = await build({ images: path.resolve('images'), out, site: false, config: config({ prefix: p }), targets: ['netlify'] });
+    assert.equal(again.bucket?.uploaded, 0);
+    assert.equal(again.bucket?.alreadyThere, result.bucket?.uploaded);
+  });
+
+  it('uploads a large file in parts and reads it back', async (t) => {
+    const dir = await tempDir(t);
+    const images = path.join(dir, 'images');
+    const big = randomBytes(12 * 1024 * 1024); // three 5 MiB parts
+    await put(path.join(images, 'big.tar'), await tarball([{ name: 'metadata.yaml', content: metadataYaml({ os: 'bigos', release: '1', serial: '20261101_0000' }) }, { name: 'rootfs/' }, { name: 'rootfs/blob', content: big }]));
+    const p = prefix();
+    const uploaded: number[] = [];
+    const reporter = { phase() {}, warn() {}, progress: (action: string, done: number) => void (action === 'uploading' && uploaded.push(done)) };
+    const r = await build({ images, out: path.join(dir, 'out'), site: false, config: config({ prefix: p, part_size_mib: 5 }), reporter });
+    const [file] = filesOf(path.join(dir, 'out'));
+    assert.ok(file!.size > 10 * 1024 * 1024);
+    assert.equal(r.bucket?.uploaded, 1);
+    assert.equal(r.bucket?.bytesUploaded, file!.size);
+    const got = await s3.get(`${p}${file!.path}`);
+    assert.equal(got && sha(got), file!.sha256);
+    const MiB = 1024 * 1024;
+    assert.deepEqual(uploaded, [5 * MiB, 10 * MiB, file!.size], 'uploaded in three parts, each reported as it finished');
+  });
+
+  it('publishes version 2 with --previous without moving version 1, and deletes dropped files from the bucket after the grace period', async (t) => {
+    const dir = await tempDir(t);
+    const live = path.join(dir, 'live');
+    const cfg = config({ prefix: prefix() });
+    const key = (rel: string) => `${cfg.object_storage!.prefix}${rel}`;
+    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, config: cfg, now: at('2026-11-01') });
+    const v1 = filesOf(live).map((f) => f.path);
+
+    const v2 = await build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, config: cfg, now: at('2026-11-10') });
+    assert.equal(v2.bucket?.uploaded, 1, 'only the new image went up');
+    assert.equal(v2.bucket?.alreadyThere, 1, 'version 1 stayed where it was');
+    assert.equal(v2.placed.linked + v2.placed.copied + v2.placed.downloaded, 1, 'only the superseded products file passed through the output');
+
+    const prune = (now: string) => build({ previous: live, out: live, site: false, config: cfg, retain: 1, grace: '6h', now: new Date(now) });
+    const early = await prune('2026-11-10T13:00:00Z');
+    assert.deepEqual(early.lifecycle.dropped, ['alpine:3.20:amd64:default 20261101_0000']);
+    for (const f of v1) assert.ok(await s3.get(key(f)), `${f} stays in the bucket during the grace period`);
+    const late = await prune('2026-11-10T19:00:00Z');
+    assert.deepEqual(late.bucket?.removed, v1.map(key));
+    for (const f of v1) assert.equal(await s3.get(key(f)), null, `${f} is deleted once the grace period is over`);
+    for (const f of filesOf(live)) assert.ok(await s3.get(key(f.path)), `${f.path} (version 2) is untouched`);
+    // A file missing from the bucket is a verify error.
+    await s3.remove(key(filesOf(live)[0]!.path));
+    const verified = spawnSync(process.execPath, [BIN, 'verify', live], { encoding: 'utf8' });
+    assert.equal(verified.status, 1);
+    assert.match(verified.stdout, /file images\/.* is missing/);
+  });
+
+  it('moves the files of a tree published without object storage into the bucket', async (t) => {
+    const dir = await tempDir(t);
+    const live = path.join(dir, 'live');
+    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false });
+    const v1 = filesOf(live);
+    const out = path.join(dir, 'next');
+    const cfg = config({ prefix: prefix() });
+    const r = await build({ images: await runner(dir, '20261110_0000'), previous: live, out, site: false, config: cfg });
+    assert.equal(r.bucket?.uploaded, 2, 'version 1 (from the previous tree) and version 2');
+    for (const f of v1) assert.equal(sha((await s3.get(`${cfg.object_storage!.prefix}${f.path}`))!), f.sha256);
+    assert.ok(!existsSync(path.join(out, 'images')));
+  });
+
+  it('publishes nothing when the bucket cannot be reached or refuses, and says what to fix', async (t) => {
+    const dir = await tempDir(t);
+    const out = path.join(dir, 'out');
+    await build({ images: await runner(dir, '20261101_0000'), out, site: false });
+    const before = readdirSync(out, { recursive: true }).sort();
+    const cfgFile = path.join(dir, 'staticstreams.yaml');
+    const write = (o: Partial<ObjectStorageSettings>) => writeFile(cfgFile, `object_storage: ${JSON.stringify(s3.settings(o))}\n`);
+
+    await write({ bucket: 'no-such-bucket' });
+    let r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /s3:\/\/no-such-bucket\/: cannot list images\/: NoSuchBucket[\s\S]*fix: create the bucket/);
+    assert.match(r.stderr, /nothing was published/);
+    assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before, 'the output is as it was');
+
+    r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile], { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'staticstreams-test-missing', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' } });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before);
+
+    await write({ endpoint: 'http://127.0.0.1:9' });
+    r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile], { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot list images\/[\s\S]*fix: check object_storage/);
+    assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before);
+  });
+
+  it('refuses to publish over a bucket object that no longer matches the live index', async (t) => {
+    const dir = await tempDir(t);
+    const live = path.join(dir, 'live');
+    const cfg = config({ prefix: prefix() });
+    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, config: cfg });
+    const [v1] = filesOf(live);
+    // Another tool writes other bytes to version 1's key.
+    const { openBucket } = await import('../../generator/emit/bucket/s3.js');
+    const bucket = openBucket(cfg.object_storage!);
+    t.after(() => bucket.close());
+    const other = path.join(dir, 'other');
+    await writeFile(other, 'other bytes');
+    await bucket.upload(`${cfg.object_storage!.prefix}${v1!.path}`, other, { size: 11, sha256: sha(Buffer.from('other bytes')) }, () => {});
+    await assert.rejects(build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, config: cfg }), (e: Error & { problems?: { problem: string }[] }) => {
+      assert.match(e.problems?.[0]?.problem ?? '', /images\/.* is 11 bytes, but the published tree lists it with \d+/);
+      return true;
+    });
+  });
+
+  it('dry run: contacts no bucket', async (t) => {
+    const dir = await tempDir(t);
+    const r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--dry-run', '--config', await (async () => {
+      const f = path.join(dir, 'c.yaml');
+      await writeFile(f, `object_storage: ${JSON.stringify(s3.settings({ endpoint: 'http://127.0.0.1:9' }))}\n`);
+      return f;
+    })()], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /dry run: nothing was written to .* and nothing was uploaded or deleted/);
+  });
+});

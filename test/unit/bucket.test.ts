@@ -1,0 +1,102 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseAllRedirects } from '@netlify/redirect-parser';
+import { configSchema, parseConfig, type ObjectStorageSettings } from '../../generator/config.js';
+import { blobRedirect, bucketKey } from '../../generator/emit/bucket/layout.js';
+import { planBucketSync } from '../../generator/emit/bucket/plan.js';
+import { renderRedirectsFile, renderTargets } from '../../generator/emit/cdn/targets.js';
+import { renderCloudflareWorker } from '../../generator/emit/cdn/edge-code.js';
+import { buildImportMap } from '../../generator/emit/cdn/import-map.js';
+import { renderNginxServer } from '../../generator/emit/cdn/nginx.js';
+import { renderCaddySite } from '../../generator/emit/cdn/caddy.js';
+import type { PlannedFile } from '../../generator/plan/products.js';
+import { BuildError, UsageError } from '../../generator/errors.js';
+import { tempDir } from '../support/tmp.js';
+
+const settings = (o: Partial<ObjectStorageSettings> = {}): ObjectStorageSettings =>
+  configSchema.parse({ object_storage: { bucket: 'b', public_url: 'https://files.example.org/', prefix: 'lxd/', ...o } }).object_storage!;
+const input = (p: string, size = 10): PlannedFile => ({ origin: { kind: 'input', path: `/in/${p}`, rel: p }, path: p, sha256: 'a'.repeat(64), size });
+const previous = (p: string, size = 10): PlannedFile => ({ origin: { kind: 'previous' }, path: p, sha256: 'b'.repeat(64), size });
+
+describe('object storage settings', () => {
+  it('validates the object_storage section', () => {
+    const s = settings();
+    assert.equal(s.verify, 'read-back');
+    assert.equal(s.part_size_mib, 64);
+    assert.throws(() => parseConfig({ object_storage: { bucket: 'b' } }), (e: Error) => e instanceof UsageError && /object_storage\.public_url/.test(e.message));
+    assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', prefix: '/lxd' } }), /object_storage\.prefix/);
+    assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', part_size_mib: 1 } }), /object_storage\.part_size_mib/);
+    assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', secret: 'k' } }), /Unrecognized key/);
+  });
+
+  it('puts files at PREFIX + path and sends /images/ to the public URL of that prefix', () => {
+    assert.equal(bucketKey(settings(), 'images/a/b.tar.gz'), 'lxd/images/a/b.tar.gz');
+    assert.deepEqual(blobRedirect(settings()), { from: '/images/', to: 'https://files.example.org/lxd/images/' });
+    assert.deepEqual(blobRedirect(settings({ prefix: '' })), { from: '/images/', to: 'https://files.example.org/images/' });
+    assert.throws(() => blobRedirect(settings({ public_url: 'https://files.example.org/$x' })), BuildError);
+  });
+});
+
+describe('planning the bucket sync', () => {
+  const s = settings();
+  it('uploads what is missing, confirms new files of the same size, trusts previous files of their size', () => {
+    const files = [input('images/new'), input('images/rerun'), input('images/resized'), previous('images/old'), previous('images/lost'), previous('streams/v1/images-x.json')];
+    const existing = new Map([['lxd/images/rerun', 10], ['lxd/images/resized', 7], ['lxd/images/old', 10], ['lxd/images/gone', 5], ['lxd/images/stray', 1]]);
+    const plan = planBucketSync(s, files, existing, ['images/gone', 'images/never-uploaded', 'streams/v1/images-y.json']);
+    assert.deepEqual(plan.upload.map((f) => f.path), ['images/new', 'images/resized', 'images/lost']);
+    assert.deepEqual(plan.confirm.map((f) => f.path), ['images/rerun']);
+    assert.deepEqual(plan.present.map((f) => f.path), ['images/old']);
+    assert.deepEqual(plan.remove, ['lxd/images/gone'], 'only expired files the bucket holds; strays are left alone');
+    assert.deepEqual(plan.problems, []);
+  });
+
+  it('refuses when a listed file of the previous tree has another size in the bucket', () => {
+    const plan = planBucketSync(s, [previous('images/old', 10)], new Map([['lxd/images/old', 3]]), []);
+    assert.equal(plan.problems.length, 1);
+    assert.match(plan.problems[0]!.problem, /s3:\/\/b\/lxd\/images\/old is 3 bytes, but the published tree lists it with 10/);
+  });
+
+  it('never deletes a file that is still listed or kept', () => {
+    const plan = planBucketSync(s, [previous('images/a')], new Map([['lxd/images/a', 10]]), ['images/a']);
+    assert.deepEqual(plan.remove, []);
+  });
+});
+
+describe('redirect rules for image files on object storage', () => {
+  const blobs = blobRedirect(settings());
+  const catalog = { baseUrl: 'https://img.example.org', products: [] };
+
+  it('_redirects parses with Netlify\'s parser into one splat rule', async (t) => {
+    const dir = await tempDir(t);
+    const file = path.join(dir, '_redirects');
+    await writeFile(file, renderRedirectsFile(blobs));
+    const r = await parseAllRedirects({ redirectsFiles: [file], configRedirects: [], minimal: true });
+    assert.deepEqual(r.errors, []);
+    assert.deepEqual((r.redirects as { from: string; to: string; status?: number }[]).map(({ from, to, status }) => ({ from, to, status })), [{ from: '/images/*', to: 'https://files.example.org/lxd/images/:splat', status: 302 }]);
+  });
+
+  it('is written for each host, and only with object storage', () => {
+    const all = renderTargets(['netlify', 'cloudflare', 'nginx', 'caddy'], catalog, 'amd64', blobs);
+    assert.ok(all.published.has('_redirects'));
+    assert.match(all.published.get('_worker.js')!, /"to":"https:\/\/files\.example\.org\/lxd\/images\/"/);
+    assert.match(all.serverConfig.get('nginx-server.conf')!, /location \^~ \/images\/ \{\n {4}rewrite \^\/images\/\(\.\*\)\$ "https:\/\/files\.example\.org\/lxd\/images\/\$1" redirect;\n\}/);
+    assert.match(all.serverConfig.get('caddy-site.conf')!, /redir @ss_blobs "https:\/\/files\.example\.org\/lxd\/images\/\{re\.ss_blobs\.1\}" 302/);
+    const none = renderTargets(['netlify', 'cloudflare', 'nginx', 'caddy'], catalog, 'amd64');
+    assert.ok(!none.published.has('_redirects'));
+    assert.match(none.published.get('_worker.js')!, /const BLOBS = null;/);
+    assert.doesNotMatch(none.serverConfig.get('nginx-server.conf')!, /redirect;/);
+    assert.doesNotMatch(renderNginxServer(buildImportMap(catalog, 'amd64')), /redirect;/);
+    assert.doesNotMatch(renderCaddySite(buildImportMap(catalog, 'amd64')), /redir/);
+  });
+
+  it('the Cloudflare worker module loads with the redirect inlined', async (t) => {
+    const dir = await tempDir(t);
+    const file = path.join(dir, 'worker.mjs');
+    await writeFile(file, renderCloudflareWorker(buildImportMap(catalog, 'amd64'), blobs));
+    const mod = await import(pathToFileURL(file).href);
+    assert.equal(typeof mod.default.fetch, 'function');
+  });
+});
