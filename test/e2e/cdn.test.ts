@@ -1,7 +1,8 @@
 // The same built tree served by three real servers — wrangler's workerd (Cloudflare Pages),
 // nginx with the generated snippets, and `staticstreams serve` — each checked with real LXD:
 // remote add + image list, direct URL import, architecture negotiation, cache and CORS headers.
-// Caddy: the generated snippet validates and answers requests.
+// Caddy: the generated snippet validates and answers requests. With image files on object
+// storage (s3rver), every server redirects /images/ to the bucket and LXD copies through it.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,9 @@ import { startNginx } from '../support/nginx.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startCaddy, startServe, startWrangler } from '../support/servers.js';
 import { ensureLxd, lxc } from '../support/lxd.js';
+import { startS3, type LocalBucket } from '../support/s3.js';
+import { configSchema, type Config } from '../../generator/config.js';
+import { createHash } from 'node:crypto';
 
 const skip = requirements(['lxd', 'lxc', 'nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 const SAMPLES = path.resolve('images');
@@ -79,10 +83,10 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  async function buildFor(name: string, port: number) {
+  async function buildFor(name: string, port: number, config?: Config) {
     const out = path.join(work, `${name}-dist`);
     const serverConfig = path.join(work, `${name}-server-config`);
-    await build({ images: path.join(work, 'images'), out, baseUrl: `https://127.0.0.1:${port}`, targets: ['netlify', 'cloudflare', 'nginx', 'caddy'], serverConfig, site: false });
+    await build({ images: path.join(work, 'images'), out, baseUrl: `https://127.0.0.1:${port}`, targets: ['netlify', 'cloudflare', 'nginx', 'caddy'], serverConfig, site: false, config });
     const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
     return { out, serverConfig, catalog };
   }
@@ -184,5 +188,51 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
       assert.equal(arm.headers['lxd-image-hash'], fps.arm64.fingerprint);
       assert.equal(curlHead(`${server.url}/_headers`, tls).status, 404);
     });
+  });
+
+  describe('image files on object storage (s3rver): each server redirects /images/ to the bucket', () => {
+    let s3: LocalBucket;
+    before(async () => {
+      s3 = await startS3();
+    });
+    after(async () => s3?.stop());
+
+    const STARTERS: [string, Starter, boolean][] = [
+      ...SERVERS.map(([label, start]) => [label, start, true] as [string, Starter, boolean]),
+      ['Caddy with the generated snippet', (root, port, t, conf) => startCaddy(root, port, t, path.join(conf, 'caddy-site.conf')), false],
+    ];
+    for (const [label, start, withLxd] of STARTERS) {
+      it(`${label}${withLxd ? ', and LXD copies through it' : ''}`, async () => {
+        const id = randomBytes(3).toString('hex');
+        const port = await freePort();
+        const prefix = `cdn-${id}/`;
+        const built = await buildFor(`o${id}`, port, configSchema.parse({ object_storage: s3.settings({ prefix }) }));
+        const fps = catalogFingerprints(built.catalog);
+        const file = built.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images)).find((i) => i.fingerprint === fps.amd64.fingerprint)!.files[0]!;
+        const server = await start(built.out, port, tls, built.serverConfig);
+        const remote = `ss-obj-${id}`;
+        try {
+          const hop = curlHead(`${server.url}/${file.path}`, tls);
+          assert.equal(hop.status, 302);
+          assert.equal(hop.headers.location, `${s3.publicUrl}/${prefix}${file.path}`);
+          const body = execFileSync('curl', ['-sSL', '--fail', '--cacert', tls.caCert, `${server.url}/${file.path}`], { maxBuffer: 1 << 30 });
+          assert.equal(createHash('sha256').update(body).digest('hex'), file.sha256, 'following the redirect gives the published bytes');
+          assert.equal(curlHead(`${server.url}/streams/v1/index.json`, tls).status, 200, 'the indexes are still served by the host');
+          if (!withLxd) return;
+          lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+          deleteLocal(fps.amd64.fingerprint);
+          lxc(['image', 'copy', `${remote}:${fps.amd64.fingerprint}`, 'local:']);
+          assert.match(lxc(['image', 'info', `local:${fps.amd64.fingerprint}`]), new RegExp(`Fingerprint: ${fps.amd64.fingerprint}`));
+          deleteLocal(fps.amd64.fingerprint);
+        } finally {
+          try {
+            lxc(['remote', 'remove', remote]);
+          } catch {
+            // not added
+          }
+          await server.stop();
+        }
+      });
+    }
   });
 });

@@ -5,12 +5,13 @@
 // retention 1 drops version 1 from what LXD lists while its files stay downloadable for the
 // grace period (for clients still holding the old index), and removes them once the
 // (injected) clock passes it. LXD caches index files for an hour: the test expires that cache
-// where the hour would pass.
+// where the hour would pass. The same runs again with image files on object storage (s3rver):
+// LXD downloads them through the host's redirect, and prune deletes them from the bucket.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +23,8 @@ import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
 import { ensureLxd, expireSimplestreamsCache, lxc, lxcCleanup } from '../support/lxd.js';
+import { startS3, type LocalBucket } from '../support/s3.js';
+import { loadConfig, type Config } from '../../generator/config.js';
 
 const skip = requirements(['lxd', 'lxc', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 
@@ -30,11 +33,14 @@ interface ListedImage {
   properties: Record<string, string>;
 }
 
-function status(url: string, tls: TestTls): number {
-  return Number(execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', tls.caCert, url], { encoding: 'utf8' }));
+/** The status a client ends with, following redirects, and the first hop's redirect target if any. */
+function status(url: string, tls: TestTls): { code: number; redirect: string } {
+  const [code, redirect] = execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '--cacert', tls.caCert, url], { encoding: 'utf8' }).split(' ');
+  if (Number(code) >= 300 && Number(code) < 400) return { code: Number(execFileSync('curl', ['-sSL', '-o', '/dev/null', '-w', '%{http_code}', redirect!], { encoding: 'utf8' })), redirect: redirect! };
+  return { code: Number(code), redirect: '' };
 }
 
-describe('publishing lifecycle with real LXD', { skip }, () => {
+for (const objectStorage of [false, true]) describe(`publishing lifecycle with real LXD${objectStorage ? ', image files on object storage' : ''}`, { skip }, () => {
   const id = randomBytes(3).toString('hex');
   const remote = `ss-life-${id}`;
   const os1 = `life${id}`;
@@ -45,6 +51,10 @@ describe('publishing lifecycle with real LXD', { skip }, () => {
   const fp: Record<string, string> = {};
   const v1Files: string[] = [];
   const copied: string[] = [];
+  let s3: LocalBucket | undefined;
+  let configFile: string | undefined;
+  let config: Config | undefined;
+  const configArgs = () => (configFile ? ['--config', configFile] : []);
 
   /** A CI runner's images folder: one new unified image. */
   async function runnerImages(serial: string, day: string): Promise<string> {
@@ -67,7 +77,13 @@ describe('publishing lifecycle with real LXD', { skip }, () => {
     ensureLxd(tls.newlyTrusted);
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-life-'));
     live = path.join(work, 'live');
-    const v1 = await build({ images: await runnerImages('20261101_0000', '2026-11-01T00:00:00Z'), out: path.join(work, 'build-1'), site: false, now: new Date('2026-11-01T12:00:00Z') });
+    if (objectStorage) {
+      s3 = await startS3();
+      configFile = path.join(work, 'staticstreams.yaml');
+      writeFileSync(configFile, `object_storage: ${JSON.stringify(s3.settings({ prefix: `life-${id}/` }))}\n`);
+      config = await loadConfig(configFile, true);
+    }
+    const v1 = await build({ images: await runnerImages('20261101_0000', '2026-11-01T00:00:00Z'), out: path.join(work, 'build-1'), site: false, now: new Date('2026-11-01T12:00:00Z'), config });
     fp.v1 = v1.catalog.products[0]!.versions[0]!.images[0]!.fingerprint;
     v1Files.push(...v1.catalog.products[0]!.versions[0]!.images[0]!.files.map((f) => f.path));
     deploy(path.join(work, 'build-1'));
@@ -78,10 +94,13 @@ describe('publishing lifecycle with real LXD', { skip }, () => {
   after(async () => {
     lxcCleanup([['remote', 'remove', remote], ...copied.map((f) => ['image', 'delete', `local:${f}`])]);
     await server?.stop();
+    await s3?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('version 1: LXD lists it under its alias and copies it', () => {
+    assert.equal(existsSync(path.join(live, 'images')), !objectStorage, objectStorage ? 'image files are only in the bucket' : 'image files are in the tree');
+    for (const f of v1Files) assert.deepEqual(status(`${server.url}/${f}`, tls), { code: 200, redirect: objectStorage ? `${s3!.publicUrl}/life-${id}/${f}` : '' });
     assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v1]);
     assert.equal(aliasTarget(), fp.v1);
     lxc(['image', 'copy', `${remote}:${fp.v1}`, 'local:']);
@@ -92,11 +111,14 @@ describe('publishing lifecycle with real LXD', { skip }, () => {
     const images = await runnerImages('20261110_0000', '2026-11-10T00:00:00Z');
     const out = path.join(work, 'build-2');
     // As a CI step would: the CLI, trusting the server's CA the way Node is told to.
-    const summary = JSON.parse(execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'build', '--images', images, '--previous', server.url, '--out', out, '--no-site', '--now', '2026-11-10T12:00:00Z', '--json'], {
+    const summary = JSON.parse(execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'build', '--images', images, '--previous', server.url, '--out', out, '--no-site', '--now', '2026-11-10T12:00:00Z', '--json', ...configArgs()], {
       encoding: 'utf8',
       env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert },
-    })) as { filesDownloaded: number; added: string[] };
-    assert.equal(summary.filesDownloaded, 2, 'version 1 and the old products file came from the live server');
+    })) as { filesDownloaded: number; added: string[]; bucket: { uploaded: number; alreadyThere: number } | null };
+    if (objectStorage) {
+      assert.equal(summary.filesDownloaded, 1, 'only the old products file came from the live server');
+      assert.deepEqual(summary.bucket && [summary.bucket.uploaded, summary.bucket.alreadyThere], [1, 1], 'version 2 went up, version 1 stayed in the bucket');
+    } else assert.equal(summary.filesDownloaded, 2, 'version 1 and the old products file came from the live server');
     assert.deepEqual(summary.added, [`${os1}:1:amd64:default 20261110_0000`]);
     const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
     fp.v2 = catalog.products[0]!.versions[0]!.images[0]!.fingerprint;
@@ -112,19 +134,20 @@ describe('publishing lifecycle with real LXD', { skip }, () => {
     for (const f of [fp.v1, fp.v2]) assert.ok(local.some((i) => i.fingerprint === f), `${f} is in the local store`);
   });
 
-  it('prune --retain 1: version 1 leaves the index at once, its files stay for the grace period, then go', () => {
-    const prune = (now: string) => execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'prune', live, '--retain', '1', '--grace', '2h', '--now', now, '--no-site'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  it('prune --retain 1: version 1 leaves the index at once, its files stay for the grace period, then go', async () => {
+    const prune = (now: string) => execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'prune', live, '--retain', '1', '--grace', '2h', '--now', now, '--no-site', ...configArgs()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     prune('2026-11-10T13:00:00Z');
     expireSimplestreamsCache();
     assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v2]);
     assert.equal(aliasTarget(), fp.v2);
     assert.throws(() => lxc(['image', 'info', `${remote}:${fp.v1}`]), 'LXD no longer finds version 1');
-    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls), 200, `${f} is downloadable during the grace period`);
+    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls).code, 200, `${f} is downloadable during the grace period`);
 
     prune('2026-11-10T14:59:00Z');
-    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls), 200, `${f}: the grace period is not over`);
+    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls).code, 200, `${f}: the grace period is not over`);
     prune('2026-11-10T15:00:00Z');
-    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls), 404, `${f} is gone after the grace period`);
+    for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls).code, 404, `${f} is gone after the grace period`);
+    if (s3) for (const f of v1Files) assert.equal(await s3.get(`life-${id}/${f}`), null, `${f} was deleted from the bucket`);
     assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v2], 'version 2 is untouched');
     lxc(['image', 'delete', `local:${fp.v2}`]);
     lxc(['image', 'copy', `${remote}:${os1}/1`, 'local:']);
