@@ -178,7 +178,7 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--replace', 'with --previous: a new image may take a version key that holds other images')
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')
-    .option('--dry-run', 'plan and report what would change, write nothing');
+    .option('--dry-run', 'plan and report what would change; write, upload and delete nothing');
   addPublishOptions(command).action(async (flags: BuildFlags) => setExit(await runBuild(flags)));
 }
 

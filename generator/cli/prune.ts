@@ -9,7 +9,7 @@ export function registerPrune(program: Command, setExit: (code: number) => void)
     .command('prune')
     .description('drop old versions from a published tree (retention), keeping their files for a grace period')
     .argument('[dir]', 'the published tree, rewritten atomically', 'dist')
-    .option('--dry-run', 'report what would be dropped and removed, write nothing');
+    .option('--dry-run', 'report what would be dropped and removed; write, upload and delete nothing');
   addPublishOptions(command).action(async (dir: string, flags: Omit<BuildFlags, 'out'>) => {
     setExit(await runBuild({ ...flags, images: undefined, previous: dir, out: dir, cache: true }, 'prune'));
   });

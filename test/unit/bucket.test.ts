@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllRedirects } from '@netlify/redirect-parser';
-import { configSchema, parseConfig, type ObjectStorageSettings } from '../../generator/config.js';
+import { configSchema, loadConfig, parseConfig, type ObjectStorageSettings } from '../../generator/config.js';
 import { blobRedirect, bucketKey } from '../../generator/emit/bucket/layout.js';
 import { planBucketSync } from '../../generator/emit/bucket/plan.js';
 import { renderRedirectsFile, renderTargets } from '../../generator/emit/cdn/targets.js';
@@ -30,6 +30,17 @@ describe('object storage settings', () => {
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', prefix: '/lxd' } }), /object_storage\.prefix/);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', part_size_mib: 1 } }), /object_storage\.part_size_mib/);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', secret: 'k' } }), /Unrecognized key/);
+  });
+
+  it('the example config\'s object_storage block is valid once uncommented', async (t) => {
+    const text = await readFile(path.resolve('staticstreams.example.yaml'), 'utf8');
+    const block = text.split('\n').filter((l) => /^# (object_storage:| {2}\w)/.test(l)).map((l) => l.slice(2));
+    assert.ok(block.length >= 10, 'the block is in the example');
+    const file = path.join(await tempDir(t), 'c.yaml');
+    await writeFile(file, `${text}\n${block.join('\n')}\n`);
+    const config = await loadConfig(file, true);
+    assert.equal(config.object_storage?.bucket, 'lxd-images');
+    assert.deepEqual(blobRedirect(config.object_storage!), { from: '/images/', to: 'https://files.example.org/lxd/images/' });
   });
 
   it('puts files at PREFIX + path and sends /images/ to the public URL of that prefix', () => {
