@@ -30,6 +30,8 @@ import { renderTargets } from './emit/cdn/targets.js';
 import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
 import { blobRedirect, isBucketFile } from './emit/bucket/layout.js';
 import { removeExpired, syncBucket, type BucketStats } from './emit/bucket/sync.js';
+import { planDeltas } from './plan/deltas.js';
+import { checkXdelta3, makeDeltas, type DeltaResult } from './emit/deltas.js';
 
 export interface BuildOptions {
   /** The images folder; none (prune) publishes only what `previous` holds. */
@@ -45,6 +47,8 @@ export interface BuildOptions {
   retainDays?: number;
   /** Grace period of unlisted files, e.g. "6h" (default: the config's retention.grace). */
   grace?: string;
+  /** Make squashfs deltas for new versions (default: the config's deltas). Needs xdelta3. */
+  deltas?: boolean;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
   baseUrl?: string;
@@ -91,6 +95,8 @@ export interface BuildResult {
   sitePages: number;
   bytesHashed: number;
   placed: PlaceStats;
+  /** With deltas: the deltas made in this run (`of`: the size of the file each replaces). */
+  deltas: DeltaResult['made'];
   /** With object storage (config object_storage): what was uploaded to and deleted from the bucket. */
   bucket?: BucketStats;
   /** What changed against the previous tree, and the grace list. */
@@ -133,6 +139,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const baseUrl = options.baseUrl ?? config.base_url;
   if (options.images !== undefined) await checkFolders(options.images, options.out);
   else if (!options.previous) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
+  if ((options.deltas ?? config.deltas) && !options.dryRun) await checkXdelta3();
   const lock = await lockOutput(options.out);
   try {
     return await buildLocked(options, reporter, config, baseUrl);
@@ -233,7 +240,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     nowMs,
   });
   planProblems.push(...publication.problems);
-  const plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: fresh.warnings };
+  let plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: fresh.warnings };
   let skipped: (ImageError | BuildError)[] = [];
   if (options.keepGoing && planProblems.length === 0) {
     skipped = [...problems, ...planSkipped];
@@ -246,6 +253,25 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   }
   if (problems.length) throw new BuildFailed([...skipped, ...problems]);
   for (const w of plan.warnings) reporter.warn(w);
+
+  const deltaJobs = (options.deltas ?? config.deltas) && !options.dryRun ? planDeltas(plan.products, new Set(publication.added)) : [];
+  let deltas: DeltaResult | undefined;
+  if (deltaJobs.length) {
+    reporter.phase(`making ${deltaJobs.length} squashfs delta(s) with xdelta3`);
+    deltas = await makeDeltas(plan.products, deltaJobs, previous?.source);
+    for (const v of deltas.notSmaller) reporter.warn(`${v}: the delta was not smaller than the squashfs, left out`);
+    plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
+  }
+  try {
+    return await publish(options, reporter, config, baseUrl, previous, previousState, publication, plan, { hashed, ignored, skipped, done, cache, deltas: deltas?.made ?? [] }, nowMs, graceMs);
+  } finally {
+    await deltas?.cleanup();
+  }
+}
+
+async function publish(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, previous: PublishedTree | null, previousState: PreviousState | null, publication: Publication, plan: Plan,
+  run: { hashed: HashedImage[]; ignored: string[]; skipped: (ImageError | BuildError)[]; done: number; cache: FingerprintCache; deltas: DeltaResult['made'] }, nowMs: number, graceMs: number): Promise<BuildResult> {
+  const { hashed, ignored, skipped, done, cache, deltas } = run;
 
   const streams = renderStreams(plan);
   const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
@@ -262,7 +288,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   const storage = config.object_storage;
   const allFiles = [...plan.files, ...graceFiles];
   if (options.dryRun) {
-    return { plan, catalog: renderCatalog(plan, streams, baseUrl).catalog, indexPath: streams.indexPath, productsPath: streams.productsPath, warnings: plan.warnings, ignored, serverConfigFiles: [], skipped, images: hashed.length, sitePages: 0, bytesHashed: done, placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, cache: { hits: cache.hits, misses: cache.misses }, lifecycle, dryRun: true };
+    return { plan, catalog: renderCatalog(plan, streams, baseUrl).catalog, indexPath: streams.indexPath, productsPath: streams.productsPath, warnings: plan.warnings, ignored, serverConfigFiles: [], skipped, images: hashed.length, sitePages: 0, bytesHashed: done, placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, deltas, cache: { hits: cache.hits, misses: cache.misses }, lifecycle, dryRun: true };
   }
 
   reporter.phase('writing');
@@ -324,6 +350,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     sitePages,
     bytesHashed: done,
     placed,
+    deltas,
     ...(bucketStats ? { bucket: bucketStats } : {}),
     cache: { hits: cache.hits, misses: cache.misses },
     lifecycle,

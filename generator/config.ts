@@ -88,6 +88,8 @@ export const configSchema = z
     default_arch: z.string().min(1).default('amd64'),
     /** Which versions to keep, and the grace period of files that are dropped. */
     retention: retention.default({}),
+    /** Publish squashfs deltas (xdelta3) from each product's previous version to each new one. */
+    deltas: z.boolean().default(false),
     /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */
     object_storage: objectStorage.optional(),
     /** The catalogue website's title, description, logo and remote name. */

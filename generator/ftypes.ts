@@ -17,6 +17,9 @@ export const ROOTFS_FTYPES: Readonly<Record<string, { combined: readonly string[
   'uefi1.img': { combined: ['combined_uefi1-img_sha256'], type: 'virtual-machine' },
 };
 
+/** Delta ftype → the rootfs ftype it patches (clients apply squashfs deltas with xdelta3). */
+export const DELTA_FTYPES: Readonly<Record<string, string>> = { 'squashfs.vcdiff': 'squashfs' };
+
 /** The fingerprint a metadata item gives a rootfs of `ftype`, as clients read it. */
 export function combinedFingerprint(meta: Record<string, unknown>, ftype: string): string | undefined {
   for (const field of ROOTFS_FTYPES[ftype]?.combined ?? []) {

@@ -14,6 +14,7 @@ export interface BuildFlags {
   out: string;
   previous?: string;
   replace?: boolean;
+  deltas?: boolean;
   retain?: string;
   retainDays?: string;
   grace?: string;
@@ -60,6 +61,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       out: flags.out,
       previous: flags.previous,
       replace: flags.replace === true,
+      deltas: flags.deltas === true ? true : undefined,
       retain: positive(flags.retain, '--retain', true),
       retainDays: positive(flags.retainDays, '--retain-days', false),
       grace: flags.grace,
@@ -90,6 +92,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       filesCopied: result.placed.copied,
       filesDownloaded: result.placed.downloaded,
       dryRun: result.dryRun,
+      deltas: result.deltas,
       bucket: result.bucket ?? null,
       ...lifecycleSummary(result),
       index: result.indexPath,
@@ -106,6 +109,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else if (!flags.quiet) {
       process.stdout.write(lifecycleText(result));
+      for (const d of result.deltas) process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
       if (result.bucket) process.stdout.write(bucketText(result.bucket));
       if (result.dryRun) process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
       else process.stdout.write(
@@ -176,6 +180,7 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--out <dir>', 'output folder (replaced atomically at the end)', 'dist')
     .option('--previous <dir|url>', 'a published tree (folder or base URL) to publish on top of: its versions are kept')
     .option('--replace', 'with --previous: a new image may take a version key that holds other images')
+    .option('--deltas', 'publish squashfs deltas (xdelta3) from the previous version of each product to each new one (default: deltas in the config)')
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')
     .option('--dry-run', 'plan and report what would change; write, upload and delete nothing');

@@ -27,6 +27,7 @@ function itemJson(item: PlannedItem): Record<string, unknown> {
     sha256: item.file.sha256,
     size: item.file.size,
     ...(item.combinedType ? { combined_type: item.combinedType } : {}),
+    ...(item.deltaBase ? { delta_base: item.deltaBase } : {}),
     ...Object.fromEntries(Object.entries(item.combined).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }

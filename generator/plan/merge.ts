@@ -6,6 +6,7 @@
 import { BuildError } from '../errors.js';
 import { aliasClashes } from './aliases.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
+import { DELTA_FTYPES } from '../ftypes.js';
 
 export interface MergeResult {
   products: PlannedProduct[];
@@ -38,7 +39,15 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
       const name = `${product.key} ${version.key}`;
       const published = versions.get(version.key);
       if (!published) result.added.push(name);
-      else if (sameImages(published, version)) result.unchanged.push(name);
+      else if (sameImages(published, version)) {
+        result.unchanged.push(name);
+        // The same images: the deltas published for them still apply.
+        const deltas = published.items.filter((i) => DELTA_FTYPES[i.ftype]);
+        if (deltas.length) {
+          versions.set(version.key, { ...version, items: [...version.items, ...deltas].sort((a, b) => cmp(a.key, b.key)) });
+          continue;
+        }
+      }
       else if (opts.replace) result.replaced.push(name);
       else {
         result.problems.push(new BuildError(

@@ -26,7 +26,14 @@ function plannedItem(key: string, item: PublishedItem, files: Map<string, Planne
   if (!file) files.set(item.path, (file = { origin: { kind: 'previous' }, path: item.path, sha256: item.sha256, size: item.size }));
   const combined: Record<string, string> = {};
   for (const [k, v] of Object.entries(item)) if (k.startsWith('combined_') && k !== 'combined_type' && typeof v === 'string') combined[k] = v;
-  return { key, ftype: item.ftype, file, combined, ...(item.combined_type ? { combinedType: item.combined_type } : {}) };
+  return {
+    key,
+    ftype: item.ftype,
+    file,
+    combined,
+    ...(item.combined_type ? { combinedType: item.combined_type } : {}),
+    ...(typeof item.delta_base === 'string' ? { deltaBase: item.delta_base } : {}),
+  };
 }
 
 function recoverImages(items: PlannedItem[], details: (fp: string) => Pick<PlannedImage, 'created' | 'serial' | 'description'>, label: string): PlannedImage[] {

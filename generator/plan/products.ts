@@ -33,6 +33,8 @@ export interface PlannedItem {
   /** combined_*_sha256 fields (metadata items only). */
   combined: Record<string, string>;
   combinedType?: ImageType;
+  /** Delta items (squashfs.vcdiff): the older version of the product this delta applies to. */
+  deltaBase?: string;
 }
 
 export interface PlannedImage {

@@ -6,6 +6,7 @@ import type { GraceEntry } from '../emit/state-schema.js';
 import { mergeWithPrevious } from './merge.js';
 import type { PlannedFile, PlannedProduct } from './products.js';
 import { applyRetention, carryGrace, type Dropped, type RetentionPolicy, type Unlisted } from './retention.js';
+import { dropOrphanDeltas } from './deltas.js';
 
 export interface PreviousState {
   products: PlannedProduct[];
@@ -28,7 +29,7 @@ export function planPublication(fresh: PlannedProduct[], previous: PreviousState
     ? mergeWithPrevious(previous.products, fresh, { replace: opts.replace })
     : { products: fresh, problems: [], added: fresh.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)), unchanged: [], replaced: [] };
   const retained = applyRetention(merged.products, opts.retention, opts.nowMs / 1000);
-  return { ...merged, products: retained.products, dropped: retained.dropped };
+  return { ...merged, products: dropOrphanDeltas(retained.products), dropped: retained.dropped };
 }
 
 /** Every file the products list, once each, by path. */

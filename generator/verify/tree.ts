@@ -10,7 +10,7 @@ import path from 'node:path';
 import { findArchitecture } from './architectures.js';
 import { isValidVersionKey } from '../plan/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
-import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
+import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
 import { loadRules, matchRedirect, type TreeRules } from '../serve/rules.js';
 
 export interface TreeProblem {
@@ -229,6 +229,13 @@ export async function verifyTree(root: string): Promise<VerifyReport> {
             continue;
           }
           if (typeof item.ftype !== 'string') err(iwhere, 'ftype must be a string');
+          else if (DELTA_FTYPES[item.ftype]) {
+            const base = isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
+            const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
+            if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
+              warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
+            }
+          }
           if (typeof item.path !== 'string' || !resolveInTree(root, item.path)) {
             err(iwhere, 'path must be a relative path inside the tree (absolute URLs do not work)');
             typesOk = false;
