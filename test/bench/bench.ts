@@ -5,17 +5,24 @@
 //   2. no-change rebuild (cache warm) vs the full build
 //   3. peak RSS of the full build (from /usr/bin/time -v)
 //   4. index scale: 200 … 2,000 products × 3 versions, build --no-site and with the catalogue site
-// BENCH_SCALE=0.25 shrinks the large corpus (for a quick look); BENCH_RUNS sets the repetitions.
+//   5. object storage: the build uploading to a local S3-protocol server (s3rver, through the AWS
+//      SDK) vs plain `curl -T` PUTs of the same files to that server, alternated
+// BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
+// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { largeCorpus, manyProducts } from './corpora.js';
+import { writeFileSync } from 'node:fs';
+import { largeCorpus, manyProducts, uploadCorpus } from './corpora.js';
+import { startS3 } from '../support/s3.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const ONLY = process.env.BENCH_ONLY?.split(',').map((x) => x.trim());
+const want = (section: string) => !ONLY || ONLY.includes(section);
 /** Product pages the site wrote into OUT (a check that the timed build made the whole site). */
 function pages(out: string): number {
   const dir = path.join(out, 'products');
@@ -41,10 +48,8 @@ function build(images: string, out: string, extra: string[]) {
   return timed(process.execPath, [BIN, 'build', '-q', '--images', images, '--out', out, ...extra]);
 }
 
-try {
-  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-  console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
-
+/** 1–3: full build vs openssl, no-change rebuild, peak RSS. */
+async function largeCorpusSection(): Promise<void> {
   console.log('\n## 1–3. Large corpus');
   const corpus = await largeCorpus(root, SCALE);
   console.log(`corpus: ${corpus.files.length} files, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (2 split squashfs, 1 split root tarball, 2 unified; random data)`);
@@ -72,7 +77,11 @@ try {
   console.log(`peak RSS of the full build:                 ${(Math.max(...rss) / 1024).toFixed(0)} MB   (target ≤ 150 MB)`);
   rmSync(path.join(root, 'images'), { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
+  
+}
 
+/** 4: many small products, with and without the site. */
+async function indexScaleSection(): Promise<void> {
   console.log('\n## 4. Index scale (products × 3 versions, small unified images)');
   console.log('products | images | build --no-site | per product | with site | site pages | peak RSS');
   const sizes = (process.env.BENCH_PRODUCTS ?? '200,500,1000,2000').split(',').map(Number);
@@ -87,6 +96,48 @@ try {
     rmSync(images, { recursive: true, force: true });
     rmSync(o, { recursive: true, force: true });
   }
+  
+}
+
+/** 5: uploading to a local S3-protocol server vs plain PUTs to it. */
+async function objectStorageSection(): Promise<void> {
+  console.log('\n## 5. Object storage upload (s3rver on loopback, its disk the limit)');
+  const s3 = await startS3();
+  try {
+    const upload = await uploadCorpus(root, 256 * SCALE);
+    console.log(`corpus: ${upload.files.length} files, ${(upload.bytes / 2 ** 20).toFixed(0)} MiB (one split squashfs image)`);
+    const put: number[] = [];
+    const modes: Record<string, number[]> = { 'static (no bucket)': [], 'verify: size': [], 'verify: read-back': [] };
+    let n = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const start = process.hrtime.bigint();
+      for (const f of upload.files) execFileSync('curl', ['-sS', '--fail', '-o', '/dev/null', '-T', f, `${s3.publicUrl}/baseline-${i}/${path.basename(f)}`]);
+      put.push(Number(process.hrtime.bigint() - start) / 1e9);
+      for (const [mode, times] of Object.entries(modes)) {
+        const config = path.join(root, `upload-${n}.yaml`);
+        const verify = mode.includes('size') ? 'size' : 'read-back';
+        writeFileSync(config, mode.startsWith('static') ? '{}\n' : `object_storage: ${JSON.stringify(s3.settings({ prefix: `run-${n}/`, verify, part_size_mib: 64, concurrency: 4 }))}\n`);
+        times.push(build(upload.images, path.join(root, `dist-upload-${n++}`), ['--no-site', '--no-cache', '--config', config]).seconds);
+      }
+    }
+    console.log(`baseline  curl -T (plain PUTs):            median ${fmt(median(put))} (${(upload.bytes / 2 ** 20 / median(put)).toFixed(0)} MiB/s)   runs: ${put.map(fmt).join(', ')}`);
+    const staticBuild = median(modes['static (no bucket)']!);
+    for (const [mode, times] of Object.entries(modes)) {
+      const extra = mode.startsWith('static') ? '' : `   upload part / baseline: ${((median(times) - staticBuild) / median(put)).toFixed(2)}`;
+      console.log(`build, ${mode.padEnd(20)}          median ${fmt(median(times))}${extra}   runs: ${times.map(fmt).join(', ')}`);
+    }
+  } finally {
+    await s3.stop();
+  }
+  
+}
+
+try {
+  console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+  console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
+  if (want('1')) await largeCorpusSection();
+  if (want('4')) await indexScaleSection();
+  if (want('5')) await objectStorageSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

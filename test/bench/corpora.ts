@@ -84,6 +84,18 @@ export async function largeCorpus(root: string, scale = 1): Promise<LargeCorpus>
   return { images, files, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
 }
 
+/** One split squashfs image (`mib` MiB of random rootfs), for the object-storage upload. */
+export async function uploadCorpus(root: string, mib: number): Promise<LargeCorpus> {
+  const dir = path.join(root, 'images-upload', 'squashfs');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'lxd.tar.xz'), await metadataTarball({ os: 'bench', release: 'upload', creationDate: 1767225600 }));
+  const bytes = Math.round(mib * MiB);
+  await randomFile(path.join(dir, 'rootfs.squashfs'), bytes, squashfsHead(bytes));
+  const files = [path.join(dir, 'lxd.tar.xz'), path.join(dir, 'rootfs.squashfs')];
+  const { statSync } = await import('node:fs');
+  return { images: path.dirname(dir), files, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
+}
+
 /** `products` small products, `versions` versions each (unified gzip tarballs of a few hundred bytes). */
 export async function manyProducts(root: string, products: number, versions = 3): Promise<string> {
   const images = path.join(root, `images-${products}`);
