@@ -67,7 +67,7 @@ const objectStorage = z
     /** After each upload: read the object back and hash it (read-back), or compare sizes only (size). */
     verify: z.enum(['read-back', 'size']).default('read-back'),
     /** Files larger than this go up in parts of this size (5 MiB to 5 GiB). */
-    part_size_mib: z.number().int().min(5).max(5120).default(64),
+    part_size_mib: z.number().int().min(5).max(5120).default(8),
     /** Files uploaded at a time. */
     concurrency: z.number().int().min(1).max(32).default(4),
   })

@@ -108,6 +108,7 @@ async function objectStorageSection(): Promise<void> {
     console.log(`corpus: ${upload.files.length} files, ${(upload.bytes / 2 ** 20).toFixed(0)} MiB (one split squashfs image)`);
     const put: number[] = [];
     const modes: Record<string, number[]> = { 'static (no bucket)': [], 'verify: size': [], 'verify: read-back': [] };
+    const rss: Record<string, number> = {};
     let n = 0;
     for (let i = 0; i < RUNS; i++) {
       const start = process.hrtime.bigint();
@@ -116,15 +117,17 @@ async function objectStorageSection(): Promise<void> {
       for (const [mode, times] of Object.entries(modes)) {
         const config = path.join(root, `upload-${n}.yaml`);
         const verify = mode.includes('size') ? 'size' : 'read-back';
-        writeFileSync(config, mode.startsWith('static') ? '{}\n' : `object_storage: ${JSON.stringify(s3.settings({ prefix: `run-${n}/`, verify, part_size_mib: 64, concurrency: 4 }))}\n`);
-        times.push(build(upload.images, path.join(root, `dist-upload-${n++}`), ['--no-site', '--no-cache', '--config', config]).seconds);
+        writeFileSync(config, mode.startsWith('static') ? '{}\n' : `object_storage: ${JSON.stringify({ ...s3.settings({ prefix: `run-${n}/`, verify }), part_size_mib: undefined, concurrency: undefined })}\n`);
+        const b = build(upload.images, path.join(root, `dist-upload-${n++}`), ['--no-site', '--no-cache', '--config', config]);
+        times.push(b.seconds);
+        rss[mode] = Math.max(rss[mode] ?? 0, b.maxRssKiB);
       }
     }
     console.log(`baseline  curl -T (plain PUTs):            median ${fmt(median(put))} (${(upload.bytes / 2 ** 20 / median(put)).toFixed(0)} MiB/s)   runs: ${put.map(fmt).join(', ')}`);
     const staticBuild = median(modes['static (no bucket)']!);
     for (const [mode, times] of Object.entries(modes)) {
       const extra = mode.startsWith('static') ? '' : `   upload part / baseline: ${((median(times) - staticBuild) / median(put)).toFixed(2)}`;
-      console.log(`build, ${mode.padEnd(20)}          median ${fmt(median(times))}${extra}   runs: ${times.map(fmt).join(', ')}`);
+      console.log(`build, ${mode.padEnd(20)}          median ${fmt(median(times))}${extra}   peak RSS ${(rss[mode]! / 1024).toFixed(0)} MB   runs: ${times.map(fmt).join(', ')}`);
     }
   } finally {
     await s3.stop();

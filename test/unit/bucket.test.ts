@@ -25,7 +25,7 @@ describe('object storage settings', () => {
   it('validates the object_storage section', () => {
     const s = settings();
     assert.equal(s.verify, 'read-back');
-    assert.equal(s.part_size_mib, 64);
+    assert.equal(s.part_size_mib, 8);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b' } }), (e: Error) => e instanceof UsageError && /object_storage\.public_url/.test(e.message));
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', prefix: '/lxd' } }), /object_storage\.prefix/);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', part_size_mib: 1 } }), /object_storage\.part_size_mib/);
