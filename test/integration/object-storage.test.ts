@@ -15,7 +15,8 @@ import { build } from '../../generator/build.js';
 import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config.js';
 import type { Catalog } from '../../generator/emit/catalog-schema.js';
 import { startPreview } from '../../generator/serve/server.js';
-import { metadataYaml, put, tarball, unifiedTarball } from '../support/images.js';
+import { markerRootfs, metadataTarball, metadataYaml, put, squashfs, tarball, unifiedTarball } from '../support/images.js';
+import { requirements } from '../support/require.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -187,6 +188,29 @@ describe('object storage (s3rver through the AWS SDK)', () => {
       assert.match(e.problems?.[0]?.problem ?? '', /images\/.* is 11 bytes, but the published tree lists it with \d+/);
       return true;
     });
+  });
+
+  it('with --deltas and a live URL: diffs against version 1 fetched through the redirect, and uploads the delta', { skip: requirements(['mksquashfs', 'xdelta3']) }, async (t) => {
+    const dir = await tempDir(t);
+    const cfg = config({ prefix: prefix() });
+    const split = async (serial: string) => {
+      const d = path.join(dir, `split-${serial}`);
+      await put(path.join(d, 'lxd.tar.xz'), await metadataTarball({ os: 'deltaos', release: '1', serial }));
+      await put(path.join(d, 'rootfs.squashfs'), await squashfs([...markerRootfs(serial), { name: 'shared.bin', content: shared }]));
+      return d;
+    };
+    const shared = randomBytes(1024 * 1024);
+    const live = path.join(dir, 'live');
+    await build({ images: await split('20261101_0000'), out: live, site: false, config: cfg });
+    const server = await startPreview({ dir: live, port: 0 });
+    t.after(() => server.close());
+    const out = path.join(dir, 'next');
+    const r = await build({ images: await split('20261110_0000'), previous: server.url, out, site: false, config: cfg, deltas: true });
+    assert.equal(r.deltas.length, 1);
+    assert.equal(r.bucket?.uploaded, 3, 'version 2: metadata, squashfs and the delta');
+    const delta = r.plan.files.find((f) => f.path.endsWith('.squashfs.vcdiff'))!;
+    assert.equal(sha((await s3.get(`${cfg.object_storage!.prefix}${delta.path}`))!), delta.sha256);
+    assert.ok(!existsSync(path.join(out, 'images')));
   });
 
   it('dry run: contacts no bucket', async (t) => {
