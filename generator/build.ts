@@ -263,15 +263,36 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
   }
   try {
-    return await publish(options, reporter, config, baseUrl, previous, previousState, publication, plan, { hashed, ignored, skipped, done, cache, deltas: deltas?.made ?? [] }, nowMs, graceMs);
+    return await publish({ options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas: deltas?.made ?? [], nowMs, graceMs });
   } finally {
     await deltas?.cleanup();
   }
 }
 
-async function publish(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, previous: PublishedTree | null, previousState: PreviousState | null, publication: Publication, plan: Plan,
-  run: { hashed: HashedImage[]; ignored: string[]; skipped: (ImageError | BuildError)[]; done: number; cache: FingerprintCache; deltas: DeltaResult['made'] }, nowMs: number, graceMs: number): Promise<BuildResult> {
-  const { hashed, ignored, skipped, done, cache, deltas } = run;
+/** What the planning stages hand to publish(). */
+interface Planned {
+  options: BuildOptions;
+  reporter: Reporter;
+  config: Config;
+  baseUrl: string | undefined;
+  previous: PublishedTree | null;
+  previousState: PreviousState | null;
+  publication: Publication;
+  plan: Plan;
+  hashed: HashedImage[];
+  ignored: string[];
+  skipped: (ImageError | BuildError)[];
+  /** Bytes hashed. */
+  done: number;
+  cache: FingerprintCache;
+  deltas: DeltaResult['made'];
+  nowMs: number;
+  graceMs: number;
+}
+
+/** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
+async function publish(planned: Planned): Promise<BuildResult> {
+  const { options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas, nowMs, graceMs } = planned;
 
   const streams = renderStreams(plan);
   const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
