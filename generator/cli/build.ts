@@ -169,7 +169,8 @@ export function addPublishOptions(command: Command): Command {
     .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
     .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
     .option('--json', 'print a machine-readable summary on stdout')
-    .option('-q, --quiet', 'print only warnings and errors');
+    .option('-q, --quiet', 'print only warnings and errors')
+    .addHelpText('after', '\nObject storage: with object_storage: in the config, image files are uploaded to that S3-compatible\nbucket (credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), expired ones are\ndeleted from it, and /images/ on the host redirects there. See the README.');
 }
 
 export function registerBuild(program: Command, setExit: (code: number) => void): void {
