@@ -1,6 +1,7 @@
 // Lists what a published tree serves, one row per image, the way a client would see it.
 
 import { loadTree, type TreeProblem } from './verify/tree.js';
+import { openPreviousSource } from './previous/source.js';
 import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from './ftypes.js';
 
 export interface ListRow {
@@ -15,9 +16,10 @@ export interface ListRow {
 
 type Item = { ftype?: string; sha256?: string; size?: number; path?: string; combined_type?: string; [k: string]: unknown };
 
-export async function listTree(root: string): Promise<{ rows: ListRow[]; problems: TreeProblem[] }> {
+/** `spec`: the tree's folder, or the http(s) URL it is served at. */
+export async function listTree(spec: string): Promise<{ rows: ListRow[]; problems: TreeProblem[] }> {
   const problems: TreeProblem[] = [];
-  const tree = await loadTree(root, problems);
+  const tree = await loadTree(openPreviousSource(spec), problems);
   const rows: ListRow[] = [];
   if (!tree) return { rows, problems };
   for (const { products } of tree.productsFiles.values()) {

@@ -30,7 +30,7 @@ export function registerList(program: Command, setExit: (code: number) => void):
   program
     .command('list')
     .description('list the products, versions and images a published tree serves')
-    .argument('[dir]', 'the published tree', 'dist')
+    .argument('[dir|url]', 'the published tree: its folder, or the URL it is served at', 'dist')
     .option('--format <format>', 'table or json', 'table')
     .action(async (dir: string, flags: { format: string }) => setExit(await runList(dir, flags)));
 }

@@ -1,4 +1,5 @@
-// `staticstreams verify [DIR]`: re-reads a published tree and checks every client rule.
+// `staticstreams verify [DIR|URL]`: re-reads a published tree (a folder, or a live server, fetching
+// every file as a client would) and checks every client rule.
 
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, reportError } from './output.js';
@@ -27,7 +28,7 @@ export function registerVerify(program: Command, setExit: (code: number) => void
   program
     .command('verify')
     .description('check a published tree (this tool\'s or another\'s) against the rules LXD and Incus enforce')
-    .argument('[dir]', 'the published tree', 'dist')
+    .argument('[dir|url]', 'the published tree: its folder, or the URL it is served at (every file is downloaded and hashed)', 'dist')
     .option('--json', 'print the report as JSON')
     .action(async (dir: string, flags: { json?: boolean }) => setExit(await runVerify(dir, flags)));
 }

@@ -1,9 +1,10 @@
-// Opens a previously published tree — a local folder or the base URL it is served at — for
-// `build --previous` and `prune`: reads its small JSON files, and places its image files into a
-// new output (hard link or copy from a folder; download with sha256 check from a URL).
+// Opens a published tree — a local folder or the base URL it is served at — for `build
+// --previous`, `prune` and `verify`: reads its small JSON files, streams its files, and places
+// them into a new output (hard link or copy from a folder; download with sha256 check from a URL,
+// following redirects as clients do).
 
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,6 +17,8 @@ export interface PreviousSource {
   label: string;
   /** A file of the tree as text, or null when it does not exist. */
   readText(rel: string): Promise<string | null>;
+  /** The bytes of the tree's file `rel`, or null when it does not exist. */
+  open(rel: string): Promise<AsyncIterable<Buffer> | null>;
   /** Puts the tree's file `rel` at `dest`, checking its size and sha256; returns how it got there. */
   place(rel: string, dest: string, expected: { size: number; sha256: string }): Promise<'linked' | 'copied' | 'downloaded'>;
 }
@@ -43,6 +46,15 @@ function folderSource(folder: string): PreviousSource {
         throw e;
       }
     },
+    async open(rel) {
+      const file = path.join(root, safeRel(rel));
+      try {
+        if (!(await stat(file)).isFile()) return null;
+      } catch {
+        return null;
+      }
+      return createReadStream(file, { highWaterMark: 1 << 20 });
+    },
     async place(rel, dest, expected) {
       const from = path.join(root, safeRel(rel));
       let st;
@@ -67,6 +79,12 @@ function urlSource(spec: string): PreviousSource {
       if (res.status === 404) return null;
       if (!res.ok) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
       return res.text();
+    },
+    async open(rel) {
+      const res = await fetchOrExplain(urlOf(rel));
+      if (res.status === 404) return null;
+      if (!res.ok || !res.body) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
+      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     },
     async place(rel, dest, expected) {
       const res = await fetchOrExplain(urlOf(rel));
@@ -94,6 +112,6 @@ async function fetchOrExplain(url: string): Promise<Response> {
     return await fetch(url, { redirect: 'follow' });
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new UsageError(`cannot read the previous tree at ${url}: ${cause ?? (e as Error).message}`);
+    throw new UsageError(`cannot read ${url}: ${cause ?? (e as Error).message}`);
   }
 }

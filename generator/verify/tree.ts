@@ -1,17 +1,16 @@
 // Checks a published simplestreams tree — ours or another tool's — against every rule real
 // clients enforce: files present with the listed size and sha256, combined fingerprints right,
-// fingerprints unique, aliases unique per architecture, field types, version keys. A file the
-// tree does not hold but its `_redirects` sends elsewhere (object storage) is fetched from there.
+// fingerprints unique, aliases unique per architecture, field types, version keys. The tree is a
+// folder or the URL it is served at (files fetched as clients fetch them, redirects followed); a
+// file a folder does not hold but its `_redirects` sends elsewhere (object storage) is fetched there.
 
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { findArchitecture } from './architectures.js';
 import { isValidVersionKey } from '../plan/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
 import { loadRules, matchRedirect, type TreeRules } from '../serve/rules.js';
+import { openPreviousSource, type PreviousSource } from '../previous/source.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -30,11 +29,9 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringMap = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
 
-/** Resolves a path listed in the tree, or undefined if it would leave the tree. */
-function resolveInTree(root: string, rel: string): string | undefined {
-  if (rel.startsWith('/') || /^[a-z]+:\/\//i.test(rel)) return undefined;
-  const full = path.resolve(root, rel);
-  return full.startsWith(path.resolve(root) + path.sep) ? full : undefined;
+/** True for a path listed in the tree that stays inside it (relative, no `..`, no URL). */
+function insideTree(rel: string): boolean {
+  return rel !== '' && !rel.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(rel) && !rel.split('/').includes('..');
 }
 
 export interface LoadedTree {
@@ -44,11 +41,16 @@ export interface LoadedTree {
 }
 
 /** Reads index.json and the products files it lists; problems for what cannot be read. */
-export async function loadTree(root: string, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
+export async function loadTree(source: PreviousSource, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
+  const read = async (rel: string) => {
+    const text = await source.readText(rel);
+    if (text === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+    return text;
+  };
   let index: unknown;
   try {
-    index = JSON.parse(await readFile(path.join(root, INDEX_PATH), 'utf8'));
+    index = JSON.parse(await read(INDEX_PATH));
   } catch (e) {
     err(INDEX_PATH, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     return undefined;
@@ -70,13 +72,13 @@ export async function loadTree(root: string, problems: TreeProblem[]): Promise<L
       problems.push({ severity: 'warning', where, message: 'has no products: clients skip it' });
       continue;
     }
-    if (typeof entry.path !== 'string' || !resolveInTree(root, entry.path)) {
+    if (typeof entry.path !== 'string' || !insideTree(entry.path)) {
       err(where, 'path must be a relative path inside the tree');
       continue;
     }
     let products: unknown;
     try {
-      products = JSON.parse(await readFile(resolveInTree(root, entry.path)!, 'utf8'));
+      products = JSON.parse(await read(entry.path));
     } catch (e) {
       err(entry.path, `listed in the index but cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       continue;
@@ -99,17 +101,19 @@ export async function loadTree(root: string, problems: TreeProblem[]): Promise<L
 
 class FileHasher {
   private states = new Map<string, Promise<{ hash: Hash; size: number } | undefined>>();
-  constructor(private root: string, private rules: TreeRules) {}
+  /** `rules`: a folder's _redirects, for files it sends elsewhere (none for a URL: the server applies them). */
+  constructor(private source: PreviousSource, private rules: TreeRules | null) {}
 
   /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
   private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
-    const full = resolveInTree(this.root, rel);
-    if (!full) return undefined;
+    if (!insideTree(rel)) return undefined;
     try {
-      if ((await stat(full)).isFile()) return createReadStream(full, { highWaterMark: 1 << 20 });
+      const body = await this.source.open(rel);
+      if (body) return body;
     } catch {
-      // not in the tree: perhaps redirected
+      return undefined;
     }
+    if (!this.rules) return undefined;
     const redirect = matchRedirect(this.rules, `/${rel}`);
     if (!redirect || redirect.status < 300 || redirect.status > 399 || !/^https?:\/\//.test(redirect.to)) return undefined;
     try {
@@ -165,14 +169,17 @@ export interface VerifyReport {
   files: number;
 }
 
-export async function verifyTree(root: string): Promise<VerifyReport> {
+/** `spec`: the tree's folder, or the http(s) URL it is served at. */
+export async function verifyTree(spec: string): Promise<VerifyReport> {
   const problems: TreeProblem[] = [];
   const report: VerifyReport = { problems, products: 0, images: 0, files: 0 };
-  const tree = await loadTree(root, problems);
+  const source = openPreviousSource(spec);
+  const isUrl = /^https?:\/\//i.test(spec);
+  const tree = await loadTree(source, problems);
   if (!tree) return report;
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
-  const hasher = new FileHasher(root, await loadRules(root));
+  const hasher = new FileHasher(source, isUrl ? null : await loadRules(spec));
   const fingerprints = new Map<string, string>();
   const aliasOwners = new Map<string, string>();
   const checkedFiles = new Set<string>();
@@ -236,7 +243,7 @@ export async function verifyTree(root: string): Promise<VerifyReport> {
               warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
             }
           }
-          if (typeof item.path !== 'string' || !resolveInTree(root, item.path)) {
+          if (typeof item.path !== 'string' || !insideTree(item.path)) {
             err(iwhere, 'path must be a relative path inside the tree (absolute URLs do not work)');
             typesOk = false;
             continue;

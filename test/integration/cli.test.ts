@@ -1,7 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { startPreview } from '../../generator/serve/server.js';
+import { verifyTree } from '../../generator/verify/tree.js';
+import { listTree } from '../../generator/list.js';
+import type { Catalog } from '../../generator/emit/catalog-schema.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
@@ -58,6 +62,29 @@ describe('the staticstreams command', () => {
     assert.match(r.stderr, /fix: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(await hashTree(path.join(dir, 'dist')), before);
+  });
+
+  it('verify and list read a live server too, fetching every file as a client would', async (t) => {
+    const dir = await tempDir(t);
+    await cp(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    assert.equal(run(['build', '-q', '--no-site'], dir).status, 0);
+    const server = await startPreview({ dir: path.join(dir, 'dist'), port: 0 });
+    t.after(() => server.close());
+    const report = await verifyTree(server.url);
+    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepEqual([report.products, report.images], [5, 6]);
+    assert.equal((await listTree(server.url)).rows.length, 6);
+    // A file the server answers with other bytes is an error, as it would be for a client.
+    const catalog = JSON.parse(await readFile(path.join(dir, 'dist/catalog.json'), 'utf8')) as Catalog;
+    const file = catalog.products[0]!.versions[0]!.images[0]!.files[0]!;
+    await rm(path.join(dir, 'dist', file.path));
+    await writeFile(path.join(dir, 'dist', file.path), 'other bytes');
+    const broken = await verifyTree(server.url);
+    assert.ok(broken.problems.some((p) => p.severity === 'error' && p.message.includes(`${file.path} is 11 bytes`)), JSON.stringify(broken.problems));
+    await rm(path.join(dir, 'dist', file.path));
+    assert.ok((await verifyTree(server.url)).problems.some((p) => p.message === `file ${file.path} is missing`));
+    const unreachable = await verifyTree('http://127.0.0.1:9');
+    assert.match(unreachable.problems[0]!.message, /cannot be read: cannot read http:\/\/127\.0\.0\.1:9\/streams\/v1\/index\.json/);
   });
 
   it('verify exits 1 on a broken tree', async (t) => {

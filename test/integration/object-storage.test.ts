@@ -15,6 +15,7 @@ import { build } from '../../generator/build.js';
 import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config.js';
 import type { Catalog } from '../../generator/emit/catalog-schema.js';
 import { startPreview } from '../../generator/serve/server.js';
+import { verifyTree } from '../../generator/verify/tree.js';
 import { markerRootfs, metadataTarball, metadataYaml, put, squashfs, tarball, unifiedTarball } from '../support/images.js';
 import { requirements } from '../support/require.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
@@ -70,6 +71,9 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     assert.equal(redirected.status, 302);
     assert.equal(redirected.headers.get('location'), `${s3.publicUrl}/${p}${files[0]!.path}`);
     assert.equal(sha(Buffer.from(await (await fetch(`${server.url}/${files[0]!.path}`)).arrayBuffer())), files[0]!.sha256);
+    const live = await verifyTree(server.url);
+    assert.deepEqual(live.problems.filter((x) => x.severity === 'error'), [], 'verify of the served tree, through the redirects');
+    assert.equal(live.files, new Set(files.map((f) => f.path)).size);
 
     // verify follows the tree's redirect to the bucket and hashes every file there.
     const verified = spawnSync(process.execPath, [BIN, 'verify', out, '--json'], { encoding: 'utf8' });
