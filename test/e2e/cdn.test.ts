@@ -218,6 +218,10 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
           const body = execFileSync('curl', ['-sSL', '--fail', '--cacert', tls.caCert, `${server.url}/${file.path}`], { maxBuffer: 1 << 30 });
           assert.equal(createHash('sha256').update(body).digest('hex'), file.sha256, 'following the redirect gives the published bytes');
           assert.equal(curlHead(`${server.url}/streams/v1/index.json`, tls).status, 200, 'the indexes are still served by the host');
+          // `staticstreams verify URL` fetches every listed file through this server (and its redirect).
+          const verified = execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'verify', server.url], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert } });
+          const files = new Set(built.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images.flatMap((i) => i.files.map((f) => f.path))))).size;
+          assert.match(verified, new RegExp(`^ok: ${built.catalog.products.length} products, ${fps.all.length} images, ${files} files checked; 0 errors`, 'm'));
           if (!withLxd) return;
           lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
           deleteLocal(fps.amd64.fingerprint);
