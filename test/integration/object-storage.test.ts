@@ -175,6 +175,27 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before);
   });
 
+  it('skips an object already holding the bytes without recorded sha256 (read back), and replaces one with other bytes', async (t) => {
+    const dir = await tempDir(t);
+    const images = await runner(dir, '20261101_0000');
+    const dry = await build({ images, out: path.join(dir, 'dry'), site: false, dryRun: true });
+    const [file] = dry.plan.files;
+    const p = prefix();
+    // Put there by something else: a plain PUT, no x-amz-meta-sha256.
+    const put = (body: Buffer | string) => fetch(`${s3.publicUrl}/${p}${file!.path}`, { method: 'PUT', body: new Uint8Array(Buffer.from(body)) });
+    assert.equal((await put(readFileSync(path.join(images, 'image.tar.gz')))).status, 200);
+    const same = await build({ images, out: path.join(dir, 'a'), site: false, config: config({ prefix: p }) });
+    assert.deepEqual([same.bucket?.uploaded, same.bucket?.alreadyThere], [0, 1], 'read back, found identical, kept');
+
+    assert.equal((await put('x'.repeat(file!.size))).status, 200); // same size, other bytes
+    const warnings: string[] = [];
+    const reporter = { phase() {}, progress() {}, warn: (m: string) => void warnings.push(m) };
+    const other = await build({ images, out: path.join(dir, 'b'), site: false, config: config({ prefix: p }), reporter });
+    assert.deepEqual([other.bucket?.uploaded, other.bucket?.alreadyThere], [1, 0]);
+    assert.ok(warnings.some((w) => /holds other bytes .*replacing them/.test(w)), warnings.join('\n'));
+    assert.equal(sha((await s3.get(`${p}${file!.path}`))!), file!.sha256);
+  });
+
   it('refuses to publish over a bucket object that no longer matches the live index', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');

@@ -92,22 +92,29 @@ export async function syncBucket(bucket: Bucket, opts: SyncOptions): Promise<{ s
     } finally {
       if (temporary) await rm(from, { force: true });
     }
-    await verifyUpload(bucket, settings, key, f);
+    await verifyUpload(bucket, settings, key, f, reporter);
     stats.uploaded++;
     stats.bytesUploaded += f.size;
   }));
   return { stats, remove: plan.remove };
 }
 
-async function verifyUpload(bucket: Bucket, settings: ObjectStorageSettings, key: string, f: PlannedFile): Promise<void> {
+/**
+ * Size and recorded sha256 from a HEAD; with read-back, the bytes themselves. A store that does not
+ * return user metadata (some S3-compatible ones) is checked by size, and by read-back when on.
+ */
+async function verifyUpload(bucket: Bucket, settings: ObjectStorageSettings, key: string, f: PlannedFile, reporter: Reporter): Promise<void> {
   const head = await bucket.head(key);
   const problem = !head
     ? 'it is not there'
     : head.size !== f.size
       ? `it is ${head.size} bytes, not ${f.size}`
-      : head.sha256 !== f.sha256
-        ? `its recorded sha256 is ${head.sha256 ?? 'missing'}`
+      : head.sha256 !== undefined && head.sha256 !== f.sha256
+        ? `its recorded sha256 is ${head.sha256}`
         : undefined;
+  if (!problem && head?.sha256 === undefined && settings.verify === 'size') {
+    reporter.warn(`${bucket.label}${f.path}: the store returned no x-amz-meta-sha256, so only the size was checked (set object_storage.verify: read-back to hash it)`);
+  }
   let readBack: string | undefined;
   if (!problem && settings.verify === 'read-back') {
     const got = await bucket.read(key);
