@@ -3,13 +3,13 @@
 // its source first. A delta no smaller than the file it replaces is left out.
 
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { UsageError } from '../errors.js';
+import { sha256Of } from '../fingerprint/stream-sha256.js';
 import { mapLimit } from '../concurrency.js';
 import type { DeltaJob } from '../plan/deltas.js';
 import type { PlannedFile, PlannedItem, PlannedProduct } from '../plan/products.js';
@@ -33,12 +33,6 @@ export async function checkXdelta3(): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('deltas (--deltas, or deltas: true in the config) need xdelta3: install it (Debian/Ubuntu: apt install xdelta3), or build without deltas');
     // xdelta3 -V exits non-zero on some builds; it is there
   }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], previous: PreviousSource | undefined): Promise<DeltaResult> {
@@ -65,7 +59,7 @@ export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], p
         notSmaller.push(`${job.product} ${job.version}`);
         return;
       }
-      const sha256 = await sha256File(out);
+      const { sha256 } = await sha256Of(createReadStream(out));
       const file: PlannedFile = { origin: { kind: 'input', path: out, rel: `delta of ${job.to.path} from ${job.base}` }, path: `${job.dir}/delta-${job.base}-${sha256.slice(0, 16)}.squashfs.vcdiff`, sha256, size };
       items.set(`${job.product} ${job.version}`, { key: `squashfs.vcdiff.${job.base}`, ftype: 'squashfs.vcdiff', file, combined: {}, deltaBase: job.base });
       made.push({ product: job.product, version: job.version, base: job.base, size, of: job.to.size });

@@ -9,7 +9,6 @@ import { findArchitecture } from './architectures.js';
 import { isValidVersionKey } from '../plan/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
-import { loadRules, matchRedirect, type TreeRules } from '../serve/rules.js';
 import { openPreviousSource, type PreviousSource } from '../previous/source.js';
 
 export interface TreeProblem {
@@ -101,8 +100,8 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
 
 class FileHasher {
   private states = new Map<string, Promise<{ hash: Hash; size: number } | undefined>>();
-  /** `rules`: a folder's _redirects, for files it sends elsewhere (none for a URL: the server applies them). */
-  constructor(private source: PreviousSource, private rules: TreeRules | null) {}
+  /** `redirectOf`: where a folder's _redirects sends a path it does not hold (none for a URL: the server applies them). */
+  constructor(private source: PreviousSource, private redirectOf: ((pathname: string) => string | undefined) | null) {}
 
   /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
   private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
@@ -113,11 +112,10 @@ class FileHasher {
     } catch {
       return undefined;
     }
-    if (!this.rules) return undefined;
-    const redirect = matchRedirect(this.rules, `/${rel}`);
-    if (!redirect || redirect.status < 300 || redirect.status > 399 || !/^https?:\/\//.test(redirect.to)) return undefined;
+    const to = this.redirectOf?.(`/${rel}`);
+    if (!to) return undefined;
     try {
-      const res = await fetch(redirect.to);
+      const res = await fetch(to);
       return res.ok && res.body ? (res.body as unknown as AsyncIterable<Buffer>) : undefined;
     } catch {
       return undefined;
@@ -179,7 +177,17 @@ export async function verifyTree(spec: string): Promise<VerifyReport> {
   if (!tree) return report;
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
-  const hasher = new FileHasher(source, isUrl ? null : await loadRules(spec));
+  let redirectOf: ((pathname: string) => string | undefined) | null = null;
+  if (!isUrl) {
+    // Netlify's parsers load only here: `list` and the URL case never need them.
+    const { loadRules, matchRedirect } = await import('../serve/rules.js');
+    const rules = await loadRules(spec);
+    redirectOf = (pathname) => {
+      const r = matchRedirect(rules, pathname);
+      return r && r.status >= 300 && r.status <= 399 && /^https?:\/\//.test(r.to) ? r.to : undefined;
+    };
+  }
+  const hasher = new FileHasher(source, redirectOf);
   const fingerprints = new Map<string, string>();
   const aliasOwners = new Map<string, string>();
   const checkedFiles = new Set<string>();

@@ -12,6 +12,7 @@ import type { ObjectStorageSettings } from '../../config.js';
 import { BuildError } from '../../errors.js';
 import { IMMUTABLE } from '../cdn/cache-rules.js';
 import { bucketLabel } from './layout.js';
+import { sha256Of } from '../../fingerprint/stream-sha256.js';
 
 export interface Bucket {
   readonly label: string;
@@ -117,18 +118,12 @@ export function openBucket(settings: ObjectStorageSettings): Bucket {
       }
     },
     async read(key) {
-      const hash = createHash('sha256');
-      let size = 0;
       try {
         const got = await client.send(new GetObjectCommand({ Bucket, Key: key }));
-        for await (const chunk of got.Body as Readable) {
-          hash.update(chunk as Buffer);
-          size += (chunk as Buffer).length;
-        }
+        return await sha256Of(got.Body as Readable);
       } catch (e) {
-        explain('read back', key, e);
+        return explain('read back', key, e);
       }
-      return { size, sha256: hash.digest('hex') };
     },
     async remove(key) {
       try {
