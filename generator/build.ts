@@ -26,7 +26,8 @@ import { placeFiles, type PlaceStats } from './emit/blobs.js';
 import { isOutputPath, StagedOutput } from './emit/output-tree.js';
 import { imageLabel, type HashedImage } from './model.js';
 import { lockOutput } from './emit/output-lock.js';
-import { renderTargets } from './emit/cdn/targets.js';
+import { renderTargets, SERVER_CONFIG_FILES } from './emit/cdn/targets.js';
+import { claimOutput, claimServerConfig } from './emit/ownership.js';
 import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
 import { blobRedirect, isBucketFile } from './emit/bucket/layout.js';
 import { removeExpired, syncBucket, type BucketStats } from './emit/bucket/sync.js';
@@ -57,6 +58,8 @@ export interface BuildOptions {
   site?: boolean;
   /** The build's clock (default: now): retention, grace periods and the site's "stale" badges count from it. */
   now?: Date;
+  /** The config file `config` was read from, if any: its folder is never replaced. */
+  configFile?: string;
   /** Hosts to write rules for (default: the config's targets, else netlify). */
   targets?: Target[];
   /** Where nginx/Caddy/Netlify config goes (default: config server_config, else OUT-server-config). */
@@ -117,9 +120,11 @@ export interface Lifecycle {
   expired: GraceEntry[];
 }
 
+const serverConfigDir = (options: BuildOptions, config: Config) => options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
+
 const silent: Reporter = { phase() {}, progress() {}, warn() {} };
 
-async function checkFolders(images: string, out: string): Promise<void> {
+async function checkImages(images: string): Promise<void> {
   let st;
   try {
     st = await stat(images);
@@ -127,18 +132,17 @@ async function checkFolders(images: string, out: string): Promise<void> {
     throw new UsageError(`the images folder ${images} does not exist (set it with --images DIR)`);
   }
   if (!st.isDirectory()) throw new UsageError(`${images} is not a folder (set the images folder with --images DIR)`);
-  const rel = path.relative(path.resolve(out), path.resolve(images));
-  if (rel === '' || !rel.startsWith('..')) {
-    throw new UsageError(`the output folder ${out} must not be the images folder or contain it`);
-  }
 }
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? silent;
   const config = options.config ?? DEFAULT_CONFIG;
   const baseUrl = options.baseUrl ?? config.base_url;
-  if (options.images !== undefined) await checkFolders(options.images, options.out);
+  if (options.images !== undefined) await checkImages(options.images);
   else if (!options.previous) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
+  // Nothing of the user's is ever replaced: checked before anything is written.
+  await claimOutput(options.out, { images: options.images, configFile: options.configFile, dryRun: options.dryRun });
+  await claimServerConfig(serverConfigDir(options, config), Object.values(SERVER_CONFIG_FILES));
   if ((options.deltas ?? config.deltas) && !options.dryRun) await checkXdelta3();
   const lock = await lockOutput(options.out);
   try {
@@ -356,8 +360,7 @@ async function publish(planned: Planned): Promise<BuildResult> {
   }
   reporter.phase('saving the fingerprint cache');
   await cache.save();
-  const serverConfigDir = options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
-  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir, targets.serverConfig) : [];
+  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
   return {
     plan,
     catalog,

@@ -1,5 +1,6 @@
 // `staticstreams build`: the CLI layer over build() — flags, config file, progress, summary.
 
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, TARGETS, type Target } from '../config.js';
@@ -45,7 +46,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
     }
     installSignalCleanup();
-    const config = await loadConfig(flags.config ?? 'staticstreams.yaml', flags.config !== undefined);
+    const configFile = flags.config ?? 'staticstreams.yaml';
+    const config = await loadConfig(configFile, flags.config !== undefined);
     let targets: Target[] | undefined;
     if (flags.target !== undefined) {
       const names = flags.target.split(',').map((t) => t.trim()).filter(Boolean);
@@ -69,6 +71,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       dryRun: flags.dryRun === true,
       baseUrl: flags.baseUrl,
       config,
+      ...(existsSync(configFile) ? { configFile } : {}),
       site: flags.site,
       targets,
       serverConfig: flags.serverConfig,

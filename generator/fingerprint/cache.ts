@@ -14,8 +14,11 @@ interface Entry {
   sha256: string;
 }
 
+/** 2: entries of tarballs exist only for files proven whole (entries of version 1 were not). */
+const VERSION = 2;
+
 interface CacheData {
-  version: 1;
+  version: typeof VERSION;
   files: Record<string, Entry>;
   /** "meta path\0rootfs path" → combined fingerprint. */
   combined: Record<string, Entry>;
@@ -23,7 +26,7 @@ interface CacheData {
   classified: Record<string, { key: string; value: Classified }>;
 }
 
-const empty = (): CacheData => ({ version: 1, files: {}, combined: {}, classified: {} });
+const empty = (): CacheData => ({ version: VERSION, files: {}, combined: {}, classified: {} });
 
 export function fileKey(f: FoundFile): string {
   return `${f.dev}:${f.ino}:${f.size}:${f.mtimeMs}:${f.ctimeMs}`;
@@ -42,7 +45,7 @@ export class FingerprintCache {
     if (use) {
       try {
         const parsed = JSON.parse(await readFile(file, 'utf8')) as CacheData;
-        if (parsed.version === 1 && parsed.files && parsed.combined && parsed.classified) data = parsed;
+        if (parsed.version === VERSION && parsed.files && parsed.combined && parsed.classified) data = parsed;
       } catch {
         // no cache yet, or unreadable: start empty
       }

@@ -1,6 +1,8 @@
 // Hashes images: a rootfs's own sha256 and the combined metadata‖rootfs fingerprint run as two
-// tasks on the hash pool's two cores; a unified tarball's sha256 is its fingerprint. Files proven
-// unchanged by the cache are not read at all.
+// tasks on the hash pool's two cores; a unified tarball's sha256 is its fingerprint. A tarball
+// (unified image, root tarball) is proven whole in the read that hashes it alone; a metadata
+// tarball was proven whole when its metadata was read. Files proven unchanged by the cache
+// are not read at all (an entry is only written for a file that passed).
 
 import { ImageError } from '../errors.js';
 import type { PairedImage } from '../ingest/pair.js';
@@ -10,6 +12,7 @@ import type { FingerprintCache } from './cache.js';
 import { ReadFailed, type WorkerPool } from '../pool/pool.js';
 
 function readError(e: unknown, fallback: FoundFile): ImageError {
+  if (e instanceof ImageError && e.file === fallback.path) return new ImageError(fallback.rel, e.problem, e.fix);
   if (e instanceof ReadFailed) {
     return new ImageError(e.file === fallback.path ? fallback.rel : e.file, `cannot be read (${e.code ?? e.message})`, 'check the file and its permissions');
   }
@@ -28,7 +31,7 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
     let sha256 = cache.file(file.file);
     if (!sha256) {
       try {
-        const r = await pool.hash([file.file.path], onBytes);
+        const r = await pool.hash([file.file.path], onBytes, file.compression);
         checkSize(file.file, r.sizes[0]!);
         sha256 = r.sha256;
       } catch (e) {
@@ -51,7 +54,7 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
   let combined = cache.combinedOf(meta.file, rootfs.file);
   try {
     const [a, b] = await Promise.all([
-      own ? undefined : pool.hash([rootfs.file.path], onBytes),
+      own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined),
       combined ? undefined : pool.hash([meta.file.path, rootfs.file.path]),
     ]);
     if (a) {

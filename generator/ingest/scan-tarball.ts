@@ -1,6 +1,7 @@
 // Reads a (possibly compressed) tarball just far enough to tell what it is — a metadata
 // tarball, a unified image, or a root filesystem — and pulls out metadata.yaml.
-// A metadata tarball is read to its end and hashed in the same pass.
+// A metadata tarball is read to its end and hashed in the same pass, and must reach its
+// end-of-archive marker (fingerprint/wholeness proves the other tarballs whole when hashing).
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -8,6 +9,7 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { Compression } from './detect.js';
 import { decompressor } from './decompress.js';
+import { TarEnd } from './wholeness.js';
 
 /** LXD refuses a metadata.yaml over 1 MiB. */
 export const METADATA_YAML_LIMIT = 1024 * 1024;
@@ -58,9 +60,11 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   let expanded = 0;
   let result: TarScan | undefined;
   let failure: Error | undefined;
+  let decompressed = 0;
 
   const dec = decompressor(compression);
   const extract = tar.extract();
+  const tarEnd = new TarEnd();
   let settle!: () => void;
   const settled = new Promise<void>((resolve) => (settle = resolve));
   const decide = (r: TarScan) => {
@@ -80,6 +84,7 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
       return;
     }
     entries++;
+    tarEnd.entry(header);
     const { name, unsafe } = normalize(header.name);
     const isMetadata = name === 'metadata.yaml';
     const isRootfs = name === 'rootfs' || name.startsWith('rootfs/');
@@ -134,7 +139,11 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
     stream.resume();
   });
   extract.on('finish', () => {
-    if (metadataYaml) {
+    tarEnd.bytes = decompressed;
+    const cut = tarEnd.problem();
+    if (metadataYaml && cut && !sawRootfsDir && !sawRootfsImg) {
+      fail(new TarProblem(cut.message, cut.fix));
+    } else if (metadataYaml) {
       decide(sawRootfsDir || sawRootfsImg
         ? { role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' }
         : { role: 'metadata', metadataYaml, sha256: '', size });
@@ -149,7 +158,6 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   const onStreamError = (e: Error) => fail(new TarProblem(`the tarball is truncated or corrupt (${e.message})`, 'rebuild or re-download the file'));
   extract.on('error', onStreamError);
   dec.on('error', onStreamError);
-  let decompressed = 0;
   dec.on('data', (chunk: Buffer) => {
     decompressed += chunk.length;
     if (decompressed > BOMB_MIN_BYTES && decompressed > size * BOMB_RATIO) {

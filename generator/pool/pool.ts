@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ImageError } from '../errors.js';
 import type { Classified } from '../ingest/classify.js';
+import type { Compression } from '../ingest/detect.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { Reply, Task } from './worker.js';
 
@@ -58,9 +59,12 @@ export class WorkerPool {
     }
   }
 
-  /** sha256 of the concatenation of `files`. */
-  hash(files: string[], onBytes?: (n: number) => void): Promise<HashResult> {
-    return this.submit({ kind: 'hash', files, progress: onBytes !== undefined }, onBytes) as Promise<HashResult>;
+  /**
+   * sha256 of the concatenation of `files`; with `check`, the first file is a tarball of that
+   * compression proven whole in the same read (rejects with an ImageError naming its path).
+   */
+  hash(files: string[], onBytes?: (n: number) => void, check?: Compression): Promise<HashResult> {
+    return this.submit({ kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}) }, onBytes) as Promise<HashResult>;
   }
 
   /** What the file is, with its metadata (see ingest/classify). Rejects with ImageError. */

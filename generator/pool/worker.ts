@@ -1,6 +1,7 @@
 // Worker thread for the CPU-bound stages: reading an image file's metadata (decompress, tar,
 // YAML) and hashing the concatenation of files with node:crypto, with a reused read buffer
-// (a second worker reading the same file gets it from the page cache).
+// (a second worker reading the same file gets it from the page cache). A tarball's first file
+// is proven whole in the same read (fingerprint/wholeness).
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -8,9 +9,12 @@ import { parentPort } from 'node:worker_threads';
 import { classify, type Classified } from '../ingest/classify.js';
 import type { FoundFile } from '../ingest/find.js';
 import { ImageError } from '../errors.js';
+import type { Compression } from '../ingest/detect.js';
+import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
 
 export type Task =
-  | { kind: 'hash'; id: number; files: string[]; progress: boolean }
+  /** `check`: the first file is a tarball with this compression, to be proven whole as it is read. */
+  | { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression }
   | { kind: 'classify'; id: number; file: FoundFile };
 
 export type Reply =
@@ -27,10 +31,11 @@ const PROGRESS_EVERY = 64 * 1024 * 1024;
 const buffer = Buffer.allocUnsafe(CHUNK);
 const post = (reply: Reply) => parentPort!.postMessage(reply);
 
-function hashFiles(task: Extract<Task, { kind: 'hash' }>): void {
+async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<void> {
   const hash = createHash('sha256');
   const sizes: number[] = [];
-  for (const file of task.files) {
+  for (const [i, file] of task.files.entries()) {
+    const check = i === 0 && task.check ? new WholenessCheck(task.check) : undefined;
     let fd: number;
     let size = 0;
     let pending = 0;
@@ -43,9 +48,14 @@ function hashFiles(task: Extract<Task, { kind: 'hash' }>): void {
     }
     try {
       for (;;) {
-        const n = readSync(fd, buffer, 0, CHUNK, null);
+        // The check keeps the chunk until it is decompressed: it gets a buffer of its own.
+        const into = check ? Buffer.allocUnsafe(CHUNK) : buffer;
+        const n = readSync(fd, into, 0, CHUNK, null);
         if (n === 0) break;
-        hash.update(buffer.subarray(0, n));
+        const chunk = into.subarray(0, n);
+        hash.update(chunk);
+        const wait = check?.write(chunk);
+        if (wait) await wait;
         size += n;
         pending += n;
         if (task.progress && pending >= PROGRESS_EVERY) {
@@ -62,6 +72,13 @@ function hashFiles(task: Extract<Task, { kind: 'hash' }>): void {
     }
     if (task.progress && pending > 0) post({ id: task.id, kind: 'progress', bytes: pending });
     sizes.push(size);
+    try {
+      await check?.done();
+    } catch (e) {
+      if (!(e instanceof ArchiveProblem)) throw e;
+      post({ id: task.id, kind: 'image-error', file, problem: e.message, fix: e.fix });
+      return;
+    }
   }
   post({ id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes });
 }
@@ -76,6 +93,6 @@ async function classifyFile(task: Extract<Task, { kind: 'classify' }>): Promise<
 }
 
 parentPort!.on('message', (task: Task) => {
-  if (task.kind === 'hash') hashFiles(task);
+  if (task.kind === 'hash') void hashFiles(task);
   else void classifyFile(task);
 });

@@ -1,0 +1,157 @@
+// Proves a tarball whole, as a client will unpack it: decompressed to its very end (so the
+// compression's own end checks run: gzip's CRC and size trailer, xz's index and stream footer,
+// zstd's frame ends, bzip2's end of stream) and its tar stream walked to the end-of-archive
+// marker (two zero blocks). It is fed the bytes of the read that hashes the file, so the file is
+// read once. A failure is an ArchiveProblem saying what is wrong; the caller names the file.
+
+import { once } from 'node:events';
+import { Transform, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { decompressor } from './decompress.js';
+import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
+
+/** What is wrong with an archive, and how to fix it (the caller adds the file name). */
+export class ArchiveProblem extends Error {
+  constructor(message: string, readonly fix: string) {
+    super(message);
+  }
+}
+
+const BLOCK = 512;
+const REFETCH = 'rebuild the image or copy the complete file again (compare its size with the original)';
+
+/**
+ * Tracks where a tar stream's last entry ends, to tell whether the end-of-archive marker (1,024
+ * zero bytes) follows: tar-stream reads zero blocks as "no header" and says nothing either way.
+ */
+export class TarEnd {
+  private entriesEnd = 0;
+  /** Decompressed bytes seen. */
+  bytes = 0;
+
+  entry(header: tar.Header & { byteOffset?: number }): void {
+    const size = header.size ?? 0;
+    this.entriesEnd = (header.byteOffset ?? 0) + Math.ceil(size / BLOCK) * BLOCK;
+  }
+
+  /** Called once the whole stream parsed without error. */
+  problem(): ArchiveProblem | undefined {
+    if (this.bytes - this.entriesEnd >= 2 * BLOCK) return undefined;
+    return new ArchiveProblem(
+      `has no tar end-of-archive marker: the archive stops after ${this.bytes} bytes of tar data, right after an entry (cut short at an entry boundary)`,
+      REFETCH,
+    );
+  }
+}
+
+/** Past this many decompressed bytes, a ratio over BOMB_RATIO to the compressed bytes is refused. */
+const BOMB_MIN_BYTES = 4 * 1024 * 1024 * 1024;
+const BOMB_RATIO = 1000;
+
+function describe(compression: Compression): string {
+  return compression === 'none' ? 'tar' : compression;
+}
+
+export class WholenessCheck {
+  private dec: Duplex;
+  private end = new TarEnd();
+  private input = 0;
+  private finished: Promise<Error | null>;
+
+  constructor(readonly compression: Compression) {
+    this.dec = decompressor(compression);
+    const extract = tar.extract();
+    const end = this.end;
+    extract.on('entry', (header, stream, next) => {
+      end.entry(header as tar.Header & { byteOffset?: number });
+      stream.on('end', next);
+      stream.on('error', () => {}); // reported by the extract itself
+      stream.resume();
+    });
+    const counter = new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        end.bytes += chunk.length;
+        if (end.bytes > BOMB_MIN_BYTES && end.bytes > this.input * BOMB_RATIO) {
+          done(new ArchiveProblem(`expands more than ${BOMB_RATIO}× (${end.bytes} bytes from ${this.input}): refused as a decompression bomb`, 'recompress the archive normally; real images expand far less'));
+        } else done(null, chunk);
+      },
+    });
+    this.finished = pipeline(this.dec, counter, extract).then(
+      () => null,
+      (e: Error) => e,
+    );
+  }
+
+  /** Feeds the next bytes of the file (the caller must not reuse `chunk`); await the result when it is a promise. */
+  write(chunk: Buffer): Promise<unknown> | undefined {
+    this.input += chunk.length;
+    if (this.dec.write(chunk)) return undefined;
+    return Promise.race([once(this.dec, 'drain'), this.finished]);
+  }
+
+  /** Ends the input; rejects with an ArchiveProblem when the archive is not whole. */
+  async done(): Promise<void> {
+    this.dec.end();
+    const e = await this.finished;
+    if (e instanceof ArchiveProblem) throw e;
+    if (e) {
+      const tarCut = /unexpected end of data/i.test(e.message);
+      const what = tarCut ? 'the tar stream' : `the ${describe(this.compression)} stream`;
+      throw new ArchiveProblem(`is cut short or corrupt after ${this.input} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
+    }
+    const problem = this.end.problem();
+    if (problem) throw problem;
+  }
+}
+
+/** True for the ftypes and parts a client unpacks as a tarball. */
+export function isTarballHead(head: Uint8Array): Compression | undefined {
+  const s = sniff(head);
+  if (s.kind === 'tar') return 'none';
+  if (s.kind === 'compressed' && s.compression !== 'lz4' && s.compression !== 'lzma') return s.compression;
+  return undefined;
+}
+
+/**
+ * Reads `body` to its end, hashing it with `onChunk`, and — when `deep` and the bytes are a
+ * tarball — proves it whole. Resolves to the problem found, if any.
+ */
+export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void, deep: boolean): Promise<ArchiveProblem | undefined> {
+  let check: WholenessCheck | undefined;
+  let head: Buffer[] | undefined = deep ? [] : undefined;
+  let headBytes = 0;
+  const feed = async (chunk: Buffer) => {
+    const p = check?.write(chunk);
+    if (p) await p;
+  };
+  for await (const chunk of body) {
+    onChunk(chunk);
+    if (head) {
+      head.push(chunk);
+      headBytes += chunk.length;
+      if (headBytes < SNIFF_BYTES) continue;
+      const joined = Buffer.concat(head);
+      head = undefined;
+      const compression = isTarballHead(joined);
+      if (compression) check = new WholenessCheck(compression);
+      await feed(joined);
+    } else await feed(chunk);
+  }
+  if (head) {
+    const joined = Buffer.concat(head);
+    const compression = isTarballHead(joined);
+    if (compression) {
+      check = new WholenessCheck(compression);
+      await feed(joined);
+    }
+  }
+  if (!check) return undefined;
+  try {
+    await check.done();
+    return undefined;
+  } catch (e) {
+    if (e instanceof ArchiveProblem) return e;
+    throw e;
+  }
+}
