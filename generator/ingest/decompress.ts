@@ -36,12 +36,57 @@ function zstdStream(): Transform {
   return transform;
 }
 
+/**
+ * xz-decompress allows one decoder per thread (a module-wide mutex that a cancelled stream can
+ * leave locked), so our xz streams take turns: each waits for the previous one to finish or be
+ * destroyed, and a destroyed one cancels its decoder before handing over.
+ */
+let xzTurn: Promise<void> = Promise.resolve();
+
 function xzStream(): Duplex {
   const input = new PassThrough();
-  const output = Readable.fromWeb(
-    new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>) as import('node:stream/web').ReadableStream,
-  );
-  return Duplex.from({ writable: input, readable: output });
+  const output = new PassThrough();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => (release = resolve));
+  const turn = xzTurn;
+  xzTurn = turn.then(() => mine);
+  let closed = false;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    if (closed) return;
+    closed = true;
+    wake?.();
+    void reader?.cancel().catch(() => {});
+  };
+  output.on('close', stop);
+  void turn.then(async () => {
+    try {
+      if (closed) return;
+      const web = new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>);
+      reader = web.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || closed) break;
+        if (!output.write(value) && !closed && !output.destroyed) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            output.once('drain', resolve);
+          });
+          wake = undefined;
+        }
+      }
+      if (!closed) output.end();
+    } catch (e) {
+      output.destroy(e as Error);
+    } finally {
+      input.destroy();
+      release();
+    }
+  });
+  const duplex = Duplex.from({ writable: input, readable: output });
+  duplex.on('close', stop);
+  return duplex;
 }
 
 /** unbzip2-stream ends itself at the end of the bzip2 data; later writes are dropped instead of failing. */

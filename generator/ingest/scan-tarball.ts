@@ -155,7 +155,8 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
       fail(new TarProblem('the tarball has no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
     }
   });
-  const onStreamError = (e: Error) => fail(new TarProblem(`the tarball is truncated or corrupt (${e.message})`, 'rebuild or re-download the file'));
+  const onStreamError = (e: Error) =>
+    fail(new TarProblem(`is cut short or corrupt: the ${compression === 'none' ? 'tar' : compression} stream does not unpack to its end (${e.message})`, 'rebuild the image or copy the complete file again (compare its size with the original)'));
   extract.on('error', onStreamError);
   dec.on('error', onStreamError);
   dec.on('data', (chunk: Buffer) => {

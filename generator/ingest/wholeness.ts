@@ -90,6 +90,11 @@ export class WholenessCheck {
     return Promise.race([once(this.dec, 'drain'), this.finished]);
   }
 
+  /** Gives up (the file could not be read to its end): frees the decoder. */
+  abort(): void {
+    this.dec.destroy();
+  }
+
   /** Ends the input; rejects with an ArchiveProblem when the archive is not whole. */
   async done(): Promise<void> {
     this.dec.end();
@@ -125,18 +130,23 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
     const p = check?.write(chunk);
     if (p) await p;
   };
-  for await (const chunk of body) {
-    onChunk(chunk);
-    if (head) {
-      head.push(chunk);
-      headBytes += chunk.length;
-      if (headBytes < SNIFF_BYTES) continue;
-      const joined = Buffer.concat(head);
-      head = undefined;
-      const compression = isTarballHead(joined);
-      if (compression) check = new WholenessCheck(compression);
-      await feed(joined);
-    } else await feed(chunk);
+  try {
+    for await (const chunk of body) {
+      onChunk(chunk);
+      if (head) {
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes < SNIFF_BYTES) continue;
+        const joined = Buffer.concat(head);
+        head = undefined;
+        const compression = isTarballHead(joined);
+        if (compression) check = new WholenessCheck(compression);
+        await feed(joined);
+      } else await feed(chunk);
+    }
+  } catch (e) {
+    check?.abort();
+    throw e;
   }
   if (head) {
     const joined = Buffer.concat(head);

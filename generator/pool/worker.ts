@@ -64,6 +64,7 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<void> {
         }
       }
     } catch (e) {
+      check?.abort();
       const err = e as NodeJS.ErrnoException;
       post({ id: task.id, kind: 'error', code: err.code, message: err.message, file });
       return;

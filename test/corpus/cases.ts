@@ -6,7 +6,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { metadataTarball, metadataYaml, qcow2Bytes, rootTarball, squashfs, tarball, unifiedTarball, markerRootfs, type TarEntry } from '../support/images.js';
+import { compress, metadataTarball, metadataYaml, qcow2Bytes, rootTarball, squashfs, tarball, unifiedTarball, markerRootfs, type Compression, type TarEntry } from '../support/images.js';
 
 export interface CorpusCase {
   name: string;
@@ -36,13 +36,74 @@ async function split(dir: string, folder: string, metaBytes: Buffer): Promise<vo
   await put(dir, `${folder}/rootfs.tar.gz`, await rootTarball(folder, 'gzip'));
 }
 
+const EXT: Record<Compression, string> = { none: 'tar', gzip: 'tar.gz', xz: 'tar.xz', zstd: 'tar.zst', bzip2: 'tar.bz2' };
+const TOOL: Partial<Record<Compression, string[]>> = { zstd: ['zstd'], bzip2: ['bzip2'] };
+/** Incompressible file content, so that a cut in the compressed bytes is a cut in the middle of the tar. */
+const filler = (marker: string) => Buffer.concat([randomBytes(192 * 1024), Buffer.from(`${marker}\n`)]);
+
+/** The tar bytes up to the end of the last entry: a whole archive but for its end-of-archive marker. */
+function withoutEndMarker(tar: Buffer): Buffer {
+  let end = tar.length;
+  while (end > 0 && tar[end - 1] === 0) end--;
+  return tar.subarray(0, Math.ceil(end / 512) * 512);
+}
+
+/** Cut short after metadata.yaml, for each compression: unified images and split root tarballs. */
+const cutShort: CorpusCase[] = (['gzip', 'xz', 'zstd', 'bzip2', 'none'] as const).flatMap((c): CorpusCase[] => [
+  {
+    name: `unified ${c} tarball cut short after metadata.yaml`,
+    tools: TOOL[c],
+    setup: async (d) => {
+      const tar = await tarball([{ name: 'metadata.yaml', content: meta() }, { name: 'rootfs/' }, ...markerRootfs('cut', 'rootfs/'), { name: 'rootfs/big', content: filler('cut') }]);
+      const bytes = compress(tar, c);
+      await put(d, `bad/u.${EXT[c]}`, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    },
+    expect: new RegExp(`bad/u\\.${EXT[c].replace('.', '\\.')}: is cut short or corrupt`),
+  },
+  {
+    name: `split root tarball (${c}) cut in half`,
+    tools: TOOL[c],
+    setup: async (d) => {
+      await put(d, 'bad/lxd.tar.xz', await metaTar(meta()));
+      const bytes = compress(await tarball([{ name: './' }, ...markerRootfs('cut', './'), { name: './big', content: filler('cut') }]), c);
+      await put(d, `bad/rootfs.${EXT[c]}`, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    },
+    expect: new RegExp(`bad/rootfs\\.${EXT[c].replace('.', '\\.')}: is cut short or corrupt`),
+  },
+]);
+
 export const CASES: CorpusCase[] = [
+  ...cutShort,
+  {
+    name: 'unified tarball cut exactly at a tar header boundary (no end-of-archive marker)',
+    setup: async (d) => {
+      const tar = await tarball([{ name: 'metadata.yaml', content: meta() }, { name: 'rootfs/' }, ...markerRootfs('cut', 'rootfs/')]);
+      await put(d, 'bad/u.tar.gz', compress(withoutEndMarker(tar), 'gzip'));
+    },
+    expect: /bad\/u\.tar\.gz: has no tar end-of-archive marker/,
+  },
+  {
+    name: 'root tarball cut exactly at a tar header boundary (no end-of-archive marker)',
+    setup: async (d) => {
+      await put(d, 'bad/lxd.tar.xz', await metaTar(meta()));
+      await put(d, 'bad/rootfs.tar', withoutEndMarker(await tarball([{ name: './' }, ...markerRootfs('cut', './')])));
+    },
+    expect: /bad\/rootfs\.tar: has no tar end-of-archive marker/,
+  },
+  {
+    name: 'metadata tarball cut short at a tar header boundary',
+    setup: async (d) => {
+      await put(d, 'bad/lxd.tar.xz', compress(withoutEndMarker(await tarball([{ name: 'metadata.yaml', content: meta() }, { name: 'templates/' }, { name: 'templates/a.tpl', content: 'a\n' }])), 'xz'));
+      await put(d, 'bad/rootfs.tar.gz', await rootTarball('bad', 'gzip'));
+    },
+    expect: /bad\/lxd\.tar\.xz: has no tar end-of-archive marker/,
+  },
   { name: 'empty file', setup: (d) => put(d, 'bad/lxd.tar.xz', ''), expect: /bad\/lxd\.tar\.xz: is empty/ },
   { name: 'random bytes', setup: (d) => put(d, 'bad/image.tar.gz', randomBytes(4096).fill(0x41, 0, 8)), expect: /bad\/image\.tar\.gz: is not a tarball, squashfs or qcow2 file/ },
-  { name: 'truncated gzip', setup: async (d) => put(d, 'bad/u.tar.gz', (await unifiedTarball({ os: 'bad' }, 'x', { compression: 'gzip' })).subarray(0, 100)), expect: /bad\/u\.tar\.gz: the tarball is truncated or corrupt/ },
-  { name: 'truncated xz', setup: async (d) => put(d, 'bad/lxd.tar.xz', (await metadataTarball({ os: 'bad' }, 'xz')).subarray(0, 80)), expect: /bad\/lxd\.tar\.xz: the tarball is truncated or corrupt/ },
-  { name: 'truncated zstd', setup: async (d) => put(d, 'bad/lxd.tar.zst', (await metadataTarball({ os: 'bad' }, 'zstd')).subarray(0, 60)), expect: /bad\/lxd\.tar\.zst: the tarball is truncated or corrupt/ },
-  { name: 'truncated bzip2', setup: async (d) => put(d, 'bad/lxd.tar.bz2', (await metadataTarball({ os: 'bad' }, 'bzip2')).subarray(0, 60)), expect: /bad\/lxd\.tar\.bz2: the tarball is truncated or corrupt/ },
+  { name: 'truncated gzip', setup: async (d) => put(d, 'bad/u.tar.gz', (await unifiedTarball({ os: 'bad' }, 'x', { compression: 'gzip' })).subarray(0, 100)), expect: /bad\/u\.tar\.gz: is cut short or corrupt/ },
+  { name: 'truncated xz', setup: async (d) => put(d, 'bad/lxd.tar.xz', (await metadataTarball({ os: 'bad' }, 'xz')).subarray(0, 80)), expect: /bad\/lxd\.tar\.xz: is cut short or corrupt/ },
+  { name: 'truncated zstd', setup: async (d) => put(d, 'bad/lxd.tar.zst', (await metadataTarball({ os: 'bad' }, 'zstd')).subarray(0, 60)), expect: /bad\/lxd\.tar\.zst: is cut short or corrupt/ },
+  { name: 'truncated bzip2', setup: async (d) => put(d, 'bad/lxd.tar.bz2', (await metadataTarball({ os: 'bad' }, 'bzip2')).subarray(0, 60)), expect: /bad\/lxd\.tar\.bz2: is cut short or corrupt/ },
   {
     name: 'truncated squashfs',
     tools: ['mksquashfs'],

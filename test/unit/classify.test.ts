@@ -75,8 +75,8 @@ describe('classify', () => {
     const cases: [string, Buffer, RegExp][] = [
       ['empty.tar.xz', Buffer.alloc(0), /is empty/],
       ['random.tar.gz', Buffer.from('not an image at all, just text'), /unrecognised magic bytes/],
-      ['truncated.tar.gz', (await metadataTarball({}, 'gzip')).subarray(0, 40), /truncated or corrupt/],
-      ['truncated.tar.xz', (await metadataTarball({}, 'xz')).subarray(0, 60), /truncated or corrupt/],
+      ['truncated.tar.gz', (await metadataTarball({}, 'gzip')).subarray(0, 40), /cut short or corrupt/],
+      ['truncated.tar.xz', (await metadataTarball({}, 'xz')).subarray(0, 60), /cut short or corrupt/],
       ['symlink.tar', await tarball([{ name: 'metadata.yaml', type: 'symlink', linkname: '/etc/passwd' }]), /metadata.yaml is a symlink/],
       ['dir.tar', await tarball([{ name: 'metadata.yaml/' }]), /metadata.yaml is a directory/],
       ['hardlink.tar', await tarball([{ name: 'metadata.yaml', type: 'link', linkname: 'templates/x' }, { name: 'templates/x', content: 'a' }]), /metadata.yaml is a link, not a regular file/],
