@@ -13,6 +13,13 @@ const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`staticstreams list | head`) ends the command quietly, as for any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
+      throw e;
+    });
+  }
   let code = EXIT_OK;
   const setExit = (c: number) => {
     code = c;

@@ -4,10 +4,10 @@
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, reportError } from './output.js';
 
-export async function runVerify(dir: string, flags: { json?: boolean }): Promise<number> {
+export async function runVerify(dir: string, flags: { json?: boolean; quick?: boolean }): Promise<number> {
   try {
     const { verifyTree } = await import('../verify/tree.js');
-    const report = await verifyTree(dir);
+    const report = await verifyTree(dir, { quick: flags.quick === true });
     const errors = report.problems.filter((p) => p.severity === 'error');
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
@@ -30,5 +30,6 @@ export function registerVerify(program: Command, setExit: (code: number) => void
     .description('check a published tree (this tool\'s or another\'s) against the rules LXD and Incus enforce')
     .argument('[dir|url]', 'the published tree: its folder, or the URL it is served at (every file is downloaded and hashed)', 'dist')
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, flags: { json?: boolean }) => setExit(await runVerify(dir, flags)));
+    .option('--quick', 'check sizes and sha256 only; skip decompressing every tarball to its end')
+    .action(async (dir: string, flags: { json?: boolean; quick?: boolean }) => setExit(await runVerify(dir, flags)));
 }

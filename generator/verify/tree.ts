@@ -10,6 +10,7 @@ import { isValidVersionKey } from '../plan/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../previous/source.js';
+import { readChecked } from '../ingest/wholeness.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -98,10 +99,20 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
   return { index, productsFiles };
 }
 
+interface FileState {
+  hash: Hash;
+  size: number;
+  /** With the deep check: why the tarball would not unpack to its end. */
+  broken?: string;
+}
+
 class FileHasher {
-  private states = new Map<string, Promise<{ hash: Hash; size: number } | undefined>>();
-  /** `redirectOf`: where a folder's _redirects sends a path it does not hold (none for a URL: the server applies them). */
-  constructor(private source: PreviousSource, private redirectOf: ((pathname: string) => string | undefined) | null) {}
+  private states = new Map<string, Promise<FileState | undefined>>();
+  /**
+   * `redirectOf`: where a folder's _redirects sends a path it does not hold (none for a URL: the
+   * server applies them). `deep`: tarballs are also proven whole in the same read.
+   */
+  constructor(private source: PreviousSource, private redirectOf: ((pathname: string) => string | undefined) | null, private deep: boolean) {}
 
   /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
   private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
@@ -123,7 +134,7 @@ class FileHasher {
   }
 
   /** sha256 state of a tree file (copy before use), or undefined when it is missing. */
-  state(rel: string): Promise<{ hash: Hash; size: number } | undefined> {
+  state(rel: string): Promise<FileState | undefined> {
     let p = this.states.get(rel);
     if (!p) {
       p = (async () => {
@@ -131,15 +142,16 @@ class FileHasher {
         if (!body) return undefined;
         const hash = createHash('sha256');
         let size = 0;
+        let broken: string | undefined;
         try {
-          for await (const chunk of body) {
+          broken = (await readChecked(body, (chunk) => {
             hash.update(chunk);
             size += chunk.length;
-          }
+          }, this.deep))?.message;
         } catch {
           return undefined;
         }
-        return { hash, size };
+        return { hash, size, ...(broken ? { broken } : {}) };
       })();
       this.states.set(rel, p);
     }
@@ -167,8 +179,11 @@ export interface VerifyReport {
   files: number;
 }
 
-/** `spec`: the tree's folder, or the http(s) URL it is served at. */
-export async function verifyTree(spec: string): Promise<VerifyReport> {
+/**
+ * `spec`: the tree's folder, or the http(s) URL it is served at. Unless `quick`, every tarball
+ * is also decompressed to its end and its tar stream walked to the end-of-archive marker.
+ */
+export async function verifyTree(spec: string, { quick = false }: { quick?: boolean } = {}): Promise<VerifyReport> {
   const problems: TreeProblem[] = [];
   const report: VerifyReport = { problems, products: 0, images: 0, files: 0 };
   const source = openPreviousSource(spec);
@@ -187,7 +202,7 @@ export async function verifyTree(spec: string): Promise<VerifyReport> {
       return r && r.status >= 300 && r.status <= 399 && /^https?:\/\//.test(r.to) ? r.to : undefined;
     };
   }
-  const hasher = new FileHasher(source, redirectOf);
+  const hasher = new FileHasher(source, redirectOf, !quick);
   const fingerprints = new Map<string, string>();
   const aliasOwners = new Map<string, string>();
   const checkedFiles = new Set<string>();
@@ -275,6 +290,7 @@ export async function verifyTree(spec: string): Promise<VerifyReport> {
             report.files++;
             if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
             else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
+            else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
           }
         }
         if (!typesOk) continue;
