@@ -26,6 +26,7 @@ import { placeFiles, type PlaceStats } from './emit/blobs.js';
 import { isOutputPath, StagedOutput } from './emit/output-tree.js';
 import { imageLabel, type HashedImage } from './model.js';
 import { lockOutput } from './emit/output-lock.js';
+import { publishedLogoName } from './emit/site-input.js';
 import { renderTargets, SERVER_CONFIG_FILES } from './emit/cdn/targets.js';
 import { claimOutput, claimServerConfig } from './emit/ownership.js';
 import { defaultServerConfigDir, writeServerConfig } from './emit/server-config.js';
@@ -121,6 +122,25 @@ export interface Lifecycle {
 }
 
 const serverConfigDir = (options: BuildOptions, config: Config) => options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
+
+/** The settings `prune` reuses when run without the config file (see emit/state-schema). */
+function recordedSettings(config: Config, baseUrl: string | undefined, options: BuildOptions): Record<string, unknown> {
+  const { title, description, remote_name, stale_after_days, logo } = config.site;
+  return {
+    ...(baseUrl ? { base_url: baseUrl } : {}),
+    targets: options.targets ?? config.targets,
+    default_arch: config.default_arch,
+    retention: config.retention,
+    ...(config.object_storage ? { object_storage: config.object_storage } : {}),
+    site: {
+      title,
+      description,
+      ...(remote_name ? { remote_name } : {}),
+      stale_after_days,
+      ...(logo && options.site !== false ? { logo: publishedLogoName(logo) } : {}),
+    },
+  };
+}
 
 const silent: Reporter = { phase() {}, progress() {}, warn() {} };
 
@@ -332,7 +352,7 @@ async function publish(planned: Planned): Promise<BuildResult> {
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
-    await staged.writeText(STATE_PATH, renderState(grace.keep));
+    await staged.writeText(STATE_PATH, renderState(grace.keep, recordedSettings(config, baseUrl, options)));
     for (const [rel, text] of targets.published) await staged.writeText(rel, text);
     if (options.site !== false) {
       reporter.phase('building the catalogue site');

@@ -1,12 +1,14 @@
 // The one schema for staticstreams.yaml: per-product overrides (aliases, titles, support,
 // requirements) and build defaults. Loaded and validated at the edge; everything else gets typed data.
 
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { DURATION } from './duration.js';
+import { STATE_PATH } from './emit/state-schema.js';
 
 const alias = z.string().regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
 
@@ -128,7 +130,33 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
   if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const config = parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
   // The logo is named relative to the config file; everything after this sees an absolute path.
-  if (config.site.logo) config.site.logo = path.resolve(path.dirname(file), config.site.logo);
+  if (config.site.logo) {
+    config.site.logo = path.resolve(path.dirname(file), config.site.logo);
+    try {
+      await access(config.site.logo, constants.R_OK);
+    } catch (e) {
+      throw new UsageError(`${file}: site.logo: cannot read ${config.site.logo} (${(e as NodeJS.ErrnoException).code})\n  fix: give site.logo a path relative to the config file`);
+    }
+  }
+  return config;
+}
+
+/**
+ * The settings a published tree was built with (recorded in its staticstreams-state.json), as a
+ * config: what `prune` uses when no config file is given. Undefined when the tree records none.
+ */
+export async function loadRecordedConfig(tree: string): Promise<Config | undefined> {
+  const file = path.join(tree, STATE_PATH);
+  let settings: unknown;
+  try {
+    settings = (JSON.parse(await readFile(file, 'utf8')) as { settings?: unknown }).settings;
+  } catch {
+    return undefined;
+  }
+  if (settings === undefined) return undefined;
+  const config = parseConfig(settings, `${file} (settings)`);
+  // The logo was published into the tree; the pruned tree copies it from there.
+  if (config.site.logo) config.site.logo = path.resolve(tree, config.site.logo);
   return config;
 }
 

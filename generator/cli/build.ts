@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, TARGETS, type Target } from '../config.js';
+import { loadConfig, loadRecordedConfig, TARGETS, type Target } from '../config.js';
 import { UsageError } from '../errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
 import { installSignalCleanup } from '../emit/cleanup.js';
@@ -47,7 +47,15 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
     }
     installSignalCleanup();
     const configFile = flags.config ?? 'staticstreams.yaml';
-    const config = await loadConfig(configFile, flags.config !== undefined);
+    let config = await loadConfig(configFile, flags.config !== undefined);
+    if (command === 'prune' && !existsSync(configFile)) {
+      // A cron job has no config file: the tree says how it was built.
+      const recorded = await loadRecordedConfig(flags.out);
+      if (recorded) {
+        config = recorded;
+        if (!flags.quiet && !flags.json) process.stderr.write(`note: no config file; using the settings ${flags.out} was built with (title, logo, remote name, targets, base URL, retention), recorded in its staticstreams-state.json\n`);
+      }
+    }
     let targets: Target[] | undefined;
     if (flags.target !== undefined) {
       const names = flags.target.split(',').map((t) => t.trim()).filter(Boolean);
@@ -119,7 +127,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
         `${command === 'prune' ? 'pruned' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
           (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
-          `add it as a remote: lxc remote add NAME ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
+          `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
       );
     }
     return EXIT_OK;

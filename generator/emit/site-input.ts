@@ -20,3 +20,9 @@ export const siteInputSchema = z.object({
 });
 
 export type SiteInput = z.infer<typeof siteInputSchema>;
+
+/** The name a site logo is published under in the output (logo.svg, logo.png…). */
+export function publishedLogoName(file: string): string {
+  const ext = /\.[^./\\]+$/.exec(file)?.[0] ?? '';
+  return `logo${ext.toLowerCase().replace('.jpeg', '.jpg')}`;
+}

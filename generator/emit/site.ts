@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { SiteSettings } from '../config.js';
 import { BuildError } from '../errors.js';
 import type { Catalog } from './catalog-schema.js';
-import { siteInputSchema, type SiteInput } from './site-input.js';
+import { publishedLogoName, siteInputSchema, type SiteInput } from './site-input.js';
 import { defaultRemoteName } from '../../site/src/lib/remote-name.js';
 import { groupProducts } from '../../site/src/lib/groups.js';
 
@@ -40,7 +40,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
   await mkdir(work, { recursive: true });
   let logo: string | undefined;
   if (settings.logo) {
-    logo = `logo${path.extname(settings.logo).toLowerCase().replace('.jpeg', '.jpg')}`;
+    logo = publishedLogoName(settings.logo);
     try {
       await copyFile(settings.logo, path.join(dir, logo));
     } catch (e) {
@@ -68,6 +68,10 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
 
   process.env.ASTRO_TELEMETRY_DISABLED = '1'; // never phone home from a build
   const { build } = await import('astro');
+  // Astro puts its prerender bundle under the current folder unless the output is inside it:
+  // run it from the work folder, so nothing is written into (or needed from) the user's folder.
+  const cwd = process.cwd();
+  process.chdir(work);
   try {
     await build({
       root: SITE_ROOT,
@@ -83,8 +87,10 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
       },
     });
   } catch (e) {
+    process.chdir(cwd);
     throw new BuildError(`the catalogue site failed to build: ${(e as Error).message.split('\n')[0]}`, 'build with --no-site to publish without it, and report this with the catalog.json of the build');
   }
+  process.chdir(cwd);
   for (const name of await readdir(astroOut)) {
     const target = path.join(dir, name);
     if (await stat(target).then(() => true, () => false)) {

@@ -1,7 +1,9 @@
 // The schema of staticstreams-state.json, the small file a published tree carries for the next
 // run: the files kept only for the grace period (dropped versions, superseded products files),
 // with when they were dropped. A run past `since + grace` leaves them out (or deletes them
-// from object storage).
+// from object storage). It also records the settings the tree was built with (a config-shaped
+// object: base URL, targets, site branding, retention, object storage), so that `prune` run
+// without the config file rebuilds the site and rules as the build made them.
 
 import { z } from 'zod';
 
@@ -20,13 +22,19 @@ export const graceEntrySchema = z.object({
 export const stateSchema = z.object({
   format: z.literal('staticstreams-state:1'),
   grace: z.array(graceEntrySchema),
+  /** The build's settings, in the config file's shape (validated by the config schema when used). */
+  settings: z.record(z.unknown()).optional(),
 });
 
 export type GraceEntry = z.infer<typeof graceEntrySchema>;
 export type PublishedState = z.infer<typeof stateSchema>;
 
-export function renderState(grace: GraceEntry[]): string {
-  const state: PublishedState = { format: 'staticstreams-state:1', grace: [...grace].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+export function renderState(grace: GraceEntry[], settings?: Record<string, unknown>): string {
+  const state: PublishedState = {
+    format: 'staticstreams-state:1',
+    grace: [...grace].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    ...(settings ? { settings } : {}),
+  };
   stateSchema.parse(state);
   return `${JSON.stringify(state, null, 1)}\n`;
 }
