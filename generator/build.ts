@@ -214,18 +214,22 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads, a few queued per core; results kept in file order.
+  const failed = new Set<string>();
   for (const r of await mapLimit(found.files, 32, async (file) => cache.classification(file) ?? (await pool.classify(file)))) {
     if (r.status === 'fulfilled') {
       classified.push(r.value);
       cache.rememberClassification(r.value);
     }
-    else if (isReportable(r.reason)) problems.push(r.reason);
+    else if (isReportable(r.reason)) {
+      problems.push(r.reason);
+      if (r.reason instanceof ImageError) failed.add(r.reason.file);
+    }
     else throw r.reason;
   }
   const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
   for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
 
-  const paired = pairImages(classified);
+  const paired = pairImages(classified, failed);
   problems.push(...paired.problems);
 
   reporter.phase('hashing');
@@ -264,7 +268,7 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     nowMs,
   });
   planProblems.push(...publication.problems);
-  let plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: fresh.warnings };
+  let plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: [...fresh.warnings, ...publication.warnings] };
   let skipped: (ImageError | BuildError)[] = [];
   if (options.keepGoing && planProblems.length === 0) {
     skipped = [...problems, ...planSkipped];

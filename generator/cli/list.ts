@@ -2,10 +2,11 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { EXIT_INVALID, EXIT_OK, formatBytes, reportError } from './output.js';
+import { EXIT_INVALID, EXIT_OK, formatBytes, reportError, requireTree } from './output.js';
 
 export async function runList(dir: string, flags: { format: string }): Promise<number> {
   try {
+    await requireTree(dir);
     if (!['table', 'json'].includes(flags.format)) throw new UsageError(`--format must be table or json, got "${flags.format}"`);
     const { listTree } = await import('../list.js');
     const { rows, problems } = await listTree(dir);

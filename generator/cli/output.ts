@@ -1,5 +1,6 @@
 // How the CLI talks: problems without stack traces, progress on a TTY, plain lines otherwise.
 
+import { stat } from 'node:fs/promises';
 import { BuildFailed, UsageError, isReportable } from '../errors.js';
 import type { Reporter } from '../build.js';
 
@@ -10,6 +11,17 @@ export { formatBytes };
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
+
+/** A tree named on the command line must exist when it is a folder (exit 2 otherwise). */
+export async function requireTree(spec: string): Promise<void> {
+  if (/^https?:\/\//i.test(spec)) return;
+  try {
+    if ((await stat(spec)).isDirectory()) return;
+  } catch {
+    throw new UsageError(`${spec} does not exist: give the folder of a published tree, or the URL it is served at`);
+  }
+  throw new UsageError(`${spec} is not a folder: give the folder of a published tree, or the URL it is served at`);
+}
 
 /** Prints an error the way a user should see it and returns the exit code. */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {

@@ -2,10 +2,11 @@
 // every file as a client would) and checks every client rule.
 
 import type { Command } from 'commander';
-import { EXIT_INVALID, EXIT_OK, reportError } from './output.js';
+import { EXIT_INVALID, EXIT_OK, reportError, requireTree } from './output.js';
 
 export async function runVerify(dir: string, flags: { json?: boolean; quick?: boolean }): Promise<number> {
   try {
+    await requireTree(dir);
     const { verifyTree } = await import('../verify/tree.js');
     const report = await verifyTree(dir, { quick: flags.quick === true });
     const errors = report.problems.filter((p) => p.severity === 'error');

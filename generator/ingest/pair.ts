@@ -33,9 +33,21 @@ function targetStem(meta: MetadataFile): string | undefined {
   return m ? m[1] : stem;
 }
 
-export function pairImages(files: Classified[]): { images: PairedImage[]; problems: ImageError[] } {
+/** True for names only metadata tarballs have: lxd.tar.xz, meta-NAME.tar.xz, NAME.meta.tar.xz. */
+function namedLikeMetadata(rel: string): boolean {
+  const stem = stemOf(rel);
+  return GENERIC_META.has(stem.toLowerCase()) || /^(?:meta|metadata)[-_.]|[-_.](?:meta|metadata)$/i.test(stem);
+}
+
+/**
+ * `failed`: files (relative paths) whose reading already failed with a reported problem; a partner
+ * left alone by such a file gets no second, misleading problem (the cause is reported once).
+ */
+export function pairImages(files: Classified[], failed: ReadonlySet<string> = new Set()): { images: PairedImage[]; problems: ImageError[] } {
   const images: PairedImage[] = [];
   const problems: ImageError[] = [];
+  const failedFolders = new Set([...failed].map((rel) => path.posix.dirname(rel)));
+  const alone = (f: Classified) => failedFolders.has(path.posix.dirname(f.file.rel));
   const folders = new Map<string, { metas: MetadataFile[]; roots: RootfsFile[] }>();
   for (const f of files) {
     if (f.role === 'unified') {
@@ -64,7 +76,12 @@ export function pairImages(files: Classified[]): { images: PairedImage[]; proble
       if (candidates.length === 0) candidates = generic;
       // The same metadata bytes under two names (lxd.tar.xz + incus.tar.xz) are one metadata tarball.
       const distinct = [...new Map(candidates.map((m) => [m.sha256, m])).values()];
+      if (distinct.length === 0 && rootfs.format === 'tarball' && namedLikeMetadata(rootfs.file.rel)) {
+        problems.push(new ImageError(rootfs.file.rel, 'is named like a metadata tarball but holds no metadata.yaml (its entries look like a root filesystem)', 'add metadata.yaml at the top of the tarball; if it is the root filesystem, name it rootfs.tar.xz and put its metadata tarball next to it'));
+        continue;
+      }
       if (distinct.length === 0) {
+        if (alone(rootfs)) continue;
         problems.push(new ImageError(rootfs.file.rel, `is a ${rootfs.format === 'tarball' ? 'root filesystem tarball (it has no metadata.yaml)' : rootfs.format + ' rootfs'} with no metadata tarball next to it`, `put its metadata tarball in the same folder (${folder || 'the top of the images folder'}) as lxd.tar.xz or meta-${stem}.tar.xz`));
         continue;
       }
@@ -77,7 +94,7 @@ export function pairImages(files: Classified[]): { images: PairedImage[]; proble
       images.push({ kind: 'split', meta, rootfs, type: rootfs.format === 'qcow2' ? 'virtual-machine' : 'container' });
     }
     for (const meta of metas) {
-      if (!used.has(meta)) {
+      if (!used.has(meta) && !alone(meta)) {
         problems.push(new ImageError(meta.file.rel, 'is a metadata tarball with no rootfs file next to it', `put its rootfs (rootfs.squashfs, disk.qcow2 or a root tarball) in the same folder${targetStem(meta) ? `, named ${targetStem(meta)}.<ext>` : ''}`));
       }
     }

@@ -22,6 +22,8 @@ export interface Publication {
   unchanged: string[];
   replaced: string[];
   dropped: Dropped[];
+  /** Products left without any image of a type they had (a container or VM gone through --replace or retention). */
+  warnings: string[];
 }
 
 export function planPublication(fresh: PlannedProduct[], previous: PreviousState | null, opts: { replace: boolean; retention: RetentionPolicy; nowMs: number }): Publication {
@@ -29,7 +31,26 @@ export function planPublication(fresh: PlannedProduct[], previous: PreviousState
     ? mergeWithPrevious(previous.products, fresh, { replace: opts.replace })
     : { products: fresh, problems: [], added: fresh.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)), unchanged: [], replaced: [] };
   const retained = applyRetention(merged.products, opts.retention, opts.nowMs / 1000);
-  return { ...merged, products: dropOrphanDeltas(retained.products), dropped: retained.dropped };
+  const products = dropOrphanDeltas(retained.products);
+  return { ...merged, products, dropped: retained.dropped, warnings: previous ? lostTypes(previous.products, products) : [] };
+}
+
+const typesOf = (p: PlannedProduct) => new Set(p.versions.flatMap((v) => v.images.map((i) => i.type)));
+
+/** Each product that had an image of a type before and has none now. */
+export function lostTypes(before: PlannedProduct[], after: PlannedProduct[]): string[] {
+  const now = new Map(after.map((p) => [p.key, typesOf(p)]));
+  const warnings: string[] = [];
+  for (const p of before) {
+    const still = now.get(p.key);
+    for (const type of typesOf(p)) {
+      if (still?.has(type) === false) {
+        const last = [...p.versions].reverse().find((v) => v.images.some((i) => i.type === type))!.key;
+        warnings.push(`${p.key} no longer has a ${type === 'container' ? 'container' : 'virtual-machine'} image: version ${last}, the last with one, was replaced or dropped by retention; \`${type === 'container' ? 'launch' : 'launch --vm'}\` of its aliases stops working`);
+      }
+    }
+  }
+  return warnings;
 }
 
 /** Every file the products list, once each, by path. */

@@ -9,7 +9,7 @@ import { readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { UsageError } from '../errors.js';
+import { BuildError, UsageError } from '../errors.js';
 import { linkOrCopy } from '../emit/blobs.js';
 
 export interface PreviousSource {
@@ -112,6 +112,10 @@ async function fetchOrExplain(url: string): Promise<Response> {
     return await fetch(url, { redirect: 'follow' });
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new UsageError(`cannot read ${url}: ${cause ?? (e as Error).message}`);
+    const tls = /certificate|self[- ]signed|CERT_/i.test(cause ?? '');
+    throw new BuildError(
+      `cannot read ${url}: ${cause ?? (e as Error).message}`,
+      tls ? 'the server\'s certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem' : 'check the URL and that the server answers (a first publish has nothing live yet: build without --previous)',
+    );
   }
 }
