@@ -154,6 +154,13 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
         assert.equal(x86.headers['lxd-image-hash'], fps.amd64.fingerprint);
         const incus = curlHead(endpoint, tls, { 'Incus-Server-Architectures': 'aarch64' });
         assert.equal(incus.headers['incus-image-hash'], fps.arm64.fingerprint);
+        // the first architecture the client lists that the alias has, on every host alike
+        const second = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x, x86_64' });
+        assert.equal(second.headers['lxd-image-hash'], fps.amd64.fingerprint);
+        const incusSecond = curlHead(endpoint, tls, { 'Incus-Server-Architectures': 'riscv64, aarch64, x86_64' });
+        assert.equal(incusSecond.headers['incus-image-hash'], fps.arm64.fingerprint);
+        const noHeader = curlHead(endpoint, tls);
+        assert.equal(noHeader.headers['lxd-image-hash'], fps.amd64.fingerprint, 'default_arch without a header');
         const none = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x' });
         assert.equal(none.status, 404);
         assert.equal(none.headers['lxd-image-hash'], undefined);
@@ -184,8 +191,13 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
       assert.equal(index.headers['access-control-allow-origin'], '*');
       const direct = curlHead(`${server.url}/import/sha256/${fps.amd64.fingerprint}`, tls);
       assert.equal(direct.headers['lxd-image-hash'], fps.amd64.fingerprint);
-      const arm = curlHead(`${server.url}/import/alias/busybox/1.36/unified`, tls, { 'LXD-Server-Architectures': 'aarch64' });
+      const endpoint = `${server.url}/import/alias/busybox/1.36/unified`;
+      const arm = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 'aarch64' });
       assert.equal(arm.headers['lxd-image-hash'], fps.arm64.fingerprint);
+      assert.equal(curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x, x86_64' }).headers['lxd-image-hash'], fps.amd64.fingerprint);
+      assert.equal(curlHead(endpoint, tls, { 'Incus-Server-Architectures': 'riscv64, aarch64, x86_64' }).headers['incus-image-hash'], fps.arm64.fingerprint);
+      assert.equal(curlHead(endpoint, tls).headers['lxd-image-hash'], fps.amd64.fingerprint);
+      assert.equal(curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x' }).status, 404);
       assert.equal(curlHead(`${server.url}/_headers`, tls).status, 404);
     });
   });

@@ -155,3 +155,45 @@ describe('header and config safety', () => {
     assert.doesNotMatch(caddy.split(FP_VM)[1]!.split('handle')[1]!.split('}')[0]!, /LXD-Image-Hash/);
   });
 });
+
+describe('architecture negotiation: one rule for every host', () => {
+  // The hosts with code run templates/import-endpoints.js; nginx and Caddy get regular
+  // expressions from negotiations(). Both must pick the same architecture for every header.
+  const map: ImportMap = { ...buildImportMap({ products: [], baseUrl: 'https://x.example' }, 'amd64'), images: {}, aliases: {} };
+  map.aliases = { both: { amd64: 'a'.repeat(64), arm64: 'b'.repeat(64) }, armonly: { arm64: 'c'.repeat(64) }, nodefault: { arm64: 'd'.repeat(64), s390x: 'e'.repeat(64) } };
+  const headers: [string, string][] = [
+    ['LXD-Server-Architectures', 'x86_64, i686'],
+    ['LXD-Server-Architectures', 'aarch64, armv7l'],
+    ['LXD-Server-Architectures', 's390x, x86_64'],
+    ['LXD-Server-Architectures', 's390x'],
+    ['LXD-Server-Architectures', 'sparc, x86_64'],
+    ['LXD-Server-Architectures', 'riscv64'],
+    ['Incus-Server-Architectures', 'riscv64, aarch64, x86_64'],
+    ['Incus-Server-Architectures', 'amd64'],
+    ['LXD-Server-Architectures', ''],
+  ];
+  it('regular expressions (nginx, Caddy) and the edge code agree', async () => {
+    const { pickArchitecture } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as {
+      pickArchitecture(request: { headers: Headers }, map: ImportMap, available: Record<string, string>): string | null;
+    };
+    const { negotiations } = await import('../../generator/emit/cdn/import-map.js');
+    const table = negotiations(map);
+    let compared = 0;
+    for (const [name, value] of headers) {
+      const lxd = name === 'LXD-Server-Architectures' ? value : '';
+      const incus = name === 'Incus-Server-Architectures' ? value : '';
+      const joined = `${lxd},${incus}`;
+      for (const n of table) {
+        for (const alias of n.aliases) {
+          const edge = pickArchitecture({ headers: new Headers(value ? { [name]: value } : {}) }, map, map.aliases[alias]!) ?? '';
+          const picked = new RegExp(n.pick).exec(joined);
+          const listed = picked ? picked[1]! : new RegExp(n.listsKnown).test(joined) ? '' : n.fallback;
+          const regex = listed === '' ? '' : n.names[listed] ?? '';
+          assert.equal(regex, edge, `${alias} with ${name}: ${value}`);
+          compared++;
+        }
+      }
+    }
+    assert.equal(compared, headers.length * 3);
+  });
+});

@@ -3,7 +3,7 @@
 
 import { CACHE_RULES, SHORT, IMMUTABLE } from './cache-rules.js';
 import { safeHeaderValue } from './header-safety.js';
-import { importPathForAliasArch, importPathForImage, type ImportMap } from './import-map.js';
+import { importPathForAlias, importPathForAliasArch, importPathForImage, negotiations, type ImportMap } from './import-map.js';
 import type { BlobRedirect } from '../bucket/layout.js';
 
 const q = (s: string) => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"`;
@@ -44,17 +44,23 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
       out.push(endpoint(`ss_import${n++}`, importPathForAliasArch(alias, arch), [...importHeaders(map, fp), ['Cache-Control', SHORT]], `${alias} (${arch}) is ${fp}\n`));
     }
   }
-  const byArch = new Map<string, string[]>();
-  for (const [name, debian] of Object.entries(map.arches)) byArch.set(debian, [...(byArch.get(debian) ?? []), name]);
-  const mapLines = [...byArch].sort(([a], [b]) => (a < b ? -1 : 1)).map(([debian, names]) => `\t~^,?\\s*(?:${names.sort().join('|')})\\s*(?:,|$) ${debian}`);
-  out.push(`# /import/alias/ALIAS: the architecture comes from the client's request header.
-map "{header.LXD-Server-Architectures},{header.Incus-Server-Architectures}" {ss_arch} {
-${mapLines.join('\n')}
-\tdefault ${q(map.defaultArch ?? 'none')}
+  negotiations(map).forEach((n, j) => {
+    const names = Object.entries(n.names).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, debian]) => `\t${name} ${debian}`);
+    out.push(`# Aliases on ${n.arches.join(', ')}: the first of these the client lists.
+map "{header.LXD-Server-Architectures},{header.Incus-Server-Architectures}" {ss_listed_${j}} {
+\t~${n.pick} "\${1}"
+\t~${n.listsKnown} ""
+\tdefault ${q(n.fallback)}
 }
-@ss_alias path_regexp ss_alias ^/import/alias/([^@]+)$
-rewrite @ss_alias /import/alias/{re.ss_alias.1}@{ss_arch}
-@ss_import_unknown path /import/*
+map {ss_listed_${j}} {ss_arch_${j}} {
+${names.join('\n')}
+\tdefault ""
+}`);
+    n.aliases.forEach((alias, k) => {
+      out.push(`@ss_alias_${j}_${k} path ${importPathForAlias(alias)}\nrewrite @ss_alias_${j}_${k} ${importPathForAlias(alias)}@{ss_arch_${j}}`);
+    });
+  });
+  out.push(`@ss_import_unknown path /import/*
 handle @ss_import_unknown {
 \theader Cache-Control ${q(SHORT)}
 \trespond "no directly importable image here for this alias and architecture\\n" 404

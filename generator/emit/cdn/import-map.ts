@@ -56,3 +56,47 @@ export function buildImportMap(catalog: Pick<Catalog, 'products' | 'baseUrl'>, d
   }
   return map;
 }
+
+/**
+ * Architecture negotiation for hosts without code (nginx, Caddy), as regular expressions over
+ * "LXD-Server-Architectures,Incus-Server-Architectures". The rule is the edge code's
+ * (templates/import-endpoints.js pickArchitecture): the first architecture the client lists that
+ * the alias has; a client that lists known architectures the alias lacks gets a 404; one that
+ * lists none gets default_arch, or the alias's only architecture. Aliases with the same set of
+ * architectures share one negotiation.
+ */
+export interface Negotiation {
+  /** The alias's architectures (Debian names). */
+  arches: string[];
+  /** Matches the whole header value; group 1 is the first listed name of one of `arches`. */
+  pick: string;
+  /** Matches a header that lists any known architecture (then: none of `arches`, so 404). */
+  listsKnown: string;
+  /** The Debian name served when the client lists no known architecture ('' for a 404). */
+  fallback: string;
+  /** Every architecture name of `arches` → its Debian name. */
+  names: Record<string, string>;
+  aliases: string[];
+}
+
+const alternation = (names: string[]) => names.sort().map((n) => n.replace(/[.+]/g, '\\$&')).join('|');
+
+export function negotiations(map: ImportMap): Negotiation[] {
+  const bySet = new Map<string, string[]>();
+  for (const alias of Object.keys(map.aliases).sort()) {
+    const set = Object.keys(map.aliases[alias]!).sort().join(',');
+    bySet.set(set, [...(bySet.get(set) ?? []), alias]);
+  }
+  return [...bySet].map(([set, aliases]) => {
+    const arches = set.split(',');
+    const names = Object.fromEntries(Object.entries(map.arches).filter(([, debian]) => arches.includes(debian)));
+    return {
+      arches,
+      pick: `^(?:[^,]*,)*?\\s*(${alternation(Object.keys(names))})\\s*(?:,.*)?$`,
+      listsKnown: `(?:^|,)\\s*(?:${alternation(Object.keys(map.arches))})\\s*(?:,|$)`,
+      fallback: map.defaultArch && arches.includes(map.defaultArch) ? map.defaultArch : arches.length === 1 ? arches[0]! : '',
+      names,
+      aliases,
+    };
+  });
+}
