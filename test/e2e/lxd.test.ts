@@ -4,13 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { build } from '../../generator/build.js';
 import { verifyTree } from '../../generator/verify/tree.js';
-import { busyboxRootfs, metadataTarball, put, squashfs } from '../support/images.js';
+import { busyboxRootfs, compress, metadataTarball, metadataYaml, put, squashfs, tarball } from '../support/images.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
@@ -114,5 +114,55 @@ describe('real LXD against a tree served by nginx', { skip }, () => {
     copied.push(expected.squashfsV2!);
     const marker = lxc(['exec', container, '--', 'cat', '/marker']).trim();
     assert.equal(marker, 'staticstreams-v2');
+  });
+});
+
+describe('real LXD and an archive cut short after metadata.yaml', { skip }, () => {
+  const id = randomBytes(3).toString('hex');
+  const remote = `ss-cut-${id}`;
+  const container = `ss-cut-${id}`;
+  let work: string;
+  let server: RunningServer;
+
+  after(async () => {
+    lxcCleanup([['delete', '--force', container], ['remote', 'remove', remote]]);
+    await server?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the build refuses it; the same file published by hand is listed by LXD but cannot be launched', async () => {
+    const tls = ensureTestTls();
+    ensureLxd(tls.newlyTrusted);
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-cut-'));
+    const meta = metadataYaml({ os: 'cutshort', release: '1', serial: '20261101_1200' });
+    const whole = compress(await tarball([{ name: 'metadata.yaml', content: meta }, { name: 'rootfs/' }, ...(await busyboxRootfs('cut')).map((e) => ({ ...e, name: `rootfs/${e.name}` }))]), 'gzip');
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+
+    await put(`${work}/images/cut.tar.gz`, cut);
+    await assert.rejects(build({ images: `${work}/images`, out: `${work}/refused`, site: false }), (e: Error & { problems?: { format(): string }[] }) =>
+      e.problems?.some((p) => /cut\.tar\.gz: is cut short or corrupt after \d+ bytes/.test(p.format())) === true);
+
+    // By hand: publish the whole file, then swap in the cut bytes with their sha256 and size,
+    // as a tool that trusted the archive would have.
+    await put(`${work}/images/cut.tar.gz`, whole);
+    const out = path.join(work, 'dist');
+    await build({ images: `${work}/images`, out, site: false });
+    const { createHash } = await import('node:crypto');
+    const wholeSha = createHash('sha256').update(whole).digest('hex');
+    const cutSha = createHash('sha256').update(cut).digest('hex');
+    const index = JSON.parse(readFileSync(`${out}/streams/v1/index.json`, 'utf8')) as { index: Record<string, { path: string }> };
+    const productsPath = path.join(out, Object.values(index.index)[0]!.path);
+    const products = readFileSync(productsPath, 'utf8');
+    const item = /"path": "([^"]+)"/.exec(products)![1]!;
+    writeFileSync(path.join(out, item), cut);
+    writeFileSync(productsPath, products.replaceAll(wholeSha, cutSha).replaceAll(`"size": ${whole.length}`, `"size": ${cut.length}`));
+    assert.ok((await verifyTree(out)).problems.some((p) => /cut short or corrupt/.test(p.message)), 'verify catches it');
+
+    server = await startNginx(out, tls);
+    lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+    const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
+    assert.deepEqual(listed.map((i) => i.fingerprint), [cutSha], 'LXD lists the cut image');
+    assert.throws(() => lxc(['launch', `${remote}:cutshort/1`, container], { timeout: 120_000 }), 'and fails when it unpacks it');
+    lxcCleanup([['image', 'delete', `local:${cutSha}`]]);
   });
 });
