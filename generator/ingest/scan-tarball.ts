@@ -1,7 +1,7 @@
 // Reads a (possibly compressed) tarball just far enough to tell what it is — a metadata
 // tarball, a unified image, or a root filesystem — and pulls out metadata.yaml.
 // A metadata tarball is read to its end and hashed in the same pass, and must reach its
-// end-of-archive marker (fingerprint/wholeness proves the other tarballs whole when hashing).
+// end-of-archive marker (ingest/wholeness proves the other tarballs whole when hashing).
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { Compression } from './detect.js';
 import { decompressor } from './decompress.js';
-import { TarEnd } from './wholeness.js';
+import { REFETCH, streamName, TarEnd } from './wholeness.js';
 
 /** LXD refuses a metadata.yaml over 1 MiB. */
 export const METADATA_YAML_LIMIT = 1024 * 1024;
@@ -156,7 +156,7 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
     }
   });
   const onStreamError = (e: Error) =>
-    fail(new TarProblem(`is cut short or corrupt: the ${compression === 'none' ? 'tar' : compression} stream does not unpack to its end (${e.message})`, 'rebuild the image or copy the complete file again (compare its size with the original)'));
+    fail(new TarProblem(`is cut short or corrupt: the ${streamName(compression)} stream does not unpack to its end (${e.message})`, REFETCH));
   extract.on('error', onStreamError);
   dec.on('error', onStreamError);
   dec.on('data', (chunk: Buffer) => {

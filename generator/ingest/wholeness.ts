@@ -19,7 +19,8 @@ export class ArchiveProblem extends Error {
 }
 
 const BLOCK = 512;
-const REFETCH = 'rebuild the image or copy the complete file again (compare its size with the original)';
+/** The fix for an archive that does not unpack to its end. */
+export const REFETCH = 'rebuild the image or copy the complete file again (compare its size with the original)';
 
 /**
  * Tracks where a tar stream's last entry ends, to tell whether the end-of-archive marker (1,024
@@ -49,7 +50,8 @@ export class TarEnd {
 const BOMB_MIN_BYTES = 4 * 1024 * 1024 * 1024;
 const BOMB_RATIO = 1000;
 
-function describe(compression: Compression): string {
+/** The stream's name in messages: the compression, or tar for a plain tarball. */
+export function streamName(compression: Compression): string {
   return compression === 'none' ? 'tar' : compression;
 }
 
@@ -79,13 +81,22 @@ export class WholenessCheck {
     });
     this.finished = pipeline(this.dec, counter, extract).then(
       () => null,
-      (e: Error) => e,
+      (e: Error) => {
+        this.failed = true;
+        return e;
+      },
     );
+    // Once the pipeline has failed, the rest of the file is read (for its hash) but not fed:
+    // a write to the destroyed stream would otherwise raise an unhandled error.
+    this.dec.on('error', () => {});
   }
+
+  private failed = false;
 
   /** Feeds the next bytes of the file (the caller must not reuse `chunk`); await the result when it is a promise. */
   write(chunk: Buffer): Promise<unknown> | undefined {
     this.input += chunk.length;
+    if (this.failed || this.dec.destroyed) return undefined;
     if (this.dec.write(chunk)) return undefined;
     return Promise.race([once(this.dec, 'drain'), this.finished]);
   }
@@ -97,12 +108,12 @@ export class WholenessCheck {
 
   /** Ends the input; rejects with an ArchiveProblem when the archive is not whole. */
   async done(): Promise<void> {
-    this.dec.end();
+    if (!this.failed && !this.dec.destroyed) this.dec.end();
     const e = await this.finished;
     if (e instanceof ArchiveProblem) throw e;
     if (e) {
       const tarCut = /unexpected end of data/i.test(e.message);
-      const what = tarCut ? 'the tar stream' : `the ${describe(this.compression)} stream`;
+      const what = tarCut ? 'the tar stream' : `the ${streamName(this.compression)} stream`;
       throw new ArchiveProblem(`is cut short or corrupt after ${this.input} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
     }
     const problem = this.end.problem();
@@ -110,7 +121,7 @@ export class WholenessCheck {
   }
 }
 
-/** True for the ftypes and parts a client unpacks as a tarball. */
+/** The compression of a tarball from its first bytes; undefined when the bytes are no tarball a client unpacks. */
 export function isTarballHead(head: Uint8Array): Compression | undefined {
   const s = sniff(head);
   if (s.kind === 'tar') return 'none';

@@ -53,6 +53,10 @@ export class WorkerPool {
         for (const p of this.running.values()) p.reject(e);
         this.running.clear();
       });
+      // A worker that ended (after an error) is no longer waited for by close().
+      worker.on('exit', () => {
+        this.workers = this.workers.filter((w) => w !== worker);
+      });
       worker.unref();
       this.workers.push(worker);
       this.load.set(worker, 0);
