@@ -18,12 +18,13 @@ import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startCaddy, startServe, startWrangler } from '../support/servers.js';
-import { ensureLxd, lxc } from '../support/lxd.js';
+import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { configSchema, type Config } from '../../generator/config.js';
 import { createHash } from 'node:crypto';
 
-const skip = requirements(['lxd', 'lxc', 'nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
+const skip = requirements(['nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
+const clientSkip = (client: Client) => clientRequirements(client, []);
 const SAMPLES = path.resolve('images');
 
 interface Head {
@@ -50,12 +51,8 @@ function catalogFingerprints(catalog: Catalog) {
   return { all: all.map((i) => i.fingerprint).sort(), amd64: unified('amd64'), arm64: unified('arm64') };
 }
 
-function deleteLocal(fp: string): void {
-  try {
-    lxc(['image', 'delete', `local:${fp}`]);
-  } catch {
-    // not there
-  }
+function deleteLocal(client: Client, fp: string): void {
+  client.cleanup([['image', 'delete', `local:${fp}`]]);
 }
 
 type Starter = (root: string, port: number, tls: TestTls, serverConfig: string) => Promise<RunningServer>;
@@ -69,13 +66,13 @@ const SERVERS: [string, Starter][] = [
   ['staticstreams serve', (root, port, tls) => startServe(root, port, tls)],
 ];
 
-describe('CDN delivery with real servers and real LXD', { skip }, () => {
+describe('CDN delivery with real servers and real LXD and Incus', { skip }, () => {
   let tls: TestTls;
   let work: string;
 
   before(() => {
     tls = ensureTestTls();
-    ensureLxd(tls.newlyTrusted);
+    for (const client of CLIENTS) if (!clientSkip(client)) client.ensure(tls.newlyTrusted);
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-cdn-'));
     cpSync(SAMPLES, path.join(work, 'images'), { recursive: true });
   });
@@ -93,27 +90,18 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
 
   for (const [label, start] of SERVERS) {
     describe(label, () => {
-      const id = randomBytes(3).toString('hex');
-      const remote = `ss-cdn-${id}`;
       let server: RunningServer;
       let catalog: Catalog;
       let fps: ReturnType<typeof catalogFingerprints>;
 
       before(async () => {
         const port = await freePort();
-        const built = await buildFor(`s${id}`, port);
+        const built = await buildFor(`s${randomBytes(3).toString('hex')}`, port);
         catalog = built.catalog;
         fps = catalogFingerprints(catalog);
         server = await start(built.out, port, tls, built.serverConfig);
       });
-      after(async () => {
-        try {
-          lxc(['remote', 'remove', remote]);
-        } catch {
-          // not added
-        }
-        await server?.stop();
-      });
+      after(async () => server?.stop());
 
       it('serves cache, CORS and content-type headers', () => {
         const index = curlHead(`${server.url}/streams/v1/index.json`, tls);
@@ -129,22 +117,7 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
         assert.equal(blob.headers['cache-control'], 'public, max-age=31536000, immutable');
       });
 
-      it('lets LXD add it as a remote and list every image', () => {
-        lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
-        const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as { fingerprint: string }[];
-        assert.deepEqual(listed.map((i) => i.fingerprint).sort(), fps.all);
-      });
-
-      it('imports a unified image by direct URL (lxc image import https://…/import/sha256/FP)', () => {
-        const image = fps.amd64;
-        assert.equal(image.directUrl, `${server.url}/import/sha256/${image.fingerprint}`);
-        deleteLocal(image.fingerprint);
-        lxc(['image', 'import', image.directUrl!]);
-        assert.match(lxc(['image', 'info', `local:${image.fingerprint}`]), new RegExp(`Fingerprint: ${image.fingerprint}`));
-        deleteLocal(image.fingerprint);
-      });
-
-      it('negotiates the architecture on the alias endpoint', () => {
+      it('negotiates the architecture on the alias endpoint (LXD-Server-Architectures, Incus-Server-Architectures)', () => {
         const endpoint = catalog.aliasEndpoints['busybox/1.36/unified']!;
         assert.equal(endpoint, `${server.url}/import/alias/busybox/1.36/unified`);
         const arm = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 'aarch64, armv7l' });
@@ -154,6 +127,7 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
         assert.equal(x86.headers['lxd-image-hash'], fps.amd64.fingerprint);
         const incus = curlHead(endpoint, tls, { 'Incus-Server-Architectures': 'aarch64' });
         assert.equal(incus.headers['incus-image-hash'], fps.arm64.fingerprint);
+        assert.match(incus.headers['incus-image-url']!, /^https:\/\/127\.0\.0\.1:\d+\/images\/busybox\/1\.36\/arm64\/unified\//);
         // the first architecture the client lists that the alias has, on every host alike
         const second = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x, x86_64' });
         assert.equal(second.headers['lxd-image-hash'], fps.amd64.fingerprint);
@@ -164,12 +138,38 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
         const none = curlHead(endpoint, tls, { 'LXD-Server-Architectures': 's390x' });
         assert.equal(none.status, 404);
         assert.equal(none.headers['lxd-image-hash'], undefined);
-        // and the real client, which sends its own architectures (x86_64 here)
-        deleteLocal(fps.amd64.fingerprint);
-        lxc(['image', 'import', endpoint]);
-        assert.match(lxc(['image', 'info', `local:${fps.amd64.fingerprint}`]), /Architecture: x86_64/);
-        deleteLocal(fps.amd64.fingerprint);
+        const incusNone = curlHead(endpoint, tls, { 'Incus-Server-Architectures': 's390x' });
+        assert.equal(incusNone.status, 404);
       });
+
+      for (const client of CLIENTS) {
+        describe(`with real ${client.label}`, { skip: clientSkip(client) }, () => {
+          const remote = `ss-cdn-${randomBytes(3).toString('hex')}`;
+          after(() => client.cleanup([['remote', 'remove', remote]]));
+
+          it(`lets ${client.label} add it as a remote and list every image`, () => {
+            client.run(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+            const listed = JSON.parse(client.run(['image', 'list', `${remote}:`, '--format', 'json'])) as { fingerprint: string }[];
+            assert.deepEqual(listed.map((i) => i.fingerprint).sort(), fps.all);
+          });
+
+          it(`imports a unified image by direct URL (${client.command} image import https://…/import/sha256/FP)`, () => {
+            const image = fps.amd64;
+            assert.equal(image.directUrl, `${server.url}/import/sha256/${image.fingerprint}`);
+            deleteLocal(client, image.fingerprint);
+            client.run(['image', 'import', image.directUrl!]);
+            assert.match(client.run(['image', 'info', `local:${image.fingerprint}`]), new RegExp(`Fingerprint: ${image.fingerprint}`));
+            deleteLocal(client, image.fingerprint);
+          });
+
+          it(`imports through the alias endpoint, negotiating with the architectures ${client.label} sends (${client.headerPrefix}-Server-Architectures)`, () => {
+            deleteLocal(client, fps.amd64.fingerprint);
+            client.run(['image', 'import', catalog.aliasEndpoints['busybox/1.36/unified']!]);
+            assert.match(client.run(['image', 'info', `local:${fps.amd64.fingerprint}`]), /Architecture: x86_64/);
+            deleteLocal(client, fps.amd64.fingerprint);
+          });
+        });
+      }
     });
   }
 
@@ -213,16 +213,19 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
       ...SERVERS.map(([label, start]) => [label, start, true] as [string, Starter, boolean]),
       ['Caddy with the generated snippet', (root, port, t, conf) => startCaddy(root, port, t, path.join(conf, 'caddy-site.conf')), false],
     ];
-    for (const [label, start, withLxd] of STARTERS) {
-      it(`${label}${withLxd ? ', and LXD copies through it' : ''}`, async () => {
+    for (const [label, start, withClients] of STARTERS) {
+      it(`${label}${withClients ? ', and LXD and Incus copy and launch through it' : ''}`, async () => {
         const id = randomBytes(3).toString('hex');
         const port = await freePort();
         const prefix = `cdn-${id}/`;
         const built = await buildFor(`o${id}`, port, configSchema.parse({ object_storage: s3.settings({ prefix }) }));
         const fps = catalogFingerprints(built.catalog);
-        const file = built.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images)).find((i) => i.fingerprint === fps.amd64.fingerprint)!.files[0]!;
+        const images = built.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images));
+        const file = images.find((i) => i.fingerprint === fps.amd64.fingerprint)!.files[0]!;
         const server = await start(built.out, port, tls, built.serverConfig);
         const remote = `ss-obj-${id}`;
+        const container = `ss-obj-${id}`;
+        const clients = withClients ? CLIENTS.filter((c) => !clientSkip(c)) : [];
         try {
           const hop = curlHead(`${server.url}/${file.path}`, tls);
           assert.equal(hop.status, 302);
@@ -232,20 +235,23 @@ describe('CDN delivery with real servers and real LXD', { skip }, () => {
           assert.equal(curlHead(`${server.url}/streams/v1/index.json`, tls).status, 200, 'the indexes are still served by the host');
           // `staticstreams verify URL` fetches every listed file through this server (and its redirect).
           const verified = execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'verify', server.url], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert } });
-          const files = new Set(built.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images.flatMap((i) => i.files.map((f) => f.path))))).size;
+          const files = new Set(images.flatMap((i) => i.files.map((f) => f.path))).size;
           assert.match(verified, new RegExp(`^ok: ${built.catalog.products.length} products, ${fps.all.length} images, ${files} files checked; 0 errors`, 'm'));
-          if (!withLxd) return;
-          lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
-          deleteLocal(fps.amd64.fingerprint);
-          lxc(['image', 'copy', `${remote}:${fps.amd64.fingerprint}`, 'local:']);
-          assert.match(lxc(['image', 'info', `local:${fps.amd64.fingerprint}`]), new RegExp(`Fingerprint: ${fps.amd64.fingerprint}`));
-          deleteLocal(fps.amd64.fingerprint);
-        } finally {
-          try {
-            lxc(['remote', 'remove', remote]);
-          } catch {
-            // not added
+          // The bootable split squashfs image: launched (not only copied) through the redirect.
+          const bootable = built.catalog.products.find((p) => p.arch === 'amd64' && p.variant === 'default')!.versions[0]!.images.find((i) => i.type === 'container')!;
+          for (const client of clients) {
+            client.run(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+            deleteLocal(client, fps.amd64.fingerprint);
+            client.run(['image', 'copy', `${remote}:${fps.amd64.fingerprint}`, 'local:']);
+            assert.match(client.run(['image', 'info', `local:${fps.amd64.fingerprint}`]), new RegExp(`Fingerprint: ${fps.amd64.fingerprint}`));
+            deleteLocal(client, fps.amd64.fingerprint);
+            deleteLocal(client, bootable.fingerprint);
+            client.run(['launch', `${remote}:busybox/1.36`, container]);
+            assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), 'staticstreams-sample', `${client.label} launched through the redirect`);
+            client.cleanup([['delete', '--force', container], ['image', 'delete', `local:${bootable.fingerprint}`], ['remote', 'remove', remote]]);
           }
+        } finally {
+          for (const client of clients) client.cleanup([['delete', '--force', container], ['remote', 'remove', remote]]);
           await server.stop();
         }
       });

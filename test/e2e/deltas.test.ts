@@ -1,7 +1,8 @@
-// Squashfs deltas with the real client: LXD holds version 1 of a split squashfs image, version 2
-// is published with --deltas, and its full squashfs is then removed from the served tree. LXD
-// can still copy version 2 — only by fetching the delta and applying it with xdelta3 to its
-// copy of version 1 — and cannot without version 1 in its store.
+// Squashfs deltas with each real client (LXD, then Incus): the client holds version 1 of a
+// split squashfs image, version 2 is published with --deltas, and its full squashfs is then
+// removed from the served tree. The client can still copy version 2 — only by fetching the
+// delta and applying it with xdelta3 to its copy of version 1 — and cannot without version 1
+// in its store.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,15 +13,16 @@ import { randomBytes } from 'node:crypto';
 import { build } from '../../generator/build.js';
 import type { Catalog } from '../../generator/emit/catalog-schema.js';
 import { markerRootfs, metadataTarball, put, squashfs } from '../support/images.js';
-import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
-import { ensureLxd, expireSimplestreamsCache, lxc, lxcCleanup } from '../support/lxd.js';
+import { CLIENTS, clientRequirements } from '../support/clients.js';
 
-const skip = requirements(['lxd', 'lxc', 'mksquashfs', 'xdelta3', 'openssl', 'update-ca-certificates'], { root: true });
+for (const client of CLIENTS) {
+const skip = clientRequirements(client, ['mksquashfs', 'xdelta3', 'openssl', 'update-ca-certificates']);
+const { run: lxc, cleanup: lxcCleanup } = client;
 
-describe('squashfs deltas with real LXD', { skip }, () => {
+describe(`squashfs deltas with real ${client.label}`, { skip }, () => {
   const id = randomBytes(3).toString('hex');
   const remote = `ss-delta-${id}`;
   const osName = `delta${id}`;
@@ -41,7 +43,7 @@ describe('squashfs deltas with real LXD', { skip }, () => {
 
   before(async () => {
     const tls = ensureTestTls();
-    ensureLxd(tls.newlyTrusted);
+    client.ensure(tls.newlyTrusted);
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-delta-'));
     live = path.join(work, 'live');
     await build({ images: await images('20261101_0000'), out: live, site: false });
@@ -49,12 +51,12 @@ describe('squashfs deltas with real LXD', { skip }, () => {
     await build({ images: await images('20261110_0000'), previous: live, out: live, site: false, deltas: true });
     const v2 = catalogOf().products[0]!.versions[0]!;
     fp.v2 = v2.images[0]!.fingerprint;
-    // Only the delta can give LXD version 2's squashfs now.
+    // Only the delta can give the client version 2's squashfs now.
     const squash = v2.images[0]!.files.find((f) => f.ftype === 'squashfs')!;
     rmSync(path.join(live, squash.path));
     server = await startServe(live, await freePort(), tls);
     lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
-    expireSimplestreamsCache();
+    client.expireCache();
   });
   after(async () => {
     lxcCleanup([['remote', 'remove', remote], ['image', 'delete', `local:${fp.v1}`], ['image', 'delete', `local:${fp.v2}`]]);
@@ -62,14 +64,15 @@ describe('squashfs deltas with real LXD', { skip }, () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('without version 1 in its store, LXD cannot get version 2 (its squashfs is gone)', () => {
+  it('without version 1 in its store, the client cannot get version 2 (its squashfs is gone)', () => {
     deleteLocal(fp.v1!);
-    assert.throws(() => lxc(['image', 'copy', `${remote}:${fp.v2}`, 'local:']), (e: Error & { stderr?: string }) => /Unable to fetch \S+\.squashfs: 404/.test(e.stderr ?? ''));
+    assert.throws(() => lxc(['image', 'copy', `${remote}:${fp.v2}`, 'local:']), (e: Error & { stderr?: string }) => /Unable to fetch \S+\.squashfs: (404|resource not found)/.test(e.stderr ?? ''));
   });
 
-  it('with version 1 in its store, LXD builds version 2 from the delta', () => {
+  it('with version 1 in its store, the client builds version 2 from the delta', () => {
     lxc(['image', 'copy', `${remote}:${fp.v1}`, 'local:']);
     lxc(['image', 'copy', `${remote}:${fp.v2}`, 'local:']);
     assert.match(lxc(['image', 'info', `local:${fp.v2}`]), new RegExp(`Fingerprint: ${fp.v2}`));
   });
 });
+}

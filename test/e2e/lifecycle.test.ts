@@ -1,12 +1,13 @@
-// The publishing lifecycle with the real client: version 1 is published and served over TLS
-// (`staticstreams serve`), LXD adds the remote and copies it; a CI runner that holds only
-// version 2 publishes it with --previous https://… (the live server) and the result is
-// deployed; LXD sees both, the alias moves to version 2, version 1 still copies; prune with
-// retention 1 drops version 1 from what LXD lists while its files stay downloadable for the
-// grace period (for clients still holding the old index), and removes them once the
-// (injected) clock passes it. LXD caches index files for an hour: the test expires that cache
-// where the hour would pass. The same runs again with image files on object storage (s3rver):
-// LXD downloads them through the host's redirect, and prune deletes them from the bucket.
+// The publishing lifecycle with each real client (LXD, then Incus): version 1 is published and
+// served over TLS (`staticstreams serve`), the client adds the remote and copies it; a CI runner
+// that holds only version 2 publishes it with --previous https://… (the live server) and the
+// result is deployed; the client sees both, the alias moves to version 2, version 1 still
+// copies; prune with retention 1 drops version 1 from what the client lists while its files stay
+// downloadable for the grace period (for clients still holding the old index), and removes
+// them once the (injected) clock passes it. Clients cache index files for an hour: the test
+// expires that cache where the hour would pass. The same runs again with image files on object
+// storage (s3rver): the client downloads them through the host's redirect, and prune deletes
+// them from the bucket.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,15 +19,13 @@ import { randomBytes } from 'node:crypto';
 import { build } from '../../generator/build.js';
 import type { Catalog } from '../../generator/emit/catalog-schema.js';
 import { put, unifiedTarball } from '../support/images.js';
-import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
-import { ensureLxd, expireSimplestreamsCache, lxc, lxcCleanup } from '../support/lxd.js';
+import { CLIENTS, clientRequirements } from '../support/clients.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { loadConfig, type Config } from '../../generator/config.js';
 
-const skip = requirements(['lxd', 'lxc', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 
 interface ListedImage {
   fingerprint: string;
@@ -40,7 +39,8 @@ function status(url: string, tls: TestTls): { code: number; redirect: string } {
   return { code: Number(code), redirect: '' };
 }
 
-for (const objectStorage of [false, true]) describe(`publishing lifecycle with real LXD${objectStorage ? ', image files on object storage' : ''}`, { skip }, () => {
+for (const client of CLIENTS) for (const objectStorage of [false, true]) describe(`publishing lifecycle with real ${client.label}${objectStorage ? ', image files on object storage' : ''}`, { skip: clientRequirements(client, ['curl', 'openssl', 'update-ca-certificates']) }, () => {
+  const { run: lxc, cleanup: lxcCleanup } = client;
   const id = randomBytes(3).toString('hex');
   const remote = `ss-life-${id}`;
   const os1 = `life${id}`;
@@ -74,7 +74,7 @@ for (const objectStorage of [false, true]) describe(`publishing lifecycle with r
 
   before(async () => {
     tls = ensureTestTls();
-    ensureLxd(tls.newlyTrusted);
+    client.ensure(tls.newlyTrusted);
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-life-'));
     live = path.join(work, 'live');
     if (objectStorage) {
@@ -98,7 +98,7 @@ for (const objectStorage of [false, true]) describe(`publishing lifecycle with r
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('version 1: LXD lists it under its alias and copies it', () => {
+  it('version 1: the client lists it under its alias and copies it', () => {
     assert.equal(existsSync(path.join(live, 'images')), !objectStorage, objectStorage ? 'image files are only in the bucket' : 'image files are in the tree');
     for (const f of v1Files) assert.deepEqual(status(`${server.url}/${f}`, tls), { code: 200, redirect: objectStorage ? `${s3!.publicUrl}/life-${id}/${f}` : '' });
     assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v1]);
@@ -123,7 +123,7 @@ for (const objectStorage of [false, true]) describe(`publishing lifecycle with r
     const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
     fp.v2 = catalog.products[0]!.versions[0]!.images[0]!.fingerprint;
     deploy(out);
-    expireSimplestreamsCache(); // LXD re-reads the index after its hour of caching
+    client.expireCache(); // the client re-reads the index after its hour of caching
     assert.deepEqual(listed().map((i) => i.fingerprint).sort(), [fp.v1, fp.v2].sort());
     assert.equal(aliasTarget(), fp.v2, 'the alias follows the newest version');
     lxc(['image', 'delete', `local:${fp.v1}`]);
@@ -137,10 +137,10 @@ for (const objectStorage of [false, true]) describe(`publishing lifecycle with r
   it('prune --retain 1: version 1 leaves the index at once, its files stay for the grace period, then go', async () => {
     const prune = (now: string) => execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'prune', live, '--retain', '1', '--grace', '2h', '--now', now, '--no-site', ...configArgs()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     prune('2026-11-10T13:00:00Z');
-    expireSimplestreamsCache();
+    client.expireCache();
     assert.deepEqual(listed().map((i) => i.fingerprint), [fp.v2]);
     assert.equal(aliasTarget(), fp.v2);
-    assert.throws(() => lxc(['image', 'info', `${remote}:${fp.v1}`]), 'LXD no longer finds version 1');
+    assert.throws(() => lxc(['image', 'info', `${remote}:${fp.v1}`]), 'the client no longer finds version 1');
     for (const f of v1Files) assert.equal(status(`${server.url}/${f}`, tls).code, 200, `${f} is downloadable during the grace period`);
 
     prune('2026-11-10T14:59:00Z');

@@ -1,5 +1,6 @@
-// End-to-end with the real client: build the sample images (plus a newer version), serve the
-// tree with nginx over TLS 1.3, and have Debian's LXD list, copy and launch from it.
+// End-to-end with the real clients: build the sample images (plus a newer version), serve the
+// tree with nginx over TLS 1.3, and have Debian's LXD and Incus each list, copy and launch
+// from it; and an archive cut short, refused by the build, that both clients would list.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,13 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { build } from '../../generator/build.js';
 import { verifyTree } from '../../generator/verify/tree.js';
 import { busyboxRootfs, compress, metadataTarball, metadataYaml, put, squashfs, tarball } from '../support/images.js';
-import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import type { RunningServer } from '../support/server-process.js';
-import { ensureLxd, lxc, lxcCleanup } from '../support/lxd.js';
+import { CLIENTS, clientRequirements } from '../support/clients.js';
 
-const skip = requirements(['lxd', 'lxc', 'nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum'], { root: true });
 const SAMPLES = path.resolve('images');
 
 /** sha256 of the concatenation of files, computed by coreutils, not by staticstreams. */
@@ -32,7 +31,11 @@ interface ListedImage {
   aliases: { name: string }[];
 }
 
-describe('real LXD against a tree served by nginx', { skip }, () => {
+for (const client of CLIENTS) {
+const skip = clientRequirements(client, ['nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum']);
+const { run: lxc, cleanup: lxcCleanup } = client;
+
+describe(`real ${client.label} against a tree served by nginx`, { skip }, () => {
   const id = randomBytes(3).toString('hex');
   const remote = `ss-e2e-${id}`;
   const container = `ss-e2e-${id}`;
@@ -43,7 +46,7 @@ describe('real LXD against a tree served by nginx', { skip }, () => {
 
   before(async () => {
     const tls = ensureTestTls();
-    ensureLxd(tls.newlyTrusted);
+    client.ensure(tls.newlyTrusted);
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-e2e-'));
     const images = path.join(work, 'images');
     cpSync(SAMPLES, images, { recursive: true });
@@ -109,6 +112,17 @@ describe('real LXD against a tree served by nginx', { skip }, () => {
     });
   }
 
+  it('copies by the VM alias with --vm and by the ALIAS/arm64 alias', () => {
+    lxcCleanup([['image', 'delete', `local:${expected.vm}`], ['image', 'delete', `local:${expected.arm64}`]]);
+    lxc(['image', 'copy', `${remote}:busybox/1.36`, 'local:', '--vm']);
+    assert.match(lxc(['image', 'info', `local:${expected.vm}`]), new RegExp(`Fingerprint: ${expected.vm}`));
+    lxc(['image', 'copy', `${remote}:busybox/1.36/arm64`, 'local:']);
+    copied.push(expected.arm64!);
+    const info = lxc(['image', 'info', `local:${expected.arm64}`]);
+    assert.match(info, new RegExp(`Fingerprint: ${expected.arm64}`));
+    assert.match(info, /Architecture: aarch64/);
+  });
+
   it('launches a container from the alias and reads the marker file inside it', () => {
     lxc(['launch', `${remote}:busybox/1.36`, container]);
     copied.push(expected.squashfsV2!);
@@ -117,7 +131,7 @@ describe('real LXD against a tree served by nginx', { skip }, () => {
   });
 });
 
-describe('real LXD and an archive cut short after metadata.yaml', { skip }, () => {
+describe(`real ${client.label} and an archive cut short after metadata.yaml`, { skip }, () => {
   const id = randomBytes(3).toString('hex');
   const remote = `ss-cut-${id}`;
   const container = `ss-cut-${id}`;
@@ -130,9 +144,9 @@ describe('real LXD and an archive cut short after metadata.yaml', { skip }, () =
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('the build refuses it; the same file published by hand is listed by LXD but cannot be launched', async () => {
+  it('the build refuses it; the same file published by hand is listed by the client but cannot be launched', async () => {
     const tls = ensureTestTls();
-    ensureLxd(tls.newlyTrusted);
+    client.ensure(tls.newlyTrusted);
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-cut-'));
     const meta = metadataYaml({ os: 'cutshort', release: '1', serial: '20261101_1200' });
     const whole = compress(await tarball([{ name: 'metadata.yaml', content: meta }, { name: 'rootfs/' }, ...(await busyboxRootfs('cut')).map((e) => ({ ...e, name: `rootfs/${e.name}` }))]), 'gzip');
@@ -161,8 +175,9 @@ describe('real LXD and an archive cut short after metadata.yaml', { skip }, () =
     server = await startNginx(out, tls);
     lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
     const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
-    assert.deepEqual(listed.map((i) => i.fingerprint), [cutSha], 'LXD lists the cut image');
+    assert.deepEqual(listed.map((i) => i.fingerprint), [cutSha], `${client.label} lists the cut image`);
     assert.throws(() => lxc(['launch', `${remote}:cutshort/1`, container], { timeout: 120_000 }), 'and fails when it unpacks it');
     lxcCleanup([['image', 'delete', `local:${cutSha}`]]);
   });
 });
+}
