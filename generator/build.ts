@@ -256,8 +256,14 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   const nowMs = (options.now ?? new Date()).getTime();
   const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
   if (graceMs < 2 * 3_600_000) reporter.warn(`a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`);
+  let twins = 0;
+  const carried = previous && previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++)
+    .map((p) => (previous!.foreign ? { ...p, adopted: true } : p));
+  if (previous?.foreign) {
+    reporter.phase(`carrying over ${carried!.length} products from a tree another tool made (paths, fingerprints, version keys and aliases kept${twins ? `; ${twins} items added so LXD and Incus both see every image` : ''})`);
+  }
   const previousState: PreviousState | null = previous && {
-    products: previousProducts(previous.products, previous.catalog, previous.source.label),
+    products: carried!,
     productsPath: previous.productsPath,
     productsFile: previous.productsFile,
     grace: previous.state?.grace ?? [],

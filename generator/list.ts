@@ -2,7 +2,7 @@
 
 import { loadTree, type TreeProblem } from './verify/tree.js';
 import { openPreviousSource } from './previous/source.js';
-import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from './ftypes.js';
+import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from './simplestreams/ftypes.js';
 
 export interface ListRow {
   product: string;

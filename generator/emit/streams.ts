@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Plan, PlannedItem, PlannedProduct } from '../plan/products.js';
-import { indexFileSchema, productsFileSchema } from './streams-schema.js';
+import { indexFileSchema, productsFileSchema } from '../simplestreams/schema.js';
 
 export interface StreamsFiles {
   /** Output-relative path → file content. */

@@ -3,7 +3,7 @@
 // squashfs.vcdiff, delta_base = that older version key); and which delta items to drop because
 // their base version is gone (clients skip those, so they would only cost space).
 
-import { DELTA_FTYPES } from '../ftypes.js';
+import { DELTA_FTYPES } from '../simplestreams/ftypes.js';
 import type { PlannedFile, PlannedProduct } from './products.js';
 
 export interface DeltaJob {

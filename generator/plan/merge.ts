@@ -1,12 +1,15 @@
 // Merges newly built products into what a previous run published (pure): new versions are
 // added, a version published again with the same images is a no-op, and a version key that
-// already holds other images is an error unless `replace` is set. Fingerprints stay unique and
-// aliases unclashed across the merged tree.
+// already holds other images is an error unless `replace` is set. A product is the same when
+// its key is, or — for a tree another tool made, whose keys may be ordered differently
+// (incus-simplestreams: os:release:variant:arch) — when os, release, arch and variant are: new
+// versions then join it under its published key, and its published aliases are kept.
+// Fingerprints stay unique and aliases unclashed across the merged tree.
 
 import { BuildError } from '../errors.js';
 import { aliasClashes } from './aliases.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
-import { DELTA_FTYPES } from '../ftypes.js';
+import { DELTA_FTYPES } from '../simplestreams/ftypes.js';
 
 export interface MergeResult {
   products: PlannedProduct[];
@@ -26,9 +29,13 @@ const sameImages = (a: PlannedVersion, b: PlannedVersion) => fingerprints(a).joi
 export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProduct[], opts: { replace: boolean }): MergeResult {
   const result: MergeResult = { products: [], problems: [], added: [], unchanged: [], replaced: [] };
   const byKey = new Map(previous.map((p) => [p.key, p]));
-  const freshKeys = new Set(fresh.map((p) => p.key));
-  for (const product of fresh) {
-    const old = byKey.get(product.key);
+  const identity = (p: PlannedProduct) => [p.os, p.release, p.arch, p.variant].join('\0');
+  const byIdentity = new Map(previous.map((p) => [identity(p), p]));
+  const freshKeys = new Set<string>();
+  for (const built of fresh) {
+    const old = byKey.get(built.key) ?? byIdentity.get(identity(built));
+    const product = !old ? built : { ...built, key: old.key, aliases: old.adopted ? [...new Set([...old.aliases, ...built.aliases])] : built.aliases };
+    freshKeys.add(product.key);
     if (!old) {
       result.products.push(product);
       result.added.push(...product.versions.map((v) => `${product.key} ${v.key}`));
@@ -59,8 +66,9 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
       }
       versions.set(version.key, version); // the new build's files: local, no download needed
     }
-    // Product fields (aliases, titles, requirements) follow this run's metadata and config.
-    result.products.push({ ...product, versions: [...versions.values()].sort((a, b) => cmp(a.key, b.key)) });
+    // Product fields (aliases, titles, requirements) follow this run's metadata and config
+    // (an adopted product keeps its published aliases besides).
+    result.products.push({ ...product, ...(old.adopted ? { adopted: true } : {}), versions: [...versions.values()].sort((a, b) => cmp(a.key, b.key)) });
   }
   for (const product of previous) if (!freshKeys.has(product.key)) result.products.push(product);
   result.products.sort((a, b) => cmp(a.key, b.key));

@@ -1,9 +1,12 @@
 // Turns a previously published products file back into planned products, versions, items and
-// images (pure), so they can be merged with newly built images. Item fields are kept as
-// published; images are recovered from the items the way clients pair them, with creation
+// images (pure), so they can be merged with newly built images. Item fields, paths, version
+// keys and aliases are kept as published — the tree may be another tool's — and an image only
+// one client can see gets the other client's item for the same file, so that LXD and Incus
+// both see it. Images are recovered from the items the way clients pair them, with creation
 // dates and descriptions from the tree's catalog.json when it has one.
 
-import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
+import { versionKeyTime } from '../simplestreams/version-key.js';
+import { CLIENT_TWIN, combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import type { Catalog } from '../emit/catalog-schema.js';
 import type { ProductsFile } from '../previous/read.js';
 import { findArchitecture } from '../verify/architectures.js';
@@ -14,12 +17,6 @@ type PublishedItem = ProductsFile['products'][string]['versions'][string]['items
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const clientOf = (ftype: string): Client => (ftype.startsWith('incus') ? 'incus' : 'lxd');
 
-/** Seconds since the epoch for a version key (YYYYMMDD[_HHMM]); its images' dates when unknown. */
-export function versionKeyTime(key: string): number {
-  const m = /^(\d{4})(\d{2})(\d{2})(?:_(\d{2})(\d{2}))?/.exec(key);
-  if (!m) return 0;
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0)) / 1000;
-}
 
 function plannedItem(key: string, item: PublishedItem, files: Map<string, PlannedFile>): PlannedItem {
   let file = files.get(item.path);
@@ -34,6 +31,29 @@ function plannedItem(key: string, item: PublishedItem, files: Map<string, Planne
     ...(item.combined_type ? { combinedType: item.combined_type } : {}),
     ...(typeof item.delta_base === 'string' ? { deltaBase: item.delta_base } : {}),
   };
+}
+
+/**
+ * The items a version needs so both clients see each image: the other client's metadata or
+ * unified item for the same file (never an LXD unified item for a VM: LXD reads every unified
+ * image as a container). Returns the added items.
+ */
+function twinItems(items: PlannedItem[]): PlannedItem[] {
+  const keys = new Set(items.map((i) => i.key));
+  const added: PlannedItem[] = [];
+  for (const item of items) {
+    const twin = CLIENT_TWIN[item.ftype];
+    if (!twin) continue;
+    if (twin === 'lxd_combined.tar.gz' && item.combinedType === 'virtual-machine') continue;
+    if ([...items, ...added].some((o) => o.ftype === twin && o.file.path === item.file.path)) continue;
+    const [from, to] = [item.ftype.split(/[._]/)[0]!, twin.split(/[._]/)[0]!];
+    const base = item.key.includes(from) ? item.key.replace(from, to) : `${to}-${item.key}`;
+    let key = base;
+    for (let n = 2; keys.has(key); n++) key = `${base}-${n}`;
+    keys.add(key);
+    added.push({ ...item, key, ftype: twin });
+  }
+  return added;
 }
 
 function recoverImages(items: PlannedItem[], details: (fp: string) => Pick<PlannedImage, 'created' | 'serial' | 'description'>, label: string): PlannedImage[] {
@@ -72,8 +92,11 @@ function recoverImages(items: PlannedItem[], details: (fp: string) => Pick<Plann
   return orderImages([...images.values()]);
 }
 
-/** The products of a published tree as planned products (oldest version first), every file marked `previous`. */
-export function previousProducts(products: ProductsFile, catalog: Catalog | null, label: string): PlannedProduct[] {
+/**
+ * The products of a published tree as planned products (oldest version first), every file
+ * marked `previous`. `onTwin` hears of each item added so that both clients see an image.
+ */
+export function previousProducts(products: ProductsFile, catalog: Catalog | null, label: string, onTwin?: (where: string, item: PlannedItem) => void): PlannedProduct[] {
   const fromCatalog = new Map<string, { created: string; serial?: string; description?: string }>();
   for (const p of catalog?.products ?? []) for (const v of p.versions) for (const i of v.images) fromCatalog.set(i.fingerprint, i);
   const files = new Map<string, PlannedFile>();
@@ -83,7 +106,10 @@ export function previousProducts(products: ProductsFile, catalog: Catalog | null
       const versions: PlannedVersion[] = Object.entries(p.versions)
         .sort(([a], [b]) => cmp(a, b))
         .map(([vkey, v]) => {
-          const items = Object.entries(v.items).sort(([a], [b]) => cmp(a, b)).map(([ikey, item]) => plannedItem(ikey, item, files));
+          const published = Object.entries(v.items).map(([ikey, item]) => plannedItem(ikey, item, files));
+          const twins = twinItems(published);
+          for (const twin of twins) onTwin?.(`${key} ${vkey}`, twin);
+          const items = [...published, ...twins].sort((a, b) => cmp(a.key, b.key));
           const details = (fp: string) => {
             const known = fromCatalog.get(fp);
             return {
@@ -102,7 +128,7 @@ export function previousProducts(products: ProductsFile, catalog: Catalog | null
         canonicalArch: findArchitecture(p.arch)?.canonical ?? p.arch,
         variant: p.variant,
         aliases: p.aliases ? p.aliases.split(',') : [],
-        releaseTitle: p.release_title,
+        releaseTitle: p.release_title ?? p.release,
         requirements: p.requirements ?? p.lxd_requirements ?? {},
         versions,
       };

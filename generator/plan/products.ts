@@ -7,8 +7,8 @@ import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '.
 import { NAME_PART } from '../verify/metadata.js';
 import { overridesFor, type Config } from '../config.js';
 import { aliasClashes, aliasProblem, defaultAliases } from './aliases.js';
-import { versionKey } from './version-key.js';
-import { ROOTFS_FTYPES } from '../ftypes.js';
+import { versionKey } from '../simplestreams/version-key.js';
+import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 
 export type Client = 'lxd' | 'incus';
 
@@ -74,6 +74,8 @@ export interface PlannedProduct {
   requirements: Record<string, string>;
   /** Oldest first (string order = time order). */
   versions: PlannedVersion[];
+  /** Carried over from a tree another tool made: its published aliases are kept. */
+  adopted?: boolean;
 }
 
 export interface Plan {

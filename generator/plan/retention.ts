@@ -6,7 +6,7 @@
 
 import type { GraceEntry } from '../emit/state-schema.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
-import { versionKeyTime } from './previous.js';
+import { versionKeyTime } from '../simplestreams/version-key.js';
 
 export interface RetentionPolicy {
   /** Keep at most this many versions per product (the newest ones). */

@@ -1,17 +1,19 @@
 // Reads what a previously published tree says it holds: index.json → the products file (the
 // state clients see), plus, when present, catalog.json (creation dates and descriptions) and
-// staticstreams-state.json (files in their grace period). Each is validated with its schema.
+// staticstreams-state.json (files in their grace period). The tree may be ours or another
+// tool's: the streams are validated with what the clients accept (simplestreams/schema.ts), and
+// every problem is reported at once with the product, version and field it is in.
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { BuildError } from '../errors.js';
+import { BuildError, BuildFailed } from '../errors.js';
 import { catalogSchema, type Catalog } from '../emit/catalog-schema.js';
 import { STATE_PATH, stateSchema, type PublishedState } from '../emit/state-schema.js';
 import { INDEX_PATH } from '../emit/streams.js';
-import { indexFileSchema, productsFileSchema } from '../emit/streams-schema.js';
+import { acceptedIndexSchema, acceptedProductsSchema, type AcceptedProductsFile } from '../simplestreams/schema.js';
 import type { PreviousSource } from './source.js';
 
-export type ProductsFile = z.infer<typeof productsFileSchema>;
+export type ProductsFile = AcceptedProductsFile;
 
 export interface PublishedTree {
   source: PreviousSource;
@@ -21,6 +23,17 @@ export interface PublishedTree {
   productsFile: { sha256: string; size: number };
   catalog: Catalog | null;
   state: PublishedState | null;
+  /** Made by another tool (no staticstreams catalog.json): its products are adopted. */
+  foreign: boolean;
+}
+
+/** Names a place in a products file the way a user looks for it. */
+function placeOf(path: (string | number)[]): string {
+  const [top, product, versions, version, items, item, ...field] = path.map(String);
+  if (top !== 'products' || product === undefined) return path.join('.') || '(top)';
+  if (versions !== 'versions' || version === undefined) return `product ${product}${versions ? `, field ${[versions, version, items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
+  if (items !== 'items' || item === undefined) return `product ${product}, version ${version}${items ? `, field ${[items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
+  return `product ${product}, version ${version}, item ${item}${field.length ? `, field ${field.join('.')}` : ''}`;
 }
 
 function parse<T>(schema: z.ZodType<T>, text: string, where: string, fix: string): T {
@@ -32,8 +45,8 @@ function parse<T>(schema: z.ZodType<T>, text: string, where: string, fix: string
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BuildError(`${where}: ${issue.path.join('.') || '(top)'}: ${issue.message}`, fix);
+    const problems = parsed.error.issues.map((issue) => new BuildError(`${where}: ${placeOf(issue.path)}: ${issue.message}`, fix));
+    throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
   }
   return parsed.data;
 }
@@ -44,13 +57,14 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
   if (indexText === null) {
     throw new BuildError(`${where(INDEX_PATH)}: not found, so ${source.label} is no published tree`, 'pass --previous the folder or base URL a previous `staticstreams build` published (the one holding streams/v1/index.json)');
   }
-  const index = parse(indexFileSchema, indexText, where(INDEX_PATH), 'fix the tree, or publish without --previous');
-  const entries = Object.values(index.index);
-  if (entries.length !== 1) throw new BuildError(`${where(INDEX_PATH)}: lists ${entries.length} products files; staticstreams merges with a tree of one`, 'publish without --previous, or merge the trees first');
+  const index = parse(acceptedIndexSchema, indexText, where(INDEX_PATH), 'fix the tree, or publish without --previous');
+  // As the clients do: only image-downloads entries that list products are read.
+  const entries = Object.values(index.index).filter((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
+  if (entries.length !== 1) throw new BuildError(`${where(INDEX_PATH)}: lists ${entries.length} image-downloads products files; staticstreams carries over a tree of one`, 'publish without --previous, or merge the trees first');
   const productsPath = entries[0]!.path;
   const productsText = await source.readText(productsPath);
   if (productsText === null) throw new BuildError(`${where(productsPath)}: listed in index.json but not found`, 'republish the previous tree: clients cannot read it either');
-  const products = parse(productsFileSchema, productsText, where(productsPath), 'fix the products file, or publish without --previous');
+  const products = parse(acceptedProductsSchema, productsText, where(productsPath), `correct it in ${productsPath} (or remove that version), then build again: clients cannot use it as it is either`);
   const catalogText = await source.readText('catalog.json');
   const catalogParsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));
   const stateText = await source.readText(STATE_PATH);
@@ -63,5 +77,6 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
     productsFile: { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length },
     catalog: catalogParsed?.success ? catalogParsed.data : null,
     state,
+    foreign: catalogText === null,
   };
 }

@@ -6,9 +6,9 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { findArchitecture } from './architectures.js';
-import { isValidVersionKey } from '../plan/version-key.js';
+import { isValidVersionKey } from '../simplestreams/version-key.js';
 import { INDEX_PATH } from '../emit/streams.js';
-import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../ftypes.js';
+import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../previous/source.js';
 import { readChecked } from '../ingest/wholeness.js';
 

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeWithPrevious } from '../../generator/plan/merge.js';
 import { applyRetention, carryGrace } from '../../generator/plan/retention.js';
-import { previousProducts, versionKeyTime } from '../../generator/plan/previous.js';
+import { previousProducts } from '../../generator/plan/previous.js';
+import { versionKeyTime } from '../../generator/simplestreams/version-key.js';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../../generator/plan/products.js';
 import { parseDuration, parseTime } from '../../generator/duration.js';
 

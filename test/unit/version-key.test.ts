@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidVersionKey, versionKey } from '../../generator/plan/version-key.js';
+import { isValidVersionKey, versionKey, versionKeyTime } from '../../generator/simplestreams/version-key.js';
 
 describe('version keys', () => {
   it('come from a serial that starts with a date', () => {
@@ -21,5 +21,15 @@ describe('version keys', () => {
     assert.ok(!isValidVersionKey('20230229_0000'));
     assert.ok(!isValidVersionKey('v1'));
     assert.ok(!isValidVersionKey('2024-01-01'));
+  });
+
+  it('name a time in every shape seen in the wild, or none', () => {
+    const t = (iso: string) => Date.parse(iso) / 1000;
+    assert.equal(versionKeyTime('20261101_1230'), t('2026-11-01T12:30:00Z'), 'ours and simplestream-maintainer');
+    assert.equal(versionKeyTime('202611011230'), t('2026-11-01T12:30:00Z'), 'incus-simplestreams');
+    assert.equal(versionKeyTime('20261101'), t('2026-11-01T00:00:00Z'));
+    assert.equal(versionKeyTime('20261101.1'), t('2026-11-01T00:00:00Z'));
+    assert.equal(versionKeyTime('v1'), 0);
+    assert.equal(versionKeyTime('20261301_0000'), 0, 'month 13');
   });
 });

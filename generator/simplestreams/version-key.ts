@@ -1,5 +1,7 @@
-// Version keys: YYYYMMDD_HHMM in UTC, from the image's serial when it starts with a date,
-// else from creation_date. Clients drop any version whose first 8 characters are not a date.
+// Version keys. We write YYYYMMDD_HHMM in UTC, from the image's serial when it starts with a
+// date, else from creation_date. Clients drop any version whose first 8 characters are not a
+// date; trees made by other tools use YYYYMMDD_HHMM (simplestream-maintainer, lxc-ci),
+// YYYYMMDDhhmm (incus-simplestreams) or YYYYMMDD, all of which we read and keep as they are.
 
 /** A valid key: a real calendar date, then optionally _HHMM. */
 export const VERSION_KEY = /^(\d{4})(\d{2})(\d{2})(?:_(\d{2})(\d{2}))?/;
@@ -30,4 +32,12 @@ export function versionKey(serial: string | undefined, creationDate: number): st
     if (Number(hh) < 24 && Number(mm) < 60) return `${m[1]}${m[2]}${m[3]}_${hh}${mm}`;
   }
   return fromEpoch(creationDate);
+}
+
+/** Seconds since the epoch a version key names (YYYYMMDD, then optionally [_]HHMM); 0 when it names none. */
+export function versionKeyTime(key: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})(?:_?(\d{2})(\d{2}))?/.exec(key);
+  if (!m || !isValidVersionKey(key)) return 0;
+  const [hh, mm] = [Number(m[4] ?? 0), Number(m[5] ?? 0)];
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hh < 24 ? hh : 0, mm < 60 ? mm : 0) / 1000;
 }

@@ -27,3 +27,14 @@ export function combinedFingerprint(meta: Record<string, unknown>, ftype: string
   }
   return undefined;
 }
+
+/**
+ * Each client reads only its own metadata and unified ftypes; the same file listed under the
+ * other client's ftype makes the image visible to both (as images.linuxcontainers.org does).
+ */
+export const CLIENT_TWIN: Readonly<Record<string, string>> = {
+  'lxd.tar.xz': 'incus.tar.xz',
+  'incus.tar.xz': 'lxd.tar.xz',
+  'lxd_combined.tar.gz': 'incus_combined.tar.gz',
+  'incus_combined.tar.gz': 'lxd_combined.tar.gz',
+};
