@@ -17,6 +17,7 @@ import { graceAfter, listedFiles, planPublication, type PreviousState, type Publ
 import { previousProducts } from './plan/previous.js';
 import { openPreviousSource } from './previous/source.js';
 import { readPublished, type PublishedTree } from './previous/read.js';
+import { verifyTree } from './verify/tree.js';
 import { renderState, STATE_PATH, type GraceEntry } from './emit/state-schema.js';
 import { parseDuration } from './duration.js';
 import { renderStreams } from './emit/streams.js';
@@ -195,6 +196,17 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     reporter.phase(`reading the previous tree ${options.previous}`);
     previous = await readPublished(openPreviousSource(options.previous));
     baseUrl ??= previous.catalog?.baseUrl; // prune keeps the tree's base URL
+    if (previous.foreign) {
+      // Another tool's tree is carried over only when clients can use all of it: every listed
+      // file there with its size and sha256, every combined fingerprint right (read once, on
+      // the first build; later builds trust what we published).
+      reporter.phase(`checking the tree to carry over (${options.previous}) as clients would`);
+      const report = await verifyTree(options.previous, { quick: true });
+      const errors = report.problems.filter((p) => p.severity === 'error');
+      if (errors.length) {
+        throw new BuildFailed(errors.map((p) => new BuildError(`${options.previous}: ${p.where}: ${p.message}`, 'clients cannot use this image either: remove it from that tree (incus-simplestreams remove FINGERPRINT, or delete its version from the products file) or add it again with the tool that made it, then build again')));
+      }
+    }
   }
 
   reporter.phase('finding images');

@@ -7,15 +7,18 @@
 //   4. index scale: 200 … 2,000 products × 3 versions, build --no-site and with the catalogue site
 //   5. object storage: the build uploading to a local S3-protocol server (s3rver, through the AWS
 //      SDK) vs plain `curl -T` PUTs of the same files to that server, alternated
+//   6. side by side with the peer tool: `incus-simplestreams add` (the real one, each image in
+//      turn, into a fresh tree) vs `staticstreams build` on the same split squashfs images, with
+//      one `openssl dgst -sha256` pass and `cp` (what the peer tool must at least do) as baselines
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
-// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3).
+// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { largeCorpus, manyProducts, uploadCorpus } from './corpora.js';
+import { largeCorpus, manyProducts, peerCorpus, uploadCorpus } from './corpora.js';
 import { startS3 } from '../support/s3.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
@@ -135,12 +138,48 @@ async function objectStorageSection(): Promise<void> {
   
 }
 
+/** 6: incus-simplestreams add vs staticstreams build, same corpus, alternated. */
+async function peerToolSection(): Promise<void> {
+  console.log('\n## 6. Side by side with incus-simplestreams');
+  if (spawnSync('sh', ['-c', 'command -v incus-simplestreams']).status !== 0) {
+    console.log('skipped: incus-simplestreams is not installed (Debian bookworm-backports: incus-extra)');
+    return;
+  }
+  const count = Number(process.env.BENCH_PEER_IMAGES ?? 5);
+  const corpus = await peerCorpus(root, count, 640 * SCALE);
+  console.log(`corpus: ${count} split squashfs images, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (random data)`);
+  const runs: Record<string, number[]> = { 'openssl dgst -sha256 (one pass)': [], 'cp into a fresh folder': [], 'incus-simplestreams add': [], 'staticstreams build --no-site --no-cache': [] };
+  timed('openssl', ['dgst', '-sha256', ...corpus.files]); // warm the page cache
+  for (let i = 0; i < RUNS; i++) {
+    runs['openssl dgst -sha256 (one pass)']!.push(timed('openssl', ['dgst', '-sha256', ...corpus.files]).seconds);
+    const copy = path.join(root, `peer-cp-${i}`);
+    execFileSync('mkdir', ['-p', copy]);
+    runs['cp into a fresh folder']!.push(timed('cp', [...corpus.files.filter((f) => f.endsWith('.squashfs')), copy]).seconds);
+    rmSync(copy, { recursive: true, force: true });
+    const tree = path.join(root, `peer-tree-${i}`);
+    execFileSync('mkdir', ['-p', tree]);
+    const start = process.hrtime.bigint();
+    for (const [meta, rootfs] of corpus.pairs) execFileSync('incus-simplestreams', ['add', meta, rootfs], { cwd: tree, stdio: 'ignore' });
+    runs['incus-simplestreams add']!.push(Number(process.hrtime.bigint() - start) / 1e9);
+    rmSync(tree, { recursive: true, force: true });
+    const out = path.join(root, `peer-dist-${i}`);
+    runs['staticstreams build --no-site --no-cache']!.push(build(corpus.images, out, ['--no-site', '--no-cache']).seconds);
+    rmSync(out, { recursive: true, force: true });
+  }
+  const base = median(runs['openssl dgst -sha256 (one pass)']!);
+  for (const [name, times] of Object.entries(runs)) {
+    console.log(`${name.padEnd(42)} median ${fmt(median(times))}   ratio to openssl ${(median(times) / base).toFixed(2)}   runs: ${times.map(fmt).join(', ')}`);
+  }
+  rmSync(corpus.images, { recursive: true, force: true });
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
   if (want('1')) await largeCorpusSection();
   if (want('4')) await indexScaleSection();
   if (want('5')) await objectStorageSection();
+  if (want('6')) await peerToolSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -108,3 +108,23 @@ export async function manyProducts(root: string, products: number, versions = 3)
   }
   return images;
 }
+
+/** `count` split squashfs images of `mib` MiB each, with the properties incus-simplestreams needs (variant, architecture). */
+export async function peerCorpus(root: string, count: number, mib: number): Promise<LargeCorpus & { pairs: [string, string][] }> {
+  const images = path.join(root, 'images-peer');
+  const files: string[] = [];
+  const pairs: [string, string][] = [];
+  for (let i = 1; i <= count; i++) {
+    const dir = path.join(images, `image-${i}`);
+    await mkdir(dir, { recursive: true });
+    const meta = path.join(dir, 'lxd.tar.xz');
+    await writeFile(meta, await metadataTarball({ os: 'bench', release: `peer${i}`, variant: 'default', creationDate: 1767225600, extra: { architecture: 'amd64' } }));
+    const bytes = Math.round(mib * MiB);
+    const rootfs = path.join(dir, 'rootfs.squashfs');
+    await randomFile(rootfs, bytes, squashfsHead(bytes));
+    files.push(meta, rootfs);
+    pairs.push([meta, rootfs]);
+  }
+  const { statSync } = await import('node:fs');
+  return { images, files, pairs, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
+}
