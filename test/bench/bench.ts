@@ -153,8 +153,7 @@ async function peerToolSection(): Promise<void> {
   for (let i = 0; i < RUNS; i++) {
     runs['openssl dgst -sha256 (one pass)']!.push(timed('openssl', ['dgst', '-sha256', ...corpus.files]).seconds);
     const copy = path.join(root, `peer-cp-${i}`);
-    execFileSync('mkdir', ['-p', copy]);
-    runs['cp into a fresh folder']!.push(timed('cp', [...corpus.files.filter((f) => f.endsWith('.squashfs')), copy]).seconds);
+    runs['cp into a fresh folder']!.push(timed('cp', ['-r', corpus.images, copy]).seconds);
     rmSync(copy, { recursive: true, force: true });
     const tree = path.join(root, `peer-tree-${i}`);
     execFileSync('mkdir', ['-p', tree]);
