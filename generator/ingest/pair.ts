@@ -82,7 +82,10 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
       }
       if (distinct.length === 0) {
         if (alone(rootfs)) continue;
-        problems.push(new ImageError(rootfs.file.rel, `is a ${rootfs.format === 'tarball' ? 'root filesystem tarball (it has no metadata.yaml)' : rootfs.format + ' rootfs'} with no metadata tarball next to it`, `put its metadata tarball in the same folder (${folder || 'the top of the images folder'}) as lxd.tar.xz or meta-${stem}.tar.xz`));
+        const squashfsHint = rootfs.format === 'squashfs'
+          ? '; if it is a whole image made by `publish --compression squashfs` (metadata.yaml inside), staticstreams cannot read that yet: publish it again with --compression xz, gzip or zstd'
+          : '';
+        problems.push(new ImageError(rootfs.file.rel, `is a ${rootfs.format === 'tarball' ? 'root filesystem tarball (it has no metadata.yaml)' : rootfs.format + ' rootfs'} with no metadata tarball next to it`, `put its metadata tarball in the same folder (${folder || 'the top of the images folder'}) as lxd.tar.xz or meta-${stem}.tar.xz${squashfsHint}`));
         continue;
       }
       if (distinct.length > 1) {

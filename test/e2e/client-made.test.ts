@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { build } from '../../generator/build.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
@@ -21,6 +22,8 @@ const skip = requirements([...CLIENTS.flatMap((c) => c.tools), 'openssl', 'updat
 const SAMPLE = path.resolve('images/busybox/amd64');
 /** Every `publish --compression` value both clients offer on Debian that staticstreams reads. */
 const COMPRESSIONS = ['gzip', 'xz', 'zstd', 'bzip2', 'none'] as const;
+/** Offered too, but not read: legacy LZMA-alone, and a whole image as one squashfs. */
+const UNREAD = ['lzma', 'squashfs'] as const;
 
 interface Made {
   maker: Client;
@@ -66,6 +69,16 @@ describe('images made by the clients (publish + export) round-trip through both 
         made.push({ maker, name, fingerprint, marker });
         maker.run(['start', source]);
       }
+      // Offered by the clients, not read by staticstreams yet: each must fail with a clear error.
+      for (const compression of UNREAD) {
+        maker.run(['stop', '--force', source]);
+        const fingerprint = fingerprintOf(maker.run(['publish', source, '--compression', compression, `os=made${id}`, `release=${who}`, `variant=${compression}`, 'serial=20261127_0000']));
+        const dir = path.join(work, 'unread', `${who}-${compression}`);
+        mkdirSync(dir, { recursive: true });
+        maker.run(['image', 'export', fingerprint, `${dir}/`]);
+        maker.run(['image', 'delete', fingerprint]);
+        maker.run(['start', source]);
+      }
       if (maker === CLIENTS[CLIENTS.length - 1]) {
         // The split export (metadata tarball + squashfs) of the image the maker imported.
         const dir = path.join(images, `${who}-split`);
@@ -88,6 +101,16 @@ describe('images made by the clients (publish + export) round-trip through both 
     for (const [client, name] of containers) client.cleanup([['delete', '--force', name]]);
     await server?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the exports staticstreams cannot read yet (lzma, squashfs) fail the build with a clear error each', async () => {
+    const r = spawnSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'build', '--images', path.join(work, 'unread'), '--out', path.join(work, 'unread-out'), '--no-site'], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    for (const client of CLIENTS) {
+      assert.match(r.stderr, new RegExp(`${client.command}-lzma/[0-9a-f]{64}\\.tar\\.lzma: uses legacy \\.lzma \\(LZMA-alone\\) compression`));
+      assert.match(r.stderr, new RegExp(`${client.command}-squashfs/[0-9a-f]{64}\\.squashfs: is a squashfs rootfs with no metadata tarball next to it`));
+    }
+    assert.match(r.stderr, /publish it again with --compression xz, gzip or zstd/);
   });
 
   for (const client of CLIENTS) {
