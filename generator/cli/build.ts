@@ -3,12 +3,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, loadRecordedConfig, TARGETS, type Target } from '../config.js';
-import { UsageError } from '../errors.js';
+import { loadConfig, loadRecordedConfig, TARGETS, type Target } from '../config/config.js';
+import { UsageError } from '../util/errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
-import { installSignalCleanup } from '../emit/cleanup.js';
-import { parseDuration, parseTime } from '../duration.js';
-import type { BuildOptions, BuildResult } from '../build.js';
+import { installSignalCleanup } from '../publish/output/cleanup.js';
+import { parseDuration, parseTime } from '../util/duration.js';
+import type { BuildOptions, BuildResult } from '../pipeline/build.js';
 
 export interface BuildFlags {
   images?: string;
@@ -65,7 +65,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
     }
     if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
     const started = Date.now();
-    const { build } = await import('../build.js'); // loaded on use: --help stays fast
+    const { build } = await import('../pipeline/build.js'); // loaded on use: --help stays fast
     const options: BuildOptions = {
       images: flags.images,
       out: flags.out,

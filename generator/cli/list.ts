@@ -1,14 +1,14 @@
 // `staticstreams list [DIR]`: a table (or JSON) of the images a published tree serves.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { EXIT_INVALID, EXIT_OK, formatBytes, reportError, requireTree } from './output.js';
 
 export async function runList(dir: string, flags: { format: string }): Promise<number> {
   try {
     await requireTree(dir);
     if (!['table', 'json'].includes(flags.format)) throw new UsageError(`--format must be table or json, got "${flags.format}"`);
-    const { listTree } = await import('../list.js');
+    const { listTree } = await import('../inspect/list.js');
     const { rows, problems } = await listTree(dir);
     const errors = problems.filter((p) => p.severity === 'error');
     for (const p of errors) process.stderr.write(`error: ${p.where}: ${p.message}\n`);

@@ -1,10 +1,10 @@
 // How the CLI talks: problems without stack traces, progress on a TTY, plain lines otherwise.
 
 import { stat } from 'node:fs/promises';
-import { BuildFailed, UsageError, isReportable } from '../errors.js';
-import type { Reporter } from '../build.js';
+import { BuildFailed, UsageError, isReportable } from '../util/errors.js';
+import type { Reporter } from '../pipeline/build.js';
 
-import { formatBytes } from '../format.js';
+import { formatBytes } from '../util/format.js';
 
 export { formatBytes };
 

@@ -1,7 +1,7 @@
 // `staticstreams serve [DIR]`: preview a built tree locally with the Netlify target's rules.
 
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../util/errors.js';
 import { reportError } from './output.js';
 
 interface ServeFlags {

@@ -7,7 +7,7 @@ import { EXIT_INVALID, EXIT_OK, reportError, requireTree } from './output.js';
 export async function runVerify(dir: string, flags: { json?: boolean; quick?: boolean }): Promise<number> {
   try {
     await requireTree(dir);
-    const { verifyTree } = await import('../verify/tree.js');
+    const { verifyTree } = await import('../inspect/verify.js');
     const report = await verifyTree(dir, { quick: flags.quick === true });
     const errors = report.problems.filter((p) => p.severity === 'error');
     if (flags.json) {

@@ -6,6 +6,7 @@
 
 import { readFile, rename, writeFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Stats } from 'node:fs';
 import type { FoundFile } from '../ingest/find.js';
 import type { Classified } from '../ingest/classify.js';
 
@@ -28,7 +29,7 @@ interface CacheData {
 
 const empty = (): CacheData => ({ version: VERSION, files: {}, combined: {}, classified: {} });
 
-export function fileKey(f: FoundFile): string {
+export function fileKey(f: Pick<FoundFile, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'ctimeMs'>): string {
   return `${f.dev}:${f.ino}:${f.size}:${f.mtimeMs}:${f.ctimeMs}`;
 }
 
@@ -83,6 +84,15 @@ export class FingerprintCache {
   rememberClassification(c: Classified): void {
     if (c.role === 'other') return;
     this.next.classified[c.file.path] = { key: fileKey(c.file), value: c };
+  }
+
+  /** As a HashMemo for files of a previous tree: the sha256 of `file` if it is unchanged since it was proven. */
+  known(file: string, st: Stats): string | undefined {
+    return this.lookup('files', file, fileKey(st));
+  }
+
+  remember(file: string, st: Stats, sha256: string): void {
+    this.next.files[file] = { key: fileKey(st), sha256 };
   }
 
   rememberFile(f: FoundFile, sha256: string): void {

@@ -4,10 +4,10 @@
 // tarball was proven whole when its metadata was read. Files proven unchanged by the cache
 // are not read at all (an entry is only written for a file that passed).
 
-import { ImageError } from '../errors.js';
+import { ImageError } from '../util/errors.js';
 import type { PairedImage } from '../ingest/pair.js';
 import type { FoundFile } from '../ingest/find.js';
-import type { HashedFile, HashedImage } from '../model.js';
+import type { HashedFile, HashedImage } from '../ingest/model.js';
 import type { FingerprintCache } from './cache.js';
 import { ReadFailed, type WorkerPool } from '../pool/pool.js';
 

@@ -2,9 +2,9 @@
 // or unified image — from its content, and reads and validates its metadata.yaml.
 
 import { open } from 'node:fs/promises';
-import { ImageError } from '../errors.js';
-import { parseMetadata, MetadataProblem, type ImageMetadata } from '../verify/metadata.js';
-import { qcow2Problem, squashfsProblem } from '../verify/rootfs.js';
+import { ImageError } from '../util/errors.js';
+import { parseMetadata, MetadataProblem, type ImageMetadata } from './metadata.js';
+import { qcow2Problem, squashfsProblem } from './rootfs.js';
 import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
 import type { FoundFile } from './find.js';
 import { scanTarball, TarProblem } from './scan-tarball.js';

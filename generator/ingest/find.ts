@@ -3,7 +3,7 @@
 
 import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ImageError } from '../errors.js';
+import { ImageError } from '../util/errors.js';
 
 export interface FoundFile {
   /** Absolute path. */

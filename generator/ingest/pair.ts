@@ -2,7 +2,7 @@
 // the way distrobuilder and `lxc image export` lay them out. Pure: no I/O.
 
 import path from 'node:path';
-import { ImageError } from '../errors.js';
+import { ImageError } from '../util/errors.js';
 import type { Classified } from './classify.js';
 import { folderOf } from './find.js';
 

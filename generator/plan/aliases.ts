@@ -1,7 +1,7 @@
 // Product aliases: os/release/variant, os/release for the default variant, plus configured
 // extras — lower case, and never claimed by two products of the same architecture.
 
-import { BuildError } from '../errors.js';
+import { BuildError } from '../util/errors.js';
 
 export const ALIAS = /^[a-z0-9](?:[a-z0-9._+~/-]*[a-z0-9._+~-])?$/;
 

@@ -6,7 +6,7 @@
 // versions then join it under its published key, and its published aliases are kept.
 // Fingerprints stay unique and aliases unclashed across the merged tree.
 
-import { BuildError } from '../errors.js';
+import { BuildError } from '../util/errors.js';
 import { aliasClashes } from './aliases.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
 import { DELTA_FTYPES } from '../simplestreams/ftypes.js';

@@ -6,16 +6,16 @@
 // dates and descriptions from the tree's catalog.json when it has one.
 
 import { versionKeyTime } from '../simplestreams/version-key.js';
-import { CLIENT_TWIN, combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
-import type { Catalog } from '../emit/catalog-schema.js';
-import type { ProductsFile } from '../previous/read.js';
-import { findArchitecture } from '../verify/architectures.js';
-import { orderImages, type Client, type PlannedFile, type PlannedImage, type PlannedItem, type PlannedProduct, type PlannedVersion } from './products.js';
+import { CLIENT_TWIN } from '../simplestreams/ftypes.js';
+import { imagesOf, type PairableItem } from '../simplestreams/images.js';
+import type { Catalog } from '../formats/catalog.js';
+import type { AcceptedProductsFile as ProductsFile } from '../simplestreams/schema.js';
+import { findArchitecture } from '../simplestreams/architectures.js';
+import { orderImages, type PlannedFile, type PlannedImage, type PlannedItem, type PlannedProduct, type PlannedVersion } from './products.js';
 
 type PublishedItem = ProductsFile['products'][string]['versions'][string]['items'][string];
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const clientOf = (ftype: string): Client => (ftype.startsWith('incus') ? 'incus' : 'lxd');
 
 
 function plannedItem(key: string, item: PublishedItem, files: Map<string, PlannedFile>): PlannedItem {
@@ -57,39 +57,20 @@ function twinItems(items: PlannedItem[]): PlannedItem[] {
 }
 
 function recoverImages(items: PlannedItem[], details: (fp: string) => Pick<PlannedImage, 'created' | 'serial' | 'description'>, label: string): PlannedImage[] {
-  const images = new Map<string, PlannedImage>();
-  const metas = items.filter((i) => METADATA_FTYPES.includes(i.ftype));
-  for (const root of items.filter((i) => ROOTFS_FTYPES[i.ftype])) {
-    for (const meta of metas) {
-      const fp = combinedFingerprint(meta.combined, root.ftype);
-      if (!fp) continue;
-      const seen = images.get(fp);
-      if (seen) {
-        if (!seen.clients.includes(clientOf(meta.ftype))) seen.clients.push(clientOf(meta.ftype));
-        continue;
-      }
-      images.set(fp, {
-        fingerprint: fp,
-        type: ROOTFS_FTYPES[root.ftype]!.type,
-        clients: [clientOf(meta.ftype)],
-        size: meta.file.size + root.file.size,
-        files: [{ ftype: meta.ftype, file: meta.file }, { ftype: root.ftype, file: root.file }],
-        ...details(fp),
-        label,
-      });
-    }
-  }
-  for (const item of items.filter((i) => UNIFIED_FTYPES.includes(i.ftype))) {
-    const fp = item.file.sha256;
-    const seen = images.get(fp);
-    if (seen) {
-      if (!seen.clients.includes(clientOf(item.ftype))) seen.clients.push(clientOf(item.ftype));
-      continue;
-    }
-    images.set(fp, { fingerprint: fp, type: item.combinedType ?? 'container', clients: [clientOf(item.ftype)], size: item.file.size, files: [{ ftype: item.ftype, file: item.file }], ...details(fp), label });
-  }
-  for (const image of images.values()) image.clients.sort();
-  return orderImages([...images.values()]);
+  const byKey = new Map(items.map((i) => [i.key, i]));
+  const pairable: [string, PairableItem][] = items.map((i) => [i.key, { ftype: i.ftype, sha256: i.file.sha256, ...i.combined, ...(i.combinedType ? { combined_type: i.combinedType } : {}) }]);
+  return orderImages(imagesOf(pairable).map((paired): PlannedImage => {
+    const parts = paired.unified ? [byKey.get(paired.unified.key)!] : [byKey.get(paired.meta!.key)!, byKey.get(paired.rootfs!.key)!];
+    return {
+      fingerprint: paired.fingerprint,
+      type: paired.type,
+      clients: paired.clients,
+      size: parts.reduce((n, p) => n + p.file.size, 0),
+      files: parts.map((p) => ({ ftype: p.ftype, file: p.file })),
+      ...details(paired.fingerprint),
+      label,
+    };
+  }));
 }
 
 /**

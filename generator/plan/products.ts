@@ -1,11 +1,11 @@
 // Plans the simplestreams products from hashed images: product keys, versions, items with
 // their output paths and combined hashes, aliases and requirements. Pure: no I/O.
 
-import { BuildError, ImageError } from '../errors.js';
+import { BuildError, ImageError } from '../util/errors.js';
 import { tarExtension } from '../ingest/detect.js';
-import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '../model.js';
-import { NAME_PART } from '../verify/metadata.js';
-import { overridesFor, type Config } from '../config.js';
+import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '../ingest/model.js';
+import { NAME_PART } from '../ingest/metadata.js';
+import { overridesFor, type Config } from '../config/config.js';
 import { aliasClashes, aliasProblem, defaultAliases } from './aliases.js';
 import { versionKey } from '../simplestreams/version-key.js';
 import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';

@@ -1,8 +1,8 @@
 // What one run publishes (pure): the newly built products merged into the previous tree's,
 // retention applied, the files to list, and which unlisted files keep their grace period.
 
-import type { BuildError } from '../errors.js';
-import type { GraceEntry } from '../emit/state-schema.js';
+import type { BuildError } from '../util/errors.js';
+import type { GraceEntry } from '../formats/state.js';
 import { mergeWithPrevious } from './merge.js';
 import type { PlannedFile, PlannedProduct } from './products.js';
 import { applyRetention, carryGrace, type Dropped, type RetentionPolicy, type Unlisted } from './retention.js';

@@ -4,7 +4,7 @@
 // period, because clients cache the products file for an hour and CDNs cache it too; once the
 // grace period is over they are left out.
 
-import type { GraceEntry } from '../emit/state-schema.js';
+import type { GraceEntry } from '../formats/state.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
 import { versionKeyTime } from '../simplestreams/version-key.js';
 

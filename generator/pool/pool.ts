@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ImageError } from '../errors.js';
+import { ImageError } from '../util/errors.js';
 import type { Classified } from '../ingest/classify.js';
 import type { Compression } from '../ingest/detect.js';
 import type { FoundFile } from '../ingest/find.js';

@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { classify, type Classified } from '../ingest/classify.js';
 import type { FoundFile } from '../ingest/find.js';
-import { ImageError } from '../errors.js';
+import { ImageError } from '../util/errors.js';
 import type { Compression } from '../ingest/detect.js';
 import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
 

@@ -9,9 +9,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { catalogSchema } from '../emit/catalog-schema.js';
-import { buildImportMap, type ImportMap } from '../emit/cdn/import-map.js';
-import { TEMPLATES_DIR } from '../emit/cdn/edge-code.js';
+import { catalogSchema } from '../formats/catalog.js';
+import { buildImportMap, type ImportMap } from '../render/cdn/import-map.js';
+import { TEMPLATES_DIR } from '../render/cdn/edge-code.js';
 import { headersForPath, loadRules, matchRedirect, type TreeRules } from './rules.js';
 
 export interface ServeOptions {

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from '../../generator/build.js';
+import { build } from '../../generator/pipeline/build.js';
 import { busyboxRootfs, metadataTarball, put, qcow2Bytes, squashfs } from '../support/images.js';
 import { incusSimplestreamsTree, maintainerTree } from '../support/peer-trees.js';
 import { ensureTestTls } from '../support/tls.js';

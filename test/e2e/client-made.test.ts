@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { build } from '../../generator/build.js';
+import { build } from '../../generator/pipeline/build.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';

@@ -9,8 +9,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { build } from '../../generator/build.js';
-import { verifyTree } from '../../generator/verify/tree.js';
+import { build } from '../../generator/pipeline/build.js';
+import { verifyTree } from '../../generator/inspect/verify.js';
 import { busyboxRootfs, compress, metadataTarball, metadataYaml, put, squashfs, tarball } from '../support/images.js';
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';

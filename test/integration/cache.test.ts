@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { build } from '../../generator/build.js';
+import { build } from '../../generator/pipeline/build.js';
 import { metadataTarball, put, rootTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -34,6 +34,24 @@ describe('fingerprint cache', () => {
     assert.deepEqual(await fingerprints(out), first.catalog.products.flatMap((p) => p.versions.flatMap((v) => v.images.map((i) => i.fingerprint))).sort());
     const forced = await build({ images, out, site: false, cache: false });
     assert.equal(forced.cache.hits, 0);
+  });
+
+  it('files of the previous tree are hashed once, then trusted only while unchanged', async (t) => {
+    const { images, out } = await samples(t);
+    await build({ images, out, site: false });
+    const first = await build({ previous: out, out, site: false }); // a prune: previous files proven
+    assert.ok(first.cache.misses > 0, 'first time: every previous file hashed');
+    const again = await build({ previous: out, out, site: false });
+    assert.equal(again.cache.misses, 0, 'unchanged since: nothing re-hashed');
+    // Corrupt one published file in place, same size, mtime restored: refused, nothing replaced.
+    const catalog = JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8'));
+    const file = path.join(out, catalog.products[0].versions[0].images[0].files[0].path);
+    const before = await stat(file);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+    await writeFile(file, bytes);
+    execFileSync('touch', ['-m', '-d', `@${before.mtimeMs / 1000}`, file]);
+    await assert.rejects(build({ previous: out, out, site: false }), /its sha256 is [0-9a-f]{64}, the previous tree lists [0-9a-f]{64}: the file was changed or is corrupt/);
   });
 
   it('detects a file rewritten in place with the same size and its mtime restored', async (t) => {

@@ -8,9 +8,9 @@ import { readdir, writeFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { classify } from '../../generator/ingest/classify.js';
-import { parseMetadata, MetadataProblem } from '../../generator/verify/metadata.js';
-import { build } from '../../generator/build.js';
-import { BuildFailed, ImageError } from '../../generator/errors.js';
+import { parseMetadata, MetadataProblem } from '../../generator/ingest/metadata.js';
+import { build } from '../../generator/pipeline/build.js';
+import { BuildFailed, ImageError } from '../../generator/util/errors.js';
 import { compress, metadataTarball, metadataYaml, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
 

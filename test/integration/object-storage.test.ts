@@ -11,11 +11,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from '../../generator/build.js';
-import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config.js';
-import type { Catalog } from '../../generator/emit/catalog-schema.js';
+import { build } from '../../generator/pipeline/build.js';
+import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config/config.js';
+import type { Catalog } from '../../generator/formats/catalog.js';
 import { startPreview } from '../../generator/serve/server.js';
-import { verifyTree } from '../../generator/verify/tree.js';
+import { verifyTree } from '../../generator/inspect/verify.js';
 import { markerRootfs, metadataTarball, metadataYaml, put, squashfs, tarball, unifiedTarball } from '../support/images.js';
 import { requirements } from '../support/require.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
@@ -203,7 +203,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, config: cfg });
     const [v1] = filesOf(live);
     // Another tool writes other bytes to version 1's key.
-    const { openBucket } = await import('../../generator/emit/bucket/s3.js');
+    const { openBucket } = await import('../../generator/publish/bucket/s3.js');
     const bucket = openBucket(cfg.object_storage!);
     t.after(() => bucket.close());
     const other = path.join(dir, 'other');

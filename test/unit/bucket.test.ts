@@ -4,16 +4,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllRedirects } from '@netlify/redirect-parser';
-import { configSchema, loadConfig, parseConfig, type ObjectStorageSettings } from '../../generator/config.js';
-import { blobRedirect, bucketKey } from '../../generator/emit/bucket/layout.js';
-import { planBucketSync } from '../../generator/emit/bucket/plan.js';
-import { renderRedirectsFile, renderTargets } from '../../generator/emit/cdn/targets.js';
-import { renderCloudflareWorker } from '../../generator/emit/cdn/edge-code.js';
-import { buildImportMap } from '../../generator/emit/cdn/import-map.js';
-import { renderNginxServer } from '../../generator/emit/cdn/nginx.js';
-import { renderCaddySite } from '../../generator/emit/cdn/caddy.js';
+import { configSchema, loadConfig, parseConfig, type ObjectStorageSettings } from '../../generator/config/config.js';
+import { blobRedirect, bucketKey } from '../../generator/render/bucket-layout.js';
+import { planBucketSync } from '../../generator/publish/bucket/plan.js';
+import { renderRedirectsFile, renderTargets } from '../../generator/render/cdn/targets.js';
+import { renderCloudflareWorker } from '../../generator/render/cdn/edge-code.js';
+import { buildImportMap } from '../../generator/render/cdn/import-map.js';
+import { renderNginxServer } from '../../generator/render/cdn/nginx.js';
+import { renderCaddySite } from '../../generator/render/cdn/caddy.js';
 import type { PlannedFile } from '../../generator/plan/products.js';
-import { BuildError, UsageError } from '../../generator/errors.js';
+import { BuildError, UsageError } from '../../generator/util/errors.js';
 import { tempDir } from '../support/tmp.js';
 
 const settings = (o: Partial<ObjectStorageSettings> = {}): ObjectStorageSettings =>

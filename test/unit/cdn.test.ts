@@ -5,14 +5,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllHeaders, type Header } from '@netlify/headers-parser';
 import { parseAllRedirects } from '@netlify/redirect-parser';
-import { renderHeadersFile, CLOUDFLARE_MAX_RULES, CLOUDFLARE_MAX_LINE } from '../../generator/emit/cdn/headers-file.js';
-import { buildImportMap, type ImportMap } from '../../generator/emit/cdn/import-map.js';
-import { renderCloudflareWorker, renderNetlifyEdgeFunction, TEMPLATES_DIR } from '../../generator/emit/cdn/edge-code.js';
-import { safeHeaderValue, safeUrl } from '../../generator/emit/cdn/header-safety.js';
-import { renderNginxServer } from '../../generator/emit/cdn/nginx.js';
-import { renderCaddySite } from '../../generator/emit/cdn/caddy.js';
-import type { Catalog } from '../../generator/emit/catalog-schema.js';
-import { BuildError } from '../../generator/errors.js';
+import { renderHeadersFile, CLOUDFLARE_MAX_RULES, CLOUDFLARE_MAX_LINE } from '../../generator/render/cdn/headers-file.js';
+import { buildImportMap, type ImportMap } from '../../generator/render/cdn/import-map.js';
+import { renderCloudflareWorker, renderNetlifyEdgeFunction, TEMPLATES_DIR } from '../../generator/render/cdn/edge-code.js';
+import { safeHeaderValue, safeUrl } from '../../generator/render/cdn/header-safety.js';
+import { renderNginxServer } from '../../generator/render/cdn/nginx.js';
+import { renderCaddySite } from '../../generator/render/cdn/caddy.js';
+import type { Catalog } from '../../generator/formats/catalog.js';
+import { BuildError } from '../../generator/util/errors.js';
 import { tempDir } from '../support/tmp.js';
 
 const FP_AMD = 'a'.repeat(64);
@@ -176,7 +176,7 @@ describe('architecture negotiation: one rule for every host', () => {
     const { pickArchitecture } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as {
       pickArchitecture(request: { headers: Headers }, map: ImportMap, available: Record<string, string>): string | null;
     };
-    const { negotiations } = await import('../../generator/emit/cdn/import-map.js');
+    const { negotiations } = await import('../../generator/render/cdn/import-map.js');
     const table = negotiations(map);
     let compared = 0;
     for (const [name, value] of headers) {

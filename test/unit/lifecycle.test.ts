@@ -8,7 +8,7 @@ import { applyRetention, carryGrace } from '../../generator/plan/retention.js';
 import { previousProducts } from '../../generator/plan/previous.js';
 import { versionKeyTime } from '../../generator/simplestreams/version-key.js';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../../generator/plan/products.js';
-import { parseDuration, parseTime } from '../../generator/duration.js';
+import { parseDuration, parseTime } from '../../generator/util/duration.js';
 
 const hex = (n: number) => n.toString(16).padStart(64, '0');
 const DAY = 86_400;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMetadata, MetadataProblem } from '../../generator/verify/metadata.js';
+import { parseMetadata, MetadataProblem } from '../../generator/ingest/metadata.js';
 
 const parse = (text: string) => parseMetadata(Buffer.from(text));
 function problem(text: string | Buffer): MetadataProblem {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { pairImages, stemOf } from '../../generator/ingest/pair.js';
 import type { Classified } from '../../generator/ingest/classify.js';
-import { parseMetadata } from '../../generator/verify/metadata.js';
+import { parseMetadata } from '../../generator/ingest/metadata.js';
 
 const file = (rel: string) => ({ path: `/in/${rel}`, rel, size: 1, dev: 1, ino: 1, mtimeMs: 0, ctimeMs: 0 });
 const metadata = parseMetadata(Buffer.from('architecture: x86_64\ncreation_date: 1\nproperties:\n  os: a\n  release: b\n'));

@@ -2,10 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { planProducts } from '../../generator/plan/products.js';
-import { renderStreams } from '../../generator/emit/streams.js';
-import { parseConfig, DEFAULT_CONFIG } from '../../generator/config.js';
-import { parseMetadata } from '../../generator/verify/metadata.js';
-import type { HashedImage, HashedFile } from '../../generator/model.js';
+import { renderStreams } from '../../generator/render/streams.js';
+import { parseConfig, DEFAULT_CONFIG } from '../../generator/config/config.js';
+import { parseMetadata } from '../../generator/ingest/metadata.js';
+import type { HashedImage, HashedFile } from '../../generator/ingest/model.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const file = (rel: string, part: HashedFile['part'], size = 10): HashedFile => ({

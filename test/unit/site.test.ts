@@ -2,10 +2,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupProducts, isStale, slugPart } from '../../site/src/lib/groups.js';
+import { groupProducts, isStale, slugPart } from '../../generator/formats/groups.js';
 import { launchCommands, remoteAddCommands, shellWord } from '../../site/src/lib/commands.js';
-import { defaultRemoteName } from '../../site/src/lib/remote-name.js';
-import { basePath } from '../../generator/emit/site.js';
+import { defaultRemoteName } from '../../generator/formats/remote-name.js';
+import { basePath } from '../../generator/publish/site.js';
 import { syntheticCatalog } from '../support/catalog.js';
 
 test('products of one OS/release/variant group into one entry with their architectures', () => {

@@ -1,6 +1,6 @@
 // Dates and sizes as the site shows them (UTC, so a page reads the same everywhere).
 
-export { formatBytes } from '../../../generator/format.js';
+export { formatBytes } from '../../../generator/util/format.js';
 
 export function formatDate(iso: string): string {
   return iso.slice(0, 10);

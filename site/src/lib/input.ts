@@ -2,8 +2,8 @@
 // the site-input schema, which checks the catalog with the catalog schema.
 
 import { readFileSync } from 'node:fs';
-import { siteInputSchema, type SiteInput } from '../../../generator/emit/site-input.js';
-import { groupProducts, type ProductGroup } from './groups.js';
+import { siteInputSchema, type SiteInput } from '../../../generator/formats/site-input.js';
+import { groupProducts, type ProductGroup } from '../../../generator/formats/groups.js';
 
 declare const __STATICSTREAMS_SITE_INPUT__: string | undefined;
 

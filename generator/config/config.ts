@@ -1,0 +1,178 @@
+// The one schema for staticstreams.yaml: per-product overrides (aliases, titles, support,
+// requirements) and build defaults. Loaded and validated at the edge; everything else gets typed data.
+
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../util/errors.js';
+import { DURATION } from '../util/duration.js';
+import { STATE_PATH } from '../formats/state.js';
+
+const alias = z.string().regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
+
+const productOverride = z
+  .object({
+    /** Extra aliases for the product (the client adds /ARCH to each). */
+    aliases: z.array(alias).default([]),
+    /** false drops the generated os/release/variant and os/release aliases. */
+    default_aliases: z.boolean().default(true),
+    release_title: z.string().min(1).optional(),
+    release_codename: z.string().min(1).optional(),
+    supported: z.boolean().optional(),
+    support_eol: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'support_eol is a date written YYYY-MM-DD').optional(),
+    requirements: z.record(z.string(), z.string({ invalid_type_error: 'requirement values are strings: quote them ("false")' })).default({}),
+  })
+  .strict();
+
+const siteSettings = z
+  .object({
+    /** Shown in the header and the page titles. */
+    title: z.string().min(1).max(200).default('LXD and Incus images'),
+    /** One sentence under the title and in the page description. */
+    description: z.string().max(1000).default('A simplestreams image server for LXD and Incus.'),
+    /** Path to an image (svg, png, jpg, webp), relative to the config file; copied into the output. */
+    logo: z.string().min(1).regex(/\.(svg|png|jpe?g|webp|gif)$/i, 'the logo is an .svg, .png, .jpg, .webp or .gif file').optional(),
+    /** The remote name the commands on the site use (`lxc remote add NAME …`). */
+    remote_name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'remote names are letters, digits and -').optional(),
+    /** Products whose newest version is older than this many days get a "stale" badge. */
+    stale_after_days: z.number().int().positive().default(90),
+  })
+  .strict();
+
+const retention = z
+  .object({
+    /** Keep at most this many versions per product (the newest is always kept). */
+    keep: z.number().int().positive().optional(),
+    /** Drop versions built more than this many days ago (the newest is always kept). */
+    days: z.number().positive().optional(),
+    /** How long dropped files and superseded products files stay downloadable. */
+    grace: z.string().regex(DURATION, 'a duration such as 90m, 6h or 2d').default('6h'),
+  })
+  .strict();
+
+const objectStorage = z
+  .object({
+    /** The bucket image files are uploaded to. */
+    bucket: z.string().min(1),
+    /** Where clients download the bucket's objects: object KEY is at PUBLIC_URL/KEY. */
+    public_url: z.string().url().regex(/^https?:\/\//, 'public_url is an http(s) URL'),
+    /** The S3 API endpoint (R2, GCS, MinIO…); leave out for AWS S3. */
+    endpoint: z.string().url().optional(),
+    /** The bucket's region (R2: auto); default AWS_REGION, else us-east-1. */
+    region: z.string().min(1).optional(),
+    /** A key prefix inside the bucket, ending in / (e.g. lxd/). */
+    prefix: z.string().regex(/^$|^[A-Za-z0-9._~+-][A-Za-z0-9._~+/-]*\/$/, 'prefix is empty or a path ending in / (letters, digits, . _ ~ + - /), with no leading /').default(''),
+    /** Address the bucket as ENDPOINT/BUCKET (MinIO and most self-hosted servers need it). */
+    force_path_style: z.boolean().default(false),
+    /** After each upload: read the object back and hash it (read-back), or compare sizes only (size). */
+    verify: z.enum(['read-back', 'size']).default('read-back'),
+    /** Files larger than this go up in parts of this size (5 MiB to 5 GiB). */
+    part_size_mib: z.number().int().min(5).max(5120).default(8),
+    /** Files uploaded at a time. */
+    concurrency: z.number().int().min(1).max(32).default(4),
+  })
+  .strict();
+
+export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export const configSchema = z
+  .object({
+    /** Absolute URL the tree is published at, e.g. https://images.example.org */
+    base_url: z.string().url().optional(),
+    /** Hosts to generate header rules and edge code for. */
+    targets: z.array(z.enum(TARGETS)).min(1).default(['netlify']),
+    /** Folder for server config that must not be published (nginx, Caddy, Netlify edge function). */
+    server_config: z.string().min(1).optional(),
+    /** Architecture an alias import endpoint serves when the client names none (Debian name). */
+    default_arch: z.string().min(1).default('amd64'),
+    /** Which versions to keep, and the grace period of files that are dropped. */
+    retention: retention.default({}),
+    /** Publish squashfs deltas (xdelta3) from each product's previous version to each new one. */
+    deltas: z.boolean().default(false),
+    /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */
+    object_storage: objectStorage.optional(),
+    /** The catalogue website's title, description, logo and remote name. */
+    site: siteSettings.default({}),
+    /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
+    products: z.record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride).default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ObjectStorageSettings = z.infer<typeof objectStorage>;
+export type SiteSettings = z.infer<typeof siteSettings>;
+export type ProductOverride = z.infer<typeof productOverride>;
+
+export const DEFAULT_CONFIG: Config = configSchema.parse({});
+
+/** Validates an already-parsed config object; throws UsageError with the field path. */
+export function parseConfig(data: unknown, source = 'staticstreams.yaml'): Config {
+  const parsed = configSchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${source}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export async function loadConfig(file: string, required: boolean): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
+    throw new UsageError(`cannot read the config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  const config = parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
+  // The logo is named relative to the config file; everything after this sees an absolute path.
+  if (config.site.logo) {
+    config.site.logo = path.resolve(path.dirname(file), config.site.logo);
+    try {
+      await access(config.site.logo, constants.R_OK);
+    } catch (e) {
+      throw new UsageError(`${file}: site.logo: cannot read ${config.site.logo} (${(e as NodeJS.ErrnoException).code})\n  fix: give site.logo a path relative to the config file`);
+    }
+  }
+  return config;
+}
+
+/**
+ * The settings a published tree was built with (recorded in its staticstreams-state.json), as a
+ * config: what `prune` uses when no config file is given. Undefined when the tree records none.
+ */
+export async function loadRecordedConfig(tree: string): Promise<Config | undefined> {
+  const file = path.join(tree, STATE_PATH);
+  let settings: unknown;
+  try {
+    settings = (JSON.parse(await readFile(file, 'utf8')) as { settings?: unknown }).settings;
+  } catch {
+    return undefined;
+  }
+  if (settings === undefined) return undefined;
+  const config = parseConfig(settings, `${file} (settings)`);
+  // The logo was published into the tree; the pruned tree copies it from there.
+  if (config.site.logo) config.site.logo = path.resolve(tree, config.site.logo);
+  return config;
+}
+
+/** The overrides that apply to a product key, merged in file order (aliases accumulate). */
+export function overridesFor(config: Config, key: string): ProductOverride {
+  const parts = key.split(':');
+  const merged: ProductOverride = { aliases: [], default_aliases: true, requirements: {} };
+  for (const [pattern, o] of Object.entries(config.products)) {
+    const p = pattern.split(':');
+    if (!p.every((seg, i) => seg === '*' || seg.toLowerCase() === parts[i]?.toLowerCase())) continue;
+    merged.aliases.push(...o.aliases);
+    merged.default_aliases = o.default_aliases && merged.default_aliases;
+    Object.assign(merged.requirements, o.requirements);
+    for (const k of ['release_title', 'release_codename', 'supported', 'support_eol'] as const) {
+      if (o[k] !== undefined) (merged as Record<string, unknown>)[k] = o[k];
+    }
+  }
+  return merged;
+}

@@ -1,0 +1,85 @@
+// Turns the catalog's per-architecture products into what people browse: one entry per
+// OS/release/variant, with its architectures side by side. Pure; used by the pages and tests.
+
+import type { Catalog, CatalogProduct } from './catalog.js';
+
+export type CatalogImage = CatalogProduct['versions'][number]['images'][number];
+
+export interface ProductGroup {
+  /** Path of its page under products/, unique, lower case, URL-safe. */
+  slug: string;
+  os: string;
+  release: string;
+  variant: string;
+  releaseTitle: string;
+  releaseCodename?: string;
+  /** One catalog product per architecture, in architecture order. */
+  members: CatalogProduct[];
+  arches: string[];
+  types: CatalogImage['type'][];
+  /** Aliases without the architecture suffix (the client adds it). */
+  aliases: string[];
+  supported?: boolean;
+  supportEol?: string;
+  newest: { version: string; created: string; sizeMin: number; sizeMax: number };
+  /** The first description found on the newest version. */
+  description?: string;
+}
+
+const ARCH_ORDER = ['amd64', 'arm64', 'armhf', 'armel', 'i386', 'ppc64el', 'riscv64', 's390x', 'loongarch64'];
+const archRank = (a: string) => (ARCH_ORDER.indexOf(a) + 1 || ARCH_ORDER.length + 1);
+
+export function slugPart(text: string): string {
+  const s = text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  return s || '_';
+}
+
+export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[] {
+  const byKey = new Map<string, CatalogProduct[]>();
+  for (const p of catalog.products) {
+    const k = JSON.stringify([p.os, p.release, p.variant]);
+    const list = byKey.get(k);
+    if (list) list.push(p);
+    else byKey.set(k, [p]);
+  }
+  const used = new Set<string>();
+  const groups: ProductGroup[] = [];
+  for (const members of byKey.values()) {
+    members.sort((a, b) => archRank(a.arch) - archRank(b.arch) || a.arch.localeCompare(b.arch));
+    const first = members[0]!;
+    let slug = [first.os, first.release, first.variant].map(slugPart).join('/');
+    for (let n = 2; used.has(slug); n++) slug = `${[first.os, first.release, first.variant].map(slugPart).join('/')}-${n}`;
+    used.add(slug);
+    const newestVersion = members.map((m) => m.versions[0]!.version).sort().at(-1)!;
+    const newestImages = members.flatMap((m) => m.versions.filter((v) => v.version === newestVersion).flatMap((v) => v.images));
+    const sizes = newestImages.map((i) => i.size);
+    const created = newestImages.map((i) => i.created).sort().at(-1)!;
+    groups.push({
+      slug,
+      os: first.os,
+      release: first.release,
+      variant: first.variant,
+      releaseTitle: first.releaseTitle,
+      ...(first.releaseCodename ? { releaseCodename: first.releaseCodename } : {}),
+      members,
+      arches: members.map((m) => m.arch),
+      types: [...new Set(members.flatMap((m) => m.versions.flatMap((v) => v.images.map((i) => i.type))))].sort() as CatalogImage['type'][],
+      aliases: [...new Set(members.flatMap((m) => m.aliases))],
+      ...(members.some((m) => m.supported !== undefined) ? { supported: members.some((m) => m.supported === true) } : {}),
+      ...(first.supportEol ? { supportEol: first.supportEol } : {}),
+      newest: { version: newestVersion, created, sizeMin: Math.min(...sizes), sizeMax: Math.max(...sizes) },
+      ...(newestImages.find((i) => i.description) ? { description: newestImages.find((i) => i.description)!.description } : {}),
+    });
+  }
+  return groups.sort((a, b) => a.os.localeCompare(b.os) || compareReleases(b.release, a.release) || a.variant.localeCompare(b.variant));
+}
+
+/** Newer releases first when they look like numbers (24.04 > 22.04 > 9), else by name. */
+export function compareReleases(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/** True when the newest build is older than the threshold at `now`. */
+export function isStale(created: string, staleAfterDays: number, now: Date): boolean {
+  return now.getTime() - Date.parse(created) > staleAfterDays * 86_400_000;
+}

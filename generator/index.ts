@@ -1,0 +1,14 @@
+// The library API of staticstreams (the package's main export): what the CLI is built on.
+//   build     images (+ a previous tree) → a published tree; prune = build({ previous: out, out })
+//   verifyTree / listTree   inspect a published tree, from a folder or a URL
+//   startPreview            serve a tree locally with the rules a CDN would apply
+//   loadConfig / parseConfig   staticstreams.yaml
+// Everything else under generator/ is internal and may change.
+
+export { build, type BuildOptions, type BuildResult, type Lifecycle, type Reporter } from './pipeline/build.js';
+export { verifyTree, type TreeProblem, type VerifyReport } from './inspect/verify.js';
+export { listTree, type ListRow } from './inspect/list.js';
+export { startPreview, type RunningPreview, type ServeOptions } from './serve/server.js';
+export { configSchema, DEFAULT_CONFIG, loadConfig, parseConfig, TARGETS, type Config, type Target } from './config/config.js';
+export { BuildError, BuildFailed, ImageError, UsageError } from './util/errors.js';
+export type { Catalog, CatalogProduct } from './formats/catalog.js';

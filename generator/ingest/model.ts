@@ -1,0 +1,33 @@
+// The shapes that flow through the pipeline once images are found, paired and hashed.
+
+import type { Compression } from './detect.js';
+import type { FoundFile } from './find.js';
+import type { ImageMetadata } from './metadata.js';
+
+export type ImageType = 'container' | 'virtual-machine';
+
+/** One input file of an image, hashed. */
+export interface HashedFile {
+  source: FoundFile;
+  sha256: string;
+  size: number;
+  /** What the file is inside the image. */
+  part: 'metadata' | 'squashfs' | 'root-tarball' | 'qcow2' | 'unified';
+  compression: Compression;
+}
+
+/** An image ready to plan: its metadata, its files with their hashes, and its fingerprint. */
+export interface HashedImage {
+  kind: 'split' | 'unified';
+  type: ImageType;
+  metadata: ImageMetadata;
+  /** split: sha256(metadata ‖ rootfs); unified: sha256(file). */
+  fingerprint: string;
+  /** split: [metadata, rootfs]; unified: [file]. */
+  files: HashedFile[];
+}
+
+/** The input file that names an image in messages. */
+export function imageLabel(image: HashedImage): string {
+  return image.files.map((f) => f.source.rel).join(' + ');
+}

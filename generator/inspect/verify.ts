@@ -1,0 +1,338 @@
+// Checks a published simplestreams tree — ours or another tool's — against every rule real
+// clients enforce: files present with the listed size and sha256, combined fingerprints right,
+// fingerprints unique, aliases unique per architecture, field types, version keys. The tree is a
+// folder or the URL it is served at (files fetched as clients fetch them, redirects followed); a
+// file a folder does not hold but its `_redirects` sends elsewhere (object storage) is fetched there.
+
+import { createHash, type Hash } from 'node:crypto';
+import { findArchitecture } from '../simplestreams/architectures.js';
+import { isValidVersionKey } from '../simplestreams/version-key.js';
+import { INDEX_PATH } from '../render/streams.js';
+import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
+import { openPreviousSource, type PreviousSource } from '../source/source.js';
+import { readChecked } from '../ingest/wholeness.js';
+
+export interface TreeProblem {
+  severity: 'error' | 'warning';
+  /** Where: a file, or a product/version/item path. */
+  where: string;
+  message: string;
+}
+
+/** The parts of a products file we read; everything else is ignored, as clients do. */
+export interface ProductsFile {
+  products: Record<string, Record<string, unknown>>;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStringMap = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** True for a path listed in the tree that stays inside it (relative, no `..`, no URL). */
+function insideTree(rel: string): boolean {
+  return rel !== '' && !rel.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(rel) && !rel.split('/').includes('..');
+}
+
+export interface LoadedTree {
+  index: Record<string, unknown>;
+  /** products-file path → parsed content. */
+  productsFiles: Map<string, ProductsFile>;
+}
+
+/** Reads index.json and the products files it lists; problems for what cannot be read. */
+export async function loadTree(source: PreviousSource, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
+  const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
+  const read = async (rel: string) => {
+    const text = await source.readText(rel);
+    if (text === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+    return text;
+  };
+  let index: unknown;
+  try {
+    index = JSON.parse(await read(INDEX_PATH));
+  } catch (e) {
+    err(INDEX_PATH, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return undefined;
+  }
+  if (!isObject(index) || index.format !== 'index:1.0' || !isObject(index.index)) {
+    err(INDEX_PATH, 'is not a simplestreams index (format "index:1.0" with an "index" object)');
+    return undefined;
+  }
+  const productsFiles = new Map<string, ProductsFile>();
+  let usable = 0;
+  for (const [name, entry] of Object.entries(index.index)) {
+    const where = `${INDEX_PATH} index.${name}`;
+    if (!isObject(entry)) {
+      err(where, 'is not an object');
+      continue;
+    }
+    if (entry.datatype !== 'image-downloads') continue;
+    if (!Array.isArray(entry.products) || entry.products.length === 0) {
+      problems.push({ severity: 'warning', where, message: 'has no products: clients skip it' });
+      continue;
+    }
+    if (typeof entry.path !== 'string' || !insideTree(entry.path)) {
+      err(where, 'path must be a relative path inside the tree');
+      continue;
+    }
+    let products: unknown;
+    try {
+      products = JSON.parse(await read(entry.path));
+    } catch (e) {
+      err(entry.path, `listed in the index but cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      continue;
+    }
+    if (!isObject(products) || !isObject(products.products)) {
+      err(entry.path, 'is not a products file (no "products" object)');
+      continue;
+    }
+    if (products.format !== 'products:1.0') problems.push({ severity: 'warning', where: entry.path, message: `format is ${JSON.stringify(products.format)}, expected "products:1.0"` });
+    const listed = new Set(entry.products as unknown[]);
+    for (const key of Object.keys(products.products)) {
+      if (!listed.has(key)) problems.push({ severity: 'warning', where, message: `does not list product ${key} that ${entry.path} holds` });
+    }
+    productsFiles.set(entry.path, products as unknown as ProductsFile);
+    usable++;
+  }
+  if (usable === 0) err(INDEX_PATH, 'lists no usable image-downloads products file: clients see no images');
+  return { index, productsFiles };
+}
+
+interface FileState {
+  hash: Hash;
+  size: number;
+  /** With the deep check: why the tarball would not unpack to its end. */
+  broken?: string;
+}
+
+class FileHasher {
+  private states = new Map<string, Promise<FileState | undefined>>();
+  /**
+   * `redirectOf`: where a folder's _redirects sends a path it does not hold (none for a URL: the
+   * server applies them). `deep`: tarballs are also proven whole in the same read.
+   */
+  constructor(private source: PreviousSource, private redirectOf: ((pathname: string) => string | undefined) | null, private deep: boolean) {}
+
+  /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
+  private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
+    if (!insideTree(rel)) return undefined;
+    try {
+      const body = await this.source.open(rel);
+      if (body) return body;
+    } catch {
+      return undefined;
+    }
+    const to = this.redirectOf?.(`/${rel}`);
+    if (!to) return undefined;
+    try {
+      const res = await fetch(to);
+      return res.ok && res.body ? (res.body as unknown as AsyncIterable<Buffer>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** sha256 state of a tree file (copy before use), or undefined when it is missing. */
+  state(rel: string): Promise<FileState | undefined> {
+    let p = this.states.get(rel);
+    if (!p) {
+      p = (async () => {
+        const body = await this.open(rel);
+        if (!body) return undefined;
+        const hash = createHash('sha256');
+        let size = 0;
+        let broken: string | undefined;
+        try {
+          broken = (await readChecked(body, (chunk) => {
+            hash.update(chunk);
+            size += chunk.length;
+          }, this.deep))?.message;
+        } catch {
+          return undefined;
+        }
+        return { hash, size, ...(broken ? { broken } : {}) };
+      })();
+      this.states.set(rel, p);
+    }
+    return p;
+  }
+
+  async combined(metaRel: string, rootRel: string): Promise<string | undefined> {
+    const meta = await this.state(metaRel);
+    const body = await this.open(rootRel);
+    if (!meta || !body) return undefined;
+    const h = meta.hash.copy();
+    try {
+      for await (const chunk of body) h.update(chunk);
+    } catch {
+      return undefined; // reported as a missing file by the item check
+    }
+    return h.digest('hex');
+  }
+}
+
+export interface VerifyReport {
+  problems: TreeProblem[];
+  products: number;
+  images: number;
+  files: number;
+}
+
+/**
+ * `spec`: the tree's folder, or the http(s) URL it is served at. Unless `quick`, every tarball
+ * is also decompressed to its end and its tar stream walked to the end-of-archive marker.
+ */
+export async function verifyTree(spec: string, { quick = false }: { quick?: boolean } = {}): Promise<VerifyReport> {
+  const problems: TreeProblem[] = [];
+  const report: VerifyReport = { problems, products: 0, images: 0, files: 0 };
+  const source = openPreviousSource(spec);
+  const isUrl = /^https?:\/\//i.test(spec);
+  const tree = await loadTree(source, problems);
+  if (!tree) return report;
+  const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
+  const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
+  let redirectOf: ((pathname: string) => string | undefined) | null = null;
+  if (!isUrl) {
+    // Netlify's parsers load only here: `list` and the URL case never need them.
+    const { loadRules, matchRedirect } = await import('../serve/rules.js');
+    const rules = await loadRules(spec);
+    redirectOf = (pathname) => {
+      const r = matchRedirect(rules, pathname);
+      return r && r.status >= 300 && r.status <= 399 && /^https?:\/\//.test(r.to) ? r.to : undefined;
+    };
+  }
+  const hasher = new FileHasher(source, redirectOf, !quick);
+  const fingerprints = new Map<string, string>();
+  const aliasOwners = new Map<string, string>();
+  const checkedFiles = new Set<string>();
+
+  for (const [file, { products }] of tree.productsFiles) {
+    for (const [key, product] of Object.entries(products)) {
+      const where = `${file} ${key}`;
+      report.products++;
+      if (!isObject(product)) {
+        err(where, 'is not an object');
+        continue;
+      }
+      const arch = typeof product.arch === 'string' ? findArchitecture(product.arch) : undefined;
+      if (!arch) err(where, `arch ${JSON.stringify(product.arch)} is not an architecture LXD knows: the whole product is invisible`);
+      for (const field of ['os', 'release']) {
+        if (typeof product[field] !== 'string' || product[field] === '') err(where, `${field} must be a non-empty string (clients sort on it)`);
+      }
+      if (product.variant !== undefined && typeof product.variant !== 'string') err(where, 'variant must be a string');
+      if (product.aliases !== undefined && typeof product.aliases !== 'string') err(where, 'aliases must be one comma-separated string: a wrong type breaks the whole remote');
+      if (typeof product.aliases === 'string' && /\s/.test(product.aliases)) err(where, 'aliases must not contain spaces');
+      for (const field of ['requirements', 'lxd_requirements']) {
+        if (product[field] !== undefined && !isStringMap(product[field])) err(where, `${field} must map names to strings ("false", not false): a wrong type breaks the whole remote`);
+      }
+      if (product.supported !== undefined && typeof product.supported !== 'boolean') err(where, 'supported must be true or false: a wrong type breaks the whole remote');
+      if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
+        warn(where, 'support_eol should be a YYYY-MM-DD date');
+      }
+      if (typeof product.aliases === 'string' && product.aliases && arch) {
+        for (const alias of product.aliases.split(',')) {
+          const k = `${arch.canonical}\u0000${alias}`;
+          const owner = aliasOwners.get(k);
+          if (owner && owner !== key) err(where, `alias "${alias}" is also claimed by ${owner} (same architecture): clients use only one`);
+          else aliasOwners.set(k, key);
+        }
+      }
+      if (!isObject(product.versions)) {
+        err(where, 'versions must be an object');
+        continue;
+      }
+      for (const [vkey, version] of Object.entries(product.versions)) {
+        const vwhere = `${where} ${vkey}`;
+        if (!isValidVersionKey(vkey)) err(vwhere, 'version key must start with a YYYYMMDD date: clients drop this version silently');
+        if (!isObject(version) || !isObject(version.items)) {
+          err(vwhere, 'items must be an object');
+          continue;
+        }
+        const items = Object.entries(version.items);
+        let typesOk = true;
+        for (const [ikey, item] of items) {
+          const iwhere = `${vwhere} ${ikey}`;
+          if (!isObject(item)) {
+            err(iwhere, 'is not an object');
+            typesOk = false;
+            continue;
+          }
+          if (typeof item.ftype !== 'string') err(iwhere, 'ftype must be a string');
+          else if (DELTA_FTYPES[item.ftype]) {
+            const base = isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
+            const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
+            if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
+              warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
+            }
+          }
+          if (typeof item.path !== 'string' || !insideTree(item.path)) {
+            err(iwhere, 'path must be a relative path inside the tree (absolute URLs do not work)');
+            typesOk = false;
+            continue;
+          }
+          if (!Number.isSafeInteger(item.size) || (item.size as number) < 0) err(iwhere, 'size must be a whole number of bytes: a wrong type breaks the whole remote');
+          if (typeof item.sha256 !== 'string' || !SHA256.test(item.sha256)) {
+            err(iwhere, 'sha256 must be 64 lowercase hex characters: the download is always refused otherwise');
+          }
+          for (const [field, value] of Object.entries(item)) {
+            if (field.startsWith('combined_') && field.endsWith('sha256') && (typeof value !== 'string' || !SHA256.test(value))) {
+              err(iwhere, `${field} must be 64 lowercase hex characters`);
+            }
+          }
+          const st = await hasher.state(item.path);
+          if (!st) {
+            err(iwhere, `file ${item.path} is missing`);
+            continue;
+          }
+          if (!checkedFiles.has(`${item.path}\u0000${item.sha256}\u0000${item.size}`)) {
+            checkedFiles.add(`${item.path}\u0000${item.sha256}\u0000${item.size}`);
+            report.files++;
+            if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
+            else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
+            else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
+          }
+        }
+        if (!typesOk) continue;
+        const all = items.filter(([, i]) => isObject(i)) as [string, Record<string, unknown> & { ftype: string; path: string; sha256: string }][];
+        const addFingerprint = (fp: string, label: string) => {
+          report.images++;
+          const other = fingerprints.get(fp);
+          if (other) err(label, `fingerprint ${fp} is also used by ${other}: clients fail with "More than one match"`);
+          else fingerprints.set(fp, label);
+        };
+        for (const [ikey, item] of all.filter(([, i]) => UNIFIED_FTYPES.includes(i.ftype))) {
+          if (item.ftype === 'incus_combined.tar.gz' && all.some(([, o]) => o.ftype === 'lxd_combined.tar.gz' && o.path === item.path)) continue;
+          addFingerprint(item.sha256, `${vwhere} ${ikey}`);
+        }
+        const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
+        const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
+        for (const [rkey, root] of roots) {
+          const fields = ROOTFS_FTYPES[root.ftype]!.combined;
+          const seen = new Set<string>();
+          for (const client of METADATA_FTYPES) {
+            const clientMetas = metas.filter(([, m]) => m.ftype === client);
+            if (clientMetas.length === 0) continue;
+            const withHash = clientMetas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined);
+            if (withHash.length === 0) {
+              err(`${vwhere} ${rkey}`, `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`);
+              continue;
+            }
+            if (withHash.length > 1) err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
+            const [mkey, meta] = withHash[0]!;
+            const declared = combinedFingerprint(meta, root.ftype)!;
+            if (seen.has(`${meta.path}\u0000${declared}`)) continue;
+            seen.add(`${meta.path}\u0000${declared}`);
+            const actual = await hasher.combined(meta.path, root.path);
+            if (actual && actual !== declared) err(`${vwhere} ${mkey}`, `${fields[0]} is ${declared}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`);
+            addFingerprint(declared, `${vwhere} ${rkey}`);
+          }
+          if (!metas.some(([, m]) => m.ftype === 'lxd.tar.xz')) warn(`${vwhere} ${rkey}`, 'no lxd.tar.xz item: LXD cannot see this image');
+          if (!metas.some(([, m]) => m.ftype === 'incus.tar.xz')) warn(`${vwhere} ${rkey}`, 'no incus.tar.xz item: Incus cannot see this image');
+        }
+        if (roots.length === 0 && metas.length > 0) warn(vwhere, 'has metadata items but no rootfs item');
+      }
+    }
+  }
+  return report;
+}

@@ -1,0 +1,420 @@
+// The build pipeline as a library call: ingest → verify → fingerprint → plan → emit.
+// The CLI's `build` command is a thin layer over `build()`.
+
+import type { Reporter } from '../util/reporter.js';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
+import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from '../util/errors.js';
+import type { Classified } from '../ingest/classify.js';
+import { findFiles } from '../ingest/find.js';
+import { mapLimit } from '../util/concurrency.js';
+import { pairImages } from '../ingest/pair.js';
+import { hashImage } from '../fingerprint/hash-images.js';
+import { WorkerPool } from '../pool/pool.js';
+import { cachePath, FingerprintCache } from '../fingerprint/cache.js';
+import { planProducts, type Plan } from '../plan/products.js';
+import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
+import { previousProducts } from '../plan/previous.js';
+import { openPreviousSource } from '../source/source.js';
+import { readPublished, type PublishedTree } from '../source/published.js';
+import { verifyTree } from '../inspect/verify.js';
+import { renderState, STATE_PATH, type GraceEntry } from '../formats/state.js';
+import { parseDuration } from '../util/duration.js';
+import { renderStreams } from '../render/streams.js';
+import { renderCatalog } from '../render/catalog.js';
+import type { Catalog } from '../formats/catalog.js';
+import { placeFiles, type PlaceStats } from '../publish/blobs.js';
+import { isOutputPath, StagedOutput } from '../publish/output/tree.js';
+import { imageLabel, type HashedImage } from '../ingest/model.js';
+import { lockOutput } from '../publish/output/lock.js';
+import { publishedLogoName } from '../formats/site-input.js';
+import { renderTargets, SERVER_CONFIG_FILES } from '../render/cdn/targets.js';
+import { claimOutput, claimServerConfig } from '../publish/output/ownership.js';
+import { defaultServerConfigDir, writeServerConfig } from '../publish/server-config.js';
+import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
+import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
+import { planDeltas } from '../plan/deltas.js';
+import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js';
+
+export interface BuildOptions {
+  /** The images folder; none (prune) publishes only what `previous` holds. */
+  images?: string;
+  out: string;
+  /** A previously published tree (folder or base URL) to publish on top of. */
+  previous?: string;
+  /** Let a new image take a version key the previous tree holds with other images. */
+  replace?: boolean;
+  /** Keep at most this many versions per product (default: the config's retention.keep). */
+  retain?: number;
+  /** Drop versions older than this many days (default: the config's retention.days). */
+  retainDays?: number;
+  /** Grace period of unlisted files, e.g. "6h" (default: the config's retention.grace). */
+  grace?: string;
+  /** Make squashfs deltas for new versions (default: the config's deltas). Needs xdelta3. */
+  deltas?: boolean;
+  /** Plan and report, write nothing. */
+  dryRun?: boolean;
+  baseUrl?: string;
+  config?: Config;
+  /** Render the catalogue website into the output (default true). */
+  site?: boolean;
+  /** The build's clock (default: now): retention, grace periods and the site's "stale" badges count from it. */
+  now?: Date;
+  /** The config file `config` was read from, if any: its folder is never replaced. */
+  configFile?: string;
+  /** Hosts to write rules for (default: the config's targets, else netlify). */
+  targets?: Target[];
+  /** Where nginx/Caddy/Netlify config goes (default: config server_config, else OUT-server-config). */
+  serverConfig?: string;
+  /** Leave out images with problems (listed in the result) and publish the rest. */
+  keepGoing?: boolean;
+  /** Reuse fingerprints of files proven unchanged (default true); false re-hashes everything. */
+  cache?: boolean;
+  reporter?: Reporter;
+}
+
+export type { Reporter };
+
+export interface BuildResult {
+  plan: Plan;
+  catalog: Catalog;
+  indexPath: string;
+  productsPath: string;
+  warnings: string[];
+  /** Files in the images folder that are not image files, left out. */
+  ignored: string[];
+  /** Server config files written (absolute paths). */
+  serverConfigFiles: string[];
+  /** With keepGoing: the problems whose images were left out. */
+  skipped: (ImageError | BuildError)[];
+  /** Fingerprint cache hits and misses (files and combined hashes). */
+  cache: { hits: number; misses: number };
+  images: number;
+  /** Pages of the catalogue site (0 with site: false). */
+  sitePages: number;
+  bytesHashed: number;
+  placed: PlaceStats;
+  /** With deltas: the deltas made in this run (`of`: the size of the file each replaces). */
+  deltas: DeltaResult['made'];
+  /** With object storage (config object_storage): what was uploaded to and deleted from the bucket. */
+  bucket?: BucketStats;
+  /** What changed against the previous tree, and the grace list. */
+  lifecycle: Lifecycle;
+  /** True when nothing was written (dryRun). */
+  dryRun: boolean;
+}
+
+export interface Lifecycle {
+  previous?: string;
+  added: string[];
+  unchanged: string[];
+  replaced: string[];
+  /** `product version` dropped by retention. */
+  dropped: string[];
+  /** Files kept only for their grace period, and those whose period ended (left out now). */
+  grace: GraceEntry[];
+  expired: GraceEntry[];
+}
+
+const serverConfigDir = (options: BuildOptions, config: Config) => options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
+
+/** The settings `prune` reuses when run without the config file (see emit/state-schema). */
+function recordedSettings(config: Config, baseUrl: string | undefined, options: BuildOptions): Record<string, unknown> {
+  const { title, description, remote_name, stale_after_days, logo } = config.site;
+  return {
+    ...(baseUrl ? { base_url: baseUrl } : {}),
+    targets: options.targets ?? config.targets,
+    default_arch: config.default_arch,
+    retention: config.retention,
+    ...(config.object_storage ? { object_storage: config.object_storage } : {}),
+    site: {
+      title,
+      description,
+      ...(remote_name ? { remote_name } : {}),
+      stale_after_days,
+      ...(logo && options.site !== false ? { logo: publishedLogoName(logo) } : {}),
+    },
+  };
+}
+
+const silent: Reporter = { phase() {}, progress() {}, warn() {} };
+
+async function checkImages(images: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(images);
+  } catch {
+    throw new UsageError(`the images folder ${images} does not exist (set it with --images DIR)`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${images} is not a folder (set the images folder with --images DIR)`);
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const reporter = options.reporter ?? silent;
+  const config = options.config ?? DEFAULT_CONFIG;
+  const baseUrl = options.baseUrl ?? config.base_url;
+  if (options.images !== undefined) await checkImages(options.images);
+  else if (!options.previous) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
+  // Nothing of the user's is ever replaced: checked before anything is written.
+  await claimOutput(options.out, { images: options.images, configFile: options.configFile, dryRun: options.dryRun });
+  await claimServerConfig(serverConfigDir(options, config), Object.values(SERVER_CONFIG_FILES));
+  if ((options.deltas ?? config.deltas) && !options.dryRun) await checkXdelta3();
+  const lock = await lockOutput(options.out);
+  try {
+    return await buildLocked(options, reporter, config, baseUrl);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Plans, and with keepGoing re-plans without the images behind each problem until none is left. */
+function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: boolean) {
+  const skipped: (ImageError | BuildError)[] = [];
+  let current = hashed;
+  for (;;) {
+    const result = planProducts(current, config);
+    if (!keepGoing || result.problems.length === 0) return { ...result, skipped };
+    const drop = new Set(result.problems.flatMap((p) => (p instanceof ImageError ? [p.file] : p.skip ?? p.files)));
+    const next = current.filter((i) => !drop.has(imageLabel(i)));
+    if (next.length === current.length) return { ...result, skipped };
+    skipped.push(...result.problems);
+    current = next;
+  }
+}
+
+async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined): Promise<BuildResult> {
+  const problems: (ImageError | BuildError)[] = [];
+
+  let previous: PublishedTree | null = null;
+  if (options.previous) {
+    reporter.phase(`reading the previous tree ${options.previous}`);
+    previous = await readPublished(openPreviousSource(options.previous));
+    baseUrl ??= previous.catalog?.baseUrl; // prune keeps the tree's base URL
+    if (previous.foreign) {
+      // Another tool's tree is carried over only when clients can use all of it: every listed
+      // file there with its size and sha256, every combined fingerprint right (read once, on
+      // the first build; later builds trust what we published).
+      reporter.phase(`checking the tree to carry over (${options.previous}) as clients would`);
+      const report = await verifyTree(options.previous, { quick: true });
+      const errors = report.problems.filter((p) => p.severity === 'error');
+      if (errors.length) {
+        throw new BuildFailed(errors.map((p) => new BuildError(`${options.previous}: ${p.where}: ${p.message}`, 'clients cannot use this image either: remove it from that tree (incus-simplestreams remove FINGERPRINT, or delete its version from the products file) or add it again with the tool that made it, then build again')));
+      }
+    }
+  }
+
+  reporter.phase('finding images');
+  const found = options.images !== undefined ? await findFiles(options.images, (p) => isOutputPath(options.out, p)) : { files: [], problems: [] };
+  problems.push(...found.problems);
+
+  const pool = new WorkerPool();
+  const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
+  try {
+    return await buildWithPool(options, reporter, config, baseUrl, previous, found, problems, pool, cache);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, previous: PublishedTree | null, found: Pick<Awaited<ReturnType<typeof findFiles>>, 'files' | 'problems'>, problems: (ImageError | BuildError)[], pool: WorkerPool, cache: FingerprintCache): Promise<BuildResult> {
+  reporter.phase('reading metadata');
+  const classified: Classified[] = [];
+  // On the worker threads, a few queued per core; results kept in file order.
+  const failed = new Set<string>();
+  for (const r of await mapLimit(found.files, 32, async (file) => cache.classification(file) ?? (await pool.classify(file)))) {
+    if (r.status === 'fulfilled') {
+      classified.push(r.value);
+      cache.rememberClassification(r.value);
+    }
+    else if (isReportable(r.reason)) {
+      problems.push(r.reason);
+      if (r.reason instanceof ImageError) failed.add(r.reason.file);
+    }
+    else throw r.reason;
+  }
+  const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
+  for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
+
+  const paired = pairImages(classified, failed);
+  problems.push(...paired.problems);
+
+  reporter.phase('hashing');
+  const total = paired.images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
+  let done = 0;
+  const hashed: HashedImage[] = [];
+  {
+    const results = await Promise.allSettled(paired.images.map((image) => {
+      const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
+      return hashImage(image, pool, cache, (n) => {
+        done += n;
+        reporter.progress('hashing', done, total, label);
+      });
+    }));
+    for (const r of results) {
+      if (r.status === 'fulfilled') hashed.push(r.value);
+      else if (isReportable(r.reason)) problems.push(r.reason);
+      else throw r.reason;
+    }
+  }
+
+  reporter.phase('planning');
+  const { plan: fresh, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
+  const nowMs = (options.now ?? new Date()).getTime();
+  const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
+  if (graceMs < 2 * 3_600_000) reporter.warn(`a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`);
+  let twins = 0;
+  const carried = previous && previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++)
+    .map((p) => (previous!.foreign ? { ...p, adopted: true } : p));
+  if (previous?.foreign) {
+    reporter.phase(`carrying over ${carried!.length} products from a tree another tool made (paths, fingerprints, version keys and aliases kept${twins ? `; ${twins} items added so LXD and Incus both see every image` : ''})`);
+  }
+  const previousState: PreviousState | null = previous && {
+    products: carried!,
+    productsPath: previous.productsPath,
+    productsFile: previous.productsFile,
+    grace: previous.state?.grace ?? [],
+  };
+  const publication: Publication = planPublication(fresh.products, previousState, {
+    replace: options.replace === true,
+    retention: { keep: options.retain ?? config.retention.keep, days: options.retainDays ?? config.retention.days },
+    nowMs,
+  });
+  planProblems.push(...publication.problems);
+  let plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: [...fresh.warnings, ...publication.warnings] };
+  let skipped: (ImageError | BuildError)[] = [];
+  if (options.keepGoing && planProblems.length === 0) {
+    skipped = [...problems, ...planSkipped];
+    problems.length = 0;
+    for (const p of skipped) reporter.warn(`skipped (--keep-going): ${p.format().replace(/\n\s*/g, ' ')}`);
+  }
+  problems.push(...planProblems);
+  if (problems.length === 0 && plan.products.length === 0) {
+    problems.push(new BuildError(`no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
+  }
+  if (problems.length) throw new BuildFailed([...skipped, ...problems]);
+  for (const w of plan.warnings) reporter.warn(w);
+
+  const deltaJobs = (options.deltas ?? config.deltas) && !options.dryRun ? planDeltas(plan.products, new Set(publication.added)) : [];
+  let deltas: DeltaResult | undefined;
+  if (deltaJobs.length) {
+    reporter.phase(`making ${deltaJobs.length} squashfs delta(s) with xdelta3`);
+    deltas = await makeDeltas(plan.products, deltaJobs, previous?.source);
+    for (const v of deltas.notSmaller) reporter.warn(`${v}: the delta was not smaller than the squashfs, left out`);
+    plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
+  }
+  try {
+    return await publish({ options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas: deltas?.made ?? [], nowMs, graceMs });
+  } finally {
+    await deltas?.cleanup();
+  }
+}
+
+/** What the planning stages hand to publish(). */
+interface Planned {
+  options: BuildOptions;
+  reporter: Reporter;
+  config: Config;
+  baseUrl: string | undefined;
+  previous: PublishedTree | null;
+  previousState: PreviousState | null;
+  publication: Publication;
+  plan: Plan;
+  hashed: HashedImage[];
+  ignored: string[];
+  skipped: (ImageError | BuildError)[];
+  /** Bytes hashed. */
+  done: number;
+  cache: FingerprintCache;
+  deltas: DeltaResult['made'];
+  nowMs: number;
+  graceMs: number;
+}
+
+/** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
+async function publish(planned: Planned): Promise<BuildResult> {
+  const { options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas, nowMs, graceMs } = planned;
+
+  const streams = renderStreams(plan);
+  const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
+  const lifecycle: Lifecycle = {
+    ...(previous ? { previous: previous.source.label } : {}),
+    added: publication.added,
+    unchanged: publication.unchanged,
+    replaced: publication.replaced,
+    dropped: publication.dropped.map((d) => `${d.product} ${d.version}`),
+    grace: grace.keep,
+    expired: grace.expired,
+  };
+  const graceFiles = grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }));
+  const storage = config.object_storage;
+  const allFiles = [...plan.files, ...graceFiles];
+  if (options.dryRun) {
+    return { plan, catalog: renderCatalog(plan, streams, baseUrl).catalog, indexPath: streams.indexPath, productsPath: streams.productsPath, warnings: plan.warnings, ignored, serverConfigFiles: [], skipped, images: hashed.length, sitePages: 0, bytesHashed: done, placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, deltas, cache: { hits: cache.hits, misses: cache.misses }, lifecycle, dryRun: true };
+  }
+
+  reporter.phase('writing');
+  const { catalog, text: catalogText } = renderCatalog(plan, streams, baseUrl);
+  const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
+  for (const w of targets.warnings) reporter.warn(w);
+  const staged = await StagedOutput.create(options.out);
+  let placed: PlaceStats;
+  let bucketStats: BucketStats | undefined;
+  let sitePages = 0;
+  // Loaded only when used: the AWS SDK is large.
+  const bucket = storage ? (await import('../publish/bucket/s3.js')).openBucket(storage) : undefined;
+  try {
+    // With object storage, image files go to the bucket and /images/ redirects there.
+    placed = await placeFiles(staged.dir, storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles, previous?.source, cache);
+    reporter.phase('writing indexes');
+    for (const [rel, text] of streams.files) await staged.writeText(rel, text);
+    await staged.writeText('catalog.json', catalogText);
+    await staged.writeText(STATE_PATH, renderState(grace.keep, recordedSettings(config, baseUrl, options)));
+    for (const [rel, text] of targets.published) await staged.writeText(rel, text);
+    if (options.site !== false) {
+      reporter.phase('building the catalogue site');
+      const { renderSite } = await import('../publish/site.js'); // Astro loads only when needed
+      sitePages = (await renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt: options.now ?? new Date() })).pages;
+    }
+    if (bucket && storage) {
+      // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
+      const scratch = path.join(staged.dir, '.staticstreams-upload');
+      const synced = await syncBucket(bucket, { settings: storage, files: allFiles, expired: grace.expired.map((e) => e.path), previous: previous?.source, scratch, reporter });
+      await rm(scratch, { recursive: true, force: true });
+      if (synced.remove.length) {
+        reporter.phase(`deleting ${synced.remove.length} expired file(s) from ${bucket.label}`);
+        await removeExpired(bucket, synced.remove, storage.concurrency);
+      }
+      bucketStats = { ...synced.stats, removed: synced.remove };
+    }
+    reporter.phase('replacing the previous output');
+    await staged.commit();
+  } catch (e) {
+    await staged.discard();
+    throw e;
+  } finally {
+    bucket?.close();
+  }
+  reporter.phase('saving the fingerprint cache');
+  await cache.save();
+  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
+  return {
+    plan,
+    catalog,
+    indexPath: streams.indexPath,
+    productsPath: streams.productsPath,
+    warnings: [...plan.warnings, ...targets.warnings],
+    ignored,
+    serverConfigFiles,
+    skipped,
+    images: hashed.length,
+    sitePages,
+    bytesHashed: done,
+    placed,
+    deltas,
+    ...(bucketStats ? { bucket: bucketStats } : {}),
+    cache: { hits: cache.hits, misses: cache.misses },
+    lifecycle,
+    dryRun: false,
+  };
+}

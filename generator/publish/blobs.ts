@@ -1,0 +1,57 @@
+// Places image files into the output tree: input files as a hard link when input and output
+// share a filesystem (no bytes copied), else a copy (reflink where the filesystem can); files
+// of the previously published tree through its source (link, copy, or download with a check).
+
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { PlannedFile } from '../plan/products.js';
+import type { HashMemo, PreviousSource } from '../source/source.js';
+import { mapLimit } from '../util/concurrency.js';
+import { linkOrCopy } from '../util/fs.js';
+
+export interface PlaceStats {
+  linked: number;
+  copied: number;
+  bytesCopied: number;
+  /** Files fetched from a previous tree given as a URL. */
+  downloaded: number;
+}
+
+/** Resolves an output-relative path inside `root`, refusing anything that would escape it. */
+export function insideRoot(root: string, rel: string): string {
+  const full = path.resolve(root, rel);
+  if (!full.startsWith(path.resolve(root) + path.sep)) throw new Error(`refusing to write outside the output folder: ${rel}`);
+  return full;
+}
+
+async function placeInput(from: string, rel: string, dest: string, size: number, stats: PlaceStats): Promise<void> {
+  if ((await linkOrCopy(from, dest)) === 'linked') {
+    stats.linked++;
+    return; // the same inode: nothing to compare
+  }
+  stats.copied++;
+  stats.bytesCopied += size;
+  const placed = await stat(dest);
+  if (placed.size !== size) throw new Error(`${rel} changed while the build ran (was ${size} bytes, now ${placed.size})`);
+}
+
+/** Links (or copies, or downloads) every planned file into `root`, several at a time. */
+export async function placeFiles(root: string, files: PlannedFile[], previous?: PreviousSource, memo?: HashMemo): Promise<PlaceStats> {
+  const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
+  const dirs = new Map<string, Promise<unknown>>();
+  const results = await mapLimit(files, 16, async (f) => {
+    const dest = insideRoot(root, f.path);
+    const dir = path.dirname(dest);
+    let made = dirs.get(dir);
+    if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
+    await made;
+    if (f.origin.kind === 'input') return placeInput(f.origin.path, f.origin.rel, dest, f.size, stats);
+    if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
+    const how = await previous.place(f.path, dest, f, memo);
+    if (how === 'linked') stats.linked++;
+    else if (how === 'copied') (stats.copied++, (stats.bytesCopied += f.size));
+    else stats.downloaded++;
+  });
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+  return stats;
+}

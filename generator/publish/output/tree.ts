@@ -1,0 +1,102 @@
+// Writes the output atomically: everything goes into a temporary sibling folder, which is
+// swapped in at the end. A failed or killed build leaves the previous output as it was.
+
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { insideRoot } from '../blobs.js';
+import { onInterrupt, uninterruptible } from './cleanup.js';
+import { alive } from './lock.js';
+
+function siblings(out: string) {
+  const parent = path.dirname(path.resolve(out));
+  const base = path.basename(path.resolve(out));
+  return { parent, tmpPrefix: `.${base}.tmp-`, oldPrefix: `.${base}.old-` };
+}
+
+/** True for the output folder and its temporary siblings: the input walk must not enter them. */
+export function isOutputPath(out: string, candidate: string): boolean {
+  const resolved = path.resolve(out);
+  const { parent, tmpPrefix, oldPrefix } = siblings(out);
+  const c = path.resolve(candidate);
+  if (c === resolved) return true;
+  if (path.dirname(c) !== parent) return false;
+  const name = path.basename(c);
+  return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`].includes(name);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Cleans up after an earlier build that died: removes its temporary folders, and if it died
+ * between the two renames of the swap, puts the previous output back.
+ */
+export async function recoverOutput(out: string): Promise<void> {
+  const { parent, tmpPrefix, oldPrefix } = siblings(out);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = new RegExp(`^(?:${tmpPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|${oldPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')})(\\d+)-`).exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    const full = path.join(parent, name);
+    if (name.startsWith(oldPrefix) && !(await exists(out))) {
+      await rename(full, path.resolve(out));
+    } else {
+      await rm(full, { recursive: true, force: true });
+    }
+  }
+}
+
+export class StagedOutput {
+  private unregister: () => void;
+
+  private constructor(readonly out: string, readonly dir: string) {
+    this.unregister = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
+  }
+
+  static async create(out: string): Promise<StagedOutput> {
+    await recoverOutput(out);
+    const { parent, tmpPrefix } = siblings(out);
+    await mkdir(parent, { recursive: true });
+    const dir = path.join(parent, `${tmpPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(dir);
+    return new StagedOutput(out, dir);
+  }
+
+  async writeText(rel: string, text: string): Promise<void> {
+    const full = insideRoot(this.dir, rel);
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFile(full, text);
+  }
+
+  /** Swaps the staged folder in place of the output. */
+  async commit(): Promise<void> {
+    const out = path.resolve(this.out);
+    const { parent, oldPrefix } = siblings(out);
+    const old = path.join(parent, `${oldPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const hadOutput = await exists(out);
+    await uninterruptible(async () => {
+      if (hadOutput) await rename(out, old);
+      await rename(this.dir, out);
+      this.unregister();
+    });
+    if (hadOutput) await rm(old, { recursive: true, force: true });
+  }
+
+  async discard(): Promise<void> {
+    this.unregister();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,103 @@
+// Renders the catalogue website (the Astro project in site/) into the staged output, next to
+// the streams, from the catalog of this build. Astro builds into a scratch folder inside the
+// staged output, whose files then move up; a failed site build fails the whole build.
+
+import { copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SiteSettings } from '../config/config.js';
+import { BuildError } from '../util/errors.js';
+import type { Catalog } from '../formats/catalog.js';
+import { publishedLogoName, siteInputSchema, type SiteInput } from '../formats/site-input.js';
+import { defaultRemoteName } from '../formats/remote-name.js';
+import { groupProducts } from '../formats/groups.js';
+
+const require = createRequire(import.meta.url);
+
+/** The Astro project (from build/generator/emit/ back to the package root). */
+export const SITE_ROOT = fileURLToPath(new URL('../../../site/', import.meta.url));
+
+export interface SiteOptions {
+  /** The staged output folder. */
+  dir: string;
+  catalog: Catalog;
+  settings: SiteSettings;
+  builtAt: Date;
+}
+
+/** The path part of the base URL, as Astro's `base` ("/" or "/sub/"). */
+export function basePath(baseUrl: string | undefined): string {
+  if (!baseUrl) return '/';
+  const p = new URL(baseUrl).pathname.replace(/\/+$/, '');
+  return `${p}/`;
+}
+
+export async function renderSite(options: SiteOptions): Promise<{ pages: number }> {
+  const pages = 1 + groupProducts(options.catalog).length;
+  const { dir, catalog, settings } = options;
+  const work = path.join(dir, '.site-build');
+  await mkdir(work, { recursive: true });
+  let logo: string | undefined;
+  if (settings.logo) {
+    logo = publishedLogoName(settings.logo);
+    try {
+      await copyFile(settings.logo, path.join(dir, logo));
+    } catch (e) {
+      throw new BuildError(`cannot read the site logo ${settings.logo}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'fix site.logo in staticstreams.yaml (a path relative to the config file)');
+    }
+  }
+  const input: SiteInput = siteInputSchema.parse({
+    format: 'staticstreams-site-input:1',
+    builtAt: options.builtAt.toISOString(),
+    settings: {
+      title: settings.title,
+      description: settings.description,
+      ...(logo ? { logo } : {}),
+      remoteName: settings.remote_name ?? defaultRemoteName(catalog.baseUrl),
+      staleAfterDays: settings.stale_after_days,
+    },
+    catalog,
+  });
+  const inputFile = path.join(work, 'input.json');
+  await writeFile(inputFile, JSON.stringify(input));
+  const astroOut = path.join(work, 'out');
+  // Astro prerenders from a server bundle in its output folder, which imports Astro's own
+  // dependencies: link the folder holding them next to it, wherever OUT is.
+  await symlink(path.dirname(path.dirname(require.resolve('astro/package.json'))), path.join(work, 'node_modules'), 'dir');
+
+  process.env.ASTRO_TELEMETRY_DISABLED = '1'; // never phone home from a build
+  const { build } = await import('astro');
+  // Astro puts its prerender bundle under the current folder unless the output is inside it:
+  // run it from the work folder, so nothing is written into (or needed from) the user's folder.
+  const cwd = process.cwd();
+  process.chdir(work);
+  try {
+    await build({
+      root: SITE_ROOT,
+      outDir: astroOut,
+      cacheDir: path.join(work, 'cache'),
+      base: basePath(catalog.baseUrl),
+      ...(catalog.baseUrl ? { site: new URL(catalog.baseUrl).origin } : {}),
+      logLevel: 'error',
+      vite: {
+        define: { __STATICSTREAMS_SITE_INPUT__: JSON.stringify(inputFile) },
+        logLevel: 'error',
+        cacheDir: path.join(work, 'vite-cache'),
+      },
+    });
+  } catch (e) {
+    process.chdir(cwd);
+    throw new BuildError(`the catalogue site failed to build: ${(e as Error).message.split('\n')[0]}`, 'build with --no-site to publish without it, and report this with the catalog.json of the build');
+  }
+  process.chdir(cwd);
+  for (const name of await readdir(astroOut)) {
+    const target = path.join(dir, name);
+    if (await stat(target).then(() => true, () => false)) {
+      throw new BuildError(`the catalogue site wants to write ${name}, which the streams already use`, 'rename the page or file in site/ that produces it');
+    }
+    await rename(path.join(astroOut, name), target);
+  }
+  await rm(work, { recursive: true, force: true });
+  return { pages };
+}

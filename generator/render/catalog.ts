@@ -1,0 +1,59 @@
+// Builds catalog.json from a plan: every product, version (newest first), image and file.
+// Pure; validated against the catalog schema before it is written.
+
+import type { Plan } from '../plan/products.js';
+import { catalogSchema, type Catalog } from '../formats/catalog.js';
+import { newestCreation, type StreamsFiles } from './streams.js';
+import { absoluteUrl, buildImportMap, importPathForAlias, importPathForImage } from './cdn/import-map.js';
+
+const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
+
+export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: string): { catalog: Catalog; text: string } {
+  const catalog: Catalog = {
+    format: 'staticstreams-catalog:1',
+    ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
+    updated: iso(newestCreation(plan)),
+    streams: { index: streams.indexPath, products: streams.productsPath },
+    aliasEndpoints: {},
+    products: plan.products.map((p) => ({
+      key: p.key,
+      os: p.os,
+      release: p.release,
+      variant: p.variant,
+      arch: p.arch,
+      architecture: p.canonicalArch,
+      aliases: p.aliases,
+      releaseTitle: p.releaseTitle,
+      ...(p.releaseCodename ? { releaseCodename: p.releaseCodename } : {}),
+      ...(p.supported !== undefined ? { supported: p.supported } : {}),
+      ...(p.supportEol ? { supportEol: p.supportEol } : {}),
+      requirements: p.requirements,
+      versions: [...p.versions].reverse().map((v) => ({
+        version: v.key,
+        images: v.images.map((i) => ({
+          type: i.type,
+          fingerprint: i.fingerprint,
+          size: i.size,
+          clients: i.clients,
+          created: iso(i.created),
+          ...(i.serial ? { serial: i.serial } : {}),
+          ...(i.description ? { description: i.description } : {}),
+          files: i.files.map((f) => ({ path: f.file.path, ftype: f.ftype, sha256: f.file.sha256, size: f.file.size })),
+        })),
+      })),
+    })),
+  };
+  if (catalog.baseUrl) {
+    const base = catalog.baseUrl;
+    const map = buildImportMap(catalog, null);
+    for (const p of catalog.products) {
+      for (const v of p.versions) {
+        for (const i of v.images) if (map.images[i.fingerprint]) i.directUrl = absoluteUrl(base, importPathForImage(i.fingerprint));
+      }
+    }
+    catalog.aliasEndpoints = Object.fromEntries(Object.keys(map.aliases).sort().map((a) => [a, absoluteUrl(base, importPathForAlias(a))]));
+  }
+  // Re-validate what is about to be published.
+  catalogSchema.parse(catalog);
+  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n` };
+}

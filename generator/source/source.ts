@@ -1,0 +1,141 @@
+// Opens a published tree — a local folder or the base URL it is served at — for `build
+// --previous`, `prune` and `verify`: reads its small JSON files, streams its files, and places
+// them into a new output (hard link or copy from a folder; download with sha256 check from a URL,
+// following redirects as clients do).
+
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
+import { readFile, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BuildError, UsageError } from '../util/errors.js';
+import { linkOrCopy } from '../util/fs.js';
+
+export interface PreviousSource {
+  /** The folder or URL as the user gave it, for messages. */
+  label: string;
+  /** A file of the tree as text, or null when it does not exist. */
+  readText(rel: string): Promise<string | null>;
+  /** The bytes of the tree's file `rel`, or null when it does not exist. */
+  open(rel: string): Promise<AsyncIterable<Buffer> | null>;
+  /**
+   * Puts the tree's file `rel` at `dest`, checking its size and sha256 (a folder's file is
+   * hashed unless `memo` already saw it, unchanged, with that sha256); returns how it got there.
+   */
+  place(rel: string, dest: string, expected: { size: number; sha256: string }, memo?: HashMemo): Promise<'linked' | 'copied' | 'downloaded'>;
+}
+
+/** sha256 values of files proven before and unchanged since (the fingerprint cache is one). */
+export interface HashMemo {
+  known(file: string, st: Stats): string | undefined;
+  remember(file: string, st: Stats, sha256: string): void;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+const safeRel = (rel: string) => {
+  if (rel.startsWith('/') || rel.split('/').includes('..')) throw new Error(`refusing a path outside the previous tree: ${rel}`);
+  return rel;
+};
+
+export function openPreviousSource(spec: string): PreviousSource {
+  if (/^https?:\/\//i.test(spec)) return urlSource(spec);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`--previous ${spec}: only a folder or an http(s) URL can be read`);
+  return folderSource(spec);
+}
+
+function folderSource(folder: string): PreviousSource {
+  const root = path.resolve(folder);
+  return {
+    label: folder,
+    async readText(rel) {
+      try {
+        return await readFile(path.join(root, safeRel(rel)), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    async open(rel) {
+      const file = path.join(root, safeRel(rel));
+      try {
+        if (!(await stat(file)).isFile()) return null;
+      } catch {
+        return null;
+      }
+      return createReadStream(file, { highWaterMark: 1 << 20 });
+    },
+    async place(rel, dest, expected, memo) {
+      const from = path.join(root, safeRel(rel));
+      let st;
+      try {
+        st = await stat(from);
+      } catch {
+        throw new Error(`${folder}/${rel}: listed in the previous tree but missing from it`);
+      }
+      if (st.size !== expected.size) throw new Error(`${folder}/${rel}: is ${st.size} bytes, the previous tree lists ${expected.size}`);
+      if (memo?.known(from, st) !== expected.sha256) {
+        const sha256 = await sha256Of(from);
+        if (sha256 !== expected.sha256) throw new Error(`${folder}/${rel}: its sha256 is ${sha256}, the previous tree lists ${expected.sha256}: the file was changed or is corrupt (clients would refuse it)`);
+        memo?.remember(from, st, sha256);
+      }
+      return linkOrCopy(from, dest);
+    },
+  };
+}
+
+function urlSource(spec: string): PreviousSource {
+  const base = spec.endsWith('/') ? spec : `${spec}/`;
+  const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
+  return {
+    label: spec,
+    async readText(rel) {
+      const res = await fetchOrExplain(urlOf(rel));
+      if (res.status === 404) return null;
+      if (!res.ok) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
+      return res.text();
+    },
+    async open(rel) {
+      const res = await fetchOrExplain(urlOf(rel));
+      if (res.status === 404) return null;
+      if (!res.ok || !res.body) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
+      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    },
+    async place(rel, dest, expected) {
+      const res = await fetchOrExplain(urlOf(rel));
+      if (!res.ok || !res.body) throw new Error(`${urlOf(rel)}: HTTP ${res.status} (the previous tree lists this file)`);
+      const hash = createHash('sha256');
+      let size = 0;
+      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+      body.on('data', (chunk: Buffer) => {
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
+      const sha256 = hash.digest('hex');
+      if (size !== expected.size || sha256 !== expected.sha256) {
+        await unlink(dest);
+        throw new Error(`${urlOf(rel)}: downloaded ${size} bytes with sha256 ${sha256}, the previous tree lists ${expected.size} bytes with sha256 ${expected.sha256}`);
+      }
+      return 'downloaded';
+    },
+  };
+}
+
+async function fetchOrExplain(url: string): Promise<Response> {
+  try {
+    return await fetch(url, { redirect: 'follow' });
+  } catch (e) {
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    const tls = /certificate|self[- ]signed|CERT_/i.test(cause ?? '');
+    throw new BuildError(
+      `cannot read ${url}: ${cause ?? (e as Error).message}`,
+      tls ? 'the server\'s certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem' : 'check the URL and that the server answers (a first publish has nothing live yet: build without --previous)',
+    );
+  }
+}
