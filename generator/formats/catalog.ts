@@ -4,6 +4,7 @@
 import { z } from 'zod';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+// eslint-disable-next-line no-control-regex -- control characters are exactly what the pattern refuses
 const relPath = z.string().regex(/^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\u0000-\u001f\u007f\\]+$/, 'a relative path inside the output');
 
 export const catalogFileSchema = z.object({

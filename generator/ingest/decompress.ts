@@ -11,7 +11,6 @@ import type { Compression } from './detect.js';
 export class UnsupportedCompression extends Error {}
 
 function zstdStream(): Transform {
-  let decoder: ZstdDecompress;
   const transform = new Transform({
     transform(chunk: Buffer, _enc, done) {
       try {
@@ -30,7 +29,7 @@ function zstdStream(): Transform {
       }
     },
   });
-  decoder = new ZstdDecompress((data) => {
+  const decoder = new ZstdDecompress((data) => {
     transform.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
   });
   return transform;

@@ -49,7 +49,10 @@ export async function placeFiles(root: string, files: PlannedFile[], previous?: 
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
     const how = await previous.place(f.path, dest, f, memo);
     if (how === 'linked') stats.linked++;
-    else if (how === 'copied') (stats.copied++, (stats.bytesCopied += f.size));
+    else if (how === 'copied') {
+      stats.copied++;
+      stats.bytesCopied += f.size;
+    }
     else stats.downloaded++;
   });
   for (const r of results) if (r.status === 'rejected') throw r.reason;

@@ -48,7 +48,7 @@ describe('the corpus of bad inputs', () => {
       const r = run(['build', '--no-site'], dir, c.unprivileged === true);
       assert.equal(r.status, 1, `exit code (stderr: ${r.stderr})`);
       assert.match(r.stderr, c.expect);
-      assert.match(r.stderr, /\n  fix: \S/);
+      assert.match(r.stderr, /\n {2}fix: \S/);
       assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
       assert.equal(await hashTree(out), before, 'the previous output is unchanged');
       assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.dist') && n !== '.dist.cache.json'), [], 'no temporary folder or lock left');

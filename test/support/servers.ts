@@ -25,7 +25,7 @@ export async function startWrangler(root: string, port: number, tls: { cert: str
   try {
     await waitForPort(port, 90_000);
   } catch (e) {
-    throw new Error(`wrangler pages dev did not start: ${(e as Error).message}\n${log}`);
+    throw new Error(`wrangler pages dev did not start: ${(e as Error).message}\n${log}`, { cause: e });
   }
   return {
     port,

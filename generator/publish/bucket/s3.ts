@@ -104,7 +104,10 @@ export function openBucket(settings: ObjectStorageSettings): Bucket {
       });
       let last = 0;
       upload.on('httpUploadProgress', (p) => {
-        if (p.loaded !== undefined && p.loaded > last) (onBytes(p.loaded - last), (last = p.loaded));
+        if (p.loaded !== undefined && p.loaded > last) {
+          onBytes(p.loaded - last);
+          last = p.loaded;
+        }
       });
       try {
         await upload.done();
