@@ -35,7 +35,8 @@ export interface BuildFlags {
 function positive(text: string | undefined, flag: string, integer: boolean): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`${flag} takes a positive ${integer ? 'whole ' : ''}number, got "${text}"`);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(`${flag} takes a positive ${integer ? 'whole ' : ''}number, got "${text}"`);
   return n;
 }
 
@@ -53,12 +54,18 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       const recorded = await loadRecordedConfig(flags.out);
       if (recorded) {
         config = recorded;
-        if (!flags.quiet && !flags.json) process.stderr.write(`note: no config file; using the settings ${flags.out} was built with (title, logo, remote name, targets, base URL, retention), recorded in its staticstreams-state.json\n`);
+        if (!flags.quiet && !flags.json)
+          process.stderr.write(
+            `note: no config file; using the settings ${flags.out} was built with (title, logo, remote name, targets, base URL, retention), recorded in its staticstreams-state.json\n`,
+          );
       }
     }
     let targets: Target[] | undefined;
     if (flags.target !== undefined) {
-      const names = flags.target.split(',').map((t) => t.trim()).filter(Boolean);
+      const names = flags.target
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
       const unknown = names.filter((t) => !(TARGETS as readonly string[]).includes(t));
       if (unknown.length || names.length === 0) throw new UsageError(`--target takes a comma-separated list of ${TARGETS.join(', ')}; got "${flags.target}"`);
       targets = names as Target[];
@@ -87,7 +94,13 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       cache: flags.cache,
       reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
     };
-    if (command === 'prune' && options.retain === undefined && options.retainDays === undefined && config.retention.keep === undefined && config.retention.days === undefined) {
+    if (
+      command === 'prune' &&
+      options.retain === undefined &&
+      options.retainDays === undefined &&
+      config.retention.keep === undefined &&
+      config.retention.days === undefined
+    ) {
       process.stderr.write('note: no --retain or --retain-days (nor retention in the config): only files whose grace period is over are removed\n');
     }
     const result = await build(options);
@@ -120,15 +133,18 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     } else if (!flags.quiet) {
       process.stdout.write(lifecycleText(result));
-      for (const d of result.deltas) process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
+      for (const d of result.deltas)
+        process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
       if (result.bucket) process.stdout.write(bucketText(result.bucket));
-      if (result.dryRun) process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
-      else process.stdout.write(
-        `${command === 'prune' ? 'pruned' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
-          `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
-          (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
-          `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
-      );
+      if (result.dryRun)
+        process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
+      else
+        process.stdout.write(
+          `${command === 'prune' ? 'pruned' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
+            `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
+            (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
+            `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
+        );
     }
     return EXIT_OK;
   } catch (e) {
@@ -152,14 +168,17 @@ function lifecycleSummary(result: BuildResult) {
 
 function bucketText(b: NonNullable<BuildResult['bucket']>): string {
   const verified = b.verify === 'read-back' ? 'each read back and its sha256 checked' : 'sizes and recorded sha256 checked';
-  return `${b.bucket}: uploaded ${b.uploaded} file(s), ${formatBytes(b.bytesUploaded)} (${verified}); ${b.alreadyThere} already there` +
-    `${b.removed.length ? `; deleted ${b.removed.length} expired` : ''}\n`;
+  return (
+    `${b.bucket}: uploaded ${b.uploaded} file(s), ${formatBytes(b.bytesUploaded)} (${verified}); ${b.alreadyThere} already there` +
+    `${b.removed.length ? `; deleted ${b.removed.length} expired` : ''}\n`
+  );
 }
 
 function lifecycleText(result: BuildResult): string {
   const l = result.lifecycle;
   const lines: string[] = [];
-  if (l.previous !== undefined) lines.push(`on top of ${l.previous}: ${l.added.length} version(s) added, ${l.unchanged.length} unchanged, ${l.replaced.length} replaced`);
+  if (l.previous !== undefined)
+    lines.push(`on top of ${l.previous}: ${l.added.length} version(s) added, ${l.unchanged.length} unchanged, ${l.replaced.length} replaced`);
   for (const v of l.replaced) lines.push(`  replaced ${v}`);
   for (const v of l.dropped) lines.push(`  dropped ${v} (retention)`);
   if (l.grace.length) lines.push(`${l.grace.length} file(s) kept for their grace period (listed in staticstreams-state.json)`);
@@ -181,7 +200,10 @@ export function addPublishOptions(command: Command): Command {
     .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
-    .addHelpText('after', '\nObject storage: with object_storage: in the config, image files are uploaded to that S3-compatible\nbucket (credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), expired ones are\ndeleted from it, and /images/ on the host redirects there. See the README.');
+    .addHelpText(
+      'after',
+      '\nObject storage: with object_storage: in the config, image files are uploaded to that S3-compatible\nbucket (credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), expired ones are\ndeleted from it, and /images/ on the host redirects there. See the README.',
+    );
 }
 
 export function registerBuild(program: Command, setExit: (code: number) => void): void {
@@ -198,4 +220,3 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--dry-run', 'plan and report what would change; write, upload and delete nothing');
   addPublishOptions(command).action(async (flags: BuildFlags) => setExit(await runBuild(flags)));
 }
-

@@ -19,7 +19,13 @@ export async function runList(dir: string, flags: { format: string }): Promise<n
         rows.map((r) => [r.product, r.version, r.type, r.fingerprint.slice(0, 12), formatBytes(r.size), r.aliases.join(',')]),
       );
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-      for (const row of table) process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+      for (const row of table)
+        process.stdout.write(
+          `${row
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd()}\n`,
+        );
     }
     return errors.length ? EXIT_INVALID : EXIT_OK;
   } catch (e) {

@@ -28,7 +28,7 @@ export async function runVerify(dir: string, flags: { json?: boolean; quick?: bo
 export function registerVerify(program: Command, setExit: (code: number) => void): void {
   program
     .command('verify')
-    .description('check a published tree (this tool\'s or another\'s) against the rules LXD and Incus enforce')
+    .description("check a published tree (this tool's or another's) against the rules LXD and Incus enforce")
     .argument('[dir|url]', 'the published tree: its folder, or the URL it is served at (every file is downloaded and hashed)', 'dist')
     .option('--json', 'print the report as JSON')
     .option('--quick', 'check sizes and sha256 only; skip decompressing every tarball to its end')

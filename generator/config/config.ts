@@ -10,7 +10,9 @@ import { UsageError } from '../util/errors.js';
 import { DURATION } from '../util/duration.js';
 import { STATE_PATH } from '../formats/state.js';
 
-const alias = z.string().regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
+const alias = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
 
 const productOverride = z
   .object({
@@ -21,7 +23,10 @@ const productOverride = z
     release_title: z.string().min(1).optional(),
     release_codename: z.string().min(1).optional(),
     supported: z.boolean().optional(),
-    support_eol: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'support_eol is a date written YYYY-MM-DD').optional(),
+    support_eol: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'support_eol is a date written YYYY-MM-DD')
+      .optional(),
     requirements: z.record(z.string(), z.string({ invalid_type_error: 'requirement values are strings: quote them ("false")' })).default({}),
   })
   .strict();
@@ -33,9 +38,16 @@ const siteSettings = z
     /** One sentence under the title and in the page description. */
     description: z.string().max(1000).default('A simplestreams image server for LXD and Incus.'),
     /** Path to an image (svg, png, jpg, webp), relative to the config file; copied into the output. */
-    logo: z.string().min(1).regex(/\.(svg|png|jpe?g|webp|gif)$/i, 'the logo is an .svg, .png, .jpg, .webp or .gif file').optional(),
+    logo: z
+      .string()
+      .min(1)
+      .regex(/\.(svg|png|jpe?g|webp|gif)$/i, 'the logo is an .svg, .png, .jpg, .webp or .gif file')
+      .optional(),
     /** The remote name the commands on the site use (`lxc remote add NAME …`). */
-    remote_name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'remote names are letters, digits and -').optional(),
+    remote_name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/i, 'remote names are letters, digits and -')
+      .optional(),
     /** Products whose newest version is older than this many days get a "stale" badge. */
     stale_after_days: z.number().int().positive().default(90),
   })
@@ -57,13 +69,19 @@ const objectStorage = z
     /** The bucket image files are uploaded to. */
     bucket: z.string().min(1),
     /** Where clients download the bucket's objects: object KEY is at PUBLIC_URL/KEY. */
-    public_url: z.string().url().regex(/^https?:\/\//, 'public_url is an http(s) URL'),
+    public_url: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'public_url is an http(s) URL'),
     /** The S3 API endpoint (R2, GCS, MinIO…); leave out for AWS S3. */
     endpoint: z.string().url().optional(),
     /** The bucket's region (R2: auto); default AWS_REGION, else us-east-1. */
     region: z.string().min(1).optional(),
     /** A key prefix inside the bucket, ending in / (e.g. lxd/). */
-    prefix: z.string().regex(/^$|^[A-Za-z0-9._~+-][A-Za-z0-9._~+/-]*\/$/, 'prefix is empty or a path ending in / (letters, digits, . _ ~ + - /), with no leading /').default(''),
+    prefix: z
+      .string()
+      .regex(/^$|^[A-Za-z0-9._~+-][A-Za-z0-9._~+/-]*\/$/, 'prefix is empty or a path ending in / (letters, digits, . _ ~ + - /), with no leading /')
+      .default(''),
     /** Address the bucket as ENDPOINT/BUCKET (MinIO and most self-hosted servers need it). */
     force_path_style: z.boolean().default(false),
     /** After each upload: read the object back and hash it (read-back), or compare sizes only (size). */
@@ -97,7 +115,9 @@ export const configSchema = z
     /** The catalogue website's title, description, logo and remote name. */
     site: siteSettings.default({}),
     /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
-    products: z.record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride).default({}),
+    products: z
+      .record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride)
+      .default({}),
   })
   .strict();
 
@@ -135,7 +155,9 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
     try {
       await access(config.site.logo, constants.R_OK);
     } catch (e) {
-      throw new UsageError(`${file}: site.logo: cannot read ${config.site.logo} (${(e as NodeJS.ErrnoException).code})\n  fix: give site.logo a path relative to the config file`);
+      throw new UsageError(
+        `${file}: site.logo: cannot read ${config.site.logo} (${(e as NodeJS.ErrnoException).code})\n  fix: give site.logo a path relative to the config file`,
+      );
     }
   }
   return config;

@@ -38,7 +38,10 @@ export class FingerprintCache {
   hits = 0;
   misses = 0;
 
-  private constructor(readonly path: string | undefined, private previous: CacheData) {}
+  private constructor(
+    readonly path: string | undefined,
+    private previous: CacheData,
+  ) {}
 
   /** Loads the cache at `file`; `undefined` disables caching (--no-cache still writes a fresh one). */
   static async load(file: string, use: boolean): Promise<FingerprintCache> {

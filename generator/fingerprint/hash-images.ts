@@ -21,7 +21,11 @@ function readError(e: unknown, fallback: FoundFile): ImageError {
 
 function checkSize(file: FoundFile, size: number): void {
   if (size !== file.size) {
-    throw new ImageError(file.rel, `changed while the build read it (was ${file.size} bytes, read ${size})`, 'do not modify images during a build; run it again');
+    throw new ImageError(
+      file.rel,
+      `changed while the build read it (was ${file.size} bytes, read ${size})`,
+      'do not modify images during a build; run it again',
+    );
   }
 }
 

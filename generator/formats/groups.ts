@@ -27,10 +27,13 @@ export interface ProductGroup {
 }
 
 const ARCH_ORDER = ['amd64', 'arm64', 'armhf', 'armel', 'i386', 'ppc64el', 'riscv64', 's390x', 'loongarch64'];
-const archRank = (a: string) => (ARCH_ORDER.indexOf(a) + 1 || ARCH_ORDER.length + 1);
+const archRank = (a: string) => ARCH_ORDER.indexOf(a) + 1 || ARCH_ORDER.length + 1;
 
 export function slugPart(text: string): string {
-  const s = text.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '');
+  const s = text
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
   return s || '_';
 }
 
@@ -50,10 +53,16 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
     let slug = [first.os, first.release, first.variant].map(slugPart).join('/');
     for (let n = 2; used.has(slug); n++) slug = `${[first.os, first.release, first.variant].map(slugPart).join('/')}-${n}`;
     used.add(slug);
-    const newestVersion = members.map((m) => m.versions[0]!.version).sort().at(-1)!;
+    const newestVersion = members
+      .map((m) => m.versions[0]!.version)
+      .sort()
+      .at(-1)!;
     const newestImages = members.flatMap((m) => m.versions.filter((v) => v.version === newestVersion).flatMap((v) => v.images));
     const sizes = newestImages.map((i) => i.size);
-    const created = newestImages.map((i) => i.created).sort().at(-1)!;
+    const created = newestImages
+      .map((i) => i.created)
+      .sort()
+      .at(-1)!;
     groups.push({
       slug,
       os: first.os,

@@ -16,6 +16,9 @@ export function defaultRemoteName(baseUrl: string | undefined): string {
   const labels = host.split('.');
   if (labels.length > 1) labels.pop(); // the top-level domain
   const name = labels.find((l) => !GENERIC.has(l)) ?? labels[0] ?? '';
-  const clean = name.replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
+  const clean = name
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63);
   return clean && !RESERVED.has(clean) && /^[a-z0-9]/.test(clean) ? clean : 'myimages';
 }

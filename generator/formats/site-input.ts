@@ -12,7 +12,10 @@ export const siteInputSchema = z.object({
     title: z.string().min(1),
     description: z.string(),
     /** Path of the copied logo inside the output, e.g. "logo.svg". */
-    logo: z.string().regex(/^logo\.[a-z]+$/).optional(),
+    logo: z
+      .string()
+      .regex(/^logo\.[a-z]+$/)
+      .optional(),
     remoteName: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i),
     staleAfterDays: z.number().int().positive(),
   }),

@@ -61,7 +61,11 @@ export async function classify(file: FoundFile): Promise<Classified> {
         throw new ImageError(file.rel, 'is empty', 'rebuild or re-copy the image file');
       }
       if (IMAGE_NAME.test(file.rel)) {
-        throw new ImageError(file.rel, 'is not a tarball, squashfs or qcow2 file (unrecognised magic bytes)', 'replace it with a valid image file, or move it out of the images folder');
+        throw new ImageError(
+          file.rel,
+          'is not a tarball, squashfs or qcow2 file (unrecognised magic bytes)',
+          'replace it with a valid image file, or move it out of the images folder',
+        );
       }
       return { role: 'other', file };
     default:
@@ -73,7 +77,11 @@ export async function classify(file: FoundFile): Promise<Classified> {
   if (sniffed.compression === 'lzma') {
     // LZMA-alone has no size limit in its header that can be trusted and no streaming decoder
     // here: reading it would mean buffering an unbounded expansion.
-    throw new ImageError(file.rel, 'uses legacy .lzma (LZMA-alone) compression, which cannot be read safely as a stream', 'recompress it with xz (xz -z), gzip or zstd');
+    throw new ImageError(
+      file.rel,
+      'uses legacy .lzma (LZMA-alone) compression, which cannot be read safely as a stream',
+      'recompress it with xz (xz -z), gzip or zstd',
+    );
   }
   let scan;
   try {

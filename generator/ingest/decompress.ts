@@ -120,11 +120,16 @@ function bzip2Stream(): Duplex {
 /** A stream that decompresses `compression`; `none` passes bytes through. */
 export function decompressor(compression: Compression): Duplex {
   switch (compression) {
-    case 'none': return new PassThrough();
-    case 'gzip': return zlib.createGunzip();
-    case 'bzip2': return bzip2Stream();
-    case 'xz': return xzStream();
-    case 'zstd': return zstdStream();
+    case 'none':
+      return new PassThrough();
+    case 'gzip':
+      return zlib.createGunzip();
+    case 'bzip2':
+      return bzip2Stream();
+    case 'xz':
+      return xzStream();
+    case 'zstd':
+      return zstdStream();
     case 'lzma':
     case 'lz4':
       throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);

@@ -35,12 +35,19 @@ export function sniff(head: Uint8Array): Sniffed {
 /** The file extension conventionally used for a tarball with this compression. */
 export function tarExtension(compression: Compression): string {
   switch (compression) {
-    case 'none': return 'tar';
-    case 'gzip': return 'tar.gz';
-    case 'bzip2': return 'tar.bz2';
-    case 'xz': return 'tar.xz';
-    case 'lzma': return 'tar.lzma';
-    case 'zstd': return 'tar.zst';
-    case 'lz4': return 'tar.lz4';
+    case 'none':
+      return 'tar';
+    case 'gzip':
+      return 'tar.gz';
+    case 'bzip2':
+      return 'tar.bz2';
+    case 'xz':
+      return 'tar.xz';
+    case 'lzma':
+      return 'tar.lzma';
+    case 'zstd':
+      return 'tar.zst';
+    case 'lz4':
+      return 'tar.lz4';
   }
 }

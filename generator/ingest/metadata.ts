@@ -16,7 +16,11 @@ export interface ImageMetadata {
 
 /** A problem in metadata.yaml: which field, what is wrong, how to fix it. */
 export class MetadataProblem extends Error {
-  constructor(readonly field: string, readonly problem: string, readonly fix: string) {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
     super(`metadata.yaml: ${field}: ${problem}`);
   }
 }
@@ -47,7 +51,7 @@ function readProperties(doc: ReturnType<typeof parseDocument>): Record<string, s
   }
   const properties: Record<string, string> = {};
   for (const item of pair.value.items) {
-    if (!isScalar(item.key) || typeof item.key.value !== 'string' && typeof item.key.value !== 'number') {
+    if (!isScalar(item.key) || (typeof item.key.value !== 'string' && typeof item.key.value !== 'number')) {
       throw new MetadataProblem('properties', 'has a key that is not a plain string', 'use plain names as property keys');
     }
     const key = String(item.key.source ?? item.key.value);
@@ -56,7 +60,11 @@ function readProperties(doc: ReturnType<typeof parseDocument>): Record<string, s
     else if (isScalar(item.value)) value = item.value.value === null ? '' : String(item.value.source ?? item.value.value);
     else throw new MetadataProblem(`properties.${key}`, 'must be a string, not a list or map', `write it as \`${key}: "text"\``);
     if (CONTROL.test(key) || CONTROL.test(value)) {
-      throw new MetadataProblem(`properties.${key}`, 'contains a control character or line break', 'keep property values on one line, without control characters');
+      throw new MetadataProblem(
+        `properties.${key}`,
+        'contains a control character or line break',
+        'keep property values on one line, without control characters',
+      );
     }
     if (key in properties) {
       throw new MetadataProblem(`properties.${key}`, 'is given twice', 'keep one of the two');
@@ -103,11 +111,19 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
     throw new MetadataProblem(field, issue.message, fixes[field] ?? 'fix the field');
   }
   if (parsed.data.creation_date > now + FUTURE_TOLERANCE) {
-    throw new MetadataProblem('creation_date', `${parsed.data.creation_date} is ${new Date(parsed.data.creation_date * 1000).toISOString()}, in the future`, 'set creation_date to the time the image was built (seconds since 1970, e.g. `date +%s`)');
+    throw new MetadataProblem(
+      'creation_date',
+      `${parsed.data.creation_date} is ${new Date(parsed.data.creation_date * 1000).toISOString()}, in the future`,
+      'set creation_date to the time the image was built (seconds since 1970, e.g. `date +%s`)',
+    );
   }
   const architecture = findArchitecture(parsed.data.architecture);
   if (!architecture) {
-    throw new MetadataProblem('architecture', `"${parsed.data.architecture}" is not an architecture LXD knows (the image would vanish from the client)`, `use one of: ${knownArchitectureNames().join(', ')} (or a Debian name such as amd64, arm64)`);
+    throw new MetadataProblem(
+      'architecture',
+      `"${parsed.data.architecture}" is not an architecture LXD knows (the image would vanish from the client)`,
+      `use one of: ${knownArchitectureNames().join(', ')} (or a Debian name such as amd64, arm64)`,
+    );
   }
   const properties = readProperties(doc);
   return {

@@ -77,19 +77,38 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
       // The same metadata bytes under two names (lxd.tar.xz + incus.tar.xz) are one metadata tarball.
       const distinct = [...new Map(candidates.map((m) => [m.sha256, m])).values()];
       if (distinct.length === 0 && rootfs.format === 'tarball' && namedLikeMetadata(rootfs.file.rel)) {
-        problems.push(new ImageError(rootfs.file.rel, 'is named like a metadata tarball but holds no metadata.yaml (its entries look like a root filesystem)', 'add metadata.yaml at the top of the tarball; if it is the root filesystem, name it rootfs.tar.xz and put its metadata tarball next to it'));
+        problems.push(
+          new ImageError(
+            rootfs.file.rel,
+            'is named like a metadata tarball but holds no metadata.yaml (its entries look like a root filesystem)',
+            'add metadata.yaml at the top of the tarball; if it is the root filesystem, name it rootfs.tar.xz and put its metadata tarball next to it',
+          ),
+        );
         continue;
       }
       if (distinct.length === 0) {
         if (alone(rootfs)) continue;
-        const squashfsHint = rootfs.format === 'squashfs'
-          ? '; if it is a whole image made by `publish --compression squashfs` (metadata.yaml inside), staticstreams cannot read that yet: publish it again with --compression xz, gzip or zstd'
-          : '';
-        problems.push(new ImageError(rootfs.file.rel, `is a ${rootfs.format === 'tarball' ? 'root filesystem tarball (it has no metadata.yaml)' : rootfs.format + ' rootfs'} with no metadata tarball next to it`, `put its metadata tarball in the same folder (${folder || 'the top of the images folder'}) as lxd.tar.xz or meta-${stem}.tar.xz${squashfsHint}`));
+        const squashfsHint =
+          rootfs.format === 'squashfs'
+            ? '; if it is a whole image made by `publish --compression squashfs` (metadata.yaml inside), staticstreams cannot read that yet: publish it again with --compression xz, gzip or zstd'
+            : '';
+        problems.push(
+          new ImageError(
+            rootfs.file.rel,
+            `is a ${rootfs.format === 'tarball' ? 'root filesystem tarball (it has no metadata.yaml)' : rootfs.format + ' rootfs'} with no metadata tarball next to it`,
+            `put its metadata tarball in the same folder (${folder || 'the top of the images folder'}) as lxd.tar.xz or meta-${stem}.tar.xz${squashfsHint}`,
+          ),
+        );
         continue;
       }
       if (distinct.length > 1) {
-        problems.push(new ImageError(rootfs.file.rel, `could pair with several different metadata tarballs: ${distinct.map((m) => m.file.rel).join(', ')}`, `name the right one meta-${stem}.tar.xz, or move the others to their own folders`));
+        problems.push(
+          new ImageError(
+            rootfs.file.rel,
+            `could pair with several different metadata tarballs: ${distinct.map((m) => m.file.rel).join(', ')}`,
+            `name the right one meta-${stem}.tar.xz, or move the others to their own folders`,
+          ),
+        );
         continue;
       }
       for (const c of candidates) used.add(c);
@@ -98,7 +117,13 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
     }
     for (const meta of metas) {
       if (!used.has(meta) && !alone(meta)) {
-        problems.push(new ImageError(meta.file.rel, 'is a metadata tarball with no rootfs file next to it', `put its rootfs (rootfs.squashfs, disk.qcow2 or a root tarball) in the same folder${targetStem(meta) ? `, named ${targetStem(meta)}.<ext>` : ''}`));
+        problems.push(
+          new ImageError(
+            meta.file.rel,
+            'is a metadata tarball with no rootfs file next to it',
+            `put its rootfs (rootfs.squashfs, disk.qcow2 or a root tarball) in the same folder${targetStem(meta) ? `, named ${targetStem(meta)}.<ext>` : ''}`,
+          ),
+        );
       }
     }
   }

@@ -34,7 +34,10 @@ export type TarScan =
 
 /** A problem found inside the tarball; the caller adds the file name and a fix. */
 export class TarProblem extends Error {
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message);
   }
 }
@@ -98,10 +101,14 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
       } else if (header.type !== 'file') {
         fail(new TarProblem(`metadata.yaml is a ${header.type}, not a regular file`, 'store metadata.yaml as a regular file (LXD refuses anything else)'));
       } else if ((header.size ?? 0) > METADATA_YAML_LIMIT) {
-        fail(new TarProblem(`metadata.yaml is ${header.size} bytes, over LXD's limit of 1 MiB`, 'shrink metadata.yaml (move large template data into templates/)'));
+        fail(
+          new TarProblem(`metadata.yaml is ${header.size} bytes, over LXD's limit of 1 MiB`, 'shrink metadata.yaml (move large template data into templates/)'),
+        );
       } else {
         const chunks: Buffer[] = [];
-        stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+        stream.on('data', (c: unknown) => {
+          chunks.push(c as Buffer);
+        });
         stream.on('end', () => {
           metadataYaml = Buffer.concat(chunks);
           expanded += metadataYaml.length;
@@ -128,7 +135,12 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
       sawOther = true;
       decide({ role: 'rootfs' });
     } else if (unsafe || ['block-device', 'character-device', 'fifo'].includes(header.type ?? '')) {
-      fail(new TarProblem(`entry "${header.name}" (${header.type}) is not allowed in a metadata tarball`, 'a metadata tarball holds only metadata.yaml and templates/'));
+      fail(
+        new TarProblem(
+          `entry "${header.name}" (${header.type}) is not allowed in a metadata tarball`,
+          'a metadata tarball holds only metadata.yaml and templates/',
+        ),
+      );
     } else {
       expanded += header.size ?? 0;
     }
@@ -144,9 +156,11 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
     if (metadataYaml && cut && !sawRootfsDir && !sawRootfsImg) {
       fail(new TarProblem(cut.message, cut.fix));
     } else if (metadataYaml) {
-      decide(sawRootfsDir || sawRootfsImg
-        ? { role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' }
-        : { role: 'metadata', metadataYaml, sha256: '', size });
+      decide(
+        sawRootfsDir || sawRootfsImg
+          ? { role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' }
+          : { role: 'metadata', metadataYaml, sha256: '', size },
+      );
     } else if (sawRootfsDir || sawRootfsImg) {
       fail(new TarProblem('the tarball has a rootfs but no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
     } else if (entries === 0) {
@@ -162,7 +176,12 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   dec.on('data', (chunk: Buffer) => {
     decompressed += chunk.length;
     if (decompressed > BOMB_MIN_BYTES && decompressed > size * BOMB_RATIO) {
-      fail(new TarProblem(`expands more than ${BOMB_RATIO}× (${decompressed} bytes from ${size}): refused as a decompression bomb`, 'recompress the tarball normally; real images expand far less'));
+      fail(
+        new TarProblem(
+          `expands more than ${BOMB_RATIO}× (${decompressed} bytes from ${size}): refused as a decompression bomb`,
+          'recompress the tarball normally; real images expand far less',
+        ),
+      );
     }
   });
   dec.pipe(extract);

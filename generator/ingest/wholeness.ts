@@ -13,7 +13,10 @@ import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
 export class ArchiveProblem extends Error {
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(message);
   }
 }
@@ -75,7 +78,12 @@ export class WholenessCheck {
       transform: (chunk: Buffer, _enc, done) => {
         end.bytes += chunk.length;
         if (end.bytes > BOMB_MIN_BYTES && end.bytes > this.input * BOMB_RATIO) {
-          done(new ArchiveProblem(`expands more than ${BOMB_RATIO}× (${end.bytes} bytes from ${this.input}): refused as a decompression bomb`, 'recompress the archive normally; real images expand far less'));
+          done(
+            new ArchiveProblem(
+              `expands more than ${BOMB_RATIO}× (${end.bytes} bytes from ${this.input}): refused as a decompression bomb`,
+              'recompress the archive normally; real images expand far less',
+            ),
+          );
         } else done(null, chunk);
       },
     });

@@ -13,7 +13,6 @@ export interface ListRow {
   aliases: string[];
 }
 
-
 /** `spec`: the tree's folder, or the http(s) URL it is served at. */
 export async function listTree(spec: string): Promise<{ rows: ListRow[]; problems: TreeProblem[] }> {
   const problems: TreeProblem[] = [];
@@ -23,7 +22,9 @@ export async function listTree(spec: string): Promise<{ rows: ListRow[]; problem
   for (const { products } of tree.productsFiles.values()) {
     for (const [key, product] of Object.entries(products).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const aliases = typeof product.aliases === 'string' && product.aliases ? product.aliases.split(',') : [];
-      const versions = Object.entries((product.versions ?? {}) as Record<string, { items?: Record<string, PairableItem> }>).sort(([a], [b]) => (a < b ? 1 : -1));
+      const versions = Object.entries((product.versions ?? {}) as Record<string, { items?: Record<string, PairableItem> }>).sort(([a], [b]) =>
+        a < b ? 1 : -1,
+      );
       for (const [version, v] of versions) {
         for (const image of imagesOf((v.items ?? {}) as Record<string, PairableItem>)) {
           const size = image.unified ? Number(image.unified.item.size ?? 0) : Number(image.meta!.item.size ?? 0) + Number(image.rootfs!.item.size ?? 0);

@@ -87,7 +87,8 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
       err(entry.path, 'is not a products file (no "products" object)');
       continue;
     }
-    if (products.format !== 'products:1.0') problems.push({ severity: 'warning', where: entry.path, message: `format is ${JSON.stringify(products.format)}, expected "products:1.0"` });
+    if (products.format !== 'products:1.0')
+      problems.push({ severity: 'warning', where: entry.path, message: `format is ${JSON.stringify(products.format)}, expected "products:1.0"` });
     const listed = new Set(entry.products as unknown[]);
     for (const key of Object.keys(products.products)) {
       if (!listed.has(key)) problems.push({ severity: 'warning', where, message: `does not list product ${key} that ${entry.path} holds` });
@@ -112,7 +113,11 @@ class FileHasher {
    * `redirectOf`: where a folder's _redirects sends a path it does not hold (none for a URL: the
    * server applies them). `deep`: tarballs are also proven whole in the same read.
    */
-  constructor(private source: PreviousSource, private redirectOf: ((pathname: string) => string | undefined) | null, private deep: boolean) {}
+  constructor(
+    private source: PreviousSource,
+    private redirectOf: ((pathname: string) => string | undefined) | null,
+    private deep: boolean,
+  ) {}
 
   /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
   private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
@@ -144,10 +149,16 @@ class FileHasher {
         let size = 0;
         let broken: string | undefined;
         try {
-          broken = (await readChecked(body, (chunk) => {
-            hash.update(chunk);
-            size += chunk.length;
-          }, this.deep))?.message;
+          broken = (
+            await readChecked(
+              body,
+              (chunk) => {
+                hash.update(chunk);
+                size += chunk.length;
+              },
+              this.deep,
+            )
+          )?.message;
         } catch {
           return undefined;
         }
@@ -221,12 +232,15 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
         if (typeof product[field] !== 'string' || product[field] === '') err(where, `${field} must be a non-empty string (clients sort on it)`);
       }
       if (product.variant !== undefined && typeof product.variant !== 'string') err(where, 'variant must be a string');
-      if (product.aliases !== undefined && typeof product.aliases !== 'string') err(where, 'aliases must be one comma-separated string: a wrong type breaks the whole remote');
+      if (product.aliases !== undefined && typeof product.aliases !== 'string')
+        err(where, 'aliases must be one comma-separated string: a wrong type breaks the whole remote');
       if (typeof product.aliases === 'string' && /\s/.test(product.aliases)) err(where, 'aliases must not contain spaces');
       for (const field of ['requirements', 'lxd_requirements']) {
-        if (product[field] !== undefined && !isStringMap(product[field])) err(where, `${field} must map names to strings ("false", not false): a wrong type breaks the whole remote`);
+        if (product[field] !== undefined && !isStringMap(product[field]))
+          err(where, `${field} must map names to strings ("false", not false): a wrong type breaks the whole remote`);
       }
-      if (product.supported !== undefined && typeof product.supported !== 'boolean') err(where, 'supported must be true or false: a wrong type breaks the whole remote');
+      if (product.supported !== undefined && typeof product.supported !== 'boolean')
+        err(where, 'supported must be true or false: a wrong type breaks the whole remote');
       if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
         warn(where, 'support_eol should be a YYYY-MM-DD date');
       }
@@ -260,7 +274,8 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
           }
           if (typeof item.ftype !== 'string') err(iwhere, 'ftype must be a string');
           else if (DELTA_FTYPES[item.ftype]) {
-            const base = isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
+            const base =
+              isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
             const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
             if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
               warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
@@ -271,7 +286,8 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
             typesOk = false;
             continue;
           }
-          if (!Number.isSafeInteger(item.size) || (item.size as number) < 0) err(iwhere, 'size must be a whole number of bytes: a wrong type breaks the whole remote');
+          if (!Number.isSafeInteger(item.size) || (item.size as number) < 0)
+            err(iwhere, 'size must be a whole number of bytes: a wrong type breaks the whole remote');
           if (typeof item.sha256 !== 'string' || !SHA256.test(item.sha256)) {
             err(iwhere, 'sha256 must be 64 lowercase hex characters: the download is always refused otherwise');
           }
@@ -315,10 +331,14 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
             if (clientMetas.length === 0) continue;
             const withHash = clientMetas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined);
             if (withHash.length === 0) {
-              err(`${vwhere} ${rkey}`, `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`);
+              err(
+                `${vwhere} ${rkey}`,
+                `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`,
+              );
               continue;
             }
-            if (withHash.length > 1) err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
+            if (withHash.length > 1)
+              err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
             const [mkey, meta] = withHash[0]!;
             const declared = combinedFingerprint(meta, root.ftype)!;
             if (seen.has(`${meta.path}\u0000${declared}`)) continue;

@@ -175,7 +175,7 @@ function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: bool
   for (;;) {
     const result = planProducts(current, config);
     if (!keepGoing || result.problems.length === 0) return { ...result, skipped };
-    const drop = new Set(result.problems.flatMap((p) => (p instanceof ImageError ? [p.file] : p.skip ?? p.files)));
+    const drop = new Set(result.problems.flatMap((p) => (p instanceof ImageError ? [p.file] : (p.skip ?? p.files))));
     const next = current.filter((i) => !drop.has(imageLabel(i)));
     if (next.length === current.length) return { ...result, skipped };
     skipped.push(...result.problems);
@@ -199,7 +199,15 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
       const report = await verifyTree(options.previous, { quick: true });
       const errors = report.problems.filter((p) => p.severity === 'error');
       if (errors.length) {
-        throw new BuildFailed(errors.map((p) => new BuildError(`${options.previous}: ${p.where}: ${p.message}`, 'clients cannot use this image either: remove it from that tree (incus-simplestreams remove FINGERPRINT, or delete its version from the products file) or add it again with the tool that made it, then build again')));
+        throw new BuildFailed(
+          errors.map(
+            (p) =>
+              new BuildError(
+                `${options.previous}: ${p.where}: ${p.message}`,
+                'clients cannot use this image either: remove it from that tree (incus-simplestreams remove FINGERPRINT, or delete its version from the products file) or add it again with the tool that made it, then build again',
+              ),
+          ),
+        );
       }
     }
   }
@@ -217,7 +225,17 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   }
 }
 
-async function buildWithPool(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined, previous: PublishedTree | null, found: Pick<Awaited<ReturnType<typeof findFiles>>, 'files' | 'problems'>, problems: (ImageError | BuildError)[], pool: WorkerPool, cache: FingerprintCache): Promise<BuildResult> {
+async function buildWithPool(
+  options: BuildOptions,
+  reporter: Reporter,
+  config: Config,
+  baseUrl: string | undefined,
+  previous: PublishedTree | null,
+  found: Pick<Awaited<ReturnType<typeof findFiles>>, 'files' | 'problems'>,
+  problems: (ImageError | BuildError)[],
+  pool: WorkerPool,
+  cache: FingerprintCache,
+): Promise<BuildResult> {
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads, a few queued per core; results kept in file order.
@@ -226,12 +244,10 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     if (r.status === 'fulfilled') {
       classified.push(r.value);
       cache.rememberClassification(r.value);
-    }
-    else if (isReportable(r.reason)) {
+    } else if (isReportable(r.reason)) {
       problems.push(r.reason);
       if (r.reason instanceof ImageError) failed.add(r.reason.file);
-    }
-    else throw r.reason;
+    } else throw r.reason;
   }
   const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
   for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
@@ -244,13 +260,15 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   let done = 0;
   const hashed: HashedImage[] = [];
   {
-    const results = await Promise.allSettled(paired.images.map((image) => {
-      const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
-      return hashImage(image, pool, cache, (n) => {
-        done += n;
-        reporter.progress('hashing', done, total, label);
-      });
-    }));
+    const results = await Promise.allSettled(
+      paired.images.map((image) => {
+        const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
+        return hashImage(image, pool, cache, (n) => {
+          done += n;
+          reporter.progress('hashing', done, total, label);
+        });
+      }),
+    );
     for (const r of results) {
       if (r.status === 'fulfilled') hashed.push(r.value);
       else if (isReportable(r.reason)) problems.push(r.reason);
@@ -262,12 +280,18 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   const { plan: fresh, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
   const nowMs = (options.now ?? new Date()).getTime();
   const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
-  if (graceMs < 2 * 3_600_000) reporter.warn(`a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`);
+  if (graceMs < 2 * 3_600_000)
+    reporter.warn(
+      `a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`,
+    );
   let twins = 0;
-  const carried = previous && previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++)
-    .map((p) => (previous!.foreign ? { ...p, adopted: true } : p));
+  const carried =
+    previous &&
+    previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous!.foreign ? { ...p, adopted: true } : p));
   if (previous?.foreign) {
-    reporter.phase(`carrying over ${carried!.length} products from a tree another tool made (paths, fingerprints, version keys and aliases kept${twins ? `; ${twins} items added so LXD and Incus both see every image` : ''})`);
+    reporter.phase(
+      `carrying over ${carried!.length} products from a tree another tool made (paths, fingerprints, version keys and aliases kept${twins ? `; ${twins} items added so LXD and Incus both see every image` : ''})`,
+    );
   }
   const previousState: PreviousState | null = previous && {
     products: carried!,
@@ -290,7 +314,12 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
   }
   problems.push(...planProblems);
   if (problems.length === 0 && plan.products.length === 0) {
-    problems.push(new BuildError(`no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`, 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball'));
+    problems.push(
+      new BuildError(
+        `no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`,
+        'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball',
+      ),
+    );
   }
   if (problems.length) throw new BuildFailed([...skipped, ...problems]);
   for (const w of plan.warnings) reporter.warn(w);
@@ -304,7 +333,24 @@ async function buildWithPool(options: BuildOptions, reporter: Reporter, config: 
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
   }
   try {
-    return await publish({ options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas: deltas?.made ?? [], nowMs, graceMs });
+    return await publish({
+      options,
+      reporter,
+      config,
+      baseUrl,
+      previous,
+      previousState,
+      publication,
+      plan,
+      hashed,
+      ignored,
+      skipped,
+      done,
+      cache,
+      deltas: deltas?.made ?? [],
+      nowMs,
+      graceMs,
+    });
   } finally {
     await deltas?.cleanup();
   }
@@ -333,7 +379,8 @@ interface Planned {
 
 /** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
 async function publish(planned: Planned): Promise<BuildResult> {
-  const { options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas, nowMs, graceMs } = planned;
+  const { options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas, nowMs, graceMs } =
+    planned;
 
   const streams = renderStreams(plan);
   const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
@@ -350,7 +397,24 @@ async function publish(planned: Planned): Promise<BuildResult> {
   const storage = config.object_storage;
   const allFiles = [...plan.files, ...graceFiles];
   if (options.dryRun) {
-    return { plan, catalog: renderCatalog(plan, streams, baseUrl).catalog, indexPath: streams.indexPath, productsPath: streams.productsPath, warnings: plan.warnings, ignored, serverConfigFiles: [], skipped, images: hashed.length, sitePages: 0, bytesHashed: done, placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, deltas, cache: { hits: cache.hits, misses: cache.misses }, lifecycle, dryRun: true };
+    return {
+      plan,
+      catalog: renderCatalog(plan, streams, baseUrl).catalog,
+      indexPath: streams.indexPath,
+      productsPath: streams.productsPath,
+      warnings: plan.warnings,
+      ignored,
+      serverConfigFiles: [],
+      skipped,
+      images: hashed.length,
+      sitePages: 0,
+      bytesHashed: done,
+      placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 },
+      deltas,
+      cache: { hits: cache.hits, misses: cache.misses },
+      lifecycle,
+      dryRun: true,
+    };
   }
 
   reporter.phase('writing');
@@ -379,7 +443,14 @@ async function publish(planned: Planned): Promise<BuildResult> {
     if (bucket && storage) {
       // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
       const scratch = path.join(staged.dir, '.staticstreams-upload');
-      const synced = await syncBucket(bucket, { settings: storage, files: allFiles, expired: grace.expired.map((e) => e.path), previous: previous?.source, scratch, reporter });
+      const synced = await syncBucket(bucket, {
+        settings: storage,
+        files: allFiles,
+        expired: grace.expired.map((e) => e.path),
+        previous: previous?.source,
+        scratch,
+        reporter,
+      });
       await rm(scratch, { recursive: true, force: true });
       if (synced.remove.length) {
         reporter.phase(`deleting ${synced.remove.length} expired file(s) from ${bucket.label}`);

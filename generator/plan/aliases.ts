@@ -40,12 +40,14 @@ export function aliasClashes(claims: AliasClaim[]): BuildError[] {
       const k = `${claim.arch}\u0000${alias}`;
       const first = owners.get(k);
       if (first && first.product !== claim.product) {
-        problems.push(new BuildError(
-          `alias "${alias}" is claimed by two ${claim.arch} products: ${first.product} and ${claim.product} (clients would silently use only ${first.product < claim.product ? first.product : claim.product})`,
-          'give one of them another variant, or change the aliases in staticstreams.yaml (products: … aliases / default_aliases: false)',
-          [...first.files, ...claim.files],
-          claim.files,
-        ));
+        problems.push(
+          new BuildError(
+            `alias "${alias}" is claimed by two ${claim.arch} products: ${first.product} and ${claim.product} (clients would silently use only ${first.product < claim.product ? first.product : claim.product})`,
+            'give one of them another variant, or change the aliases in staticstreams.yaml (products: … aliases / default_aliases: false)',
+            [...first.files, ...claim.files],
+            claim.files,
+          ),
+        );
       } else if (!first) {
         owners.set(k, claim);
       }

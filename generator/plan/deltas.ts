@@ -28,7 +28,8 @@ export function planDeltas(products: PlannedProduct[], added: ReadonlySet<string
   const jobs: DeltaJob[] = [];
   for (const p of products) {
     let older: { key: string; file: PlannedFile } | undefined;
-    for (const v of p.versions) { // oldest first
+    for (const v of p.versions) {
+      // oldest first
       const file = squashfsOf(v.items);
       if (!file) continue;
       const hasDelta = v.items.some((i) => DELTA_FTYPES[i.ftype] && i.deltaBase === older?.key);

@@ -54,14 +54,19 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
           versions.set(version.key, { ...version, items: [...version.items, ...deltas].sort((a, b) => cmp(a.key, b.key)) });
           continue;
         }
-      }
-      else if (opts.replace) result.replaced.push(name);
+      } else if (opts.replace) result.replaced.push(name);
       else {
-        result.problems.push(new BuildError(
-          `product ${product.key} version ${version.key} is already published with other images (${fingerprints(published).map((f) => f.slice(0, 12)).join(', ')}; this build has ${fingerprints(version).map((f) => f.slice(0, 12)).join(', ')})`,
-          'give the new image a new serial (properties.serial, the version key), or pass --replace to publish it in place of the old one (clients that cached the old one see a checksum change)',
-          version.images.map((i) => i.label),
-        ));
+        result.problems.push(
+          new BuildError(
+            `product ${product.key} version ${version.key} is already published with other images (${fingerprints(published)
+              .map((f) => f.slice(0, 12))
+              .join(', ')}; this build has ${fingerprints(version)
+              .map((f) => f.slice(0, 12))
+              .join(', ')})`,
+            'give the new image a new serial (properties.serial, the version key), or pass --replace to publish it in place of the old one (clients that cached the old one see a checksum change)',
+            version.images.map((i) => i.label),
+          ),
+        );
         continue;
       }
       versions.set(version.key, version); // the new build's files: local, no download needed
@@ -81,21 +86,27 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
         const where = `product ${p.key} version ${v.key}`;
         const first = owner.get(i.fingerprint);
         if (first && first !== where) {
-          result.problems.push(new BuildError(
-            `image ${i.fingerprint} would be published twice, as ${first} and as ${where}; clients fail with "More than one match" on a duplicate fingerprint`,
-            'leave the image out of this build (it is already published), or publish it under its first version only',
-            [i.label],
-          ));
+          result.problems.push(
+            new BuildError(
+              `image ${i.fingerprint} would be published twice, as ${first} and as ${where}; clients fail with "More than one match" on a duplicate fingerprint`,
+              'leave the image out of this build (it is already published), or publish it under its first version only',
+              [i.label],
+            ),
+          );
         }
         owner.set(i.fingerprint, where);
       }
     }
   }
-  result.problems.push(...aliasClashes(result.products.map((p) => ({
-    product: p.key,
-    arch: p.arch,
-    aliases: p.aliases,
-    files: p.versions.flatMap((v) => v.images.map((i) => i.label)),
-  }))));
+  result.problems.push(
+    ...aliasClashes(
+      result.products.map((p) => ({
+        product: p.key,
+        arch: p.arch,
+        aliases: p.aliases,
+        files: p.versions.flatMap((v) => v.images.map((i) => i.label)),
+      })),
+    ),
+  );
   return result;
 }

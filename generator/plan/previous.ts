@@ -17,7 +17,6 @@ type PublishedItem = ProductsFile['products'][string]['versions'][string]['items
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-
 function plannedItem(key: string, item: PublishedItem, files: Map<string, PlannedFile>): PlannedItem {
   let file = files.get(item.path);
   if (!file) files.set(item.path, (file = { origin: { kind: 'previous' }, path: item.path, sha256: item.sha256, size: item.size }));
@@ -58,26 +57,36 @@ function twinItems(items: PlannedItem[]): PlannedItem[] {
 
 function recoverImages(items: PlannedItem[], details: (fp: string) => Pick<PlannedImage, 'created' | 'serial' | 'description'>, label: string): PlannedImage[] {
   const byKey = new Map(items.map((i) => [i.key, i]));
-  const pairable: [string, PairableItem][] = items.map((i) => [i.key, { ftype: i.ftype, sha256: i.file.sha256, ...i.combined, ...(i.combinedType ? { combined_type: i.combinedType } : {}) }]);
-  return orderImages(imagesOf(pairable).map((paired): PlannedImage => {
-    const parts = paired.unified ? [byKey.get(paired.unified.key)!] : [byKey.get(paired.meta!.key)!, byKey.get(paired.rootfs!.key)!];
-    return {
-      fingerprint: paired.fingerprint,
-      type: paired.type,
-      clients: paired.clients,
-      size: parts.reduce((n, p) => n + p.file.size, 0),
-      files: parts.map((p) => ({ ftype: p.ftype, file: p.file })),
-      ...details(paired.fingerprint),
-      label,
-    };
-  }));
+  const pairable: [string, PairableItem][] = items.map((i) => [
+    i.key,
+    { ftype: i.ftype, sha256: i.file.sha256, ...i.combined, ...(i.combinedType ? { combined_type: i.combinedType } : {}) },
+  ]);
+  return orderImages(
+    imagesOf(pairable).map((paired): PlannedImage => {
+      const parts = paired.unified ? [byKey.get(paired.unified.key)!] : [byKey.get(paired.meta!.key)!, byKey.get(paired.rootfs!.key)!];
+      return {
+        fingerprint: paired.fingerprint,
+        type: paired.type,
+        clients: paired.clients,
+        size: parts.reduce((n, p) => n + p.file.size, 0),
+        files: parts.map((p) => ({ ftype: p.ftype, file: p.file })),
+        ...details(paired.fingerprint),
+        label,
+      };
+    }),
+  );
 }
 
 /**
  * The products of a published tree as planned products (oldest version first), every file
  * marked `previous`. `onTwin` hears of each item added so that both clients see an image.
  */
-export function previousProducts(products: ProductsFile, catalog: Catalog | null, label: string, onTwin?: (where: string, item: PlannedItem) => void): PlannedProduct[] {
+export function previousProducts(
+  products: ProductsFile,
+  catalog: Catalog | null,
+  label: string,
+  onTwin?: (where: string, item: PlannedItem) => void,
+): PlannedProduct[] {
   const fromCatalog = new Map<string, { created: string; serial?: string; description?: string }>();
   for (const p of catalog?.products ?? []) for (const v of p.versions) for (const i of v.images) fromCatalog.set(i.fingerprint, i);
   const files = new Map<string, PlannedFile>();

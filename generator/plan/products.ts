@@ -13,9 +13,7 @@ import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 export type Client = 'lxd' | 'incus';
 
 /** Where a planned file's bytes come from: an input file, or the previously published tree. */
-export type FileOrigin =
-  | { kind: 'input'; path: string; rel: string }
-  | { kind: 'previous' };
+export type FileOrigin = { kind: 'input'; path: string; rel: string } | { kind: 'previous' };
 
 /** A file placed in the output tree. */
 export interface PlannedFile {
@@ -96,11 +94,16 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 function fileName(file: HashedFile): string {
   const tag = file.sha256.slice(0, 16);
   switch (file.part) {
-    case 'metadata': return `meta-${tag}.${tarExtension(file.compression)}`;
-    case 'squashfs': return `rootfs-${tag}.squashfs`;
-    case 'root-tarball': return `rootfs-${tag}.${tarExtension(file.compression)}`;
-    case 'qcow2': return `disk-${tag}.qcow2`;
-    case 'unified': return `image-${tag}.${tarExtension(file.compression)}`;
+    case 'metadata':
+      return `meta-${tag}.${tarExtension(file.compression)}`;
+    case 'squashfs':
+      return `rootfs-${tag}.squashfs`;
+    case 'root-tarball':
+      return `rootfs-${tag}.${tarExtension(file.compression)}`;
+    case 'qcow2':
+      return `disk-${tag}.qcow2`;
+    case 'unified':
+      return `image-${tag}.${tarExtension(file.compression)}`;
   }
 }
 
@@ -118,13 +121,25 @@ function identify(image: HashedImage): Identified | ImageError {
   const label = imageLabel(image);
   for (const field of ['os', 'release'] as const) {
     if (!p[field]) {
-      return new ImageError(label, `metadata.yaml: properties.${field} is missing or empty (it names the product)`, `add \`${field}: …\` under properties in metadata.yaml`);
+      return new ImageError(
+        label,
+        `metadata.yaml: properties.${field} is missing or empty (it names the product)`,
+        `add \`${field}: …\` under properties in metadata.yaml`,
+      );
     }
   }
   const variant = p.variant || 'default';
-  for (const [field, value] of [['os', p.os!], ['release', p.release!], ['variant', variant]] as const) {
+  for (const [field, value] of [
+    ['os', p.os!],
+    ['release', p.release!],
+    ['variant', variant],
+  ] as const) {
     if (!NAME_PART.test(value)) {
-      return new ImageError(label, `metadata.yaml: properties.${field} "${value}" cannot be used in a product key, alias or path`, `use letters, digits and . _ + ~ - only (no spaces, colons or slashes) in properties.${field}`);
+      return new ImageError(
+        label,
+        `metadata.yaml: properties.${field} "${value}" cannot be used in a product key, alias or path`,
+        `use letters, digits and . _ + ~ - only (no spaces, colons or slashes) in properties.${field}`,
+      );
     }
   }
   const arch = image.metadata.architecture.debian;
@@ -138,10 +153,22 @@ function identify(image: HashedImage): Identified | ImageError {
   };
 }
 
-function planVersion(productKey: string, dir: string, key: string, members: Identified[], problems: (ImageError | BuildError)[], warnings: string[]): PlannedVersion {
+function planVersion(
+  productKey: string,
+  dir: string,
+  key: string,
+  members: Identified[],
+  problems: (ImageError | BuildError)[],
+  warnings: string[],
+): PlannedVersion {
   const items: PlannedItem[] = [];
   const images: PlannedImage[] = [];
-  const place = (f: HashedFile): PlannedFile => ({ origin: { kind: 'input', path: f.source.path, rel: f.source.rel }, path: `${dir}/${fileName(f)}`, sha256: f.sha256, size: f.size });
+  const place = (f: HashedFile): PlannedFile => ({
+    origin: { kind: 'input', path: f.source.path, rel: f.source.rel },
+    path: `${dir}/${fileName(f)}`,
+    sha256: f.sha256,
+    size: f.size,
+  });
 
   // Split images: one item per rootfs type, metadata tarballs shared by content.
   const split = members.filter((m) => m.image.kind === 'split');
@@ -151,12 +178,14 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
     const ftype = ROOTFS_FTYPE[root.part as keyof typeof ROOTFS_FTYPE];
     const other = byFtype.get(ftype);
     if (other) {
-      problems.push(new BuildError(
-        `product ${productKey} version ${key} would hold two ${ftype} images (clients can tell only one ${ftype} per version apart)`,
-        'give the images different serials (properties.serial) or different variants (properties.variant)',
-        [imageLabel(other.image), imageLabel(m.image)],
-        [imageLabel(m.image)],
-      ));
+      problems.push(
+        new BuildError(
+          `product ${productKey} version ${key} would hold two ${ftype} images (clients can tell only one ${ftype} per version apart)`,
+          'give the images different serials (properties.serial) or different variants (properties.variant)',
+          [imageLabel(other.image), imageLabel(m.image)],
+          [imageLabel(m.image)],
+        ),
+      );
       continue;
     }
     byFtype.set(ftype, m);
@@ -176,7 +205,10 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
       type: m.image.type,
       clients: ['lxd', 'incus'],
       size: metaFile.size + rootFile.size,
-      files: [{ ftype: 'lxd.tar.xz', file: meta.file }, { ftype, file: root }],
+      files: [
+        { ftype: 'lxd.tar.xz', file: meta.file },
+        { ftype, file: root },
+      ],
       created: m.image.metadata.creationDate,
       serial: m.image.metadata.properties.serial,
       description: m.image.metadata.properties.description,
@@ -197,7 +229,9 @@ function planVersion(productKey: string, dir: string, key: string, members: Iden
     const suffix = i === 0 ? '' : `-${m.image.fingerprint.slice(0, 12)}`;
     const clients: Client[] = m.image.type === 'virtual-machine' ? ['incus'] : ['lxd', 'incus'];
     if (m.image.type === 'virtual-machine') {
-      warnings.push(`${imageLabel(m.image)}: a unified virtual-machine image is published for Incus only (LXD, and Incus releases that ignore combined_type, read every unified image as a container); export it as a split image (metadata tarball + disk.qcow2) to serve every client`);
+      warnings.push(
+        `${imageLabel(m.image)}: a unified virtual-machine image is published for Incus only (LXD, and Incus releases that ignore combined_type, read every unified image as a container); export it as a split image (metadata tarball + disk.qcow2) to serve every client`,
+      );
     }
     for (const client of clients) {
       items.push({ key: `${client}_combined${suffix}.tar.gz`, ftype: `${client}_combined.tar.gz`, file, combined: {}, combinedType: m.image.type });
@@ -235,12 +269,14 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
   for (const image of hashed) {
     const first = byFingerprint.get(image.fingerprint);
     if (first) {
-      problems.push(new BuildError(
-        `two inputs are the same image (fingerprint ${image.fingerprint}); clients fail with "More than one match" on a duplicate fingerprint`,
-        'remove one of the copies from the images folder',
-        [imageLabel(first), imageLabel(image)],
-        [imageLabel(image)],
-      ));
+      problems.push(
+        new BuildError(
+          `two inputs are the same image (fingerprint ${image.fingerprint}); clients fail with "More than one match" on a duplicate fingerprint`,
+          'remove one of the copies from the images folder',
+          [imageLabel(first), imageLabel(image)],
+          [imageLabel(image)],
+        ),
+      );
       continue;
     }
     byFingerprint.set(image.fingerprint, image);
@@ -278,12 +314,14 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
         if (!k.startsWith('requirements.')) continue;
         const name = k.slice('requirements.'.length);
         if (name in requirements && requirements[name] !== v) {
-          problems.push(new BuildError(
-            `product ${key}: images of version ${versions[versions.length - 1]!.key} disagree on requirements.${name} ("${requirements[name]}" vs "${v}")`,
-            `set the same requirements.${name} in both metadata.yaml files, or set it for the product in staticstreams.yaml`,
-            newest.map((n) => imageLabel(n.image)),
-            [imageLabel(m.image)],
-          ));
+          problems.push(
+            new BuildError(
+              `product ${key}: images of version ${versions[versions.length - 1]!.key} disagree on requirements.${name} ("${requirements[name]}" vs "${v}")`,
+              `set the same requirements.${name} in both metadata.yaml files, or set it for the product in staticstreams.yaml`,
+              newest.map((n) => imageLabel(n.image)),
+              [imageLabel(m.image)],
+            ),
+          );
         }
         requirements[name] = v;
       }
@@ -293,7 +331,14 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
     const aliases = [...new Set([...(o.default_aliases ? defaultAliases(first.os, first.release, first.variant) : []), ...o.aliases])];
     for (const alias of aliases) {
       const problem = aliasProblem(alias);
-      if (problem) problems.push(new BuildError(`product ${key}: ${problem}`, 'change the alias in staticstreams.yaml, or the os/release/variant properties it is made from', members.map((m) => imageLabel(m.image))));
+      if (problem)
+        problems.push(
+          new BuildError(
+            `product ${key}: ${problem}`,
+            'change the alias in staticstreams.yaml, or the os/release/variant properties it is made from',
+            members.map((m) => imageLabel(m.image)),
+          ),
+        );
     }
     const product: PlannedProduct = {
       key,
@@ -314,12 +359,16 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
     products.push(product);
   }
 
-  problems.push(...aliasClashes(products.map((p) => ({
-    product: p.key,
-    arch: p.arch,
-    aliases: p.aliases,
-    files: p.versions.flatMap((v) => v.images.map((i) => i.label)),
-  }))));
+  problems.push(
+    ...aliasClashes(
+      products.map((p) => ({
+        product: p.key,
+        arch: p.arch,
+        aliases: p.aliases,
+        files: p.versions.flatMap((v) => v.images.map((i) => i.label)),
+      })),
+    ),
+  );
 
   const files = new Map<string, PlannedFile>();
   for (const p of products) for (const v of p.versions) for (const i of v.items) files.set(i.file.path, i.file);

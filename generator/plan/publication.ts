@@ -26,7 +26,11 @@ export interface Publication {
   warnings: string[];
 }
 
-export function planPublication(fresh: PlannedProduct[], previous: PreviousState | null, opts: { replace: boolean; retention: RetentionPolicy; nowMs: number }): Publication {
+export function planPublication(
+  fresh: PlannedProduct[],
+  previous: PreviousState | null,
+  opts: { replace: boolean; retention: RetentionPolicy; nowMs: number },
+): Publication {
   const merged = previous
     ? mergeWithPrevious(previous.products, fresh, { replace: opts.replace })
     : { products: fresh, problems: [], added: fresh.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)), unchanged: [], replaced: [] };
@@ -46,7 +50,9 @@ export function lostTypes(before: PlannedProduct[], after: PlannedProduct[]): st
     for (const type of typesOf(p)) {
       if (still?.has(type) === false) {
         const last = [...p.versions].reverse().find((v) => v.images.some((i) => i.type === type))!.key;
-        warnings.push(`${p.key} no longer has a ${type === 'container' ? 'container' : 'virtual-machine'} image: version ${last}, the last with one, was replaced or dropped by retention; \`${type === 'container' ? 'launch' : 'launch --vm'}\` of its aliases stops working`);
+        warnings.push(
+          `${p.key} no longer has a ${type === 'container' ? 'container' : 'virtual-machine'} image: version ${last}, the last with one, was replaced or dropped by retention; \`${type === 'container' ? 'launch' : 'launch --vm'}\` of its aliases stops working`,
+        );
       }
     }
   }
@@ -61,7 +67,13 @@ export function listedFiles(products: PlannedProduct[]): PlannedFile[] {
 }
 
 /** The grace list after this run, given what it lists (`listed`: paths, the new products file included). */
-export function graceAfter(previous: PreviousState | null, publication: Publication, listed: Set<string>, nowMs: number, graceMs: number): { keep: GraceEntry[]; expired: GraceEntry[] } {
+export function graceAfter(
+  previous: PreviousState | null,
+  publication: Publication,
+  listed: Set<string>,
+  nowMs: number,
+  graceMs: number,
+): { keep: GraceEntry[]; expired: GraceEntry[] } {
   if (!previous) return { keep: [], expired: [] };
   const dropped = new Set(publication.dropped.map((d) => `${d.product} ${d.version}`));
   const replaced = new Set(publication.replaced);
@@ -73,6 +85,7 @@ export function graceAfter(previous: PreviousState | null, publication: Publicat
       for (const i of v.items) if (!listed.has(i.file.path)) unlisted.push({ path: i.file.path, sha256: i.file.sha256, size: i.file.size, reason });
     }
   }
-  if (!listed.has(previous.productsPath)) unlisted.push({ path: previous.productsPath, ...previous.productsFile, reason: 'superseded products file (clients cache it for an hour)' });
+  if (!listed.has(previous.productsPath))
+    unlisted.push({ path: previous.productsPath, ...previous.productsFile, reason: 'superseded products file (clients cache it for an hour)' });
   return carryGrace(previous.grace, unlisted, listed, nowMs, graceMs);
 }

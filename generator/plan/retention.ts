@@ -53,7 +53,13 @@ export interface Unlisted {
  * The files in their grace period after this run: those a previous run put there and whose time
  * is not up, plus those this run stops listing. Files listed again leave the grace list.
  */
-export function carryGrace(previous: GraceEntry[], unlisted: Unlisted[], listed: Set<string>, nowMs: number, graceMs: number): { keep: GraceEntry[]; expired: GraceEntry[] } {
+export function carryGrace(
+  previous: GraceEntry[],
+  unlisted: Unlisted[],
+  listed: Set<string>,
+  nowMs: number,
+  graceMs: number,
+): { keep: GraceEntry[]; expired: GraceEntry[] } {
   const keep = new Map<string, GraceEntry>();
   const expired: GraceEntry[] = [];
   for (const entry of previous) {

@@ -17,7 +17,11 @@ export interface HashResult {
 
 /** A file could not be read by a worker. */
 export class ReadFailed extends Error {
-  constructor(readonly file: string, readonly code: string | undefined, message: string) {
+  constructor(
+    readonly file: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -14,8 +14,7 @@ import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
 
 export type Task =
   /** `check`: the first file is a tarball with this compression, to be proven whole as it is read. */
-  | { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression }
-  | { kind: 'classify'; id: number; file: FoundFile };
+  { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression } | { kind: 'classify'; id: number; file: FoundFile };
 
 export type Reply =
   | { id: number; kind: 'hashed'; sha256: string; sizes: number[] }

@@ -52,8 +52,7 @@ export async function placeFiles(root: string, files: PlannedFile[], previous?: 
     else if (how === 'copied') {
       stats.copied++;
       stats.bytesCopied += f.size;
-    }
-    else stats.downloaded++;
+    } else stats.downloaded++;
   });
   for (const r of results) if (r.status === 'rejected') throw r.reason;
   return stats;

@@ -30,7 +30,10 @@ export async function checkXdelta3(): Promise<void> {
   try {
     await run('xdelta3', ['-V']);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError('deltas (--deltas, or deltas: true in the config) need xdelta3: install it (Debian/Ubuntu: apt install xdelta3), or build without deltas');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UsageError(
+        'deltas (--deltas, or deltas: true in the config) need xdelta3: install it (Debian/Ubuntu: apt install xdelta3), or build without deltas',
+      );
     // xdelta3 -V exits non-zero on some builds; it is there
   }
 }
@@ -60,7 +63,12 @@ export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], p
         return;
       }
       const { sha256 } = await sha256Of(createReadStream(out));
-      const file: PlannedFile = { origin: { kind: 'input', path: out, rel: `delta of ${job.to.path} from ${job.base}` }, path: `${job.dir}/delta-${job.base}-${sha256.slice(0, 16)}.squashfs.vcdiff`, sha256, size };
+      const file: PlannedFile = {
+        origin: { kind: 'input', path: out, rel: `delta of ${job.to.path} from ${job.base}` },
+        path: `${job.dir}/delta-${job.base}-${sha256.slice(0, 16)}.squashfs.vcdiff`,
+        sha256,
+        size,
+      };
       items.set(`${job.product} ${job.version}`, { key: `squashfs.vcdiff.${job.base}`, ftype: 'squashfs.vcdiff', file, combined: {}, deltaBase: job.base });
       made.push({ product: job.product, version: job.version, base: job.base, size, of: job.to.size });
     });

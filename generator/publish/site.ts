@@ -44,7 +44,10 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
     try {
       await copyFile(settings.logo, path.join(dir, logo));
     } catch (e) {
-      throw new BuildError(`cannot read the site logo ${settings.logo}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'fix site.logo in staticstreams.yaml (a path relative to the config file)');
+      throw new BuildError(
+        `cannot read the site logo ${settings.logo}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        'fix site.logo in staticstreams.yaml (a path relative to the config file)',
+      );
     }
   }
   const input: SiteInput = siteInputSchema.parse({
@@ -88,12 +91,20 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
     });
   } catch (e) {
     process.chdir(cwd);
-    throw new BuildError(`the catalogue site failed to build: ${(e as Error).message.split('\n')[0]}`, 'build with --no-site to publish without it, and report this with the catalog.json of the build');
+    throw new BuildError(
+      `the catalogue site failed to build: ${(e as Error).message.split('\n')[0]}`,
+      'build with --no-site to publish without it, and report this with the catalog.json of the build',
+    );
   }
   process.chdir(cwd);
   for (const name of await readdir(astroOut)) {
     const target = path.join(dir, name);
-    if (await stat(target).then(() => true, () => false)) {
+    if (
+      await stat(target).then(
+        () => true,
+        () => false,
+      )
+    ) {
       throw new BuildError(`the catalogue site wants to write ${name}, which the streams already use`, 'rename the page or file in site/ that produces it');
     }
     await rename(path.join(astroOut, name), target);

@@ -51,7 +51,11 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
         for (const i of v.images) if (map.images[i.fingerprint]) i.directUrl = absoluteUrl(base, importPathForImage(i.fingerprint));
       }
     }
-    catalog.aliasEndpoints = Object.fromEntries(Object.keys(map.aliases).sort().map((a) => [a, absoluteUrl(base, importPathForAlias(a))]));
+    catalog.aliasEndpoints = Object.fromEntries(
+      Object.keys(map.aliases)
+        .sort()
+        .map((a) => [a, absoluteUrl(base, importPathForAlias(a))]),
+    );
   }
   // Re-validate what is about to be published.
   catalogSchema.parse(catalog);

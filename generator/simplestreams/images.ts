@@ -52,7 +52,12 @@ export function imagesOf<T extends PairableItem>(items: Record<string, T> | [str
   }
   for (const [ukey, item] of entries) {
     if (!UNIFIED_FTYPES.includes(item.ftype) || typeof item.sha256 !== 'string') continue;
-    add({ fingerprint: item.sha256, type: item.combined_type === 'virtual-machine' ? 'virtual-machine' : 'container', clients: [clientOf(item.ftype)], unified: { key: ukey, item } });
+    add({
+      fingerprint: item.sha256,
+      type: item.combined_type === 'virtual-machine' ? 'virtual-machine' : 'container',
+      clients: [clientOf(item.ftype)],
+      unified: { key: ukey, item },
+    });
   }
   return [...images.values()];
 }

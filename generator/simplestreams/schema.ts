@@ -21,17 +21,26 @@ export function insideTree(rel: string): boolean {
 const treePath = z.string().refine(insideTree, 'must be a relative path inside the tree (no leading /, no .., no URL, no spaces)');
 
 const item = z
-  .object({ ftype: z.string().min(1), path: treePath, sha256, size: z.number().int().nonnegative(), combined_type: z.enum(['container', 'virtual-machine']).optional() })
+  .object({
+    ftype: z.string().min(1),
+    path: treePath,
+    sha256,
+    size: z.number().int().nonnegative(),
+    combined_type: z.enum(['container', 'virtual-machine']).optional(),
+  })
   .catchall(z.unknown())
   .superRefine((value, ctx) => {
     for (const [k, v] of Object.entries(value)) {
-      if (k.startsWith('combined_') && k.endsWith('sha256') && !sha256.safeParse(v).success) ctx.addIssue({ code: 'custom', path: [k], message: `${k} must be 64 lowercase hex` });
+      if (k.startsWith('combined_') && k.endsWith('sha256') && !sha256.safeParse(v).success)
+        ctx.addIssue({ code: 'custom', path: [k], message: `${k} must be 64 lowercase hex` });
     }
   });
 
 export type StreamItem = z.infer<typeof item>;
 
-const acceptedVersionKey = z.string().refine(isValidVersionKey, 'is not a version key clients accept (its first 8 characters must be a date, YYYYMMDD): they skip the version');
+const acceptedVersionKey = z
+  .string()
+  .refine(isValidVersionKey, 'is not a version key clients accept (its first 8 characters must be a date, YYYYMMDD): they skip the version');
 
 const version = z.object({ items: z.record(z.string(), item) }).catchall(z.unknown());
 
@@ -39,52 +48,77 @@ export const productsFileSchema = z.object({
   content_id: z.string(),
   datatype: z.literal('image-downloads'),
   format: z.literal('products:1.0'),
-  products: z.record(z.string(), z.object({
-    aliases: z.string().regex(/^[^\s]*$/),
-    arch: z.string().min(1),
-    os: z.string().min(1),
-    release: z.string().min(1),
-    release_title: z.string(),
-    release_codename: z.string().optional(),
-    variant: z.string().min(1),
-    supported: z.boolean().optional(),
-    support_eol: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
-    requirements: stringMap.optional(),
-    lxd_requirements: stringMap.optional(),
-    // ours are YYYYMMDD_HHMM; a version carried over from another tool keeps its key
-    versions: z.record(acceptedVersionKey, version),
-  })),
+  products: z.record(
+    z.string(),
+    z.object({
+      aliases: z.string().regex(/^[^\s]*$/),
+      arch: z.string().min(1),
+      os: z.string().min(1),
+      release: z.string().min(1),
+      release_title: z.string(),
+      release_codename: z.string().optional(),
+      variant: z.string().min(1),
+      supported: z.boolean().optional(),
+      support_eol: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/)
+        .optional(),
+      requirements: stringMap.optional(),
+      lxd_requirements: stringMap.optional(),
+      // ours are YYYYMMDD_HHMM; a version carried over from another tool keeps its key
+      versions: z.record(acceptedVersionKey, version),
+    }),
+  ),
 });
 
-const required = (field: string) => z.string({ required_error: `${field} is missing (clients sort and name images by it)` }).min(1, `${field} is empty (clients sort and name images by it)`);
+const required = (field: string) =>
+  z.string({ required_error: `${field} is missing (clients sort and name images by it)` }).min(1, `${field} is empty (clients sort and name images by it)`);
 
-export const acceptedProductsSchema = z.object({
-  datatype: z.literal('image-downloads'),
-  products: z.record(z.string(), z.object({
-    aliases: z.string().regex(/^[^\s]*$/, 'must be one comma-joined string without spaces').optional(),
-    arch: required('arch'),
-    os: required('os'),
-    release: required('release'),
-    release_title: z.string().optional(),
-    release_codename: z.string().optional(),
-    variant: required('variant'),
-    supported: z.boolean().optional(),
-    support_eol: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional(),
-    requirements: stringMap.optional(),
-    lxd_requirements: stringMap.optional(),
-    versions: z.record(acceptedVersionKey, version),
-  }).catchall(z.unknown())),
-}).catchall(z.unknown());
+export const acceptedProductsSchema = z
+  .object({
+    datatype: z.literal('image-downloads'),
+    products: z.record(
+      z.string(),
+      z
+        .object({
+          aliases: z
+            .string()
+            .regex(/^[^\s]*$/, 'must be one comma-joined string without spaces')
+            .optional(),
+          arch: required('arch'),
+          os: required('os'),
+          release: required('release'),
+          release_title: z.string().optional(),
+          release_codename: z.string().optional(),
+          variant: required('variant'),
+          supported: z.boolean().optional(),
+          support_eol: z
+            .string()
+            .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+            .optional(),
+          requirements: stringMap.optional(),
+          lxd_requirements: stringMap.optional(),
+          versions: z.record(acceptedVersionKey, version),
+        })
+        .catchall(z.unknown()),
+    ),
+  })
+  .catchall(z.unknown());
 
 export type AcceptedProductsFile = z.infer<typeof acceptedProductsSchema>;
 
 export const indexFileSchema = z.object({
   format: z.literal('index:1.0'),
-  index: z.record(z.string(), z.object({ datatype: z.literal('image-downloads'), path: z.string(), format: z.literal('products:1.0'), products: z.array(z.string()).min(1) })),
+  index: z.record(
+    z.string(),
+    z.object({ datatype: z.literal('image-downloads'), path: z.string(), format: z.literal('products:1.0'), products: z.array(z.string()).min(1) }),
+  ),
 });
 
 /** What the clients need of index.json to find the products file(s); the rest is ignored. */
-export const acceptedIndexSchema = z.object({
-  format: z.literal('index:1.0'),
-  index: z.record(z.string(), z.object({ datatype: z.string(), path: treePath, products: z.array(z.string()).optional() }).catchall(z.unknown())),
-}).catchall(z.unknown());
+export const acceptedIndexSchema = z
+  .object({
+    format: z.literal('index:1.0'),
+    index: z.record(z.string(), z.object({ datatype: z.string(), path: treePath, products: z.array(z.string()).optional() }).catchall(z.unknown())),
+  })
+  .catchall(z.unknown());

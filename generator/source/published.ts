@@ -31,8 +31,10 @@ export interface PublishedTree {
 function placeOf(path: (string | number)[]): string {
   const [top, product, versions, version, items, item, ...field] = path.map(String);
   if (top !== 'products' || product === undefined) return path.join('.') || '(top)';
-  if (versions !== 'versions' || version === undefined) return `product ${product}${versions ? `, field ${[versions, version, items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
-  if (items !== 'items' || item === undefined) return `product ${product}, version ${version}${items ? `, field ${[items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
+  if (versions !== 'versions' || version === undefined)
+    return `product ${product}${versions ? `, field ${[versions, version, items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
+  if (items !== 'items' || item === undefined)
+    return `product ${product}, version ${version}${items ? `, field ${[items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
   return `product ${product}, version ${version}, item ${item}${field.length ? `, field ${field.join('.')}` : ''}`;
 }
 
@@ -55,20 +57,36 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
   const where = (rel: string) => `${source.label.replace(/\/+$/, '')}/${rel}`;
   const indexText = await source.readText(INDEX_PATH);
   if (indexText === null) {
-    throw new BuildError(`${where(INDEX_PATH)}: not found, so ${source.label} is no published tree`, 'pass --previous the folder or base URL a previous `staticstreams build` published (the one holding streams/v1/index.json)');
+    throw new BuildError(
+      `${where(INDEX_PATH)}: not found, so ${source.label} is no published tree`,
+      'pass --previous the folder or base URL a previous `staticstreams build` published (the one holding streams/v1/index.json)',
+    );
   }
   const index = parse(acceptedIndexSchema, indexText, where(INDEX_PATH), 'fix the tree, or publish without --previous');
   // As the clients do: only image-downloads entries that list products are read.
   const entries = Object.values(index.index).filter((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
-  if (entries.length !== 1) throw new BuildError(`${where(INDEX_PATH)}: lists ${entries.length} image-downloads products files; staticstreams carries over a tree of one`, 'publish without --previous, or merge the trees first');
+  if (entries.length !== 1)
+    throw new BuildError(
+      `${where(INDEX_PATH)}: lists ${entries.length} image-downloads products files; staticstreams carries over a tree of one`,
+      'publish without --previous, or merge the trees first',
+    );
   const productsPath = entries[0]!.path;
   const productsText = await source.readText(productsPath);
-  if (productsText === null) throw new BuildError(`${where(productsPath)}: listed in index.json but not found`, 'republish the previous tree: clients cannot read it either');
-  const products = parse(acceptedProductsSchema, productsText, where(productsPath), `correct it in ${productsPath} (or remove that version), then build again: clients cannot use it as it is either`);
+  if (productsText === null)
+    throw new BuildError(`${where(productsPath)}: listed in index.json but not found`, 'republish the previous tree: clients cannot read it either');
+  const products = parse(
+    acceptedProductsSchema,
+    productsText,
+    where(productsPath),
+    `correct it in ${productsPath} (or remove that version), then build again: clients cannot use it as it is either`,
+  );
   const catalogText = await source.readText('catalog.json');
   const catalogParsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));
   const stateText = await source.readText(STATE_PATH);
-  const state = stateText === null ? null : parse(stateSchema, stateText, where(STATE_PATH), `fix or delete ${STATE_PATH} (files in their grace period are then forgotten)`);
+  const state =
+    stateText === null
+      ? null
+      : parse(stateSchema, stateText, where(STATE_PATH), `fix or delete ${STATE_PATH} (files in their grace period are then forgotten)`);
   const bytes = Buffer.from(productsText);
   return {
     source,

@@ -81,7 +81,10 @@ function folderSource(folder: string): PreviousSource {
       if (st.size !== expected.size) throw new Error(`${folder}/${rel}: is ${st.size} bytes, the previous tree lists ${expected.size}`);
       if (memo?.known(from, st) !== expected.sha256) {
         const sha256 = await sha256Of(from);
-        if (sha256 !== expected.sha256) throw new Error(`${folder}/${rel}: its sha256 is ${sha256}, the previous tree lists ${expected.sha256}: the file was changed or is corrupt (clients would refuse it)`);
+        if (sha256 !== expected.sha256)
+          throw new Error(
+            `${folder}/${rel}: its sha256 is ${sha256}, the previous tree lists ${expected.sha256}: the file was changed or is corrupt (clients would refuse it)`,
+          );
         memo?.remember(from, st, sha256);
       }
       return linkOrCopy(from, dest);
@@ -120,7 +123,9 @@ function urlSource(spec: string): PreviousSource {
       const sha256 = hash.digest('hex');
       if (size !== expected.size || sha256 !== expected.sha256) {
         await unlink(dest);
-        throw new Error(`${urlOf(rel)}: downloaded ${size} bytes with sha256 ${sha256}, the previous tree lists ${expected.size} bytes with sha256 ${expected.sha256}`);
+        throw new Error(
+          `${urlOf(rel)}: downloaded ${size} bytes with sha256 ${sha256}, the previous tree lists ${expected.size} bytes with sha256 ${expected.sha256}`,
+        );
       }
       return 'downloaded';
     },
@@ -135,7 +140,9 @@ async function fetchOrExplain(url: string): Promise<Response> {
     const tls = /certificate|self[- ]signed|CERT_/i.test(cause ?? '');
     throw new BuildError(
       `cannot read ${url}: ${cause ?? (e as Error).message}`,
-      tls ? 'the server\'s certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem' : 'check the URL and that the server answers (a first publish has nothing live yet: build without --previous)',
+      tls
+        ? "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
+        : 'check the URL and that the server answers (a first publish has nothing live yet: build without --previous)',
     );
   }
 }

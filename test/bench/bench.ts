@@ -55,7 +55,9 @@ function build(images: string, out: string, extra: string[]) {
 async function largeCorpusSection(): Promise<void> {
   console.log('\n## 1–3. Large corpus');
   const corpus = await largeCorpus(root, SCALE);
-  console.log(`corpus: ${corpus.files.length} files, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (2 split squashfs, 1 split root tarball, 2 unified; random data)`);
+  console.log(
+    `corpus: ${corpus.files.length} files, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (2 split squashfs, 1 split root tarball, 2 unified; random data)`,
+  );
   const out = path.join(root, 'dist');
   timed('openssl', ['dgst', '-sha256', ...corpus.files]); // warm the page cache
   build(corpus.images, out, ['--no-site', '--no-cache']);
@@ -80,7 +82,6 @@ async function largeCorpusSection(): Promise<void> {
   console.log(`peak RSS of the full build:                 ${(Math.max(...rss) / 1024).toFixed(0)} MB   (target ≤ 150 MB)`);
   rmSync(path.join(root, 'images'), { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
-  
 }
 
 /** 4: many small products, with and without the site. */
@@ -95,11 +96,12 @@ async function indexScaleSection(): Promise<void> {
     const noSite = build(images, o, ['--no-site', '--no-cache']);
     const withSite = build(images, o, ['--no-cache']);
     first ??= noSite.seconds / n;
-    console.log(`${String(n).padStart(8)} | ${String(n * 3).padStart(6)} | ${fmt(noSite.seconds).padStart(15)} | ${((noSite.seconds / n) * 1000).toFixed(2).padStart(8)} ms | ${fmt(withSite.seconds).padStart(9)} | ${String(pages(o)).padStart(10)} | ${(noSite.maxRssKiB / 1024).toFixed(0)} MB`);
+    console.log(
+      `${String(n).padStart(8)} | ${String(n * 3).padStart(6)} | ${fmt(noSite.seconds).padStart(15)} | ${((noSite.seconds / n) * 1000).toFixed(2).padStart(8)} ms | ${fmt(withSite.seconds).padStart(9)} | ${String(pages(o)).padStart(10)} | ${(noSite.maxRssKiB / 1024).toFixed(0)} MB`,
+    );
     rmSync(images, { recursive: true, force: true });
     rmSync(o, { recursive: true, force: true });
   }
-  
 }
 
 /** 5: uploading to a local S3-protocol server vs plain PUTs to it. */
@@ -120,22 +122,30 @@ async function objectStorageSection(): Promise<void> {
       for (const [mode, times] of Object.entries(modes)) {
         const config = path.join(root, `upload-${n}.yaml`);
         const verify = mode.includes('size') ? 'size' : 'read-back';
-        writeFileSync(config, mode.startsWith('static') ? '{}\n' : `object_storage: ${JSON.stringify({ ...s3.settings({ prefix: `run-${n}/`, verify }), part_size_mib: undefined, concurrency: undefined })}\n`);
+        writeFileSync(
+          config,
+          mode.startsWith('static')
+            ? '{}\n'
+            : `object_storage: ${JSON.stringify({ ...s3.settings({ prefix: `run-${n}/`, verify }), part_size_mib: undefined, concurrency: undefined })}\n`,
+        );
         const b = build(upload.images, path.join(root, `dist-upload-${n++}`), ['--no-site', '--no-cache', '--config', config]);
         times.push(b.seconds);
         rss[mode] = Math.max(rss[mode] ?? 0, b.maxRssKiB);
       }
     }
-    console.log(`baseline  curl -T (plain PUTs):            median ${fmt(median(put))} (${(upload.bytes / 2 ** 20 / median(put)).toFixed(0)} MiB/s)   runs: ${put.map(fmt).join(', ')}`);
+    console.log(
+      `baseline  curl -T (plain PUTs):            median ${fmt(median(put))} (${(upload.bytes / 2 ** 20 / median(put)).toFixed(0)} MiB/s)   runs: ${put.map(fmt).join(', ')}`,
+    );
     const staticBuild = median(modes['static (no bucket)']!);
     for (const [mode, times] of Object.entries(modes)) {
       const extra = mode.startsWith('static') ? '' : `   upload part / baseline: ${((median(times) - staticBuild) / median(put)).toFixed(2)}`;
-      console.log(`build, ${mode.padEnd(20)}          median ${fmt(median(times))}${extra}   peak RSS ${(rss[mode]! / 1024).toFixed(0)} MB   runs: ${times.map(fmt).join(', ')}`);
+      console.log(
+        `build, ${mode.padEnd(20)}          median ${fmt(median(times))}${extra}   peak RSS ${(rss[mode]! / 1024).toFixed(0)} MB   runs: ${times.map(fmt).join(', ')}`,
+      );
     }
   } finally {
     await s3.stop();
   }
-  
 }
 
 /** 6: incus-simplestreams add vs staticstreams build, same corpus, alternated. */
@@ -148,7 +158,12 @@ async function peerToolSection(): Promise<void> {
   const count = Number(process.env.BENCH_PEER_IMAGES ?? 5);
   const corpus = await peerCorpus(root, count, 640 * SCALE);
   console.log(`corpus: ${count} split squashfs images, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (random data)`);
-  const runs: Record<string, number[]> = { 'openssl dgst -sha256 (one pass)': [], 'cp into a fresh folder': [], 'incus-simplestreams add': [], 'staticstreams build --no-site --no-cache': [] };
+  const runs: Record<string, number[]> = {
+    'openssl dgst -sha256 (one pass)': [],
+    'cp into a fresh folder': [],
+    'incus-simplestreams add': [],
+    'staticstreams build --no-site --no-cache': [],
+  };
   timed('openssl', ['dgst', '-sha256', ...corpus.files]); // warm the page cache
   for (let i = 0; i < RUNS; i++) {
     runs['openssl dgst -sha256 (one pass)']!.push(timed('openssl', ['dgst', '-sha256', ...corpus.files]).seconds);

@@ -51,7 +51,10 @@ export async function largeCorpus(root: string, scale = 1): Promise<LargeCorpus>
   const images = path.join(root, 'images');
   const files: string[] = [];
   const created = 1767225600;
-  for (const [i, size] of [[1, 1024], [2, 1024]] as const) {
+  for (const [i, size] of [
+    [1, 1024],
+    [2, 1024],
+  ] as const) {
     const dir = path.join(images, `squashfs-${i}`);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'lxd.tar.xz'), await metadataTarball({ os: 'bench', release: `sq${i}`, creationDate: created }));
@@ -103,7 +106,13 @@ export async function manyProducts(root: string, products: number, versions = 3)
     for (let v = 0; v < versions; v++) {
       const file = path.join(images, `p${p}`, `v${v}.tar.gz`);
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, await unifiedTarball({ os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 }, `p${p}v${v}`));
+      await writeFile(
+        file,
+        await unifiedTarball(
+          { os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 },
+          `p${p}v${v}`,
+        ),
+      );
     }
   }
   return images;
@@ -118,7 +127,10 @@ export async function peerCorpus(root: string, count: number, mib: number): Prom
     const dir = path.join(images, `image-${i}`);
     await mkdir(dir, { recursive: true });
     const meta = path.join(dir, 'lxd.tar.xz');
-    await writeFile(meta, await metadataTarball({ os: 'bench', release: `peer${i}`, variant: 'default', creationDate: 1767225600, extra: { architecture: 'amd64' } }));
+    await writeFile(
+      meta,
+      await metadataTarball({ os: 'bench', release: `peer${i}`, variant: 'default', creationDate: 1767225600, extra: { architecture: 'amd64' } }),
+    );
     const bytes = Math.round(mib * MiB);
     const rootfs = path.join(dir, 'rootfs.squashfs');
     await randomFile(rootfs, bytes, squashfsHead(bytes));

@@ -6,7 +6,19 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { compress, metadataTarball, metadataYaml, qcow2Bytes, rootTarball, squashfs, tarball, unifiedTarball, markerRootfs, type Compression, type TarEntry } from '../support/images.js';
+import {
+  compress,
+  metadataTarball,
+  metadataYaml,
+  qcow2Bytes,
+  rootTarball,
+  squashfs,
+  tarball,
+  unifiedTarball,
+  markerRootfs,
+  type Compression,
+  type TarEntry,
+} from '../support/images.js';
 
 export interface CorpusCase {
   name: string;
@@ -54,7 +66,12 @@ const cutShort: CorpusCase[] = (['gzip', 'xz', 'zstd', 'bzip2', 'none'] as const
     name: `unified ${c} tarball cut short after metadata.yaml`,
     tools: TOOL[c],
     setup: async (d) => {
-      const tar = await tarball([{ name: 'metadata.yaml', content: meta() }, { name: 'rootfs/' }, ...markerRootfs('cut', 'rootfs/'), { name: 'rootfs/big', content: filler('cut') }]);
+      const tar = await tarball([
+        { name: 'metadata.yaml', content: meta() },
+        { name: 'rootfs/' },
+        ...markerRootfs('cut', 'rootfs/'),
+        { name: 'rootfs/big', content: filler('cut') },
+      ]);
       const bytes = compress(tar, c);
       await put(d, `bad/u.${EXT[c]}`, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
     },
@@ -93,17 +110,44 @@ export const CASES: CorpusCase[] = [
   {
     name: 'metadata tarball cut short at a tar header boundary',
     setup: async (d) => {
-      await put(d, 'bad/lxd.tar.xz', compress(withoutEndMarker(await tarball([{ name: 'metadata.yaml', content: meta() }, { name: 'templates/' }, { name: 'templates/a.tpl', content: 'a\n' }])), 'xz'));
+      await put(
+        d,
+        'bad/lxd.tar.xz',
+        compress(
+          withoutEndMarker(await tarball([{ name: 'metadata.yaml', content: meta() }, { name: 'templates/' }, { name: 'templates/a.tpl', content: 'a\n' }])),
+          'xz',
+        ),
+      );
       await put(d, 'bad/rootfs.tar.gz', await rootTarball('bad', 'gzip'));
     },
     expect: /bad\/lxd\.tar\.xz: has no tar end-of-archive marker/,
   },
   { name: 'empty file', setup: (d) => put(d, 'bad/lxd.tar.xz', ''), expect: /bad\/lxd\.tar\.xz: is empty/ },
-  { name: 'random bytes', setup: (d) => put(d, 'bad/image.tar.gz', randomBytes(4096).fill(0x41, 0, 8)), expect: /bad\/image\.tar\.gz: is not a tarball, squashfs or qcow2 file/ },
-  { name: 'truncated gzip', setup: async (d) => put(d, 'bad/u.tar.gz', (await unifiedTarball({ os: 'bad' }, 'x', { compression: 'gzip' })).subarray(0, 100)), expect: /bad\/u\.tar\.gz: is cut short or corrupt/ },
-  { name: 'truncated xz', setup: async (d) => put(d, 'bad/lxd.tar.xz', (await metadataTarball({ os: 'bad' }, 'xz')).subarray(0, 80)), expect: /bad\/lxd\.tar\.xz: is cut short or corrupt/ },
-  { name: 'truncated zstd', setup: async (d) => put(d, 'bad/lxd.tar.zst', (await metadataTarball({ os: 'bad' }, 'zstd')).subarray(0, 60)), expect: /bad\/lxd\.tar\.zst: is cut short or corrupt/ },
-  { name: 'truncated bzip2', setup: async (d) => put(d, 'bad/lxd.tar.bz2', (await metadataTarball({ os: 'bad' }, 'bzip2')).subarray(0, 60)), expect: /bad\/lxd\.tar\.bz2: is cut short or corrupt/ },
+  {
+    name: 'random bytes',
+    setup: (d) => put(d, 'bad/image.tar.gz', randomBytes(4096).fill(0x41, 0, 8)),
+    expect: /bad\/image\.tar\.gz: is not a tarball, squashfs or qcow2 file/,
+  },
+  {
+    name: 'truncated gzip',
+    setup: async (d) => put(d, 'bad/u.tar.gz', (await unifiedTarball({ os: 'bad' }, 'x', { compression: 'gzip' })).subarray(0, 100)),
+    expect: /bad\/u\.tar\.gz: is cut short or corrupt/,
+  },
+  {
+    name: 'truncated xz',
+    setup: async (d) => put(d, 'bad/lxd.tar.xz', (await metadataTarball({ os: 'bad' }, 'xz')).subarray(0, 80)),
+    expect: /bad\/lxd\.tar\.xz: is cut short or corrupt/,
+  },
+  {
+    name: 'truncated zstd',
+    setup: async (d) => put(d, 'bad/lxd.tar.zst', (await metadataTarball({ os: 'bad' }, 'zstd')).subarray(0, 60)),
+    expect: /bad\/lxd\.tar\.zst: is cut short or corrupt/,
+  },
+  {
+    name: 'truncated bzip2',
+    setup: async (d) => put(d, 'bad/lxd.tar.bz2', (await metadataTarball({ os: 'bad' }, 'bzip2')).subarray(0, 60)),
+    expect: /bad\/lxd\.tar\.bz2: is cut short or corrupt/,
+  },
   {
     name: 'truncated squashfs',
     tools: ['mksquashfs'],
@@ -122,34 +166,124 @@ export const CASES: CorpusCase[] = [
     },
     expect: /bad\/disk\.qcow2: qcow2 disk is truncated/,
   },
-  { name: 'tarball without metadata.yaml', setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'templates/' }, { name: 'templates/a.tpl', content: 'a' }])), expect: /bad\/lxd\.tar: the tarball has no metadata\.yaml/ },
-  { name: 'metadata.yaml is a directory', setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'metadata.yaml/' }])), expect: /bad\/lxd\.tar: metadata\.yaml is a directory, not a regular file/ },
-  { name: 'metadata.yaml is a symlink', setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'metadata.yaml', type: 'symlink', linkname: '/etc/shadow' }])), expect: /metadata\.yaml is a symlink, not a regular file/ },
-  { name: 'metadata.yaml is a hard link', setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'metadata.yaml', type: 'link', linkname: 'templates/x' }, { name: 'templates/x', content: meta() }])), expect: /metadata\.yaml is a link, not a regular file/ },
-  { name: 'metadata.yaml over 1 MiB', setup: async (d) => put(d, 'bad/lxd.tar', await metaTar(`${meta()}# ${'x'.repeat(1024 * 1024)}\n`)), expect: /metadata\.yaml is \d+ bytes, over LXD's limit of 1 MiB/ },
-  { name: 'invalid YAML', setup: async (d) => split(d, 'bad', await metaTar('architecture: [x86_64\n')), expect: /bad\/lxd\.tar\.xz: metadata\.yaml: \(file\): is not valid YAML/ },
+  {
+    name: 'tarball without metadata.yaml',
+    setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'templates/' }, { name: 'templates/a.tpl', content: 'a' }])),
+    expect: /bad\/lxd\.tar: the tarball has no metadata\.yaml/,
+  },
+  {
+    name: 'metadata.yaml is a directory',
+    setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'metadata.yaml/' }])),
+    expect: /bad\/lxd\.tar: metadata\.yaml is a directory, not a regular file/,
+  },
+  {
+    name: 'metadata.yaml is a symlink',
+    setup: async (d) => put(d, 'bad/lxd.tar', await tarball([{ name: 'metadata.yaml', type: 'symlink', linkname: '/etc/shadow' }])),
+    expect: /metadata\.yaml is a symlink, not a regular file/,
+  },
+  {
+    name: 'metadata.yaml is a hard link',
+    setup: async (d) =>
+      put(
+        d,
+        'bad/lxd.tar',
+        await tarball([
+          { name: 'metadata.yaml', type: 'link', linkname: 'templates/x' },
+          { name: 'templates/x', content: meta() },
+        ]),
+      ),
+    expect: /metadata\.yaml is a link, not a regular file/,
+  },
+  {
+    name: 'metadata.yaml over 1 MiB',
+    setup: async (d) => put(d, 'bad/lxd.tar', await metaTar(`${meta()}# ${'x'.repeat(1024 * 1024)}\n`)),
+    expect: /metadata\.yaml is \d+ bytes, over LXD's limit of 1 MiB/,
+  },
+  {
+    name: 'invalid YAML',
+    setup: async (d) => split(d, 'bad', await metaTar('architecture: [x86_64\n')),
+    expect: /bad\/lxd\.tar\.xz: metadata\.yaml: \(file\): is not valid YAML/,
+  },
   {
     name: 'YAML alias bomb',
     setup: async (d) => {
       const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-      for (let i = 1; i < 10; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+      for (let i = 1; i < 10; i++)
+        lines.push(
+          `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(96 + i)}`)
+            .join(',')}]`,
+        );
       await split(d, 'bad', await metaTar(`${meta()}${lines.join('\n')}\n`));
     },
     expect: /metadata\.yaml: \(file\): cannot be read: .*alias/i,
   },
-  { name: 'creation_date as a string', setup: async (d) => split(d, 'bad', await metaTar('architecture: x86_64\ncreation_date: "1700000000"\nproperties:\n  os: a\n  release: b\n')), expect: /metadata\.yaml: creation_date: must be an integer/ },
-  { name: 'properties as a list', setup: async (d) => split(d, 'bad', await metaTar('architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  - os\n')), expect: /metadata\.yaml: properties: must be a map/ },
-  { name: 'unknown architecture', setup: async (d) => split(d, 'bad', await metaTar(meta({ architecture: 'sparc64' }))), expect: /metadata\.yaml: architecture: "sparc64" is not an architecture LXD knows/ },
-  { name: 'creation_date 0', setup: async (d) => split(d, 'bad', await metaTar(meta({ creationDate: 0 }))), expect: /metadata\.yaml: creation_date: must be after 1970/ },
-  { name: 'creation_date negative', setup: async (d) => split(d, 'bad', await metaTar(meta({ creationDate: -100 }))), expect: /metadata\.yaml: creation_date: must be after 1970/ },
-  { name: 'creation_date far in the future', setup: async (d) => split(d, 'bad', await metaTar(meta({ creationDate: 4102444800 }))), expect: /metadata\.yaml: creation_date: 4102444800 is 2100-01-01T00:00:00\.000Z, in the future/ },
-  { name: 'property with a control character', setup: async (d) => split(d, 'bad', await metaTar(`${meta()}  name: "a\\u0007b"\n`)), expect: /metadata\.yaml: properties\.name: contains a control character/ },
-  { name: 'property with a newline', setup: async (d) => split(d, 'bad', await metaTar(`${meta()}  name: "line1\\nline2"\n`)), expect: /metadata\.yaml: properties\.name: contains a control character or line break/ },
-  { name: 'property that is not UTF-8', setup: async (d) => split(d, 'bad', await metaTar(Buffer.concat([Buffer.from(meta()), Buffer.from('  name: '), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]))), expect: /metadata\.yaml: \(file\): is not valid UTF-8/ },
-  { name: 'tar entry with ..', setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'templates/../../../etc/cron.d/x', content: 'x' }])), expect: /entry "templates\/\.\.\/\.\.\/\.\.\/etc\/cron\.d\/x" points outside the archive/ },
-  { name: 'tar entry with an absolute path', setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: '/etc/passwd', content: 'x' }])), expect: /entry "\/etc\/passwd" \(file\) is not allowed in a metadata tarball/ },
-  { name: 'device node in the metadata tarball', setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'dev-null', type: 'character-device' }])), expect: /entry "dev-null" \(character-device\) is not allowed in a metadata tarball/ },
-  { name: 'metadata.yaml twice', setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'metadata.yaml', content: meta({ os: 'other' }) }])), expect: /the tarball holds metadata\.yaml twice/ },
+  {
+    name: 'creation_date as a string',
+    setup: async (d) => split(d, 'bad', await metaTar('architecture: x86_64\ncreation_date: "1700000000"\nproperties:\n  os: a\n  release: b\n')),
+    expect: /metadata\.yaml: creation_date: must be an integer/,
+  },
+  {
+    name: 'properties as a list',
+    setup: async (d) => split(d, 'bad', await metaTar('architecture: x86_64\ncreation_date: 1700000000\nproperties:\n  - os\n')),
+    expect: /metadata\.yaml: properties: must be a map/,
+  },
+  {
+    name: 'unknown architecture',
+    setup: async (d) => split(d, 'bad', await metaTar(meta({ architecture: 'sparc64' }))),
+    expect: /metadata\.yaml: architecture: "sparc64" is not an architecture LXD knows/,
+  },
+  {
+    name: 'creation_date 0',
+    setup: async (d) => split(d, 'bad', await metaTar(meta({ creationDate: 0 }))),
+    expect: /metadata\.yaml: creation_date: must be after 1970/,
+  },
+  {
+    name: 'creation_date negative',
+    setup: async (d) => split(d, 'bad', await metaTar(meta({ creationDate: -100 }))),
+    expect: /metadata\.yaml: creation_date: must be after 1970/,
+  },
+  {
+    name: 'creation_date far in the future',
+    setup: async (d) => split(d, 'bad', await metaTar(meta({ creationDate: 4102444800 }))),
+    expect: /metadata\.yaml: creation_date: 4102444800 is 2100-01-01T00:00:00\.000Z, in the future/,
+  },
+  {
+    name: 'property with a control character',
+    setup: async (d) => split(d, 'bad', await metaTar(`${meta()}  name: "a\\u0007b"\n`)),
+    expect: /metadata\.yaml: properties\.name: contains a control character/,
+  },
+  {
+    name: 'property with a newline',
+    setup: async (d) => split(d, 'bad', await metaTar(`${meta()}  name: "line1\\nline2"\n`)),
+    expect: /metadata\.yaml: properties\.name: contains a control character or line break/,
+  },
+  {
+    name: 'property that is not UTF-8',
+    setup: async (d) =>
+      split(d, 'bad', await metaTar(Buffer.concat([Buffer.from(meta()), Buffer.from('  name: '), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]))),
+    expect: /metadata\.yaml: \(file\): is not valid UTF-8/,
+  },
+  {
+    name: 'tar entry with ..',
+    setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'templates/../../../etc/cron.d/x', content: 'x' }])),
+    expect: /entry "templates\/\.\.\/\.\.\/\.\.\/etc\/cron\.d\/x" points outside the archive/,
+  },
+  {
+    name: 'tar entry with an absolute path',
+    setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: '/etc/passwd', content: 'x' }])),
+    expect: /entry "\/etc\/passwd" \(file\) is not allowed in a metadata tarball/,
+  },
+  {
+    name: 'device node in the metadata tarball',
+    setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'dev-null', type: 'character-device' }])),
+    expect: /entry "dev-null" \(character-device\) is not allowed in a metadata tarball/,
+  },
+  {
+    name: 'metadata.yaml twice',
+    setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'metadata.yaml', content: meta({ os: 'other' }) }])),
+    expect: /the tarball holds metadata\.yaml twice/,
+  },
   {
     name: 'split pair whose halves disagree (the rootfs is another metadata tarball)',
     setup: async (d) => {
@@ -199,7 +333,7 @@ export const CASES: CorpusCase[] = [
 export async function oddNames(images: string): Promise<void> {
   await put(images, 'odd names/ünï cødé $(touch pwned) ;`x`/lxd.tar.xz', await metadataTarball({ os: 'odd', release: '1' }));
   await put(images, 'odd names/ünï cødé $(touch pwned) ;`x`/root fs & more.tar.gz', await rootTarball('odd', 'gzip'));
-  await put(images, "odd names/it's \"quoted\".tar.gz", await unifiedTarball({ os: 'odd', release: '2' }, 'q'));
+  await put(images, 'odd names/it\'s "quoted".tar.gz', await unifiedTarball({ os: 'odd', release: '2' }, 'q'));
 }
 
 /** `npm run corpus -- DIR`: writes every case into DIR/<case>/. */

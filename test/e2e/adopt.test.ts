@@ -23,7 +23,10 @@ const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), creat
 interface Tree {
   name: string;
   /** Makes the peer tree in `dir`; returns the fingerprints and markers of what it publishes. */
-  make(dir: string, id: string): Promise<{ container: { fp: string; marker: string }; vm: string; all: string[]; os: string; release: string; variant: string }>;
+  make(
+    dir: string,
+    id: string,
+  ): Promise<{ container: { fp: string; marker: string }; vm: string; all: string[]; os: string; release: string; variant: string }>;
   tools: string[];
 }
 
@@ -33,7 +36,16 @@ const TREES: Tree[] = [
     tools: ['incus-simplestreams', 'mksquashfs'],
     async make(dir, id) {
       const os = `peer${id}`;
-      const meta = (day: number, description: string) => metadataTarball({ os, release: '1', variant: 'default', serial: `202611${String(day).padStart(2, '0')}_0000`, creationDate: Date.UTC(2026, 10, day) / 1000, description, extra: { architecture: 'amd64' } });
+      const meta = (day: number, description: string) =>
+        metadataTarball({
+          os,
+          release: '1',
+          variant: 'default',
+          serial: `202611${String(day).padStart(2, '0')}_0000`,
+          creationDate: Date.UTC(2026, 10, day) / 1000,
+          description,
+          extra: { architecture: 'amd64' },
+        });
       const m1 = await meta(1, 'container');
       const r1 = await squashfs(await busyboxRootfs('adopted-incus-simplestreams'));
       const mv = await meta(2, 'vm');
@@ -42,7 +54,10 @@ const TREES: Tree[] = [
       await put(path.join(dir, 'in/c.squashfs'), r1);
       await put(path.join(dir, 'in/v.tar.xz'), mv);
       await put(path.join(dir, 'in/v.qcow2'), q);
-      incusSimplestreamsTree(path.join(dir, 'peer'), [[path.join(dir, 'in/c.tar.xz'), path.join(dir, 'in/c.squashfs')], [path.join(dir, 'in/v.tar.xz'), path.join(dir, 'in/v.qcow2')]]);
+      incusSimplestreamsTree(path.join(dir, 'peer'), [
+        [path.join(dir, 'in/c.tar.xz'), path.join(dir, 'in/c.squashfs')],
+        [path.join(dir, 'in/v.tar.xz'), path.join(dir, 'in/v.qcow2')],
+      ]);
       const container = sha256(m1, r1);
       const vm = sha256(mv, q);
       return { container: { fp: container, marker: 'adopted-incus-simplestreams' }, vm, all: [container, vm], os, release: '1', variant: 'default' };
@@ -56,7 +71,9 @@ const TREES: Tree[] = [
       const meta = await metadataTarball({ os, release: '1', variant: 'default', serial: '20261101_0000' });
       const root = await squashfs(await busyboxRootfs('adopted-maintainer'));
       const q = await qcow2Bytes(8);
-      maintainerTree(path.join(dir, 'peer'), { os, release: '1', arch: 'amd64', variant: 'default', aliases: `${os}/1/default,${os}/1` }, [{ key: '20261101_0000', meta, squashfs: root, qcow2: q }]);
+      maintainerTree(path.join(dir, 'peer'), { os, release: '1', arch: 'amd64', variant: 'default', aliases: `${os}/1/default,${os}/1` }, [
+        { key: '20261101_0000', meta, squashfs: root, qcow2: q },
+      ]);
       const container = sha256(meta, root);
       const vm = sha256(meta, q);
       return { container: { fp: container, marker: 'adopted-maintainer' }, vm, all: [container, vm], os, release: '1', variant: 'default' };
@@ -110,7 +127,11 @@ for (const tree of TREES) {
           run(['image', 'copy', `${remote}:${made.vm}`, 'local:']);
           assert.match(run(['image', 'info', `local:${made.vm}`]), /Type: virtual-machine/);
         } finally {
-          client.cleanup([...containers.map((c) => ['delete', '--force', c]), ['remote', 'remove', remote], ...[...made.all, fresh].map((f) => ['image', 'delete', f])]);
+          client.cleanup([
+            ...containers.map((c) => ['delete', '--force', c]),
+            ['remote', 'remove', remote],
+            ...[...made.all, fresh].map((f) => ['image', 'delete', f]),
+          ]);
         }
       });
     }

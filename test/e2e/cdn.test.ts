@@ -61,10 +61,13 @@ type Starter = (root: string, port: number, tls: TestTls, serverConfig: string) 
 
 const SERVERS: [string, Starter][] = [
   ['Cloudflare Pages (wrangler pages dev, workerd)', (root, port, tls) => startWrangler(root, port, tls)],
-  ['nginx with the generated snippets', async (root, port, tls, conf) => {
-    const server = await startNginx(root, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port);
-    return server;
-  }],
+  [
+    'nginx with the generated snippets',
+    async (root, port, tls, conf) => {
+      const server = await startNginx(root, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port);
+      return server;
+    },
+  ],
   ['staticstreams serve', (root, port, tls) => startServe(root, port, tls)],
   ['Caddy with the generated snippet', (root, port, tls, conf) => startCaddy(root, port, tls, path.join(conf, 'caddy-site.conf'))],
 ];
@@ -86,7 +89,15 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
   async function buildFor(name: string, port: number, config?: Config) {
     const out = path.join(work, `${name}-dist`);
     const serverConfig = path.join(work, `${name}-server-config`);
-    await build({ images: path.join(work, 'images'), out, baseUrl: `https://127.0.0.1:${port}`, targets: ['netlify', 'cloudflare', 'nginx', 'caddy'], serverConfig, site: false, config });
+    await build({
+      images: path.join(work, 'images'),
+      out,
+      baseUrl: `https://127.0.0.1:${port}`,
+      targets: ['netlify', 'cloudflare', 'nginx', 'caddy'],
+      serverConfig,
+      site: false,
+      config,
+    });
     const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
     return { out, serverConfig, catalog };
   }
@@ -205,11 +216,16 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
           assert.equal(createHash('sha256').update(body).digest('hex'), file.sha256, 'following the redirect gives the published bytes');
           assert.equal(curlHead(`${server.url}/streams/v1/index.json`, tls).status, 200, 'the indexes are still served by the host');
           // `staticstreams verify URL` fetches every listed file through this server (and its redirect).
-          const verified = execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'verify', server.url], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert } });
+          const verified = execFileSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'verify', server.url], {
+            encoding: 'utf8',
+            env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert },
+          });
           const files = new Set(images.flatMap((i) => i.files.map((f) => f.path))).size;
           assert.match(verified, new RegExp(`^ok: ${built.catalog.products.length} products, ${fps.all.length} images, ${files} files checked; 0 errors`, 'm'));
           // The bootable split squashfs image: launched (not only copied) through the redirect.
-          const bootable = built.catalog.products.find((p) => p.arch === 'amd64' && p.variant === 'default')!.versions[0]!.images.find((i) => i.type === 'container')!;
+          const bootable = built.catalog.products
+            .find((p) => p.arch === 'amd64' && p.variant === 'default')!
+            .versions[0]!.images.find((i) => i.type === 'container')!;
           for (const client of clients) {
             client.run(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
             deleteLocal(client, fps.amd64.fingerprint);
@@ -218,11 +234,23 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
             deleteLocal(client, fps.amd64.fingerprint);
             deleteLocal(client, bootable.fingerprint);
             client.run(['launch', `${remote}:busybox/1.36`, container]);
-            assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), 'staticstreams-sample', `${client.label} launched through the redirect`);
-            client.cleanup([['delete', '--force', container], ['image', 'delete', `local:${bootable.fingerprint}`], ['remote', 'remove', remote]]);
+            assert.equal(
+              client.run(['exec', container, '--', 'cat', '/marker']).trim(),
+              'staticstreams-sample',
+              `${client.label} launched through the redirect`,
+            );
+            client.cleanup([
+              ['delete', '--force', container],
+              ['image', 'delete', `local:${bootable.fingerprint}`],
+              ['remote', 'remove', remote],
+            ]);
           }
         } finally {
-          for (const client of clients) client.cleanup([['delete', '--force', container], ['remote', 'remove', remote]]);
+          for (const client of clients)
+            client.cleanup([
+              ['delete', '--force', container],
+              ['remote', 'remove', remote],
+            ]);
           await server.stop();
         }
       });

@@ -61,7 +61,19 @@ describe('images made by the clients (publish + export) round-trip through both 
         maker.run(['exec', source, '--', 'sh', '-c', `echo ${marker} > /marker`]);
         maker.run(['stop', '--force', source]);
         const name = `${who}-${compression}`;
-        const fingerprint = fingerprintOf(maker.run(['publish', source, '--compression', compression, `os=made${id}`, `release=${who}`, `variant=${compression}`, 'serial=20261127_0000', `description=published by ${who} with ${compression}`]));
+        const fingerprint = fingerprintOf(
+          maker.run([
+            'publish',
+            source,
+            '--compression',
+            compression,
+            `os=made${id}`,
+            `release=${who}`,
+            `variant=${compression}`,
+            'serial=20261127_0000',
+            `description=published by ${who} with ${compression}`,
+          ]),
+        );
         const dir = path.join(images, name);
         mkdirSync(dir, { recursive: true });
         maker.run(['image', 'export', fingerprint, `${dir}/`]);
@@ -72,7 +84,9 @@ describe('images made by the clients (publish + export) round-trip through both 
       // Offered by the clients, not read by staticstreams yet: each must fail with a clear error.
       for (const compression of UNREAD) {
         maker.run(['stop', '--force', source]);
-        const fingerprint = fingerprintOf(maker.run(['publish', source, '--compression', compression, `os=made${id}`, `release=${who}`, `variant=${compression}`, 'serial=20261127_0000']));
+        const fingerprint = fingerprintOf(
+          maker.run(['publish', source, '--compression', compression, `os=made${id}`, `release=${who}`, `variant=${compression}`, 'serial=20261127_0000']),
+        );
         const dir = path.join(work, 'unread', `${who}-${compression}`);
         mkdirSync(dir, { recursive: true });
         maker.run(['image', 'export', fingerprint, `${dir}/`]);
@@ -87,7 +101,10 @@ describe('images made by the clients (publish + export) round-trip through both 
         assert.deepEqual(readdirSync(dir).sort(), [`${base}.squashfs`, `meta-${base}.tar.xz`]);
         made.push({ maker, name: `${who}-split`, fingerprint: base, marker: 'staticstreams-sample' });
       }
-      maker.cleanup([['delete', '--force', source], ['image', 'delete', base]]);
+      maker.cleanup([
+        ['delete', '--force', source],
+        ['image', 'delete', base],
+      ]);
     }
     const out = path.join(work, 'dist');
     await build({ images, out, site: false });
@@ -104,7 +121,11 @@ describe('images made by the clients (publish + export) round-trip through both 
   });
 
   it('the exports staticstreams cannot read yet (lzma, squashfs) fail the build with a clear error each', async () => {
-    const r = spawnSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'build', '--images', path.join(work, 'unread'), '--out', path.join(work, 'unread-out'), '--no-site'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [path.resolve('bin/staticstreams.js'), 'build', '--images', path.join(work, 'unread'), '--out', path.join(work, 'unread-out'), '--no-site'],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 1, r.stderr);
     for (const client of CLIENTS) {
       assert.match(r.stderr, new RegExp(`${client.command}-lzma/[0-9a-f]{64}\\.tar\\.lzma: uses legacy \\.lzma \\(LZMA-alone\\) compression`));
@@ -123,7 +144,10 @@ describe('images made by the clients (publish + export) round-trip through both 
         containers.push([client, container]);
         client.run(['launch', `${remote}:${image.fingerprint}`, container]);
         assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), image.marker, `${client.label} runs ${image.name}`);
-        client.cleanup([['delete', '--force', container], ['image', 'delete', image.fingerprint]]);
+        client.cleanup([
+          ['delete', '--force', container],
+          ['image', 'delete', image.fingerprint],
+        ]);
       }
     });
   }

@@ -32,152 +32,182 @@ interface ListedImage {
 }
 
 for (const client of CLIENTS) {
-const skip = clientRequirements(client, ['nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum']);
-const { run: lxc, cleanup: lxcCleanup } = client;
+  const skip = clientRequirements(client, ['nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum']);
+  const { run: lxc, cleanup: lxcCleanup } = client;
 
-describe(`real ${client.label} against a tree served by nginx`, { skip }, () => {
-  const id = randomBytes(3).toString('hex');
-  const remote = `ss-e2e-${id}`;
-  const container = `ss-e2e-${id}`;
-  let work: string;
-  let server: RunningServer;
-  const expected: Record<string, string> = {};
-  const copied: string[] = [];
+  describe(`real ${client.label} against a tree served by nginx`, { skip }, () => {
+    const id = randomBytes(3).toString('hex');
+    const remote = `ss-e2e-${id}`;
+    const container = `ss-e2e-${id}`;
+    let work: string;
+    let server: RunningServer;
+    const expected: Record<string, string> = {};
+    const copied: string[] = [];
 
-  before(async () => {
-    const tls = ensureTestTls();
-    client.ensure(tls.newlyTrusted);
-    work = mkdtempSync(path.join(os.tmpdir(), 'ss-e2e-'));
-    const images = path.join(work, 'images');
-    cpSync(SAMPLES, images, { recursive: true });
-    // A newer, bootable version of the default product: the aliases must move to it.
-    await put(`${images}/busybox/amd64-v2/lxd.tar.xz`, await metadataTarball({ os: 'busybox', release: '1.36', serial: '20261102_0600', creationDate: 1794117600, description: 'BusyBox v2' }));
-    await put(`${images}/busybox/amd64-v2/rootfs.squashfs`, await squashfs(await busyboxRootfs('staticstreams-v2')));
+    before(async () => {
+      const tls = ensureTestTls();
+      client.ensure(tls.newlyTrusted);
+      work = mkdtempSync(path.join(os.tmpdir(), 'ss-e2e-'));
+      const images = path.join(work, 'images');
+      cpSync(SAMPLES, images, { recursive: true });
+      // A newer, bootable version of the default product: the aliases must move to it.
+      await put(
+        `${images}/busybox/amd64-v2/lxd.tar.xz`,
+        await metadataTarball({ os: 'busybox', release: '1.36', serial: '20261102_0600', creationDate: 1794117600, description: 'BusyBox v2' }),
+      );
+      await put(`${images}/busybox/amd64-v2/rootfs.squashfs`, await squashfs(await busyboxRootfs('staticstreams-v2')));
 
-    expected.squashfsV1 = sha256sumOf(`${images}/busybox/amd64/lxd.tar.xz`, `${images}/busybox/amd64/rootfs.squashfs`);
-    expected.squashfsV2 = sha256sumOf(`${images}/busybox/amd64-v2/lxd.tar.xz`, `${images}/busybox/amd64-v2/rootfs.squashfs`);
-    expected.vm = sha256sumOf(`${images}/busybox/amd64-vm/lxd.tar.xz`, `${images}/busybox/amd64-vm/disk.qcow2`);
-    expected.arm64 = sha256sumOf(`${images}/busybox/arm64/lxd.tar.xz`, `${images}/busybox/arm64/rootfs.squashfs`);
-    expected.rootTarball = sha256sumOf(`${images}/exported/meta-minimal.tar.xz`, `${images}/exported/minimal.tar.gz`);
-    expected.unified = sha256sumOf(`${images}/unified/busybox-unified.tar.gz`);
-    expected.unifiedArm64 = sha256sumOf(`${images}/unified/busybox-unified-arm64.tar.gz`);
+      expected.squashfsV1 = sha256sumOf(`${images}/busybox/amd64/lxd.tar.xz`, `${images}/busybox/amd64/rootfs.squashfs`);
+      expected.squashfsV2 = sha256sumOf(`${images}/busybox/amd64-v2/lxd.tar.xz`, `${images}/busybox/amd64-v2/rootfs.squashfs`);
+      expected.vm = sha256sumOf(`${images}/busybox/amd64-vm/lxd.tar.xz`, `${images}/busybox/amd64-vm/disk.qcow2`);
+      expected.arm64 = sha256sumOf(`${images}/busybox/arm64/lxd.tar.xz`, `${images}/busybox/arm64/rootfs.squashfs`);
+      expected.rootTarball = sha256sumOf(`${images}/exported/meta-minimal.tar.xz`, `${images}/exported/minimal.tar.gz`);
+      expected.unified = sha256sumOf(`${images}/unified/busybox-unified.tar.gz`);
+      expected.unifiedArm64 = sha256sumOf(`${images}/unified/busybox-unified-arm64.tar.gz`);
 
-    const out = path.join(work, 'dist');
-    await build({ images, out, site: false });
-    const report = await verifyTree(out);
-    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
-    server = await startNginx(out, tls);
-    lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
-  });
-
-  after(async () => {
-    lxcCleanup([
-      ['delete', '--force', container],
-      ['remote', 'remove', remote],
-      ...copied.map((fp) => ['image', 'delete', `local:${fp}`]),
-    ]);
-    await server?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
-
-  it('lists exactly the published images with independently computed fingerprints', () => {
-    const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
-    assert.deepEqual(listed.map((i) => i.fingerprint).sort(), Object.values(expected).sort());
-    const byFp = new Map(listed.map((i) => [i.fingerprint, i]));
-    assert.equal(byFp.get(expected.vm!)!.type, 'virtual-machine');
-    assert.equal(byFp.get(expected.arm64!)!.architecture, 'aarch64');
-    assert.equal(byFp.get(expected.squashfsV2!)!.architecture, 'x86_64');
-  });
-
-  it('resolves short and architecture aliases to the newest version', () => {
-    const aliases = JSON.parse(lxc(['image', 'alias', 'list', `${remote}:`, '--format', 'json'])) as { name: string; target: string; type: string }[];
-    const target = (name: string, type = 'container') => aliases.find((a) => a.name === name && a.type === type)?.target;
-    assert.equal(target('busybox/1.36'), expected.squashfsV2);
-    assert.equal(target('busybox/1.36/default/amd64'), expected.squashfsV2);
-    assert.equal(target('busybox/1.36/arm64'), expected.arm64);
-    assert.equal(target('busybox/1.36', 'virtual-machine'), expected.vm);
-    assert.equal(target('busybox/1.36/minimal'), expected.rootTarball);
-    assert.equal(target('busybox/1.36/unified'), expected.unified);
-    const info = lxc(['image', 'info', `${remote}:busybox/1.36`]);
-    assert.match(info, new RegExp(`Fingerprint: ${expected.squashfsV2}`));
-  });
-
-  for (const [name, key] of [['a split squashfs image', 'squashfsV1'], ['a split root tarball image', 'rootTarball'], ['a unified image', 'unified'], ['a VM image', 'vm']] as const) {
-    it(`copies ${name} with the right fingerprint`, () => {
-      const fp = expected[key]!;
-      lxc(['image', 'copy', `${remote}:${fp}`, 'local:']);
-      copied.push(fp);
-      const info = lxc(['image', 'info', `local:${fp}`]);
-      assert.match(info, new RegExp(`Fingerprint: ${fp}`));
+      const out = path.join(work, 'dist');
+      await build({ images, out, site: false });
+      const report = await verifyTree(out);
+      assert.deepEqual(
+        report.problems.filter((p) => p.severity === 'error'),
+        [],
+      );
+      server = await startNginx(out, tls);
+      lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
     });
-  }
 
-  it('copies by the VM alias with --vm and by the ALIAS/arm64 alias', () => {
-    lxcCleanup([['image', 'delete', `local:${expected.vm}`], ['image', 'delete', `local:${expected.arm64}`]]);
-    lxc(['image', 'copy', `${remote}:busybox/1.36`, 'local:', '--vm']);
-    assert.match(lxc(['image', 'info', `local:${expected.vm}`]), new RegExp(`Fingerprint: ${expected.vm}`));
-    lxc(['image', 'copy', `${remote}:busybox/1.36/arm64`, 'local:']);
-    copied.push(expected.arm64!);
-    const info = lxc(['image', 'info', `local:${expected.arm64}`]);
-    assert.match(info, new RegExp(`Fingerprint: ${expected.arm64}`));
-    assert.match(info, /Architecture: aarch64/);
+    after(async () => {
+      lxcCleanup([['delete', '--force', container], ['remote', 'remove', remote], ...copied.map((fp) => ['image', 'delete', `local:${fp}`])]);
+      await server?.stop();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it('lists exactly the published images with independently computed fingerprints', () => {
+      const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
+      assert.deepEqual(listed.map((i) => i.fingerprint).sort(), Object.values(expected).sort());
+      const byFp = new Map(listed.map((i) => [i.fingerprint, i]));
+      assert.equal(byFp.get(expected.vm!)!.type, 'virtual-machine');
+      assert.equal(byFp.get(expected.arm64!)!.architecture, 'aarch64');
+      assert.equal(byFp.get(expected.squashfsV2!)!.architecture, 'x86_64');
+    });
+
+    it('resolves short and architecture aliases to the newest version', () => {
+      const aliases = JSON.parse(lxc(['image', 'alias', 'list', `${remote}:`, '--format', 'json'])) as { name: string; target: string; type: string }[];
+      const target = (name: string, type = 'container') => aliases.find((a) => a.name === name && a.type === type)?.target;
+      assert.equal(target('busybox/1.36'), expected.squashfsV2);
+      assert.equal(target('busybox/1.36/default/amd64'), expected.squashfsV2);
+      assert.equal(target('busybox/1.36/arm64'), expected.arm64);
+      assert.equal(target('busybox/1.36', 'virtual-machine'), expected.vm);
+      assert.equal(target('busybox/1.36/minimal'), expected.rootTarball);
+      assert.equal(target('busybox/1.36/unified'), expected.unified);
+      const info = lxc(['image', 'info', `${remote}:busybox/1.36`]);
+      assert.match(info, new RegExp(`Fingerprint: ${expected.squashfsV2}`));
+    });
+
+    for (const [name, key] of [
+      ['a split squashfs image', 'squashfsV1'],
+      ['a split root tarball image', 'rootTarball'],
+      ['a unified image', 'unified'],
+      ['a VM image', 'vm'],
+    ] as const) {
+      it(`copies ${name} with the right fingerprint`, () => {
+        const fp = expected[key]!;
+        lxc(['image', 'copy', `${remote}:${fp}`, 'local:']);
+        copied.push(fp);
+        const info = lxc(['image', 'info', `local:${fp}`]);
+        assert.match(info, new RegExp(`Fingerprint: ${fp}`));
+      });
+    }
+
+    it('copies by the VM alias with --vm and by the ALIAS/arm64 alias', () => {
+      lxcCleanup([
+        ['image', 'delete', `local:${expected.vm}`],
+        ['image', 'delete', `local:${expected.arm64}`],
+      ]);
+      lxc(['image', 'copy', `${remote}:busybox/1.36`, 'local:', '--vm']);
+      assert.match(lxc(['image', 'info', `local:${expected.vm}`]), new RegExp(`Fingerprint: ${expected.vm}`));
+      lxc(['image', 'copy', `${remote}:busybox/1.36/arm64`, 'local:']);
+      copied.push(expected.arm64!);
+      const info = lxc(['image', 'info', `local:${expected.arm64}`]);
+      assert.match(info, new RegExp(`Fingerprint: ${expected.arm64}`));
+      assert.match(info, /Architecture: aarch64/);
+    });
+
+    it('launches a container from the alias and reads the marker file inside it', () => {
+      lxc(['launch', `${remote}:busybox/1.36`, container]);
+      copied.push(expected.squashfsV2!);
+      const marker = lxc(['exec', container, '--', 'cat', '/marker']).trim();
+      assert.equal(marker, 'staticstreams-v2');
+    });
   });
 
-  it('launches a container from the alias and reads the marker file inside it', () => {
-    lxc(['launch', `${remote}:busybox/1.36`, container]);
-    copied.push(expected.squashfsV2!);
-    const marker = lxc(['exec', container, '--', 'cat', '/marker']).trim();
-    assert.equal(marker, 'staticstreams-v2');
+  describe(`real ${client.label} and an archive cut short after metadata.yaml`, { skip }, () => {
+    const id = randomBytes(3).toString('hex');
+    const remote = `ss-cut-${id}`;
+    const container = `ss-cut-${id}`;
+    let work: string;
+    let server: RunningServer;
+
+    after(async () => {
+      lxcCleanup([
+        ['delete', '--force', container],
+        ['remote', 'remove', remote],
+      ]);
+      await server?.stop();
+      if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it('the build refuses it; the same file published by hand is listed by the client but cannot be launched', async () => {
+      const tls = ensureTestTls();
+      client.ensure(tls.newlyTrusted);
+      work = mkdtempSync(path.join(os.tmpdir(), 'ss-cut-'));
+      const meta = metadataYaml({ os: 'cutshort', release: '1', serial: '20261101_1200' });
+      const whole = compress(
+        await tarball([
+          { name: 'metadata.yaml', content: meta },
+          { name: 'rootfs/' },
+          ...(await busyboxRootfs('cut')).map((e) => ({ ...e, name: `rootfs/${e.name}` })),
+        ]),
+        'gzip',
+      );
+      const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
+
+      await put(`${work}/images/cut.tar.gz`, cut);
+      await assert.rejects(
+        build({ images: `${work}/images`, out: `${work}/refused`, site: false }),
+        (e: Error & { problems?: { format(): string }[] }) =>
+          e.problems?.some((p) => /cut\.tar\.gz: is cut short or corrupt after \d+ bytes/.test(p.format())) === true,
+      );
+
+      // By hand: publish the whole file, then swap in the cut bytes with their sha256 and size,
+      // as a tool that trusted the archive would have.
+      await put(`${work}/images/cut.tar.gz`, whole);
+      const out = path.join(work, 'dist');
+      await build({ images: `${work}/images`, out, site: false });
+      const { createHash } = await import('node:crypto');
+      const wholeSha = createHash('sha256').update(whole).digest('hex');
+      const cutSha = createHash('sha256').update(cut).digest('hex');
+      const index = JSON.parse(readFileSync(`${out}/streams/v1/index.json`, 'utf8')) as { index: Record<string, { path: string }> };
+      const productsPath = path.join(out, Object.values(index.index)[0]!.path);
+      const products = readFileSync(productsPath, 'utf8');
+      const item = /"path": "([^"]+)"/.exec(products)![1]!;
+      writeFileSync(path.join(out, item), cut);
+      writeFileSync(productsPath, products.replaceAll(wholeSha, cutSha).replaceAll(`"size": ${whole.length}`, `"size": ${cut.length}`));
+      assert.ok(
+        (await verifyTree(out)).problems.some((p) => /cut short or corrupt/.test(p.message)),
+        'verify catches it',
+      );
+
+      server = await startNginx(out, tls);
+      lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
+      const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
+      assert.deepEqual(
+        listed.map((i) => i.fingerprint),
+        [cutSha],
+        `${client.label} lists the cut image`,
+      );
+      assert.throws(() => lxc(['launch', `${remote}:cutshort/1`, container], { timeout: 120_000 }), 'and fails when it unpacks it');
+      lxcCleanup([['image', 'delete', `local:${cutSha}`]]);
+    });
   });
-});
-
-describe(`real ${client.label} and an archive cut short after metadata.yaml`, { skip }, () => {
-  const id = randomBytes(3).toString('hex');
-  const remote = `ss-cut-${id}`;
-  const container = `ss-cut-${id}`;
-  let work: string;
-  let server: RunningServer;
-
-  after(async () => {
-    lxcCleanup([['delete', '--force', container], ['remote', 'remove', remote]]);
-    await server?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
-
-  it('the build refuses it; the same file published by hand is listed by the client but cannot be launched', async () => {
-    const tls = ensureTestTls();
-    client.ensure(tls.newlyTrusted);
-    work = mkdtempSync(path.join(os.tmpdir(), 'ss-cut-'));
-    const meta = metadataYaml({ os: 'cutshort', release: '1', serial: '20261101_1200' });
-    const whole = compress(await tarball([{ name: 'metadata.yaml', content: meta }, { name: 'rootfs/' }, ...(await busyboxRootfs('cut')).map((e) => ({ ...e, name: `rootfs/${e.name}` }))]), 'gzip');
-    const cut = whole.subarray(0, Math.floor(whole.length * 0.6));
-
-    await put(`${work}/images/cut.tar.gz`, cut);
-    await assert.rejects(build({ images: `${work}/images`, out: `${work}/refused`, site: false }), (e: Error & { problems?: { format(): string }[] }) =>
-      e.problems?.some((p) => /cut\.tar\.gz: is cut short or corrupt after \d+ bytes/.test(p.format())) === true);
-
-    // By hand: publish the whole file, then swap in the cut bytes with their sha256 and size,
-    // as a tool that trusted the archive would have.
-    await put(`${work}/images/cut.tar.gz`, whole);
-    const out = path.join(work, 'dist');
-    await build({ images: `${work}/images`, out, site: false });
-    const { createHash } = await import('node:crypto');
-    const wholeSha = createHash('sha256').update(whole).digest('hex');
-    const cutSha = createHash('sha256').update(cut).digest('hex');
-    const index = JSON.parse(readFileSync(`${out}/streams/v1/index.json`, 'utf8')) as { index: Record<string, { path: string }> };
-    const productsPath = path.join(out, Object.values(index.index)[0]!.path);
-    const products = readFileSync(productsPath, 'utf8');
-    const item = /"path": "([^"]+)"/.exec(products)![1]!;
-    writeFileSync(path.join(out, item), cut);
-    writeFileSync(productsPath, products.replaceAll(wholeSha, cutSha).replaceAll(`"size": ${whole.length}`, `"size": ${cut.length}`));
-    assert.ok((await verifyTree(out)).problems.some((p) => /cut short or corrupt/.test(p.message)), 'verify catches it');
-
-    server = await startNginx(out, tls);
-    lxc(['remote', 'add', remote, server.url, '--protocol', 'simplestreams', '--accept-certificate']);
-    const listed = JSON.parse(lxc(['image', 'list', `${remote}:`, '--format', 'json'])) as ListedImage[];
-    assert.deepEqual(listed.map((i) => i.fingerprint), [cutSha], `${client.label} lists the cut image`);
-    assert.throws(() => lxc(['launch', `${remote}:cutshort/1`, container], { timeout: 120_000 }), 'and fails when it unpacks it');
-    lxcCleanup([['image', 'delete', `local:${cutSha}`]]);
-  });
-});
 }

@@ -41,10 +41,11 @@ function expectedRows(catalog: Catalog): Map<string, Row> {
     const slug = `${p.os}/${p.release}/${p.variant}`;
     const row = rows.get(slug) ?? { slug, os: p.os, release: p.release, variant: p.variant, arches: new Set(), types: new Set(), text: '' };
     row.arches.add(p.arch);
-    for (const v of p.versions) for (const i of v.images) {
-      row.types.add(i.type);
-      row.text += ` ${i.description ?? ''}`;
-    }
+    for (const v of p.versions)
+      for (const i of v.images) {
+        row.types.add(i.type);
+        row.text += ` ${i.description ?? ''}`;
+      }
     rows.set(slug, row);
   }
   return rows;
@@ -67,10 +68,22 @@ describe('the catalogue site in Chromium', { skip }, () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'ss-site-e2e-'));
     const images = path.join(work, 'images');
     await cp(path.resolve('images'), images, { recursive: true });
-    await put(path.join(images, 'alpine.tar.gz'), await unifiedTarball({ os: 'alpine', release: '3.20', variant: 'cloud', description: 'Alpine Linux with cloud-init preinstalled' }, 'alpine'));
-    await put(path.join(images, 'debian-arm.tar.gz'), await unifiedTarball({ os: 'debian', release: '12', architecture: 'aarch64', description: 'Debian bookworm, plain' }, 'debian-arm'));
-    await put(path.join(images, 'debian-amd.tar.gz'), await unifiedTarball({ os: 'debian', release: '12', description: 'Debian bookworm, plain' }, 'debian-amd'));
-    await put(path.join(images, 'old.tar.gz'), await unifiedTarball({ os: 'oldos', release: '1', creationDate: OLD, description: 'Nobody rebuilt this one' }, 'old'));
+    await put(
+      path.join(images, 'alpine.tar.gz'),
+      await unifiedTarball({ os: 'alpine', release: '3.20', variant: 'cloud', description: 'Alpine Linux with cloud-init preinstalled' }, 'alpine'),
+    );
+    await put(
+      path.join(images, 'debian-arm.tar.gz'),
+      await unifiedTarball({ os: 'debian', release: '12', architecture: 'aarch64', description: 'Debian bookworm, plain' }, 'debian-arm'),
+    );
+    await put(
+      path.join(images, 'debian-amd.tar.gz'),
+      await unifiedTarball({ os: 'debian', release: '12', description: 'Debian bookworm, plain' }, 'debian-amd'),
+    );
+    await put(
+      path.join(images, 'old.tar.gz'),
+      await unifiedTarball({ os: 'oldos', release: '1', creationDate: OLD, description: 'Nobody rebuilt this one' }, 'old'),
+    );
     await put(path.join(images, 'evil.tar.gz'), await unifiedTarball({ os: 'quoting', release: '1', description: EVIL }, 'evil'));
     out = path.join(work, 'dist');
     await build({ images, out });
@@ -81,7 +94,16 @@ describe('the catalogue site in Chromium', { skip }, () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     context = await newContext();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
@@ -123,7 +145,11 @@ describe('the catalogue site in Chromium', { skip }, () => {
   async function showing(page: Page, slugs: string[]): Promise<void> {
     const want = JSON.stringify(slugs);
     try {
-      await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll<HTMLElement>('#products tbody tr:not([hidden])')].map((tr) => tr.dataset.slug).sort()) === w, want, { timeout: 5000 });
+      await page.waitForFunction(
+        (w) => JSON.stringify([...document.querySelectorAll<HTMLElement>('#products tbody tr:not([hidden])')].map((tr) => tr.dataset.slug).sort()) === w,
+        want,
+        { timeout: 5000 },
+      );
     } catch {
       assert.deepEqual(await visibleSlugs(page), slugs, 'the table shows');
     }
@@ -188,7 +214,9 @@ describe('the catalogue site in Chromium', { skip }, () => {
 
   it('marks a product stale when its newest build is older than the configured age', async () => {
     const page = await home();
-    const stale = await page.$$eval('#products tbody tr', (trs) => trs.filter((tr) => !tr.querySelector<HTMLElement>('[data-stale]')!.hidden).map((tr) => (tr as HTMLElement).dataset.slug));
+    const stale = await page.$$eval('#products tbody tr', (trs) =>
+      trs.filter((tr) => !tr.querySelector<HTMLElement>('[data-stale]')!.hidden).map((tr) => (tr as HTMLElement).dataset.slug),
+    );
     assert.deepEqual(stale, ['oldos/1/default']);
     await page.screenshot({ path: path.join(SHOTS, 'home.png'), fullPage: true });
     await page.close();
@@ -197,7 +225,10 @@ describe('the catalogue site in Chromium', { skip }, () => {
   it('gives the remote add commands for this very server, and Copy puts one on the clipboard (by keyboard)', async () => {
     const page = await home();
     const commands = await page.$$eval('#getting-started ~ .cmd pre', (pres) => pres.map((p) => p.textContent));
-    assert.deepEqual(commands, [`lxc remote add myimages ${server.url} --protocol simplestreams`, `incus remote add myimages ${server.url} --protocol simplestreams`]);
+    assert.deepEqual(commands, [
+      `lxc remote add myimages ${server.url} --protocol simplestreams`,
+      `incus remote add myimages ${server.url} --protocol simplestreams`,
+    ]);
     const button = page.locator('#getting-started ~ .cmd button').first();
     await button.focus();
     await page.keyboard.press('Enter');
@@ -212,7 +243,10 @@ describe('the catalogue site in Chromium', { skip }, () => {
     await page.waitForURL('**/products/busybox/1.36/default/');
     const group = catalog.products.filter((p) => p.os === 'busybox' && p.release === '1.36' && p.variant === 'default');
     const images = group.flatMap((p) => p.versions.flatMap((v) => v.images));
-    assert.deepEqual(sorted(await page.$$eval('details.image', (ds) => ds.map((d) => (d as HTMLElement).dataset.fingerprint!))), sorted(images.map((i) => i.fingerprint)));
+    assert.deepEqual(
+      sorted(await page.$$eval('details.image', (ds) => ds.map((d) => (d as HTMLElement).dataset.fingerprint!))),
+      sorted(images.map((i) => i.fingerprint)),
+    );
     for (const image of images) {
       const details = page.locator(`details.image[data-fingerprint="${image.fingerprint}"]`);
       assert.equal(await details.locator('dd.fp').textContent(), image.fingerprint);

@@ -61,7 +61,8 @@ function assertCarried(before: Record<string, Product>, afterTree: string, produ
 function seenBy(version: { items: Record<string, Item> }, client: 'lxd' | 'incus'): string[] {
   const out: string[] = [];
   for (const item of Object.values(version.items)) {
-    if (item.ftype === `${client}.tar.xz`) for (const [k, v] of Object.entries(item)) if (k.startsWith('combined_') && k.endsWith('_sha256') && k !== 'combined_sha256') out.push(v as string);
+    if (item.ftype === `${client}.tar.xz`)
+      for (const [k, v] of Object.entries(item)) if (k.startsWith('combined_') && k.endsWith('_sha256') && k !== 'combined_sha256') out.push(v as string);
     if (item.ftype === `${client}_combined.tar.gz`) out.push(item.sha256);
   }
   return [...new Set(out)].sort();
@@ -76,8 +77,12 @@ async function splitImage(dir: string, name: string, meta: Parameters<typeof met
 }
 
 const debian = (day: number, extra: Record<string, string> = {}) => ({
-  os: 'Debian', release: 'bookworm', variant: 'default', serial: `202611${String(day).padStart(2, '0')}_0000`,
-  creationDate: Date.UTC(2026, 10, day, 6) / 1000, extra: { architecture: 'amd64', ...extra },
+  os: 'Debian',
+  release: 'bookworm',
+  variant: 'default',
+  serial: `202611${String(day).padStart(2, '0')}_0000`,
+  creationDate: Date.UTC(2026, 10, day, 6) / 1000,
+  extra: { architecture: 'amd64', ...extra },
 });
 
 describe('carrying over a tree made by incus-simplestreams', { skip: requirements(['incus-simplestreams', 'mksquashfs']) }, () => {
@@ -92,7 +97,10 @@ describe('carrying over a tree made by incus-simplestreams', { skip: requirement
     const before = productsOf(peer);
     assert.deepEqual(Object.keys(before), ['Debian:bookworm:default:amd64'], 'the real tool keys products os:release:variant:arch');
     const peerVersions = Object.keys(before['Debian:bookworm:default:amd64']!.versions).sort();
-    assert.ok(peerVersions.every((k) => /^\d{12}$/.test(k)), `the real tool writes YYYYMMDDhhmm version keys (${peerVersions})`);
+    assert.ok(
+      peerVersions.every((k) => /^\d{12}$/.test(k)),
+      `the real tool writes YYYYMMDDhhmm version keys (${peerVersions})`,
+    );
     assert.equal(peerVersions.length, 3);
     for (const v of Object.values(before['Debian:bookworm:default:amd64']!.versions)) assert.deepEqual(seenBy(v, 'lxd'), [], 'LXD sees nothing in it');
 
@@ -111,8 +119,15 @@ describe('carrying over a tree made by incus-simplestreams', { skip: requirement
       assert.ok(seenBy(v, 'lxd').length > 0, `${vkey}: LXD sees its images`);
     }
     const report = await verifyTree(out);
-    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
-    assert.deepEqual(report.problems.filter((p) => /cannot see/.test(p.message)), [], 'no image is invisible to a client');
+    assert.deepEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
+    assert.deepEqual(
+      report.problems.filter((p) => /cannot see/.test(p.message)),
+      [],
+      'no image is invisible to a client',
+    );
     assert.ok(existsSync(path.join(out, 'streams/v1/images.json')), 'the peer products file stays for the grace period');
 
     // Retention works on adopted versions: keep the newest two, then prune after the grace period.
@@ -121,7 +136,9 @@ describe('carrying over a tree made by incus-simplestreams', { skip: requirement
     assert.deepEqual(Object.keys(productsOf(next)['Debian:bookworm:default:amd64']!.versions).sort(), [peerVersions[2]!, '20261110_0000']);
     const dropped = Object.values(before['Debian:bookworm:default:amd64']!.versions[peerVersions[0]!]!.items).map((i) => i.path);
     for (const p of dropped) assert.ok(existsSync(path.join(next, p)), `${p} stays for the grace period`);
-    const pruned = spawnSync(process.execPath, [BIN, 'prune', next, '--retain', '2', '--grace', '2h', '--now', '2026-11-11T03:00:00Z', '--no-site'], { encoding: 'utf8' });
+    const pruned = spawnSync(process.execPath, [BIN, 'prune', next, '--retain', '2', '--grace', '2h', '--now', '2026-11-11T03:00:00Z', '--no-site'], {
+      encoding: 'utf8',
+    });
     assert.equal(pruned.status, 0, pruned.stderr);
     for (const p of dropped) assert.ok(!existsSync(path.join(next, p)), `${p} is gone after the grace period`);
   });
@@ -138,7 +155,10 @@ describe('carrying over a tree in the shape of images.lxd.canonical.com (simples
       squashfs: await squashfs([...shared, { name: 'marker', content: key }]),
       qcow2: await qcow2Bytes(8),
     });
-    maintainerTree(peer, { os: 'ubuntu', release: 'noble', arch: 'amd64', variant: 'cloud', aliases: 'ubuntu/noble/cloud,ubuntu/24.04/cloud' }, [await version('20261101_0000', 1), await version('20261102_0000', 2)]);
+    maintainerTree(peer, { os: 'ubuntu', release: 'noble', arch: 'amd64', variant: 'cloud', aliases: 'ubuntu/noble/cloud,ubuntu/24.04/cloud' }, [
+      await version('20261101_0000', 1),
+      await version('20261102_0000', 2),
+    ]);
     const before = productsOf(peer);
     const key = 'ubuntu:noble:amd64:cloud';
     for (const v of Object.values(before[key]!.versions)) assert.deepEqual(seenBy(v, 'incus'), [], 'Incus sees nothing in it');
@@ -154,9 +174,15 @@ describe('carrying over a tree in the shape of images.lxd.canonical.com (simples
     assert.equal(after.aliases, 'ubuntu/noble/cloud,ubuntu/24.04/cloud', 'the published aliases, unchanged (ours are among them)');
     for (const [vkey, v] of Object.entries(after.versions)) assert.deepEqual(seenBy(v, 'incus'), seenBy(v, 'lxd'), `${vkey}: Incus sees what LXD sees`);
     assert.equal(after.versions['20261102_0000']!.items['20261101_0000.vcdiff']!.delta_base, '20261101_0000', 'the published delta stays');
-    assert.ok(Object.values(after.versions['20261103_0000']!.items).some((i) => i.ftype === 'squashfs.vcdiff' && i.delta_base === '20261102_0000'), 'a delta from the adopted version to the new one');
+    assert.ok(
+      Object.values(after.versions['20261103_0000']!.items).some((i) => i.ftype === 'squashfs.vcdiff' && i.delta_base === '20261102_0000'),
+      'a delta from the adopted version to the new one',
+    );
     const report = await verifyTree(out);
-    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
   });
 });
 
@@ -165,18 +191,32 @@ describe('a peer tree that cannot be carried over', () => {
     const dir = await tempDir(t);
     const peer = path.join(dir, 'peer');
     const item = { ftype: 'incus.tar.xz', path: 'images/a.incus.tar.xz', sha256: 'a'.repeat(64), size: 1, combined_squashfs_sha256: 'b'.repeat(64) };
-    writeFileSync(path.join(await mkdirp(peer, 'streams/v1'), 'index.json'), JSON.stringify({ format: 'index:1.0', index: { images: { datatype: 'image-downloads', path: 'streams/v1/images.json', format: 'products:1.0', products: ['a', 'b'] } } }));
-    writeFileSync(path.join(peer, 'streams/v1/images.json'), JSON.stringify({
-      content_id: 'images', datatype: 'image-downloads', format: 'products:1.0',
-      products: {
-        a: { arch: 'amd64', os: 'alpine', release: '3.20', versions: { '202611010000': { items: { 'incus.tar.xz': { ...item, sha256: 'NOT-A-HASH' } } } } },
-        b: { arch: 'amd64', os: 'alpine', release: '3.21', variant: 'default', versions: { 'v1': { items: { 'incus.tar.xz': item } } } },
-      },
-    }));
+    writeFileSync(
+      path.join(await mkdirp(peer, 'streams/v1'), 'index.json'),
+      JSON.stringify({
+        format: 'index:1.0',
+        index: { images: { datatype: 'image-downloads', path: 'streams/v1/images.json', format: 'products:1.0', products: ['a', 'b'] } },
+      }),
+    );
+    writeFileSync(
+      path.join(peer, 'streams/v1/images.json'),
+      JSON.stringify({
+        content_id: 'images',
+        datatype: 'image-downloads',
+        format: 'products:1.0',
+        products: {
+          a: { arch: 'amd64', os: 'alpine', release: '3.20', versions: { '202611010000': { items: { 'incus.tar.xz': { ...item, sha256: 'NOT-A-HASH' } } } } },
+          b: { arch: 'amd64', os: 'alpine', release: '3.21', variant: 'default', versions: { v1: { items: { 'incus.tar.xz': item } } } },
+        },
+      }),
+    );
     const out = path.join(dir, 'out');
     await put(path.join(dir, 'images/.keep'), '');
     const before = await hashTree(dir);
-    const r = spawnSync(process.execPath, [BIN, 'build', '--previous', peer, '--images', path.join(dir, 'images'), '--out', out, '--no-site'], { encoding: 'utf8', cwd: dir });
+    const r = spawnSync(process.execPath, [BIN, 'build', '--previous', peer, '--images', path.join(dir, 'images'), '--out', out, '--no-site'], {
+      encoding: 'utf8',
+      cwd: dir,
+    });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /images\.json: product a, field variant: variant is missing/);
     assert.match(r.stderr, /images\.json: product a, version 202611010000, item incus\.tar\.xz, field sha256: must be 64 lowercase hex digits/);
@@ -188,13 +228,18 @@ describe('a peer tree that cannot be carried over', () => {
 });
 
 describe('a tree incus-simplestreams got wrong', { skip: requirements(['incus-simplestreams', 'mksquashfs']) }, () => {
-  it('is refused: a VM added to a version that holds a container is listed with the container\'s metadata file, so no client can use it', async (t) => {
+  it("is refused: a VM added to a version that holds a container is listed with the container's metadata file, so no client can use it", async (t) => {
     const dir = await tempDir(t);
     const peer = path.join(dir, 'peer');
     // Same creation date → same version key: the real tool (6.0.4) merges the two images into one version.
-    incusSimplestreamsTree(peer, [await splitImage(path.join(dir, 'in'), 'ct', debian(1)), await splitImage(path.join(dir, 'in'), 'vm', { ...debian(1), description: 'vm' }, { vm: true })]);
+    incusSimplestreamsTree(peer, [
+      await splitImage(path.join(dir, 'in'), 'ct', debian(1)),
+      await splitImage(path.join(dir, 'in'), 'vm', { ...debian(1), description: 'vm' }, { vm: true }),
+    ]);
     const before = await hashTree(dir);
-    const r = spawnSync(process.execPath, [BIN, 'build', '--previous', peer, '--images', path.join(dir, 'in'), '--out', path.join(dir, 'out'), '--no-site'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'build', '--previous', peer, '--images', path.join(dir, 'in'), '--out', path.join(dir, 'out'), '--no-site'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /Debian:bookworm:default:amd64 \d{12} incus\.tar\.xz: combined_disk-kvm-img_sha256 is [0-9a-f]{64}, but sha256\(/);
     assert.match(r.stderr, /fix: clients cannot use this image either/);

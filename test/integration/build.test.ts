@@ -45,7 +45,10 @@ describe('build', () => {
     assert.deepEqual(p.aliases, ['busybox/1.36/default', 'busybox/1.36']);
     assert.deepEqual(p.versions[0]!.images.map((i) => i.type).sort(), ['container', 'virtual-machine']);
     for (const image of p.versions[0]!.images) {
-      assert.equal(image.size, image.files.reduce((n, f) => n + f.size, 0));
+      assert.equal(
+        image.size,
+        image.files.reduce((n, f) => n + f.size, 0),
+      );
       for (const f of image.files) assert.equal((await stat(path.join(out, f.path))).size, f.size);
     }
     const { rows } = await listTree(out);
@@ -60,7 +63,9 @@ describe('build', () => {
     assert.ok(result.placed.linked > 0);
     const src = await stat(path.join(images, 'busybox/amd64/rootfs.squashfs'));
     const catalog = JSON.parse(await readFile(path.join(dir, 'dist/catalog.json'), 'utf8'));
-    const squash = catalog.products[0].versions[0].images.flatMap((i: { files: { ftype: string; path: string }[] }) => i.files).find((f: { ftype: string }) => f.ftype === 'squashfs');
+    const squash = catalog.products[0].versions[0].images
+      .flatMap((i: { files: { ftype: string; path: string }[] }) => i.files)
+      .find((f: { ftype: string }) => f.ftype === 'squashfs');
     assert.equal((await stat(path.join(dir, 'dist', squash.path))).ino, src.ino);
   });
 
@@ -95,7 +100,11 @@ describe('build', () => {
       return true;
     });
     assert.equal(await hashTree(out), before);
-    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.dist') && n !== '.dist.cache.json'), [], 'no temporary folder left behind');
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n.startsWith('.dist') && n !== '.dist.cache.json'),
+      [],
+      'no temporary folder left behind',
+    );
   });
 
   it('works with the output folder nested inside the images folder, and refuses the reverse', async (t) => {
@@ -112,7 +121,10 @@ describe('build', () => {
     const dir = await tempDir(t);
     await mkdir(path.join(dir, 'empty'));
     await writeFile(path.join(dir, 'empty/README.md'), '# nothing here\n');
-    await assert.rejects(build({ images: path.join(dir, 'empty'), out: path.join(dir, 'dist') }), (e: unknown) => e instanceof BuildFailed && /no images found/.test(e.problems[0]!.message));
+    await assert.rejects(
+      build({ images: path.join(dir, 'empty'), out: path.join(dir, 'dist') }),
+      (e: unknown) => e instanceof BuildFailed && /no images found/.test(e.problems[0]!.message),
+    );
   });
 });
 
@@ -125,7 +137,11 @@ describe('verify', () => {
     const products = JSON.parse(await readFile(productsPath, 'utf8'));
     return { out, productsPath, products };
   }
-  const errors = async (out: string) => (await verifyTree(out)).problems.filter((p) => p.severity === 'error').map((p) => `${p.where}: ${p.message}`).join('\n');
+  const errors = async (out: string) =>
+    (await verifyTree(out)).problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => `${p.where}: ${p.message}`)
+      .join('\n');
 
   it('catches a corrupted file, a missing file and a wrong combined hash', async (t) => {
     const { out, products, productsPath } = await built(t);
@@ -172,7 +188,10 @@ describe('verify', () => {
     }
     await writeFile(productsPath, JSON.stringify(products));
     const report = await verifyTree(out);
-    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
     assert.match(report.problems.map((p) => p.message).join('\n'), /no lxd.tar.xz item: LXD cannot see this image/);
   });
 
@@ -187,7 +206,10 @@ describe('the page', () => {
     const dir = await tempDir(t);
     const images = path.join(dir, 'images');
     const { unifiedTarball } = await import('../support/images.js');
-    await put(path.join(images, 'x.tar.gz'), await unifiedTarball({ os: 'evil', release: '1', variant: 'x', description: '<script>alert(1)</script><img src=x onerror=alert(2)>' }, 'x'));
+    await put(
+      path.join(images, 'x.tar.gz'),
+      await unifiedTarball({ os: 'evil', release: '1', variant: 'x', description: '<script>alert(1)</script><img src=x onerror=alert(2)>' }, 'x'),
+    );
     await build({ images, out: path.join(dir, 'dist') });
     for (const page of ['index.html', 'products/evil/1/x/index.html']) {
       const html = await readFile(path.join(dir, 'dist', page), 'utf8');

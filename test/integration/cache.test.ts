@@ -51,7 +51,10 @@ describe('fingerprint cache', () => {
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     await writeFile(file, bytes);
     execFileSync('touch', ['-m', '-d', `@${before.mtimeMs / 1000}`, file]);
-    await assert.rejects(build({ previous: out, out, site: false }), /its sha256 is [0-9a-f]{64}, the previous tree lists [0-9a-f]{64}: the file was changed or is corrupt/);
+    await assert.rejects(
+      build({ previous: out, out, site: false }),
+      /its sha256 is [0-9a-f]{64}, the previous tree lists [0-9a-f]{64}: the file was changed or is corrupt/,
+    );
   });
 
   it('detects a file rewritten in place with the same size and its mtime restored', async (t) => {
@@ -75,7 +78,10 @@ describe('fingerprint cache', () => {
     const rebuilt = await build({ images, out, site: false });
     assert.ok(rebuilt.cache.misses > 0);
     const meta = await readFile(path.join(images, 'busybox/arm64/lxd.tar.xz'));
-    const expected = createHash('sha256').update(meta).update(await readFile(file)).digest('hex');
+    const expected = createHash('sha256')
+      .update(meta)
+      .update(await readFile(file))
+      .digest('hex');
     assert.ok((await fingerprints(out)).includes(expected), 'the new bytes are fingerprinted');
   });
 

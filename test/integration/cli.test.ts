@@ -71,7 +71,10 @@ describe('the staticstreams command', () => {
     const server = await startPreview({ dir: path.join(dir, 'dist'), port: 0 });
     t.after(() => server.close());
     const report = await verifyTree(server.url);
-    assert.deepEqual(report.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
     assert.deepEqual([report.products, report.images], [5, 6]);
     assert.equal((await listTree(server.url)).rows.length, 6);
     // A file the server answers with other bytes is an error, as it would be for a client.
@@ -80,7 +83,10 @@ describe('the staticstreams command', () => {
     await rm(path.join(dir, 'dist', file.path));
     await writeFile(path.join(dir, 'dist', file.path), 'other bytes');
     const broken = await verifyTree(server.url);
-    assert.ok(broken.problems.some((p) => p.severity === 'error' && p.message.includes(`${file.path} is 11 bytes`)), JSON.stringify(broken.problems));
+    assert.ok(
+      broken.problems.some((p) => p.severity === 'error' && p.message.includes(`${file.path} is 11 bytes`)),
+      JSON.stringify(broken.problems),
+    );
     await rm(path.join(dir, 'dist', file.path));
     assert.ok((await verifyTree(server.url)).problems.some((p) => p.message === `file ${file.path} is missing`));
     const unreachable = await verifyTree('http://127.0.0.1:9');

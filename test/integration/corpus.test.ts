@@ -43,7 +43,8 @@ describe('the corpus of bad inputs', () => {
       const { dir, images, out } = await published(t, c.unprivileged === true);
       const before = await hashTree(out);
       await c.setup(images);
-      if (c.unprivileged) for (const e of await readdir(images, { recursive: true })) if (!e.endsWith('secret.tar.xz')) await chmod(path.join(images, e), 0o777);
+      if (c.unprivileged)
+        for (const e of await readdir(images, { recursive: true })) if (!e.endsWith('secret.tar.xz')) await chmod(path.join(images, e), 0o777);
 
       const r = run(['build', '--no-site'], dir, c.unprivileged === true);
       assert.equal(r.status, 1, `exit code (stderr: ${r.stderr})`);
@@ -51,14 +52,21 @@ describe('the corpus of bad inputs', () => {
       assert.match(r.stderr, /\n {2}fix: \S/);
       assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
       assert.equal(await hashTree(out), before, 'the previous output is unchanged');
-      assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.dist') && n !== '.dist.cache.json'), [], 'no temporary folder or lock left');
+      assert.deepEqual(
+        (await readdir(dir)).filter((n) => n.startsWith('.dist') && n !== '.dist.cache.json'),
+        [],
+        'no temporary folder or lock left',
+      );
 
       const k = run(['build', '--no-site', '--keep-going', '--json'], dir, c.unprivileged === true);
       assert.equal(k.status, 0, k.stderr);
       const summary = JSON.parse(k.stdout);
       assert.ok(summary.skipped.length > 0, 'the bad input is listed');
       const catalog = JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8'));
-      assert.ok(catalog.products.some((p: { key: string }) => p.key === 'busybox:1.36:amd64:unified'), 'the good image is published');
+      assert.ok(
+        catalog.products.some((p: { key: string }) => p.key === 'busybox:1.36:amd64:unified'),
+        'the good image is published',
+      );
     });
   }
 
@@ -68,7 +76,10 @@ describe('the corpus of bad inputs', () => {
     const r = run(['build', '--no-site', '--json'], dir);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).images, 3);
-    assert.deepEqual((await readdir(dir)).filter((n) => n === 'pwned'), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((n) => n === 'pwned'),
+      [],
+    );
     assert.equal(run(['verify'], dir).status, 0);
   });
 

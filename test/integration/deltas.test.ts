@@ -17,7 +17,13 @@ import { tempDir } from '../support/tmp.js';
 const skip = requirements(['mksquashfs', 'xdelta3']);
 const BIN = path.resolve('bin/staticstreams.js');
 
-interface Item { ftype: string; path: string; sha256: string; size: number; delta_base?: string }
+interface Item {
+  ftype: string;
+  path: string;
+  sha256: string;
+  size: number;
+  delta_base?: string;
+}
 const productsOf = (out: string) => {
   const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
   const text = readFileSync(path.join(out, catalog.streams.products), 'utf8');
@@ -45,15 +51,24 @@ describe('squashfs deltas (xdelta3)', { skip }, () => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
     await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, deltas: true });
-    assert.equal(Object.values(productsOf(live).versions['20261101_0000']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length, 0, 'nothing to diff against yet');
+    assert.equal(
+      Object.values(productsOf(live).versions['20261101_0000']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length,
+      0,
+      'nothing to diff against yet',
+    );
 
     const v2 = await runner(dir, '20261110_0000');
-    const r = spawnSync(process.execPath, [BIN, 'build', '--images', v2, '--previous', live, '--out', live, '--no-site', '--deltas', '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [BIN, 'build', '--images', v2, '--previous', live, '--out', live, '--no-site', '--deltas', '--json'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as { deltas: { base: string; version: string; size: number; of: number }[] };
     assert.equal(summary.deltas.length, 1);
     assert.equal(summary.deltas[0]!.base, '20261101_0000');
-    assert.ok(summary.deltas[0]!.size < summary.deltas[0]!.of / 10, `the delta (${summary.deltas[0]!.size} bytes) is far smaller than the squashfs (${summary.deltas[0]!.of})`);
+    assert.ok(
+      summary.deltas[0]!.size < summary.deltas[0]!.of / 10,
+      `the delta (${summary.deltas[0]!.size} bytes) is far smaller than the squashfs (${summary.deltas[0]!.of})`,
+    );
 
     const { versions, text } = productsOf(live);
     const items = Object.values(versions['20261110_0000']!.items);
@@ -77,7 +92,10 @@ describe('squashfs deltas (xdelta3)', { skip }, () => {
     // verify warns about a delta whose base is not there (clients skip it silently).
     const catalog = JSON.parse(readFileSync(path.join(live, 'catalog.json'), 'utf8')) as Catalog;
     writeFileSync(path.join(live, catalog.streams.products), text.replace('"delta_base": "20261101_0000"', '"delta_base": "20250101_0000"'));
-    assert.match(execFileSync(process.execPath, [BIN, 'verify', live], { encoding: 'utf8' }), /warning: .*squashfs\.vcdiff.*: delta_base "20250101_0000" is not a version of this product with a squashfs image: clients skip this delta/);
+    assert.match(
+      execFileSync(process.execPath, [BIN, 'verify', live], { encoding: 'utf8' }),
+      /warning: .*squashfs\.vcdiff.*: delta_base "20250101_0000" is not a version of this product with a squashfs image: clients skip this delta/,
+    );
   });
 
   it('drops a delta whose base version is dropped by retention', async (t) => {
@@ -88,13 +106,25 @@ describe('squashfs deltas (xdelta3)', { skip }, () => {
     assert.equal(Object.values(productsOf(live).versions['20261110_0000']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length, 1);
     const pruned = await build({ previous: live, out: live, site: false, retain: 1 });
     assert.deepEqual(pruned.lifecycle.dropped, ['deltaos:1:amd64:default 20261101_0000']);
-    assert.deepEqual(Object.values(productsOf(live).versions['20261110_0000']!.items).map((i) => i.ftype).sort(), ['incus.tar.xz', 'lxd.tar.xz', 'squashfs']);
-    assert.ok(pruned.lifecycle.grace.some((g) => g.path.endsWith('.squashfs.vcdiff')), 'the delta file keeps its grace period');
+    assert.deepEqual(
+      Object.values(productsOf(live).versions['20261110_0000']!.items)
+        .map((i) => i.ftype)
+        .sort(),
+      ['incus.tar.xz', 'lxd.tar.xz', 'squashfs'],
+    );
+    assert.ok(
+      pruned.lifecycle.grace.some((g) => g.path.endsWith('.squashfs.vcdiff')),
+      'the delta file keeps its grace period',
+    );
   });
 
   it('says what to install when xdelta3 is missing', async (t) => {
     const dir = await tempDir(t);
-    const r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--deltas'], { encoding: 'utf8', env: { ...process.env, PATH: path.join(dir, 'empty-path') } });
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--deltas'],
+      { encoding: 'utf8', env: { ...process.env, PATH: path.join(dir, 'empty-path') } },
+    );
     assert.equal(r.status, 2);
     assert.match(r.stderr, /need xdelta3: install it \(Debian\/Ubuntu: apt install xdelta3\)/);
   });

@@ -20,7 +20,10 @@ const PER_CASE_MS = 10_000;
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} hung for ${PER_CASE_MS} ms`)), PER_CASE_MS)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} hung for ${PER_CASE_MS} ms`)), PER_CASE_MS))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Byte-level mutations: flips, overwrites, truncation, insertion, duplication. */
@@ -66,7 +69,10 @@ describe('fuzzing ingest', () => {
         const file = path.join(dir, `case-${n++}.tar`);
         await writeFile(file, mutate(seeds[which]!, ms));
         try {
-          await withTimeout(classify({ path: file, rel: path.basename(file), size: (await import('node:fs')).statSync(file).size, dev: 0, ino: 0, mtimeMs: 0, ctimeMs: 0 }), 'classify');
+          await withTimeout(
+            classify({ path: file, rel: path.basename(file), size: (await import('node:fs')).statSync(file).size, dev: 0, ino: 0, mtimeMs: 0, ctimeMs: 0 }),
+            'classify',
+          );
         } catch (e) {
           if (!(e instanceof ImageError)) throw e;
           assert.ok(e.problem.length > 0 && e.fix.length > 0);
@@ -81,18 +87,30 @@ describe('fuzzing ingest', () => {
   it('mutated metadata.yaml text is parsed or refused with a MetadataProblem', () => {
     const base = `${metadataYaml({ os: 'f', release: '1', serial: '20260101_0000' })}templates:\n  /etc/hostname:\n    when: [create, copy]\n    template: hostname.tpl\n`;
     fc.assert(
-      fc.property(fc.array(fc.record({ at: fc.nat(), text: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('&a', '*a', '<<: *a', '\n  ', ': ', '- ', '"', "'", '\t', '!!binary ', '\u0000', '{', '[')) }), { minLength: 1, maxLength: 5 }), (edits) => {
-        let text = base;
-        for (const e of edits) {
-          const at = e.at % (text.length + 1);
-          text = text.slice(0, at) + e.text + text.slice(at);
-        }
-        try {
-          parseMetadata(Buffer.from(text));
-        } catch (e) {
-          if (!(e instanceof MetadataProblem)) throw e;
-        }
-      }),
+      fc.property(
+        fc.array(
+          fc.record({
+            at: fc.nat(),
+            text: fc.oneof(
+              fc.string({ maxLength: 8 }),
+              fc.constantFrom('&a', '*a', '<<: *a', '\n  ', ': ', '- ', '"', "'", '\t', '!!binary ', '\u0000', '{', '['),
+            ),
+          }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (edits) => {
+          let text = base;
+          for (const e of edits) {
+            const at = e.at % (text.length + 1);
+            text = text.slice(0, at) + e.text + text.slice(at);
+          }
+          try {
+            parseMetadata(Buffer.from(text));
+          } catch (e) {
+            if (!(e instanceof MetadataProblem)) throw e;
+          }
+        },
+      ),
       { seed: SEED, numRuns: RUNS * 5 },
     );
   });
@@ -112,12 +130,18 @@ describe('fuzzing ingest', () => {
         await writeFile(path.join(images, 'split/lxd.tar.xz'), mutate(meta, m2));
         await writeFile(path.join(images, 'split/rootfs.tar.gz'), root);
         try {
-          await withTimeout(build({ images, out: path.join(sandbox, 'dist'), site: false, targets: ['netlify'], serverConfig: path.join(sandbox, 'conf') }), 'build');
+          await withTimeout(
+            build({ images, out: path.join(sandbox, 'dist'), site: false, targets: ['netlify'], serverConfig: path.join(sandbox, 'conf') }),
+            'build',
+          );
         } catch (e) {
           if (!(e instanceof BuildFailed)) throw e;
         }
         const entries = (await readdir(sandbox)).sort();
-        assert.ok(entries.every((e) => ['.dist.cache.json', 'conf', 'dist', 'images'].includes(e)), `unexpected entries: ${entries.join(', ')}`);
+        assert.ok(
+          entries.every((e) => ['.dist.cache.json', 'conf', 'dist', 'images'].includes(e)),
+          `unexpected entries: ${entries.join(', ')}`,
+        );
         await rm(sandbox, { recursive: true, force: true });
       }),
       { seed: SEED, numRuns: Math.max(10, Math.floor(RUNS / 4)) },

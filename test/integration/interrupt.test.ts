@@ -41,7 +41,11 @@ function startBuild(images: string, out: string) {
 }
 
 describe('interrupted and concurrent builds', () => {
-  for (const [signal, delays] of [['SIGKILL', [20, 150, 400, 900]], ['SIGINT', [150, 500]], ['SIGTERM', [300]]] as const) {
+  for (const [signal, delays] of [
+    ['SIGKILL', [20, 150, 400, 900]],
+    ['SIGINT', [150, 500]],
+    ['SIGTERM', [300]],
+  ] as const) {
     it(`a build killed with ${signal} leaves the previous output as it was`, async (t) => {
       const { images, out, dir } = await setup(t);
       const before = await hashTree(out);

@@ -21,7 +21,10 @@ const BIN = path.resolve('bin/staticstreams.js');
 async function runner(root: string, serial: string, marker = serial): Promise<string> {
   const dir = path.join(root, `runner-${serial}-${marker}`);
   const creationDate = Date.UTC(Number(serial.slice(0, 4)), Number(serial.slice(4, 6)) - 1, Number(serial.slice(6, 8))) / 1000;
-  await put(path.join(dir, 'image.tar.gz'), await unifiedTarball({ os: 'alpine', release: '3.20', serial, creationDate, description: `build ${serial}` }, marker));
+  await put(
+    path.join(dir, 'image.tar.gz'),
+    await unifiedTarball({ os: 'alpine', release: '3.20', serial, creationDate, description: `build ${serial}` }, marker),
+  );
   return dir;
 }
 
@@ -52,7 +55,10 @@ describe('build --previous', () => {
     // The old products file stays for the grace period.
     const old = catalogOf(live).streams.products;
     assert.ok(existsSync(path.join(out, old)));
-    assert.deepEqual(stateOf(out).grace.map((g) => [g.path, g.since]), [[old, '2026-11-10T12:00:00.000Z']]);
+    assert.deepEqual(
+      stateOf(out).grace.map((g) => [g.path, g.since]),
+      [[old, '2026-11-10T12:00:00.000Z']],
+    );
   });
 
   it('reads the previous tree from its URL and downloads what the runner lacks, checking sha256', async (t) => {
@@ -71,7 +77,10 @@ describe('build --previous', () => {
     await rm(path.join(live, v1.path));
     await writeFile(path.join(live, v1.path), 'not the image');
     const before = await readdir(out, { recursive: true });
-    await assert.rejects(build({ images: await runner(dir, '20261120_0000'), previous: server.url, out, site: false }), /downloaded 13 bytes with sha256 .* the previous tree lists/);
+    await assert.rejects(
+      build({ images: await runner(dir, '20261120_0000'), previous: server.url, out, site: false }),
+      /downloaded 13 bytes with sha256 .* the previous tree lists/,
+    );
     assert.deepEqual(await readdir(out, { recursive: true }), before, 'the output is as it was');
   });
 
@@ -95,7 +104,10 @@ describe('build --previous', () => {
     assert.equal(replaced.status, 0, replaced.stderr);
     const summary = JSON.parse(replaced.stdout) as { replaced: string[]; grace: { reason: string }[] };
     assert.deepEqual(summary.replaced, ['alpine:3.20:amd64:default 20261101_0000']);
-    assert.ok(summary.grace.some((g) => /--replace replaced/.test(g.reason)), 'the replaced file keeps its grace period');
+    assert.ok(
+      summary.grace.some((g) => /--replace replaced/.test(g.reason)),
+      'the replaced file keeps its grace period',
+    );
   });
 
   it('explains a --previous that is no published tree', async (t) => {
@@ -111,10 +123,18 @@ describe('retention, grace and prune', () => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
     for (const [i, serial] of ['20261101_0000', '20261110_0000', '20261120_0000'].entries()) {
-      await build({ images: await runner(dir, serial), previous: i ? live : undefined, out: live, site: false, now: new Date(`${serial.slice(0, 4)}-${serial.slice(4, 6)}-${serial.slice(6, 8)}T12:00:00Z`) });
+      await build({
+        images: await runner(dir, serial),
+        previous: i ? live : undefined,
+        out: live,
+        site: false,
+        now: new Date(`${serial.slice(0, 4)}-${serial.slice(4, 6)}-${serial.slice(6, 8)}T12:00:00Z`),
+      });
     }
     assert.deepEqual(versionsOf(live), ['20261120_0000', '20261110_0000', '20261101_0000']);
-    const old = catalogOf(live).products[0]!.versions.slice(1).flatMap((v) => v.images[0]!.files.map((f) => f.path));
+    const old = catalogOf(live)
+      .products[0]!.versions.slice(1)
+      .flatMap((v) => v.images[0]!.files.map((f) => f.path));
 
     const dry = cli(['prune', live, '--retain', '1', '--now', '2026-11-20T13:00:00Z', '--no-site', '--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
@@ -125,7 +145,13 @@ describe('retention, grace and prune', () => {
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.deepEqual(versionsOf(live), ['20261120_0000'], 'the newest is kept, and only it');
     for (const f of old) assert.ok(existsSync(path.join(live, f)), `${f} stays during the grace period`);
-    assert.deepEqual(stateOf(live).grace.filter((g) => g.path.startsWith('images/')).map((g) => g.path).sort(), [...old].sort());
+    assert.deepEqual(
+      stateOf(live)
+        .grace.filter((g) => g.path.startsWith('images/'))
+        .map((g) => g.path)
+        .sort(),
+      [...old].sort(),
+    );
 
     const early = cli(['prune', live, '--retain', '1', '--grace', '6h', '--now', '2026-11-20T18:59:00Z', '--no-site']);
     assert.equal(early.status, 0, early.stderr);

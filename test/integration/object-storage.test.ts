@@ -52,7 +52,11 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const result = await build({ images: path.resolve('images'), out, site: false, config: config({ prefix: p }), targets: ['netlify'] });
     const files = filesOf(out);
     assert.ok(files.length >= 6);
-    assert.deepEqual(result.bucket && { uploaded: result.bucket.uploaded, alreadyThere: result.bucket.alreadyThere, removed: result.bucket.removed }, { uploaded: new Set(files.map((f) => f.path)).size, alreadyThere: 0, removed: [] });
+    assert.deepEqual(result.bucket && { uploaded: result.bucket.uploaded, alreadyThere: result.bucket.alreadyThere, removed: result.bucket.removed }, {
+      uploaded: new Set(files.map((f) => f.path)).size,
+      alreadyThere: 0,
+      removed: [],
+    });
     assert.ok(!existsSync(path.join(out, 'images')), 'no image file is in the static output');
     for (const f of files) {
       const got = await s3.get(`${p}${f.path}`);
@@ -72,7 +76,11 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     assert.equal(redirected.headers.get('location'), `${s3.publicUrl}/${p}${files[0]!.path}`);
     assert.equal(sha(Buffer.from(await (await fetch(`${server.url}/${files[0]!.path}`)).arrayBuffer())), files[0]!.sha256);
     const live = await verifyTree(server.url);
-    assert.deepEqual(live.problems.filter((x) => x.severity === 'error'), [], 'verify of the served tree, through the redirects');
+    assert.deepEqual(
+      live.problems.filter((x) => x.severity === 'error'),
+      [],
+      'verify of the served tree, through the redirects',
+    );
     assert.equal(live.files, new Set(files.map((f) => f.path)).size);
 
     // verify follows the tree's redirect to the bucket and hashes every file there.
@@ -90,7 +98,14 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const dir = await tempDir(t);
     const images = path.join(dir, 'images');
     const big = randomBytes(12 * 1024 * 1024); // three 5 MiB parts
-    await put(path.join(images, 'big.tar'), await tarball([{ name: 'metadata.yaml', content: metadataYaml({ os: 'bigos', release: '1', serial: '20261101_0000' }) }, { name: 'rootfs/' }, { name: 'rootfs/blob', content: big }]));
+    await put(
+      path.join(images, 'big.tar'),
+      await tarball([
+        { name: 'metadata.yaml', content: metadataYaml({ os: 'bigos', release: '1', serial: '20261101_0000' }) },
+        { name: 'rootfs/' },
+        { name: 'rootfs/blob', content: big },
+      ]),
+    );
     const p = prefix();
     const uploaded: number[] = [];
     const reporter = { phase() {}, warn() {}, progress: (action: string, done: number) => void (action === 'uploading' && uploaded.push(done)) };
@@ -157,19 +172,41 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const write = (o: Partial<ObjectStorageSettings>) => writeFile(cfgFile, `object_storage: ${JSON.stringify(s3.settings(o))}\n`);
 
     await write({ bucket: 'no-such-bucket' });
-    let r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile], { encoding: 'utf8' });
+    let r = spawnSync(
+      process.execPath,
+      [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /s3:\/\/no-such-bucket\/: cannot list images\/: NoSuchBucket[\s\S]*fix: create the bucket/);
     assert.match(r.stderr, /nothing was published/);
     assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before, 'the output is as it was');
 
-    r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile], { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'staticstreams-test-missing', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' } });
+    r = spawnSync(
+      process.execPath,
+      [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_PROFILE: 'staticstreams-test-missing',
+          AWS_CONFIG_FILE: '/nonexistent',
+          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        },
+      },
+    );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
     assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before);
 
     await write({ endpoint: 'http://127.0.0.1:9' });
-    r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile], { encoding: 'utf8' });
+    r = spawnSync(
+      process.execPath,
+      [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /cannot list images\/[\s\S]*fix: check object_storage/);
     assert.deepEqual(readdirSync(out, { recursive: true }).sort(), before);
@@ -192,7 +229,10 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const reporter = { phase() {}, progress() {}, warn: (m: string) => void warnings.push(m) };
     const other = await build({ images, out: path.join(dir, 'b'), site: false, config: config({ prefix: p }), reporter });
     assert.deepEqual([other.bucket?.uploaded, other.bucket?.alreadyThere], [1, 0]);
-    assert.ok(warnings.some((w) => /holds other bytes .*replacing them/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => /holds other bytes .*replacing them/.test(w)),
+      warnings.join('\n'),
+    );
     assert.equal(sha((await s3.get(`${p}${file!.path}`))!), file!.sha256);
   });
 
@@ -209,42 +249,64 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const other = path.join(dir, 'other');
     await writeFile(other, 'other bytes');
     await bucket.upload(`${cfg.object_storage!.prefix}${v1!.path}`, other, { size: 11, sha256: sha(Buffer.from('other bytes')) }, () => {});
-    await assert.rejects(build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, config: cfg }), (e: Error & { problems?: { problem: string }[] }) => {
-      assert.match(e.problems?.[0]?.problem ?? '', /images\/.* is 11 bytes, but the published tree lists it with \d+/);
-      return true;
-    });
+    await assert.rejects(
+      build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, config: cfg }),
+      (e: Error & { problems?: { problem: string }[] }) => {
+        assert.match(e.problems?.[0]?.problem ?? '', /images\/.* is 11 bytes, but the published tree lists it with \d+/);
+        return true;
+      },
+    );
   });
 
-  it('with --deltas and a live URL: diffs against version 1 fetched through the redirect, and uploads the delta', { skip: requirements(['mksquashfs', 'xdelta3']) }, async (t) => {
-    const dir = await tempDir(t);
-    const cfg = config({ prefix: prefix() });
-    const split = async (serial: string) => {
-      const d = path.join(dir, `split-${serial}`);
-      await put(path.join(d, 'lxd.tar.xz'), await metadataTarball({ os: 'deltaos', release: '1', serial }));
-      await put(path.join(d, 'rootfs.squashfs'), await squashfs([...markerRootfs(serial), { name: 'shared.bin', content: shared }]));
-      return d;
-    };
-    const shared = randomBytes(1024 * 1024);
-    const live = path.join(dir, 'live');
-    await build({ images: await split('20261101_0000'), out: live, site: false, config: cfg });
-    const server = await startPreview({ dir: live, port: 0 });
-    t.after(() => server.close());
-    const out = path.join(dir, 'next');
-    const r = await build({ images: await split('20261110_0000'), previous: server.url, out, site: false, config: cfg, deltas: true });
-    assert.equal(r.deltas.length, 1);
-    assert.equal(r.bucket?.uploaded, 3, 'version 2: metadata, squashfs and the delta');
-    const delta = r.plan.files.find((f) => f.path.endsWith('.squashfs.vcdiff'))!;
-    assert.equal(sha((await s3.get(`${cfg.object_storage!.prefix}${delta.path}`))!), delta.sha256);
-    assert.ok(!existsSync(path.join(out, 'images')));
-  });
+  it(
+    'with --deltas and a live URL: diffs against version 1 fetched through the redirect, and uploads the delta',
+    { skip: requirements(['mksquashfs', 'xdelta3']) },
+    async (t) => {
+      const dir = await tempDir(t);
+      const cfg = config({ prefix: prefix() });
+      const split = async (serial: string) => {
+        const d = path.join(dir, `split-${serial}`);
+        await put(path.join(d, 'lxd.tar.xz'), await metadataTarball({ os: 'deltaos', release: '1', serial }));
+        await put(path.join(d, 'rootfs.squashfs'), await squashfs([...markerRootfs(serial), { name: 'shared.bin', content: shared }]));
+        return d;
+      };
+      const shared = randomBytes(1024 * 1024);
+      const live = path.join(dir, 'live');
+      await build({ images: await split('20261101_0000'), out: live, site: false, config: cfg });
+      const server = await startPreview({ dir: live, port: 0 });
+      t.after(() => server.close());
+      const out = path.join(dir, 'next');
+      const r = await build({ images: await split('20261110_0000'), previous: server.url, out, site: false, config: cfg, deltas: true });
+      assert.equal(r.deltas.length, 1);
+      assert.equal(r.bucket?.uploaded, 3, 'version 2: metadata, squashfs and the delta');
+      const delta = r.plan.files.find((f) => f.path.endsWith('.squashfs.vcdiff'))!;
+      assert.equal(sha((await s3.get(`${cfg.object_storage!.prefix}${delta.path}`))!), delta.sha256);
+      assert.ok(!existsSync(path.join(out, 'images')));
+    },
+  );
 
   it('dry run: contacts no bucket', async (t) => {
     const dir = await tempDir(t);
-    const r = spawnSync(process.execPath, [BIN, 'build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--dry-run', '--config', await (async () => {
-      const f = path.join(dir, 'c.yaml');
-      await writeFile(f, `object_storage: ${JSON.stringify(s3.settings({ endpoint: 'http://127.0.0.1:9' }))}\n`);
-      return f;
-    })()], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'build',
+        '--images',
+        await runner(dir, '20261101_0000'),
+        '--out',
+        path.join(dir, 'out'),
+        '--no-site',
+        '--dry-run',
+        '--config',
+        await (async () => {
+          const f = path.join(dir, 'c.yaml');
+          await writeFile(f, `object_storage: ${JSON.stringify(s3.settings({ endpoint: 'http://127.0.0.1:9' }))}\n`);
+          return f;
+        })(),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /dry run: nothing was written to .* and nothing was uploaded or deleted/);
   });

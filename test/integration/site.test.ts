@@ -15,13 +15,38 @@ import { syntheticCatalog } from '../support/catalog.js';
 import { tempDir } from '../support/tmp.js';
 
 const CLI = path.resolve('bin/staticstreams.js');
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 test('build renders the site from the sample images, with a page per product and the configured branding', async (t) => {
   const dir = await tempDir(t);
   await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dir, 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>'));
-  await import('node:fs/promises').then((fs) => fs.writeFile(path.join(dir, 'staticstreams.yaml'), 'site:\n  title: Acme <Images>\n  description: Images for Acme & friends\n  logo: logo.svg\n  remote_name: acme\n'));
-  execFileSync(process.execPath, [CLI, 'build', '--images', 'images', '--out', path.join(dir, 'dist'), '--config', path.join(dir, 'staticstreams.yaml'), '--base-url', 'https://images.example.org', '-q'], { stdio: 'pipe' });
+  await import('node:fs/promises').then((fs) =>
+    fs.writeFile(
+      path.join(dir, 'staticstreams.yaml'),
+      'site:\n  title: Acme <Images>\n  description: Images for Acme & friends\n  logo: logo.svg\n  remote_name: acme\n',
+    ),
+  );
+  execFileSync(
+    process.execPath,
+    [
+      CLI,
+      'build',
+      '--images',
+      'images',
+      '--out',
+      path.join(dir, 'dist'),
+      '--config',
+      path.join(dir, 'staticstreams.yaml'),
+      '--base-url',
+      'https://images.example.org',
+      '-q',
+    ],
+    { stdio: 'pipe' },
+  );
   const out = path.join(dir, 'dist');
   const catalog = catalogSchema.parse(JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8')));
   const home = await readFile(path.join(out, 'index.html'), 'utf8');
@@ -32,7 +57,8 @@ test('build renders the site from the sample images, with a page per product and
   assert.ok(await exists(path.join(out, 'logo.svg')));
   for (const g of groupProducts(catalog)) {
     const page = await readFile(path.join(out, 'products', g.slug, 'index.html'), 'utf8');
-    for (const m of g.members) for (const v of m.versions) for (const i of v.images) assert.ok(page.includes(i.fingerprint), `${g.slug} shows ${i.fingerprint}`);
+    for (const m of g.members)
+      for (const v of m.versions) for (const i of v.images) assert.ok(page.includes(i.fingerprint), `${g.slug} shows ${i.fingerprint}`);
     assert.ok(home.includes(`href="/products/${g.slug}/"`), `the home page links ${g.slug}`);
   }
   assert.ok(await exists(path.join(out, 'pagefind', 'pagefind.js')), 'the search index is written');
@@ -56,7 +82,10 @@ test('the site builds for 3,300 products on 1,100 pages, every page exists, and 
   assert.equal((home.match(/<tr data-slug=/g) ?? []).length, groups.length);
   for (const g of groups) assert.ok(await exists(path.join(dir, 'products', g.slug, 'index.html')), `page for ${g.slug}`);
   assert.ok(home.includes('href="/lxd/products/'), 'links carry the base path of the base URL');
-  const evilPage = await readFile(path.join(dir, 'products', groups.find((g) => g.members.some((m) => m.versions[0]!.images[0]!.description === evil))!.slug, 'index.html'), 'utf8');
+  const evilPage = await readFile(
+    path.join(dir, 'products', groups.find((g) => g.members.some((m) => m.versions[0]!.images[0]!.description === evil))!.slug, 'index.html'),
+    'utf8',
+  );
   assert.ok(groups.length >= 1000);
   const markup = evilPage.replace(/="[^"]*"/g, '=""'); // attribute values may hold < safely
   assert.ok(!markup.includes('<script>window.__pwned'), 'no script tag from metadata');

@@ -30,37 +30,59 @@ const firstProduct = (p: Products) => Object.values(p.products)[0]!;
 
 const BREAKAGES: [string, (tree: string) => void][] = [
   ['intact', () => {}],
-  ['a version key clients skip', (t) => editProducts(t, (p) => {
-    const prod = firstProduct(p);
-    const [k, v] = Object.entries(prod.versions)[0]!;
-    delete prod.versions[k];
-    prod.versions[`v-${k}`] = v;
-  })],
+  [
+    'a version key clients skip',
+    (t) =>
+      editProducts(t, (p) => {
+        const prod = firstProduct(p);
+        const [k, v] = Object.entries(prod.versions)[0]!;
+        delete prod.versions[k];
+        prod.versions[`v-${k}`] = v;
+      }),
+  ],
   ['a product without os', (t) => editProducts(t, (p) => void delete firstProduct(p).os)],
   ['an item whose sha256 is not hex', (t) => editProducts(t, (p) => void (Object.values(firstVersion(p).items)[0]!.sha256 = 'NOT-HEX'))],
   ['an item path outside the tree', (t) => editProducts(t, (p) => void (Object.values(firstVersion(p).items)[0]!.path = '../outside'))],
-  ['a file that does not match its sha256', (t) => editProducts(t, (p) => {
-    const item = Object.values(firstVersion(p).items)[0]!;
-    writeFileSync(path.join(t, item.path as string), Buffer.alloc(item.size as number, 1));
-  })],
-  ['a missing file', (t) => editProducts(t, (p) => {
-    const item = Object.values(firstVersion(p).items)[0]!;
-    writeFileSync(path.join(t, item.path as string), '');
-  })],
+  [
+    'a file that does not match its sha256',
+    (t) =>
+      editProducts(t, (p) => {
+        const item = Object.values(firstVersion(p).items)[0]!;
+        writeFileSync(path.join(t, item.path as string), Buffer.alloc(item.size as number, 1));
+      }),
+  ],
+  [
+    'a missing file',
+    (t) =>
+      editProducts(t, (p) => {
+        const item = Object.values(firstVersion(p).items)[0]!;
+        writeFileSync(path.join(t, item.path as string), '');
+      }),
+  ],
   ['a size of the wrong type', (t) => editProducts(t, (p) => void (Object.values(firstVersion(p).items)[0]!.size = '12'))],
 ];
 
 const TREES: [string, (dir: string) => Promise<string>, string[]][] = [
-  ['a staticstreams tree', async (dir) => {
-    await put(path.join(dir, 'in/u.tar.gz'), await unifiedTarball({ os: 'agree', release: '1', serial: '20261101_0000' }, 'u'));
-    await build({ images: path.join(dir, 'in'), out: path.join(dir, 'tree'), site: false });
-    return path.join(dir, 'tree');
-  }, []],
-  ['a simplestream-maintainer-shaped tree', async (dir) => {
-    const meta = await metadataTarball({ os: 'agree', release: '2', serial: '20261101_0000' });
-    maintainerTree(path.join(dir, 'tree'), { os: 'agree', release: '2', arch: 'amd64', variant: 'default', aliases: 'agree/2' }, [{ key: '20261101_0000', meta, squashfs: await squashfs([{ name: 'marker', content: 'x' }]) }]);
-    return path.join(dir, 'tree');
-  }, ['mksquashfs']],
+  [
+    'a staticstreams tree',
+    async (dir) => {
+      await put(path.join(dir, 'in/u.tar.gz'), await unifiedTarball({ os: 'agree', release: '1', serial: '20261101_0000' }, 'u'));
+      await build({ images: path.join(dir, 'in'), out: path.join(dir, 'tree'), site: false });
+      return path.join(dir, 'tree');
+    },
+    [],
+  ],
+  [
+    'a simplestream-maintainer-shaped tree',
+    async (dir) => {
+      const meta = await metadataTarball({ os: 'agree', release: '2', serial: '20261101_0000' });
+      maintainerTree(path.join(dir, 'tree'), { os: 'agree', release: '2', arch: 'amd64', variant: 'default', aliases: 'agree/2' }, [
+        { key: '20261101_0000', meta, squashfs: await squashfs([{ name: 'marker', content: 'x' }]) },
+      ]);
+      return path.join(dir, 'tree');
+    },
+    ['mksquashfs'],
+  ],
 ];
 
 for (const [name, make, tools] of TREES) {
@@ -73,7 +95,10 @@ for (const [name, make, tools] of TREES) {
         const report = await verifyTree(tree);
         const errors = report.problems.filter((p) => p.severity === 'error');
         const out = path.join(dir, 'out');
-        const built = await build({ previous: tree, out, site: false }).then(() => null, (e: Error) => e);
+        const built = await build({ previous: tree, out, site: false }).then(
+          () => null,
+          (e: Error) => e,
+        );
         if (errors.length === 0) assert.equal(built, null, `verify passes it, so the build carries it over (build said: ${built?.message})`);
         else {
           assert.ok(built, `verify finds ${errors.map((e) => e.message).join('; ')}, so the build must refuse it`);

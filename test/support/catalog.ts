@@ -7,7 +7,11 @@ import { catalogSchema, type Catalog } from '../../generator/formats/catalog.js'
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const OSES = ['ubuntu', 'debian', 'alpine', 'fedora', 'archlinux', 'rockylinux', 'opensuse', 'busybox'];
 const VARIANTS = ['default', 'cloud', 'minimal', 'desktop'];
-const ARCHES: [string, string][] = [['amd64', 'x86_64'], ['arm64', 'aarch64'], ['riscv64', 'riscv64']];
+const ARCHES: [string, string][] = [
+  ['amd64', 'x86_64'],
+  ['arm64', 'aarch64'],
+  ['riscv64', 'riscv64'],
+];
 
 export function syntheticCatalog(products: number, opts: { description?: (i: number) => string; baseUrl?: string } = {}): Catalog {
   const list: Catalog['products'] = [];
@@ -23,23 +27,40 @@ export function syntheticCatalog(products: number, opts: { description?: (i: num
         const vm = variant === 'desktop';
         return {
           version: `${day}_0000`,
-          images: [{
-            type: vm ? ('virtual-machine' as const) : ('container' as const),
-            fingerprint: fp,
-            size: 100_000_000 + i,
-            clients: ['lxd' as const, 'incus' as const],
-            created: new Date(Date.UTC(2026, v ? 9 : 10, v ? 1 : 20)).toISOString(),
-            serial: `${day}_0000`,
-            description: opts.description?.(i) ?? `${os} ${release} ${variant} (${arch})`,
-            files: [
-              { path: `images/${os}/${release}/${arch}/${variant}/${day}/meta-${fp.slice(0, 8)}.tar.xz`, ftype: 'lxd.tar.xz', sha256: sha(`m${fp}`), size: 1024 },
-              { path: `images/${os}/${release}/${arch}/${variant}/${day}/${vm ? 'disk' : 'rootfs'}-${fp.slice(0, 8)}.${vm ? 'qcow2' : 'squashfs'}`, ftype: vm ? 'disk-kvm.img' : 'squashfs', sha256: sha(`r${fp}`), size: 100_000_000 + i - 1024 },
-            ],
-          }],
+          images: [
+            {
+              type: vm ? ('virtual-machine' as const) : ('container' as const),
+              fingerprint: fp,
+              size: 100_000_000 + i,
+              clients: ['lxd' as const, 'incus' as const],
+              created: new Date(Date.UTC(2026, v ? 9 : 10, v ? 1 : 20)).toISOString(),
+              serial: `${day}_0000`,
+              description: opts.description?.(i) ?? `${os} ${release} ${variant} (${arch})`,
+              files: [
+                {
+                  path: `images/${os}/${release}/${arch}/${variant}/${day}/meta-${fp.slice(0, 8)}.tar.xz`,
+                  ftype: 'lxd.tar.xz',
+                  sha256: sha(`m${fp}`),
+                  size: 1024,
+                },
+                {
+                  path: `images/${os}/${release}/${arch}/${variant}/${day}/${vm ? 'disk' : 'rootfs'}-${fp.slice(0, 8)}.${vm ? 'qcow2' : 'squashfs'}`,
+                  ftype: vm ? 'disk-kvm.img' : 'squashfs',
+                  sha256: sha(`r${fp}`),
+                  size: 100_000_000 + i - 1024,
+                },
+              ],
+            },
+          ],
         };
       });
       list.push({
-        key, os, release, variant, arch, architecture,
+        key,
+        os,
+        release,
+        variant,
+        arch,
+        architecture,
         aliases: [`${os}/${release}/${variant}`, ...(variant === 'default' ? [`${os}/${release}`] : [])],
         releaseTitle: release,
         requirements: variant === 'desktop' ? { secureboot: 'false' } : {},

@@ -85,7 +85,8 @@ function makeClient(d: Daemon): Client {
       }
       const pools = JSON.parse(run(['storage', 'list', '--format', 'json'])) as { name: string }[];
       if (!pools.some((p) => p.name === 'default')) run(['storage', 'create', 'default', 'dir']);
-      if (!/^root$/m.test(run(['profile', 'device', 'list', 'default']))) run(['profile', 'device', 'add', 'default', 'root', 'disk', 'path=/', 'pool=default']);
+      if (!/^root$/m.test(run(['profile', 'device', 'list', 'default'])))
+        run(['profile', 'device', 'add', 'default', 'root', 'disk', 'path=/', 'pool=default']);
     },
     expireCache() {
       execFileSync('sh', ['-c', `find ${d.cacheDirs.join(' ')} -mindepth 2 -maxdepth 2 -name "*.json" -delete 2>/dev/null || true`]);

@@ -26,7 +26,9 @@ const MTIME = new Date('2026-01-01T00:00:00Z');
 export async function tarball(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+  pack.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
   const done = new Promise<void>((resolve, reject) => {
     pack.on('end', resolve);
     pack.on('error', reject);
@@ -44,11 +46,16 @@ export async function tarball(entries: TarEntry[]): Promise<Buffer> {
 
 export function compress(data: Buffer, compression: Compression): Buffer {
   switch (compression) {
-    case 'none': return data;
-    case 'gzip': return gzipSync(data, { level: 6 });
-    case 'xz': return xz.compressSync(data);
-    case 'zstd': return execFileSync('zstd', ['-q', '-c', '-3'], { input: data, maxBuffer: 1 << 30 });
-    case 'bzip2': return execFileSync('bzip2', ['-c'], { input: data, maxBuffer: 1 << 30 });
+    case 'none':
+      return data;
+    case 'gzip':
+      return gzipSync(data, { level: 6 });
+    case 'xz':
+      return xz.compressSync(data);
+    case 'zstd':
+      return execFileSync('zstd', ['-q', '-c', '-3'], { input: data, maxBuffer: 1 << 30 });
+    case 'bzip2':
+      return execFileSync('bzip2', ['-c'], { input: data, maxBuffer: 1 << 30 });
   }
 }
 
@@ -78,11 +85,14 @@ export function metadataYaml(o: MetadataOptions = {}): string {
 
 /** A metadata tarball (metadata.yaml + a template). */
 export async function metadataTarball(meta: MetadataOptions, compression: Compression = 'xz'): Promise<Buffer> {
-  return compress(await tarball([
-    { name: 'metadata.yaml', content: metadataYaml(meta) },
-    { name: 'templates/' },
-    { name: 'templates/hostname.tpl', content: '{{ container.name }}\n' },
-  ]), compression);
+  return compress(
+    await tarball([
+      { name: 'metadata.yaml', content: metadataYaml(meta) },
+      { name: 'templates/' },
+      { name: 'templates/hostname.tpl', content: '{{ container.name }}\n' },
+    ]),
+    compression,
+  );
 }
 
 /** Entries of a tiny root filesystem with a marker file; not bootable. */
@@ -101,9 +111,7 @@ export async function rootTarball(marker: string, compression: Compression = 'xz
 
 /** A unified tarball: metadata.yaml + rootfs/ (container) or rootfs.img (VM). */
 export async function unifiedTarball(meta: MetadataOptions, marker: string, opts: { vm?: boolean; compression?: Compression } = {}): Promise<Buffer> {
-  const rootfs: TarEntry[] = opts.vm
-    ? [{ name: 'rootfs.img', content: await qcow2Bytes() }]
-    : [{ name: 'rootfs/' }, ...markerRootfs(marker, 'rootfs/')];
+  const rootfs: TarEntry[] = opts.vm ? [{ name: 'rootfs.img', content: await qcow2Bytes() }] : [{ name: 'rootfs/' }, ...markerRootfs(marker, 'rootfs/')];
   return compress(await tarball([{ name: 'metadata.yaml', content: metadataYaml(meta) }, ...rootfs]), opts.compression ?? 'gzip');
 }
 
@@ -143,7 +151,11 @@ export async function squashfs(entries: TarEntry[]): Promise<Buffer> {
   try {
     await materialize(path.join(dir, 'root'), entries);
     const out = path.join(dir, 'root.squashfs');
-    execFileSync('mksquashfs', [path.join(dir, 'root'), out, '-all-root', '-noappend', '-no-progress', '-quiet', '-comp', 'xz', '-mkfs-time', '0', '-all-time', '0'], { stdio: 'ignore' });
+    execFileSync(
+      'mksquashfs',
+      [path.join(dir, 'root'), out, '-all-root', '-noappend', '-no-progress', '-quiet', '-comp', 'xz', '-mkfs-time', '0', '-all-time', '0'],
+      { stdio: 'ignore' },
+    );
     return readFileSync(out);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -15,7 +15,10 @@ await put(`${root}/busybox/amd64/lxd.tar.xz`, await metadataTarball({ ...common,
 await put(`${root}/busybox/amd64/rootfs.squashfs`, await squashfs(await busyboxRootfs('staticstreams-sample')));
 
 // the same product as a virtual machine: its own metadata + disk.qcow2
-await put(`${root}/busybox/amd64-vm/lxd.tar.xz`, await metadataTarball({ ...common, description: 'BusyBox 1.36 VM (sample, empty disk)', extra: { 'requirements.secureboot': 'false' } }));
+await put(
+  `${root}/busybox/amd64-vm/lxd.tar.xz`,
+  await metadataTarball({ ...common, description: 'BusyBox 1.36 VM (sample, empty disk)', extra: { 'requirements.secureboot': 'false' } }),
+);
 await put(`${root}/busybox/amd64-vm/disk.qcow2`, await qcow2Bytes(8));
 
 // another architecture of the same release
@@ -23,12 +26,24 @@ await put(`${root}/busybox/arm64/lxd.tar.xz`, await metadataTarball({ ...common,
 await put(`${root}/busybox/arm64/rootfs.squashfs`, await squashfs(markerRootfs('staticstreams-sample-arm64')));
 
 // `lxc image export` layout: meta-NAME.tar.xz + NAME.tar.gz (a root tarball)
-await put(`${root}/exported/meta-minimal.tar.xz`, await metadataTarball({ ...common, variant: 'minimal', description: 'BusyBox 1.36 minimal (root tarball sample)' }));
+await put(
+  `${root}/exported/meta-minimal.tar.xz`,
+  await metadataTarball({ ...common, variant: 'minimal', description: 'BusyBox 1.36 minimal (root tarball sample)' }),
+);
 await put(`${root}/exported/minimal.tar.gz`, await rootTarball('staticstreams-sample-minimal', 'gzip'));
 
 // a unified tarball (metadata.yaml + rootfs/)
-await put(`${root}/unified/busybox-unified.tar.gz`, await unifiedTarball({ ...common, variant: 'unified', description: 'BusyBox 1.36 unified (sample)' }, 'staticstreams-sample-unified'));
+await put(
+  `${root}/unified/busybox-unified.tar.gz`,
+  await unifiedTarball({ ...common, variant: 'unified', description: 'BusyBox 1.36 unified (sample)' }, 'staticstreams-sample-unified'),
+);
 
-await put(`${root}/unified/busybox-unified-arm64.tar.gz`, await unifiedTarball({ ...common, architecture: 'aarch64', variant: 'unified', description: 'BusyBox 1.36 unified arm64 (sample)' }, 'staticstreams-sample-unified-arm64'));
+await put(
+  `${root}/unified/busybox-unified-arm64.tar.gz`,
+  await unifiedTarball(
+    { ...common, architecture: 'aarch64', variant: 'unified', description: 'BusyBox 1.36 unified arm64 (sample)' },
+    'staticstreams-sample-unified-arm64',
+  ),
+);
 
 console.log(`sample images written to ${root}`);

@@ -6,16 +6,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, serverProcess, type RunningServer } from './server-process.js';
 
-
 /** Starts nginx with `root` as document root; the snippets go inside server {} and http {}. */
-export async function startNginx(root: string, tls: { cert: string; key: string }, serverSnippet = '', httpSnippet = '', fixedPort?: number): Promise<RunningServer> {
+export async function startNginx(
+  root: string,
+  tls: { cert: string; key: string },
+  serverSnippet = '',
+  httpSnippet = '',
+  fixedPort?: number,
+): Promise<RunningServer> {
   const port = fixedPort ?? (await freePort());
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'ss-nginx-'));
   mkdirSync(path.join(prefix, 'logs'));
   const conf = path.join(prefix, 'nginx.conf');
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 daemon off;
-${process.getuid?.() === 0 ? "user root;" : ""}
+${process.getuid?.() === 0 ? 'user root;' : ''}
 worker_processes 1;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/logs/error.log warn;
@@ -38,7 +45,8 @@ http {
     ${serverSnippet}
   }
 }
-`);
+`,
+  );
   execFileSync('nginx', ['-t', '-q', '-c', conf, '-p', prefix], { stdio: 'pipe' });
   return serverProcess(spawn('nginx', ['-c', conf, '-p', prefix], { stdio: 'ignore' }), port, prefix);
 }

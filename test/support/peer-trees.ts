@@ -28,7 +28,11 @@ export interface MaintainerVersion {
 }
 
 /** Writes a simplestream-maintainer-shaped tree of one product; returns its products-file path. */
-export function maintainerTree(tree: string, product: { os: string; release: string; arch: string; variant: string; aliases: string }, versions: MaintainerVersion[]): string {
+export function maintainerTree(
+  tree: string,
+  product: { os: string; release: string; arch: string; variant: string; aliases: string },
+  versions: MaintainerVersion[],
+): string {
   const productKey = `${product.os}:${product.release}:${product.arch}:${product.variant}`;
   const out: Record<string, { items: Record<string, Record<string, unknown>> }> = {};
   let previous: { key: string; file: string } | undefined;
@@ -38,7 +42,10 @@ export function maintainerTree(tree: string, product: { os: string; release: str
     mkdirSync(dir, { recursive: true });
     const files: Record<string, Buffer> = { 'lxd.tar.xz': v.meta, 'root.squashfs': v.squashfs, ...(v.qcow2 ? { 'disk.qcow2': v.qcow2 } : {}) };
     for (const [name, data] of Object.entries(files)) writeFileSync(path.join(dir, name), data);
-    if (previous) execFileSync('xdelta3', ['-e', '-f', '-s', previous.file, path.join(dir, 'root.squashfs'), path.join(dir, `${previous.key}.vcdiff`)], { stdio: 'ignore' });
+    if (previous)
+      execFileSync('xdelta3', ['-e', '-f', '-s', previous.file, path.join(dir, 'root.squashfs'), path.join(dir, `${previous.key}.vcdiff`)], {
+        stdio: 'ignore',
+      });
     const item = (ftype: string, name: string, extra: Record<string, unknown> = {}) => {
       const data = readFileSync(path.join(dir, name));
       return { ftype, path: `${rel}/${name}`, sha256: sha256(data), size: data.length, ...extra };
@@ -54,20 +61,31 @@ export function maintainerTree(tree: string, product: { os: string; release: str
     };
     out[v.key] = { items };
     writeFileSync(path.join(dir, 'images.yaml'), `format: images:1.0\n`);
-    writeFileSync(path.join(dir, 'SHA256SUMS'), Object.values(items).map((i) => `${i.sha256}  ${path.basename(i.path as string)}\n`).join(''));
+    writeFileSync(
+      path.join(dir, 'SHA256SUMS'),
+      Object.values(items)
+        .map((i) => `${i.sha256}  ${path.basename(i.path as string)}\n`)
+        .join(''),
+    );
     previous = { key: v.key, file: path.join(dir, 'root.squashfs') };
   }
   const productsPath = 'streams/v1/images.json';
   mkdirSync(path.join(tree, 'streams/v1'), { recursive: true });
-  writeFileSync(path.join(tree, productsPath), JSON.stringify({
-    content_id: 'images',
-    datatype: 'image-downloads',
-    format: 'products:1.0',
-    products: { [productKey]: { ...product, release_title: product.release, requirements: {}, versions: out } },
-  }));
-  writeFileSync(path.join(tree, 'streams/v1/index.json'), JSON.stringify({
-    format: 'index:1.0',
-    index: { images: { datatype: 'image-downloads', path: productsPath, format: 'products:1.0', products: [productKey] } },
-  }));
+  writeFileSync(
+    path.join(tree, productsPath),
+    JSON.stringify({
+      content_id: 'images',
+      datatype: 'image-downloads',
+      format: 'products:1.0',
+      products: { [productKey]: { ...product, release_title: product.release, requirements: {}, versions: out } },
+    }),
+  );
+  writeFileSync(
+    path.join(tree, 'streams/v1/index.json'),
+    JSON.stringify({
+      format: 'index:1.0',
+      index: { images: { datatype: 'image-downloads', path: productsPath, format: 'products:1.0', products: [productKey] } },
+    }),
+  );
   return productsPath;
 }

@@ -42,7 +42,18 @@ export async function startS3(bucket = 'staticstreams-test'): Promise<LocalBucke
     bucket,
     publicUrl,
     dir,
-    settings: (extra = {}) => ({ bucket, endpoint, public_url: publicUrl, region: 'us-east-1', prefix: '', force_path_style: true, verify: 'read-back', part_size_mib: 5, concurrency: 4, ...extra }),
+    settings: (extra = {}) => ({
+      bucket,
+      endpoint,
+      public_url: publicUrl,
+      region: 'us-east-1',
+      prefix: '',
+      force_path_style: true,
+      verify: 'read-back',
+      part_size_mib: 5,
+      concurrency: 4,
+      ...extra,
+    }),
     async get(key) {
       const res = await fetch(`${publicUrl}/${key}`);
       if (res.status === 404) return null;

@@ -13,13 +13,34 @@ const WRANGLER = path.resolve('node_modules/.bin/wrangler');
 export async function startWrangler(root: string, port: number, tls: { cert: string; key: string }): Promise<RunningServer & { log: () => string }> {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'ss-wrangler-'));
   let log = '';
-  const child = spawn(WRANGLER, ['pages', 'dev', root, '--ip', '127.0.0.1', '--port', String(port), '--compatibility-date', '2026-05-01',
-    '--local-protocol', 'https', '--https-key-path', tls.key, '--https-cert-path', tls.cert, '--log-level', 'warn'], {
-    cwd,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    WRANGLER,
+    [
+      'pages',
+      'dev',
+      root,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--compatibility-date',
+      '2026-05-01',
+      '--local-protocol',
+      'https',
+      '--https-key-path',
+      tls.key,
+      '--https-cert-path',
+      tls.cert,
+      '--log-level',
+      'warn',
+    ],
+    {
+      cwd,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   child.stdout.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));
   try {
@@ -46,7 +67,9 @@ export async function startWrangler(root: string, port: number, tls: { cert: str
 export async function startCaddy(root: string, port: number, tls: { cert: string; key: string }, snippet: string): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ss-caddy-'));
   const caddyfile = path.join(dir, 'Caddyfile');
-  writeFileSync(caddyfile, `{
+  writeFileSync(
+    caddyfile,
+    `{
 \tadmin off
 \tauto_https off
 }
@@ -56,12 +79,28 @@ https://127.0.0.1:${port} {
 \timport ${snippet}
 \tfile_server
 }
-`);
-  execFileSync('caddy', ['validate', '--config', caddyfile, '--adapter', 'caddyfile'], { stdio: 'pipe', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
-  return serverProcess(spawn('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], { stdio: 'ignore', env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } }), port, dir);
+`,
+  );
+  execFileSync('caddy', ['validate', '--config', caddyfile, '--adapter', 'caddyfile'], {
+    stdio: 'pipe',
+    env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+  });
+  return serverProcess(
+    spawn('caddy', ['run', '--config', caddyfile, '--adapter', 'caddyfile'], {
+      stdio: 'ignore',
+      env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir },
+    }),
+    port,
+    dir,
+  );
 }
 
 /** Runs the real `staticstreams serve` command in its own process (tests call clients synchronously). */
 export async function startServe(root: string, port: number, tls: { cert: string; key: string }): Promise<RunningServer> {
-  return serverProcess(spawn(process.execPath, [path.resolve('bin/staticstreams.js'), 'serve', root, '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key], { stdio: 'ignore' }), port);
+  return serverProcess(
+    spawn(process.execPath, [path.resolve('bin/staticstreams.js'), 'serve', root, '--port', String(port), '--tls-cert', tls.cert, '--tls-key', tls.key], {
+      stdio: 'ignore',
+    }),
+    port,
+  );
 }

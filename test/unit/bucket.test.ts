@@ -26,15 +26,21 @@ describe('object storage settings', () => {
     const s = settings();
     assert.equal(s.verify, 'read-back');
     assert.equal(s.part_size_mib, 8);
-    assert.throws(() => parseConfig({ object_storage: { bucket: 'b' } }), (e: Error) => e instanceof UsageError && /object_storage\.public_url/.test(e.message));
+    assert.throws(
+      () => parseConfig({ object_storage: { bucket: 'b' } }),
+      (e: Error) => e instanceof UsageError && /object_storage\.public_url/.test(e.message),
+    );
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', prefix: '/lxd' } }), /object_storage\.prefix/);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', part_size_mib: 1 } }), /object_storage\.part_size_mib/);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', secret: 'k' } }), /Unrecognized key/);
   });
 
-  it('the example config\'s object_storage block is valid once uncommented', async (t) => {
+  it("the example config's object_storage block is valid once uncommented", async (t) => {
     const text = await readFile(path.resolve('staticstreams.example.yaml'), 'utf8');
-    const block = text.split('\n').filter((l) => /^# (object_storage:| {2}\w)/.test(l)).map((l) => l.slice(2));
+    const block = text
+      .split('\n')
+      .filter((l) => /^# (object_storage:| {2}\w)/.test(l))
+      .map((l) => l.slice(2));
     assert.ok(block.length >= 10, 'the block is in the example');
     const file = path.join(await tempDir(t), 'c.yaml');
     await writeFile(file, `${text}\n${block.join('\n')}\n`);
@@ -54,12 +60,34 @@ describe('object storage settings', () => {
 describe('planning the bucket sync', () => {
   const s = settings();
   it('uploads what is missing, confirms new files of the same size, trusts previous files of their size', () => {
-    const files = [input('images/new'), input('images/rerun'), input('images/resized'), previous('images/old'), previous('images/lost'), previous('streams/v1/images-x.json')];
-    const existing = new Map([['lxd/images/rerun', 10], ['lxd/images/resized', 7], ['lxd/images/old', 10], ['lxd/images/gone', 5], ['lxd/images/stray', 1]]);
+    const files = [
+      input('images/new'),
+      input('images/rerun'),
+      input('images/resized'),
+      previous('images/old'),
+      previous('images/lost'),
+      previous('streams/v1/images-x.json'),
+    ];
+    const existing = new Map([
+      ['lxd/images/rerun', 10],
+      ['lxd/images/resized', 7],
+      ['lxd/images/old', 10],
+      ['lxd/images/gone', 5],
+      ['lxd/images/stray', 1],
+    ]);
     const plan = planBucketSync(s, files, existing, ['images/gone', 'images/never-uploaded', 'streams/v1/images-y.json']);
-    assert.deepEqual(plan.upload.map((f) => f.path), ['images/new', 'images/resized', 'images/lost']);
-    assert.deepEqual(plan.confirm.map((f) => f.path), ['images/rerun']);
-    assert.deepEqual(plan.present.map((f) => f.path), ['images/old']);
+    assert.deepEqual(
+      plan.upload.map((f) => f.path),
+      ['images/new', 'images/resized', 'images/lost'],
+    );
+    assert.deepEqual(
+      plan.confirm.map((f) => f.path),
+      ['images/rerun'],
+    );
+    assert.deepEqual(
+      plan.present.map((f) => f.path),
+      ['images/old'],
+    );
     assert.deepEqual(plan.remove, ['lxd/images/gone'], 'only expired files the bucket holds; strays are left alone');
     assert.deepEqual(plan.problems, []);
   });
@@ -80,20 +108,26 @@ describe('redirect rules for image files on object storage', () => {
   const blobs = blobRedirect(settings());
   const catalog = { baseUrl: 'https://img.example.org', products: [] };
 
-  it('_redirects parses with Netlify\'s parser into one splat rule', async (t) => {
+  it("_redirects parses with Netlify's parser into one splat rule", async (t) => {
     const dir = await tempDir(t);
     const file = path.join(dir, '_redirects');
     await writeFile(file, renderRedirectsFile(blobs));
     const r = await parseAllRedirects({ redirectsFiles: [file], configRedirects: [], minimal: true });
     assert.deepEqual(r.errors, []);
-    assert.deepEqual((r.redirects as { from: string; to: string; status?: number }[]).map(({ from, to, status }) => ({ from, to, status })), [{ from: '/images/*', to: 'https://files.example.org/lxd/images/:splat', status: 302 }]);
+    assert.deepEqual(
+      (r.redirects as { from: string; to: string; status?: number }[]).map(({ from, to, status }) => ({ from, to, status })),
+      [{ from: '/images/*', to: 'https://files.example.org/lxd/images/:splat', status: 302 }],
+    );
   });
 
   it('is written for each host, and only with object storage', () => {
     const all = renderTargets(['netlify', 'cloudflare', 'nginx', 'caddy'], catalog, 'amd64', blobs);
     assert.ok(all.published.has('_redirects'));
     assert.match(all.published.get('_worker.js')!, /"to":"https:\/\/files\.example\.org\/lxd\/images\/"/);
-    assert.match(all.serverConfig.get('nginx-server.conf')!, /location \^~ \/images\/ \{\n {4}rewrite \^\/images\/\(\.\*\)\$ "https:\/\/files\.example\.org\/lxd\/images\/\$1" redirect;\n\}/);
+    assert.match(
+      all.serverConfig.get('nginx-server.conf')!,
+      /location \^~ \/images\/ \{\n {4}rewrite \^\/images\/\(\.\*\)\$ "https:\/\/files\.example\.org\/lxd\/images\/\$1" redirect;\n\}/,
+    );
     assert.match(all.serverConfig.get('caddy-site.conf')!, /redir @ss_blobs "https:\/\/files\.example\.org\/lxd\/images\/\{re\.ss_blobs\.1\}" 302/);
     const none = renderTargets(['netlify', 'cloudflare', 'nginx', 'caddy'], catalog, 'amd64');
     assert.ok(!none.published.has('_redirects'));

@@ -21,10 +21,23 @@ const FP_VM = 'c'.repeat(64);
 
 function catalog(baseUrl?: string): Pick<Catalog, 'products' | 'baseUrl'> {
   const image = (fp: string, type: 'container' | 'virtual-machine', clients: ('lxd' | 'incus')[], p: string) => ({
-    type, fingerprint: fp, size: 1, clients, created: '2026-01-01T00:00:00.000Z', files: [{ path: p, ftype: 'lxd_combined.tar.gz', sha256: fp, size: 1 }],
+    type,
+    fingerprint: fp,
+    size: 1,
+    clients,
+    created: '2026-01-01T00:00:00.000Z',
+    files: [{ path: p, ftype: 'lxd_combined.tar.gz', sha256: fp, size: 1 }],
   });
   const product = (arch: string, images: ReturnType<typeof image>[], aliases: string[]) => ({
-    key: `os:1:${arch}:default`, os: 'os', release: '1', variant: 'default', arch, architecture: arch, aliases, releaseTitle: '1', requirements: {},
+    key: `os:1:${arch}:default`,
+    os: 'os',
+    release: '1',
+    variant: 'default',
+    arch,
+    architecture: arch,
+    aliases,
+    releaseTitle: '1',
+    requirements: {},
     versions: [{ version: '20260101_0000', images }],
   });
   return {
@@ -43,14 +56,18 @@ async function endpoints(): Promise<(r: Request, m: ImportMap) => Response | nul
 }
 
 describe('_headers', () => {
-  it('parses with Netlify\'s own parser, without errors, and sets the rules for sample paths', async (t) => {
+  it("parses with Netlify's own parser, without errors, and sets the rules for sample paths", async (t) => {
     const dir = await tempDir(t);
     const file = path.join(dir, '_headers');
     await writeFile(file, renderHeadersFile());
     const { headers, errors } = await parseAllHeaders({ headersFiles: [file], configHeaders: [], minimal: false });
     assert.deepEqual(errors, []);
     const forPath = (p: string) => Object.assign({}, ...(headers as Header[]).filter((h) => h.forRegExp.test(p)).map((h) => h.values));
-    assert.deepEqual(forPath('/streams/v1/index.json'), { 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=60, must-revalidate' });
+    assert.deepEqual(forPath('/streams/v1/index.json'), {
+      'Access-Control-Allow-Origin': '*',
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'public, max-age=60, must-revalidate',
+    });
     assert.equal(forPath('/streams/v1/images-0123abcd.json')['Cache-Control'], 'public, max-age=31536000, immutable');
     assert.equal(forPath('/streams/v1/images-0123abcd.json')['Access-Control-Allow-Origin'], '*');
     assert.equal(forPath('/images/debian/12/amd64/default/20260101_0000/rootfs-1.squashfs')['Cache-Control'], 'public, max-age=31536000, immutable');
@@ -64,7 +81,7 @@ describe('_headers', () => {
     assert.ok(text.split('\n').every((l) => l.length <= CLOUDFLARE_MAX_LINE));
   });
 
-  it('the repository netlify.toml parses with Netlify\'s parsers', async () => {
+  it("the repository netlify.toml parses with Netlify's parsers", async () => {
     const h = await parseAllHeaders({ headersFiles: [], netlifyConfigPath: path.resolve('netlify.toml'), configHeaders: [], minimal: false });
     assert.deepEqual(h.errors, []);
     const r = await parseAllRedirects({ redirectsFiles: [], netlifyConfigPath: path.resolve('netlify.toml'), configRedirects: [], minimal: false });
@@ -86,7 +103,8 @@ describe('import endpoints', () => {
   it('answer per image, per alias and architecture, and by negotiation', async () => {
     const handle = await endpoints();
     const map = buildImportMap(catalog('https://img.example.org'), 'amd64');
-    const req = (p: string, headers: Record<string, string> = {}, method = 'HEAD') => handle(new Request(`https://img.example.org${p}`, { method, headers }), map)!;
+    const req = (p: string, headers: Record<string, string> = {}, method = 'HEAD') =>
+      handle(new Request(`https://img.example.org${p}`, { method, headers }), map)!;
 
     const one = req(`/import/sha256/${FP_AMD}`);
     assert.equal(one.status, 200);
@@ -119,7 +137,10 @@ describe('import endpoints', () => {
   it('are inlined into valid edge code for Netlify and Cloudflare', async (t) => {
     const map = buildImportMap(catalog('https://img.example.org'), 'amd64');
     const dir = await tempDir(t);
-    for (const [name, text] of [['netlify.mjs', renderNetlifyEdgeFunction(map)], ['worker.mjs', renderCloudflareWorker(map)]] as const) {
+    for (const [name, text] of [
+      ['netlify.mjs', renderNetlifyEdgeFunction(map)],
+      ['worker.mjs', renderCloudflareWorker(map)],
+    ] as const) {
       await writeFile(path.join(dir, name), text);
       const mod = await import(pathToFileURL(path.join(dir, name)).href);
       assert.ok(mod.default, `${name} has a default export`);
@@ -160,7 +181,11 @@ describe('architecture negotiation: one rule for every host', () => {
   // The hosts with code run templates/import-endpoints.js; nginx and Caddy get regular
   // expressions from negotiations(). Both must pick the same architecture for every header.
   const map: ImportMap = { ...buildImportMap({ products: [], baseUrl: 'https://x.example' }, 'amd64'), images: {}, aliases: {} };
-  map.aliases = { both: { amd64: 'a'.repeat(64), arm64: 'b'.repeat(64) }, armonly: { arm64: 'c'.repeat(64) }, nodefault: { arm64: 'd'.repeat(64), s390x: 'e'.repeat(64) } };
+  map.aliases = {
+    both: { amd64: 'a'.repeat(64), arm64: 'b'.repeat(64) },
+    armonly: { arm64: 'c'.repeat(64) },
+    nodefault: { arm64: 'd'.repeat(64), s390x: 'e'.repeat(64) },
+  };
   const headers: [string, string][] = [
     ['LXD-Server-Architectures', 'x86_64, i686'],
     ['LXD-Server-Architectures', 'aarch64, armv7l'],
@@ -188,7 +213,7 @@ describe('architecture negotiation: one rule for every host', () => {
           const edge = pickArchitecture({ headers: new Headers(value ? { [name]: value } : {}) }, map, map.aliases[alias]!) ?? '';
           const picked = new RegExp(n.pick).exec(joined);
           const listed = picked ? picked[1]! : new RegExp(n.listsKnown).test(joined) ? '' : n.fallback;
-          const regex = listed === '' ? '' : n.names[listed] ?? '';
+          const regex = listed === '' ? '' : (n.names[listed] ?? '');
           assert.equal(regex, edge, `${alias} with ${name}: ${value}`);
           compared++;
         }

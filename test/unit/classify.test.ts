@@ -60,7 +60,10 @@ describe('classify', () => {
     const dir = await tempDir(t);
     const vm = await classify(await fileAt(dir, 'vm.tar.gz', await unifiedTarball({}, 'x', { vm: haveTool('qemu-img') })));
     if (haveTool('qemu-img')) assert.equal(vm.role === 'unified' && vm.type, 'virtual-machine');
-    const dotted = compress(await tarball([{ name: './metadata.yaml', content: metadataYaml() }, { name: './rootfs/' }, { name: './rootfs/x', content: 'y' }]), 'gzip');
+    const dotted = compress(
+      await tarball([{ name: './metadata.yaml', content: metadataYaml() }, { name: './rootfs/' }, { name: './rootfs/x', content: 'y' }]),
+      'gzip',
+    );
     assert.equal((await classify(await fileAt(dir, 'dotted.tar.gz', dotted))).role, 'unified');
   });
 
@@ -79,12 +82,44 @@ describe('classify', () => {
       ['truncated.tar.xz', (await metadataTarball({}, 'xz')).subarray(0, 60), /cut short or corrupt/],
       ['symlink.tar', await tarball([{ name: 'metadata.yaml', type: 'symlink', linkname: '/etc/passwd' }]), /metadata.yaml is a symlink/],
       ['dir.tar', await tarball([{ name: 'metadata.yaml/' }]), /metadata.yaml is a directory/],
-      ['hardlink.tar', await tarball([{ name: 'metadata.yaml', type: 'link', linkname: 'templates/x' }, { name: 'templates/x', content: 'a' }]), /metadata.yaml is a link, not a regular file/],
-      ['big.tar', await tarball([{ name: 'metadata.yaml', content: `architecture: x86_64\ncreation_date: 1\n#${'x'.repeat(1024 * 1024)}\n` }]), /over LXD's limit of 1 MiB/],
-      ['twice.tar', await tarball([{ name: 'metadata.yaml', content: metadataYaml() }, { name: 'metadata.yaml', content: metadataYaml() }]), /metadata.yaml twice/],
+      [
+        'hardlink.tar',
+        await tarball([
+          { name: 'metadata.yaml', type: 'link', linkname: 'templates/x' },
+          { name: 'templates/x', content: 'a' },
+        ]),
+        /metadata.yaml is a link, not a regular file/,
+      ],
+      [
+        'big.tar',
+        await tarball([{ name: 'metadata.yaml', content: `architecture: x86_64\ncreation_date: 1\n#${'x'.repeat(1024 * 1024)}\n` }]),
+        /over LXD's limit of 1 MiB/,
+      ],
+      [
+        'twice.tar',
+        await tarball([
+          { name: 'metadata.yaml', content: metadataYaml() },
+          { name: 'metadata.yaml', content: metadataYaml() },
+        ]),
+        /metadata.yaml twice/,
+      ],
       ['badarch.tar', await tarball([{ name: 'metadata.yaml', content: 'architecture: vax\ncreation_date: 1\n' }]), /architecture: "vax"/],
-      ['escape.tar', await tarball([{ name: 'metadata.yaml', content: metadataYaml() }, { name: 'templates/../../etc/x', content: 'a' }]), /outside the archive/],
-      ['device.tar', await tarball([{ name: 'metadata.yaml', content: metadataYaml() }, { name: 'templates/null', type: 'character-device' }]), /character-device/],
+      [
+        'escape.tar',
+        await tarball([
+          { name: 'metadata.yaml', content: metadataYaml() },
+          { name: 'templates/../../etc/x', content: 'a' },
+        ]),
+        /outside the archive/,
+      ],
+      [
+        'device.tar',
+        await tarball([
+          { name: 'metadata.yaml', content: metadataYaml() },
+          { name: 'templates/null', type: 'character-device' },
+        ]),
+        /character-device/,
+      ],
       ['nometa.tar', await tarball([{ name: 'templates/' }, { name: 'templates/a.tpl', content: 'a' }]), /no metadata.yaml/],
       ['rootonly.tar', await tarball([{ name: 'rootfs/' }, { name: 'rootfs/x', content: 'y' }]), /rootfs but no metadata.yaml/],
       ['image.tar.lz4', Buffer.from([0x04, 0x22, 0x4d, 0x18, 1, 2, 3]), /lz4/],

@@ -42,8 +42,9 @@ function sources(dir: string, exts: string[]): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const code = file.endsWith('.astro') ? (/^---\n([\s\S]*?)\n---/.exec(text)?.[1] ?? '') : text;
-  return ts.preProcessFile(code, true, true).importedFiles
-    .map((i) => i.fileName)
+  return ts
+    .preProcessFile(code, true, true)
+    .importedFiles.map((i) => i.fileName)
     .filter((f) => f.startsWith('.'))
     .map((f) => path.resolve(path.dirname(file), f).replace(/\.js$/, '.ts'));
 }
@@ -96,7 +97,13 @@ describe('layering of generator/', () => {
         let w: string;
         do component.push((w = stack.pop()!));
         while (w !== v);
-        if (component.length > 1) cycles.push(component.map((c) => path.relative(ROOT, c)).sort().join(' ↔ '));
+        if (component.length > 1)
+          cycles.push(
+            component
+              .map((c) => path.relative(ROOT, c))
+              .sort()
+              .join(' ↔ '),
+          );
       }
     };
     for (const v of graph.keys()) if (!index.has(v)) visit(v);
@@ -115,7 +122,8 @@ describe('layering of generator/', () => {
     for (const file of sources(SITE, ['.ts', '.astro', '.mjs'])) {
       for (const dep of importsOf(file)) {
         if (dep.startsWith(SITE + path.sep)) continue;
-        if (!dep.startsWith(ROOT + path.sep) || !['formats', 'util', 'simplestreams'].includes(folderOf(dep))) wrong.push(`${path.relative(SITE, file)} → ${path.relative(path.dirname(SITE), dep)}`);
+        if (!dep.startsWith(ROOT + path.sep) || !['formats', 'util', 'simplestreams'].includes(folderOf(dep)))
+          wrong.push(`${path.relative(SITE, file)} → ${path.relative(path.dirname(SITE), dep)}`);
       }
     }
     assert.deepEqual(wrong, []);

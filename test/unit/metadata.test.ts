@@ -23,7 +23,14 @@ describe('metadata.yaml schema', () => {
   });
 
   it('accepts the architecture aliases LXD accepts', () => {
-    for (const [name, debian] of [['amd64', 'amd64'], ['x86_64', 'amd64'], ['armhf', 'armhf'], ['ppc64el', 'ppc64el'], ['i686', 'i386'], ['riscv64', 'riscv64']]) {
+    for (const [name, debian] of [
+      ['amd64', 'amd64'],
+      ['x86_64', 'amd64'],
+      ['armhf', 'armhf'],
+      ['ppc64el', 'ppc64el'],
+      ['i686', 'i386'],
+      ['riscv64', 'riscv64'],
+    ]) {
       assert.equal(parse(`architecture: ${name}\ncreation_date: 1\n`).architecture.debian, debian);
     }
   });
@@ -61,7 +68,12 @@ describe('metadata.yaml schema', () => {
     assert.match(problem(Buffer.from([0x61, 0x3a, 0x20, 0xff, 0xfe])).problem, /UTF-8/);
     assert.match(problem('- a\n- b\n').problem, /not a YAML map/);
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const p = problem(`${bomb.join('\n')}\narchitecture: x86_64\ncreation_date: 5\n`);
     assert.match(p.problem, /cannot be read|alias/i);
   });

@@ -10,7 +10,12 @@ const metadata = parseMetadata(Buffer.from('architecture: x86_64\ncreation_date:
 function meta(rel: string, content = rel): Classified {
   return { role: 'metadata', file: file(rel), compression: 'xz', metadata, sha256: createHash('sha256').update(content).digest('hex') };
 }
-const root = (rel: string, format: 'squashfs' | 'qcow2' | 'tarball' = 'squashfs'): Classified => ({ role: 'rootfs', file: file(rel), format, compression: 'none' });
+const root = (rel: string, format: 'squashfs' | 'qcow2' | 'tarball' = 'squashfs'): Classified => ({
+  role: 'rootfs',
+  file: file(rel),
+  format,
+  compression: 'none',
+});
 const pairs = (files: Classified[]) => {
   const r = pairImages(files);
   return {
@@ -28,7 +33,13 @@ describe('pairing split images', () => {
   });
 
   it('pairs the distrobuilder layout, one metadata tarball with every rootfs in its folder', () => {
-    const r = pairs([meta('d/lxd.tar.xz'), root('d/rootfs.squashfs'), root('d/rootfs.tar.xz', 'tarball'), meta('vm/lxd.tar.xz'), root('vm/disk.qcow2', 'qcow2')]);
+    const r = pairs([
+      meta('d/lxd.tar.xz'),
+      root('d/rootfs.squashfs'),
+      root('d/rootfs.tar.xz', 'tarball'),
+      meta('vm/lxd.tar.xz'),
+      root('vm/disk.qcow2', 'qcow2'),
+    ]);
     assert.deepEqual(r.problems, []);
     assert.deepEqual(r.pairs, [
       'd/lxd.tar.xz + d/rootfs.squashfs (container)',

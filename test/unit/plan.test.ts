@@ -16,9 +16,29 @@ const file = (rel: string, part: HashedFile['part'], size = 10): HashedFile => (
   compression: part === 'metadata' ? 'xz' : part === 'unified' ? 'gzip' : part === 'root-tarball' ? 'xz' : 'none',
 });
 
-function image(name: string, o: { arch?: string; os?: string; release?: string; variant?: string; serial?: string; rootfs?: HashedFile['part']; props?: Record<string, string>; metaName?: string } = {}): HashedImage {
-  const props: Record<string, string> = { os: o.os ?? 'debian', release: o.release ?? '12', ...(o.variant ? { variant: o.variant } : {}), serial: o.serial ?? '20260101_0000', ...o.props };
-  const yaml = `architecture: ${o.arch ?? 'x86_64'}\ncreation_date: 1767225600\nproperties:\n${Object.entries(props).map(([k, v]) => `  ${k}: "${v}"`).join('\n')}\n`;
+function image(
+  name: string,
+  o: {
+    arch?: string;
+    os?: string;
+    release?: string;
+    variant?: string;
+    serial?: string;
+    rootfs?: HashedFile['part'];
+    props?: Record<string, string>;
+    metaName?: string;
+  } = {},
+): HashedImage {
+  const props: Record<string, string> = {
+    os: o.os ?? 'debian',
+    release: o.release ?? '12',
+    ...(o.variant ? { variant: o.variant } : {}),
+    serial: o.serial ?? '20260101_0000',
+    ...o.props,
+  };
+  const yaml = `architecture: ${o.arch ?? 'x86_64'}\ncreation_date: 1767225600\nproperties:\n${Object.entries(props)
+    .map(([k, v]) => `  ${k}: "${v}"`)
+    .join('\n')}\n`;
   const metadata = parseMetadata(Buffer.from(yaml));
   const rootfs = o.rootfs ?? 'squashfs';
   if (rootfs === 'unified') {
@@ -38,7 +58,10 @@ describe('planning products', () => {
   it('keys products os:release:arch:variant with Debian arch names and default variant', () => {
     const { plan, problems } = planProducts([image('a'), image('b', { arch: 'aarch64', variant: 'cloud' })], DEFAULT_CONFIG);
     assert.deepEqual(problems, []);
-    assert.deepEqual(plan.products.map((p) => p.key), ['debian:12:amd64:default', 'debian:12:arm64:cloud']);
+    assert.deepEqual(
+      plan.products.map((p) => p.key),
+      ['debian:12:amd64:default', 'debian:12:arm64:cloud'],
+    );
     assert.deepEqual(plan.products[0]!.aliases, ['debian/12/default', 'debian/12']);
     assert.deepEqual(plan.products[1]!.aliases, ['debian/12/cloud']);
   });
@@ -50,11 +73,23 @@ describe('planning products', () => {
     const { plan, problems } = planProducts([sq, tarImg, vm], DEFAULT_CONFIG);
     assert.deepEqual(problems, []);
     const items = Object.fromEntries(plan.products[0]!.versions[0]!.items.map((i) => [i.key, i]));
-    assert.deepEqual(Object.keys(items).sort(), ['disk.qcow2', 'incus-vm.tar.xz', 'incus.tar.xz', 'lxd-vm.tar.xz', 'lxd.tar.xz', 'root.squashfs', 'root.tar.xz']);
+    assert.deepEqual(Object.keys(items).sort(), [
+      'disk.qcow2',
+      'incus-vm.tar.xz',
+      'incus.tar.xz',
+      'lxd-vm.tar.xz',
+      'lxd.tar.xz',
+      'root.squashfs',
+      'root.tar.xz',
+    ]);
     assert.equal(items['lxd.tar.xz']!.ftype, 'lxd.tar.xz');
     assert.equal(items['incus.tar.xz']!.ftype, 'incus.tar.xz');
     assert.equal(items['lxd.tar.xz']!.file.path, items['incus.tar.xz']!.file.path, 'same file for both clients');
-    assert.deepEqual(items['lxd.tar.xz']!.combined, { combined_squashfs_sha256: sq.fingerprint, combined_rootxz_sha256: tarImg.fingerprint, combined_sha256: tarImg.fingerprint });
+    assert.deepEqual(items['lxd.tar.xz']!.combined, {
+      combined_squashfs_sha256: sq.fingerprint,
+      combined_rootxz_sha256: tarImg.fingerprint,
+      combined_sha256: tarImg.fingerprint,
+    });
     assert.deepEqual(items['lxd-vm.tar.xz']!.combined, { 'combined_disk-kvm-img_sha256': vm.fingerprint });
     assert.equal(items['disk.qcow2']!.ftype, 'disk-kvm.img');
     assert.equal(plan.products[0]!.versions[0]!.images.length, 3);
@@ -65,16 +100,28 @@ describe('planning products', () => {
     const vm: HashedImage = { ...image('uvm', { rootfs: 'unified', variant: 'vm' }), type: 'virtual-machine' };
     const { plan } = planProducts([u, vm], DEFAULT_CONFIG);
     const c = plan.products[0]!.versions[0]!.items;
-    assert.deepEqual(c.map((i) => [i.ftype, i.combinedType]), [['incus_combined.tar.gz', 'container'], ['lxd_combined.tar.gz', 'container']]);
+    assert.deepEqual(
+      c.map((i) => [i.ftype, i.combinedType]),
+      [
+        ['incus_combined.tar.gz', 'container'],
+        ['lxd_combined.tar.gz', 'container'],
+      ],
+    );
     const v = plan.products[1]!.versions[0]!.items;
-    assert.deepEqual(v.map((i) => [i.ftype, i.combinedType]), [['incus_combined.tar.gz', 'virtual-machine']]);
+    assert.deepEqual(
+      v.map((i) => [i.ftype, i.combinedType]),
+      [['incus_combined.tar.gz', 'virtual-machine']],
+    );
     assert.match(plan.warnings.join('\n'), /unified virtual-machine image is published for Incus only/);
   });
 
   it('orders versions, and content-addresses file paths', () => {
     const { plan } = planProducts([image('new', { serial: '20260301_1200' }), image('old', { serial: '20260101_0000' })], DEFAULT_CONFIG);
     const p = plan.products[0]!;
-    assert.deepEqual(p.versions.map((v) => v.key), ['20260101_0000', '20260301_1200']);
+    assert.deepEqual(
+      p.versions.map((v) => v.key),
+      ['20260101_0000', '20260301_1200'],
+    );
     for (const f of plan.files) assert.match(f.path, new RegExp(`^images/debian/12/amd64/default/\\d{8}_\\d{4}/[a-z]+-${f.sha256.slice(0, 16)}\\.`));
   });
 
@@ -90,7 +137,13 @@ describe('planning products', () => {
   it('applies config overrides: extra aliases, titles, support, requirements', () => {
     const config = parseConfig({
       products: {
-        'debian:12:*:default': { aliases: ['debian/bookworm', 'debian/current'], release_title: '12 (bookworm)', support_eol: '2028-06-30', supported: true, requirements: { nesting: 'true' } },
+        'debian:12:*:default': {
+          aliases: ['debian/bookworm', 'debian/current'],
+          release_title: '12 (bookworm)',
+          support_eol: '2028-06-30',
+          supported: true,
+          requirements: { nesting: 'true' },
+        },
         '*:*:*:cloud': { default_aliases: false, aliases: ['cloudy'] },
       },
     });

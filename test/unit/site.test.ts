@@ -11,7 +11,10 @@ import { syntheticCatalog } from '../support/catalog.js';
 test('products of one OS/release/variant group into one entry with their architectures', () => {
   const catalog = syntheticCatalog(30);
   const groups = groupProducts(catalog);
-  assert.equal(groups.reduce((n, g) => n + g.members.length, 0), 30);
+  assert.equal(
+    groups.reduce((n, g) => n + g.members.length, 0),
+    30,
+  );
   const first = groups.find((g) => g.members.length === 3)!;
   assert.deepEqual(first.arches, ['amd64', 'arm64', 'riscv64']);
   assert.equal(first.newest.version, '20261120_0000');

@@ -22,7 +22,12 @@ export interface BucketSyncPlan {
  * `files`: everything the new tree lists or keeps in grace; `existing`: key → size of what the
  * bucket holds under the prefix; `expired`: output paths whose grace period is over.
  */
-export function planBucketSync(settings: ObjectStorageSettings, files: PlannedFile[], existing: ReadonlyMap<string, number>, expired: readonly string[]): BucketSyncPlan {
+export function planBucketSync(
+  settings: ObjectStorageSettings,
+  files: PlannedFile[],
+  existing: ReadonlyMap<string, number>,
+  expired: readonly string[],
+): BucketSyncPlan {
   const plan: BucketSyncPlan = { upload: [], confirm: [], present: [], remove: [], problems: [] };
   const kept = new Set<string>();
   for (const f of files) {
@@ -33,11 +38,13 @@ export function planBucketSync(settings: ObjectStorageSettings, files: PlannedFi
     else if (f.origin.kind === 'input') (size === f.size ? plan.confirm : plan.upload).push(f);
     else if (size === f.size) plan.present.push(f);
     else {
-      plan.problems.push(new BuildError(
-        `${bucketLabel(settings)}${f.path} is ${size} bytes, but the published tree lists it with ${f.size}`,
-        'the bucket no longer holds what the live index promises: upload the right file to that key by hand, or drop that version (prune with --retain / --retain-days) and republish',
-        [f.path],
-      ));
+      plan.problems.push(
+        new BuildError(
+          `${bucketLabel(settings)}${f.path} is ${size} bytes, but the published tree lists it with ${f.size}`,
+          'the bucket no longer holds what the live index promises: upload the right file to that key by hand, or drop that version (prune with --retain / --retain-days) and republish',
+          [f.path],
+        ),
+      );
     }
   }
   for (const rel of expired) {

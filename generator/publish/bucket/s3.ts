@@ -50,11 +50,12 @@ export function openBucket(settings: ObjectStorageSettings): Bucket {
     const err = e as Error & { $metadata?: { httpStatusCode?: number }; code?: string };
     const status = err.$metadata?.httpStatusCode;
     const why = `${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message}${status ? ` (HTTP ${status})` : ''}`;
-    const fix = err.name === 'CredentialsProviderError' || status === 403 || err.name === 'InvalidAccessKeyId' || err.name === 'SignatureDoesNotMatch'
-      ? 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) to a key that may list, read, write and delete in the bucket'
-      : err.name === 'NoSuchBucket'
-        ? 'create the bucket, or fix object_storage.bucket in staticstreams.yaml'
-        : 'check object_storage (endpoint, region, bucket, force_path_style) in staticstreams.yaml and that the endpoint is reachable';
+    const fix =
+      err.name === 'CredentialsProviderError' || status === 403 || err.name === 'InvalidAccessKeyId' || err.name === 'SignatureDoesNotMatch'
+        ? 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) to a key that may list, read, write and delete in the bucket'
+        : err.name === 'NoSuchBucket'
+          ? 'create the bucket, or fix object_storage.bucket in staticstreams.yaml'
+          : 'check object_storage (endpoint, region, bucket, force_path_style) in staticstreams.yaml and that the endpoint is reachable';
     throw new BuildError(`${label}: cannot ${what} ${key}: ${why}`, fix);
   };
 
@@ -117,7 +118,10 @@ export function openBucket(settings: ObjectStorageSettings): Bucket {
       const sha256 = sent.digest('hex');
       if (size !== expected.size || sha256 !== expected.sha256) {
         await this.remove(key);
-        throw new BuildError(`${file} changed while the build ran: uploaded ${size} bytes with sha256 ${sha256}, it was ${expected.size} bytes with sha256 ${expected.sha256}`, 'do not change image files during a build; run it again');
+        throw new BuildError(
+          `${file} changed while the build ran: uploaded ${size} bytes with sha256 ${sha256}, it was ${expected.size} bytes with sha256 ${expected.sha256}`,
+          'do not change image files during a build; run it again',
+        );
       }
     },
     async read(key) {

@@ -58,44 +58,55 @@ export async function syncBucket(bucket: Bucket, opts: SyncOptions): Promise<{ s
 
   // A new file whose key already holds an object of its size: a rerun after a failed publish, or other bytes.
   const upload = [...plan.upload];
-  throwFirst(await mapLimit(plan.confirm, settings.concurrency, async (f) => {
-    const key = bucketKey(settings, f.path);
-    const head = await bucket.head(key);
-    let sha256 = head?.sha256;
-    if (head && sha256 === undefined && settings.verify === 'read-back') sha256 = (await bucket.read(key)).sha256;
-    if (sha256 === f.sha256) stats.alreadyThere++;
-    else {
-      if (head) reporter.warn(`${bucket.label}${f.path} holds other bytes${sha256 ? ` (sha256 ${sha256})` : ''}: replacing them with ${f.origin.kind === 'input' ? f.origin.rel : f.path}`);
-      upload.push(f);
-    }
-  }));
+  throwFirst(
+    await mapLimit(plan.confirm, settings.concurrency, async (f) => {
+      const key = bucketKey(settings, f.path);
+      const head = await bucket.head(key);
+      let sha256 = head?.sha256;
+      if (head && sha256 === undefined && settings.verify === 'read-back') sha256 = (await bucket.read(key)).sha256;
+      if (sha256 === f.sha256) stats.alreadyThere++;
+      else {
+        if (head)
+          reporter.warn(
+            `${bucket.label}${f.path} holds other bytes${sha256 ? ` (sha256 ${sha256})` : ''}: replacing them with ${f.origin.kind === 'input' ? f.origin.rel : f.path}`,
+          );
+        upload.push(f);
+      }
+    }),
+  );
 
   const total = upload.reduce((n, f) => n + f.size, 0);
   if (upload.length) reporter.phase(`uploading ${upload.length} file(s), ${formatBytes(total)}, to ${bucket.label}`);
   let done = 0;
   await mkdir(opts.scratch, { recursive: true });
   let n = 0;
-  throwFirst(await mapLimit(upload, settings.concurrency, async (f) => {
-    const key = bucketKey(settings, f.path);
-    let from: string;
-    let temporary = false;
-    if (f.origin.kind === 'input') from = f.origin.path;
-    else {
-      // Listed by the previous tree but not in the bucket (it was published without object storage).
-      if (!opts.previous) throw new BuildError(`${f.path}: a file of the previous tree is not in ${bucket.label}`, 'give the previous tree with --previous so it can be uploaded');
-      from = path.join(opts.scratch, String(n++));
-      await opts.previous.place(f.path, from, f);
-      temporary = true;
-    }
-    try {
-      await bucket.upload(key, from, f, (bytes) => reporter.progress('uploading', (done += bytes), total, f.path));
-    } finally {
-      if (temporary) await rm(from, { force: true });
-    }
-    await verifyUpload(bucket, settings, key, f, reporter);
-    stats.uploaded++;
-    stats.bytesUploaded += f.size;
-  }));
+  throwFirst(
+    await mapLimit(upload, settings.concurrency, async (f) => {
+      const key = bucketKey(settings, f.path);
+      let from: string;
+      let temporary = false;
+      if (f.origin.kind === 'input') from = f.origin.path;
+      else {
+        // Listed by the previous tree but not in the bucket (it was published without object storage).
+        if (!opts.previous)
+          throw new BuildError(
+            `${f.path}: a file of the previous tree is not in ${bucket.label}`,
+            'give the previous tree with --previous so it can be uploaded',
+          );
+        from = path.join(opts.scratch, String(n++));
+        await opts.previous.place(f.path, from, f);
+        temporary = true;
+      }
+      try {
+        await bucket.upload(key, from, f, (bytes) => reporter.progress('uploading', (done += bytes), total, f.path));
+      } finally {
+        if (temporary) await rm(from, { force: true });
+      }
+      await verifyUpload(bucket, settings, key, f, reporter);
+      stats.uploaded++;
+      stats.bytesUploaded += f.size;
+    }),
+  );
   return { stats, remove: plan.remove };
 }
 
@@ -113,7 +124,9 @@ async function verifyUpload(bucket: Bucket, settings: ObjectStorageSettings, key
         ? `its recorded sha256 is ${head.sha256}`
         : undefined;
   if (!problem && head?.sha256 === undefined && settings.verify === 'size') {
-    reporter.warn(`${bucket.label}${f.path}: the store returned no x-amz-meta-sha256, so only the size was checked (set object_storage.verify: read-back to hash it)`);
+    reporter.warn(
+      `${bucket.label}${f.path}: the store returned no x-amz-meta-sha256, so only the size was checked (set object_storage.verify: read-back to hash it)`,
+    );
   }
   let readBack: string | undefined;
   if (!problem && settings.verify === 'read-back') {
@@ -121,7 +134,11 @@ async function verifyUpload(bucket: Bucket, settings: ObjectStorageSettings, key
     if (got.size !== f.size || got.sha256 !== f.sha256) readBack = `reading it back gave ${got.size} bytes with sha256 ${got.sha256}`;
   }
   const why = problem ?? readBack;
-  if (why) throw new BuildError(`${bucket.label}${f.path}: the upload did not verify: ${why} (expected ${f.size} bytes, sha256 ${f.sha256})`, 'the store changed or lost the bytes in transit: run the build again; if it repeats, check the endpoint and any proxy in between');
+  if (why)
+    throw new BuildError(
+      `${bucket.label}${f.path}: the upload did not verify: ${why} (expected ${f.size} bytes, sha256 ${f.sha256})`,
+      'the store changed or lost the bytes in transit: run the build again; if it repeats, check the endpoint and any proxy in between',
+    );
 }
 
 /** Deletes the expired files `keys` (after everything new is in place). */

@@ -48,12 +48,18 @@ export async function lockOutput(out: string): Promise<OutputLock> {
         throw new BuildError(`cannot create the output folder's parent ${path.dirname(file)}`, 'create it, or choose another --out');
       }
       if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-        throw new BuildError(`cannot write next to the output folder: ${path.dirname(file)} is not writable (${code}: permission denied)`, 'choose an --out in a folder you can write, or fix its permissions');
+        throw new BuildError(
+          `cannot write next to the output folder: ${path.dirname(file)} is not writable (${code}: permission denied)`,
+          'choose an --out in a folder you can write, or fix its permissions',
+        );
       }
       if (code !== 'EEXIST') throw e;
       const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (pid && pid !== process.pid && alive(pid)) {
-        throw new BuildError(`another staticstreams build (pid ${pid}) is writing ${out} right now`, `wait for it to finish; if no build is running, remove ${file}`);
+        throw new BuildError(
+          `another staticstreams build (pid ${pid}) is writing ${out} right now`,
+          `wait for it to finish; if no build is running, remove ${file}`,
+        );
       }
       await rm(file, { force: true }); // left by a build that died
     }

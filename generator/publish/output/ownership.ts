@@ -76,7 +76,9 @@ export async function claimOutput(out: string, guard: Protected & { dryRun?: boo
     const d = await real(dir);
     if (within(d, target)) {
       const relation = d === target ? `is ${what}` : `holds ${what} (${d})`;
-      throw new UsageError(`${flag} ${out} ${relation}; a build replaces its output folder whole, so it will not touch it\n  fix: give ${flag} a folder of its own, e.g. ${flag} dist (it is created)`);
+      throw new UsageError(
+        `${flag} ${out} ${relation}; a build replaces its output folder whole, so it will not touch it\n  fix: give ${flag} a folder of its own, e.g. ${flag} dist (it is created)`,
+      );
     }
   }
   let st;
@@ -88,7 +90,9 @@ export async function claimOutput(out: string, guard: Protected & { dryRun?: boo
     return;
   }
   if (!st.isDirectory()) {
-    throw new UsageError(`${flag} ${out} is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}, not a folder; a build would replace it\n  fix: give ${flag} a new or empty folder${st.isSymbolicLink() ? ' (or the folder the link points to)' : ''}`);
+    throw new UsageError(
+      `${flag} ${out} is a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}, not a folder; a build would replace it\n  fix: give ${flag} a new or empty folder${st.isSymbolicLink() ? ' (or the folder the link points to)' : ''}`,
+    );
   }
   const names = await readdir(target);
   if (names.length === 0 || (await writtenByUs(target))) return;
@@ -114,6 +118,8 @@ export async function claimServerConfig(dir: string, names: readonly string[], f
     if (text === null || !text.includes(GENERATED_MARK)) foreign.push(file);
   }
   if (foreign.length) {
-    throw new UsageError(`${flag} ${dir}: ${foreign.join(', ')} ${foreign.length === 1 ? 'was' : 'were'} not written by staticstreams; a build would overwrite ${foreign.length === 1 ? 'it' : 'them'}\n  fix: give ${flag} a folder of its own (default: OUT-server-config next to the output), or move ${foreign.length === 1 ? 'that file' : 'those files'} away`);
+    throw new UsageError(
+      `${flag} ${dir}: ${foreign.join(', ')} ${foreign.length === 1 ? 'was' : 'were'} not written by staticstreams; a build would overwrite ${foreign.length === 1 ? 'it' : 'them'}\n  fix: give ${flag} a folder of its own (default: OUT-server-config next to the output), or move ${foreign.length === 1 ? 'that file' : 'those files'} away`,
+    );
   }
 }

@@ -23,7 +23,11 @@ export function isOutputPath(out: string, candidate: string): boolean {
   if (c === resolved) return true;
   if (path.dirname(c) !== parent) return false;
   const name = path.basename(c);
-  return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`].includes(name);
+  return (
+    name.startsWith(tmpPrefix) ||
+    name.startsWith(oldPrefix) ||
+    [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`].includes(name)
+  );
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -62,7 +66,10 @@ export async function recoverOutput(out: string): Promise<void> {
 export class StagedOutput {
   private unregister: () => void;
 
-  private constructor(readonly out: string, readonly dir: string) {
+  private constructor(
+    readonly out: string,
+    readonly dir: string,
+  ) {
     this.unregister = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   }
 

@@ -21,7 +21,11 @@ function importEndpointsBody(): string {
 }
 
 // JSON is valid JavaScript; escape what could close a script context if ever embedded in HTML.
-const literal = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const literal = (value: unknown) =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 function fill(name: string, map: ImportMap, blobs: BlobRedirect | null = null): string {
   return template(name)

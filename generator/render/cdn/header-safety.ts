@@ -9,13 +9,17 @@ export const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 export function safeHeaderValue(name: string, value: string): string {
   if (UNSAFE.test(value)) {
-    throw new BuildError(`refusing to emit header ${name}: its value contains a control character or line break`, 'check the image metadata and --base-url for stray characters');
+    throw new BuildError(
+      `refusing to emit header ${name}: its value contains a control character or line break`,
+      'check the image metadata and --base-url for stray characters',
+    );
   }
   return value;
 }
 
 export function safeFingerprint(fp: string): string {
-  if (!FINGERPRINT.test(fp)) throw new BuildError(`refusing to emit image hash "${fp}": it is not 64 lowercase hex characters`, 'this is a bug in the input tree: rebuild it');
+  if (!FINGERPRINT.test(fp))
+    throw new BuildError(`refusing to emit image hash "${fp}": it is not 64 lowercase hex characters`, 'this is a bug in the input tree: rebuild it');
   return fp;
 }
 
@@ -28,7 +32,10 @@ export function safeUrl(url: string): string {
     throw new BuildError(`refusing to emit URL "${url}": it is not an absolute URL`, 'set --base-url to an absolute https:// URL');
   }
   if (!/^https?:$/.test(parsed.protocol) || UNSAFE.test(url) || /[\s"'`\\{};$]/.test(url)) {
-    throw new BuildError(`refusing to emit URL "${url}": only http(s) URLs without spaces, quotes, braces, semicolons or $ can go into headers and server configs`, 'use a plain https:// base URL');
+    throw new BuildError(
+      `refusing to emit URL "${url}": only http(s) URLs without spaces, quotes, braces, semicolons or $ can go into headers and server configs`,
+      'use a plain https:// base URL',
+    );
   }
   return url;
 }

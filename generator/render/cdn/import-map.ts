@@ -34,7 +34,12 @@ export function allArchitectureNames(): Record<string, string> {
 
 /** Builds the endpoint map; empty when there is no base URL (headers need absolute URLs). */
 export function buildImportMap(catalog: Pick<Catalog, 'products' | 'baseUrl'>, defaultArch: string | null): ImportMap {
-  const map: ImportMap = { arches: allArchitectureNames(), defaultArch: defaultArch ? findArchitecture(defaultArch)?.debian ?? null : null, images: {}, aliases: {} };
+  const map: ImportMap = {
+    arches: allArchitectureNames(),
+    defaultArch: defaultArch ? (findArchitecture(defaultArch)?.debian ?? null) : null,
+    images: {},
+    aliases: {},
+  };
   const base = catalog.baseUrl;
   if (!base) return map;
   for (const product of catalog.products) {
@@ -79,7 +84,11 @@ export interface Negotiation {
   aliases: string[];
 }
 
-const alternation = (names: string[]) => names.sort().map((n) => n.replace(/[.+]/g, '\\$&')).join('|');
+const alternation = (names: string[]) =>
+  names
+    .sort()
+    .map((n) => n.replace(/[.+]/g, '\\$&'))
+    .join('|');
 
 export function negotiations(map: ImportMap): Negotiation[] {
   const bySet = new Map<string, string[]>();

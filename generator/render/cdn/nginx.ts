@@ -18,7 +18,9 @@ export function headersFor(pattern: string): Record<string, string> {
 const q = (s: string) => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"`;
 
 function addHeaders(headers: Record<string, string>, indent = '    '): string {
-  return Object.entries(headers).map(([k, v]) => `${indent}add_header ${k} ${q(safeHeaderValue(k, v))} always;`).join('\n');
+  return Object.entries(headers)
+    .map(([k, v]) => `${indent}add_header ${k} ${q(safeHeaderValue(k, v))} always;`)
+    .join('\n');
 }
 
 function importHeaders(map: ImportMap, fp: string): Record<string, string> {
@@ -31,7 +33,9 @@ function importHeaders(map: ImportMap, fp: string): Record<string, string> {
 
 export function renderNginxHttp(map: ImportMap): string {
   const maps = negotiations(map).map((n, j) => {
-    const names = Object.entries(n.names).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, debian]) => `    ${q(name)} ${debian};`);
+    const names = Object.entries(n.names)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([name, debian]) => `    ${q(name)} ${debian};`);
     return `# Aliases on ${n.arches.join(', ')}: the first of these the client lists.
 map "$http_lxd_server_architectures,$http_incus_server_architectures" $staticstreams_listed_${j} {
     ${q(`~${n.pick.replace(/\((?!\?)/, `(?<staticstreams_name_${j}>`)}`)} $staticstreams_name_${j};
@@ -64,11 +68,15 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
   }
   out.push('# Host configuration files in the output folder are not for clients.\nlocation ~ ^/(?:_headers|_redirects|_worker\\.js)$ {\n    return 404;\n}');
   for (const fp of Object.keys(map.images).sort()) {
-    out.push(`location = ${importPathForImage(fp)} {\n    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': IMMUTABLE })}\n    return 200 ${q(`import this image with: lxc image import ${map.images[fp]!.url}\n`)};\n}`);
+    out.push(
+      `location = ${importPathForImage(fp)} {\n    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': IMMUTABLE })}\n    return 200 ${q(`import this image with: lxc image import ${map.images[fp]!.url}\n`)};\n}`,
+    );
   }
   for (const alias of Object.keys(map.aliases).sort()) {
     for (const [arch, fp] of Object.entries(map.aliases[alias]!).sort()) {
-      out.push(`location = ${importPathForAliasArch(alias, arch)} {\n    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': SHORT })}\n    return 200 ${q(`${alias} (${arch}) is ${fp}\n`)};\n}`);
+      out.push(
+        `location = ${importPathForAliasArch(alias, arch)} {\n    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': SHORT })}\n    return 200 ${q(`${alias} (${arch}) is ${fp}\n`)};\n}`,
+      );
     }
   }
   negotiations(map).forEach((n, j) => {

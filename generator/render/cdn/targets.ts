@@ -36,7 +36,12 @@ export function renderRedirectsFile(blobs: BlobRedirect): string {
 }
 
 /** `blobs`: where /images/ redirects to when image files live on object storage (none are deployed then). */
-export function renderTargets(targets: readonly Target[], catalog: Pick<Catalog, 'products' | 'baseUrl'>, defaultArch: string | null, blobs: BlobRedirect | null = null): TargetFiles {
+export function renderTargets(
+  targets: readonly Target[],
+  catalog: Pick<Catalog, 'products' | 'baseUrl'>,
+  defaultArch: string | null,
+  blobs: BlobRedirect | null = null,
+): TargetFiles {
   const map = buildImportMap(catalog, defaultArch);
   const files: TargetFiles = { published: new Map(), serverConfig: new Map(), warnings: [] };
   const has = (t: Target) => targets.includes(t);
@@ -57,7 +62,9 @@ export function renderTargets(targets: readonly Target[], catalog: Pick<Catalog,
           for (const f of i.files) {
             if (f.size > CLOUDFLARE_MAX_FILE && !seen.has(f.path)) {
               seen.add(f.path);
-              files.warnings.push(`${f.path} is ${formatBytes(f.size)}: Cloudflare Pages cannot deploy files over 25 MiB; serve image files from object storage (R2) behind the same host`);
+              files.warnings.push(
+                `${f.path} is ${formatBytes(f.size)}: Cloudflare Pages cannot deploy files over 25 MiB; serve image files from object storage (R2) behind the same host`,
+              );
             }
           }
         }

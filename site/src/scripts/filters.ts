@@ -71,7 +71,12 @@ if (form && table && count && search) {
         urls.push(...(await Promise.all(found.results.slice(i, i + 50).map(async (r) => (await r.data()).url))));
       }
       if (search.value.trim() !== q) return;
-      matches = new Set(urls.map((u) => /products\/(.+?)\/?(?:index\.html)?(?:[?#].*)?$/.exec(u)?.[1] ?? '').filter(Boolean).map(decodeURI));
+      matches = new Set(
+        urls
+          .map((u) => /products\/(.+?)\/?(?:index\.html)?(?:[?#].*)?$/.exec(u)?.[1] ?? '')
+          .filter(Boolean)
+          .map(decodeURI),
+      );
       apply();
     } finally {
       form.removeAttribute('aria-busy');

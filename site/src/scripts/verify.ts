@@ -55,7 +55,9 @@ function setup(zone: HTMLElement): void {
         result.textContent = `✓ Match: ${file.name} is ${hit.name} of this image (sha256 ${sha}).`;
       } else {
         result.className = 'result mismatch';
-        const sizeHint = expected.some((e) => e.size === file.size) ? '' : ` Its size (${file.size.toLocaleString('en')} bytes) matches none of the published files.`;
+        const sizeHint = expected.some((e) => e.size === file.size)
+          ? ''
+          : ` Its size (${file.size.toLocaleString('en')} bytes) matches none of the published files.`;
         result.textContent = `✗ No match: ${file.name} has sha256 ${sha}, which is not a file of this image.${sizeHint}`;
       }
     } catch (e) {
