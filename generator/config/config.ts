@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
+import { formatIssues, friendlyIssues } from '../util/friendly.js';
 import { DURATION } from '../util/duration.js';
 import { STATE_PATH } from '../formats/state.js';
 
@@ -128,13 +129,10 @@ export type ProductOverride = z.infer<typeof productOverride>;
 
 export const DEFAULT_CONFIG: Config = configSchema.parse({});
 
-/** Validates an already-parsed config object; throws UsageError with the field path. */
+/** Validates an already-parsed config object; throws one UsageError listing every problem, each with a fix. */
 export function parseConfig(data: unknown, source = 'staticstreams.yaml'): Config {
   const parsed = configSchema.safeParse(data ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new UsageError(`${source}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
-  }
+  if (!parsed.success) throw new UsageError(formatIssues(source, friendlyIssues(parsed.error, configSchema)).replace(/\n(?=[^ ])/g, '\nerror: '));
   return parsed.data;
 }
 

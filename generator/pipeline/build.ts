@@ -280,10 +280,13 @@ async function buildWithPool(
   const { plan: fresh, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
   const nowMs = (options.now ?? new Date()).getTime();
   const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
-  if (graceMs < 2 * 3_600_000)
-    reporter.warn(
-      `a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`,
-    );
+  // A warning like the plan's: printed, and in --json's `warnings`.
+  const graceWarnings =
+    graceMs < 2 * 3_600_000
+      ? [
+          `a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`,
+        ]
+      : [];
   let twins = 0;
   const carried =
     previous &&
@@ -305,7 +308,11 @@ async function buildWithPool(
     nowMs,
   });
   planProblems.push(...publication.problems);
-  let plan: Plan = { products: publication.products, files: listedFiles(publication.products), warnings: [...fresh.warnings, ...publication.warnings] };
+  let plan: Plan = {
+    products: publication.products,
+    files: listedFiles(publication.products),
+    warnings: [...graceWarnings, ...fresh.warnings, ...publication.warnings],
+  };
   let skipped: (ImageError | BuildError)[] = [];
   if (options.keepGoing && planProblems.length === 0) {
     skipped = [...problems, ...planSkipped];

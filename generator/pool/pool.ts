@@ -123,6 +123,13 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    // An idle worker is unref'd; it must hold the event loop open until its exit is reported,
+    // or the loop can empty first and leave this await unsettled (Node exits with code 13).
+    await Promise.all(
+      this.workers.map((w) => {
+        w.ref();
+        return w.terminate();
+      }),
+    );
   }
 }

@@ -164,6 +164,18 @@ describe('retention, grace and prune', () => {
     assert.deepEqual(stateOf(live).grace, []);
   });
 
+  it('warns about a grace period under 2 h, on stderr and in --json', async (t) => {
+    const dir = await tempDir(t);
+    const r = cli(['build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--grace', '30m', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: a grace period of 30m is shorter than 2 h/);
+    const summary = JSON.parse(r.stdout) as { warnings: string[] };
+    assert.ok(
+      summary.warnings.some((w) => /grace period of 30m is shorter than 2 h/.test(w)),
+      JSON.stringify(summary.warnings),
+    );
+  });
+
   it('never drops the newest version, however old, and takes retention from the config', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');

@@ -32,7 +32,10 @@ describe('object storage settings', () => {
     );
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', prefix: '/lxd' } }), /object_storage\.prefix/);
     assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', part_size_mib: 1 } }), /object_storage\.part_size_mib/);
-    assert.throws(() => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', secret: 'k' } }), /Unrecognized key/);
+    assert.throws(
+      () => parseConfig({ object_storage: { bucket: 'b', public_url: 'https://x.org', secret: 'k' } }),
+      /object_storage\.secret: is not a setting staticstreams knows\n {2}fix: (did you mean object_storage\.\w+\?|remove it)/,
+    );
   });
 
   it("the example config's object_storage block is valid once uncommented", async (t) => {
