@@ -7,6 +7,7 @@ import { registerPrune } from './prune.js';
 import { registerList } from './list.js';
 import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
+import { registerDoctor } from './doctor.js';
 import { EXIT_OK, EXIT_USAGE } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   registerVerify(program, setExit);
   registerList(program, setExit);
   registerServe(program, setExit);
+  registerDoctor(program, setExit);
   program.addHelpText('after', '\nExit codes: 0 success, 1 invalid input or failed check, 2 wrong usage.\n');
   try {
     await program.parseAsync(argv);

@@ -13,6 +13,7 @@ export async function startNginx(
   serverSnippet = '',
   httpSnippet = '',
   fixedPort?: number,
+  opts: { protocols?: string } = {},
 ): Promise<RunningServer> {
   const port = fixedPort ?? (await freePort());
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'ss-nginx-'));
@@ -40,7 +41,7 @@ http {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${tls.cert};
     ssl_certificate_key ${tls.key};
-    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_protocols ${opts.protocols ?? 'TLSv1.2 TLSv1.3'};
     root ${root};
     ${serverSnippet}
   }

@@ -1,0 +1,417 @@
+// `staticstreams doctor URL`: checks a deployed server the way LXD and Incus will use it, in
+// seconds and without downloading an image: TLS 1.3 with a certificate the system trusts, the
+// indexes reachable, valid, with CORS and cache headers, image files answering HEAD and Range
+// (through any redirect to a bucket), plain http:// on port 80 answering or refused fast (both
+// clients try it first), the import endpoints' headers and architecture negotiation, and the
+// catalogue page. Each finding says what, why a client cares, and the fix.
+
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { acceptedIndexSchema, acceptedProductsSchema } from '../simplestreams/schema.js';
+import { findArchitecture } from '../simplestreams/architectures.js';
+import { imagesOf, type PairableItem } from '../simplestreams/images.js';
+import { catalogSchema } from '../formats/catalog.js';
+import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
+import { buildImportMap } from '../render/cdn/import-map.js';
+
+export interface Finding {
+  severity: 'error' | 'warning' | 'ok';
+  check: string;
+  message: string;
+  why?: string;
+  fix?: string;
+}
+
+export interface DoctorReport {
+  url: string;
+  findings: Finding[];
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const TIMEOUT_MS = 5_000;
+/** Debian's (and most distributions') bundle of the CAs the system trusts: what LXD and Incus use. */
+const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+
+function systemCAs(): string | undefined {
+  for (const f of SYSTEM_CA_FILES) {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** One request, no redirect followed; the body is read up to `limit` bytes. */
+function request(url: string, opts: { method?: string; headers?: Record<string, string>; ca?: string; trust: boolean; limit?: number }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const mod = u.protocol === 'https:' ? https : http;
+    const req = mod.request(
+      u,
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        timeout: TIMEOUT_MS,
+        ...(u.protocol === 'https:' ? { ca: opts.ca, rejectUnauthorized: opts.trust } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const limit = opts.limit ?? 64 * 1024 * 1024;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= limit) chunks.push(c);
+          else res.destroy();
+        });
+        const done = () => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+        };
+        res.on('end', done);
+        res.on('close', done);
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Follows redirects (as clients do, up to 10 hops); returns every hop's URL and the last answer. */
+async function follow(url: string, opts: Parameters<typeof request>[1]): Promise<{ hops: string[]; answer: Answer }> {
+  const hops = [url];
+  for (let i = 0; i < 10; i++) {
+    const answer = await request(hops[hops.length - 1]!, opts);
+    if (answer.status < 300 || answer.status > 399 || !answer.headers.location) return { hops, answer };
+    hops.push(new URL(answer.headers.location, hops[hops.length - 1]).href);
+  }
+  throw new Error(`more than 10 redirects: ${hops.join(' → ')}`);
+}
+
+/** TLS 1.3 offered, and whether the certificate chain is trusted by the system for this host name. */
+function tlsCheck(host: string, port: number, ca: string | undefined): Promise<{ reachable: boolean; tls13: boolean; trusted: boolean; reason?: string }> {
+  const attempt = (minVersion: tls.SecureVersion) =>
+    new Promise<{ ok: boolean; authorized: boolean; reason?: string }>((resolve) => {
+      const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca, minVersion, rejectUnauthorized: false, timeout: TIMEOUT_MS });
+      socket.once('secureConnect', () => {
+        const out = { ok: true, authorized: socket.authorized, reason: socket.authorizationError ? String(socket.authorizationError) : undefined };
+        socket.destroy();
+        resolve(out);
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve({ ok: false, authorized: false, reason: 'timed out' });
+      });
+      socket.once('error', (e) => resolve({ ok: false, authorized: false, reason: e.message }));
+    });
+  return attempt('TLSv1.3').then(async (r13) => {
+    if (r13.ok) return { reachable: true, tls13: true, trusted: r13.authorized, reason: r13.reason };
+    const any = await attempt('TLSv1');
+    if (!any.ok) return { reachable: false, tls13: false, trusted: false, reason: any.reason };
+    return { reachable: true, tls13: false, trusted: any.authorized, reason: any.reason };
+  });
+}
+
+/** What plain http:// on port 80 does: answers, is refused at once, or makes the client wait. */
+function port80(host: string, path: string): Promise<'answers' | 'refused' | 'silent' | 'no-answer'> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port: 80, timeout: 3_000 });
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(`HEAD ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    });
+    socket.once('data', () => {
+      socket.destroy();
+      resolve('answers');
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(connected ? 'no-answer' : 'silent');
+    });
+    socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED' ? 'refused' : connected ? 'no-answer' : 'silent'));
+  });
+}
+
+export async function doctor(spec: string): Promise<DoctorReport> {
+  const base = spec.replace(/\/+$/, '');
+  const findings: Finding[] = [];
+  const report: DoctorReport = { url: base, findings };
+  const ok = (check: string, message: string) => findings.push({ severity: 'ok', check, message });
+  const bad = (severity: 'error' | 'warning', check: string, message: string, why: string, fix: string) =>
+    findings.push({ severity, check, message, why, fix });
+  const url = new URL(base);
+  if (url.protocol !== 'https:') {
+    bad(
+      'error',
+      'https',
+      `${base} is not https://`,
+      'LXD and Incus add simplestreams remotes over https only',
+      'serve the tree over HTTPS (TLS 1.3) and give doctor the https:// URL',
+    );
+    return report;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || 443);
+  const ca = systemCAs();
+
+  const t = await tlsCheck(host, port, ca);
+  if (!t.reachable) {
+    bad(
+      'error',
+      'tls',
+      `cannot connect to ${host}:${port}: ${t.reason}`,
+      'no client can reach the server',
+      'check the host name, the port and that the server runs',
+    );
+    return report;
+  }
+  if (t.tls13) ok('tls', 'TLS 1.3 offered');
+  else
+    bad(
+      'error',
+      'tls',
+      'TLS 1.3 is not offered',
+      'LXD and Incus only speak TLS 1.3 to simplestreams remotes ("tls: protocol version not supported")',
+      'nginx: ssl_protocols TLSv1.2 TLSv1.3; Caddy, Netlify and Cloudflare offer it by default',
+    );
+  if (t.trusted) ok('certificate', `certificate chain trusted by the system for ${host}`);
+  else
+    bad(
+      'error',
+      'certificate',
+      `the certificate is not trusted by the system for ${host} (${t.reason ?? 'unknown reason'})`,
+      'LXD and Incus check it against the system CA store and refuse the remote ("certificate signed by unknown authority")',
+      'serve a certificate from a public CA (e.g. Let’s Encrypt) for this host name, with its intermediate certificates; for a private CA, add it to every client’s system store',
+    );
+  const trust = t.trusted;
+  const get = (path: string, o: { method?: string; headers?: Record<string, string>; limit?: number } = {}) =>
+    follow(`${base}/${path.replace(/^\//, '')}`, { ...o, ca, trust });
+
+  // Indexes.
+  let products: import('../simplestreams/schema.js').AcceptedProductsFile | undefined;
+  try {
+    const { answer } = await get('streams/v1/index.json', { limit: 16 * 1024 * 1024 });
+    if (answer.status !== 200) {
+      bad(
+        'error',
+        'index',
+        `streams/v1/index.json answers ${answer.status}`,
+        'clients read it first: without it the remote is empty',
+        'publish the output folder at the root of this URL',
+      );
+      return report;
+    }
+    const index = acceptedIndexSchema.safeParse(JSON.parse(answer.body));
+    if (!index.success) {
+      bad(
+        'error',
+        'index',
+        'streams/v1/index.json is not a simplestreams index',
+        'clients cannot read the remote',
+        'publish the index staticstreams wrote, unchanged',
+      );
+      return report;
+    }
+    ok('index', 'streams/v1/index.json is a valid index');
+    headerChecks(findings, 'streams/v1/index.json', answer.headers, SHORT);
+    const entry = Object.values(index.data.index).find((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
+    if (!entry) {
+      bad('error', 'index', 'the index lists no image-downloads products file', 'clients see no images', 'publish the index staticstreams wrote');
+      return report;
+    }
+    const p = await get(entry.path, { limit: 512 * 1024 * 1024 });
+    const parsed = p.answer.status === 200 ? acceptedProductsSchema.safeParse(JSON.parse(p.answer.body)) : undefined;
+    if (!parsed?.success) {
+      bad(
+        'error',
+        'products',
+        `${entry.path} answers ${p.answer.status}${parsed ? ' but is not a valid products file' : ''}`,
+        'clients see no images',
+        'publish the whole output folder',
+      );
+      return report;
+    }
+    ok('products', `${entry.path} is a valid products file (${Object.keys(parsed.data.products).length} products)`);
+    headerChecks(findings, entry.path, p.answer.headers, IMMUTABLE);
+    products = parsed.data;
+  } catch (e) {
+    bad(
+      'error',
+      'index',
+      `cannot read streams/v1/index.json: ${(e as Error).message}`,
+      'clients cannot read the remote',
+      'check that the server answers over https',
+    );
+    return report;
+  }
+
+  // One image file: the smallest listed, so nothing large is fetched (HEAD and a 1-byte range only).
+  const files = Object.values(products.products).flatMap((p) => Object.values(p.versions).flatMap((v) => Object.values(v.items)));
+  const smallest = files.sort((a, b) => a.size - b.size)[0];
+  if (smallest) {
+    try {
+      const head = await get(smallest.path, { method: 'HEAD' });
+      const via =
+        head.hops.length > 1 ? ` (through ${head.hops.length - 1} redirect${head.hops.length > 2 ? 's' : ''}: ${head.hops.slice(1).join(' → ')})` : '';
+      if (head.answer.status !== 200) {
+        bad(
+          'error',
+          'image files',
+          `HEAD ${smallest.path} answers ${head.answer.status}${via}`,
+          'clients list the image but cannot download it',
+          head.hops.length > 1
+            ? 'upload the image files to the bucket the redirect points at (build with object_storage), or fix the redirect'
+            : 'publish the images/ folder with the indexes',
+        );
+      } else {
+        ok('image files', `HEAD ${smallest.path} answers 200${via}`);
+        const length = Number(head.answer.headers['content-length']);
+        if (!Number.isNaN(length) && length !== smallest.size)
+          bad(
+            'error',
+            'image files',
+            `${smallest.path} is ${length} bytes, the index says ${smallest.size}`,
+            'clients refuse the download',
+            'publish the files and indexes of one build together',
+          );
+        if (head.answer.headers['cache-control'] !== IMMUTABLE)
+          bad(
+            'warning',
+            'image files',
+            `${smallest.path} has Cache-Control ${JSON.stringify(head.answer.headers['cache-control'] ?? '')}`,
+            'image files never change (their names hold their hash): a CDN may fetch them again and again',
+            `send Cache-Control: ${IMMUTABLE} for /images/* (the generated rules do)`,
+          );
+        const range = await get(smallest.path, { headers: { Range: 'bytes=0-0' }, limit: 1024 });
+        if (range.answer.status === 206) ok('image files', 'byte ranges answered (206)');
+        else
+          bad(
+            'warning',
+            'image files',
+            `a Range request answers ${range.answer.status}, not 206`,
+            'an interrupted download cannot resume',
+            'serve the files from a host that supports byte ranges (every CDN and nginx/Caddy do)',
+          );
+      }
+    } catch (e) {
+      bad(
+        'error',
+        'image files',
+        `${smallest.path}: ${(e as Error).message}`,
+        'clients cannot download images',
+        'check the image files and any redirect to a bucket',
+      );
+    }
+    const plain = await port80(host, `${url.pathname.replace(/\/+$/, '')}/${smallest.path}`);
+    if (plain === 'answers' || plain === 'refused') ok('port 80', `plain http:// on port 80 ${plain === 'answers' ? 'answers' : 'is refused at once'}`);
+    else
+      bad(
+        'error',
+        'port 80',
+        plain === 'silent' ? 'port 80 drops connections silently' : 'port 80 accepts connections and never answers',
+        'LXD and Incus try http:// first for image files, so every download waits for a time-out (canonical/lxd#11478)',
+        'answer on port 80 (a redirect to https), or reject connections at the firewall (REJECT, not DROP)',
+      );
+  }
+
+  // Direct URL import, from our catalog.json when the server has one.
+  const catalogAnswer = await get('catalog.json', { limit: 512 * 1024 * 1024 }).catch(() => undefined);
+  const catalog = catalogAnswer?.answer.status === 200 ? catalogSchema.safeParse(JSON.parse(catalogAnswer.answer.body)) : undefined;
+  if (catalog?.success) {
+    const map = buildImportMap({ ...catalog.data, baseUrl: base }, null);
+    const [fingerprint] = Object.keys(map.images);
+    if (fingerprint) await importChecks(findings, get, `/import/sha256/${fingerprint}`, () => fingerprint);
+    const alias = Object.entries(map.aliases).find(([, arches]) => Object.keys(arches).length > 0);
+    if (alias) {
+      const [name, arches] = alias;
+      for (const debian of Object.keys(arches).slice(0, 2)) {
+        const canonical = findArchitecture(debian)?.canonical ?? debian;
+        await importChecks(findings, get, `/import/alias/${name}`, () => arches[debian]!, canonical);
+      }
+    }
+    const page = await get('', { limit: 16 * 1024 * 1024 }).catch(() => undefined);
+    if (page?.answer.status === 200 && /text\/html/.test(page.answer.headers['content-type'] ?? '')) ok('catalogue', 'the catalogue page loads');
+    else
+      bad(
+        'warning',
+        'catalogue',
+        `the catalogue page answers ${page?.answer.status ?? 'nothing'}`,
+        'people browsing the server see no catalogue',
+        'publish the whole output folder (built without --no-site)',
+      );
+  } else {
+    ok('import endpoints', 'no staticstreams catalog.json: direct URL import not checked');
+  }
+  // The images clients would list, as a last sanity check of the products file.
+  const count = Object.values(products.products).reduce(
+    (n, p) => n + Object.values(p.versions).reduce((m, v) => m + imagesOf(v.items as Record<string, PairableItem>).length, 0),
+    0,
+  );
+  ok('images', `${count} images listed`);
+  return report;
+}
+
+function headerChecks(findings: Finding[], path: string, headers: Record<string, string>, cache: string): void {
+  if (headers['access-control-allow-origin'] !== '*')
+    findings.push({
+      severity: 'error',
+      check: 'cors',
+      message: `${path} has no Access-Control-Allow-Origin: *`,
+      why: 'web front ends and the catalogue read the indexes from other origins',
+      fix: 'apply the generated header rules (_headers on Netlify/Cloudflare, the nginx or Caddy snippet)',
+    });
+  else findings.push({ severity: 'ok', check: 'cors', message: `${path}: CORS allowed` });
+  if (headers['cache-control'] !== cache)
+    findings.push({
+      severity: 'warning',
+      check: 'cache',
+      message: `${path} has Cache-Control ${JSON.stringify(headers['cache-control'] ?? '')}, expected ${cache}`,
+      why: cache === SHORT ? 'a longer cache hides new images from clients for as long' : 'this file never changes (its name holds its hash)',
+      fix: 'apply the generated header rules (_headers on Netlify/Cloudflare, the nginx or Caddy snippet)',
+    });
+  else findings.push({ severity: 'ok', check: 'cache', message: `${path}: Cache-Control ${cache}` });
+}
+
+type Getter = (path: string, o?: { method?: string; headers?: Record<string, string>; limit?: number }) => Promise<{ hops: string[]; answer: Answer }>;
+
+async function importChecks(findings: Finding[], get: Getter, path: string, expected: () => string, arch = 'x86_64'): Promise<void> {
+  for (const prefix of ['LXD', 'Incus'] as const) {
+    const what = `HEAD ${path} with ${prefix}-Server-Architectures: ${arch}`;
+    try {
+      const { answer } = await get(path, { method: 'HEAD', headers: { [`${prefix}-Server-Architectures`]: arch } });
+      const hash = answer.headers[`${prefix.toLowerCase()}-image-hash`];
+      const target = answer.headers[`${prefix.toLowerCase()}-image-url`];
+      if (answer.status === 200 && hash === expected() && target)
+        findings.push({ severity: 'ok', check: 'import endpoints', message: `${what}: ${prefix}-Image-Hash ${hash.slice(0, 12)}…` });
+      else
+        findings.push({
+          severity: 'error',
+          check: 'import endpoints',
+          message: `${what}: answers ${answer.status}${hash ? ` with ${prefix}-Image-Hash ${hash}, expected ${expected()}` : ` without ${prefix}-Image-Hash/${prefix}-Image-URL`}`,
+          why: `\`${prefix === 'LXD' ? 'lxc' : 'incus'} image import ${path.startsWith('/import/alias') ? 'https://…/import/alias/…' : 'https://…/import/sha256/…'}\` fails`,
+          fix: 'deploy the generated edge code (Netlify edge function, Cloudflare _worker.js) or include the nginx/Caddy snippet; build with --base-url set to this URL',
+        });
+    } catch (e) {
+      findings.push({
+        severity: 'error',
+        check: 'import endpoints',
+        message: `${what}: ${(e as Error).message}`,
+        why: 'direct URL import fails',
+        fix: 'check the import endpoints of the host',
+      });
+    }
+  }
+}

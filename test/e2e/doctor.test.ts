@@ -1,0 +1,203 @@
+// `staticstreams doctor URL` against real servers: the generated rules on `staticstreams serve`,
+// nginx, Caddy and wrangler (workerd) pass; deliberately broken set-ups are each caught with their
+// fix — nginx with TLS 1.2 only, a certificate the system does not trust, nginx without the
+// generated snippets (no CORS, import endpoints without headers), a port 80 that accepts and never
+// answers, and a redirect to a bucket that answers 404. No image is downloaded.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from '../../generator/pipeline/build.js';
+import { configSchema, type Config } from '../../generator/config/config.js';
+import { requirements } from '../support/require.js';
+import { ensureTestTls, type TestTls } from '../support/tls.js';
+import { startNginx } from '../support/nginx.js';
+import { freePort, type RunningServer } from '../support/server-process.js';
+import { startCaddy, startServe, startWrangler } from '../support/servers.js';
+import { startS3, type LocalBucket } from '../support/s3.js';
+
+const skip = requirements(['nginx', 'caddy', 'openssl', 'update-ca-certificates'], { root: true });
+const BIN = path.resolve('bin/staticstreams.js');
+
+interface Report {
+  ok: boolean;
+  findings: { severity: string; check: string; message: string; fix?: string }[];
+}
+
+function runDoctor(url: string): { status: number; report: Report; text: string } {
+  const r = spawnSync(process.execPath, [BIN, 'doctor', url, '--json'], { encoding: 'utf8', timeout: 60_000 });
+  const text = spawnSync(process.execPath, [BIN, 'doctor', url], { encoding: 'utf8', timeout: 60_000 }).stdout;
+  return { status: r.status ?? -1, report: JSON.parse(r.stdout) as Report, text };
+}
+const errorsOf = (r: Report) => r.findings.filter((f) => f.severity === 'error');
+
+describe('staticstreams doctor', { skip }, () => {
+  let tls: TestTls;
+  let work: string;
+  const servers: RunningServer[] = [];
+
+  before(() => {
+    tls = ensureTestTls();
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-doctor-'));
+    cpSync(path.resolve('images'), path.join(work, 'images'), { recursive: true });
+  });
+  after(async () => {
+    for (const s of servers) await s.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  async function built(name: string, port: number, config?: Config) {
+    const out = path.join(work, `${name}-dist`);
+    const serverConfig = path.join(work, `${name}-server-config`);
+    await build({
+      images: path.join(work, 'images'),
+      out,
+      baseUrl: `https://127.0.0.1:${port}`,
+      targets: ['netlify', 'cloudflare', 'nginx', 'caddy'],
+      serverConfig,
+      config,
+    });
+    return { out, serverConfig };
+  }
+
+  const GOOD: [string, (out: string, port: number, conf: string) => Promise<RunningServer>][] = [
+    ['staticstreams serve', (out, port) => startServe(out, port, tls)],
+    [
+      'nginx with the generated snippets',
+      (out, port, conf) => startNginx(out, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port),
+    ],
+    ['Caddy with the generated snippet', (out, port, conf) => startCaddy(out, port, tls, path.join(conf, 'caddy-site.conf'))],
+    ['Cloudflare Pages (wrangler, workerd)', (out, port) => startWrangler(out, port, tls)],
+  ];
+  for (const [label, start] of GOOD) {
+    it(`finds nothing wrong with ${label}, in seconds`, async () => {
+      const port = await freePort();
+      const { out, serverConfig } = await built(`good-${servers.length}`, port);
+      const server = await start(out, port, serverConfig);
+      servers.push(server);
+      const started = Date.now();
+      const { status, report, text } = runDoctor(server.url);
+      assert.equal(status, 0, text);
+      assert.deepEqual(errorsOf(report), []);
+      // `wrangler pages dev`'s local asset server answers a Range request with the whole file
+      // (200): doctor says so; the other hosts answer 206.
+      const warnings = report.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
+      assert.deepEqual(warnings, label.startsWith('Cloudflare') ? ['a Range request answers 200, not 206'] : [], text);
+      for (const check of ['tls', 'certificate', 'index', 'products', 'cors', 'cache', 'image files', 'port 80', 'import endpoints', 'catalogue']) {
+        assert.ok(
+          report.findings.some((f) => f.check === check && f.severity === 'ok'),
+          `${check} was checked: ${text}`,
+        );
+      }
+      assert.ok(Date.now() - started < 30_000, 'in seconds');
+      assert.match(text, /^ok: https:\/\/127\.0\.0\.1:\d+: 0 errors, [01] warnings$/m);
+    });
+  }
+
+  it('catches nginx with TLS 1.2 only', async () => {
+    const port = await freePort();
+    const { out, serverConfig } = await built('tls12', port);
+    const server = await startNginx(out, tls, `include ${serverConfig}/nginx-server.conf;`, `include ${serverConfig}/nginx-http.conf;`, port, {
+      protocols: 'TLSv1.2',
+    });
+    servers.push(server);
+    const { status, report } = runDoctor(server.url);
+    assert.equal(status, 1);
+    const f = errorsOf(report).find((e) => e.check === 'tls')!;
+    assert.match(f.message, /TLS 1\.3 is not offered/);
+    assert.match(f.fix!, /ssl_protocols TLSv1\.2 TLSv1\.3/);
+  });
+
+  it('catches a certificate the system does not trust', async () => {
+    const dir = mkdtempSync(path.join(work, 'selfsigned-'));
+    const key = path.join(dir, 'key.pem');
+    const cert = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const port = await freePort();
+    const { out } = await built('untrusted', port);
+    const server = await startServe(out, port, { cert, key });
+    servers.push(server);
+    const { status, report } = runDoctor(server.url);
+    assert.equal(status, 1);
+    const f = errorsOf(report).find((e) => e.check === 'certificate')!;
+    assert.match(f.message, /not trusted by the system/);
+    assert.ok(
+      report.findings.some((x) => x.check === 'index' && x.severity === 'ok'),
+      'and still checks the rest',
+    );
+  });
+
+  it('catches nginx without the generated snippets: no CORS, import endpoints without headers', async () => {
+    const port = await freePort();
+    const { out } = await built('bare', port);
+    const server = await startNginx(out, tls, '', '', port);
+    servers.push(server);
+    const { status, report } = runDoctor(server.url);
+    assert.equal(status, 1);
+    const errors = errorsOf(report);
+    assert.ok(errors.some((e) => e.check === 'cors' && /no Access-Control-Allow-Origin/.test(e.message) && /generated header rules/.test(e.fix!)));
+    assert.ok(errors.some((e) => e.check === 'import endpoints' && /without LXD-Image-Hash/.test(e.message)));
+    assert.ok(errors.some((e) => e.check === 'import endpoints' && /without Incus-Image-Hash/.test(e.message)));
+    assert.ok(report.findings.some((f) => f.check === 'cache' && f.severity === 'warning'));
+  });
+
+  it('catches a port 80 that accepts connections and never answers', async () => {
+    const silent = net.createServer(() => {}); // accepts, never writes
+    await new Promise<void>((resolve, reject) => silent.once('error', reject).listen(80, '127.0.0.1', resolve));
+    try {
+      const port = await freePort();
+      const { out } = await built('port80', port);
+      const server = await startServe(out, port, tls);
+      servers.push(server);
+      const { status, report } = runDoctor(server.url);
+      assert.equal(status, 1);
+      const f = errorsOf(report).find((e) => e.check === 'port 80')!;
+      assert.match(f.message, /accepts connections and never answers/);
+      assert.match(f.fix!, /REJECT, not DROP/);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('catches a redirect to a bucket that answers 404', async () => {
+    const s3: LocalBucket = await startS3();
+    try {
+      const port = await freePort();
+      const settings = s3.settings({ prefix: 'doctor/' });
+      const { out } = await built('bucket404', port, configSchema.parse({ object_storage: { ...settings, public_url: `${s3.publicUrl}/missing` } }));
+      const server = await startServe(out, port, tls);
+      servers.push(server);
+      const { status, report } = runDoctor(server.url);
+      assert.equal(status, 1);
+      const f = errorsOf(report).find((e) => e.check === 'image files')!;
+      assert.match(f.message, /answers 404 \(through 1 redirect: http:\/\/127\.0\.0\.1:\d+\/\S+\/missing\/doctor\//);
+      assert.match(f.fix!, /bucket the redirect points at/);
+    } finally {
+      await s3.stop();
+    }
+  });
+});
