@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, loadRecordedConfig, TARGETS, type Target } from '../config/config.js';
-import { UsageError } from '../util/errors.js';
+import { BuildFailed, ImageError, isReportable, UsageError } from '../util/errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
 import { installSignalCleanup } from '../publish/output/cleanup.js';
 import { parseDuration, parseTime } from '../util/duration.js';
@@ -49,6 +49,9 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
     installSignalCleanup();
     const configFile = flags.config ?? 'staticstreams.yaml';
     let config = await loadConfig(configFile, flags.config !== undefined);
+    if (flags.config === undefined && existsSync(configFile) && !flags.quiet && !flags.json) {
+      process.stderr.write(`note: using ${path.resolve(configFile)} (found in the current folder; --config FILE picks another)\n`);
+    }
     if (command === 'prune' && !existsSync(configFile)) {
       // A cron job has no config file: the tree says how it was built.
       const recorded = await loadRecordedConfig(flags.out);
@@ -148,7 +151,13 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
     }
     return EXIT_OK;
   } catch (e) {
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ok: false, error: (e as Error).message })}\n`);
+    if (flags.json) {
+      // Every problem, as the human output has them: where, what, the fix.
+      const problems = (e instanceof BuildFailed ? e.problems : isReportable(e) ? [e] : []).map((p) =>
+        p instanceof ImageError ? { file: p.file, problem: p.problem, fix: p.fix } : { problem: p.problem, fix: p.fix, files: p.files },
+      );
+      process.stdout.write(`${JSON.stringify({ ok: false, error: (e as Error).message, problems })}\n`);
+    }
     return reportError(e);
   }
 }

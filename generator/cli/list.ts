@@ -4,8 +4,9 @@ import type { Command } from 'commander';
 import { UsageError } from '../util/errors.js';
 import { EXIT_INVALID, EXIT_OK, formatBytes, reportError, requireTree } from './output.js';
 
-export async function runList(dir: string, flags: { format: string }): Promise<number> {
+export async function runList(dir: string, flags: { format: string; json?: boolean }): Promise<number> {
   try {
+    if (flags.json) flags.format = 'json';
     await requireTree(dir);
     if (!['table', 'json'].includes(flags.format)) throw new UsageError(`--format must be table or json, got "${flags.format}"`);
     const { listTree } = await import('../inspect/list.js');
@@ -39,5 +40,6 @@ export function registerList(program: Command, setExit: (code: number) => void):
     .description('list the products, versions and images a published tree serves')
     .argument('[dir|url]', 'the published tree: its folder, or the URL it is served at', 'dist')
     .option('--format <format>', 'table or json', 'table')
-    .action(async (dir: string, flags: { format: string }) => setExit(await runList(dir, flags)));
+    .option('--json', 'the same as --format json (as the other commands say it)')
+    .action(async (dir: string, flags: { format: string; json?: boolean }) => setExit(await runList(dir, flags)));
 }

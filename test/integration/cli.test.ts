@@ -62,6 +62,29 @@ describe('the staticstreams command', () => {
     assert.match(r.stderr, /fix: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(await hashTree(path.join(dir, 'dist')), before);
+    // --json carries every problem too, as the human output has them.
+    await writeFile(path.join(dir, 'images/broken2.tar.gz'), 'not gzip either');
+    const j = run(['build', '--json'], dir);
+    assert.equal(j.status, 1);
+    const failed = JSON.parse(j.stdout) as { ok: boolean; error: string; problems: { file?: string; problem: string; fix: string }[] };
+    assert.equal(failed.ok, false);
+    assert.deepEqual(failed.problems.map((p) => p.file).sort(), ['broken.tar.xz', 'broken2.tar.gz']);
+    assert.ok(failed.problems.every((p) => p.problem && p.fix));
+    assert.equal(await hashTree(path.join(dir, 'dist')), before);
+  });
+
+  it('says when it applies a staticstreams.yaml found in the current folder; list takes --json like the other commands', async (t) => {
+    const dir = await tempDir(t);
+    await cp(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    await writeFile(path.join(dir, 'staticstreams.yaml'), 'site: { title: Mine }\n');
+    const r = run(['build', '--no-site'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`note: using ${path.join(dir, 'staticstreams.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(found in the current folder`),
+    );
+    assert.equal(run(['list', '--json'], dir).stdout, run(['list', '--format', 'json'], dir).stdout);
+    assert.ok((JSON.parse(run(['list', '--json'], dir).stdout) as unknown[]).length > 0);
   });
 
   it('verify and list read a live server too, fetching every file as a client would', async (t) => {
