@@ -5,6 +5,7 @@
 // file a folder does not hold but its `_redirects` sends elsewhere (object storage) is fetched there.
 
 import { createHash, type Hash } from 'node:crypto';
+import { BuildError } from '../util/errors.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { isValidVersionKey } from '../simplestreams/version-key.js';
 import { INDEX_PATH } from '../render/streams.js';
@@ -40,6 +41,12 @@ export interface LoadedTree {
   productsFiles: Map<string, ProductsFile>;
 }
 
+/** Why a file could not be read, with the fix when the reader knows one (an untrusted certificate). */
+function readFailure(e: unknown): string {
+  if (e instanceof BuildError) return `${e.message} (fix: ${e.fix})`;
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
 /** Reads index.json and the products files it lists; problems for what cannot be read. */
 export async function loadTree(source: PreviousSource, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
@@ -52,7 +59,7 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
   try {
     index = JSON.parse(await read(INDEX_PATH));
   } catch (e) {
-    err(INDEX_PATH, `cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    err(INDEX_PATH, `cannot be read: ${readFailure(e)}`);
     return undefined;
   }
   if (!isObject(index) || index.format !== 'index:1.0' || !isObject(index.index)) {
@@ -80,7 +87,7 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
     try {
       products = JSON.parse(await read(entry.path));
     } catch (e) {
-      err(entry.path, `listed in the index but cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      err(entry.path, `listed in the index but cannot be read: ${readFailure(e)}`);
       continue;
     }
     if (!isObject(products) || !isObject(products.products)) {

@@ -142,7 +142,7 @@ async function fetchOrExplain(url: string): Promise<Response> {
       `cannot read ${url}: ${cause ?? (e as Error).message}`,
       tls
         ? "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
-        : 'check the URL and that the server answers (a first publish has nothing live yet: build without --previous)',
+        : 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)',
     );
   }
 }
