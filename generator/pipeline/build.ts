@@ -1,5 +1,8 @@
-// The build pipeline as a library call: ingest → verify → fingerprint → plan → emit.
-// The CLI's `build` command is a thin layer over `build()`.
+// The build pipeline as a library call, in stages over one BuildContext: claim the output →
+// read the previous tree (source/) → find and read images (ingest/, on the worker pool) → pair →
+// hash (fingerprint/) → plan, merge, retention (plan/, pure) → deltas → render and publish
+// (render/, publish/: the only writer, atomic swap). The CLI's `build` and `prune` are thin
+// layers over `build()`.
 
 import type { Reporter } from '../util/reporter.js';
 import { rm, stat } from 'node:fs/promises';
@@ -7,9 +10,9 @@ import path from 'node:path';
 import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
 import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from '../util/errors.js';
 import type { Classified } from '../ingest/classify.js';
-import { findFiles } from '../ingest/find.js';
+import { findFiles, type FoundFile } from '../ingest/find.js';
 import { mapLimit } from '../util/concurrency.js';
-import { pairImages } from '../ingest/pair.js';
+import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
 import { cachePath, FingerprintCache } from '../fingerprint/cache.js';
@@ -219,28 +222,37 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   const pool = new WorkerPool();
   const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
   try {
-    return await buildWithPool(options, reporter, config, baseUrl, previous, found, problems, pool, cache);
+    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, pool, cache, problems };
+    const { classified, failed, ignored } = await readImages(ctx, found.files);
+    const paired = pairImages(classified, failed);
+    problems.push(...paired.problems);
+    const { hashed, bytesHashed } = await hashAll(ctx, paired.images);
+    return await planAndPublish(ctx, hashed, ignored, bytesHashed);
   } finally {
     await pool.close();
   }
 }
 
-async function buildWithPool(
-  options: BuildOptions,
-  reporter: Reporter,
-  config: Config,
-  baseUrl: string | undefined,
-  previous: PublishedTree | null,
-  found: Pick<Awaited<ReturnType<typeof findFiles>>, 'files' | 'problems'>,
-  problems: (ImageError | BuildError)[],
-  pool: WorkerPool,
-  cache: FingerprintCache,
-): Promise<BuildResult> {
+/** What every stage of one build shares; `problems` collects what is wrong, reported all at once. */
+interface BuildContext {
+  options: BuildOptions;
+  reporter: Reporter;
+  config: Config;
+  baseUrl: string | undefined;
+  previous: PublishedTree | null;
+  pool: WorkerPool;
+  cache: FingerprintCache;
+  problems: (ImageError | BuildError)[];
+}
+
+/** Stage: what each found file is, with its metadata (on the worker threads; cached when unchanged). */
+async function readImages(ctx: BuildContext, files: FoundFile[]): Promise<{ classified: Classified[]; failed: Set<string>; ignored: string[] }> {
+  const { reporter, pool, cache, problems } = ctx;
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads, a few queued per core; results kept in file order.
   const failed = new Set<string>();
-  for (const r of await mapLimit(found.files, 32, async (file) => cache.classification(file) ?? (await pool.classify(file)))) {
+  for (const r of await mapLimit(files, 32, async (file) => cache.classification(file) ?? (await pool.classify(file)))) {
     if (r.status === 'fulfilled') {
       classified.push(r.value);
       cache.rememberClassification(r.value);
@@ -251,17 +263,19 @@ async function buildWithPool(
   }
   const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
   for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
+  return { classified, failed, ignored };
+}
 
-  const paired = pairImages(classified, failed);
-  problems.push(...paired.problems);
-
+/** Stage: fingerprints of every paired image (and, for tarballs, proof that they are whole). */
+async function hashAll(ctx: BuildContext, images: PairedImage[]): Promise<{ hashed: HashedImage[]; bytesHashed: number }> {
+  const { reporter, pool, cache, problems } = ctx;
   reporter.phase('hashing');
-  const total = paired.images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
+  const total = images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
   let done = 0;
   const hashed: HashedImage[] = [];
   {
     const results = await Promise.allSettled(
-      paired.images.map((image) => {
+      images.map((image) => {
         const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
         return hashImage(image, pool, cache, (n) => {
           done += n;
@@ -276,6 +290,12 @@ async function buildWithPool(
     }
   }
 
+  return { hashed, bytesHashed: done };
+}
+
+/** Stages: plan (pure: products, merge with the previous tree, retention), deltas, then publish. */
+async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored: string[], done: number): Promise<BuildResult> {
+  const { options, reporter, config, previous, problems } = ctx;
   reporter.phase('planning');
   const { plan: fresh, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
   const nowMs = (options.now ?? new Date()).getTime();
@@ -340,12 +360,7 @@ async function buildWithPool(
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
   }
   try {
-    return await publish({
-      options,
-      reporter,
-      config,
-      baseUrl,
-      previous,
+    return await publish(ctx, {
       previousState,
       publication,
       plan,
@@ -353,7 +368,6 @@ async function buildWithPool(
       ignored,
       skipped,
       done,
-      cache,
       deltas: deltas?.made ?? [],
       nowMs,
       graceMs,
@@ -365,11 +379,6 @@ async function buildWithPool(
 
 /** What the planning stages hand to publish(). */
 interface Planned {
-  options: BuildOptions;
-  reporter: Reporter;
-  config: Config;
-  baseUrl: string | undefined;
-  previous: PublishedTree | null;
   previousState: PreviousState | null;
   publication: Publication;
   plan: Plan;
@@ -378,16 +387,15 @@ interface Planned {
   skipped: (ImageError | BuildError)[];
   /** Bytes hashed. */
   done: number;
-  cache: FingerprintCache;
   deltas: DeltaResult['made'];
   nowMs: number;
   graceMs: number;
 }
 
 /** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
-async function publish(planned: Planned): Promise<BuildResult> {
-  const { options, reporter, config, baseUrl, previous, previousState, publication, plan, hashed, ignored, skipped, done, cache, deltas, nowMs, graceMs } =
-    planned;
+async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
+  const { options, reporter, config, baseUrl, previous, cache } = ctx;
+  const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, nowMs, graceMs } = planned;
 
   const streams = renderStreams(plan);
   const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
