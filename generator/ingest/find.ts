@@ -25,54 +25,114 @@ export interface FindResult {
 /** Names skipped without a word: VCS folders and editor/OS droppings. */
 const IGNORED = new Set(['.git', '.hg', '.svn', '.DS_Store', 'Thumbs.db']);
 
+/** At most this many file-system calls in flight: latency, not CPU, bounds a walk of many small files. */
+const IN_FLIGHT = 64;
+
+/** Runs `fn` with at most `limit` calls pending at once. */
+function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Depth-first order of relative paths (a folder's entries by name, a folder's contents right after it). */
+export function compareRel(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
 /**
- * Lists the files under `root`. `exclude` tells folders never to enter (the output folder
- * and its temporary siblings when they are nested in the input).
+ * Lists the files under `root`, in depth-first name order, with many file-system calls in
+ * flight at once. `exclude` tells folders never to enter (the output folder and its temporary
+ * siblings when they are nested in the input). A symlink back to a folder above it is a loop; a
+ * folder reached twice through symlinks is read once, under its first path in that order.
  */
 export async function findFiles(root: string, exclude: (absPath: string) => boolean = () => false): Promise<FindResult> {
   const files: FoundFile[] = [];
   const problems: ImageError[] = [];
-  const seenDirs = new Set<string>();
+  const visits: { rel: string; real: string }[] = [];
+  const fs = limiter(IN_FLIGHT);
 
-  async function walk(dir: string, rel: string): Promise<void> {
-    const real = await realpath(dir);
-    if (seenDirs.has(real)) {
-      problems.push(new ImageError(rel || '.', 'is a symlink loop (this folder was already read)', 'remove the symlink that points back up the tree'));
+  async function walk(dir: string, rel: string, ancestors: ReadonlySet<string>): Promise<void> {
+    const real = await fs(() => realpath(dir));
+    if (ancestors.has(real)) {
+      problems.push(new ImageError(rel || '.', 'is a symlink loop (it leads back to a folder above it)', 'remove the symlink that points back up the tree'));
       return;
     }
-    seenDirs.add(real);
-    const names: string[] = [];
-    for await (const entry of await opendir(dir)) names.push(entry.name);
-    names.sort();
-    for (const name of names) {
-      if (IGNORED.has(name)) continue;
-      const full = path.join(dir, name);
-      const relName = rel ? `${rel}/${name}` : name;
-      if (exclude(full)) continue;
-      let st;
-      try {
-        st = await stat(full);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        const why = code === 'ELOOP' ? 'is a symlink loop' : code === 'ENOENT' ? 'is a dangling symlink' : `cannot be read (${code})`;
-        problems.push(new ImageError(relName, why, 'remove it from the images folder or fix its target'));
-        continue;
-      }
-      if (st.isDirectory()) {
-        if (exclude(await realpath(full))) continue;
+    visits.push({ rel, real });
+    const names = await fs(async () => {
+      const out: string[] = [];
+      for await (const entry of await opendir(dir)) out.push(entry.name);
+      return out;
+    });
+    const inside = new Set([...ancestors, real]);
+    await Promise.all(
+      names.map(async (name) => {
+        if (IGNORED.has(name)) return;
+        const full = path.join(dir, name);
+        const relName = rel ? `${rel}/${name}` : name;
+        if (exclude(full)) return;
+        let st;
         try {
-          await walk(full, relName);
+          st = await fs(() => stat(full));
         } catch (e) {
-          problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
+          const code = (e as NodeJS.ErrnoException).code;
+          const why = code === 'ELOOP' ? 'is a symlink loop' : code === 'ENOENT' ? 'is a dangling symlink' : `cannot be read (${code})`;
+          problems.push(new ImageError(relName, why, 'remove it from the images folder or fix its target'));
+          return;
         }
-      } else if (st.isFile()) {
-        files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
-      }
-    }
+        if (st.isDirectory()) {
+          if (exclude(await fs(() => realpath(full)))) return;
+          try {
+            await walk(full, relName, inside);
+          } catch (e) {
+            problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
+          }
+        } else if (st.isFile()) {
+          files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+        }
+      }),
+    );
   }
 
-  await walk(path.resolve(root), '');
-  return { files, problems };
+  await walk(path.resolve(root), '', new Set());
+
+  // A folder reached twice (two symlinks to it) is read under its first path only.
+  visits.sort((a, b) => compareRel(a.rel, b.rel));
+  const firstRel = new Map<string, string>();
+  const dropped: string[] = [];
+  for (const v of visits) {
+    if (dropped.some((d) => v.rel.startsWith(`${d}/`))) continue;
+    const first = firstRel.get(v.real);
+    if (first === undefined) firstRel.set(v.real, v.rel);
+    else {
+      dropped.push(v.rel);
+      problems.push(
+        new ImageError(
+          v.rel,
+          `is the same folder as ${first || '.'} (reached twice through symlinks): its images would be published twice`,
+          'remove one of the symlinks',
+        ),
+      );
+    }
+  }
+  const kept = dropped.length ? files.filter((f) => !dropped.some((d) => f.rel.startsWith(`${d}/`))) : files;
+  kept.sort((a, b) => compareRel(a.rel, b.rel));
+  problems.sort((a, b) => compareRel(a.file, b.file));
+  return { files: kept, problems };
 }
 
 /** The folder a file sits in, relative to the images folder ('' for the top). */
