@@ -7,6 +7,7 @@
 import { readFile, rename, writeFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
+import { mapLimit } from '../util/concurrency.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { Classified } from '../ingest/classify.js';
 
@@ -109,21 +110,21 @@ export class FingerprintCache {
   /** Re-reads the ctime of every remembered file whose other key parts are unchanged. */
   private async refresh(): Promise<void> {
     const fresh = new Map<string, string>();
-    for (const [file, entry] of Object.entries(this.next.files)) {
+    const entries = Object.entries(this.next.files);
+    // Many stats in flight: latency, not CPU, bounds this for thousands of small files.
+    const stats = await mapLimit(entries, 64, ([file]) => stat(file));
+    entries.forEach(([file, entry], i) => {
+      const r = stats[i]!;
       const [dev, ino, size, mtime] = entry.key.split(':');
-      try {
-        const st = await stat(file);
-        if (String(st.dev) === dev && String(st.ino) === ino && String(st.size) === size && String(st.mtimeMs) === mtime) {
-          const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-          fresh.set(entry.key, key);
-          entry.key = key;
-        } else {
-          delete this.next.files[file];
-        }
-      } catch {
+      const st = r.status === 'fulfilled' ? r.value : undefined;
+      if (st && String(st.dev) === dev && String(st.ino) === ino && String(st.size) === size && String(st.mtimeMs) === mtime) {
+        const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+        fresh.set(entry.key, key);
+        entry.key = key;
+      } else {
         delete this.next.files[file];
       }
-    }
+    });
     for (const [file, entry] of Object.entries(this.next.classified)) {
       const key = fresh.get(entry.key);
       if (key) entry.key = key;

@@ -1,6 +1,7 @@
 // Walks the images folder and lists every regular file in it, in a stable order.
 // Follows symlinks to files and folders, but never loops, and never descends into the output.
 
+import type { Dirent } from 'node:fs';
 import { opendir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ImageError } from '../util/errors.js';
@@ -66,25 +67,37 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
   const visits: { rel: string; real: string }[] = [];
   const fs = limiter(IN_FLIGHT);
 
-  async function walk(dir: string, rel: string, ancestors: ReadonlySet<string>): Promise<void> {
-    const real = await fs(() => realpath(dir));
+  /** `real`: the folder's real path when the caller knows it (a plain folder under a known real path). */
+  async function walk(dir: string, rel: string, ancestors: ReadonlySet<string>, knownReal?: string): Promise<void> {
+    const real = knownReal ?? (await fs(() => realpath(dir)));
     if (ancestors.has(real)) {
       problems.push(new ImageError(rel || '.', 'is a symlink loop (it leads back to a folder above it)', 'remove the symlink that points back up the tree'));
       return;
     }
     visits.push({ rel, real });
-    const names = await fs(async () => {
-      const out: string[] = [];
-      for await (const entry of await opendir(dir)) out.push(entry.name);
+    const entries = await fs(async () => {
+      const out: Dirent[] = [];
+      for await (const entry of await opendir(dir)) out.push(entry);
       return out;
     });
     const inside = new Set([...ancestors, real]);
     await Promise.all(
-      names.map(async (name) => {
+      entries.map(async (entry) => {
+        const name = entry.name;
         if (IGNORED.has(name)) return;
         const full = path.join(dir, name);
         const relName = rel ? `${rel}/${name}` : name;
         if (exclude(full)) return;
+        const enter = async (realDir: string | undefined) => {
+          if (exclude(realDir ?? (await fs(() => realpath(full))))) return;
+          try {
+            await walk(full, relName, inside, realDir);
+          } catch (e) {
+            problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
+          }
+        };
+        // A plain folder needs no stat: its real path is its parent's plus its name.
+        if (entry.isDirectory()) return enter(path.join(real, name));
         let st;
         try {
           st = await fs(() => stat(full));
@@ -94,16 +107,8 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
           problems.push(new ImageError(relName, why, 'remove it from the images folder or fix its target'));
           return;
         }
-        if (st.isDirectory()) {
-          if (exclude(await fs(() => realpath(full)))) return;
-          try {
-            await walk(full, relName, inside);
-          } catch (e) {
-            problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
-          }
-        } else if (st.isFile()) {
-          files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
-        }
+        if (st.isDirectory()) await enter(undefined);
+        else if (st.isFile()) files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
       }),
     );
   }

@@ -39,7 +39,8 @@ async function placeInput(from: string, rel: string, dest: string, size: number,
 export async function placeFiles(root: string, files: PlannedFile[], previous?: PreviousSource, memo?: HashMemo): Promise<PlaceStats> {
   const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
   const dirs = new Map<string, Promise<unknown>>();
-  const results = await mapLimit(files, 16, async (f) => {
+  // Many links and folders in flight: file-system latency, not CPU, bounds a tree of small files.
+  const results = await mapLimit(files, 64, async (f) => {
     const dest = insideRoot(root, f.path);
     const dir = path.dirname(dest);
     let made = dirs.get(dir);

@@ -7,18 +7,21 @@
 //   4. index scale: 200 … 2,000 products × 3 versions, build --no-site and with the catalogue site
 //   5. object storage: the build uploading to a local S3-protocol server (s3rver, through the AWS
 //      SDK) vs plain `curl -T` PUTs of the same files to that server, alternated
+//   7. split-shape scale: products × 3 versions of (xz metadata tarball + small xz rootfs
+//      tarball), the shape real trees have: build, no-change rebuild, one image added, with the
+//      site, peak RSS, next to `find` + reading every file (cat) as the file-system floor
 //   6. side by side with the peer tool: `incus-simplestreams add` (the real one, each image in
 //      turn, into a fresh tree) vs `staticstreams build` on the same split squashfs images, with
 //      one `openssl dgst -sha256` pass and `cp` (what the peer tool must at least do) as baselines
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
-// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count.
+// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { largeCorpus, manyProducts, peerCorpus, uploadCorpus } from './corpora.js';
+import { largeCorpus, manyProducts, peerCorpus, splitProducts, uploadCorpus } from './corpora.js';
 import { startS3 } from '../support/s3.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
@@ -187,6 +190,31 @@ async function peerToolSection(): Promise<void> {
   rmSync(corpus.images, { recursive: true, force: true });
 }
 
+/** 7: many split images: per-file overhead, not hashing, is what this measures. */
+async function splitScaleSection(): Promise<void> {
+  console.log('\n## 7. Split-shape scale (products × 3 versions, xz metadata + xz rootfs tarball per version)');
+  console.log('products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | with site | RSS no-site | RSS site');
+  const sizes = (process.env.BENCH_SPLIT_PRODUCTS ?? '200,2000').split(',').map(Number);
+  for (const n of sizes) {
+    const images = await splitProducts(root, n);
+    const o = path.join(root, `dist-split-${n}`);
+    const floor = timed('sh', ['-c', `find "${images}" -type f -exec cat {} + > /dev/null`]);
+    const full = build(images, o, ['--no-site', '--no-cache']);
+    const rebuild = build(images, o, ['--no-site']);
+    const extra = path.join(images, 'added', 'v0');
+    execFileSync('mkdir', ['-p', extra]);
+    execFileSync('cp', [path.join(images, 'p0', 'v0', 'rootfs.tar.xz'), extra]);
+    const { metadataTarball } = await import('../support/images.js');
+    writeFileSync(path.join(extra, 'lxd.tar.xz'), await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 }));
+    const added = build(images, o, ['--no-site']);
+    const site = build(images, path.join(root, `dist-split-site-${n}`), ['--no-cache']);
+    console.log(
+      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${fmt(floor.seconds).padStart(16)} | ${fmt(full.seconds).padStart(15)} | ${fmt(rebuild.seconds).padStart(17)} | ${fmt(added.seconds).padStart(9)} | ${fmt(site.seconds).padStart(9)} | ${`${(full.maxRssKiB / 1024).toFixed(0)} MB`.padStart(11)} | ${(site.maxRssKiB / 1024).toFixed(0)} MB`,
+    );
+    for (const d of [images, o, path.join(root, `dist-split-site-${n}`)]) rmSync(d, { recursive: true, force: true });
+  }
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -194,6 +222,7 @@ try {
   if (want('4')) await indexScaleSection();
   if (want('5')) await objectStorageSection();
   if (want('6')) await peerToolSection();
+  if (want('7')) await splitScaleSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

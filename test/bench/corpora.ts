@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { metadataTarball, metadataYaml, unifiedTarball } from '../support/images.js';
+import { metadataTarball, metadataYaml, rootTarball, unifiedTarball } from '../support/images.js';
 
 const MiB = 1024 * 1024;
 
@@ -139,4 +139,25 @@ export async function peerCorpus(root: string, count: number, mib: number): Prom
   }
   const { statSync } = await import('node:fs');
   return { images, files, pairs, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
+}
+
+/**
+ * `products` products × `versions` versions in the shape distrobuilder and `lxc image export`
+ * give: per version a folder with an xz metadata tarball and a small xz root filesystem tarball.
+ */
+export async function splitProducts(root: string, products: number, versions = 3): Promise<string> {
+  const images = path.join(root, `images-split-${products}`);
+  const rootfs = await rootTarball('bench', 'xz');
+  for (let p = 0; p < products; p++) {
+    for (let v = 0; v < versions; v++) {
+      const dir = path.join(images, `p${p}`, `v${v}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        path.join(dir, 'lxd.tar.xz'),
+        await metadataTarball({ os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 }),
+      );
+      await writeFile(path.join(dir, 'rootfs.tar.xz'), rootfs);
+    }
+  }
+  return images;
 }
