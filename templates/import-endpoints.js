@@ -84,11 +84,11 @@ function handleImport(request, map) {
     const asked = requestedArchitectures(request, map).join(', ') || 'none given';
     return textResponse(request, 404, `alias ${alias} has no image for the architectures asked (${asked}); available: ${names}\n`, {
       'Cache-Control': SHORT_CACHE,
-      Vary: 'LXD-Server-Architectures, Incus-Server-Architectures',
+      'Vary': 'LXD-Server-Architectures, Incus-Server-Architectures',
       'X-Available-Architectures': names,
     });
   }
-  return imageResponse(request, map, available[arch], SHORT_CACHE, at >= 0 ? {} : { Vary: 'LXD-Server-Architectures, Incus-Server-Architectures' });
+  return imageResponse(request, map, available[arch], SHORT_CACHE, at >= 0 ? {} : { 'Vary': 'LXD-Server-Architectures, Incus-Server-Architectures' });
 }
 
 export { handleImport, pickArchitecture };
