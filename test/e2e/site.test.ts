@@ -201,6 +201,13 @@ describe('the catalogue site in Chromium', { skip }, () => {
     await page.fill('#search', 'zzznothingmatcheszzz');
     await showing(page, []);
     assert.match((await page.textContent('#count'))!, /^0 of /);
+    // No match: a message says so, and one button brings every product back.
+    assert.ok(await page.isVisible('#no-match'), 'the no-match message shows');
+    await page.click('#clear-filters');
+    await showing(page, sorted([...rows.values()].map((r) => r.slug)));
+    assert.equal(await page.isVisible('#no-match'), false);
+    assert.equal(await page.inputValue('#search'), '');
+    assert.equal(await page.inputValue('select[name=arch]'), '');
     await page.close();
   });
 

@@ -14,6 +14,7 @@ const MULTI = new Set(['arch', 'type']);
 const form = document.querySelector<HTMLFormElement>('#filters');
 const table = document.querySelector<HTMLTableElement>('#products');
 const count = document.querySelector<HTMLElement>('#count');
+const noMatch = document.querySelector<HTMLElement>('#no-match');
 const search = document.querySelector<HTMLInputElement>('#search');
 
 if (form && table && count && search) {
@@ -39,6 +40,7 @@ if (form && table && count && search) {
     }
     const noun = rows.length === 1 ? 'product' : 'products';
     count.textContent = shown === rows.length ? `${rows.length} ${noun}` : `${shown} of ${rows.length} ${noun}`;
+    if (noMatch) noMatch.hidden = shown > 0;
   };
 
   const saveState = () => {
@@ -101,6 +103,10 @@ if (form && table && count && search) {
       saveState();
       apply();
     });
+  });
+  document.querySelector('#clear-filters')?.addEventListener('click', () => {
+    form.reset();
+    search.focus();
   });
   search.addEventListener('focus', () => void loadPagefind().catch(() => {}), { once: true });
   search.addEventListener('input', () => {
