@@ -49,10 +49,11 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
     installSignalCleanup();
     const configFile = flags.config ?? 'staticstreams.yaml';
     let config = await loadConfig(configFile, flags.config !== undefined);
-    if (flags.config === undefined && existsSync(configFile) && !flags.quiet && !flags.json) {
+    const configFound = existsSync(configFile);
+    if (flags.config === undefined && configFound && !flags.quiet && !flags.json) {
       process.stderr.write(`note: using ${path.resolve(configFile)} (found in the current folder; --config FILE picks another)\n`);
     }
-    if (command === 'prune' && !existsSync(configFile)) {
+    if (command === 'prune' && !configFound) {
       // A cron job has no config file: the tree says how it was built.
       const recorded = await loadRecordedConfig(flags.out);
       if (recorded) {
@@ -89,7 +90,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       dryRun: flags.dryRun === true,
       baseUrl: flags.baseUrl,
       config,
-      ...(existsSync(configFile) ? { configFile } : {}),
+      ...(configFound ? { configFile } : {}),
       site: flags.site,
       targets,
       serverConfig: flags.serverConfig,

@@ -59,13 +59,13 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
   try {
     // Both reads run to their end before any failure is reported: the build never moves on (and
     // closes the pool) with a read still running on a worker.
-    const settled = await Promise.allSettled([
+    const [ra, rb] = await Promise.allSettled([
       own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined),
       combined ? undefined : pool.hash([meta.file.path, rootfs.file.path]),
     ]);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [a, b] = settled.map((r) => (r as PromiseFulfilledResult<Awaited<ReturnType<WorkerPool['hash']>> | undefined>).value);
+    if (ra.status === 'rejected') throw ra.reason;
+    if (rb.status === 'rejected') throw rb.reason;
+    const [a, b] = [ra.value, rb.value];
     if (a) {
       checkSize(rootfs.file, a.sizes[0]!);
       own = a.sha256;

@@ -2,8 +2,9 @@
 // The build validates what it writes against it; the catalogue site reads through it.
 
 import { z } from 'zod';
+import { SHA256 } from '../simplestreams/schema.js';
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+const sha256 = z.string().regex(SHA256);
 // eslint-disable-next-line no-control-regex -- control characters are exactly what the pattern refuses
 const relPath = z.string().regex(/^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\u0000-\u001f\u007f\\]+$/, 'a relative path inside the output');
 

@@ -6,12 +6,13 @@
 // without the config file rebuilds the site and rules as the build made them.
 
 import { z } from 'zod';
+import { SHA256 } from '../simplestreams/schema.js';
 
 export const STATE_PATH = 'staticstreams-state.json';
 
 export const graceEntrySchema = z.object({
   path: z.string().regex(/^(?!\/)(?!.*\.\.)[^\s]+$/),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sha256: z.string().regex(SHA256),
   size: z.number().int().nonnegative(),
   /** When the file stopped being listed (ISO 8601). */
   since: z.string().datetime(),

@@ -8,6 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { BuildError } from '../util/errors.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { isValidVersionKey } from '../simplestreams/version-key.js';
+import { insideTree, SHA256 } from '../simplestreams/schema.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../source/source.js';
@@ -25,15 +26,8 @@ export interface ProductsFile {
   products: Record<string, Record<string, unknown>>;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringMap = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
-
-/** True for a path listed in the tree that stays inside it (relative, no `..`, no URL). */
-function insideTree(rel: string): boolean {
-  return rel !== '' && !rel.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(rel) && !rel.split('/').includes('..');
-}
 
 export interface LoadedTree {
   index: Record<string, unknown>;

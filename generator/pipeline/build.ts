@@ -196,8 +196,8 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     baseUrl ??= previous.catalog?.baseUrl; // prune keeps the tree's base URL
     if (previous.foreign) {
       // Another tool's tree is carried over only when clients can use all of it: every listed
-      // file there with its size and sha256, every combined fingerprint right (read once, on
-      // the first build; later builds trust what we published).
+      // file there with its size and sha256, every combined fingerprint right. Only on the first
+      // build (the tree has no catalog.json of ours yet): later builds trust what we published.
       reporter.phase(`checking the tree to carry over (${options.previous}) as clients would`);
       const report = await verifyTree(options.previous, { quick: true });
       const errors = report.problems.filter((p) => p.severity === 'error');

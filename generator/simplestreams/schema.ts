@@ -14,11 +14,11 @@ export const SHA256 = /^[0-9a-f]{64}$/;
 const sha256 = z.string().regex(SHA256, 'must be 64 lowercase hex digits');
 const stringMap = z.record(z.string(), z.string());
 
-/** True for a path listed in a tree that stays inside it (relative, no `..`, no URL, no spaces). */
+/** True for a path listed in a tree that stays inside it (relative, no `..`, no URL). */
 export function insideTree(rel: string): boolean {
-  return rel !== '' && !rel.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(rel) && !rel.split('/').includes('..') && !/\s/.test(rel);
+  return rel !== '' && !rel.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(rel) && !rel.split('/').includes('..');
 }
-const treePath = z.string().refine(insideTree, 'must be a relative path inside the tree (no leading /, no .., no URL, no spaces)');
+const treePath = z.string().refine(insideTree, 'must be a relative path inside the tree (no leading /, no .., no URL)');
 
 const item = z
   .object({

@@ -9,17 +9,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Catalog } from '../../generator/formats/catalog.js';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { build } from '../../generator/pipeline/build.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
-import { startNginx } from '../support/nginx.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
-import { startCaddy, startServe, startWrangler } from '../support/servers.js';
+import { buildForHosts, HOSTS } from '../support/hosts.js';
 import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { configSchema, type Config } from '../../generator/config/config.js';
@@ -57,21 +55,6 @@ function deleteLocal(client: Client, fp: string): void {
   client.cleanup([['image', 'delete', `local:${fp}`]]);
 }
 
-type Starter = (root: string, port: number, tls: TestTls, serverConfig: string) => Promise<RunningServer>;
-
-const SERVERS: [string, Starter][] = [
-  ['Cloudflare Pages (wrangler pages dev, workerd)', (root, port, tls) => startWrangler(root, port, tls)],
-  [
-    'nginx with the generated snippets',
-    async (root, port, tls, conf) => {
-      const server = await startNginx(root, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port);
-      return server;
-    },
-  ],
-  ['staticstreams serve', (root, port, tls) => startServe(root, port, tls)],
-  ['Caddy with the generated snippet', (root, port, tls, conf) => startCaddy(root, port, tls, path.join(conf, 'caddy-site.conf'))],
-];
-
 describe('CDN delivery with real servers and real LXD and Incus', { skip }, () => {
   let tls: TestTls;
   let work: string;
@@ -86,23 +69,9 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  async function buildFor(name: string, port: number, config?: Config) {
-    const out = path.join(work, `${name}-dist`);
-    const serverConfig = path.join(work, `${name}-server-config`);
-    await build({
-      images: path.join(work, 'images'),
-      out,
-      baseUrl: `https://127.0.0.1:${port}`,
-      targets: ['netlify', 'cloudflare', 'nginx', 'caddy'],
-      serverConfig,
-      site: false,
-      config,
-    });
-    const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
-    return { out, serverConfig, catalog };
-  }
+  const buildFor = (name: string, port: number, config?: Config) => buildForHosts(path.join(work, 'images'), work, name, port, { config, site: false });
 
-  for (const [label, start] of SERVERS) {
+  for (const [label, start] of HOSTS) {
     describe(label, () => {
       let server: RunningServer;
       let catalog: Catalog;
@@ -195,7 +164,7 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
     });
     after(async () => s3?.stop());
 
-    for (const [label, start] of SERVERS) {
+    for (const [label, start] of HOSTS) {
       it(`${label}, and LXD and Incus copy and launch through it`, async () => {
         const id = randomBytes(3).toString('hex');
         const port = await freePort();

@@ -11,13 +11,13 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
 import { configSchema, type Config } from '../../generator/config/config.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
-import { startCaddy, startServe, startWrangler } from '../support/servers.js';
+import { buildForHosts, HOSTS } from '../support/hosts.js';
+import { startServe } from '../support/servers.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 
 const skip = requirements(['nginx', 'caddy', 'openssl', 'update-ca-certificates'], { root: true });
@@ -50,34 +50,13 @@ describe('staticstreams doctor', { skip }, () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  async function built(name: string, port: number, config?: Config) {
-    const out = path.join(work, `${name}-dist`);
-    const serverConfig = path.join(work, `${name}-server-config`);
-    await build({
-      images: path.join(work, 'images'),
-      out,
-      baseUrl: `https://127.0.0.1:${port}`,
-      targets: ['netlify', 'cloudflare', 'nginx', 'caddy'],
-      serverConfig,
-      config,
-    });
-    return { out, serverConfig };
-  }
+  const built = (name: string, port: number, config?: Config) => buildForHosts(path.join(work, 'images'), work, name, port, { config });
 
-  const GOOD: [string, (out: string, port: number, conf: string) => Promise<RunningServer>][] = [
-    ['staticstreams serve', (out, port) => startServe(out, port, tls)],
-    [
-      'nginx with the generated snippets',
-      (out, port, conf) => startNginx(out, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port),
-    ],
-    ['Caddy with the generated snippet', (out, port, conf) => startCaddy(out, port, tls, path.join(conf, 'caddy-site.conf'))],
-    ['Cloudflare Pages (wrangler, workerd)', (out, port) => startWrangler(out, port, tls)],
-  ];
-  for (const [label, start] of GOOD) {
+  for (const [label, start] of HOSTS) {
     it(`finds nothing wrong with ${label}, in seconds`, async () => {
       const port = await freePort();
       const { out, serverConfig } = await built(`good-${servers.length}`, port);
-      const server = await start(out, port, serverConfig);
+      const server = await start(out, port, tls, serverConfig);
       servers.push(server);
       const started = Date.now();
       const { status, report, text } = runDoctor(server.url);

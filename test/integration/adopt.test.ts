@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from '../../generator/pipeline/build.js';
+import type { StreamItem } from '../../generator/simplestreams/schema.js';
 import { verifyTree } from '../../generator/inspect/verify.js';
 import { busyboxRootfs, metadataTarball, put, qcow2Bytes, squashfs } from '../support/images.js';
 import { incusSimplestreamsTree, maintainerTree } from '../support/peer-trees.js';
@@ -20,14 +21,8 @@ import { hashTree } from '../support/tree-hash.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 
-interface Item {
-  ftype: string;
-  path: string;
-  sha256: string;
-  size: number;
-  delta_base?: string;
-  [combined: string]: unknown;
-}
+/** An item as the clients read it (the format module's own type). */
+type Item = StreamItem;
 interface Product {
   aliases?: string;
   versions: Record<string, { items: Record<string, Item> }>;

@@ -5,7 +5,6 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from '../../generator/pipeline/build.js';
@@ -109,6 +108,3 @@ for (const [name, make, tools] of TREES) {
     }
   });
 }
-
-// The sha256 helper keeps fixtures honest where a test needs one.
-export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
