@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, loadRecordedConfig, TARGETS, type Target } from '../config/config.js';
+import { loadConfig, loadRecordedConfig, TARGETS, type Config, type Target } from '../config/config.js';
+import { filterProblem, parseFilters } from '../config/filters.js';
 import { BuildFailed, ImageError, isReportable, UsageError } from '../util/errors.js';
 import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
 import { installSignalCleanup } from '../publish/output/cleanup.js';
@@ -30,6 +31,30 @@ export interface BuildFlags {
   cache: boolean;
   json?: boolean;
   quiet?: boolean;
+  /** mirror: upstream URLs, KEY=GLOB filters, versions to keep, time-out in seconds. */
+  upstreams?: string[];
+  filter?: string[];
+  keep?: string;
+  timeout?: string;
+}
+
+/** The mirror settings: command-line values over the config's `mirror:` section. */
+function mirrorOptions(flags: BuildFlags, config: Config): NonNullable<BuildOptions['mirror']> {
+  const upstreams = flags.upstreams?.length ? flags.upstreams : config.mirror.upstreams;
+  if (upstreams.length === 0) throw new UsageError('mirror needs at least one upstream URL (or mirror.upstreams in the config)');
+  for (const u of upstreams)
+    if (!/^https?:\/\/\S+$/i.test(u)) throw new UsageError(`"${u}" is not an http(s) URL: give the base URL of a simplestreams image server`);
+  const specs = flags.filter?.length ? flags.filter : config.mirror.filter;
+  const bad = specs.flatMap((s) => filterProblem(s) ?? []);
+  if (bad.length) throw new UsageError(bad.map((b) => `--filter ${b}`).join('\nerror: '));
+  const timeout = positive(flags.timeout, '--timeout', false) ?? config.mirror.timeout;
+  return {
+    upstreams,
+    filters: parseFilters(specs),
+    keep: positive(flags.keep, '--keep', true) ?? config.mirror.keep,
+    http: { timeoutMs: timeout * 1000, retries: config.mirror.retries },
+    concurrency: config.mirror.concurrency,
+  };
 }
 
 function positive(text: string | undefined, flag: string, integer: boolean): number | undefined {
@@ -41,7 +66,7 @@ function positive(text: string | undefined, flag: string, integer: boolean): num
 }
 
 /** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
-export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = 'build'): Promise<number> {
+export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | 'mirror' = 'build'): Promise<number> {
   try {
     if (flags.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.baseUrl)) {
       throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
@@ -75,12 +100,16 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       targets = names as Target[];
     }
     if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
+    const mirror = command === 'mirror' ? mirrorOptions(flags, config) : undefined;
+    // A mirror publishes on top of what it published before: only new versions are downloaded.
+    const previous = mirror && existsSync(path.join(flags.out, 'streams', 'v1', 'index.json')) ? flags.out : flags.previous;
     const started = Date.now();
     const { build } = await import('../pipeline/build.js'); // loaded on use: --help stays fast
     const options: BuildOptions = {
       images: flags.images,
       out: flags.out,
-      previous: flags.previous,
+      previous,
+      ...(mirror ? { mirror } : {}),
       replace: flags.replace === true,
       deltas: flags.deltas === true ? true : undefined,
       retain: positive(flags.retain, '--retain', true),
@@ -122,6 +151,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       dryRun: result.dryRun,
       deltas: result.deltas,
       bucket: result.bucket ?? null,
+      ...(result.mirror ? { mirror: result.mirror } : {}),
       ...lifecycleSummary(result),
       index: result.indexPath,
       productsFile: result.productsPath,
@@ -140,11 +170,12 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' = '
       for (const d of result.deltas)
         process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
       if (result.bucket) process.stdout.write(bucketText(result.bucket));
+      if (result.mirror) process.stdout.write(mirrorText(result.mirror));
       if (result.dryRun)
         process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
       else
         process.stdout.write(
-          `${command === 'prune' ? 'pruned' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
+          `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
             `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
             (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
             `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
@@ -181,6 +212,14 @@ function bucketText(b: NonNullable<BuildResult['bucket']>): string {
   return (
     `${b.bucket}: uploaded ${b.uploaded} file(s), ${formatBytes(b.bytesUploaded)} (${verified}); ${b.alreadyThere} already there` +
     `${b.removed.length ? `; deleted ${b.removed.length} expired` : ''}\n`
+  );
+}
+
+function mirrorText(m: NonNullable<BuildResult['mirror']>): string {
+  const resumed = m.bytesResumed ? `; ${formatBytes(m.bytesResumed)} already fetched by an interrupted run` : '';
+  return (
+    `from ${m.upstreams.join(', ')}: ${m.downloadedVersions.length} version(s) copied (${m.filesDownloaded} file(s), ${formatBytes(m.bytesFetched)} downloaded and checked${resumed}), ` +
+    `${m.heldVersions} already held\n`
   );
 }
 

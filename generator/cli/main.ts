@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './build.js';
 import { registerPrune } from './prune.js';
+import { registerMirror } from './mirror.js';
 import { registerList } from './list.js';
 import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)');
   registerBuild(program, setExit);
   registerPrune(program, setExit);
+  registerMirror(program, setExit);
   registerVerify(program, setExit);
   registerList(program, setExit);
   registerServe(program, setExit);

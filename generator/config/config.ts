@@ -10,6 +10,7 @@ import { UsageError } from '../util/errors.js';
 import { formatIssues, friendlyIssues } from '../util/friendly.js';
 import { DURATION } from '../util/duration.js';
 import { STATE_PATH } from '../formats/state.js';
+import { filterProblem } from './filters.js';
 
 const alias = z
   .string()
@@ -94,6 +95,30 @@ const objectStorage = z
   })
   .strict();
 
+const mirror = z
+  .object({
+    /** Upstream image servers (base URLs) to mirror; URLs on the command line replace these. */
+    upstreams: z.array(z.string().regex(/^https?:\/\/\S+$/, 'upstreams are http(s) URLs')).default([]),
+    /** KEY=GLOB filters (os, release, arch, variant, type, alias): the same key repeated means either. */
+    filter: z
+      .array(
+        z.string().superRefine((spec, ctx) => {
+          const problem = filterProblem(spec);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      )
+      .default([]),
+    /** Copy the N newest versions of each selected product (default: all). */
+    keep: z.number().int().positive().optional(),
+    /** Seconds without progress before a request is cut off and retried. */
+    timeout: z.number().positive().default(30),
+    /** Retries of a request after a time-out, a dropped connection, 429 or 5xx. */
+    retries: z.number().int().min(0).max(20).default(4),
+    /** Files downloaded at a time. */
+    concurrency: z.number().int().min(1).max(32).default(4),
+  })
+  .strict();
+
 export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -115,6 +140,8 @@ export const configSchema = z
     object_storage: objectStorage.optional(),
     /** The catalogue website's title, description, logo and remote name. */
     site: siteSettings.default({}),
+    /** `staticstreams mirror`: the upstreams, filters and how many versions to copy. */
+    mirror: mirror.default({}),
     /** Overrides keyed by a product pattern os:release:arch:variant, each part exact or `*`. */
     products: z
       .record(z.string().regex(/^[^:]+:[^:]+:[^:]+:[^:]+$/, 'product patterns are os:release:arch:variant, each part a name or *'), productOverride)
@@ -125,6 +152,7 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 export type ObjectStorageSettings = z.infer<typeof objectStorage>;
 export type SiteSettings = z.infer<typeof siteSettings>;
+export type MirrorSettings = z.infer<typeof mirror>;
 export type ProductOverride = z.infer<typeof productOverride>;
 
 export const DEFAULT_CONFIG: Config = configSchema.parse({});

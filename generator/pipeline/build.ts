@@ -39,6 +39,7 @@ import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
 import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
 import { planDeltas } from '../plan/deltas.js';
 import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js';
+import { mirrorUpstreams, type Mirrored, type MirrorOptions, type MirrorStats } from './mirror.js';
 
 export interface BuildOptions {
   /** The images folder; none (prune) publishes only what `previous` holds. */
@@ -74,10 +75,19 @@ export interface BuildOptions {
   keepGoing?: boolean;
   /** Reuse fingerprints of files proven unchanged (default true); false re-hashes everything. */
   cache?: boolean;
+  /** Mirror these upstream servers into the output (with the images folder's images, if any). */
+  mirror?: Omit<MirrorOptions, 'downloads'>;
   reporter?: Reporter;
 }
 
 export type { Reporter };
+export type { MirrorStats };
+
+/** Where a mirror's downloads wait for the publish (next to OUT, like the fingerprint cache). */
+export function downloadsPath(out: string): string {
+  const resolved = path.resolve(out);
+  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.downloads`);
+}
 
 export interface BuildResult {
   plan: Plan;
@@ -104,6 +114,8 @@ export interface BuildResult {
   bucket?: BucketStats;
   /** What changed against the previous tree, and the grace list. */
   lifecycle: Lifecycle;
+  /** With mirror: what was copied from the upstreams. */
+  mirror?: MirrorStats;
   /** True when nothing was written (dryRun). */
   dryRun: boolean;
 }
@@ -158,7 +170,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const config = options.config ?? DEFAULT_CONFIG;
   const baseUrl = options.baseUrl ?? config.base_url;
   if (options.images !== undefined) await checkImages(options.images);
-  else if (!options.previous) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
+  else if (!options.previous && !options.mirror) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
   // Nothing of the user's is ever replaced: checked before anything is written.
   await claimOutput(options.out, { images: options.images, configFile: options.configFile, dryRun: options.dryRun });
   await claimServerConfig(serverConfigDir(options, config), Object.values(SERVER_CONFIG_FILES));
@@ -227,6 +239,21 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     const paired = pairImages(classified, failed);
     problems.push(...paired.problems);
     const { hashed, bytesHashed } = await hashAll(ctx, paired.images);
+    if (options.mirror && problems.length === 0) {
+      // Versions our previous output holds are linked from it, not downloaded again.
+      const held = previous && !previous.foreign ? previousProducts(previous.products, previous.catalog, previous.source.label) : [];
+      ctx.mirrored = await mirrorUpstreams(
+        {
+          ...options.mirror,
+          downloads: downloadsPath(options.out),
+          ...(held.length && options.previous ? { heldRoot: path.resolve(options.previous), heldGrace: previous?.state?.grace ?? [] } : {}),
+          dryRun: options.dryRun === true,
+        },
+        held,
+        pool,
+        reporter,
+      );
+    }
     return await planAndPublish(ctx, hashed, ignored, bytesHashed);
   } finally {
     await pool.close();
@@ -243,6 +270,8 @@ interface BuildContext {
   pool: WorkerPool;
   cache: FingerprintCache;
   problems: (ImageError | BuildError)[];
+  /** With mirror: the upstream products to publish, and what copying them took. */
+  mirrored?: Mirrored;
 }
 
 /** Stage: what each found file is, with its metadata (on the worker threads; cached when unchanged). */
@@ -322,9 +351,34 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     productsFile: previous.productsFile,
     grace: previous.state?.grace ?? [],
   };
-  const publication: Publication = planPublication(fresh.products, previousState, {
-    replace: options.replace === true,
-    retention: { keep: options.retain ?? config.retention.keep, days: options.retainDays ?? config.retention.days },
+  const mirrored = ctx.mirrored?.products ?? [];
+  for (const m of mirrored) {
+    const local = fresh.products.find((p) => p.key === m.key);
+    if (local)
+      planProblems.push(
+        new BuildError(
+          `product ${m.key} is both mirrored from ${ctx.mirrored!.from.get(m.key)} and built from the images folder`,
+          'leave one out: filter it from the mirror (--filter) or move its images out of the images folder',
+          local.versions.flatMap((v) => v.images.map((i) => i.label)),
+        ),
+      );
+  }
+  const keeps = [options.retain ?? config.retention.keep, options.mirror?.keep].filter((n): n is number => n !== undefined);
+  // A mirror follows its upstreams: versions they list that the filters leave out are not kept,
+  // and a version they list with other images than the output holds is replaced.
+  const deselected = ctx.mirrored?.deselected;
+  const mergeBase =
+    previousState && deselected?.size
+      ? {
+          ...previousState,
+          products: previousState.products
+            .map((p) => ({ ...p, versions: p.versions.filter((v) => !deselected.has(`${p.key} ${v.key}`)) }))
+            .filter((p) => p.versions.length),
+        }
+      : previousState;
+  const publication: Publication = planPublication([...fresh.products, ...mirrored], mergeBase, {
+    replace: options.replace === true ? true : (ctx.mirrored?.replaced ?? false),
+    retention: { keep: keeps.length ? Math.min(...keeps) : undefined, days: options.retainDays ?? config.retention.days },
     nowMs,
   });
   planProblems.push(...publication.problems);
@@ -343,8 +397,12 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
   if (problems.length === 0 && plan.products.length === 0) {
     problems.push(
       new BuildError(
-        `no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`,
-        'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball',
+        options.mirror
+          ? `nothing to mirror: the filters select no image of ${options.mirror.upstreams.join(', ')}`
+          : `no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`,
+        options.mirror
+          ? 'loosen --filter (os, release, arch, variant, type, alias; shell globs, any case), or check the upstream URL'
+          : 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball',
       ),
     );
   }
@@ -421,7 +479,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       ignored,
       serverConfigFiles: [],
       skipped,
-      images: hashed.length,
+      images: hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0),
       sitePages: 0,
       bytesHashed: done,
       placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 },
@@ -475,6 +533,8 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     }
     reporter.phase('replacing the previous output');
     await staged.commit();
+    // Published (hard links or copies in the output): the downloads have served their purpose.
+    if (ctx.mirrored) await rm(downloadsPath(options.out), { recursive: true, force: true });
   } catch (e) {
     await staged.discard();
     throw e;
@@ -493,12 +553,13 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     ignored,
     serverConfigFiles,
     skipped,
-    images: hashed.length,
+    images: hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0),
     sitePages,
     bytesHashed: done,
     placed,
     deltas,
     ...(bucketStats ? { bucket: bucketStats } : {}),
+    ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
     cache: { hits: cache.hits, misses: cache.misses },
     lifecycle,
     dryRun: false,

@@ -26,7 +26,8 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const fingerprints = (v: PlannedVersion) => v.images.map((i) => i.fingerprint).sort();
 const sameImages = (a: PlannedVersion, b: PlannedVersion) => fingerprints(a).join() === fingerprints(b).join();
 
-export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProduct[], opts: { replace: boolean }): MergeResult {
+/** `replace`: true lets any version be replaced; a set, only the `product version` names in it. */
+export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProduct[], opts: { replace: boolean | ReadonlySet<string> }): MergeResult {
   const result: MergeResult = { products: [], problems: [], added: [], unchanged: [], replaced: [] };
   const byKey = new Map(previous.map((p) => [p.key, p]));
   const identity = (p: PlannedProduct) => [p.os, p.release, p.arch, p.variant].join('\0');
@@ -54,7 +55,7 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
           versions.set(version.key, { ...version, items: [...version.items, ...deltas].sort((a, b) => cmp(a.key, b.key)) });
           continue;
         }
-      } else if (opts.replace) result.replaced.push(name);
+      } else if (opts.replace === true || (opts.replace !== false && opts.replace.has(name))) result.replaced.push(name);
       else {
         result.problems.push(
           new BuildError(

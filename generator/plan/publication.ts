@@ -29,7 +29,7 @@ export interface Publication {
 export function planPublication(
   fresh: PlannedProduct[],
   previous: PreviousState | null,
-  opts: { replace: boolean; retention: RetentionPolicy; nowMs: number },
+  opts: { replace: boolean | ReadonlySet<string>; retention: RetentionPolicy; nowMs: number },
 ): Publication {
   const merged = previous
     ? mergeWithPrevious(previous.products, fresh, { replace: opts.replace })

@@ -38,7 +38,7 @@ function placeOf(path: (string | number)[]): string {
   return `product ${product}, version ${version}, item ${item}${field.length ? `, field ${field.join('.')}` : ''}`;
 }
 
-function parse<T>(schema: z.ZodType<T>, text: string, where: string, fix: string): T {
+export function parseTreeFile<T>(schema: z.ZodType<T>, text: string, where: string, fix: string): T {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -62,7 +62,7 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
       'pass --previous the folder or base URL a previous `staticstreams build` published (the one holding streams/v1/index.json)',
     );
   }
-  const index = parse(acceptedIndexSchema, indexText, where(INDEX_PATH), 'fix the tree, or publish without --previous');
+  const index = parseTreeFile(acceptedIndexSchema, indexText, where(INDEX_PATH), 'fix the tree, or publish without --previous');
   // As the clients do: only image-downloads entries that list products are read.
   const entries = Object.values(index.index).filter((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
   if (entries.length !== 1)
@@ -74,7 +74,7 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
   const productsText = await source.readText(productsPath);
   if (productsText === null)
     throw new BuildError(`${where(productsPath)}: listed in index.json but not found`, 'republish the previous tree: clients cannot read it either');
-  const products = parse(
+  const products = parseTreeFile(
     acceptedProductsSchema,
     productsText,
     where(productsPath),
@@ -86,7 +86,7 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
   const state =
     stateText === null
       ? null
-      : parse(stateSchema, stateText, where(STATE_PATH), `fix or delete ${STATE_PATH} (files in their grace period are then forgotten)`);
+      : parseTreeFile(stateSchema, stateText, where(STATE_PATH), `fix or delete ${STATE_PATH} (files in their grace period are then forgotten)`);
   const bytes = Buffer.from(productsText);
   return {
     source,

@@ -1,0 +1,36 @@
+// `staticstreams mirror URL...`: a verified, filtered, incremental copy of simplestreams image
+// servers, published as a staticstreams tree (with the images folder's own images, if given).
+
+import type { Command } from 'commander';
+import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerMirror(program: Command, setExit: (code: number) => void): void {
+  const command = program
+    .command('mirror')
+    .description('copy images from simplestreams servers (LXD, Incus, incus-simplestreams, staticstreams trees) into --out, verified')
+    .argument('[url...]', 'base URLs of the upstream image servers (default: mirror.upstreams in the config)')
+    .option('--out <dir>', 'output folder (replaced atomically at the end; a rerun downloads only what it does not hold)', 'dist')
+    .option(
+      '--filter <key=glob>',
+      'copy only images whose os, release, arch, variant, type or alias matches (repeatable; same key: any, different keys: all)',
+      collect,
+    )
+    .option('--keep <n>', 'copy (and keep) the N newest versions of each selected product')
+    .option('--images <dir>', 'also publish the images in this folder next to the mirrored ones')
+    .option('--timeout <seconds>', 'cut off (and retry) a request with no progress for this long (default 30, or mirror.timeout)')
+    .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files')
+    .option('--dry-run', 'report what would be copied; download and write nothing')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  staticstreams mirror https://images.example.org --filter os=debian --filter arch=amd64 --keep 2 --out mirror\n' +
+        '  staticstreams mirror   # with mirror: {upstreams, filter, keep} in staticstreams.yaml\n' +
+        '\nEvery file is checked against the upstream index (size, sha256, each image fingerprint) before anything\n' +
+        'is published; an interrupted download resumes on the next run. Versions the upstream drops stay\n' +
+        'until retention (--retain, --retain-days, --keep) drops them.',
+    );
+  addPublishOptions(command).action(async (urls: string[], flags: BuildFlags) =>
+    setExit(await runBuild({ ...flags, upstreams: urls, cache: flags.cache !== false }, 'mirror')),
+  );
+}

@@ -1,0 +1,238 @@
+// The mirror stage of a build: read each upstream (source/upstream), turn its products into
+// planned ones as a carried-over tree is (plan/previous: items, keys, aliases kept, the other
+// client's items added), choose what to copy (plan/select), reuse every version the previous
+// output already holds with the same images, download the rest several at a time (resumable,
+// each file checked against the upstream index), and prove every downloaded image: its combined
+// fingerprint recomputed, every tarball read to its end, every squashfs as long as it says.
+// Nothing is published unless all of it passes; what passed stays in the downloads folder for
+// the next run when a later stage fails.
+
+import { open, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BuildError, BuildFailed, ImageError } from '../util/errors.js';
+import type { Reporter } from '../util/reporter.js';
+import { mapLimit } from '../util/concurrency.js';
+import type { Filter } from '../config/filters.js';
+import { sniff, SNIFF_BYTES } from '../ingest/detect.js';
+import { qcow2Problem, squashfsProblem } from '../ingest/rootfs.js';
+import type { WorkerPool } from '../pool/pool.js';
+import { previousProducts } from '../plan/previous.js';
+import { selectProducts } from '../plan/select.js';
+import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/products.js';
+import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
+import { download, type HttpLimits } from '../source/http.js';
+import { readUpstream } from '../source/upstream.js';
+
+export interface MirrorOptions {
+  /** Upstream base URLs. */
+  upstreams: string[];
+  filters: Filter[];
+  /** Copy the N newest versions of each selected product. */
+  keep?: number;
+  http: HttpLimits;
+  /** Files downloaded at a time. */
+  concurrency: number;
+  /** Where downloads (and partial downloads) wait for the publish. */
+  downloads: string;
+  /** The previous output's folder, whose files `held` lists. */
+  heldRoot?: string;
+  /** Files the previous output keeps for their grace period (reused like held ones). */
+  heldGrace?: { path: string; sha256: string; size: number }[];
+  /** Plan only: download nothing. */
+  dryRun?: boolean;
+}
+
+export interface MirrorStats {
+  upstreams: string[];
+  /** `product version` copied from an upstream in this run. */
+  downloadedVersions: string[];
+  /** Selected versions the previous output already held with the same images. */
+  heldVersions: number;
+  filesDownloaded: number;
+  bytesFetched: number;
+  /** Bytes an interrupted earlier run had fetched (not fetched again). */
+  bytesResumed: number;
+}
+
+export interface Mirrored {
+  products: PlannedProduct[];
+  stats: MirrorStats;
+  /** `product version` an upstream lists that the filters leave out: not kept from the previous output. */
+  deselected: Set<string>;
+  /** `product version` held with other images (the upstream replaced it, or the filters changed): replaced. */
+  replaced: Set<string>;
+  /** Product key → the upstream it is mirrored from. */
+  from: Map<string, string>;
+}
+
+const fingerprints = (v: PlannedVersion) =>
+  v.images
+    .map((i) => i.fingerprint)
+    .sort()
+    .join();
+
+/** Upstream products to publish, with `input` files in the downloads folder (or `previous` files when held). */
+export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProduct[], pool: WorkerPool, reporter: Reporter): Promise<Mirrored> {
+  const stats: MirrorStats = { upstreams: [], downloadedVersions: [], heldVersions: 0, filesDownloaded: 0, bytesFetched: 0, bytesResumed: 0 };
+  const products: PlannedProduct[] = [];
+  const problems: BuildError[] = [];
+  const deselected = new Set<string>();
+  const replaced = new Set<string>();
+  const owner = new Map<string, string>();
+  const aliasOwner = new Map<string, string>();
+  /** Upstream file → its URL. */
+  const urls = new Map<PlannedFile, string>();
+  for (const spec of options.upstreams) {
+    reporter.phase(`reading the upstream ${spec}`);
+    const upstream = await readUpstream(spec, options.http);
+    stats.upstreams.push(upstream.base);
+    const all = previousProducts(upstream.products, upstream.catalog, upstream.base);
+    const selected = selectProducts(all, options.filters, options.keep);
+    const chosen = new Set(selected.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
+    for (const p of all) for (const v of p.versions) if (!chosen.has(`${p.key} ${v.key}`)) deselected.add(`${p.key} ${v.key}`);
+    reporter.phase(`${upstream.base}: ${selected.length} of ${all.length} products selected, ${selected.reduce((n, p) => n + p.versions.length, 0)} versions`);
+    for (const p of selected) {
+      const first = owner.get(p.key);
+      if (first)
+        problems.push(new BuildError(`product ${p.key} is published by two upstreams: ${first} and ${upstream.base}`, 'mirror it from one of them (--filter)'));
+      owner.set(p.key, upstream.base);
+      for (const alias of p.aliases) {
+        const claim = `${alias}/${p.canonicalArch}`;
+        const by = aliasOwner.get(claim);
+        if (by && by !== upstream.base)
+          problems.push(
+            new BuildError(`alias ${alias} (${p.arch}) is claimed by two upstreams: ${by} and ${upstream.base}`, 'mirror it from one of them (--filter)'),
+          );
+        aliasOwner.set(claim, upstream.base);
+      }
+      for (const v of p.versions) for (const i of v.items) urls.set(i.file, new URL(i.file.path, upstream.base).href);
+      products.push(p);
+    }
+  }
+  if (problems.length) throw new BuildFailed(problems);
+
+  // Versions held already (same product, version key and images) are linked from the previous output.
+  const heldVersions = new Map(held.flatMap((p) => p.versions.map((v) => [`${p.key} ${v.key}`, v] as const)));
+  const fetch: PlannedVersion[] = [];
+  const mirrored = products.map((p) => ({
+    ...p,
+    versions: p.versions.map((v) => {
+      const have = heldVersions.get(`${p.key} ${v.key}`);
+      if (have && fingerprints(have) === fingerprints(v)) {
+        stats.heldVersions++;
+        return have;
+      }
+      if (have) replaced.add(`${p.key} ${v.key}`);
+      fetch.push(v);
+      stats.downloadedVersions.push(`${p.key} ${v.key}`);
+      return v;
+    }),
+  }));
+
+  if (options.dryRun) return { products: mirrored, stats, deselected, replaced, from: owner };
+  // A file the previous output holds (same sha256) is linked from there, not downloaded again.
+  const heldFiles = new Map<string, { path: string; size: number }>([
+    ...(options.heldGrace ?? []).map((g) => [g.sha256, g] as const),
+    ...held.flatMap((p) => p.versions.flatMap((v) => v.items.map((i) => [i.file.sha256, i.file] as const))),
+  ]);
+  const local = new Map<string, string>();
+  const files: PlannedFile[] = [];
+  for (const file of new Map(fetch.flatMap((v) => v.items.map((i) => [i.file.sha256, i.file] as const))).values()) {
+    const have = heldFiles.get(file.sha256);
+    if (have && have.size === file.size && options.heldRoot) local.set(file.sha256, path.join(options.heldRoot, have.path));
+    else files.push(file);
+  }
+  const total = files.reduce((n, f) => n + f.size, 0);
+  if (files.length) {
+    reporter.phase(`downloading ${files.length} file(s), ${(total / 2 ** 20).toFixed(1)} MiB`);
+    await mkdir(options.downloads, { recursive: true });
+  }
+  let done = 0;
+  const results = await mapLimit(files, options.concurrency, async (file) => {
+    const url = urls.get(file)!;
+    const dest = path.join(options.downloads, file.sha256);
+    const got = await download(url, dest, file, options.http, (n) => {
+      done += n;
+      reporter.progress('downloading', done, total, url);
+    });
+    stats.bytesFetched += got.fetched;
+    stats.bytesResumed += got.resumed;
+    if (got.fetched) stats.filesDownloaded++;
+    local.set(file.sha256, dest);
+  });
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length) throw new BuildFailed(failed.map((e) => (e instanceof BuildError ? e : new BuildError(String((e as Error).message), 'try again'))));
+
+  if (fetch.length) {
+    reporter.phase(`checking ${fetch.reduce((n, v) => n + v.images.length, 0)} downloaded image(s) as clients would`);
+    problems.push(...(await proveImages(fetch, local, urls, pool)));
+    if (problems.length) throw new BuildFailed(problems);
+  }
+  // Every downloaded (or held) file becomes an input of this build: linked into the output like an image.
+  for (const v of fetch)
+    for (const i of v.items) {
+      const url = urls.get(i.file)!;
+      i.file.origin = { kind: 'input', path: local.get(i.file.sha256)!, rel: url };
+    }
+  return { products: mirrored, stats, deselected, replaced, from: owner };
+}
+
+async function head(file: string): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await handle.read(buf, 0, SNIFF_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Proves the downloaded images as a client would find them: a split image's metadata‖rootfs
+ * sha256 is its fingerprint, every tarball (metadata, root, unified) decompresses and reads to its
+ * end, a squashfs is as long as its superblock says.
+ */
+async function proveImages(versions: PlannedVersion[], local: Map<string, string>, urls: Map<PlannedFile, string>, pool: WorkerPool): Promise<BuildError[]> {
+  const problems: BuildError[] = [];
+  const fix = 'nothing was published: report it to the upstream, or leave the image out (--filter)';
+  const checked = new Set<string>();
+  const wholeness = async (file: PlannedFile) => {
+    if (checked.has(file.sha256)) return;
+    checked.add(file.sha256);
+    const at = local.get(file.sha256)!;
+    const sniffed = sniff(await head(at));
+    if (sniffed.kind === 'squashfs' || sniffed.kind === 'qcow2') {
+      const problem = (sniffed.kind === 'squashfs' ? squashfsProblem : qcow2Problem)(await head(at), file.size);
+      if (problem) problems.push(new BuildError(`${urls.get(file)}: the ${sniffed.kind} ${problem}`, fix));
+    } else if (sniffed.kind === 'compressed' || sniffed.kind === 'tar') {
+      try {
+        await pool.hash([at], undefined, sniffed.compression);
+      } catch (e) {
+        problems.push(new BuildError(`${urls.get(file)}: ${e instanceof ImageError ? e.problem : (e as Error).message}`, fix));
+      }
+    }
+  };
+  const jobs: Promise<void>[] = [];
+  for (const v of versions) {
+    for (const image of v.images) {
+      for (const { file } of image.files) jobs.push(wholeness(file));
+      if (image.files.length !== 2) continue; // unified: its sha256, checked on download, is its fingerprint
+      const [meta, rootfs] = image.files;
+      jobs.push(
+        (async () => {
+          const { sha256 } = await pool.hash([local.get(meta!.file.sha256)!, local.get(rootfs!.file.sha256)!]);
+          if (sha256 !== image.fingerprint)
+            problems.push(
+              new BuildError(
+                `${urls.get(meta!.file)} + ${urls.get(rootfs!.file)}: together they hash to ${sha256}, the upstream index gives the image the fingerprint ${image.fingerprint} (${ROOTFS_FTYPES[rootfs!.ftype] ? rootfs!.ftype : 'rootfs'}): clients would refuse it`,
+                fix,
+              ),
+            );
+        })(),
+      );
+    }
+  }
+  for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') throw r.reason;
+  return problems.sort((a, b) => (a.problem < b.problem ? -1 : 1));
+}

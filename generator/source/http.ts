@@ -1,0 +1,222 @@
+// HTTP for servers we do not control (an upstream to mirror, a previous tree given as a URL):
+// every read bounded in bytes and time, retried with back-off on time-outs and 5xx, and a
+// download resumed with Range from the bytes already on disk, checked against the size and
+// sha256 the index lists before it is kept. A server that stalls or trickles is cut off: each
+// time-out window must bring at least PROGRESS_BYTES (or the rest of the file).
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { BuildError } from '../util/errors.js';
+
+export interface HttpLimits {
+  /** A request with no progress for this long is cut off (and retried). */
+  timeoutMs: number;
+  /** Retries after a time-out, a dropped connection, 429 or 5xx. */
+  retries: number;
+}
+
+export const DEFAULT_HTTP: HttpLimits = { timeoutMs: 30_000, retries: 4 };
+
+/** Bytes a time-out window must bring for a read to count as moving. */
+const PROGRESS_BYTES = 16 * 1024;
+
+/** A failure worth trying again (the connection, the server's mood), as opposed to a wrong answer. */
+class Transient extends Error {}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function explain(url: string, e: unknown): Error {
+  if (e instanceof BuildError || e instanceof Transient) return e;
+  const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+  const message = cause?.message ?? (e as Error).message;
+  if (/redirect count exceeded/i.test(message))
+    return new BuildError(`${url}: too many redirects (a redirect loop?)`, 'fix the redirects on that server, or give the URL they end at');
+  if (/certificate|self[- ]signed|CERT_/i.test(message))
+    return new BuildError(
+      `cannot read ${url}: ${message}`,
+      "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem",
+    );
+  return new Transient(`cannot read ${url}: ${message}`);
+}
+
+/**
+ * One request whose body is read within the limits: `onChunk` sees each chunk; the request is
+ * aborted when a window of `timeoutMs` brings fewer than PROGRESS_BYTES (and not the end).
+ */
+async function request(
+  url: string,
+  headers: Record<string, string>,
+  limits: HttpLimits,
+  onResponse: (res: Response, body: AsyncIterable<Uint8Array>) => Promise<void>,
+): Promise<void> {
+  const abort = new AbortController();
+  let moved = 0;
+  let stalled = false;
+  const timer = setInterval(() => {
+    if (moved < PROGRESS_BYTES) {
+      stalled = true;
+      abort.abort();
+    }
+    moved = 0;
+  }, limits.timeoutMs);
+  try {
+    const res = await fetch(url, { headers, redirect: 'follow', signal: abort.signal });
+    const body = (async function* () {
+      if (!res.body) return;
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        moved += value.length;
+        yield value;
+      }
+    })();
+    await onResponse(res, body);
+  } catch (e) {
+    if (stalled) throw new Transient(`${url}: no progress for ${limits.timeoutMs / 1000} s (the server stalled or trickles)`);
+    throw explain(url, e);
+  } finally {
+    clearInterval(timer);
+    abort.abort();
+  }
+}
+
+function statusError(url: string, status: number, what: string): Error {
+  if (status === 429 || status >= 500) return new Transient(`${url}: HTTP ${status}`);
+  return new BuildError(`${url}: HTTP ${status}${status === 404 ? ' (not found)' : ''}`, what);
+}
+
+/** Runs `attempt` until it succeeds, a non-transient error, or the retries are spent (back-off 0.5 s, 1 s, 2 s…). */
+async function retrying<T>(limits: HttpLimits, fix: string, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof Transient)) throw e;
+      if (n >= limits.retries) throw new BuildError(`${e.message} (after ${n + 1} attempts)`, fix);
+      await sleep(Math.min(500 * 2 ** n, 8_000));
+    }
+  }
+}
+
+/** The body of `url` as text, or null on 404; refused beyond `maxBytes` (read in bounded memory). */
+export async function getText(url: string, maxBytes: number, limits: HttpLimits, fix: string): Promise<string | null> {
+  return retrying(limits, fix, async () => {
+    let text: string | null = null;
+    await request(url, {}, limits, async (res, body) => {
+      if (res.status === 404) return;
+      if (!res.ok) throw statusError(url, res.status, fix);
+      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (declared > maxBytes) throw tooLarge(url, maxBytes);
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (size > maxBytes) throw tooLarge(url, maxBytes);
+        chunks.push(chunk);
+      }
+      text = Buffer.concat(chunks).toString('utf8');
+    });
+    return text;
+  });
+}
+
+const tooLarge = (url: string, maxBytes: number) =>
+  new BuildError(
+    `${url}: larger than ${Math.round(maxBytes / 2 ** 20)} MiB, far beyond any real index`,
+    'check that the URL is the simplestreams tree you meant',
+  );
+
+export interface Downloaded {
+  /** Bytes fetched over the network in this run. */
+  fetched: number;
+  /** Bytes already on disk from an earlier, interrupted run (not fetched again). */
+  resumed: number;
+}
+
+async function sha256OfPrefix(file: string, bytes: number): Promise<ReturnType<typeof createHash>> {
+  const hash = createHash('sha256');
+  if (bytes > 0) for await (const chunk of createReadStream(file, { end: bytes - 1, highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash;
+}
+
+/**
+ * Downloads `url` to `dest` (through `dest.part`, resumed from its bytes), proving it has
+ * `expected` size and sha256; a file that fails the check is deleted and reported with both
+ * values. An already complete `dest` is checked, not fetched.
+ */
+export async function download(
+  url: string,
+  dest: string,
+  expected: { size: number; sha256: string },
+  limits: HttpLimits,
+  onBytes?: (n: number) => void,
+): Promise<Downloaded> {
+  const part = `${dest}.part`;
+  const result: Downloaded = { fetched: 0, resumed: 0 };
+  const done = await stat(dest).catch(() => null);
+  if (done?.size === expected.size && (await sha256OfPrefix(dest, expected.size)).digest('hex') === expected.sha256) {
+    result.resumed = expected.size;
+    onBytes?.(expected.size);
+    return result;
+  }
+  const fix = 'try again later (the download resumes where it stopped), or check the upstream server';
+  await retrying(limits, fix, async () => {
+    let have = (await stat(part).catch(() => null))?.size ?? 0;
+    if (have > expected.size) {
+      await unlink(part);
+      have = 0;
+    }
+    await request(url, have > 0 ? { range: `bytes=${have}-` } : {}, limits, async (res, body) => {
+      let from = 0;
+      if (res.status === 206 && new RegExp(`^bytes ${have}-`).test(res.headers.get('content-range') ?? '')) from = have;
+      else if (!res.ok || res.status === 206) {
+        if (res.status === 416 && have === expected.size)
+          from = have; // complete already
+        else throw statusError(url, res.status, 'the upstream index lists this file: check the upstream server, or filter the image out');
+      }
+      if (from > 0 && result.resumed === 0) result.resumed = from;
+      const hash = await sha256OfPrefix(part, from);
+      const handle = await open(part, from > 0 ? 'r+' : 'w');
+      let size = from;
+      let overflow = false;
+      onBytes?.(from);
+      try {
+        if (res.status !== 416) {
+          for await (const chunk of body) {
+            if (size + chunk.length > expected.size) {
+              overflow = true;
+              break;
+            }
+            await handle.write(chunk, 0, chunk.length, size);
+            hash.update(chunk);
+            size += chunk.length;
+            result.fetched += chunk.length;
+            onBytes?.(chunk.length);
+          }
+        }
+      } finally {
+        await handle.close();
+      }
+      if (overflow) {
+        await unlink(part);
+        throw new BuildError(
+          `${url}: sends more than the ${expected.size} bytes the upstream index lists; nothing of it was kept`,
+          'the upstream file and its index disagree: report it to the upstream, or filter the image out (--filter)',
+        );
+      }
+      if (size < expected.size) throw new Transient(`${url}: the connection ended after ${size} of ${expected.size} bytes`);
+      const sha256 = hash.digest('hex');
+      if (sha256 !== expected.sha256) {
+        await unlink(part);
+        throw new BuildError(
+          `${url}: its sha256 is ${sha256}, the upstream index lists ${expected.sha256} (${expected.size} bytes): the file is corrupt or was replaced, and was not kept`,
+          'nothing was published: report it to the upstream, wait for it to be fixed, or filter the image out (--filter)',
+        );
+      }
+    });
+  });
+  await rename(part, dest);
+  return result;
+}

@@ -1,0 +1,153 @@
+// Reads an upstream image server to mirror — any simplestreams tree LXD or Incus can use (ours,
+// incus-simplestreams', simplestream-maintainer's, images.linuxcontainers.org's) — as untrusted
+// input: index.json and every image-downloads products file it lists, each bounded in size and
+// time, validated with what the clients accept (simplestreams/schema.ts), and then refused when
+// a name could carry markup or a header break, a path could leave the tree (also once
+// percent-decoded), or a size or count is beyond any real server. Every problem at once.
+
+import { BuildError, BuildFailed } from '../util/errors.js';
+import { catalogSchema, type Catalog } from '../formats/catalog.js';
+import { INDEX_PATH } from '../render/streams.js';
+import { acceptedIndexSchema, acceptedProductsSchema, insideTree, type AcceptedProductsFile } from '../simplestreams/schema.js';
+import { getText, type HttpLimits } from './http.js';
+import { parseTreeFile } from './published.js';
+
+export interface Upstream {
+  /** The base URL, ending in /. */
+  base: string;
+  products: AcceptedProductsFile;
+  /** The upstream's catalog.json when it is a staticstreams tree (creation dates, descriptions). */
+  catalog: Catalog | null;
+}
+
+/** Bounds no real server comes near; beyond them the upstream is refused. */
+export const UPSTREAM_BOUNDS = {
+  indexBytes: 4 * 2 ** 20,
+  productsBytes: 256 * 2 ** 20,
+  itemBytes: 2 ** 40,
+  products: 100_000,
+  versionsPerProduct: 10_000,
+  itemsPerVersion: 200,
+};
+
+/** Control characters, markup and quoting: none belongs in a key, name or alias. */
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const UNSAFE = /[\u0000-\u001f\u007f<>"'`\\]/;
+const ALIAS = /^[A-Za-z0-9][A-Za-z0-9._+~/:-]*$/;
+
+/** A URL given for an upstream, as a base ending in / (a trailing streams/v1/index.json is dropped). */
+export function upstreamBase(spec: string): string {
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    throw new BuildError(`${spec}: not a URL`, 'give the http(s) URL the upstream is served at, e.g. https://images.example.org/');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new BuildError(`${spec}: only http(s) upstreams can be mirrored`, 'give the http(s) URL the upstream is served at');
+  url.search = '';
+  url.hash = '';
+  const base = url.href.replace(/streams\/v1\/index\.json$/, '');
+  return base.endsWith('/') ? base : `${base}/`;
+}
+
+function decoded(rel: string): string {
+  try {
+    return decodeURIComponent(rel);
+  } catch {
+    return '..'; // undecodable: refused like an escaping path
+  }
+}
+
+/** What a hostile products file could do that the schema lets through. */
+function hostile(products: AcceptedProductsFile, where: string): BuildError[] {
+  const problems: BuildError[] = [];
+  const fix = 'this upstream cannot be mirrored as it is: report it to its maintainers, or mirror only other products (--filter)';
+  const refuse = (place: string, what: string) => problems.push(new BuildError(`${where}: ${place}: ${what}`, fix));
+  const name = (place: string, value: string) => {
+    if (UNSAFE.test(value)) refuse(place, `${JSON.stringify(value)} holds a control character, markup or a quote`);
+  };
+  const entries = Object.entries(products.products);
+  if (entries.length > UPSTREAM_BOUNDS.products) refuse('products', `${entries.length} products, more than ${UPSTREAM_BOUNDS.products}`);
+  for (const [key, p] of entries.slice(0, UPSTREAM_BOUNDS.products)) {
+    name(`product ${JSON.stringify(key)}`, key);
+    for (const field of ['os', 'release', 'arch', 'variant', 'release_title', 'release_codename'] as const) {
+      const value = p[field];
+      if (typeof value === 'string') name(`product ${key}, field ${field}`, value);
+    }
+    for (const alias of p.aliases ? p.aliases.split(',') : [])
+      if (!ALIAS.test(alias)) refuse(`product ${key}, field aliases`, `${JSON.stringify(alias)} is not an alias a client can type`);
+    const versions = Object.entries(p.versions);
+    if (versions.length > UPSTREAM_BOUNDS.versionsPerProduct)
+      refuse(`product ${key}`, `${versions.length} versions, more than ${UPSTREAM_BOUNDS.versionsPerProduct}`);
+    for (const [vkey, v] of versions.slice(0, UPSTREAM_BOUNDS.versionsPerProduct)) {
+      name(`product ${key}, version ${JSON.stringify(vkey)}`, vkey);
+      const items = Object.entries(v.items);
+      if (items.length > UPSTREAM_BOUNDS.itemsPerVersion)
+        refuse(`product ${key}, version ${vkey}`, `${items.length} items, more than ${UPSTREAM_BOUNDS.itemsPerVersion}`);
+      for (const [ikey, item] of items) {
+        const place = `product ${key}, version ${vkey}, item ${ikey}`;
+        name(place, ikey);
+        name(`${place}, field ftype`, item.ftype);
+        if (!insideTree(decoded(item.path)) || UNSAFE.test(item.path) || /[?#]/.test(item.path))
+          refuse(`${place}, field path`, `${JSON.stringify(item.path)} leaves the tree (once percent-decoded) or is no plain path`);
+        if (item.size > UPSTREAM_BOUNDS.itemBytes) refuse(`${place}, field size`, `${item.size} bytes, more than 1 TiB`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Reads the upstream at `spec` (its base URL): every image-downloads products file, merged. */
+export async function readUpstream(spec: string, limits: HttpLimits): Promise<Upstream> {
+  const base = upstreamBase(spec);
+  const fix = 'check the URL: it is the folder holding streams/v1/index.json';
+  const at = (rel: string) => new URL(rel, base).href;
+  const indexText = await getText(at(INDEX_PATH), UPSTREAM_BOUNDS.indexBytes, limits, fix);
+  if (indexText === null) throw new BuildError(`${at(INDEX_PATH)}: not found, so ${base} is no simplestreams image server`, fix);
+  const index = parseTreeFile(acceptedIndexSchema, indexText, at(INDEX_PATH), 'the upstream index is broken: report it to the upstream');
+  // As the clients do: image-downloads entries that list products.
+  const paths = [
+    ...new Set(
+      Object.values(index.index)
+        .filter((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0)
+        .map((e) => e.path),
+    ),
+  ].sort();
+  if (paths.length === 0) throw new BuildError(`${at(INDEX_PATH)}: lists no image-downloads products file`, fix);
+  const merged: AcceptedProductsFile = { datatype: 'image-downloads', products: {} };
+  const problems: BuildError[] = [];
+  for (const rel of paths) {
+    if (!insideTree(decoded(rel))) {
+      problems.push(new BuildError(`${at(INDEX_PATH)}: products file ${JSON.stringify(rel)} leaves the tree`, 'report it to the upstream'));
+      continue;
+    }
+    const text = await getText(at(rel), UPSTREAM_BOUNDS.productsBytes, limits, fix);
+    if (text === null) {
+      problems.push(
+        new BuildError(
+          `${at(rel)}: listed in ${at(INDEX_PATH)} but not found`,
+          'the upstream is broken or being updated: try again later, or report it to the upstream',
+        ),
+      );
+      continue;
+    }
+    const products = parseTreeFile(acceptedProductsSchema, text, at(rel), 'the upstream products file is broken: report it to the upstream');
+    problems.push(...hostile(products, at(rel)));
+    for (const [key, product] of Object.entries(products.products)) {
+      if (merged.products[key])
+        problems.push(new BuildError(`${base}: product ${key} is listed by two products files of the upstream`, 'report it to the upstream'));
+      merged.products[key] = product;
+    }
+  }
+  if (problems.length) throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
+  const catalogText = await getText(at('catalog.json'), UPSTREAM_BOUNDS.productsBytes, limits, fix).catch(() => null);
+  let catalog: Catalog | null;
+  try {
+    const parsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));
+    catalog = parsed?.success ? parsed.data : null;
+  } catch {
+    catalog = null; // a catalog only adds dates and descriptions: without it the version keys date the images
+  }
+  return { base, products: merged, catalog };
+}
