@@ -14,7 +14,7 @@ export async function startNginx(
   httpSnippet = '',
   fixedPort?: number,
   opts: { protocols?: string } = {},
-): Promise<RunningServer & { reloadCommand: string }> {
+): Promise<RunningServer & { reloadCommand: string; accessLog: string }> {
   const port = fixedPort ?? (await freePort());
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'ss-nginx-'));
   mkdirSync(path.join(prefix, 'logs'));
@@ -51,5 +51,9 @@ http {
   execFileSync('nginx', ['-t', '-q', '-c', conf, '-p', prefix], { stdio: 'pipe' });
   const server = await serverProcess(spawn('nginx', ['-c', conf, '-p', prefix], { stdio: 'ignore' }), port, prefix);
   // What `nginx -t && systemctl reload nginx` is for this instance.
-  return { ...server, reloadCommand: `nginx -t -q -c ${conf} -p ${prefix} && nginx -c ${conf} -p ${prefix} -s reload` };
+  return {
+    ...server,
+    reloadCommand: `nginx -t -q -c ${conf} -p ${prefix} && nginx -c ${conf} -p ${prefix} -s reload`,
+    accessLog: path.join(prefix, 'logs', 'access.log'),
+  };
 }
