@@ -5,8 +5,10 @@
 // time-out window must bring at least PROGRESS_BYTES (or the rest of the file).
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { BuildError } from '../util/errors.js';
 
 export interface HttpLimits {
@@ -28,11 +30,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function explain(url: string, e: unknown): Error {
   if (e instanceof BuildError || e instanceof Transient) return e;
-  const cause = (e as { cause?: { message?: string; code?: string } }).cause;
-  const message = cause?.message ?? (e as Error).message;
-  if (/redirect count exceeded/i.test(message))
-    return new BuildError(`${url}: too many redirects (a redirect loop?)`, 'fix the redirects on that server, or give the URL they end at');
-  if (/certificate|self[- ]signed|CERT_/i.test(message))
+  const err = e as NodeJS.ErrnoException;
+  const message = err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message;
+  if (/certificate|self[- ]signed|CERT_/i.test(`${message} ${err.code ?? ''}`))
     return new BuildError(
       `cannot read ${url}: ${message}`,
       "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem",
@@ -40,16 +40,44 @@ function explain(url: string, e: unknown): Error {
   return new Transient(`cannot read ${url}: ${message}`);
 }
 
+const MAX_REDIRECTS = 10;
+const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+
+/** GET `url`, following redirects as clients do (at most MAX_REDIRECTS, http(s) only). */
+function get(url: string, headers: Record<string, string>, signal: AbortSignal, hops = 0): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const req = (secure ? https : http).get(target, { headers, signal, agent: secure ? agents.https : agents.http }, (res) => {
+      const location = res.headers.location;
+      if (res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && location) {
+        res.resume();
+        const next = new URL(location, target);
+        if (hops >= MAX_REDIRECTS)
+          return reject(new BuildError(`${url}: too many redirects (a redirect loop?)`, 'fix the redirects on that server, or give the URL they end at'));
+        if (next.protocol !== 'https:' && next.protocol !== 'http:')
+          return reject(new BuildError(`${url}: redirects to ${next.protocol} URL`, 'give the URL of the files themselves'));
+        return get(next.href, headers, signal, hops + 1).then(resolve, reject);
+      }
+      resolve(res);
+    });
+    req.on('error', reject);
+  });
+}
+
+/** The parts of a response the readers use. */
+interface Answer {
+  status: number;
+  header(name: string): string | undefined;
+  /** Calls `onData` for each chunk until the end; a false return pauses the body until `resume`. */
+  read(onData: (chunk: Buffer, resume: () => void) => boolean | void): Promise<void>;
+}
+
 /**
- * One request whose body is read within the limits: `onChunk` sees each chunk; the request is
- * aborted when a window of `timeoutMs` brings fewer than PROGRESS_BYTES (and not the end).
+ * One request whose body is read within the limits: aborted when a window of `timeoutMs` brings
+ * fewer than PROGRESS_BYTES (and not the end).
  */
-async function request(
-  url: string,
-  headers: Record<string, string>,
-  limits: HttpLimits,
-  onResponse: (res: Response, body: AsyncIterable<Uint8Array>) => Promise<void>,
-): Promise<void> {
+async function request(url: string, headers: Record<string, string>, limits: HttpLimits, onResponse: (res: Answer) => Promise<void>): Promise<void> {
   const abort = new AbortController();
   let moved = 0;
   let stalled = false;
@@ -60,25 +88,40 @@ async function request(
     }
     moved = 0;
   }, limits.timeoutMs);
+  let res: IncomingMessage | undefined;
   try {
-    const res = await fetch(url, { headers, redirect: 'follow', signal: abort.signal });
-    const body = (async function* () {
-      if (!res.body) return;
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        moved += value.length;
-        yield value;
-      }
-    })();
-    await onResponse(res, body);
+    res = await get(url, headers, abort.signal);
+    const body = res;
+    await onResponse({
+      status: body.statusCode ?? 0,
+      header: (name) => {
+        const v = body.headers[name.toLowerCase()];
+        return Array.isArray(v) ? v[0] : v;
+      },
+      read: (onData) =>
+        new Promise<void>((resolve, reject) => {
+          body.on('data', (chunk: Buffer) => {
+            moved += chunk.length;
+            try {
+              if (onData(chunk, () => body.resume()) === false) body.pause();
+            } catch (e) {
+              body.destroy();
+              reject(e);
+            }
+          });
+          body.on('end', () => resolve());
+          body.on('error', reject);
+          body.on('close', () => {
+            if (!body.complete) reject(new Transient(`${url}: the connection was closed early`));
+          });
+        }),
+    });
   } catch (e) {
     if (stalled) throw new Transient(`${url}: no progress for ${limits.timeoutMs / 1000} s (the server stalled or trickles)`);
     throw explain(url, e);
   } finally {
     clearInterval(timer);
-    abort.abort();
+    res?.destroy();
   }
 }
 
@@ -104,18 +147,18 @@ async function retrying<T>(limits: HttpLimits, fix: string, attempt: () => Promi
 export async function getText(url: string, maxBytes: number, limits: HttpLimits, fix: string): Promise<string | null> {
   return retrying(limits, fix, async () => {
     let text: string | null = null;
-    await request(url, {}, limits, async (res, body) => {
+    await request(url, {}, limits, async (res) => {
       if (res.status === 404) return;
-      if (!res.ok) throw statusError(url, res.status, fix);
-      const declared = Number(res.headers.get('content-length') ?? NaN);
+      if (res.status < 200 || res.status > 299) throw statusError(url, res.status, fix);
+      const declared = Number(res.header('content-length') ?? NaN);
       if (declared > maxBytes) throw tooLarge(url, maxBytes);
-      const chunks: Uint8Array[] = [];
+      const chunks: Buffer[] = [];
       let size = 0;
-      for await (const chunk of body) {
+      await res.read((chunk) => {
         size += chunk.length;
         if (size > maxBytes) throw tooLarge(url, maxBytes);
         chunks.push(chunk);
-      }
+      });
       text = Buffer.concat(chunks).toString('utf8');
     });
     return text;
@@ -168,36 +211,47 @@ export async function download(
       await unlink(part);
       have = 0;
     }
-    await request(url, have > 0 ? { range: `bytes=${have}-` } : {}, limits, async (res, body) => {
+    await request(url, have > 0 ? { range: `bytes=${have}-` } : {}, limits, async (res) => {
       let from = 0;
-      if (res.status === 206 && new RegExp(`^bytes ${have}-`).test(res.headers.get('content-range') ?? '')) from = have;
-      else if (!res.ok || res.status === 206) {
+      const ok = res.status >= 200 && res.status <= 299;
+      if (res.status === 206 && new RegExp(`^bytes ${have}-`).test(res.header('content-range') ?? '')) from = have;
+      else if (!ok || res.status === 206) {
         if (res.status === 416 && have === expected.size)
           from = have; // complete already
         else throw statusError(url, res.status, 'the upstream index lists this file: check the upstream server, or filter the image out');
       }
       if (from > 0 && result.resumed === 0) result.resumed = from;
       const hash = await sha256OfPrefix(part, from);
-      const handle = await open(part, from > 0 ? 'r+' : 'w');
       let size = from;
       let overflow = false;
       onBytes?.(from);
-      try {
-        if (res.status !== 416) {
-          for await (const chunk of body) {
+      if (res.status !== 416) {
+        const out = createWriteStream(part, { flags: from > 0 ? 'r+' : 'w', start: from, highWaterMark: 1 << 20 });
+        const closed = new Promise<void>((resolve, reject) => {
+          out.on('close', resolve);
+          out.on('error', reject);
+        });
+        try {
+          await res.read((chunk, resume) => {
             if (size + chunk.length > expected.size) {
               overflow = true;
-              break;
+              throw new Error('overflow'); // stops the body; reported below
             }
-            await handle.write(chunk, 0, chunk.length, size);
             hash.update(chunk);
             size += chunk.length;
             result.fetched += chunk.length;
             onBytes?.(chunk.length);
-          }
+            if (!out.write(chunk)) {
+              out.once('drain', resume);
+              return false;
+            }
+          });
+        } catch (e) {
+          if (!overflow) throw e;
+        } finally {
+          out.end();
+          await closed;
         }
-      } finally {
-        await handle.close();
       }
       if (overflow) {
         await unlink(part);

@@ -13,11 +13,13 @@
 //   6. side by side with the peer tool: `incus-simplestreams add` (the real one, each image in
 //      turn, into a fresh tree) vs `staticstreams build` on the same split squashfs images, with
 //      one `openssl dgst -sha256` pass and `cp` (what the peer tool must at least do) as baselines
+//   8. mirror: `staticstreams mirror` of a 2 GiB selection (split squashfs images) from a local
+//      nginx over TLS vs `curl` downloading the same files one after another, alternated
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
 // BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000).
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -215,6 +217,50 @@ async function splitScaleSection(): Promise<void> {
   }
 }
 
+/** 8: mirror vs curl fetching the same files one after another from the same nginx. */
+async function mirrorSection(): Promise<void> {
+  console.log('\n## 8. Mirror vs curl (same files, same local nginx over TLS)');
+  if (spawnSync('sh', ['-c', 'command -v nginx && command -v curl']).status !== 0) {
+    console.log('skipped: needs nginx and curl');
+    return;
+  }
+  const { ensureTestTls } = await import('../support/tls.js');
+  const { startNginx } = await import('../support/nginx.js');
+  const corpus = await peerCorpus(root, 4, 512 * SCALE);
+  const up = path.join(root, 'mirror-upstream');
+  build(corpus.images, up, ['--no-site']);
+  rmSync(corpus.images, { recursive: true, force: true });
+  const tls = ensureTestTls();
+  const nginx = await startNginx(up, tls);
+  try {
+    const files = (readdirSync(path.join(up, 'images'), { recursive: true }) as string[])
+      .filter((f) => existsSync(path.join(up, 'images', f)) && !f.endsWith('/'))
+      .filter((f) => /\.(squashfs|tar\.xz)$/.test(f));
+    const bytes = files.reduce((n, f) => n + statSync(path.join(up, 'images', f)).size, 0);
+    console.log(`selection: ${files.length} files, ${(bytes / 2 ** 30).toFixed(2)} GiB`);
+    const runs: Record<string, number[]> = { 'curl, one file after another': [], 'staticstreams mirror --no-site': [] };
+    for (let i = 0; i < RUNS; i++) {
+      const dir = path.join(root, `curl-${i}`);
+      const args = ['-sf', '--cacert', tls.caCert, '--create-dirs', ...files.flatMap((f) => ['-o', path.join(dir, f), `${nginx.url}/images/${f}`])];
+      runs['curl, one file after another']!.push(timed('curl', args).seconds);
+      rmSync(dir, { recursive: true, force: true });
+      const out = path.join(root, `mirror-${i}`);
+      const env = { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert };
+      const start = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [BIN, 'mirror', `${nginx.url}/`, '--out', out, '--no-site', '-q'], { env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(r.stderr);
+      runs['staticstreams mirror --no-site']!.push(Number(process.hrtime.bigint() - start) / 1e9);
+      rmSync(out, { recursive: true, force: true });
+    }
+    const base = median(runs['curl, one file after another']!);
+    for (const [name, times] of Object.entries(runs))
+      console.log(`${name.padEnd(34)} median ${fmt(median(times))}   ratio to curl ${(median(times) / base).toFixed(2)}   runs: ${times.map(fmt).join(', ')}`);
+  } finally {
+    await nginx.stop();
+    rmSync(up, { recursive: true, force: true });
+  }
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -223,6 +269,7 @@ try {
   if (want('5')) await objectStorageSection();
   if (want('6')) await peerToolSection();
   if (want('7')) await splitScaleSection();
+  if (want('8')) await mirrorSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
