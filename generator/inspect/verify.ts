@@ -12,6 +12,7 @@ import { insideTree, SHA256 } from '../simplestreams/schema.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../source/source.js';
+import { openBody } from '../source/http.js';
 import { readChecked } from '../ingest/wholeness.js';
 
 export interface TreeProblem {
@@ -132,8 +133,7 @@ class FileHasher {
     const to = this.redirectOf?.(`/${rel}`);
     if (!to) return undefined;
     try {
-      const res = await fetch(to);
-      return res.ok && res.body ? (res.body as unknown as AsyncIterable<Buffer>) : undefined;
+      return (await openBody(to)) ?? undefined;
     } catch {
       return undefined;
     }

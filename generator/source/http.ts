@@ -37,6 +37,9 @@ function explain(url: string, e: unknown): Error {
       `cannot read ${url}: ${message}`,
       "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem",
     );
+  // Nothing listens there, or no such host: trying again will not help.
+  if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND')
+    return new BuildError(`cannot read ${url}: ${message}`, 'check the URL and that the server answers');
   return new Transient(`cannot read ${url}: ${message}`);
 }
 
@@ -143,6 +146,25 @@ async function retrying<T>(limits: HttpLimits, fix: string, attempt: () => Promi
   }
 }
 
+/** The body of `url` as a stream (redirects followed), or null on 404. */
+export async function openBody(url: string): Promise<IncomingMessage | null> {
+  let res: IncomingMessage;
+  try {
+    res = await get(url, {}, new AbortController().signal);
+  } catch (e) {
+    throw explain(url, e);
+  }
+  if (res.statusCode === 404) {
+    res.resume();
+    return null;
+  }
+  if (!res.statusCode || res.statusCode < 200 || res.statusCode > 299) {
+    res.resume();
+    throw new BuildError(`${url}: HTTP ${res.statusCode}`, 'check the server');
+  }
+  return res;
+}
+
 /** The body of `url` as text, or null on 404; refused beyond `maxBytes` (read in bounded memory). */
 export async function getText(url: string, maxBytes: number, limits: HttpLimits, fix: string): Promise<string | null> {
   return retrying(limits, fix, async () => {
@@ -195,6 +217,8 @@ export async function download(
   expected: { size: number; sha256: string },
   limits: HttpLimits,
   onBytes?: (n: number) => void,
+  /** Who lists the file, and what to do about a bad one, for messages. */
+  words: { index: string; fix: string } = { index: 'the upstream index', fix: 'report it to the upstream, or filter the image out (--filter)' },
 ): Promise<Downloaded> {
   const part = `${dest}.part`;
   const result: Downloaded = { fetched: 0, resumed: 0 };
@@ -218,7 +242,15 @@ export async function download(
       else if (!ok || res.status === 206) {
         if (res.status === 416 && have === expected.size)
           from = have; // complete already
-        else throw statusError(url, res.status, 'the upstream index lists this file: check the upstream server, or filter the image out');
+        else throw statusError(url, res.status, `${words.index} lists this file: ${words.fix}`);
+      }
+      const length = Number(res.header('content-length') ?? NaN);
+      if (res.status !== 416 && Number.isFinite(length) && length !== expected.size - from) {
+        await unlink(part).catch(() => {});
+        throw new BuildError(
+          `${url}: is ${length + from} bytes, ${words.index} lists ${expected.size}: the file was changed or is corrupt, and was not kept`,
+          `nothing was published: ${words.fix}`,
+        );
       }
       if (from > 0 && result.resumed === 0) result.resumed = from;
       const hash = await sha256OfPrefix(part, from);
@@ -256,8 +288,8 @@ export async function download(
       if (overflow) {
         await unlink(part);
         throw new BuildError(
-          `${url}: sends more than the ${expected.size} bytes the upstream index lists; nothing of it was kept`,
-          'the upstream file and its index disagree: report it to the upstream, or filter the image out (--filter)',
+          `${url}: sends more than the ${expected.size} bytes ${words.index} lists; nothing of it was kept`,
+          `nothing was published: ${words.fix}`,
         );
       }
       if (size < expected.size) throw new Transient(`${url}: the connection ended after ${size} of ${expected.size} bytes`);
@@ -265,8 +297,8 @@ export async function download(
       if (sha256 !== expected.sha256) {
         await unlink(part);
         throw new BuildError(
-          `${url}: its sha256 is ${sha256}, the upstream index lists ${expected.sha256} (${expected.size} bytes): the file is corrupt or was replaced, and was not kept`,
-          'nothing was published: report it to the upstream, wait for it to be fixed, or filter the image out (--filter)',
+          `${url}: its sha256 is ${sha256}, ${words.index} lists ${expected.sha256} (${expected.size} bytes): the file is corrupt or was replaced, and was not kept`,
+          `nothing was published: ${words.fix}`,
         );
       }
     });

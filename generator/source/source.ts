@@ -4,12 +4,11 @@
 // following redirects as clients do).
 
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { readFile, stat, unlink } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { BuildError, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
+import { DEFAULT_HTTP, download, getText, openBody } from './http.js';
 import { linkOrCopy } from '../util/fs.js';
 
 export interface PreviousSource {
@@ -95,54 +94,17 @@ function folderSource(folder: string): PreviousSource {
 function urlSource(spec: string): PreviousSource {
   const base = spec.endsWith('/') ? spec : `${spec}/`;
   const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
+  const fix = 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)';
   return {
     label: spec,
-    async readText(rel) {
-      const res = await fetchOrExplain(urlOf(rel));
-      if (res.status === 404) return null;
-      if (!res.ok) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
-      return res.text();
-    },
-    async open(rel) {
-      const res = await fetchOrExplain(urlOf(rel));
-      if (res.status === 404) return null;
-      if (!res.ok || !res.body) throw new Error(`${urlOf(rel)}: HTTP ${res.status}`);
-      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-    },
+    readText: (rel) => getText(urlOf(rel), 256 * 2 ** 20, DEFAULT_HTTP, fix),
+    open: (rel) => openBody(urlOf(rel)),
     async place(rel, dest, expected) {
-      const res = await fetchOrExplain(urlOf(rel));
-      if (!res.ok || !res.body) throw new Error(`${urlOf(rel)}: HTTP ${res.status} (the previous tree lists this file)`);
-      const hash = createHash('sha256');
-      let size = 0;
-      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-      body.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        size += chunk.length;
+      await download(urlOf(rel), dest, expected, DEFAULT_HTTP, undefined, {
+        index: 'the previous tree',
+        fix: 'republish the previous tree (clients cannot use this file either), or publish without --previous',
       });
-      await pipeline(body, createWriteStream(dest, { flags: 'wx' }));
-      const sha256 = hash.digest('hex');
-      if (size !== expected.size || sha256 !== expected.sha256) {
-        await unlink(dest);
-        throw new Error(
-          `${urlOf(rel)}: downloaded ${size} bytes with sha256 ${sha256}, the previous tree lists ${expected.size} bytes with sha256 ${expected.sha256}`,
-        );
-      }
       return 'downloaded';
     },
   };
-}
-
-async function fetchOrExplain(url: string): Promise<Response> {
-  try {
-    return await fetch(url, { redirect: 'follow' });
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    const tls = /certificate|self[- ]signed|CERT_/i.test(cause ?? '');
-    throw new BuildError(
-      `cannot read ${url}: ${cause ?? (e as Error).message}`,
-      tls
-        ? "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem"
-        : 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)',
-    );
-  }
 }

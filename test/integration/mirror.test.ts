@@ -356,7 +356,19 @@ describe('staticstreams mirror', () => {
     assert.match(r.stderr, /streams\/v1\/index\.json: too many redirects \(a redirect loop\?\)/);
     upstream.faults.clear();
     const item = Object.values(good.products['beta:2:arm64:default']!.versions['20261101_0000']!.items)[0]!;
+    // Declared (Content-Length) or not (chunked, so it shows only while reading).
     upstream.faults.set(item.path, (_q, res) => res.end(Buffer.alloc(item.size + 100_000, 1)));
+    r = await run(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=beta'], dir);
+    assert.equal(r.status, 1);
+    assert.match(
+      r.stderr,
+      new RegExp(`: is ${item.size + 100_000} bytes, the upstream index lists ${item.size}: the file was changed or is corrupt, and was not kept`),
+    );
+    upstream.faults.set(item.path, (_q, res) => {
+      res.writeHead(200);
+      res.write(Buffer.alloc(item.size + 100_000, 1));
+      res.end();
+    });
     r = await run(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=beta'], dir);
     upstream.faults.clear();
     assert.equal(r.status, 1);
