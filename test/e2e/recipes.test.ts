@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { put, unifiedTarball } from '../support/images.js';
@@ -18,12 +18,12 @@ import { freePort } from '../support/server-process.js';
 const skip = requirements(['nginx', 'rsync', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 const BIN = path.resolve('bin/staticstreams.js');
 
-/** The first ```sh block after `heading` in docs/ci.md. */
-function recipe(heading: string): string {
+/** The first ```LANG block after `heading` in docs/ci.md. */
+function recipe(heading: string, lang = 'sh'): string {
   const doc = readFileSync(path.resolve('docs/ci.md'), 'utf8');
   const from = doc.indexOf(heading);
   assert.ok(from >= 0, `docs/ci.md has ${heading}`);
-  return /```sh\n([\s\S]*?)```/.exec(doc.slice(from))![1]!;
+  return new RegExp(`\`\`\`${lang}\n([\\s\\S]*?)\`\`\``).exec(doc.slice(from))![1]!;
 }
 
 describe('docs/ci.md: the plain-shell recipe (nginx, rsync)', { skip }, () => {
@@ -88,5 +88,83 @@ describe('docs/ci.md: the plain-shell recipe (nginx, rsync)', { skip }, () => {
       new RegExp(`lxd-image-hash: ${catalog.products[0]!.versions[0]!.images[0]!.fingerprint}`, 'i'),
       'the reloaded snippets point the alias at version 2',
     );
+  });
+});
+
+describe('docs/ci.md: the nightly mirror recipe (nginx)', { skip }, () => {
+  let work: string;
+  const stops: (() => Promise<void>)[] = [];
+  before(() => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-recipe-mirror-'));
+  });
+  after(async () => {
+    for (const stop of stops) await stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('mirrors the upstream into the served folder, reloads nginx, doctor is happy; the next night brings only the new version', async () => {
+    const tls = ensureTestTls();
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert };
+    // The upstream: a staticstreams tree with a container and a VM, served by nginx.
+    const upstreamTree = path.join(work, 'upstream');
+    const publishUpstream = async (serial: string, onTop: boolean) => {
+      const images = path.join(work, `up-images-${serial}`);
+      await put(path.join(images, 'c.tar.gz'), await unifiedTarball({ os: 'mirrored', release: '1', serial }, serial));
+      await put(path.join(images, 'v.tar.gz'), await unifiedTarball({ os: 'mirrored', release: '1', serial }, serial, { vm: true }));
+      execFileSync(process.execPath, [
+        BIN,
+        'build',
+        '--images',
+        images,
+        '--out',
+        upstreamTree,
+        '--no-site',
+        '-q',
+        ...(onTop ? ['--previous', upstreamTree] : []),
+      ]);
+    };
+    await publishUpstream('20261101_0000', false);
+    const upstream = await startNginx(upstreamTree, tls);
+    stops.push(() => upstream.stop());
+
+    const port = await freePort();
+    const live = `https://127.0.0.1:${port}`;
+    const job = path.join(work, 'job');
+    const served = path.join(work, 'srv/mirror');
+    const snippets = path.join(work, 'etc/nginx/staticstreams-mirror');
+    mkdirSync(job, { recursive: true });
+    const config = recipe('## A nightly mirror', 'yaml').replaceAll('https://mirror.example.org', live).replaceAll('https://images.example.org', upstream.url);
+    writeFileSync(path.join(job, 'staticstreams.yaml'), config);
+    const script = () =>
+      recipe('## A nightly mirror')
+        .replaceAll('https://mirror.example.org', live)
+        .replaceAll('npx staticstreams', `${process.execPath} ${BIN}`)
+        .replaceAll('/srv/mirror', served)
+        .replaceAll('/etc/nginx/staticstreams-mirror', snippets)
+        .replace('nginx -t && nginx -s reload', () => nginx!.reloadCommand);
+    // The first night makes the folder and the snippets; nginx is set up once, with them.
+    execFileSync(process.execPath, [BIN, 'mirror', '--out', served, '--server-config', snippets, '-q'], { cwd: job, env, stdio: 'pipe' });
+    const nginx: Awaited<ReturnType<typeof startNginx>> | undefined = await startNginx(
+      served,
+      tls,
+      `include ${snippets}/nginx-server.conf;`,
+      `include ${snippets}/nginx-http.conf;`,
+      port,
+    );
+    stops.push(() => nginx!.stop());
+    const versions = () =>
+      (
+        JSON.parse(execFileSync('curl', ['-sS', '--cacert', tls.caCert, `${live}/catalog.json`], { encoding: 'utf8' })) as {
+          products: { versions: { version: string; images: { type: string }[] }[] }[];
+        }
+      ).products.flatMap((p) => p.versions.map((v) => `${v.version} ${v.images.map((i) => i.type).join()}`));
+    // The next night: a new upstream version; the recipe, as written, brings exactly it.
+    await publishUpstream('20261102_0000', true);
+    assert.doesNotMatch(script(), /example\.org/, 'every host was replaced');
+    const r = spawnSync('sh', ['-c', script()], { cwd: job, encoding: 'utf8', env });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /1 version\(s\) copied \(1 file\(s\)/, 'only the new version, its container only');
+    assert.match(r.stdout, /^ok: https:\/\/127\.0\.0\.1:\d+: 0 errors, 0 warnings$/m, 'doctor found nothing wrong');
+    assert.deepEqual(versions(), ['20261102_0000 container', '20261101_0000 container'], 'keep 2, containers only');
   });
 });

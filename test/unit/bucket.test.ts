@@ -21,6 +21,19 @@ const settings = (o: Partial<ObjectStorageSettings> = {}): ObjectStorageSettings
 const input = (p: string, size = 10): PlannedFile => ({ origin: { kind: 'input', path: `/in/${p}`, rel: p }, path: p, sha256: 'a'.repeat(64), size });
 const previous = (p: string, size = 10): PlannedFile => ({ origin: { kind: 'previous' }, path: p, sha256: 'b'.repeat(64), size });
 
+/** The commented-out `# KEY:` block of the example config, uncommented. */
+function commentedBlock(text: string, key: string): string[] {
+  const lines = text.split('\n');
+  const from = lines.indexOf(`# ${key}:`);
+  assert.ok(from >= 0, `the example has # ${key}:`);
+  const block = [lines[from]!];
+  for (const line of lines.slice(from + 1)) {
+    if (!/^# {3}\w/.test(line)) break;
+    block.push(line);
+  }
+  return block.map((l) => l.slice(2));
+}
+
 describe('object storage settings', () => {
   it('validates the object_storage section', () => {
     const s = settings();
@@ -40,16 +53,24 @@ describe('object storage settings', () => {
 
   it("the example config's object_storage block is valid once uncommented", async (t) => {
     const text = await readFile(path.resolve('staticstreams.example.yaml'), 'utf8');
-    const block = text
-      .split('\n')
-      .filter((l) => /^# (object_storage:| {2}\w)/.test(l))
-      .map((l) => l.slice(2));
+    const block = commentedBlock(text, 'object_storage');
     assert.ok(block.length >= 10, 'the block is in the example');
     const file = path.join(await tempDir(t), 'c.yaml');
     await writeFile(file, `${text}\n${block.join('\n')}\n`);
     const config = await loadConfig(file, true);
     assert.equal(config.object_storage?.bucket, 'lxd-images');
     assert.deepEqual(blobRedirect(config.object_storage!), { from: '/images/', to: 'https://files.example.org/lxd/images/' });
+  });
+
+  it("the example config's mirror block is valid once uncommented", async (t) => {
+    const text = await readFile(path.resolve('staticstreams.example.yaml'), 'utf8');
+    const block = commentedBlock(text, 'mirror');
+    assert.ok(block.length >= 5, 'the block is in the example');
+    const file = path.join(await tempDir(t), 'c.yaml');
+    await writeFile(file, `${text}\n${block.join('\n')}\n`);
+    const config = await loadConfig(file, true);
+    assert.deepEqual(config.mirror.upstreams, ['https://images.example.org']);
+    assert.deepEqual(config.mirror.filter, ['os=debian', 'arch=amd64', 'type=container']);
   });
 
   it('puts files at PREFIX + path and sends /images/ to the public URL of that prefix', () => {
