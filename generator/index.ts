@@ -1,11 +1,14 @@
 // The library API of staticstreams (the package's main export): what the CLI is built on.
-//   build     images (+ a previous tree) → a published tree; prune = build({ previous: out, out })
+//   build     images (+ a previous tree) → a published tree; prune = build({ previous: out, out });
+//             mirror = build({ mirror: { upstreams, filters: parseFilters([...]), … }, previous: out, out })
 //   verifyTree / listTree   inspect a published tree, from a folder or a URL
 //   startPreview            serve a tree locally with the rules a CDN would apply
 //   loadConfig / parseConfig   staticstreams.yaml
 // Everything else under generator/ is internal and may change.
 
-export { build, type BuildOptions, type BuildResult, type Lifecycle, type Reporter } from './pipeline/build.js';
+export { build, type BuildOptions, type BuildResult, type Lifecycle, type MirrorStats, type Reporter } from './pipeline/build.js';
+export { FILTER_KEYS, filterProblem, parseFilters, type Filter } from './config/filters.js';
+export { DEFAULT_HTTP, type HttpLimits } from './source/http.js';
 export { verifyTree, type TreeProblem, type VerifyReport } from './inspect/verify.js';
 export { listTree, type ListRow } from './inspect/list.js';
 export { startPreview, type RunningPreview, type ServeOptions } from './serve/server.js';

@@ -7,7 +7,7 @@
 // Nothing is published unless all of it passes; what passed stays in the downloads folder for
 // the next run when a later stage fails.
 
-import { open, mkdir } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildError, BuildFailed, ImageError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
@@ -139,7 +139,9 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   const files: PlannedFile[] = [];
   for (const file of new Map(fetch.flatMap((v) => v.items.map((i) => [i.file.sha256, i.file] as const))).values()) {
     const have = heldFiles.get(file.sha256);
-    if (have && have.size === file.size && options.heldRoot) local.set(file.sha256, path.join(options.heldRoot, have.path));
+    // (With object storage the previous output's image files are in the bucket, not on disk.)
+    const there = have && options.heldRoot ? path.join(options.heldRoot, have.path) : undefined;
+    if (there && have!.size === file.size && (await stat(there).catch(() => null))?.size === file.size) local.set(file.sha256, there);
     else files.push(file);
   }
   const total = files.reduce((n, f) => n + f.size, 0);

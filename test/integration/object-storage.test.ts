@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
+import { build, DEFAULT_HTTP, parseFilters } from '../../generator/index.js';
 import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config/config.js';
 import type { Catalog } from '../../generator/formats/catalog.js';
 import { startPreview } from '../../generator/serve/server.js';
@@ -44,6 +44,25 @@ describe('object storage (s3rver through the AWS SDK)', () => {
   });
   const config = (extra: Partial<ObjectStorageSettings> = {}): Config => configSchema.parse({ object_storage: s3.settings(extra) });
   const prefix = () => `t${randomBytes(4).toString('hex')}/`;
+
+  it('a mirror publishes into the bucket too; its rerun downloads and uploads nothing', async (t) => {
+    const dir = await tempDir(t);
+    const upstream = path.join(dir, 'upstream');
+    await build({ images: path.resolve('images'), out: upstream, site: false });
+    const server = await startPreview({ dir: upstream, port: 0 });
+    t.after(() => server.close());
+    const out = path.join(dir, 'mirror');
+    const p = prefix();
+    const mirror = { upstreams: [server.url], filters: parseFilters(['type=container']), http: DEFAULT_HTTP, concurrency: 4 };
+    const first = await build({ out, site: false, config: config({ prefix: p }), mirror });
+    const files = filesOf(out);
+    assert.equal(first.bucket?.uploaded, new Set(files.map((f) => f.path)).size, 'every mirrored file uploaded');
+    assert.ok(!existsSync(path.join(out, 'images')), 'no image file is in the static output');
+    for (const f of files) assert.equal(sha((await s3.get(`${p}${f.path}`))!), f.sha256, `${f.path} in the bucket`);
+    const again = await build({ out, previous: out, site: false, config: config({ prefix: p }), mirror });
+    assert.deepEqual([again.mirror?.filesDownloaded, again.mirror?.downloadedVersions.length, again.bucket?.uploaded], [0, 0, 0]);
+    assert.equal(again.mirror?.heldVersions, first.mirror?.downloadedVersions.length);
+  });
 
   it('uploads image files to the bucket instead of the output, verified, and redirects /images/ there', async (t) => {
     const dir = await tempDir(t);
