@@ -378,6 +378,25 @@ describe('staticstreams mirror', () => {
     assert.deepEqual(kept, [], 'no byte of it kept');
   });
 
+  it("escapes what a mirrored image's metadata says on the catalogue site", async (t) => {
+    const dir = await tempDir(t);
+    const evil = '<img src=x onerror=alert(1)>';
+    upstream.faults.set('catalog.json', (_q, res) => {
+      const catalog = JSON.parse(readFileSync(path.join(up, 'catalog.json'), 'utf8')) as { products: { versions: { images: { description?: string }[] }[] }[] };
+      for (const p of catalog.products) for (const v of p.versions) for (const i of v.images) i.description = evil;
+      res.end(JSON.stringify(catalog));
+    });
+    t.after(() => upstream.faults.clear());
+    const out = path.join(dir, 'mirror');
+    const r = await run(['mirror', upstream.url, '--out', out, '--filter', 'os=beta'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    const pages = readdirSync(path.join(out, 'products'), { recursive: true }).filter((f) => String(f).endsWith('.html'));
+    const html = pages.map((f) => readFileSync(path.join(out, 'products', String(f)), 'utf8')).join('\n');
+    assert.ok(html.includes('&lt;img src=x onerror=alert(1)&gt;'), 'the description is shown as text');
+    // Quoted attribute values (the page description) may hold it verbatim: no markup there.
+    assert.ok(!html.replace(/="[^"]*"/g, '=""').includes(evil), 'never as markup');
+  });
+
   it('publishes local images next to mirrored ones; a product claimed twice is an error naming both', async (t) => {
     const dir = await tempDir(t);
     const images = path.join(dir, 'images');
