@@ -21,7 +21,10 @@ export interface ProductGroup {
   aliases: string[];
   supported?: boolean;
   supportEol?: string;
+  /** The newest version of any architecture; sizes span the newest build of each architecture. */
   newest: { version: string; created: string; sizeMin: number; sizeMax: number };
+  /** Each architecture's own newest version (they differ when one was built later than another). */
+  newestByArch: { arch: string; version: string; created: string; sizeMin: number; sizeMax: number }[];
   /** The first description found on the newest version. */
   description?: string;
 }
@@ -53,12 +56,25 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
     let slug = [first.os, first.release, first.variant].map(slugPart).join('/');
     for (let n = 2; used.has(slug); n++) slug = `${[first.os, first.release, first.variant].map(slugPart).join('/')}-${n}`;
     used.add(slug);
-    const newestVersion = members
-      .map((m) => m.versions[0]!.version)
+    const newestByArch = members.map((m) => {
+      const v = m.versions[0]!;
+      const sizes = v.images.map((i) => i.size);
+      return {
+        arch: m.arch,
+        version: v.version,
+        created: v.images
+          .map((i) => i.created)
+          .sort()
+          .at(-1)!,
+        sizeMin: Math.min(...sizes),
+        sizeMax: Math.max(...sizes),
+      };
+    });
+    const newestVersion = newestByArch
+      .map((n) => n.version)
       .sort()
       .at(-1)!;
     const newestImages = members.flatMap((m) => m.versions.filter((v) => v.version === newestVersion).flatMap((v) => v.images));
-    const sizes = newestImages.map((i) => i.size);
     const created = newestImages
       .map((i) => i.created)
       .sort()
@@ -76,7 +92,13 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
       aliases: [...new Set(members.flatMap((m) => m.aliases))],
       ...(members.some((m) => m.supported !== undefined) ? { supported: members.some((m) => m.supported === true) } : {}),
       ...(first.supportEol ? { supportEol: first.supportEol } : {}),
-      newest: { version: newestVersion, created, sizeMin: Math.min(...sizes), sizeMax: Math.max(...sizes) },
+      newest: {
+        version: newestVersion,
+        created,
+        sizeMin: Math.min(...newestByArch.map((n) => n.sizeMin)),
+        sizeMax: Math.max(...newestByArch.map((n) => n.sizeMax)),
+      },
+      newestByArch,
       ...(newestImages.find((i) => i.description) ? { description: newestImages.find((i) => i.description)!.description } : {}),
     });
   }

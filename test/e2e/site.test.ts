@@ -8,7 +8,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -256,16 +257,40 @@ describe('the catalogue site in Chromium', { skip }, () => {
     );
     for (const image of images) {
       const details = page.locator(`details.image[data-fingerprint="${image.fingerprint}"]`);
-      assert.equal(await details.locator('dd.fp').textContent(), image.fingerprint);
+      // Shortened, the full value one tap away, copyable.
+      const fp = details.locator('dl.facts .hash').first();
+      assert.equal(await fp.locator('summary .mono').textContent(), `${image.fingerprint.slice(0, 12)}…`);
+      assert.equal(await fp.locator('.fp').isVisible(), false);
+      await fp.locator('summary').click();
+      assert.equal(await fp.locator('.fp').textContent(), image.fingerprint);
+      assert.ok(await fp.locator('.fp').isVisible(), 'one tap shows the full fingerprint');
+      await fp.locator('button[data-copy-text]').click();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), image.fingerprint);
+      const compat = (await details.locator('dd.compat').textContent())!;
+      assert.match(
+        compat,
+        new RegExp(
+          `^${image.clients.includes('lxd') && image.clients.includes('incus') ? 'LXD and Incus' : image.clients.includes('lxd') ? 'LXD' : 'Incus'} · `,
+        ),
+      );
+      assert.ok(compat.includes(image.type === 'virtual-machine' ? 'virtual machine' : 'container'), compat);
       const vm = image.type === 'virtual-machine' ? ' --vm' : '';
       const cmds = await details.locator('pre[data-command]').allTextContents();
       assert.ok(cmds.includes(`lxc launch myimages:${image.fingerprint} c1${vm}`), cmds.join('\n'));
       assert.ok(cmds.includes(`incus launch myimages:${image.fingerprint} c1${vm}`), cmds.join('\n'));
       assert.ok(cmds.includes(`lxc image copy myimages:${image.fingerprint} local:${vm}`), cmds.join('\n'));
-      const shas = await details.locator('tbody td.fp').allTextContents();
+      const shas = await details.locator('tbody .hash .fp').allTextContents();
+      const labels = await details.locator('tbody .badge').allTextContents();
+      assert.ok(
+        labels.every((l) => !/^(lxd|incus)[._]/.test(l)),
+        `one label per file, not a client's ftype: ${labels.join(', ')}`,
+      );
       assert.deepEqual(sorted(shas), sorted(image.files.map((f) => f.sha256)));
       for (const f of image.files) assert.equal(await details.locator(`a[href="/${f.path}"]`).count(), 1, f.path);
     }
+    // The build history: one mark per version of each architecture.
+    const marks = await page.$$eval('figure.history circle.mark', (cs) => cs.map((c) => `${c.getAttribute('data-arch')} ${c.getAttribute('data-version')}`));
+    assert.deepEqual(sorted(marks), sorted(group.flatMap((p) => p.versions.map((v) => `${p.arch} ${v.version}`))));
     const alias = group[0]!.aliases[0]!;
     const launch = await page.locator('#launch ~ .cmd pre').allTextContents();
     assert.ok(launch.includes(`lxc launch myimages:${alias} c1`), launch.join('\n'));
@@ -350,6 +375,99 @@ describe('the catalogue site in Chromium', { skip }, () => {
       await page.screenshot({ path: path.join(SHOTS, url === '/' ? 'home-phone.png' : 'product-phone.png'), fullPage: true });
     }
     await phone.close();
+  });
+
+  it('axe-core finds no serious or critical violation: home, a product page and no match, at desktop and phone widths', async () => {
+    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const report: Record<string, { violations: { id: string; impact: string | null; nodes: number }[]; passes: number }> = {};
+    const bad: string[] = [];
+    for (const [width, label] of [
+      [1280, 'desktop'],
+      [390, 'phone'],
+    ] as const) {
+      const ctx = await newContext({ viewport: { width, height: 900 } });
+      for (const [name, url, prepare] of [
+        ['home', '/', async () => {}],
+        ['product', '/products/busybox/1.36/default/', async () => {}],
+        [
+          'no match',
+          '/',
+          async (page: Page) => {
+            await page.locator('#filters').waitFor({ state: 'visible' });
+            await page.fill('#search', 'zzzz-nothing-matches');
+            await page.locator('#no-match').waitFor({ state: 'visible' });
+          },
+        ],
+      ] as const) {
+        const page = await ctx.newPage();
+        await page.goto(`${server.url}${url}`);
+        await prepare(page);
+        await page.addScriptTag({ content: axe });
+        const result = await page.evaluate(async () => {
+          const r = await (
+            window as unknown as {
+              axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[]; passes: unknown[] }> };
+            }
+          ).axe.run({
+            runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+          });
+          return {
+            violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })),
+            passes: r.passes.length,
+          };
+        });
+        report[`${name} (${label})`] = {
+          violations: result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })),
+          passes: result.passes,
+        };
+        for (const v of result.violations)
+          if (v.impact === 'serious' || v.impact === 'critical') bad.push(`${name} at ${width}px: ${v.id} (${v.impact}) on ${v.nodes.slice(0, 3).join(', ')}`);
+        await page.close();
+      }
+      await ctx.close();
+    }
+    await writeFile(path.join(SHOTS, 'axe.json'), `${JSON.stringify(report, null, 2)}\n`);
+    assert.deepEqual(bad, []);
+  });
+
+  it('keyboard only: Tab reaches every filter, every copy button and the verifier', async () => {
+    const page = await context.newPage();
+    /** Tabs through the page and returns a description of every element that took focus. */
+    const tabThrough = async () => {
+      const seen = new Set<string>();
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      for (let i = 0; i < 400; i++) {
+        await page.keyboard.press('Tab');
+        const id = await page.evaluate(() => {
+          const e = document.activeElement as HTMLElement | null;
+          if (!e || e === document.body) return 'body';
+          if (!e.dataset.kbd) e.dataset.kbd = String(Math.random());
+          return e.dataset.kbd;
+        });
+        if (id === 'body' || seen.has(id)) break;
+        seen.add(id);
+      }
+      return seen;
+    };
+    const reachable = async (selector: string) =>
+      page.$$eval(selector, (es) => es.filter((e) => (e as HTMLElement).offsetParent !== null).map((e) => (e as HTMLElement).dataset.kbd ?? 'never focused'));
+    await page.goto(`${server.url}/`);
+    await page.locator('#filters').waitFor({ state: 'visible' });
+    let seen = await tabThrough();
+    for (const selector of ['#search', 'select[data-filter]', '#filters button[type=reset]', 'button[data-copy]', '#products a']) {
+      const ids = await reachable(selector);
+      assert.ok(ids.length > 0, `${selector} is on the page`);
+      for (const id of ids) assert.ok(seen.has(id), `${selector}: every one is reached by Tab`);
+    }
+    await page.goto(`${server.url}/products/busybox/1.36/default/`);
+    await page.locator('[data-verify]').first().waitFor({ state: 'visible' });
+    seen = await tabThrough();
+    for (const selector of ['button[data-copy]', 'button[data-copy-text]', '[data-verify] input[type=file]', 'details > summary']) {
+      const ids = await reachable(selector);
+      assert.ok(ids.length > 0, `${selector} is on the page`);
+      for (const id of ids) assert.ok(seen.has(id), `${selector}: every visible one is reached by Tab`);
+    }
+    await page.close();
   });
 
   it('fetched nothing from off this machine, and logged no errors', () => {

@@ -1,4 +1,4 @@
-// Copy buttons for every command on a page; and, when the build had no base URL, the commands
+// Copy buttons for every command (and hash) on a page; and, when the build had no base URL, the commands
 // get this server's address from the browser's location.
 
 import { PLACEHOLDER_URL } from '../lib/commands.js';
@@ -22,12 +22,12 @@ async function copy(text: string): Promise<void> {
   }
 }
 
-for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-copy]')) {
+for (const button of document.querySelectorAll<HTMLButtonElement>('button[data-copy], button[data-copy-text]')) {
   button.hidden = false;
   button.addEventListener('click', async () => {
-    const pre = button.parentElement?.querySelector<HTMLElement>('pre[data-command]');
-    if (!pre) return;
-    await copy(pre.textContent ?? '');
+    const text = button.dataset.copyText ?? button.parentElement?.querySelector<HTMLElement>('pre[data-command]')?.textContent;
+    if (text === undefined || text === null) return;
+    await copy(text);
     button.textContent = 'Copied';
     setTimeout(() => (button.textContent = 'Copy'), 1500);
   });
