@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, loadRecordedConfig, TARGETS, type Config, type Target } from '../config/config.js';
 import { filterProblem, parseFilters } from '../config/filters.js';
-import { BuildFailed, ImageError, isReportable, UsageError } from '../util/errors.js';
-import { EXIT_OK, formatBytes, makeReporter, reportError } from './output.js';
+import { UsageError } from '../util/errors.js';
+import { EXIT_OK, formatBytes, makeReporter, type Action } from './output.js';
 import { installSignalCleanup } from '../publish/output/cleanup.js';
 import { parseDuration, parseTime } from '../util/duration.js';
 import type { BuildOptions, BuildResult } from '../pipeline/build.js';
@@ -67,131 +67,120 @@ function positive(text: string | undefined, flag: string, integer: boolean): num
 
 /** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
 export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | 'mirror' = 'build'): Promise<number> {
-  try {
-    if (flags.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.baseUrl)) {
-      throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
-    }
-    installSignalCleanup();
-    const configFile = flags.config ?? 'staticstreams.yaml';
-    let config = await loadConfig(configFile, flags.config !== undefined);
-    const configFound = existsSync(configFile);
-    if (flags.config === undefined && configFound && !flags.quiet && !flags.json) {
-      process.stderr.write(`note: using ${path.resolve(configFile)} (found in the current folder; --config FILE picks another)\n`);
-    }
-    if (command === 'prune' && !configFound) {
-      // A cron job has no config file: the tree says how it was built.
-      const recorded = await loadRecordedConfig(flags.out);
-      if (recorded) {
-        config = recorded;
-        if (!flags.quiet && !flags.json)
-          process.stderr.write(
-            `note: no config file; using the settings ${flags.out} was built with (title, logo, remote name, targets, base URL, retention), recorded in its staticstreams-state.json\n`,
-          );
-      }
-    }
-    let targets: Target[] | undefined;
-    if (flags.target !== undefined) {
-      const names = flags.target
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean);
-      const unknown = names.filter((t) => !(TARGETS as readonly string[]).includes(t));
-      if (unknown.length || names.length === 0) throw new UsageError(`--target takes a comma-separated list of ${TARGETS.join(', ')}; got "${flags.target}"`);
-      targets = names as Target[];
-    }
-    if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
-    const mirror = command === 'mirror' ? mirrorOptions(flags, config) : undefined;
-    // A mirror publishes on top of what it published before: only new versions are downloaded.
-    const previous = mirror && existsSync(path.join(flags.out, 'streams', 'v1', 'index.json')) ? flags.out : flags.previous;
-    const started = Date.now();
-    const { build } = await import('../pipeline/build.js'); // loaded on use: --help stays fast
-    const options: BuildOptions = {
-      images: flags.images,
-      out: flags.out,
-      previous,
-      ...(mirror ? { mirror } : {}),
-      replace: flags.replace === true,
-      deltas: flags.deltas === true ? true : undefined,
-      retain: positive(flags.retain, '--retain', true),
-      retainDays: positive(flags.retainDays, '--retain-days', false),
-      grace: flags.grace,
-      now: flags.now !== undefined ? parseTime(flags.now, '--now') : undefined,
-      dryRun: flags.dryRun === true,
-      baseUrl: flags.baseUrl,
-      config,
-      ...(configFound ? { configFile } : {}),
-      site: flags.site,
-      targets,
-      serverConfig: flags.serverConfig,
-      keepGoing: flags.keepGoing === true,
-      cache: flags.cache,
-      reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
-    };
-    if (
-      command === 'prune' &&
-      options.retain === undefined &&
-      options.retainDays === undefined &&
-      config.retention.keep === undefined &&
-      config.retention.days === undefined
-    ) {
-      process.stderr.write('note: no --retain or --retain-days (nor retention in the config): only files whose grace period is over are removed\n');
-    }
-    const result = await build(options);
-    const versions = result.plan.products.reduce((n, p) => n + p.versions.length, 0);
-    const summary = {
-      ok: true,
-      out: path.resolve(flags.out),
-      products: result.plan.products.length,
-      versions,
-      images: result.images,
-      bytesHashed: result.bytesHashed,
-      filesLinked: result.placed.linked,
-      filesCopied: result.placed.copied,
-      filesDownloaded: result.placed.downloaded,
-      dryRun: result.dryRun,
-      deltas: result.deltas,
-      bucket: result.bucket ?? null,
-      ...(result.mirror ? { mirror: result.mirror } : {}),
-      ...lifecycleSummary(result),
-      index: result.indexPath,
-      productsFile: result.productsPath,
-      warnings: result.warnings,
-      ignored: result.ignored,
-      serverConfig: result.serverConfigFiles,
-      skipped: result.skipped.map((p) => p.format()),
-      cache: result.cache,
-      maxRssBytes: process.resourceUsage().maxRSS * 1024,
-      seconds: (Date.now() - started) / 1000,
-    };
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-    } else if (!flags.quiet) {
-      process.stdout.write(lifecycleText(result));
-      for (const d of result.deltas)
-        process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
-      if (result.bucket) process.stdout.write(bucketText(result.bucket));
-      if (result.mirror) process.stdout.write(mirrorText(result.mirror));
-      if (result.dryRun)
-        process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
-      else
-        process.stdout.write(
-          `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
-            `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
-            (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
-            `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
+  if (flags.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.baseUrl)) {
+    throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
+  }
+  installSignalCleanup();
+  const configFile = flags.config ?? 'staticstreams.yaml';
+  let config = await loadConfig(configFile, flags.config !== undefined);
+  const configFound = existsSync(configFile);
+  if (flags.config === undefined && configFound && !flags.quiet && !flags.json) {
+    process.stderr.write(`note: using ${path.resolve(configFile)} (found in the current folder; --config FILE picks another)\n`);
+  }
+  if (command === 'prune' && !configFound) {
+    // A cron job has no config file: the tree says how it was built.
+    const recorded = await loadRecordedConfig(flags.out);
+    if (recorded) {
+      config = recorded;
+      if (!flags.quiet && !flags.json)
+        process.stderr.write(
+          `note: no config file; using the settings ${flags.out} was built with (title, logo, remote name, targets, base URL, retention), recorded in its staticstreams-state.json\n`,
         );
     }
-    return EXIT_OK;
-  } catch (e) {
-    if (flags.json) {
-      // Every problem, as the human output has them: where, what, the fix.
-      const problems = (e instanceof BuildFailed ? e.problems : isReportable(e) ? [e] : []).map((p) =>
-        p instanceof ImageError ? { file: p.file, problem: p.problem, fix: p.fix } : { problem: p.problem, fix: p.fix, files: p.files },
-      );
-      process.stdout.write(`${JSON.stringify({ ok: false, error: (e as Error).message, problems })}\n`);
-    }
-    return reportError(e);
   }
+  let targets: Target[] | undefined;
+  if (flags.target !== undefined) {
+    const names = flags.target
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const unknown = names.filter((t) => !(TARGETS as readonly string[]).includes(t));
+    if (unknown.length || names.length === 0) throw new UsageError(`--target takes a comma-separated list of ${TARGETS.join(', ')}; got "${flags.target}"`);
+    targets = names as Target[];
+  }
+  if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
+  const mirror = command === 'mirror' ? mirrorOptions(flags, config) : undefined;
+  // A mirror publishes on top of what it published before: only new versions are downloaded.
+  const previous = mirror && existsSync(path.join(flags.out, 'streams', 'v1', 'index.json')) ? flags.out : flags.previous;
+  const started = Date.now();
+  const { build } = await import('../pipeline/build.js'); // loaded on use: --help stays fast
+  const options: BuildOptions = {
+    images: flags.images,
+    out: flags.out,
+    previous,
+    ...(mirror ? { mirror } : {}),
+    replace: flags.replace === true,
+    deltas: flags.deltas === true ? true : undefined,
+    retain: positive(flags.retain, '--retain', true),
+    retainDays: positive(flags.retainDays, '--retain-days', false),
+    grace: flags.grace,
+    now: flags.now !== undefined ? parseTime(flags.now, '--now') : undefined,
+    dryRun: flags.dryRun === true,
+    baseUrl: flags.baseUrl,
+    config,
+    ...(configFound ? { configFile } : {}),
+    site: flags.site,
+    targets,
+    serverConfig: flags.serverConfig,
+    keepGoing: flags.keepGoing === true,
+    cache: flags.cache,
+    reporter: makeReporter(process.stderr, flags.quiet === true || flags.json === true),
+  };
+  if (
+    command === 'prune' &&
+    options.retain === undefined &&
+    options.retainDays === undefined &&
+    config.retention.keep === undefined &&
+    config.retention.days === undefined
+  ) {
+    process.stderr.write('note: no --retain or --retain-days (nor retention in the config): only files whose grace period is over are removed\n');
+  }
+  const result = await build(options);
+  const versions = result.plan.products.reduce((n, p) => n + p.versions.length, 0);
+  const summary = {
+    ok: true,
+    out: path.resolve(flags.out),
+    products: result.plan.products.length,
+    versions,
+    images: result.images,
+    bytesHashed: result.bytesHashed,
+    filesLinked: result.placed.linked,
+    filesCopied: result.placed.copied,
+    filesDownloaded: result.placed.downloaded,
+    dryRun: result.dryRun,
+    deltas: result.deltas,
+    bucket: result.bucket ?? null,
+    ...(result.mirror ? { mirror: result.mirror } : {}),
+    ...lifecycleSummary(result),
+    index: result.indexPath,
+    productsFile: result.productsPath,
+    warnings: result.warnings,
+    ignored: result.ignored,
+    serverConfig: result.serverConfigFiles,
+    skipped: result.skipped.map((p) => p.format()),
+    cache: result.cache,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    seconds: (Date.now() - started) / 1000,
+  };
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else if (!flags.quiet) {
+    process.stdout.write(lifecycleText(result));
+    for (const d of result.deltas)
+      process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
+    if (result.bucket) process.stdout.write(bucketText(result.bucket));
+    if (result.mirror) process.stdout.write(mirrorText(result.mirror));
+    if (result.dryRun)
+      process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
+    else
+      process.stdout.write(
+        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
+          `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
+          (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
+          `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
+      );
+  }
+  return EXIT_OK;
 }
 
 function lifecycleSummary(result: BuildResult) {
@@ -255,7 +244,7 @@ export function addPublishOptions(command: Command): Command {
     );
 }
 
-export function registerBuild(program: Command, setExit: (code: number) => void): void {
+export function registerBuild(program: Command, action: Action): void {
   const command = program
     .command('build')
     .description('turn the image tarballs in --images into a simplestreams tree in --out')
@@ -267,5 +256,5 @@ export function registerBuild(program: Command, setExit: (code: number) => void)
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')
     .option('--dry-run', 'plan and report what would change; write, upload and delete nothing');
-  addPublishOptions(command).action(async (flags: BuildFlags) => setExit(await runBuild(flags)));
+  addPublishOptions(command).action(action((flags: BuildFlags) => runBuild(flags)));
 }

@@ -2,34 +2,30 @@
 // seconds, without downloading images (`verify URL` is the full check that downloads everything).
 
 import type { Command } from 'commander';
-import { EXIT_INVALID, EXIT_OK, reportError } from './output.js';
+import { EXIT_INVALID, EXIT_OK, type Action } from './output.js';
 
 export async function runDoctor(url: string, flags: { json?: boolean }): Promise<number> {
-  try {
-    const { doctor } = await import('../inspect/doctor.js');
-    const report = await doctor(url);
-    const errors = report.findings.filter((f) => f.severity === 'error');
-    const warnings = report.findings.filter((f) => f.severity === 'warning');
-    if (flags.json) process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
-    else {
-      for (const f of report.findings) {
-        process.stdout.write(`${f.severity}: ${f.check}: ${f.message}\n`);
-        if (f.why) process.stdout.write(`  why: ${f.why}\n`);
-        if (f.fix) process.stdout.write(`  fix: ${f.fix}\n`);
-      }
-      process.stdout.write(`${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.url}: ${errors.length} errors, ${warnings.length} warnings\n`);
+  const { doctor } = await import('../inspect/doctor.js');
+  const report = await doctor(url);
+  const errors = report.findings.filter((f) => f.severity === 'error');
+  const warnings = report.findings.filter((f) => f.severity === 'warning');
+  if (flags.json) process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
+  else {
+    for (const f of report.findings) {
+      process.stdout.write(`${f.severity}: ${f.check}: ${f.message}\n`);
+      if (f.why) process.stdout.write(`  why: ${f.why}\n`);
+      if (f.fix) process.stdout.write(`  fix: ${f.fix}\n`);
     }
-    return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
-  } catch (e) {
-    return reportError(e);
+    process.stdout.write(`${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.url}: ${errors.length} errors, ${warnings.length} warnings\n`);
   }
+  return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
 }
 
-export function registerDoctor(program: Command, setExit: (code: number) => void): void {
+export function registerDoctor(program: Command, action: Action): void {
   program
     .command('doctor')
     .description('check a deployed server as LXD and Incus will use it: TLS, headers, redirects, port 80, import endpoints (no image downloaded)')
     .argument('<url>', 'the https:// URL the tree is served at')
     .option('--json', 'print the findings as JSON')
-    .action(async (url: string, flags: { json?: boolean }) => setExit(await runDoctor(url, flags)));
+    .action(action((url: string, flags: { json?: boolean }) => runDoctor(url, flags)));
 }

@@ -9,7 +9,7 @@ import { registerList } from './list.js';
 import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
-import { EXIT_OK, EXIT_USAGE } from './output.js';
+import { EXIT_OK, EXIT_USAGE, makeAction } from './output.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,13 +32,15 @@ export async function main(argv: string[]): Promise<number> {
     .version(pkg.version)
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
-  registerBuild(program, setExit);
-  registerPrune(program, setExit);
-  registerMirror(program, setExit);
-  registerVerify(program, setExit);
-  registerList(program, setExit);
-  registerServe(program, setExit);
-  registerDoctor(program, setExit);
+  // Every command runs through one action wrapper: the CLI's one catch (output.ts makeAction).
+  const action = makeAction(setExit);
+  registerBuild(program, action);
+  registerPrune(program, action);
+  registerMirror(program, action);
+  registerVerify(program, action);
+  registerList(program, action);
+  registerServe(program, action);
+  registerDoctor(program, action);
   program.addHelpText('after', '\nExit codes: 0 success, 1 invalid input or failed check, 2 wrong usage.\n');
   try {
     await program.parseAsync(argv);

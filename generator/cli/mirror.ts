@@ -3,10 +3,11 @@
 
 import type { Command } from 'commander';
 import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
+import type { Action } from './output.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerMirror(program: Command, setExit: (code: number) => void): void {
+export function registerMirror(program: Command, action: Action): void {
   const command = program
     .command('mirror')
     .description('copy images from simplestreams servers (LXD, Incus, incus-simplestreams, staticstreams trees) into --out, verified')
@@ -30,7 +31,7 @@ export function registerMirror(program: Command, setExit: (code: number) => void
         'is published; an interrupted download resumes on the next run. Versions the upstream drops stay\n' +
         'until retention (--retain, --retain-days, --keep) drops them.',
     );
-  addPublishOptions(command).action(async (urls: string[], flags: BuildFlags) =>
-    setExit(await runBuild({ ...flags, upstreams: urls, cache: flags.cache !== false }, 'mirror')),
+  addPublishOptions(command).action(
+    action((urls: string[], flags: BuildFlags) => runBuild({ ...flags, upstreams: urls, cache: flags.cache !== false }, 'mirror')),
   );
 }

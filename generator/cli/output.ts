@@ -1,7 +1,7 @@
 // How the CLI talks: problems without stack traces, progress on a TTY, plain lines otherwise.
 
 import { stat } from 'node:fs/promises';
-import { BuildFailed, UsageError, isReportable } from '../util/errors.js';
+import { BuildFailed, ImageError, UsageError, isReportable } from '../util/errors.js';
 import type { Reporter } from '../pipeline/build.js';
 
 import { formatBytes } from '../util/format.js';
@@ -21,6 +21,36 @@ export async function requireTree(spec: string): Promise<void> {
     throw new UsageError(`${spec} does not exist: give the folder of a published tree, or the URL it is served at`);
   }
   throw new UsageError(`${spec} is not a folder: give the folder of a published tree, or the URL it is served at`);
+}
+
+/**
+ * Wraps a command's run function: the CLI's one catch. The function returns its exit code (or
+ * undefined for a command that keeps running, like serve); whatever it throws is reported here —
+ * with `--json`, also as `{"ok": false, "error", "problems"}` on stdout — and becomes the exit code.
+ */
+export type Action = <A extends unknown[]>(run: (...args: A) => Promise<number | undefined>) => (...args: A) => Promise<void>;
+
+export function makeAction(setExit: (code: number) => void): Action {
+  return (run) =>
+    async (...args) => {
+      try {
+        const code = await run(...args);
+        if (code !== undefined) setExit(code);
+      } catch (e) {
+        // commander passes (arguments…, options, command): --json is in the options.
+        const options = args.at(-2) as { json?: boolean } | undefined;
+        if (options?.json) process.stdout.write(`${JSON.stringify(jsonFailure(e))}\n`);
+        setExit(reportError(e));
+      }
+    };
+}
+
+/** A failure as --json reports it: every problem as the human output has them (where, what, the fix). */
+function jsonFailure(e: unknown) {
+  const problems = (e instanceof BuildFailed ? e.problems : isReportable(e) ? [e] : []).map((p) =>
+    p instanceof ImageError ? { file: p.file, problem: p.problem, fix: p.fix } : { problem: p.problem, fix: p.fix, files: p.files },
+  );
+  return { ok: false, error: (e as Error).message, problems };
 }
 
 /** Prints an error the way a user should see it and returns the exit code. */

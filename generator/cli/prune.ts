@@ -3,14 +3,15 @@
 
 import type { Command } from 'commander';
 import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
+import type { Action } from './output.js';
 
-export function registerPrune(program: Command, setExit: (code: number) => void): void {
+export function registerPrune(program: Command, action: Action): void {
   const command = program
     .command('prune')
     .description('drop old versions from a published tree (retention), keeping their files for a grace period')
     .argument('[dir]', 'the published tree, rewritten atomically', 'dist')
     .option('--dry-run', 'report what would be dropped and removed; write, upload and delete nothing');
-  addPublishOptions(command).action(async (dir: string, flags: Omit<BuildFlags, 'out'>) => {
-    setExit(await runBuild({ ...flags, images: undefined, previous: dir, out: dir, cache: true }, 'prune'));
-  });
+  addPublishOptions(command).action(
+    action((dir: string, flags: Omit<BuildFlags, 'out'>) => runBuild({ ...flags, images: undefined, previous: dir, out: dir, cache: true }, 'prune')),
+  );
 }

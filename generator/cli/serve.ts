@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../util/errors.js';
-import { reportError } from './output.js';
+import type { Action } from './output.js';
 
 interface ServeFlags {
   host: string;
@@ -12,28 +12,28 @@ interface ServeFlags {
 }
 
 export async function runServe(dir: string, flags: ServeFlags): Promise<number | undefined> {
-  try {
-    const port = Number(flags.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
-    if (!!flags.tlsCert !== !!flags.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
-    const { startPreview } = await import('../serve/server.js');
-    const preview = await startPreview({ dir, host: flags.host, port, tls: flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined });
-    for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
-    process.stdout.write(`serving ${dir} at ${preview.url}\n`);
-    if (!flags.tlsCert) process.stdout.write('note: lxc remote add needs https: pass --tls-cert and --tls-key\n');
-    const stop = () => void preview.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    return undefined;
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') return reportError(new UsageError(`port ${flags.port} is already in use (choose another with --port)`));
-    if (err.code === 'ENOENT') return reportError(new UsageError(`cannot serve ${dir}: ${err.message}`));
-    return reportError(e);
-  }
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
+  if (!!flags.tlsCert !== !!flags.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+  const { startPreview } = await import('../serve/server.js');
+  const preview = await startPreview({ dir, host: flags.host, port, tls: flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined }).catch(
+    (e: NodeJS.ErrnoException) => {
+      // What the user can change, said as usage errors (exit 2).
+      if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
+      if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.message}`);
+      throw e;
+    },
+  );
+  for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
+  process.stdout.write(`serving ${dir} at ${preview.url}\n`);
+  if (!flags.tlsCert) process.stdout.write('note: lxc remote add needs https: pass --tls-cert and --tls-key\n');
+  const stop = () => void preview.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return undefined;
 }
 
-export function registerServe(program: Command, setExit: (code: number) => void): void {
+export function registerServe(program: Command, action: Action): void {
   program
     .command('serve')
     .description('preview a built tree locally, with the Netlify rules and import endpoints applied')
@@ -42,8 +42,5 @@ export function registerServe(program: Command, setExit: (code: number) => void)
     .option('--port <n>', 'port to listen on', '8080')
     .option('--tls-cert <file>', 'certificate (PEM) to serve HTTPS, as lxc remote add requires')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
-    .action(async (dir: string, flags: ServeFlags) => {
-      const code = await runServe(dir, flags);
-      if (code !== undefined) setExit(code);
-    });
+    .action(action((dir: string, flags: ServeFlags) => runServe(dir, flags)));
 }

@@ -2,35 +2,31 @@
 // every file as a client would) and checks every client rule.
 
 import type { Command } from 'commander';
-import { EXIT_INVALID, EXIT_OK, reportError, requireTree } from './output.js';
+import { EXIT_INVALID, EXIT_OK, requireTree, type Action } from './output.js';
 
 export async function runVerify(dir: string, flags: { json?: boolean; quick?: boolean }): Promise<number> {
-  try {
-    await requireTree(dir);
-    const { verifyTree } = await import('../inspect/verify.js');
-    const report = await verifyTree(dir, { quick: flags.quick === true });
-    const errors = report.problems.filter((p) => p.severity === 'error');
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
-    } else {
-      for (const p of report.problems) process.stdout.write(`${p.severity}: ${p.where}: ${p.message}\n`);
-      process.stdout.write(
-        `${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.products} products, ${report.images} images, ${report.files} files checked; ` +
-          `${errors.length} errors, ${report.problems.length - errors.length} warnings\n`,
-      );
-    }
-    return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
-  } catch (e) {
-    return reportError(e);
+  await requireTree(dir);
+  const { verifyTree } = await import('../inspect/verify.js');
+  const report = await verifyTree(dir, { quick: flags.quick === true });
+  const errors = report.problems.filter((p) => p.severity === 'error');
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
+  } else {
+    for (const p of report.problems) process.stdout.write(`${p.severity}: ${p.where}: ${p.message}\n`);
+    process.stdout.write(
+      `${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.products} products, ${report.images} images, ${report.files} files checked; ` +
+        `${errors.length} errors, ${report.problems.length - errors.length} warnings\n`,
+    );
   }
+  return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
 }
 
-export function registerVerify(program: Command, setExit: (code: number) => void): void {
+export function registerVerify(program: Command, action: Action): void {
   program
     .command('verify')
     .description("check a published tree (this tool's or another's) against the rules LXD and Incus enforce")
     .argument('[dir|url]', 'the published tree: its folder, or the URL it is served at (every file is downloaded and hashed)', 'dist')
     .option('--json', 'print the report as JSON')
     .option('--quick', 'check sizes and sha256 only; skip decompressing every tarball to its end')
-    .action(async (dir: string, flags: { json?: boolean; quick?: boolean }) => setExit(await runVerify(dir, flags)));
+    .action(action((dir: string, flags: { json?: boolean; quick?: boolean }) => runVerify(dir, flags)));
 }
