@@ -3,12 +3,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, loadRecordedConfig, TARGETS, type Config, type Target } from '../config/config.js';
-import { filterProblem, parseFilters } from '../config/filters.js';
+import { loadConfig, loadRecordedConfig, TARGETS, type Config } from '../config/config.js';
+import { parseFilters } from '../config/filters.js';
+import { parseFlags, type ParsedFlags } from '../config/flags.js';
 import { UsageError } from '../util/errors.js';
 import { EXIT_OK, formatBytes, makeReporter, type Action } from './output.js';
 import { installSignalCleanup } from '../publish/output/cleanup.js';
-import { parseDuration, parseTime } from '../util/duration.js';
 import type { BuildOptions, BuildResult } from '../pipeline/build.js';
 
 export interface BuildFlags {
@@ -38,38 +38,22 @@ export interface BuildFlags {
   timeout?: string;
 }
 
-/** The mirror settings: command-line values over the config's `mirror:` section. */
-function mirrorOptions(flags: BuildFlags, config: Config): NonNullable<BuildOptions['mirror']> {
+/** The mirror settings: command-line values (checked by parseFlags) over the config's `mirror:` section. */
+function mirrorOptions(flags: ParsedFlags, config: Config): NonNullable<BuildOptions['mirror']> {
   const upstreams = flags.upstreams?.length ? flags.upstreams : config.mirror.upstreams;
   if (upstreams.length === 0) throw new UsageError('mirror needs at least one upstream URL (or mirror.upstreams in the config)');
-  for (const u of upstreams)
-    if (!/^https?:\/\/\S+$/i.test(u)) throw new UsageError(`"${u}" is not an http(s) URL: give the base URL of a simplestreams image server`);
-  const specs = flags.filter?.length ? flags.filter : config.mirror.filter;
-  const bad = specs.flatMap((s) => filterProblem(s) ?? []);
-  if (bad.length) throw new UsageError(bad.map((b) => `--filter ${b}`).join('\nerror: '));
-  const timeout = positive(flags.timeout, '--timeout', false) ?? config.mirror.timeout;
   return {
     upstreams,
-    filters: parseFilters(specs),
-    keep: positive(flags.keep, '--keep', true) ?? config.mirror.keep,
-    http: { timeoutMs: timeout * 1000, retries: config.mirror.retries },
+    filters: parseFilters(flags.filter?.length ? flags.filter : config.mirror.filter),
+    keep: flags.keep ?? config.mirror.keep,
+    http: { timeoutMs: (flags.timeout ?? config.mirror.timeout) * 1000, retries: config.mirror.retries },
     concurrency: config.mirror.concurrency,
   };
 }
 
-function positive(text: string | undefined, flag: string, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    throw new UsageError(`${flag} takes a positive ${integer ? 'whole ' : ''}number, got "${text}"`);
-  return n;
-}
-
 /** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
 export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | 'mirror' = 'build'): Promise<number> {
-  if (flags.baseUrl !== undefined && !/^https?:\/\/[^\s/]+/.test(flags.baseUrl)) {
-    throw new UsageError(`--base-url must be an absolute http(s) URL, got "${flags.baseUrl}"`);
-  }
+  const parsed = parseFlags({ ...flags }); // every wrong flag at once, before anything else
   installSignalCleanup();
   const configFile = flags.config ?? 'staticstreams.yaml';
   let config = await loadConfig(configFile, flags.config !== undefined);
@@ -88,18 +72,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
         );
     }
   }
-  let targets: Target[] | undefined;
-  if (flags.target !== undefined) {
-    const names = flags.target
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
-    const unknown = names.filter((t) => !(TARGETS as readonly string[]).includes(t));
-    if (unknown.length || names.length === 0) throw new UsageError(`--target takes a comma-separated list of ${TARGETS.join(', ')}; got "${flags.target}"`);
-    targets = names as Target[];
-  }
-  if (flags.grace !== undefined) parseDuration(flags.grace, '--grace');
-  const mirror = command === 'mirror' ? mirrorOptions(flags, config) : undefined;
+  const mirror = command === 'mirror' ? mirrorOptions(parsed, config) : undefined;
   // A mirror publishes on top of what it published before: only new versions are downloaded.
   const previous = mirror && existsSync(path.join(flags.out, 'streams', 'v1', 'index.json')) ? flags.out : flags.previous;
   const started = Date.now();
@@ -111,16 +84,16 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     ...(mirror ? { mirror } : {}),
     replace: flags.replace === true,
     deltas: flags.deltas === true ? true : undefined,
-    retain: positive(flags.retain, '--retain', true),
-    retainDays: positive(flags.retainDays, '--retain-days', false),
-    grace: flags.grace,
-    now: flags.now !== undefined ? parseTime(flags.now, '--now') : undefined,
+    retain: parsed.retain,
+    retainDays: parsed.retainDays,
+    grace: parsed.grace,
+    now: parsed.now,
     dryRun: flags.dryRun === true,
-    baseUrl: flags.baseUrl,
+    baseUrl: parsed.baseUrl,
     config,
     ...(configFound ? { configFile } : {}),
     site: flags.site,
-    targets,
+    targets: parsed.target,
     serverConfig: flags.serverConfig,
     keepGoing: flags.keepGoing === true,
     cache: flags.cache,

@@ -12,10 +12,3 @@ export function parseDuration(text: string, what: string): number {
   if (!m) throw new UsageError(`${what} must be a duration such as 90m, 6h or 2d, got "${text}"`);
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
-
-/** An ISO 8601 time for --now; `what` names the setting in the error. */
-export function parseTime(text: string, what: string): Date {
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`${what} must be an ISO 8601 time such as 2026-11-23T12:00:00Z, got "${text}"`);
-  return new Date(ms);
-}
