@@ -4,10 +4,9 @@
 // Hard-linking an input into the output changes its ctime too, so the keys are refreshed after
 // the build (only for files whose device, inode, size and mtime did not move meanwhile).
 
-import { readFile, rename, writeFile, mkdir, stat } from 'node:fs/promises';
+import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Stats } from 'node:fs';
-import { mapLimit } from '../util/concurrency.js';
+import { statSync, type Stats } from 'node:fs';
 import type { FoundFile } from '../ingest/find.js';
 import type { Classified } from '../ingest/classify.js';
 
@@ -26,6 +25,8 @@ interface CacheData {
   combined: Record<string, Entry>;
   /** path → what the file is, with its metadata (so an unchanged file is not even opened). */
   classified: Record<string, { key: string; value: Classified }>;
+  /** A digest of everything the last build wrote into the output (see pipeline/build). */
+  output?: string;
 }
 
 const empty = (): CacheData => ({ version: VERSION, files: {}, combined: {}, classified: {} });
@@ -56,6 +57,16 @@ export class FingerprintCache {
       }
     }
     return new FingerprintCache(file, data);
+  }
+
+  /** The digest of what the last build with this cache published, if it recorded one. */
+  get lastOutput(): string | undefined {
+    return this.previous.output;
+  }
+
+  /** Records the digest of what this build published. */
+  set output(digest: string) {
+    this.next.output = digest;
   }
 
   private lookup(table: 'files' | 'combined', id: string, key: string): string | undefined {
@@ -111,12 +122,10 @@ export class FingerprintCache {
   private async refresh(): Promise<void> {
     const fresh = new Map<string, string>();
     const entries = Object.entries(this.next.files);
-    // Many stats in flight: latency, not CPU, bounds this for thousands of small files.
-    const stats = await mapLimit(entries, 64, ([file]) => stat(file));
-    entries.forEach(([file, entry], i) => {
-      const r = stats[i]!;
+    // Synchronous stats: on a local disk ~10× cheaper than thousands through libuv's thread pool.
+    entries.forEach(([file, entry]) => {
       const [dev, ino, size, mtime] = entry.key.split(':');
-      const st = r.status === 'fulfilled' ? r.value : undefined;
+      const st = statSync(file, { throwIfNoEntry: false });
       if (st && String(st.dev) === dev && String(st.ino) === ino && String(st.size) === size && String(st.mtimeMs) === mtime) {
         const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
         fresh.set(entry.key, key);
@@ -137,6 +146,25 @@ export class FingerprintCache {
       if (m && r) entry.key = `${m}|${r}`;
       else delete this.next.combined[id];
     }
+  }
+
+  /**
+   * True when this run used exactly the entries it loaded, every one a hit (a no-change build):
+   * saving would write the same file.
+   */
+  unchanged(): boolean {
+    const same = (a: Record<string, { key: string }>, b: Record<string, { key: string }>) => {
+      const keys = Object.keys(a);
+      return keys.length === Object.keys(b).length && keys.every((k) => b[k]?.key === a[k]!.key);
+    };
+    const { next, previous } = this;
+    return (
+      this.misses === 0 &&
+      next.output === previous.output &&
+      same(next.files, previous.files) &&
+      same(next.combined, previous.combined) &&
+      same(next.classified, previous.classified)
+    );
   }
 
   /** Writes what this run used (entries of deleted files drop out). */

@@ -39,6 +39,10 @@ import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
 import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
 import { planDeltas } from '../plan/deltas.js';
 import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js';
+import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
+import { groupProducts, isStale } from '../formats/groups.js';
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { mirrorUpstreams, type Mirrored, type MirrorOptions, type MirrorStats } from './mirror.js';
 
 export interface BuildOptions {
@@ -470,9 +474,12 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const storage = config.object_storage;
   const allFiles = [...plan.files, ...graceFiles];
   if (options.dryRun) {
+    const rendered = renderCatalog(plan, streams, baseUrl);
+    streams.validate();
+    rendered.validate();
     return {
       plan,
-      catalog: renderCatalog(plan, streams, baseUrl).catalog,
+      catalog: rendered.catalog,
       indexPath: streams.indexPath,
       productsPath: streams.productsPath,
       warnings: plan.warnings,
@@ -490,10 +497,52 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     };
   }
 
-  reporter.phase('writing');
-  const { catalog, text: catalogText } = renderCatalog(plan, streams, baseUrl);
+  const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl);
   const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
   for (const w of targets.warnings) reporter.warn(w);
+  const stateText = renderState(grace.keep, recordedSettings(config, baseUrl, options));
+  const builtAt = options.now ?? new Date();
+  const published: Published = {
+    texts: [...streams.files, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
+    files: allFiles,
+    site: options.site !== false ? siteKey(catalogText, config, builtAt) : null,
+  };
+  const digest = outputDigest(published);
+  const result = (placed: PlaceStats, sitePages: number, serverConfigFiles: string[], bucket?: BucketStats): BuildResult => ({
+    plan,
+    catalog,
+    indexPath: streams.indexPath,
+    productsPath: streams.productsPath,
+    warnings: [...plan.warnings, ...targets.warnings],
+    ignored,
+    serverConfigFiles,
+    skipped,
+    images: hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0),
+    sitePages,
+    bytesHashed: done,
+    placed,
+    deltas,
+    ...(bucket ? { bucket } : {}),
+    ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
+    cache: { hits: cache.hits, misses: cache.misses },
+    lifecycle,
+    dryRun: false,
+  });
+  // Nothing changed (the same digest as the last build, and the output still holds it all): write
+  // nothing. Not with object storage, whose files live in the bucket.
+  if (!storage && options.cache !== false && cache.lastOutput === digest && outputIntact(path.resolve(options.out), published, cache)) {
+    reporter.phase('nothing changed: the output already holds what this build would write');
+    cache.output = digest;
+    // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
+    if (!cache.unchanged()) await cache.save();
+    const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
+    return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, 0, serverConfigFiles);
+  }
+
+  // What clients decode, re-validated before anything is published.
+  streams.validate();
+  validateCatalog();
+  reporter.phase('writing');
   const staged = await StagedOutput.create(options.out);
   let placed: PlaceStats;
   let bucketStats: BucketStats | undefined;
@@ -506,12 +555,12 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
-    await staged.writeText(STATE_PATH, renderState(grace.keep, recordedSettings(config, baseUrl, options)));
+    await staged.writeText(STATE_PATH, stateText);
     for (const [rel, text] of targets.published) await staged.writeText(rel, text);
     if (options.site !== false) {
       reporter.phase('building the catalogue site');
       const { renderSite } = await import('../publish/site.js'); // Astro loads only when needed
-      sitePages = (await renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt: options.now ?? new Date() })).pages;
+      sitePages = (await renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt })).pages;
     }
     if (bucket && storage) {
       // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
@@ -542,26 +591,26 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     bucket?.close();
   }
   reporter.phase('saving the fingerprint cache');
+  cache.output = digest;
   await cache.save();
   const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
-  return {
-    plan,
-    catalog,
-    indexPath: streams.indexPath,
-    productsPath: streams.productsPath,
-    warnings: [...plan.warnings, ...targets.warnings],
-    ignored,
-    serverConfigFiles,
-    skipped,
-    images: hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0),
-    sitePages,
-    bytesHashed: done,
-    placed,
-    deltas,
-    ...(bucketStats ? { bucket: bucketStats } : {}),
-    ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
-    cache: { hits: cache.hits, misses: cache.misses },
-    lifecycle,
-    dryRun: false,
-  };
+  return result(placed, sitePages, serverConfigFiles, bucketStats);
+}
+
+/**
+ * What the site is rendered from, as far as it shows: the catalog, the site settings (and the
+ * logo file's size and time), the build's day, and which products are stale at the build time.
+ */
+function siteKey(catalogText: string, config: Config, builtAt: Date): string {
+  const logo = config.site.logo ? statSync(config.site.logo, { throwIfNoEntry: false }) : undefined;
+  const stale = groupProducts(JSON.parse(catalogText) as Catalog)
+    .filter((g) => isStale(g.newest.created, config.site.stale_after_days, builtAt))
+    .map((g) => g.slug);
+  return JSON.stringify([
+    createHash('sha256').update(catalogText).digest('hex'),
+    config.site,
+    logo ? [logo.size, logo.mtimeMs] : null,
+    builtAt.toISOString().slice(0, 10),
+    stale,
+  ]);
 }

@@ -8,7 +8,7 @@ import { absoluteUrl, buildImportMap, importPathForAlias, importPathForImage } f
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: string): { catalog: Catalog; text: string } {
+export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: string): { catalog: Catalog; text: string; validate(): void } {
   const catalog: Catalog = {
     format: 'staticstreams-catalog:1',
     ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
@@ -57,7 +57,6 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
         .map((a) => [a, absoluteUrl(base, importPathForAlias(a))]),
     );
   }
-  // Re-validate what is about to be published.
-  catalogSchema.parse(catalog);
-  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n` };
+  // Checked before anything is published (after a no-change build's early return, which writes nothing).
+  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: () => void catalogSchema.parse(catalog) };
 }

@@ -12,6 +12,8 @@ export interface StreamsFiles {
   productsPath: string;
   /** RFC 2822 date of the newest image (not the wall clock, so output stays reproducible). */
   updated: string;
+  /** Checks the rendered files against what the clients' JSON decoders need (throws); run before publishing. */
+  validate(): void;
 }
 
 export const INDEX_PATH = 'streams/v1/index.json';
@@ -65,7 +67,6 @@ export function renderStreams(plan: Plan): StreamsFiles {
     products: Object.fromEntries(plan.products.map((p) => [p.key, productJson(p)])),
     updated,
   };
-  productsFileSchema.parse(products); // re-validated before anything is published
   const productsText = `${JSON.stringify(products, null, 1)}\n`;
   // Clients cache products files by basename: the name must change whenever the content does.
   const productsPath = `streams/v1/images-${createHash('sha256').update(productsText).digest('hex').slice(0, 16)}.json`;
@@ -82,10 +83,13 @@ export function renderStreams(plan: Plan): StreamsFiles {
     },
     updated,
   };
-  indexFileSchema.parse(index);
   const files = new Map<string, string>([
     [productsPath, productsText],
     [INDEX_PATH, `${JSON.stringify(index, null, 1)}\n`],
   ]);
-  return { files, indexPath: INDEX_PATH, productsPath, updated };
+  const validate = () => {
+    productsFileSchema.parse(products);
+    indexFileSchema.parse(index);
+  };
+  return { files, indexPath: INDEX_PATH, productsPath, updated, validate };
 }

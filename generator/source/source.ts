@@ -4,7 +4,7 @@
 // following redirects as clients do).
 
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
@@ -73,7 +73,7 @@ function folderSource(folder: string): PreviousSource {
       const from = path.join(root, safeRel(rel));
       let st;
       try {
-        st = await stat(from);
+        st = statSync(from);
       } catch {
         throw new Error(`${folder}/${rel}: listed in the previous tree but missing from it`);
       }

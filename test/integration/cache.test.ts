@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { cp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
+import { build, parseConfig } from '../../generator/index.js';
+import { hashTree } from '../support/tree-hash.js';
 import { metadataTarball, put, rootTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -24,6 +25,40 @@ const fingerprints = async (out: string) => {
 };
 
 describe('fingerprint cache', () => {
+  it('a no-change rebuild writes nothing; anything missing from the output, or any change, writes it all again', async (t) => {
+    const { images, out } = await samples(t);
+    await build({ images, out });
+    const before = await stat(out);
+    const tree = await hashTree(out);
+    const phases: string[] = [];
+    const reporter = { phase: (p: string) => phases.push(p), progress() {}, warn() {} };
+    const again = await build({ images, out, reporter });
+    assert.ok(
+      phases.some((p) => p.startsWith('nothing changed')),
+      phases.join(' | '),
+    );
+    assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 });
+    assert.equal((await stat(out)).ino, before.ino, 'the output folder was not replaced');
+    assert.equal(await hashTree(out), tree);
+    // An image file gone from the output: the full build puts it back.
+    const file = path.join(out, JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8')).products[0].versions[0].images[0].files[0].path);
+    await rm(file);
+    const restored = await build({ images, out });
+    assert.ok(restored.placed.linked > 0);
+    assert.equal(await hashTree(out), tree, 'the same tree again');
+    // The site's home page is checked too (its other pages are not listed anywhere to check).
+    await rm(path.join(out, 'index.html'));
+    assert.ok((await build({ images, out })).sitePages > 0, 'the site is rendered again');
+    // Another setting: written again.
+    const retitled = await build({ images, out, config: parseConfig({ site: { title: 'Other title' } }) });
+    assert.ok(retitled.sitePages > 0 && retitled.placed.linked > 0);
+    assert.notEqual((await stat(out)).ino, before.ino);
+    // --no-cache never takes the shortcut.
+    phases.length = 0;
+    await build({ images, out, cache: false, reporter, config: parseConfig({ site: { title: 'Other title' } }) });
+    assert.ok(!phases.some((p) => p.startsWith('nothing changed')));
+  });
+
   it('a no-change rebuild reads no image file; --no-cache re-hashes all', async (t) => {
     const { images, out } = await samples(t);
     const first = await build({ images, out, site: false });
