@@ -12,6 +12,17 @@ export { DEFAULT_HTTP, type HttpLimits } from './source/http.js';
 export { verifyTree, type TreeProblem, type VerifyReport } from './inspect/verify.js';
 export { listTree, type ListRow } from './inspect/list.js';
 export { startPreview, type RunningPreview, type ServeOptions } from './serve/server.js';
-export { configSchema, DEFAULT_CONFIG, loadConfig, parseConfig, TARGETS, type Config, type Target } from './config/config.js';
+export {
+  configSchema,
+  DEFAULT_CONFIG,
+  loadConfig,
+  parseConfig,
+  TARGETS,
+  type Config,
+  type MirrorSettings,
+  type ObjectStorageSettings,
+  type SiteSettings,
+  type Target,
+} from './config/config.js';
 export { BuildError, BuildFailed, ImageError, UsageError } from './util/errors.js';
 export type { Catalog, CatalogProduct } from './formats/catalog.js';

@@ -10,13 +10,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
 import { busyboxRootfs, metadataTarball, put, qcow2Bytes, squashfs } from '../support/images.js';
 import { incusSimplestreamsTree, maintainerTree } from '../support/peer-trees.js';
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { build } from '../../generator/index.js';
 
 const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
 

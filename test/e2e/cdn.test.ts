@@ -10,7 +10,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -20,8 +19,8 @@ import { freePort, type RunningServer } from '../support/server-process.js';
 import { buildForHosts, HOSTS } from '../support/hosts.js';
 import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
-import { configSchema, type Config } from '../../generator/config/config.js';
 import { createHash } from 'node:crypto';
+import { type Catalog, configSchema, type Config } from '../../generator/index.js';
 
 const skip = requirements(['nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 const clientSkip = (client: Client) => clientRequirements(client, []);

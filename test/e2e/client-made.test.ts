@@ -11,12 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { build } from '../../generator/pipeline/build.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
 import { CLIENTS, type Client } from '../support/clients.js';
+import { build } from '../../generator/index.js';
 
 const skip = requirements([...CLIENTS.flatMap((c) => c.tools), 'openssl', 'update-ca-certificates'], { root: true });
 const SAMPLE = path.resolve('images/busybox/amd64');

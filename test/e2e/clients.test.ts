@@ -9,13 +9,12 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { build } from '../../generator/pipeline/build.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
 import { busyboxRootfs, compress, metadataTarball, metadataYaml, put, squashfs, tarball } from '../support/images.js';
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import type { RunningServer } from '../support/server-process.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { build, verifyTree } from '../../generator/index.js';
 
 const SAMPLES = path.resolve('images');
 

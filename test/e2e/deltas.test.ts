@@ -10,13 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { build } from '../../generator/pipeline/build.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import { markerRootfs, metadataTarball, put, squashfs } from '../support/images.js';
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { build, type Catalog } from '../../generator/index.js';
 
 for (const client of CLIENTS) {
   const skip = clientRequirements(client, ['mksquashfs', 'xdelta3', 'openssl', 'update-ca-certificates']);

@@ -11,7 +11,6 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { configSchema, type Config } from '../../generator/config/config.js';
 import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
@@ -19,6 +18,7 @@ import { freePort, type RunningServer } from '../support/server-process.js';
 import { buildForHosts, HOSTS } from '../support/hosts.js';
 import { startServe } from '../support/servers.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
+import { configSchema, type Config } from '../../generator/index.js';
 
 const skip = requirements(['nginx', 'caddy', 'openssl', 'update-ca-certificates'], { root: true });
 const BIN = path.resolve('bin/staticstreams.js');

@@ -16,15 +16,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, renameSync, writeFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { build } from '../../generator/pipeline/build.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import { put, unifiedTarball } from '../support/images.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
-import { loadConfig, type Config } from '../../generator/config/config.js';
+import { build, type Catalog, loadConfig, type Config } from '../../generator/index.js';
 
 interface ListedImage {
   fingerprint: string;

@@ -14,11 +14,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from '../../generator/pipeline/build.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
-import { startPreview, type RunningPreview } from '../../generator/serve/server.js';
 import { requirements } from '../support/require.js';
 import { put, unifiedTarball } from '../support/images.js';
+import { build, type Catalog, startPreview, type RunningPreview } from '../../generator/index.js';
 
 const skip = requirements(['chromium']);
 const SHOTS = path.resolve('build/screenshots');

@@ -10,14 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
 import type { StreamItem } from '../../generator/simplestreams/schema.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
 import { busyboxRootfs, metadataTarball, put, qcow2Bytes, squashfs } from '../support/images.js';
 import { incusSimplestreamsTree, maintainerTree } from '../support/peer-trees.js';
 import { requirements } from '../support/require.js';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
+import { build, verifyTree } from '../../generator/index.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 

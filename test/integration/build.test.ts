@@ -2,14 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
-import { BuildFailed } from '../../generator/util/errors.js';
 import { catalogSchema } from '../../generator/formats/catalog.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
-import { listTree } from '../../generator/inspect/list.js';
 import { metadataTarball, put, rootTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
+import { build, BuildFailed, verifyTree, listTree } from '../../generator/index.js';
 
 const SAMPLES = path.resolve('images');
 

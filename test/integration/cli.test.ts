@@ -2,13 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
-import { startPreview } from '../../generator/serve/server.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
-import { listTree } from '../../generator/inspect/list.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
+import { startPreview, verifyTree, listTree, type Catalog } from '../../generator/index.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 const run = (args: string[], cwd = process.cwd()) => spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8' });

@@ -8,11 +8,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import { markerRootfs, metadataTarball, put, squashfs, type TarEntry } from '../support/images.js';
 import { requirements } from '../support/require.js';
 import { tempDir } from '../support/tmp.js';
+import { build, type Catalog } from '../../generator/index.js';
 
 const skip = requirements(['mksquashfs', 'xdelta3']);
 const BIN = path.resolve('bin/staticstreams.js');

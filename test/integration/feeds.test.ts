@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseFeed } from '@rowanmanning/feed-parser';
-import { build } from '../../generator/pipeline/build.js';
-import { loadConfig } from '../../generator/config/config.js';
 import { groupProducts } from '../../generator/formats/groups.js';
 import { tempDir } from '../support/tmp.js';
+import { build, loadConfig } from '../../generator/index.js';
 
 describe('Atom feeds of new builds', () => {
   it('list every version of the catalog, newest first, and are linked from the pages', async (t) => {

@@ -9,10 +9,9 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { classify } from '../../generator/ingest/classify.js';
 import { parseMetadata, MetadataProblem } from '../../generator/ingest/metadata.js';
-import { build } from '../../generator/pipeline/build.js';
-import { BuildFailed, ImageError } from '../../generator/util/errors.js';
 import { compress, metadataTarball, metadataYaml, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
+import { build, BuildFailed, ImageError } from '../../generator/index.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 const RUNS = Number(process.env.FUZZ_RUNS ?? 120);

@@ -12,7 +12,7 @@ import { hashTree } from '../support/tree-hash.js';
 import { metadataTarball, put } from '../support/images.js';
 import { writeFakeSquashfs } from '../support/fake-rootfs.js';
 import { IN_CI } from '../support/require.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
+import { verifyTree } from '../../generator/index.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 const BIG = 600 * 1024 * 1024;

@@ -9,11 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
-import { startPreview } from '../../generator/serve/server.js';
 import { put, unifiedTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
+import { build, type Catalog, startPreview } from '../../generator/index.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 

@@ -11,11 +11,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build, DEFAULT_HTTP, parseFilters } from '../../generator/index.js';
-import { configSchema, type Config, type ObjectStorageSettings } from '../../generator/config/config.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
-import { startPreview } from '../../generator/serve/server.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
+import {
+  build,
+  DEFAULT_HTTP,
+  parseFilters,
+  configSchema,
+  type Config,
+  type ObjectStorageSettings,
+  type Catalog,
+  startPreview,
+  verifyTree,
+} from '../../generator/index.js';
 import { markerRootfs, metadataTarball, metadataYaml, put, squashfs, tarball, unifiedTarball } from '../support/images.js';
 import { requirements } from '../support/require.js';
 import { startS3, type LocalBucket } from '../support/s3.js';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
 import { compress, markerRootfs, metadataYaml, tarball } from '../support/images.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
+import { type Catalog } from '../../generator/index.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 const run = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>

@@ -7,12 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_CONFIG } from '../../generator/config/config.js';
 import { renderSite } from '../../generator/publish/site.js';
 import { catalogSchema } from '../../generator/formats/catalog.js';
 import { groupProducts } from '../../generator/formats/groups.js';
 import { syntheticCatalog } from '../support/catalog.js';
 import { tempDir } from '../support/tmp.js';
+import { DEFAULT_CONFIG } from '../../generator/index.js';
 
 const CLI = path.resolve('bin/staticstreams.js');
 const exists = (p: string) =>

@@ -7,12 +7,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
-import { verifyTree } from '../../generator/inspect/verify.js';
 import { metadataTarball, put, squashfs, unifiedTarball } from '../support/images.js';
 import { maintainerTree } from '../support/peer-trees.js';
 import { requirements } from '../support/require.js';
 import { tempDir } from '../support/tmp.js';
+import { build, verifyTree } from '../../generator/index.js';
 
 type Products = { products: Record<string, { versions: Record<string, { items: Record<string, Record<string, unknown>> }> } & Record<string, unknown>> };
 

@@ -3,13 +3,11 @@
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { build } from '../../generator/pipeline/build.js';
-import type { Config } from '../../generator/config/config.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
 import { startNginx } from './nginx.js';
 import { startCaddy, startServe, startWrangler } from './servers.js';
 import type { RunningServer } from './server-process.js';
 import type { TestTls } from './tls.js';
+import { build, type Config, type Catalog } from '../../generator/index.js';
 
 /** Serves `root` on `port` with the generated rules in `serverConfig`. */
 export type HostStarter = (root: string, port: number, tls: TestTls, serverConfig: string) => Promise<RunningServer>;

@@ -7,8 +7,8 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ObjectStorageSettings } from '../../generator/config/config.js';
 import { freePort, serverProcess } from './server-process.js';
+import { type ObjectStorageSettings } from '../../generator/index.js';
 
 export const S3_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
 

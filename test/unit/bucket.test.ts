@@ -4,7 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseAllRedirects } from '@netlify/redirect-parser';
-import { configSchema, loadConfig, parseConfig, type ObjectStorageSettings } from '../../generator/config/config.js';
 import { blobRedirect, bucketKey } from '../../generator/render/bucket-layout.js';
 import { planBucketSync } from '../../generator/publish/bucket/plan.js';
 import { renderRedirectsFile, renderTargets } from '../../generator/render/cdn/targets.js';
@@ -13,8 +12,8 @@ import { buildImportMap } from '../../generator/render/cdn/import-map.js';
 import { renderNginxServer } from '../../generator/render/cdn/nginx.js';
 import { renderCaddySite } from '../../generator/render/cdn/caddy.js';
 import type { PlannedFile } from '../../generator/plan/products.js';
-import { BuildError, UsageError } from '../../generator/util/errors.js';
 import { tempDir } from '../support/tmp.js';
+import { configSchema, loadConfig, parseConfig, type ObjectStorageSettings, BuildError, UsageError } from '../../generator/index.js';
 
 const settings = (o: Partial<ObjectStorageSettings> = {}): ObjectStorageSettings =>
   configSchema.parse({ object_storage: { bucket: 'b', public_url: 'https://files.example.org/', prefix: 'lxd/', ...o } }).object_storage!;

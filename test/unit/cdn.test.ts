@@ -11,9 +11,8 @@ import { renderCloudflareWorker, renderNetlifyEdgeFunction, TEMPLATES_DIR } from
 import { safeHeaderValue, safeUrl } from '../../generator/render/cdn/header-safety.js';
 import { renderNginxServer } from '../../generator/render/cdn/nginx.js';
 import { renderCaddySite } from '../../generator/render/cdn/caddy.js';
-import type { Catalog } from '../../generator/formats/catalog.js';
-import { BuildError } from '../../generator/util/errors.js';
 import { tempDir } from '../support/tmp.js';
+import { type Catalog, BuildError } from '../../generator/index.js';
 
 const FP_AMD = 'a'.repeat(64);
 const FP_ARM = 'b'.repeat(64);

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { lzma } from '@napi-rs/lzma';
 import { classify } from '../../generator/ingest/classify.js';
 import type { FoundFile } from '../../generator/ingest/find.js';
-import { ImageError } from '../../generator/util/errors.js';
 import { compress, haveTool, metadataTarball, metadataYaml, rootTarball, tarball, unifiedTarball, type Compression } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
+import { ImageError } from '../../generator/index.js';
 
 async function fileAt(dir: string, name: string, data: Buffer): Promise<FoundFile> {
   const p = path.join(dir, name);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../generator/config/config.js';
 import { closest } from '../../generator/util/friendly.js';
+import { parseConfig } from '../../generator/index.js';
 
 describe('staticstreams.yaml errors', () => {
   it('lists every problem at once, each with its field and a fix', () => {

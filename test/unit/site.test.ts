@@ -22,6 +22,19 @@ test('products of one OS/release/variant group into one entry with their archite
   for (const g of groups) assert.match(g.slug, /^[a-z0-9._-]+\/[a-z0-9._-]+\/[a-z0-9._-]+(-\d+)?$/);
 });
 
+test('Newest is per architecture when architectures differ, and Size spans the newest build of each', () => {
+  const catalog = syntheticCatalog(30);
+  const group = groupProducts(catalog).find((g) => g.members.length === 3)!;
+  // Make one architecture lag a version behind, with a bigger image.
+  const lagging = group.members[1]!;
+  const older = { ...lagging, versions: lagging.versions.slice(1).map((v) => ({ ...v, images: v.images.map((i) => ({ ...i, size: 10 ** 9 })) })) };
+  const [regrouped] = groupProducts({ products: catalog.products.map((p) => (p === lagging ? older : p)) }).filter((g) => g.slug === group.slug);
+  const byArch = Object.fromEntries(regrouped!.newestByArch.map((n) => [n.arch, n.version]));
+  assert.equal(byArch[lagging.arch], older.versions[0]!.version);
+  assert.notEqual(byArch[lagging.arch], regrouped!.newest.version, 'the lagging architecture says its own newest');
+  assert.equal(regrouped!.newest.sizeMax, 10 ** 9, "Size includes the lagging architecture's newest build");
+});
+
 test('slugs are URL-safe and stay unique when names only differ in case or punctuation', () => {
   assert.equal(slugPart('Ubuntu Core'), 'ubuntu-core');
   assert.equal(slugPart('../x'), 'x');

@@ -1,62 +1,17 @@
+// plan/products.ts: planning products, versions, items and aliases from hashed images (pure).
+
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { planProducts } from '../../generator/plan/products.js';
 import { renderStreams } from '../../generator/render/streams.js';
-import { parseConfig, DEFAULT_CONFIG } from '../../generator/config/config.js';
+import { parseConfig, DEFAULT_CONFIG } from '../../generator/index.js';
 import { parseMetadata } from '../../generator/ingest/metadata.js';
-import type { HashedImage, HashedFile } from '../../generator/ingest/model.js';
-
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const file = (rel: string, part: HashedFile['part'], size = 10): HashedFile => ({
-  source: { path: `/in/${rel}`, rel, size, dev: 1, ino: 1, mtimeMs: 0, ctimeMs: 0 },
-  sha256: sha(rel),
-  size,
-  part,
-  compression: part === 'metadata' ? 'xz' : part === 'unified' ? 'gzip' : part === 'root-tarball' ? 'xz' : 'none',
-});
-
-function image(
-  name: string,
-  o: {
-    arch?: string;
-    os?: string;
-    release?: string;
-    variant?: string;
-    serial?: string;
-    rootfs?: HashedFile['part'];
-    props?: Record<string, string>;
-    metaName?: string;
-  } = {},
-): HashedImage {
-  const props: Record<string, string> = {
-    os: o.os ?? 'debian',
-    release: o.release ?? '12',
-    ...(o.variant ? { variant: o.variant } : {}),
-    serial: o.serial ?? '20260101_0000',
-    ...o.props,
-  };
-  const yaml = `architecture: ${o.arch ?? 'x86_64'}\ncreation_date: 1767225600\nproperties:\n${Object.entries(props)
-    .map(([k, v]) => `  ${k}: "${v}"`)
-    .join('\n')}\n`;
-  const metadata = parseMetadata(Buffer.from(yaml));
-  const rootfs = o.rootfs ?? 'squashfs';
-  if (rootfs === 'unified') {
-    const f = file(`${name}.tar.gz`, 'unified');
-    return { kind: 'unified', type: 'container', metadata, fingerprint: f.sha256, files: [f] };
-  }
-  return {
-    kind: 'split',
-    type: rootfs === 'qcow2' ? 'virtual-machine' : 'container',
-    metadata,
-    fingerprint: sha(`fp:${name}`),
-    files: [file(o.metaName ?? `${name}/lxd.tar.xz`, 'metadata'), file(`${name}/root`, rootfs)],
-  };
-}
+import type { HashedImage } from '../../generator/ingest/model.js';
+import { hashedImage } from '../support/builders.js';
 
 describe('planning products', () => {
   it('keys products os:release:arch:variant with Debian arch names and default variant', () => {
-    const { plan, problems } = planProducts([image('a'), image('b', { arch: 'aarch64', variant: 'cloud' })], DEFAULT_CONFIG);
+    const { plan, problems } = planProducts([hashedImage('a'), hashedImage('b', { arch: 'aarch64', variant: 'cloud' })], DEFAULT_CONFIG);
     assert.deepEqual(problems, []);
     assert.deepEqual(
       plan.products.map((p) => p.key),
@@ -67,9 +22,9 @@ describe('planning products', () => {
   });
 
   it('emits lxd.tar.xz and incus.tar.xz items with the combined hash of each rootfs type', () => {
-    const sq = image('sq');
-    const tarImg = image('tar', { rootfs: 'root-tarball', metaName: 'sq/lxd.tar.xz' });
-    const vm = image('vm', { rootfs: 'qcow2' });
+    const sq = hashedImage('sq');
+    const tarImg = hashedImage('tar', { rootfs: 'root-tarball', metaName: 'sq/lxd.tar.xz' });
+    const vm = hashedImage('vm', { rootfs: 'qcow2' });
     const { plan, problems } = planProducts([sq, tarImg, vm], DEFAULT_CONFIG);
     assert.deepEqual(problems, []);
     const items = Object.fromEntries(plan.products[0]!.versions[0]!.items.map((i) => [i.key, i]));
@@ -96,8 +51,8 @@ describe('planning products', () => {
   });
 
   it('puts unified images in both combined ftypes, and a unified VM in Incus only with a warning', () => {
-    const u = image('u', { rootfs: 'unified' });
-    const vm: HashedImage = { ...image('uvm', { rootfs: 'unified', variant: 'vm' }), type: 'virtual-machine' };
+    const u = hashedImage('u', { rootfs: 'unified' });
+    const vm: HashedImage = { ...hashedImage('uvm', { rootfs: 'unified', variant: 'vm' }), type: 'virtual-machine' };
     const { plan } = planProducts([u, vm], DEFAULT_CONFIG);
     const c = plan.products[0]!.versions[0]!.items;
     assert.deepEqual(
@@ -116,7 +71,7 @@ describe('planning products', () => {
   });
 
   it('orders versions, and content-addresses file paths', () => {
-    const { plan } = planProducts([image('new', { serial: '20260301_1200' }), image('old', { serial: '20260101_0000' })], DEFAULT_CONFIG);
+    const { plan } = planProducts([hashedImage('new', { serial: '20260301_1200' }), hashedImage('old', { serial: '20260101_0000' })], DEFAULT_CONFIG);
     const p = plan.products[0]!;
     assert.deepEqual(
       p.versions.map((v) => v.key),
@@ -126,7 +81,7 @@ describe('planning products', () => {
   });
 
   it('takes requirements from requirements.* properties and omits them when empty', () => {
-    const { plan } = planProducts([image('a', { props: { 'requirements.secureboot': 'false' } }), image('b', { variant: 'x' })], DEFAULT_CONFIG);
+    const { plan } = planProducts([hashedImage('a', { props: { 'requirements.secureboot': 'false' } }), hashedImage('b', { variant: 'x' })], DEFAULT_CONFIG);
     const json = JSON.parse(renderStreams(plan).files.get(renderStreams(plan).productsPath)!) as { products: Record<string, Record<string, unknown>> };
     assert.deepEqual(json.products['debian:12:amd64:default']!.requirements, { secureboot: 'false' });
     assert.deepEqual(json.products['debian:12:amd64:default']!.lxd_requirements, { secureboot: 'false' });
@@ -147,7 +102,7 @@ describe('planning products', () => {
         '*:*:*:cloud': { default_aliases: false, aliases: ['cloudy'] },
       },
     });
-    const { plan, problems } = planProducts([image('a'), image('b', { arch: 'aarch64' }), image('c', { variant: 'cloud' })], config);
+    const { plan, problems } = planProducts([hashedImage('a'), hashedImage('b', { arch: 'aarch64' }), hashedImage('c', { variant: 'cloud' })], config);
     assert.deepEqual(problems, []);
     const [cloud, amd, arm] = plan.products;
     assert.deepEqual(amd!.aliases, ['debian/12/default', 'debian/12', 'debian/bookworm', 'debian/current']);
@@ -160,45 +115,26 @@ describe('planning products', () => {
   });
 
   it('refuses duplicate fingerprints, alias clashes and two rootfs of one type in one version', () => {
-    const a = image('a');
-    const { problems: dup } = planProducts([a, { ...image('a2', { variant: 'x' }), fingerprint: a.fingerprint }], DEFAULT_CONFIG);
+    const a = hashedImage('a');
+    const { problems: dup } = planProducts([a, { ...hashedImage('a2', { variant: 'x' }), fingerprint: a.fingerprint }], DEFAULT_CONFIG);
     assert.match(dup.map((p) => p.message).join('\n'), /two inputs are the same image/);
 
     const config = parseConfig({ products: { 'debian:12:amd64:x': { aliases: ['debian/12'] } } });
-    const { problems: clash } = planProducts([image('a'), image('b', { variant: 'x' })], config);
+    const { problems: clash } = planProducts([hashedImage('a'), hashedImage('b', { variant: 'x' })], config);
     assert.match(clash.map((p) => p.message).join('\n'), /alias "debian\/12" is claimed by two amd64 products: debian:12:amd64:default and debian:12:amd64:x/);
 
-    const { problems: two } = planProducts([image('a'), image('b')], DEFAULT_CONFIG);
+    const { problems: two } = planProducts([hashedImage('a'), hashedImage('b')], DEFAULT_CONFIG);
     assert.match(two.map((p) => p.message).join('\n'), /version 20260101_0000 would hold two squashfs images/);
   });
 
   it('refuses missing os/release and names that cannot go in a key or path', () => {
-    const { problems } = planProducts([image('a', { os: 'my os' }), image('b', { release: 'a:b' })], DEFAULT_CONFIG);
+    const { problems } = planProducts([hashedImage('a', { os: 'my os' }), hashedImage('b', { release: 'a:b' })], DEFAULT_CONFIG);
     assert.equal(problems.length, 2);
     assert.match(problems[0]!.message, /properties.os "my os" cannot be used/);
-    const noOs: HashedImage = { ...image('c'), metadata: parseMetadata(Buffer.from('architecture: x86_64\ncreation_date: 1\nproperties:\n  release: "1"\n')) };
+    const noOs: HashedImage = {
+      ...hashedImage('c'),
+      metadata: parseMetadata(Buffer.from('architecture: x86_64\ncreation_date: 1\nproperties:\n  release: "1"\n')),
+    };
     assert.match(planProducts([noOs], DEFAULT_CONFIG).problems[0]!.message, /properties.os is missing/);
-  });
-});
-
-describe('streams serialization', () => {
-  it('is deterministic and content-addresses the products file', () => {
-    const images = [image('a'), image('b', { arch: 'aarch64' }), image('u', { rootfs: 'unified', variant: 'u' })];
-    const one = renderStreams(planProducts(images, DEFAULT_CONFIG).plan);
-    const two = renderStreams(planProducts([...images].reverse(), DEFAULT_CONFIG).plan);
-    assert.deepEqual([...one.files], [...two.files]);
-    assert.match(one.productsPath, /^streams\/v1\/images-[0-9a-f]{16}\.json$/);
-    const index = JSON.parse(one.files.get('streams/v1/index.json')!);
-    assert.equal(index.index.images.path, one.productsPath);
-    assert.deepEqual(index.index.images.products, ['debian:12:amd64:default', 'debian:12:amd64:u', 'debian:12:arm64:default']);
-    const products = JSON.parse(one.files.get(one.productsPath)!);
-    const p = products.products['debian:12:amd64:default'];
-    assert.equal(typeof p.aliases, 'string');
-    for (const v of Object.values(p.versions) as { items: Record<string, { size: unknown; sha256: string }> }[]) {
-      for (const item of Object.values(v.items)) {
-        assert.ok(Number.isInteger(item.size));
-        assert.match(item.sha256, /^[0-9a-f]{64}$/);
-      }
-    }
   });
 });
