@@ -4,10 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { build, parseConfig } from '../../generator/index.js';
+import { build, parseConfig, type BuildFailed } from '../../generator/index.js';
 import { hashTree } from '../support/tree-hash.js';
 import { metadataTarball, put, rootTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
@@ -132,5 +132,31 @@ describe('fingerprint cache', () => {
     const added = await build({ images, out, site: false });
     assert.equal(added.images, 6);
     assert.equal(added.cache.misses, 2, 'one rootfs sha256 and one combined fingerprint');
+  });
+
+  it('notices a file replaced by a symlink to other bytes, or by a folder, even with its old times', async (t) => {
+    const { dir, images, out } = await samples(t);
+    await build({ images, out, site: false });
+    const rootfs = path.join(images, 'busybox/arm64/rootfs.squashfs');
+    const original = await readFile(rootfs);
+    // A symlink to a copy with one byte changed: another inode, so another key.
+    const other = path.join(dir, 'other.squashfs');
+    const changed = Buffer.from(original);
+    changed[Math.floor(changed.length / 2)] = changed[Math.floor(changed.length / 2)]! ^ 0xff;
+    await writeFile(other, changed);
+    execFileSync('touch', ['-r', rootfs, other]);
+    await rm(rootfs);
+    await symlink(other, rootfs);
+    const viaLink = await build({ images, out, site: false });
+    assert.ok(viaLink.cache.misses > 0, 're-hashed');
+    const meta = await readFile(path.join(images, 'busybox/arm64/lxd.tar.xz'));
+    assert.ok((await fingerprints(out)).includes(createHash('sha256').update(meta).update(changed).digest('hex')), 'the new bytes are published');
+    // A folder where the file was: the image is gone (its metadata tarball alone is reported).
+    await rm(rootfs);
+    await mkdir(rootfs);
+    await assert.rejects(build({ images, out, site: false }), (e: BuildFailed) => {
+      assert.match(e.problems.map((p) => p.format()).join('\n'), /busybox\/arm64\/lxd\.tar\.xz: is a metadata tarball with no rootfs file next to it/);
+      return true;
+    });
   });
 });
