@@ -142,7 +142,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     for (const d of result.deltas)
       process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
     if (result.bucket) process.stdout.write(bucketText(result.bucket));
-    if (result.mirror) process.stdout.write(mirrorText(result.mirror));
+    if (result.mirror) process.stdout.write(mirrorText(result.mirror, result.dryRun));
     if (result.dryRun)
       process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
     else
@@ -177,7 +177,9 @@ function bucketText(b: NonNullable<BuildResult['bucket']>): string {
   );
 }
 
-function mirrorText(m: NonNullable<BuildResult['mirror']>): string {
+function mirrorText(m: NonNullable<BuildResult['mirror']>, dryRun: boolean): string {
+  if (dryRun)
+    return `from ${m.upstreams.join(', ')}: would copy ${m.downloadedVersions.length} version(s)${m.downloadedVersions.map((v) => `\n  ${v}`).join('')}\n${m.heldVersions} already held\n`;
   const resumed = m.bytesResumed ? `; ${formatBytes(m.bytesResumed)} already fetched by an interrupted run` : '';
   return (
     `from ${m.upstreams.join(', ')}: ${m.downloadedVersions.length} version(s) copied (${m.filesDownloaded} file(s), ${formatBytes(m.bytesFetched)} downloaded and checked${resumed}), ` +

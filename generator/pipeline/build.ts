@@ -491,6 +491,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       bytesHashed: done,
       placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 },
       deltas,
+      ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
       cache: { hits: cache.hits, misses: cache.misses },
       lifecycle,
       dryRun: true,

@@ -427,6 +427,14 @@ describe('staticstreams mirror', () => {
     assert.match(r.stderr, /product beta:2:arm64:default is published by two upstreams: http:\/\/127\.0\.0\.1:\d+\/ and http:\/\/127\.0\.0\.1:\d+\//);
   });
 
+  it('--dry-run says which versions it would copy and downloads and writes nothing', async (t) => {
+    const dir = await tempDir(t);
+    const r = await run(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=alpha', '--dry-run'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /would copy 2 version\(s\)\n {2}alpha:1:amd64:default 20261101_0000\n {2}alpha:1:amd64:default 20261102_0000\n0 already held/);
+    assert.deepEqual(readdirSync(dir), [], 'no output, no downloads, no cache');
+  });
+
   it('runs from the config file alone (mirror: upstreams, filter, keep) and explains bad settings', async (t) => {
     const dir = await tempDir(t);
     writeFileSync(path.join(dir, 'staticstreams.yaml'), `mirror:\n  upstreams: [${upstream.url}]\n  filter: [os=alpha]\n  keep: 1\n`);
