@@ -9,7 +9,7 @@
 //      SDK) vs plain `curl -T` PUTs of the same files to that server, alternated
 //   7. split-shape scale: products × 3 versions of (xz metadata tarball + small xz rootfs
 //      tarball), the shape real trees have: build, no-change rebuild, one image added, with the
-//      site, peak RSS, next to `find` + reading every file (cat) as the file-system floor
+//      site, `verify` of the result, peak RSS, next to `find` + reading every file (cat) as the file-system floor
 //   6. side by side with the peer tool: `incus-simplestreams add` (the real one, each image in
 //      turn, into a fresh tree) vs `staticstreams build` on the same split squashfs images, with
 //      one `openssl dgst -sha256` pass and `cp` (what the peer tool must at least do) as baselines
@@ -195,7 +195,7 @@ async function peerToolSection(): Promise<void> {
 /** 7: many split images: per-file overhead, not hashing, is what this measures. */
 async function splitScaleSection(): Promise<void> {
   console.log('\n## 7. Split-shape scale (products × 3 versions, xz metadata + xz rootfs tarball per version)');
-  console.log('products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | with site | RSS no-site | RSS site');
+  console.log('products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | with site | verify | RSS no-site | RSS site');
   const sizes = (process.env.BENCH_SPLIT_PRODUCTS ?? '200,2000').split(',').map(Number);
   for (const n of sizes) {
     const images = await splitProducts(root, n);
@@ -210,8 +210,9 @@ async function splitScaleSection(): Promise<void> {
     writeFileSync(path.join(extra, 'lxd.tar.xz'), await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 }));
     const added = build(images, o, ['--no-site']);
     const site = build(images, path.join(root, `dist-split-site-${n}`), ['--no-cache']);
+    const verify = timed(process.execPath, [BIN, 'verify', o]);
     console.log(
-      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${fmt(floor.seconds).padStart(16)} | ${fmt(full.seconds).padStart(15)} | ${fmt(rebuild.seconds).padStart(17)} | ${fmt(added.seconds).padStart(9)} | ${fmt(site.seconds).padStart(9)} | ${`${(full.maxRssKiB / 1024).toFixed(0)} MB`.padStart(11)} | ${(site.maxRssKiB / 1024).toFixed(0)} MB`,
+      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${fmt(floor.seconds).padStart(16)} | ${fmt(full.seconds).padStart(15)} | ${fmt(rebuild.seconds).padStart(17)} | ${fmt(added.seconds).padStart(9)} | ${fmt(site.seconds).padStart(9)} | ${fmt(verify.seconds).padStart(6)} | ${`${(full.maxRssKiB / 1024).toFixed(0)} MB`.padStart(11)} | ${(site.maxRssKiB / 1024).toFixed(0)} MB`,
     );
     for (const d of [images, o, path.join(root, `dist-split-site-${n}`)]) rmSync(d, { recursive: true, force: true });
   }
