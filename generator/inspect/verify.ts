@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { BuildError } from '../util/errors.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { isValidVersionKey } from '../simplestreams/version-key.js';
-import { insideTree, SHA256 } from '../simplestreams/schema.js';
+import { acceptedProductSchema, insideTree, SHA256 } from '../simplestreams/schema.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../source/source.js';
@@ -28,7 +28,6 @@ export interface ProductsFile {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStringMap = (v: unknown) => isObject(v) && Object.values(v).every((x) => typeof x === 'string');
 
 export interface LoadedTree {
   index: Record<string, unknown>;
@@ -229,19 +228,14 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
       }
       const arch = typeof product.arch === 'string' ? findArchitecture(product.arch) : undefined;
       if (!arch) err(where, `arch ${JSON.stringify(product.arch)} is not an architecture LXD knows: the whole product is invisible`);
-      for (const field of ['os', 'release']) {
-        if (typeof product[field] !== 'string' || product[field] === '') err(where, `${field} must be a non-empty string (clients sort on it)`);
+      // What the clients accept of a product's own fields: the one schema (simplestreams/schema.ts).
+      // Versions and items are checked below, with their files.
+      const shape = acceptedProductSchema.safeParse(product);
+      for (const issue of shape.success ? [] : shape.error.issues) {
+        const field = String(issue.path[0] ?? '');
+        if (field === 'versions') continue;
+        err(where, issue.message.startsWith(`${field} `) ? issue.message : `${field} ${issue.message}`);
       }
-      if (product.variant !== undefined && typeof product.variant !== 'string') err(where, 'variant must be a string');
-      if (product.aliases !== undefined && typeof product.aliases !== 'string')
-        err(where, 'aliases must be one comma-separated string: a wrong type breaks the whole remote');
-      if (typeof product.aliases === 'string' && /\s/.test(product.aliases)) err(where, 'aliases must not contain spaces');
-      for (const field of ['requirements', 'lxd_requirements']) {
-        if (product[field] !== undefined && !isStringMap(product[field]))
-          err(where, `${field} must map names to strings ("false", not false): a wrong type breaks the whole remote`);
-      }
-      if (product.supported !== undefined && typeof product.supported !== 'boolean')
-        err(where, 'supported must be true or false: a wrong type breaks the whole remote');
       if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
         warn(where, 'support_eol should be a YYYY-MM-DD date');
       }

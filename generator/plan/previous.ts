@@ -116,7 +116,7 @@ export function previousProducts(
         release: p.release,
         arch: p.arch,
         canonicalArch: findArchitecture(p.arch)?.canonical ?? p.arch,
-        variant: p.variant,
+        variant: p.variant || 'default',
         aliases: p.aliases ? p.aliases.split(',') : [],
         releaseTitle: p.release_title ?? p.release,
         requirements: p.requirements ?? p.lxd_requirements ?? {},
@@ -124,7 +124,7 @@ export function previousProducts(
       };
       if (p.release_codename) product.releaseCodename = p.release_codename;
       if (p.supported !== undefined) product.supported = p.supported;
-      if (p.support_eol) product.supportEol = p.support_eol;
+      if (p.support_eol && /^\d{4}-\d{2}-\d{2}$/.test(p.support_eol)) product.supportEol = p.support_eol;
       return product;
     });
 }

@@ -74,34 +74,40 @@ export const productsFileSchema = z.object({
 const required = (field: string) =>
   z.string({ required_error: `${field} is missing (clients sort and name images by it)` }).min(1, `${field} is empty (clients sort and name images by it)`);
 
+/** A map of names to strings: a wrong type breaks the whole remote in Go's decoder. */
+const acceptedStringMap = z.record(
+  z.string(),
+  z.string({ invalid_type_error: 'must map names to strings ("false", not false): a wrong type breaks the whole remote' }),
+  { invalid_type_error: 'must map names to strings ("false", not false): a wrong type breaks the whole remote' },
+);
+
+/** One product as LXD and Incus accept it (`verify` checks each product with it; versions are checked with their files). */
+export const acceptedProductSchema = z
+  .object({
+    aliases: z
+      .string({ invalid_type_error: 'must be one comma-separated string: a wrong type breaks the whole remote' })
+      .regex(/^[^\s]*$/, 'must be one comma-joined string without spaces')
+      .optional(),
+    arch: required('arch'),
+    os: required('os'),
+    release: required('release'),
+    release_title: z.string().optional(),
+    release_codename: z.string().optional(),
+    // Clients read a missing variant as "" (carried over as "default").
+    variant: z.string({ invalid_type_error: 'must be a string' }).optional(),
+    supported: z.boolean({ invalid_type_error: 'must be true or false: a wrong type breaks the whole remote' }).optional(),
+    // Any string is accepted (clients only show it); a malformed date is dropped when carried over.
+    support_eol: z.string().optional(),
+    requirements: acceptedStringMap.optional(),
+    lxd_requirements: acceptedStringMap.optional(),
+    versions: z.record(acceptedVersionKey, version),
+  })
+  .catchall(z.unknown());
+
 export const acceptedProductsSchema = z
   .object({
     datatype: z.literal('image-downloads'),
-    products: z.record(
-      z.string(),
-      z
-        .object({
-          aliases: z
-            .string()
-            .regex(/^[^\s]*$/, 'must be one comma-joined string without spaces')
-            .optional(),
-          arch: required('arch'),
-          os: required('os'),
-          release: required('release'),
-          release_title: z.string().optional(),
-          release_codename: z.string().optional(),
-          variant: required('variant'),
-          supported: z.boolean().optional(),
-          support_eol: z
-            .string()
-            .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
-            .optional(),
-          requirements: stringMap.optional(),
-          lxd_requirements: stringMap.optional(),
-          versions: z.record(acceptedVersionKey, version),
-        })
-        .catchall(z.unknown()),
-    ),
+    products: z.record(z.string(), acceptedProductSchema),
   })
   .catchall(z.unknown());
 

@@ -199,7 +199,7 @@ describe('a peer tree that cannot be carried over', () => {
         datatype: 'image-downloads',
         format: 'products:1.0',
         products: {
-          a: { arch: 'amd64', os: 'alpine', release: '3.20', versions: { '202611010000': { items: { 'incus.tar.xz': { ...item, sha256: 'NOT-A-HASH' } } } } },
+          a: { arch: 'amd64', release: '3.20', versions: { '202611010000': { items: { 'incus.tar.xz': { ...item, sha256: 'NOT-A-HASH' } } } } },
           b: { arch: 'amd64', os: 'alpine', release: '3.21', variant: 'default', versions: { v1: { items: { 'incus.tar.xz': item } } } },
         },
       }),
@@ -212,7 +212,7 @@ describe('a peer tree that cannot be carried over', () => {
       cwd: dir,
     });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /images\.json: product a, field variant: variant is missing/);
+    assert.match(r.stderr, /images\.json: product a, field os: os is missing/);
     assert.match(r.stderr, /images\.json: product a, version 202611010000, item incus\.tar\.xz, field sha256: must be 64 lowercase hex digits/);
     assert.match(r.stderr, /images\.json: product b, version v1: is not a version key clients accept/);
     assert.match(r.stderr, /fix: correct it in streams\/v1\/images\.json/);

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { previousProducts } from '../../generator/plan/previous.js';
 import { hex } from '../support/builders.js';
+import { acceptedProductsSchema } from '../../generator/simplestreams/schema.js';
 
 describe('reading a published products file back', () => {
   it('recovers split and unified images, their clients and types, and the catalog details', () => {
@@ -72,5 +73,17 @@ describe('reading a published products file back', () => {
       p!.versions[0]!.items.find((i) => i.key === 'incus.tar.xz')!.file,
       'one file, two items',
     );
+  });
+
+  it('reads what clients accept but we would not write as we would: no variant → "default", a malformed support_eol left out', () => {
+    const file = { ftype: 'lxd_combined.tar.gz', path: 'images/u.tar.gz', sha256: hex(20), size: 20 };
+    const products = acceptedProductsSchema.parse({
+      datatype: 'image-downloads',
+      products: { p: { arch: 'amd64', os: 'o', release: '1', support_eol: 'soon', versions: { '20261101': { items: { u: file } } } } },
+    });
+    const [product] = previousProducts(products, null, 'peer');
+    assert.equal(product!.variant, 'default');
+    assert.equal(product!.supportEol, undefined);
+    assert.equal(product!.versions[0]!.images[0]!.fingerprint, hex(20));
   });
 });
