@@ -8,7 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { BuildError } from '../util/errors.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { isValidVersionKey } from '../simplestreams/version-key.js';
-import { acceptedProductSchema, insideTree, SHA256 } from '../simplestreams/schema.js';
+import { acceptedItemSchema, acceptedProductSchema, insideTree } from '../simplestreams/schema.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../source/source.js';
@@ -267,8 +267,10 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
             typesOk = false;
             continue;
           }
-          if (typeof item.ftype !== 'string') err(iwhere, 'ftype must be a string');
-          else if (DELTA_FTYPES[item.ftype]) {
+          // What the clients accept of an item: the one schema (simplestreams/schema.ts).
+          const shape = acceptedItemSchema.safeParse(item);
+          for (const issue of shape.success ? [] : shape.error.issues) err(iwhere, `${String(issue.path[0] ?? 'item')} ${issue.message}`);
+          if (typeof item.ftype === 'string' && DELTA_FTYPES[item.ftype]) {
             const base =
               isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
             const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
@@ -277,19 +279,8 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
             }
           }
           if (typeof item.path !== 'string' || !insideTree(item.path)) {
-            err(iwhere, 'path must be a relative path inside the tree (absolute URLs do not work)');
             typesOk = false;
             continue;
-          }
-          if (!Number.isSafeInteger(item.size) || (item.size as number) < 0)
-            err(iwhere, 'size must be a whole number of bytes: a wrong type breaks the whole remote');
-          if (typeof item.sha256 !== 'string' || !SHA256.test(item.sha256)) {
-            err(iwhere, 'sha256 must be 64 lowercase hex characters: the download is always refused otherwise');
-          }
-          for (const [field, value] of Object.entries(item)) {
-            if (field.startsWith('combined_') && field.endsWith('sha256') && (typeof value !== 'string' || !SHA256.test(value))) {
-              err(iwhere, `${field} must be 64 lowercase hex characters`);
-            }
           }
           const st = await hasher.state(item.path);
           if (!st) {

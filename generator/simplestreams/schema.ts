@@ -20,21 +20,25 @@ export function insideTree(rel: string): boolean {
 }
 const treePath = z.string().refine(insideTree, 'must be a relative path inside the tree (no leading /, no .., no URL)');
 
-const item = z
+const wholeBytes = 'must be a whole number of bytes: a wrong type breaks the whole remote';
+
+/** One item as LXD and Incus accept it (`verify` checks each item with it before its file). */
+export const acceptedItemSchema = z
   .object({
-    ftype: z.string().min(1),
+    ftype: z.string({ required_error: 'is missing', invalid_type_error: 'must be a string' }).min(1),
     path: treePath,
     sha256,
-    size: z.number().int().nonnegative(),
+    size: z.number({ required_error: 'is missing', invalid_type_error: wholeBytes }).int(wholeBytes).nonnegative(wholeBytes),
     combined_type: z.enum(['container', 'virtual-machine']).optional(),
   })
   .catchall(z.unknown())
   .superRefine((value, ctx) => {
     for (const [k, v] of Object.entries(value)) {
       if (k.startsWith('combined_') && k.endsWith('sha256') && !sha256.safeParse(v).success)
-        ctx.addIssue({ code: 'custom', path: [k], message: `${k} must be 64 lowercase hex` });
+        ctx.addIssue({ code: 'custom', path: [k], message: 'must be 64 lowercase hex' });
     }
   });
+const item = acceptedItemSchema;
 
 export type StreamItem = z.infer<typeof item>;
 
