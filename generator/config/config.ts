@@ -95,19 +95,20 @@ const objectStorage = z
   })
   .strict();
 
+/** An upstream to mirror, as the config and the command line give it. */
+export const upstreamUrl = z.string().regex(/^https?:\/\/\S+$/i, 'is not an http(s) URL: give the base URL of a simplestreams image server');
+/** One KEY=GLOB mirror filter (config/filters.ts). */
+export const filterSpec = z.string().superRefine((spec, ctx) => {
+  const problem = filterProblem(spec);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const mirror = z
   .object({
     /** Upstream image servers (base URLs) to mirror; URLs on the command line replace these. */
-    upstreams: z.array(z.string().regex(/^https?:\/\/\S+$/, 'upstreams are http(s) URLs')).default([]),
+    upstreams: z.array(upstreamUrl).default([]),
     /** KEY=GLOB filters (os, release, arch, variant, type, alias): the same key repeated means either. */
-    filter: z
-      .array(
-        z.string().superRefine((spec, ctx) => {
-          const problem = filterProblem(spec);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-      )
-      .default([]),
+    filter: z.array(filterSpec).default([]),
     /** Copy the N newest versions of each selected product (default: all). */
     keep: z.number().int().positive().optional(),
     /** Seconds without progress before a request is cut off and retried. */

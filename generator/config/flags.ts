@@ -5,8 +5,7 @@
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
 import { DURATION } from '../util/duration.js';
-import { TARGETS, type Target } from './config.js';
-import { filterProblem } from './filters.js';
+import { filterSpec, TARGETS, upstreamUrl, type Target } from './config.js';
 
 const number = (what: string, integer: boolean) =>
   z
@@ -45,15 +44,8 @@ const flagsSchema = z.object({
     .optional(),
   keep: number('', true).optional(),
   timeout: number(' of seconds', false).optional(),
-  filter: z
-    .array(
-      z.string().superRefine((spec, ctx) => {
-        const problem = filterProblem(spec);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
-    )
-    .optional(),
-  upstreams: z.array(z.string().regex(/^https?:\/\/\S+$/i, 'is not an http(s) URL: give the base URL of a simplestreams image server')).optional(),
+  filter: z.array(filterSpec).optional(),
+  upstreams: z.array(upstreamUrl).optional(),
 });
 
 export interface ParsedFlags {

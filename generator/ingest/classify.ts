@@ -21,8 +21,9 @@ export type Classified =
 /** Names that say "I am an image file": such a file that is not one is an error, not a note. */
 const IMAGE_NAME = /\.(tar|tgz|tbz2?|txz|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|qcow2|img)$/i;
 
-async function readHead(file: FoundFile): Promise<Uint8Array> {
-  const handle = await open(file.path, 'r');
+/** The first SNIFF_BYTES of a file: what sniff() and the rootfs checks need. */
+export async function readHead(file: string): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
   try {
     const buf = Buffer.alloc(SNIFF_BYTES);
     const { bytesRead } = await handle.read(buf, 0, SNIFF_BYTES, 0);
@@ -40,7 +41,7 @@ function metadataError(file: FoundFile, e: unknown): ImageError {
 export async function classify(file: FoundFile): Promise<Classified> {
   let head: Uint8Array;
   try {
-    head = await readHead(file);
+    head = await readHead(file.path);
   } catch (e) {
     throw new ImageError(file.rel, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the file permissions');
   }

@@ -16,7 +16,7 @@ import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
 import { cachePath, FingerprintCache } from '../fingerprint/cache.js';
-import { planProducts, type Plan } from '../plan/products.js';
+import { planProducts, type Plan, type PlannedProduct } from '../plan/products.js';
 import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
 import { previousProducts } from '../plan/previous.js';
 import { openPreviousSource } from '../source/source.js';
@@ -238,14 +238,19 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   const pool = new WorkerPool();
   const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
   try {
-    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, pool, cache, problems };
+    // The previous tree as planned products, once: the mirror reuses what it holds, planning merges onto it.
+    let twins = 0;
+    const carried =
+      previous &&
+      previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
+    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
     const { classified, failed, ignored } = await readImages(ctx, found.files);
     const paired = pairImages(classified, failed);
     problems.push(...paired.problems);
     const { hashed, bytesHashed } = await hashAll(ctx, paired.images);
     if (options.mirror && problems.length === 0) {
       // Versions our previous output holds are linked from it, not downloaded again.
-      const held = previous && !previous.foreign ? previousProducts(previous.products, previous.catalog, previous.source.label) : [];
+      const held = previous && !previous.foreign ? carried! : [];
       ctx.mirrored = await mirrorUpstreams(
         {
           ...options.mirror,
@@ -271,6 +276,8 @@ interface BuildContext {
   config: Config;
   baseUrl: string | undefined;
   previous: PublishedTree | null;
+  /** The previous tree's products as planned ones (adopted when another tool made it), and the items added so both clients see them. */
+  carried: { products: PlannedProduct[]; twins: number } | null;
   pool: WorkerPool;
   cache: FingerprintCache;
   problems: (ImageError | BuildError)[];
@@ -340,17 +347,14 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
           `a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`,
         ]
       : [];
-  let twins = 0;
-  const carried =
-    previous &&
-    previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous!.foreign ? { ...p, adopted: true } : p));
+  const { carried } = ctx;
   if (previous?.foreign) {
     reporter.phase(
-      `carrying over ${carried!.length} products from a tree another tool made (paths, fingerprints, version keys and aliases kept${twins ? `; ${twins} items added so LXD and Incus both see every image` : ''})`,
+      `carrying over ${carried!.products.length} products from a tree another tool made (paths, fingerprints, version keys and aliases kept${carried!.twins ? `; ${carried!.twins} items added so LXD and Incus both see every image` : ''})`,
     );
   }
   const previousState: PreviousState | null = previous && {
-    products: carried!,
+    products: carried!.products,
     productsPath: previous.productsPath,
     productsFile: previous.productsFile,
     grace: previous.state?.grace ?? [],
@@ -473,6 +477,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const graceFiles = grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }));
   const storage = config.object_storage;
   const allFiles = [...plan.files, ...graceFiles];
+  const imageCount = hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0);
   if (options.dryRun) {
     const rendered = renderCatalog(plan, streams, baseUrl);
     streams.validate();
@@ -486,7 +491,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       ignored,
       serverConfigFiles: [],
       skipped,
-      images: hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0),
+      images: imageCount,
       sitePages: 0,
       bytesHashed: done,
       placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 },
@@ -506,7 +511,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const published: Published = {
     texts: [...streams.files, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
     files: allFiles,
-    site: options.site !== false ? siteKey(catalogText, config, builtAt) : null,
+    site: options.site !== false ? siteKey(catalog, catalogText, config, builtAt) : null,
   };
   const digest = outputDigest(published);
   const result = (placed: PlaceStats, sitePages: number, serverConfigFiles: string[], bucket?: BucketStats): BuildResult => ({
@@ -518,7 +523,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     ignored,
     serverConfigFiles,
     skipped,
-    images: hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0),
+    images: imageCount,
     sitePages,
     bytesHashed: done,
     placed,
@@ -602,9 +607,9 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
  * What the site is rendered from, as far as it shows: the catalog, the site settings (and the
  * logo file's size and time), the build's day, and which products are stale at the build time.
  */
-function siteKey(catalogText: string, config: Config, builtAt: Date): string {
+function siteKey(catalog: Catalog, catalogText: string, config: Config, builtAt: Date): string {
   const logo = config.site.logo ? statSync(config.site.logo, { throwIfNoEntry: false }) : undefined;
-  const stale = groupProducts(JSON.parse(catalogText) as Catalog)
+  const stale = groupProducts(catalog)
     .filter((g) => isStale(g.newest.created, config.site.stale_after_days, builtAt))
     .map((g) => g.slug);
   return JSON.stringify([

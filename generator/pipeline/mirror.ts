@@ -7,13 +7,14 @@
 // Nothing is published unless all of it passes; what passed stays in the downloads folder for
 // the next run when a later stage fails.
 
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildError, BuildFailed, ImageError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
 import { mapLimit } from '../util/concurrency.js';
 import type { Filter } from '../config/filters.js';
-import { sniff, SNIFF_BYTES } from '../ingest/detect.js';
+import { sniff } from '../ingest/detect.js';
+import { readHead } from '../ingest/classify.js';
 import { qcow2Problem, squashfsProblem } from '../ingest/rootfs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { previousProducts } from '../plan/previous.js';
@@ -179,17 +180,6 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   return { products: mirrored, stats, deselected, replaced, from: owner };
 }
 
-async function head(file: string): Promise<Uint8Array> {
-  const handle = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(SNIFF_BYTES);
-    const { bytesRead } = await handle.read(buf, 0, SNIFF_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Proves the downloaded images as a client would find them: a split image's metadata‖rootfs
  * sha256 is its fingerprint, every tarball (metadata, root, unified) decompresses and reads to its
@@ -203,9 +193,10 @@ async function proveImages(versions: PlannedVersion[], local: Map<string, string
     if (checked.has(file.sha256)) return;
     checked.add(file.sha256);
     const at = local.get(file.sha256)!;
-    const sniffed = sniff(await head(at));
+    const head = await readHead(at);
+    const sniffed = sniff(head);
     if (sniffed.kind === 'squashfs' || sniffed.kind === 'qcow2') {
-      const problem = (sniffed.kind === 'squashfs' ? squashfsProblem : qcow2Problem)(await head(at), file.size);
+      const problem = (sniffed.kind === 'squashfs' ? squashfsProblem : qcow2Problem)(head, file.size);
       if (problem) problems.push(new BuildError(`${urls.get(file)}: the ${sniffed.kind} ${problem}`, fix));
     } else if (sniffed.kind === 'compressed' || sniffed.kind === 'tar') {
       try {

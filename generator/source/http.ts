@@ -229,6 +229,7 @@ export async function download(
     return result;
   }
   const fix = 'try again later (the download resumes where it stopped), or check the upstream server';
+  let reported = 0;
   await retrying(limits, fix, async () => {
     let have = (await stat(part).catch(() => null))?.size ?? 0;
     if (have > expected.size) {
@@ -256,7 +257,9 @@ export async function download(
       const hash = await sha256OfPrefix(part, from);
       let size = from;
       let overflow = false;
-      onBytes?.(from);
+      // Progress counts each byte once, across retries: only what is on disk beyond what was reported.
+      if (from > reported) onBytes?.(from - reported);
+      reported = Math.max(reported, from);
       if (res.status !== 416) {
         const out = createWriteStream(part, { flags: from > 0 ? 'r+' : 'w', start: from, highWaterMark: 1 << 20 });
         const closed = new Promise<void>((resolve, reject) => {
@@ -272,7 +275,10 @@ export async function download(
             hash.update(chunk);
             size += chunk.length;
             result.fetched += chunk.length;
-            onBytes?.(chunk.length);
+            if (size > reported) {
+              onBytes?.(size - reported);
+              reported = size;
+            }
             if (!out.write(chunk)) {
               out.once('drain', resume);
               return false;
