@@ -8,7 +8,6 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,25 +21,12 @@ import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
 import { requirements } from '../support/require.js';
+import { runCli } from '../support/cli.js';
 
-const BIN = path.resolve('bin/staticstreams.js');
 const TOOLS = ['nginx', 'incus-simplestreams', 'mksquashfs', 'xdelta3', 'openssl', 'update-ca-certificates'];
 const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
 
-function mirror(args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'mirror', ...args], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: ensureTestTls().caCert },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mirror = (args: string[], cwd: string) => runCli(['mirror', ...args], { cwd, env: { ...process.env, NODE_EXTRA_CA_CERTS: ensureTestTls().caCert } });
 
 interface Products {
   [key: string]: { aliases?: string; versions: Record<string, { items: Record<string, { ftype: string; path: string }> }> };
@@ -227,12 +213,7 @@ describe('mirroring real upstream shapes, served by nginx: LXD and Incus launch 
       work,
     );
     assert.equal(r.status, 0, r.stderr);
-    const list = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'list', out, '--format', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-      child.on('close', () => resolve(text));
-    });
+    const list = (await runCli(['list', out, '--format', 'json'], { cwd: work })).stdout;
     const fps = (JSON.parse(list) as { fingerprint: string; type: string }[]).map((i) => i.fingerprint).sort();
     assert.deepEqual(fps, made.map((m) => m.container.fp).sort(), 'the newest container of each upstream product, nothing else');
   });

@@ -4,22 +4,13 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
+import { runCli } from '../support/cli.js';
 
-const BIN = path.resolve('bin/staticstreams.js');
-
-function run(args: string[], cwd: string): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stderr }));
-  });
-}
+const run = (args: string[], cwd: string) => runCli(args, { cwd });
 
 describe('two builds at once from one folder', () => {
   it('are independent and write nothing into the current folder', async (t) => {

@@ -20,23 +20,9 @@ import { compress, metadataTarball, put, rootTarball, tarball, unifiedTarball } 
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
 import { startUpstream, type Upstream } from '../support/upstream-server.js';
+import { BIN, runCli } from '../support/cli.js';
 
-const BIN = path.resolve('bin/staticstreams.js');
-/** Runs the CLI without blocking this process: the upstream server answers from its event loop. */
-function run(args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
+const run = (args: string[], cwd: string) => runCli(args, { cwd });
 
 interface Item {
   ftype: string;
