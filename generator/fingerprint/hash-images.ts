@@ -1,8 +1,9 @@
 // Hashes images: a rootfs's own sha256 and the combined metadata‖rootfs fingerprint run as two
 // tasks on the hash pool's two cores; a unified tarball's sha256 is its fingerprint. A tarball
 // (unified image, root tarball) is proven whole in the read that hashes it alone; a metadata
-// tarball was proven whole when its metadata was read. Files proven unchanged by the cache
-// are not read at all (an entry is only written for a file that passed).
+// tarball was proven whole when its metadata was read, and so was any small file read whole
+// when it was classified (its sha256 comes with it). Files proven unchanged by the cache are not
+// read at all (an entry is only written for a file that passed).
 
 import { ImageError } from '../util/errors.js';
 import type { PairedImage } from '../ingest/pair.js';
@@ -32,10 +33,10 @@ function checkSize(file: FoundFile, size: number): void {
 export async function hashImage(image: PairedImage, pool: WorkerPool, cache: FingerprintCache, onBytes?: (n: number) => void): Promise<HashedImage> {
   if (image.kind === 'unified') {
     const { file } = image;
-    let sha256 = cache.file(file.file);
+    let sha256 = cache.file(file.file) ?? file.sha256;
     if (!sha256) {
       try {
-        const r = await pool.hash([file.file.path], onBytes, file.compression);
+        const r = await pool.hash([file.file.path], onBytes, file.compression, file.file.size);
         checkSize(file.file, r.sizes[0]!);
         sha256 = r.sha256;
       } catch (e) {
@@ -54,14 +55,14 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
     };
   }
   const { meta, rootfs } = image;
-  let own = cache.file(rootfs.file);
+  let own = cache.file(rootfs.file) ?? rootfs.sha256;
   let combined = cache.combinedOf(meta.file, rootfs.file);
   try {
     // Both reads run to their end before any failure is reported: the build never moves on (and
     // closes the pool) with a read still running on a worker.
     const [ra, rb] = await Promise.allSettled([
-      own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined),
-      combined ? undefined : pool.hash([meta.file.path, rootfs.file.path]),
+      own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined, rootfs.file.size),
+      combined ? undefined : pool.hash([meta.file.path, rootfs.file.path], undefined, undefined, meta.file.size + rootfs.file.size),
     ]);
     if (ra.status === 'rejected') throw ra.reason;
     if (rb.status === 'rejected') throw rb.reason;

@@ -1,20 +1,25 @@
 // Decides what each found file is — metadata tarball, rootfs (squashfs, qcow2, root tarball),
-// or unified image — from its content, and reads and validates its metadata.yaml.
+// or unified image — from its content, and reads and validates its metadata.yaml. A small file
+// is read whole in one read: that read also hashes it and, for a tarball, proves it whole, so
+// hashing does not open it again.
 
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ImageError } from '../util/errors.js';
 import { parseMetadata, MetadataProblem, type ImageMetadata } from './metadata.js';
 import { qcow2Problem, squashfsProblem } from './rootfs.js';
 import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
 import type { FoundFile } from './find.js';
-import { scanTarball, TarProblem } from './scan-tarball.js';
+import { scanTarball, scanTarballBytes, TarProblem, type TarScan } from './scan-tarball.js';
 
 export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
 
+/** `sha256` of a rootfs or unified image: set when the file was read whole here (a tarball then proven whole). */
 export type Classified =
   | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; sha256: string }
-  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression }
-  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: 'container' | 'virtual-machine' }
+  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression; sha256?: string }
+  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: 'container' | 'virtual-machine'; sha256?: string }
   /** Not an image file at all (a README, a checksum list...): reported, not published. */
   | { role: 'other'; file: FoundFile };
 
@@ -33,29 +38,55 @@ export async function readHead(file: string): Promise<Uint8Array> {
   }
 }
 
+/** Files up to this size are read whole, in one read. */
+export const SMALL_FILE = 1024 * 1024;
+
+/** The whole file when it still has the size it was found with; undefined when it changed (stream it then). */
+function readWhole(file: FoundFile): Buffer | undefined {
+  const fd = openSync(file.path, 'r');
+  try {
+    // One byte more than expected: a short read is the end of the file, a full one says it grew.
+    const buf = Buffer.allocUnsafe(file.size + 1);
+    let n = 0;
+    for (;;) {
+      const r = readSync(fd, buf, n, buf.length - n, n);
+      if (r === 0) break;
+      n += r;
+      if (n === buf.length) return undefined;
+    }
+    return n === file.size ? buf.subarray(0, n) : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function metadataError(file: FoundFile, e: unknown): ImageError {
   if (e instanceof MetadataProblem) return new ImageError(file.rel, `metadata.yaml: ${e.field}: ${e.problem}`, e.fix);
   throw e;
 }
 
-export async function classify(file: FoundFile): Promise<Classified> {
+/** `wholeUpTo`: files up to this size are read whole (the tests read every file both ways). */
+export async function classify(file: FoundFile, wholeUpTo = SMALL_FILE): Promise<Classified> {
   let head: Uint8Array;
+  let whole: Buffer | undefined;
   try {
-    head = await readHead(file.path);
+    if (file.size <= wholeUpTo) whole = readWhole(file);
+    head = whole ? whole.subarray(0, SNIFF_BYTES) : await readHead(file.path);
   } catch (e) {
     throw new ImageError(file.rel, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the file permissions');
   }
   const sniffed = sniff(head);
+  const sha256 = () => (whole ? { sha256: createHash('sha256').update(whole).digest('hex') } : {});
   switch (sniffed.kind) {
     case 'squashfs': {
       const problem = squashfsProblem(head, file.size);
       if (problem) throw new ImageError(file.rel, `squashfs ${problem}`, 'rebuild or re-copy the squashfs (mksquashfs)');
-      return { role: 'rootfs', file, format: 'squashfs', compression: 'none' };
+      return { role: 'rootfs', file, format: 'squashfs', compression: 'none', ...sha256() };
     }
     case 'qcow2': {
       const problem = qcow2Problem(head, file.size);
       if (problem) throw new ImageError(file.rel, `qcow2 disk ${problem}`, 'rebuild or re-copy the disk image (qemu-img check can tell more)');
-      return { role: 'rootfs', file, format: 'qcow2', compression: 'none' };
+      return { role: 'rootfs', file, format: 'qcow2', compression: 'none', ...sha256() };
     }
     case 'unknown':
       if (file.size === 0 && IMAGE_NAME.test(file.rel)) {
@@ -84,14 +115,15 @@ export async function classify(file: FoundFile): Promise<Classified> {
       'recompress it with xz (xz -z), gzip or zstd',
     );
   }
-  let scan;
+  let scan: TarScan;
   try {
-    scan = await scanTarball(file.path, sniffed.compression, file.size);
+    scan = (whole && (await scanTarballBytes(whole, sniffed.compression))) || (await scanTarball(file.path, sniffed.compression, file.size));
   } catch (e) {
     if (e instanceof TarProblem) throw new ImageError(file.rel, e.message, e.fix);
     throw e;
   }
-  if (scan.role === 'rootfs') return { role: 'rootfs', file, format: 'tarball', compression: sniffed.compression };
+  const known = scan.role !== 'metadata' && scan.sha256 ? { sha256: scan.sha256 } : {};
+  if (scan.role === 'rootfs') return { role: 'rootfs', file, format: 'tarball', compression: sniffed.compression, ...known };
   let metadata: ImageMetadata;
   try {
     metadata = parseMetadata(scan.metadataYaml);
@@ -99,7 +131,7 @@ export async function classify(file: FoundFile): Promise<Classified> {
     throw metadataError(file, e);
   }
   if (scan.role === 'unified') {
-    return { role: 'unified', file, compression: sniffed.compression, metadata, type: scan.type };
+    return { role: 'unified', file, compression: sniffed.compression, metadata, type: scan.type, ...known };
   }
   return {
     role: 'metadata',

@@ -42,6 +42,17 @@ function zstdStream(): Transform {
  */
 let xzTurn: Promise<void> = Promise.resolve();
 
+/** Runs `work` in the xz turn (see above): it must finish or cancel its decoder before it settles. */
+function inXzTurn<T>(work: () => Promise<T>): Promise<T> {
+  const turn = xzTurn;
+  const mine = turn.then(work);
+  xzTurn = mine.then(
+    () => {},
+    () => {},
+  );
+  return mine;
+}
+
 function xzStream(): Duplex {
   const input = new PassThrough();
   const output = new PassThrough();
@@ -115,6 +126,76 @@ function bzip2Stream(): Duplex {
     },
   });
   return Duplex.from({ writable: input, readable: output });
+}
+
+/** Thrown by decompressWhole when the bytes expand past its limit. */
+export class TooLargeInMemory extends Error {}
+
+/** Collects `chunks` into one buffer, refusing more than `limit` bytes. */
+async function collect(chunks: AsyncIterable<Uint8Array>, limit: number, stop: () => void): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of chunks) {
+    length += chunk.byteLength;
+    if (length > limit) {
+      stop();
+      throw new TooLargeInMemory();
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, length);
+}
+
+/**
+ * Decompresses a whole small file held in memory, without the stream plumbing a file read needs
+ * (most of the cost for a tiny metadata tarball). Throws TooLargeInMemory past `limit` bytes
+ * (read the file as a stream then), or the decoder's error for a cut-short or corrupt stream.
+ */
+export async function decompressWhole(bytes: Buffer, compression: Compression, limit: number): Promise<Buffer> {
+  switch (compression) {
+    case 'none':
+      return bytes;
+    case 'gzip':
+      try {
+        return zlib.gunzipSync(bytes, { maxOutputLength: limit });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeInMemory();
+        throw e;
+      }
+    case 'xz':
+      return inXzTurn(async () => {
+        // The decoder only reads from its source's reader: one web stream less per file.
+        let given = false;
+        const source = {
+          getReader: () => ({
+            read: async () => (given ? { done: true as const, value: undefined } : ((given = true), { done: false as const, value: bytes })),
+            cancel: async () => {},
+            releaseLock: () => {},
+          }),
+        } as unknown as ReadableStream<Uint8Array>;
+        const web = new xzDecompress.XzReadableStream(source);
+        const reader = web.getReader();
+        const chunks = {
+          async *[Symbol.asyncIterator]() {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (done) return;
+              yield value;
+            }
+          },
+        };
+        try {
+          return await collect(chunks, limit, () => {});
+        } finally {
+          await reader.cancel().catch(() => {});
+        }
+      });
+    default: {
+      const stream = decompressor(compression);
+      stream.end(bytes);
+      return collect(stream, limit, () => stream.destroy());
+    }
+  }
 }
 
 /** A stream that decompresses `compression`; `none` passes bytes through. */

@@ -1,14 +1,16 @@
-// Reads a (possibly compressed) tarball just far enough to tell what it is — a metadata
-// tarball, a unified image, or a root filesystem — and pulls out metadata.yaml.
-// A metadata tarball is read to its end and hashed in the same pass, and must reach its
-// end-of-archive marker (ingest/wholeness proves the other tarballs whole when hashing).
+// Reads a (possibly compressed) tarball to tell what it is — a metadata tarball, a unified
+// image, or a root filesystem — and pulls out metadata.yaml. Two ways in, one walk of the tar
+// entries deciding: a large file is streamed just far enough to decide (a metadata tarball to its
+// end, hashed in the same pass; ingest/wholeness proves the other tarballs whole when hashing);
+// a small file held in memory is decompressed and walked to its end-of-archive marker whatever
+// it is, so it is hashed and proven whole by this one read.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { Compression } from './detect.js';
-import { decompressor } from './decompress.js';
+import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
 import { REFETCH, streamName, TarEnd } from './wholeness.js';
 
 /** LXD refuses a metadata.yaml over 1 MiB. */
@@ -29,8 +31,9 @@ export type TarScan =
       sha256: string;
       size: number;
     }
-  | { role: 'unified'; metadataYaml: Buffer; type: 'container' | 'virtual-machine' }
-  | { role: 'rootfs' };
+  /** `sha256`: set when the file was read whole in memory (and so proven whole). */
+  | { role: 'unified'; metadataYaml: Buffer; type: 'container' | 'virtual-machine'; sha256?: string }
+  | { role: 'rootfs'; sha256?: string };
 
 /** A problem found inside the tarball; the caller adds the file name and a fix. */
 export class TarProblem extends Error {
@@ -52,56 +55,80 @@ function normalize(name: string): { name: string; unsafe: boolean } {
   return { name: n, unsafe };
 }
 
-export async function scanTarball(path: string, compression: Compression, sizeHint?: number): Promise<TarScan> {
-  const hash = createHash('sha256');
-  let size = 0;
-  let metadataYaml: Buffer | undefined;
-  let sawRootfsDir = false;
-  let sawRootfsImg = false;
-  let sawOther = false;
-  let entries = 0;
-  let expanded = 0;
-  let result: TarScan | undefined;
-  let failure: Error | undefined;
-  let decompressed = 0;
+/** The stream of one entry's content, as tar-stream hands it over. */
+type EntryStream = tar.ExtractEvents['entry'][1];
 
-  const dec = decompressor(compression);
-  const extract = tar.extract();
-  const tarEnd = new TarEnd();
-  let settle!: () => void;
-  const settled = new Promise<void>((resolve) => (settle = resolve));
-  const decide = (r: TarScan) => {
-    if (!result && !failure) result = r;
-    settle();
-  };
-  const fail = (e: Error) => {
-    if (!result && !failure) failure = e;
-    settle();
-  };
+/**
+ * The decisions of one walk through a tarball's entries. `toEnd`: keep walking after deciding
+ * (every entry is seen, and a missing end-of-archive marker fails whatever the tarball is).
+ */
+class TarWalk {
+  readonly extract = tar.extract();
+  readonly tarEnd = new TarEnd();
+  metadataYaml: Buffer | undefined;
+  result: TarScan | undefined;
+  failure: Error | undefined;
+  /** Decompressed bytes fed to the walk. */
+  decompressed = 0;
+  /** Compressed bytes read (the bomb check's denominator). */
+  size = 0;
+  readonly settled: Promise<void>;
+  private settle!: () => void;
+  private sawRootfsDir = false;
+  private sawRootfsImg = false;
+  private sawOther = false;
+  private entries = 0;
+  private expanded = 0;
 
-  extract.on('entry', (header, stream, next) => {
+  constructor(private readonly toEnd: boolean) {
+    this.settled = new Promise<void>((resolve) => (this.settle = resolve));
+    this.extract.on('entry', (header, stream, next) => this.entry(header, stream, next));
+    this.extract.on('finish', () => this.finish());
+  }
+
+  private unified(): TarScan {
+    return { role: 'unified', metadataYaml: this.metadataYaml!, type: this.sawRootfsImg ? 'virtual-machine' : 'container' };
+  }
+
+  private decide(r: TarScan): void {
+    if (!this.result && !this.failure) this.result = r;
+    if (!this.toEnd) this.settle();
+  }
+
+  fail(e: Error): void {
+    // Walking to the end, a later failure (a cut-short archive) overrules the decision.
+    if (!this.failure && (this.toEnd || !this.result)) this.failure = e;
+    this.settle();
+  }
+
+  private entry(header: tar.Header, stream: EntryStream, next: () => void): void {
     // A truncated archive errors the entry stream too; the extract's own error reports it.
     stream.on('error', () => {});
-    if (result || failure) {
+    if (this.failure || (this.result && !this.toEnd)) {
       stream.resume();
       return;
     }
-    entries++;
-    tarEnd.entry(header);
+    this.tarEnd.entry(header);
+    if (this.result) {
+      stream.on('end', next);
+      stream.resume();
+      return;
+    }
+    this.entries++;
     const { name, unsafe } = normalize(header.name);
     const isMetadata = name === 'metadata.yaml';
     const isRootfs = name === 'rootfs' || name.startsWith('rootfs/');
     const isTemplate = name === 'templates' || name.startsWith('templates/');
 
-    if (entries > TAR_ENTRY_LIMIT) {
-      fail(new TarProblem(`no decision after ${TAR_ENTRY_LIMIT} tar entries`, 'put metadata.yaml first in the tarball'));
+    if (this.entries > TAR_ENTRY_LIMIT) {
+      this.fail(new TarProblem(`no decision after ${TAR_ENTRY_LIMIT} tar entries`, 'put metadata.yaml first in the tarball'));
     } else if (isMetadata) {
-      if (metadataYaml) {
-        fail(new TarProblem('the tarball holds metadata.yaml twice', 'rebuild the tarball with a single metadata.yaml'));
+      if (this.metadataYaml) {
+        this.fail(new TarProblem('the tarball holds metadata.yaml twice', 'rebuild the tarball with a single metadata.yaml'));
       } else if (header.type !== 'file') {
-        fail(new TarProblem(`metadata.yaml is a ${header.type}, not a regular file`, 'store metadata.yaml as a regular file (LXD refuses anything else)'));
+        this.fail(new TarProblem(`metadata.yaml is a ${header.type}, not a regular file`, 'store metadata.yaml as a regular file (LXD refuses anything else)'));
       } else if ((header.size ?? 0) > METADATA_YAML_LIMIT) {
-        fail(
+        this.fail(
           new TarProblem(`metadata.yaml is ${header.size} bytes, over LXD's limit of 1 MiB`, 'shrink metadata.yaml (move large template data into templates/)'),
         );
       } else {
@@ -110,103 +137,149 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
           chunks.push(c as Buffer);
         });
         stream.on('end', () => {
-          metadataYaml = Buffer.concat(chunks);
-          expanded += metadataYaml.length;
-          if (sawRootfsDir || sawRootfsImg) decide({ role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' });
+          this.metadataYaml = Buffer.concat(chunks);
+          this.expanded += this.metadataYaml.length;
+          if (this.sawRootfsDir || this.sawRootfsImg) this.decide(this.unified());
           next();
         });
         return;
       }
     } else if (isRootfs || name === 'rootfs.img') {
-      if (name === 'rootfs.img') sawRootfsImg = true;
-      else sawRootfsDir = true;
-      if (metadataYaml) decide({ role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' });
+      if (name === 'rootfs.img') this.sawRootfsImg = true;
+      else this.sawRootfsDir = true;
+      if (this.metadataYaml) this.decide(this.unified());
     } else if (name === '') {
       // the archive's own root directory entry
     } else if (isTemplate) {
       if (unsafe) {
-        fail(new TarProblem(`entry "${header.name}" points outside the archive`, 'remove absolute paths and ".." from the tarball'));
+        this.fail(new TarProblem(`entry "${header.name}" points outside the archive`, 'remove absolute paths and ".." from the tarball'));
       } else if (!['file', 'directory'].includes(header.type ?? 'file')) {
-        fail(new TarProblem(`entry "${header.name}" is a ${header.type}; templates must be regular files`, 'store templates as regular files'));
+        this.fail(new TarProblem(`entry "${header.name}" is a ${header.type}; templates must be regular files`, 'store templates as regular files'));
       }
-      expanded += header.size ?? 0;
-    } else if (!metadataYaml && !sawRootfsDir) {
+      this.expanded += header.size ?? 0;
+    } else if (!this.metadataYaml && !this.sawRootfsDir) {
       // Anything else before metadata.yaml: this is a root filesystem tarball (bin/, etc/, ...).
-      sawOther = true;
-      decide({ role: 'rootfs' });
+      this.sawOther = true;
+      this.decide({ role: 'rootfs' });
     } else if (unsafe || ['block-device', 'character-device', 'fifo'].includes(header.type ?? '')) {
-      fail(
+      this.fail(
         new TarProblem(
           `entry "${header.name}" (${header.type}) is not allowed in a metadata tarball`,
           'a metadata tarball holds only metadata.yaml and templates/',
         ),
       );
     } else {
-      expanded += header.size ?? 0;
+      this.expanded += header.size ?? 0;
     }
-    if (expanded > METADATA_EXPANDED_LIMIT) {
-      fail(new TarProblem(`the metadata part expands to more than ${METADATA_EXPANDED_LIMIT / 1024 / 1024} MiB`, 'keep metadata.yaml and templates small'));
+    if (this.expanded > METADATA_EXPANDED_LIMIT) {
+      this.fail(
+        new TarProblem(`the metadata part expands to more than ${METADATA_EXPANDED_LIMIT / 1024 / 1024} MiB`, 'keep metadata.yaml and templates small'),
+      );
     }
     stream.on('end', next);
     stream.resume();
-  });
-  extract.on('finish', () => {
-    tarEnd.bytes = decompressed;
-    const cut = tarEnd.problem();
-    if (metadataYaml && cut && !sawRootfsDir && !sawRootfsImg) {
-      fail(new TarProblem(cut.message, cut.fix));
-    } else if (metadataYaml) {
-      decide(
-        sawRootfsDir || sawRootfsImg
-          ? { role: 'unified', metadataYaml, type: sawRootfsImg ? 'virtual-machine' : 'container' }
-          : { role: 'metadata', metadataYaml, sha256: '', size },
-      );
-    } else if (sawRootfsDir || sawRootfsImg) {
-      fail(new TarProblem('the tarball has a rootfs but no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
-    } else if (entries === 0) {
-      fail(new TarProblem('the tarball is empty', 'rebuild the image'));
-    } else if (!sawOther) {
-      fail(new TarProblem('the tarball has no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
+  }
+
+  private finish(): void {
+    this.tarEnd.bytes = this.decompressed;
+    const cut = this.tarEnd.problem();
+    if (this.result) {
+      // Only a walk to the end gets here with a decision: the archive must end properly too.
+      if (cut) this.fail(new TarProblem(cut.message, cut.fix));
+    } else if (this.metadataYaml && cut && !this.sawRootfsDir && !this.sawRootfsImg) {
+      this.fail(new TarProblem(cut.message, cut.fix));
+    } else if (this.metadataYaml) {
+      this.decide(this.sawRootfsDir || this.sawRootfsImg ? this.unified() : { role: 'metadata', metadataYaml: this.metadataYaml, sha256: '', size: this.size });
+    } else if (this.sawRootfsDir || this.sawRootfsImg) {
+      this.fail(new TarProblem('the tarball has a rootfs but no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
+    } else if (this.entries === 0) {
+      this.fail(new TarProblem('the tarball is empty', 'rebuild the image'));
+    } else if (!this.sawOther) {
+      this.fail(new TarProblem('the tarball has no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
     }
-  });
-  const onStreamError = (e: Error) =>
-    fail(new TarProblem(`is cut short or corrupt: the ${streamName(compression)} stream does not unpack to its end (${e.message})`, REFETCH));
-  extract.on('error', onStreamError);
-  dec.on('error', onStreamError);
-  dec.on('data', (chunk: Buffer) => {
-    decompressed += chunk.length;
-    if (decompressed > BOMB_MIN_BYTES && decompressed > size * BOMB_RATIO) {
-      fail(
+    this.settle();
+  }
+
+  /** Counts decompressed bytes; refuses a decompression bomb. */
+  count(n: number): void {
+    this.decompressed += n;
+    if (this.decompressed > BOMB_MIN_BYTES && this.decompressed > this.size * BOMB_RATIO) {
+      this.fail(
         new TarProblem(
-          `expands more than ${BOMB_RATIO}× (${decompressed} bytes from ${size}): refused as a decompression bomb`,
+          `expands more than ${BOMB_RATIO}× (${this.decompressed} bytes from ${this.size}): refused as a decompression bomb`,
           'recompress the tarball normally; real images expand far less',
         ),
       );
     }
-  });
-  dec.pipe(extract);
+  }
+}
+
+function cutShort(compression: Compression, e: Error): TarProblem {
+  return new TarProblem(`is cut short or corrupt: the ${streamName(compression)} stream does not unpack to its end (${e.message})`, REFETCH);
+}
+
+/** Streams the tarball at `path` just far enough to decide what it is. */
+export async function scanTarball(path: string, compression: Compression, sizeHint?: number): Promise<TarScan> {
+  const hash = createHash('sha256');
+  const walk = new TarWalk(false);
+  const dec = decompressor(compression);
+  const onStreamError = (e: Error) => walk.fail(cutShort(compression, e));
+  walk.extract.on('error', onStreamError);
+  dec.on('error', onStreamError);
+  dec.on('data', (chunk: Buffer) => walk.count(chunk.length));
+  dec.pipe(walk.extract);
 
   // Small reads for small files: a 1 MiB buffer per tiny metadata tarball is mostly garbage.
   const file = createReadStream(path, { highWaterMark: Math.max(64 * 1024, Math.min(1024 * 1024, sizeHint ?? 1024 * 1024)) });
   try {
     for await (const chunk of file as AsyncIterable<Buffer>) {
       hash.update(chunk);
-      size += chunk.length;
+      walk.size += chunk.length;
+      const { result, failure } = walk;
       if (failure || (result && result.role !== 'metadata')) break;
       if (result) continue; // a metadata tarball: keep hashing what follows the tar end
-      if (!dec.write(chunk)) await Promise.race([once(dec, 'drain'), settled]);
+      if (!dec.write(chunk)) await Promise.race([once(dec, 'drain'), walk.settled]);
     }
-    if (!result && !failure) {
+    if (!walk.result && !walk.failure) {
       dec.end();
-      await settled;
+      await walk.settled;
     }
   } finally {
     file.destroy();
     dec.destroy();
-    extract.destroy();
+    walk.extract.destroy();
   }
+  const { result, failure } = walk;
   if (failure) throw failure;
   if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
-  if (result.role === 'metadata') return { ...result, sha256: hash.digest('hex'), size };
+  if (result.role === 'metadata') return { ...result, sha256: hash.digest('hex'), size: walk.size };
   return result;
+}
+
+/** Decompressed bytes a tarball read whole in memory may expand to; past it, stream the file. */
+export const IN_MEMORY_EXPANDED_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Decides what a whole tarball held in memory is, walking it to its end: the result carries the
+ * file's sha256 and the archive is proven whole. Undefined when it expands past
+ * IN_MEMORY_EXPANDED_LIMIT (stream it with scanTarball instead).
+ */
+export async function scanTarballBytes(bytes: Buffer, compression: Compression): Promise<TarScan | undefined> {
+  const walk = new TarWalk(true);
+  walk.size = bytes.length;
+  let tarBytes: Buffer;
+  try {
+    tarBytes = await decompressWhole(bytes, compression, IN_MEMORY_EXPANDED_LIMIT);
+  } catch (e) {
+    if (e instanceof TooLargeInMemory) return undefined;
+    throw cutShort(compression, e as Error);
+  }
+  walk.extract.on('error', (e: Error) => walk.fail(cutShort(compression, e)));
+  walk.count(tarBytes.length);
+  walk.extract.end(tarBytes);
+  await walk.settled;
+  const { result, failure } = walk;
+  if (failure) throw failure;
+  if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
+  return { ...result, sha256: createHash('sha256').update(bytes).digest('hex'), ...(result.role === 'metadata' ? { size: bytes.length } : {}) };
 }

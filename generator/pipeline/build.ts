@@ -11,7 +11,6 @@ import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
 import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from '../util/errors.js';
 import type { Classified } from '../ingest/classify.js';
 import { findFiles, type FoundFile } from '../ingest/find.js';
-import { mapLimit } from '../util/concurrency.js';
 import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
@@ -290,9 +289,9 @@ async function readImages(ctx: BuildContext, files: FoundFile[]): Promise<{ clas
   const { reporter, pool, cache, problems } = ctx;
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
-  // On the worker threads, a few queued per core; results kept in file order.
+  // On the worker threads (queued all at once, so small files go in batches); results kept in file order.
   const failed = new Set<string>();
-  for (const r of await mapLimit(files, 32, async (file) => cache.classification(file) ?? (await pool.classify(file)))) {
+  for (const r of await Promise.allSettled(files.map((file) => cache.classification(file) ?? pool.classify(file)))) {
     if (r.status === 'fulfilled') {
       classified.push(r.value);
       cache.rememberClassification(r.value);

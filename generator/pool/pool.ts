@@ -1,6 +1,7 @@
 // A pool of worker threads (one per core, at most two by default) for the CPU-bound stages:
 // reading metadata out of compressed tarballs, and hashing — where the two hashes of a rootfs
-// (its own sha256 and the metadata‖rootfs fingerprint) run on two cores at once.
+// (its own sha256 and the metadata‖rootfs fingerprint) run on two cores at once. Tasks on small
+// files go out in batches: for thousands of tiny tarballs the messages, not the work, cost most.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -28,12 +29,20 @@ export class ReadFailed extends Error {
 
 interface Pending {
   task: Task;
+  /** Bytes the task reads, when known: small tasks are batched. */
+  bytes?: number;
   resolve(value: unknown): void;
   reject(e: Error): void;
   onBytes?: (n: number) => void;
+  /** Bytes already passed to onBytes. */
+  reported: number;
 }
 
 const CLASSIFY_PER_WORKER = 8;
+/** Tasks reading at most this many bytes are batched, up to BATCH_TASKS or BATCH_BYTES a message. */
+const SMALL_TASK = 1024 * 1024;
+const BATCH_TASKS = 64;
+const BATCH_BYTES = 16 * 1024 * 1024;
 
 type TaskInput = Task extends infer T ? (T extends { id: number } ? Omit<T, 'id'> : never) : never;
 
@@ -70,56 +79,96 @@ export class WorkerPool {
   /**
    * sha256 of the concatenation of `files`; with `check`, the first file is a tarball of that
    * compression proven whole in the same read (rejects with an ImageError naming its path).
+   * `bytes`: what the files hold, when known (small hashes are batched).
    */
-  hash(files: string[], onBytes?: (n: number) => void, check?: Compression): Promise<HashResult> {
-    return this.submit({ kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}) }, onBytes) as Promise<HashResult>;
+  hash(files: string[], onBytes?: (n: number) => void, check?: Compression, bytes?: number): Promise<HashResult> {
+    return this.submit({ kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}) }, onBytes, bytes) as Promise<HashResult>;
   }
 
   /** What the file is, with its metadata (see ingest/classify). Rejects with ImageError. */
   classify(file: FoundFile): Promise<Classified> {
-    return this.submit({ kind: 'classify', file }) as Promise<Classified>;
+    return this.submit({ kind: 'classify', file }, undefined, file.size) as Promise<Classified>;
   }
 
-  private submit(input: TaskInput, onBytes?: (n: number) => void): Promise<unknown> {
+  private submit(input: TaskInput, onBytes?: (n: number) => void, bytes?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ task: { ...input, id: this.nextId++ } as Task, resolve, reject, onBytes });
-      this.dispatch();
+      this.queue.push({ task: { ...input, id: this.nextId++ } as Task, bytes, resolve, reject, onBytes, reported: 0 });
+      // Tasks submitted together go out together: dispatching waits for the current turn to end.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.dispatch();
+        });
+      }
     });
+  }
+
+  private scheduled = false;
+
+  private isSmall(p: Pending): boolean {
+    return p.bytes !== undefined && p.bytes <= SMALL_TASK;
+  }
+
+  /** The next message: the queue's first task, or a batch of the small tasks at its front. */
+  private take(): Task {
+    const first = this.queue.shift()!;
+    this.running.set(first.task.id, first);
+    if (!this.isSmall(first) || !this.queue.length || !this.isSmall(this.queue[0]!)) return first.task;
+    const tasks = [first.task];
+    let bytes = first.bytes!;
+    while (tasks.length < BATCH_TASKS && this.queue.length && this.isSmall(this.queue[0]!) && bytes + this.queue[0]!.bytes! <= BATCH_BYTES) {
+      const next = this.queue.shift()!;
+      this.running.set(next.task.id, next);
+      tasks.push(next.task);
+      bytes += next.bytes!;
+    }
+    return { kind: 'batch', id: this.nextId++, tasks };
   }
 
   private dispatch(): void {
     if (this.workers.length === 0) this.start();
     while (this.queue.length) {
       const next = this.queue[0]!;
-      const limit = next.task.kind === 'hash' ? 1 : CLASSIFY_PER_WORKER;
+      // A hash or a batch owns its worker; metadata reads of large files wait on I/O and share one.
+      const exclusive = next.task.kind === 'hash' || (this.isSmall(next) && this.queue.length > 1);
+      const limit = exclusive ? 1 : CLASSIFY_PER_WORKER;
       const worker = this.workers.find((w) => this.load.get(w)! < limit && !this.hashing.has(w));
       if (!worker) return;
-      this.queue.shift();
-      this.running.set(next.task.id, next);
+      const task = this.take();
       this.load.set(worker, this.load.get(worker)! + 1);
-      if (next.task.kind === 'hash') this.hashing.add(worker);
+      if (task.kind !== 'classify') this.hashing.add(worker);
       worker.ref();
-      worker.postMessage(next.task);
+      worker.postMessage(task);
     }
   }
 
   private onReply(worker: Worker, reply: Reply): void {
-    const pending = this.running.get(reply.id);
-    if (!pending) return;
     if (reply.kind === 'progress') {
-      pending.onBytes?.(reply.bytes);
+      const pending = this.running.get(reply.id);
+      pending?.onBytes?.(reply.bytes);
+      if (pending) pending.reported += reply.bytes;
       return;
     }
-    this.running.delete(reply.id);
     const load = this.load.get(worker)! - 1;
     this.load.set(worker, load);
-    if (reply.kind === 'hashed' || pending.task.kind === 'hash') this.hashing.delete(worker);
+    this.hashing.delete(worker);
     if (load === 0) worker.unref();
-    if (reply.kind === 'hashed') pending.resolve({ sha256: reply.sha256, sizes: reply.sizes });
-    else if (reply.kind === 'classified') pending.resolve(reply.value);
-    else if (reply.kind === 'image-error') pending.reject(new ImageError(reply.file, reply.problem, reply.fix));
-    else pending.reject(new ReadFailed(reply.file, reply.code, reply.message));
+    for (const r of reply.kind === 'batch' ? reply.replies : [reply]) this.settle(r);
     this.dispatch();
+  }
+
+  private settle(reply: Reply): void {
+    const pending = this.running.get(reply.id);
+    if (!pending) return;
+    this.running.delete(reply.id);
+    if (reply.kind === 'hashed') {
+      const read = reply.sizes.reduce((a, b) => a + b, 0);
+      if (read > pending.reported) pending.onBytes?.(read - pending.reported);
+      pending.resolve({ sha256: reply.sha256, sizes: reply.sizes });
+    } else if (reply.kind === 'classified') pending.resolve(reply.value);
+    else if (reply.kind === 'image-error') pending.reject(new ImageError(reply.file, reply.problem, reply.fix));
+    else if (reply.kind === 'error') pending.reject(new ReadFailed(reply.file, reply.code, reply.message));
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 // Worker thread for the CPU-bound stages: reading an image file's metadata (decompress, tar,
 // YAML) and hashing the concatenation of files with node:crypto, with a reused read buffer
 // (a second worker reading the same file gets it from the page cache). A tarball's first file
-// is proven whole in the same read (fingerprint/wholeness).
+// is proven whole in the same read (fingerprint/wholeness). Tasks on small files come in
+// batches, one message each way for many files.
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -14,10 +15,14 @@ import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
 
 export type Task =
   /** `check`: the first file is a tarball with this compression, to be proven whole as it is read. */
-  { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression } | { kind: 'classify'; id: number; file: FoundFile };
+  | { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression }
+  | { kind: 'classify'; id: number; file: FoundFile }
+  /** Small tasks run one after another, answered in one reply. */
+  | { kind: 'batch'; id: number; tasks: Task[] };
 
 export type Reply =
   | { id: number; kind: 'hashed'; sha256: string; sizes: number[] }
+  | { id: number; kind: 'batch'; replies: Reply[] }
   | { id: number; kind: 'classified'; value: Classified }
   | { id: number; kind: 'progress'; bytes: number }
   | { id: number; kind: 'image-error'; file: string; problem: string; fix: string }
@@ -30,7 +35,8 @@ const PROGRESS_EVERY = 64 * 1024 * 1024;
 const buffer = Buffer.allocUnsafe(CHUNK);
 const post = (reply: Reply) => parentPort!.postMessage(reply);
 
-async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<void> {
+/** Hashes; progress is posted every PROGRESS_EVERY bytes, the rest is counted from the reply's sizes. */
+async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> {
   const hash = createHash('sha256');
   const sizes: number[] = [];
   for (const [i, file] of task.files.entries()) {
@@ -42,8 +48,7 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<void> {
       fd = openSync(file, 'r');
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      post({ id: task.id, kind: 'error', code: err.code, message: err.message, file });
-      return;
+      return { id: task.id, kind: 'error', code: err.code, message: err.message, file };
     }
     try {
       for (;;) {
@@ -65,34 +70,44 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<void> {
     } catch (e) {
       check?.abort();
       const err = e as NodeJS.ErrnoException;
-      post({ id: task.id, kind: 'error', code: err.code, message: err.message, file });
-      return;
+      return { id: task.id, kind: 'error', code: err.code, message: err.message, file };
     } finally {
       closeSync(fd);
     }
-    if (task.progress && pending > 0) post({ id: task.id, kind: 'progress', bytes: pending });
     sizes.push(size);
     try {
       await check?.done();
     } catch (e) {
       if (!(e instanceof ArchiveProblem)) throw e;
-      post({ id: task.id, kind: 'image-error', file, problem: e.message, fix: e.fix });
-      return;
+      return { id: task.id, kind: 'image-error', file, problem: e.message, fix: e.fix };
     }
   }
-  post({ id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes });
+  return { id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes };
 }
 
-async function classifyFile(task: Extract<Task, { kind: 'classify' }>): Promise<void> {
+async function classifyFile(task: Extract<Task, { kind: 'classify' }>): Promise<Reply> {
   try {
-    post({ id: task.id, kind: 'classified', value: await classify(task.file) });
+    return { id: task.id, kind: 'classified', value: await classify(task.file) };
   } catch (e) {
-    if (e instanceof ImageError) post({ id: task.id, kind: 'image-error', file: e.file, problem: e.problem, fix: e.fix });
-    else post({ id: task.id, kind: 'error', message: (e as Error).message, file: task.file.path });
+    if (e instanceof ImageError) return { id: task.id, kind: 'image-error', file: e.file, problem: e.problem, fix: e.fix };
+    return { id: task.id, kind: 'error', message: (e as Error).message, file: task.file.path };
+  }
+}
+
+async function run(task: Task): Promise<Reply> {
+  switch (task.kind) {
+    case 'hash':
+      return hashFiles(task);
+    case 'classify':
+      return classifyFile(task);
+    case 'batch': {
+      const replies: Reply[] = [];
+      for (const t of task.tasks) replies.push(await run(t));
+      return { id: task.id, kind: 'batch', replies };
+    }
   }
 }
 
 parentPort!.on('message', (task: Task) => {
-  if (task.kind === 'hash') void hashFiles(task);
-  else void classifyFile(task);
+  void run(task).then(post);
 });

@@ -17,9 +17,15 @@ async function fileAt(dir: string, name: string, data: Buffer): Promise<FoundFil
   return { path: p, rel: name, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
 }
 
-async function refusal(file: FoundFile): Promise<ImageError> {
+/** Both ways a file is read: whole in memory (a small file), and streamed (a large one). */
+const WAYS = [
+  ['read whole', undefined],
+  ['streamed', 0],
+] as const;
+
+async function refusal(file: FoundFile, wholeUpTo?: number): Promise<ImageError> {
   try {
-    await classify(file);
+    await classify(file, wholeUpTo);
   } catch (e) {
     assert.ok(e instanceof ImageError, `expected an ImageError, got ${e}`);
     return e;
@@ -31,22 +37,50 @@ const compressions: Compression[] = ['none', 'gzip', 'xz', ...(haveTool('zstd') 
 
 describe('classify', () => {
   for (const c of compressions) {
-    it(`tells metadata, rootfs and unified tarballs apart (${c})`, async (t) => {
-      const dir = await tempDir(t);
-      const metaBytes = await metadataTarball({ os: 'alpine', release: '3.20' }, c);
-      const meta = await classify(await fileAt(dir, 'meta.bin', metaBytes));
-      assert.equal(meta.role, 'metadata');
-      if (meta.role === 'metadata') {
-        assert.equal(meta.metadata.properties.os, 'alpine');
-        assert.equal(meta.sha256, createHash('sha256').update(metaBytes).digest('hex'), 'hashed in the same pass');
-        assert.equal(meta.file.size, metaBytes.length);
-      }
-      const root = await classify(await fileAt(dir, 'root.bin', await rootTarball('x', c)));
-      assert.deepEqual([root.role, root.role === 'rootfs' && root.format], ['rootfs', 'tarball']);
-      const unified = await classify(await fileAt(dir, 'unified.bin', await unifiedTarball({}, 'x', { compression: c })));
-      assert.deepEqual([unified.role, unified.role === 'unified' && unified.type], ['unified', 'container']);
-    });
+    for (const [way, wholeUpTo] of WAYS) {
+      it(`tells metadata, rootfs and unified tarballs apart (${c}, ${way})`, async (t) => {
+        const dir = await tempDir(t);
+        const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+        const metaBytes = await metadataTarball({ os: 'alpine', release: '3.20' }, c);
+        const meta = await classify(await fileAt(dir, 'meta.bin', metaBytes), wholeUpTo);
+        assert.equal(meta.role, 'metadata');
+        if (meta.role === 'metadata') {
+          assert.equal(meta.metadata.properties.os, 'alpine');
+          assert.equal(meta.sha256, sha(metaBytes), 'hashed in the same pass');
+          assert.equal(meta.file.size, metaBytes.length);
+        }
+        const rootBytes = await rootTarball('x', c);
+        const root = await classify(await fileAt(dir, 'root.bin', rootBytes), wholeUpTo);
+        assert.deepEqual([root.role, root.role === 'rootfs' && root.format], ['rootfs', 'tarball']);
+        const unifiedBytes = await unifiedTarball({}, 'x', { compression: c });
+        const unified = await classify(await fileAt(dir, 'unified.bin', unifiedBytes), wholeUpTo);
+        assert.deepEqual([unified.role, unified.role === 'unified' && unified.type], ['unified', 'container']);
+        // Read whole, a file is hashed (and a tarball proven whole) by that read; streamed, hashing does it later.
+        const expected = wholeUpTo === 0 ? [undefined, undefined] : [sha(rootBytes), sha(unifiedBytes)];
+        assert.deepEqual([root.role === 'rootfs' && root.sha256, unified.role === 'unified' && unified.sha256], expected);
+      });
+    }
   }
+
+  it('proves a small root or unified tarball whole in the read that classifies it', async (t) => {
+    const dir = await tempDir(t);
+    const root = await rootTarball('x', 'xz');
+    const unified = await unifiedTarball({}, 'x', { compression: 'gzip' });
+    const plainRoot = await tarball([{ name: 'bin/' }, { name: 'bin/sh', content: 'x'.repeat(2000) }]);
+    const cases: [string, Buffer, RegExp][] = [
+      ['root-cut.tar.xz', root.subarray(0, root.length - 30), /cut short or corrupt/],
+      ['unified-cut.tar.gz', unified.subarray(0, unified.length - 10), /cut short or corrupt/],
+      // Cut at an entry boundary: the compressed stream would be whole, the tar end marker is missing.
+      ['root-boundary.tar', plainRoot.subarray(0, 512 + 512 + 2048), /end-of-archive marker/],
+    ];
+    for (const [name, data, expected] of cases) {
+      const e = await refusal(await fileAt(dir, name, data));
+      assert.equal(e.file, name);
+      assert.match(e.problem, expected, name);
+      // Streamed, the same files pass this stage: hashing proves them whole (tested with the build).
+      assert.equal((await classify(await fileAt(dir, `s-${name}`, data), 0)).role, name.startsWith('root') ? 'rootfs' : 'unified');
+    }
+  });
 
   it('refuses legacy .lzma tarballs with a fix (no safe streaming decoder)', async (t) => {
     const dir = await tempDir(t);
@@ -124,11 +158,13 @@ describe('classify', () => {
       ['rootonly.tar', await tarball([{ name: 'rootfs/' }, { name: 'rootfs/x', content: 'y' }]), /rootfs but no metadata.yaml/],
       ['image.tar.lz4', Buffer.from([0x04, 0x22, 0x4d, 0x18, 1, 2, 3]), /lz4/],
     ];
-    for (const [name, data, expected] of cases) {
-      const e = await refusal(await fileAt(dir, name, data));
-      assert.equal(e.file, name);
-      assert.match(e.problem, expected, name);
-      assert.ok(e.fix.length > 0, `${name} has a fix`);
+    for (const [way, wholeUpTo] of WAYS) {
+      for (const [name, data, expected] of cases) {
+        const e = await refusal(await fileAt(dir, name, data), wholeUpTo);
+        assert.equal(e.file, name);
+        assert.match(e.problem, expected, `${name} (${way})`);
+        assert.ok(e.fix.length > 0, `${name} has a fix`);
+      }
     }
   });
 
