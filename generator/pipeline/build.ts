@@ -262,6 +262,8 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
         reporter,
       );
     }
+    // The workers' memory is given back before planning and writing need theirs.
+    await pool.close();
     return await planAndPublish(ctx, hashed, ignored, bytesHashed);
   } finally {
     await pool.close();

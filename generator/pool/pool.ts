@@ -60,7 +60,8 @@ export class WorkerPool {
 
   private start(): void {
     for (let i = 0; i < Math.max(1, this.size); i++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url));
+      // A small young generation: thousands of tiny files make short-lived garbage, not live data.
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       worker.on('message', (reply: Reply) => this.onReply(worker, reply));
       worker.on('error', (e) => {
         for (const p of this.running.values()) p.reject(e);

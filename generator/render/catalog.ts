@@ -3,6 +3,7 @@
 
 import type { Plan } from '../plan/products.js';
 import { catalogSchema, type Catalog } from '../formats/catalog.js';
+import { checkInParts } from '../util/check-parts.js';
 import { newestCreation, type StreamsFiles } from './streams.js';
 import { absoluteUrl, buildImportMap, importPathForAlias, importPathForImage } from './cdn/import-map.js';
 
@@ -58,5 +59,5 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
     );
   }
   // Checked before anything is published (after a no-change build's early return, which writes nothing).
-  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: () => void catalogSchema.parse(catalog) };
+  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: () => checkInParts(catalogSchema, catalog, 'products') };
 }

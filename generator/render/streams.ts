@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Plan, PlannedItem, PlannedProduct } from '../plan/products.js';
 import { indexFileSchema, productsFileSchema } from '../simplestreams/schema.js';
+import { checkInParts } from '../util/check-parts.js';
 
 export interface StreamsFiles {
   /** Output-relative path → file content. */
@@ -88,7 +89,8 @@ export function renderStreams(plan: Plan): StreamsFiles {
     [INDEX_PATH, `${JSON.stringify(index, null, 1)}\n`],
   ]);
   const validate = () => {
-    productsFileSchema.parse(products);
+    // product by product: a catalogue of thousands is not copied whole by the check
+    checkInParts(productsFileSchema, products, 'products');
     indexFileSchema.parse(index);
   };
   return { files, indexPath: INDEX_PATH, productsPath, updated, validate };

@@ -1,4 +1,5 @@
-// render/streams.ts: the streams files, deterministic and content-addressed (pure).
+// render/streams.ts: the streams files, deterministic and content-addressed (pure), and the
+// part-by-part check of what is rendered (util/check-parts.ts).
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -6,6 +7,9 @@ import { planProducts } from '../../generator/plan/products.js';
 import { renderStreams } from '../../generator/render/streams.js';
 import { DEFAULT_CONFIG } from '../../generator/index.js';
 import { hashedImage } from '../support/builders.js';
+import { z, ZodError } from 'zod';
+import { productsFileSchema } from '../../generator/simplestreams/schema.js';
+import { checkInParts } from '../../generator/util/check-parts.js';
 
 describe('streams serialization', () => {
   it('is deterministic and content-addresses the products file', () => {
@@ -26,5 +30,60 @@ describe('streams serialization', () => {
         assert.match(item.sha256, /^[0-9a-f]{64}$/);
       }
     }
+  });
+});
+
+describe('checking what we render, part by part', () => {
+  const rendered = () => {
+    const images = [hashedImage('a'), hashedImage('b', { arch: 'aarch64' })];
+    const streams = renderStreams(planProducts(images, DEFAULT_CONFIG).plan);
+    return JSON.parse(streams.files.get(streams.productsPath)!) as { products: Record<string, Record<string, unknown>> };
+  };
+  const firstIssue = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      assert.ok(e instanceof ZodError, String(e));
+      return { path: e.issues[0]!.path, message: e.issues[0]!.message };
+    }
+    return undefined;
+  };
+
+  it('gives the verdict parsing the whole document gives, with the same path', () => {
+    const good = rendered();
+    assert.equal(
+      firstIssue(() => checkInParts(productsFileSchema, good, 'products')),
+      undefined,
+    );
+    const breakages: ((doc: ReturnType<typeof rendered>) => void)[] = [
+      (d) => (d.products['debian:12:arm64:default']!.aliases = 'has space'),
+      (d) => (d.products['debian:12:amd64:default']!.versions = { 'not-a-date': { items: {} } }),
+      (d) => ((d as Record<string, unknown>).format = 'products:2.0'),
+      (d) => delete d.products['debian:12:amd64:default']!.arch,
+    ];
+    for (const breakIt of breakages) {
+      const doc = rendered();
+      breakIt(doc);
+      const whole = firstIssue(() => productsFileSchema.parse(doc));
+      assert.ok(whole, 'the whole-document parse refuses it');
+      assert.deepEqual(
+        firstIssue(() => checkInParts(productsFileSchema, doc, 'products')),
+        whole,
+      );
+    }
+  });
+
+  it('checks the elements of an array too', () => {
+    const schema = z.object({ name: z.string(), items: z.array(z.object({ n: z.number().int() })) });
+    assert.equal(
+      firstIssue(() => checkInParts(schema, { name: 'x', items: [{ n: 1 }, { n: 2 }] }, 'items')),
+      undefined,
+    );
+    const doc = { name: 'x', items: [{ n: 1 }, { n: 2.5 }] };
+    assert.deepEqual(
+      firstIssue(() => checkInParts(schema, doc, 'items')),
+      firstIssue(() => schema.parse(doc)),
+    );
+    assert.deepEqual(firstIssue(() => checkInParts(schema, doc, 'items'))?.path, ['items', 1, 'n']);
   });
 });
