@@ -7,9 +7,9 @@
 import { once } from 'node:events';
 import { Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
-import { decompressor } from './decompress.js';
-import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
+import tarStream from 'tar-stream';
+import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
+import { sniff, type Compression } from './detect.js';
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
 export class ArchiveProblem extends Error {
@@ -34,7 +34,7 @@ export class TarEnd {
   /** Decompressed bytes seen. */
   bytes = 0;
 
-  entry(header: tar.Header & { byteOffset?: number }): void {
+  entry(header: tarStream.Header & { byteOffset?: number }): void {
     const size = header.size ?? 0;
     this.entriesEnd = (header.byteOffset ?? 0) + Math.ceil(size / BLOCK) * BLOCK;
   }
@@ -66,10 +66,10 @@ export class WholenessCheck {
 
   constructor(readonly compression: Compression) {
     this.dec = decompressor(compression);
-    const extract = tar.extract();
+    const extract = tarStream.extract();
     const end = this.end;
     extract.on('entry', (header, stream, next) => {
-      end.entry(header as tar.Header & { byteOffset?: number });
+      end.entry(header as tarStream.Header & { byteOffset?: number });
       stream.on('end', next);
       stream.on('error', () => {}); // reported by the extract itself
       stream.resume();
@@ -121,8 +121,7 @@ export class WholenessCheck {
     if (e instanceof ArchiveProblem) throw e;
     if (e) {
       const tarCut = /unexpected end of data/i.test(e.message);
-      const what = tarCut ? 'the tar stream' : `the ${streamName(this.compression)} stream`;
-      throw new ArchiveProblem(`is cut short or corrupt after ${this.input} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
+      throw cutShort(this.input, tarCut ? 'the tar stream' : `the ${streamName(this.compression)} stream`, e);
     }
     const problem = this.end.problem();
     if (problem) throw problem;
@@ -137,14 +136,55 @@ export function isTarballHead(head: Uint8Array): Compression | undefined {
   return undefined;
 }
 
+/** Bytes of a tarball proven whole in memory by readChecked; a larger one is checked as a stream. */
+const IN_MEMORY = 1024 * 1024;
+/** Decompressed bytes a tarball proven whole in memory may expand to. */
+const IN_MEMORY_EXPANDED = 64 * 1024 * 1024;
+
+/**
+ * Proves a whole small tarball held in memory whole, without a stream per file (most of the cost
+ * for thousands of tiny tarballs). Throws TooLargeInMemory when it expands past IN_MEMORY_EXPANDED.
+ */
+async function problemInMemory(bytes: Buffer, compression: Compression): Promise<ArchiveProblem | undefined> {
+  let tar: Buffer;
+  try {
+    tar = await decompressWhole(bytes, compression, IN_MEMORY_EXPANDED);
+  } catch (e) {
+    if (e instanceof TooLargeInMemory) throw e;
+    return cutShort(bytes.length, `the ${streamName(compression)} stream`, e as Error);
+  }
+  const end = new TarEnd();
+  end.bytes = tar.length;
+  const extract = tarStream.extract();
+  extract.on('entry', (header, stream, next) => {
+    end.entry(header as tarStream.Header & { byteOffset?: number });
+    stream.on('end', next);
+    stream.on('error', () => {}); // reported by the extract itself
+    stream.resume();
+  });
+  const failed = await new Promise<Error | null>((resolve) => {
+    extract.on('finish', () => resolve(null));
+    extract.on('error', resolve);
+    extract.end(tar);
+  });
+  if (failed) return cutShort(bytes.length, 'the tar stream', failed);
+  return end.problem();
+}
+
+function cutShort(input: number, what: string, e: Error): ArchiveProblem {
+  return new ArchiveProblem(`is cut short or corrupt after ${input} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
+}
+
 /**
  * Reads `body` to its end, hashing it with `onChunk`, and — when `deep` and the bytes are a
- * tarball — proves it whole. Resolves to the problem found, if any.
+ * tarball — proves it whole: in memory when the whole body is small, else as a stream.
+ * Resolves to the problem found, if any.
  */
 export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void, deep: boolean): Promise<ArchiveProblem | undefined> {
   let check: WholenessCheck | undefined;
-  let head: Buffer[] | undefined = deep ? [] : undefined;
-  let headBytes = 0;
+  // Held until the body turns out larger than IN_MEMORY, or ends.
+  let held: Buffer[] | undefined = deep ? [] : undefined;
+  let heldBytes = 0;
   const feed = async (chunk: Buffer) => {
     const p = check?.write(chunk);
     if (p) await p;
@@ -152,12 +192,12 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
   try {
     for await (const chunk of body) {
       onChunk(chunk);
-      if (head) {
-        head.push(chunk);
-        headBytes += chunk.length;
-        if (headBytes < SNIFF_BYTES) continue;
-        const joined = Buffer.concat(head);
-        head = undefined;
+      if (held) {
+        held.push(chunk);
+        heldBytes += chunk.length;
+        if (heldBytes <= IN_MEMORY) continue;
+        const joined = Buffer.concat(held);
+        held = undefined;
         const compression = isTarballHead(joined);
         if (compression) check = new WholenessCheck(compression);
         await feed(joined);
@@ -167,10 +207,14 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
     check?.abort();
     throw e;
   }
-  if (head) {
-    const joined = Buffer.concat(head);
+  if (held) {
+    const joined = Buffer.concat(held);
     const compression = isTarballHead(joined);
-    if (compression) {
+    if (!compression) return undefined;
+    try {
+      return await problemInMemory(joined, compression);
+    } catch (e) {
+      if (!(e instanceof TooLargeInMemory)) throw e;
       check = new WholenessCheck(compression);
       await feed(joined);
     }

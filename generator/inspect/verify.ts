@@ -14,6 +14,7 @@ import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIF
 import { openPreviousSource, type PreviousSource } from '../source/source.js';
 import { openBody } from '../source/http.js';
 import { readChecked } from '../ingest/wholeness.js';
+import { mapLimit } from '../util/concurrency.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -169,7 +170,17 @@ class FileHasher {
     return p;
   }
 
-  async combined(metaRel: string, rootRel: string): Promise<string | undefined> {
+  private combos = new Map<string, Promise<string | undefined>>();
+
+  /** sha256(meta ‖ rootfs), or undefined when either is missing. */
+  combined(metaRel: string, rootRel: string): Promise<string | undefined> {
+    const key = `${metaRel}\u0000${rootRel}`;
+    let p = this.combos.get(key);
+    if (!p) this.combos.set(key, (p = this.combine(metaRel, rootRel)));
+    return p;
+  }
+
+  private async combine(metaRel: string, rootRel: string): Promise<string | undefined> {
     const meta = await this.state(metaRel);
     const body = await this.open(rootRel);
     if (!meta || !body) return undefined;
@@ -182,6 +193,37 @@ class FileHasher {
     return h.digest('hex');
   }
 }
+
+/**
+ * Every read the checks below will ask for (each listed file, each metadata ‖ rootfs pair), as
+ * jobs: run a few at a time ahead of the checks, they keep the disk or server busy while the
+ * checks, which stay in order, consume the results.
+ */
+function readsAhead(productsFiles: Iterable<{ products: Record<string, unknown> }>, hasher: FileHasher): (() => Promise<unknown>)[] {
+  const jobs: (() => Promise<unknown>)[] = [];
+  for (const { products } of productsFiles) {
+    for (const product of Object.values(products)) {
+      if (!isObject(product) || !isObject(product.versions)) continue;
+      for (const version of Object.values(product.versions)) {
+        if (!isObject(version) || !isObject(version.items)) continue;
+        const items = Object.values(version.items).filter(
+          (i): i is Record<string, unknown> & { path: string; ftype: string } =>
+            isObject(i) && typeof i.path === 'string' && typeof i.ftype === 'string' && insideTree(i.path),
+        );
+        for (const item of items) jobs.push(() => hasher.state(item.path));
+        for (const root of items.filter((i) => i.ftype in ROOTFS_FTYPES)) {
+          for (const meta of items.filter((i) => METADATA_FTYPES.includes(i.ftype) && combinedFingerprint(i, root.ftype) !== undefined)) {
+            jobs.push(() => hasher.combined(meta.path, root.path));
+          }
+        }
+      }
+    }
+  }
+  return jobs;
+}
+
+/** Reads in flight ahead of the checks. */
+const READS_AHEAD = 8;
 
 export interface VerifyReport {
   problems: TreeProblem[];
@@ -214,131 +256,141 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
     };
   }
   const hasher = new FileHasher(source, redirectOf, !quick);
-  const fingerprints = new Map<string, string>();
-  const aliasOwners = new Map<string, string>();
-  const checkedFiles = new Set<string>();
+  const { productsFiles } = tree;
+  const ahead = mapLimit(readsAhead(productsFiles.values(), hasher), READS_AHEAD, (job) => job());
+  try {
+    await checkProducts();
+  } finally {
+    await ahead;
+  }
+  return report;
 
-  for (const [file, { products }] of tree.productsFiles) {
-    for (const [key, product] of Object.entries(products)) {
-      const where = `${file} ${key}`;
-      report.products++;
-      if (!isObject(product)) {
-        err(where, 'is not an object');
-        continue;
-      }
-      const arch = typeof product.arch === 'string' ? findArchitecture(product.arch) : undefined;
-      if (!arch) err(where, `arch ${JSON.stringify(product.arch)} is not an architecture LXD knows: the whole product is invisible`);
-      // What the clients accept of a product's own fields: the one schema (simplestreams/schema.ts).
-      // Versions and items are checked below, with their files.
-      const shape = acceptedProductSchema.safeParse(product);
-      for (const issue of shape.success ? [] : shape.error.issues) {
-        const field = String(issue.path[0] ?? '');
-        if (field === 'versions') continue;
-        err(where, issue.message.startsWith(`${field} `) ? issue.message : `${field} ${issue.message}`);
-      }
-      if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
-        warn(where, 'support_eol should be a YYYY-MM-DD date');
-      }
-      if (typeof product.aliases === 'string' && product.aliases && arch) {
-        for (const alias of product.aliases.split(',')) {
-          const k = `${arch.canonical}\u0000${alias}`;
-          const owner = aliasOwners.get(k);
-          if (owner && owner !== key) err(where, `alias "${alias}" is also claimed by ${owner} (same architecture): clients use only one`);
-          else aliasOwners.set(k, key);
-        }
-      }
-      if (!isObject(product.versions)) {
-        err(where, 'versions must be an object');
-        continue;
-      }
-      for (const [vkey, version] of Object.entries(product.versions)) {
-        const vwhere = `${where} ${vkey}`;
-        if (!isValidVersionKey(vkey)) err(vwhere, 'version key must start with a YYYYMMDD date: clients drop this version silently');
-        if (!isObject(version) || !isObject(version.items)) {
-          err(vwhere, 'items must be an object');
+  async function checkProducts(): Promise<void> {
+    const fingerprints = new Map<string, string>();
+    const aliasOwners = new Map<string, string>();
+    const checkedFiles = new Set<string>();
+
+    for (const [file, { products }] of productsFiles) {
+      for (const [key, product] of Object.entries(products)) {
+        const where = `${file} ${key}`;
+        report.products++;
+        if (!isObject(product)) {
+          err(where, 'is not an object');
           continue;
         }
-        const items = Object.entries(version.items);
-        let typesOk = true;
-        for (const [ikey, item] of items) {
-          const iwhere = `${vwhere} ${ikey}`;
-          if (!isObject(item)) {
-            err(iwhere, 'is not an object');
-            typesOk = false;
-            continue;
-          }
-          // What the clients accept of an item: the one schema (simplestreams/schema.ts).
-          const shape = acceptedItemSchema.safeParse(item);
-          for (const issue of shape.success ? [] : shape.error.issues) err(iwhere, `${String(issue.path[0] ?? 'item')} ${issue.message}`);
-          if (typeof item.ftype === 'string' && DELTA_FTYPES[item.ftype]) {
-            const base =
-              isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
-            const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
-            if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
-              warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
-            }
-          }
-          if (typeof item.path !== 'string' || !insideTree(item.path)) {
-            typesOk = false;
-            continue;
-          }
-          const st = await hasher.state(item.path);
-          if (!st) {
-            err(iwhere, `file ${item.path} is missing`);
-            continue;
-          }
-          if (!checkedFiles.has(`${item.path}\u0000${item.sha256}\u0000${item.size}`)) {
-            checkedFiles.add(`${item.path}\u0000${item.sha256}\u0000${item.size}`);
-            report.files++;
-            if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
-            else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
-            else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
+        const arch = typeof product.arch === 'string' ? findArchitecture(product.arch) : undefined;
+        if (!arch) err(where, `arch ${JSON.stringify(product.arch)} is not an architecture LXD knows: the whole product is invisible`);
+        // What the clients accept of a product's own fields: the one schema (simplestreams/schema.ts).
+        // Versions and items are checked below, with their files.
+        const shape = acceptedProductSchema.safeParse(product);
+        for (const issue of shape.success ? [] : shape.error.issues) {
+          const field = String(issue.path[0] ?? '');
+          if (field === 'versions') continue;
+          err(where, issue.message.startsWith(`${field} `) ? issue.message : `${field} ${issue.message}`);
+        }
+        if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
+          warn(where, 'support_eol should be a YYYY-MM-DD date');
+        }
+        if (typeof product.aliases === 'string' && product.aliases && arch) {
+          for (const alias of product.aliases.split(',')) {
+            const k = `${arch.canonical}\u0000${alias}`;
+            const owner = aliasOwners.get(k);
+            if (owner && owner !== key) err(where, `alias "${alias}" is also claimed by ${owner} (same architecture): clients use only one`);
+            else aliasOwners.set(k, key);
           }
         }
-        if (!typesOk) continue;
-        const all = items.filter(([, i]) => isObject(i)) as [string, Record<string, unknown> & { ftype: string; path: string; sha256: string }][];
-        const addFingerprint = (fp: string, label: string) => {
-          report.images++;
-          const other = fingerprints.get(fp);
-          if (other) err(label, `fingerprint ${fp} is also used by ${other}: clients fail with "More than one match"`);
-          else fingerprints.set(fp, label);
-        };
-        for (const [ikey, item] of all.filter(([, i]) => UNIFIED_FTYPES.includes(i.ftype))) {
-          if (item.ftype === 'incus_combined.tar.gz' && all.some(([, o]) => o.ftype === 'lxd_combined.tar.gz' && o.path === item.path)) continue;
-          addFingerprint(item.sha256, `${vwhere} ${ikey}`);
+        if (!isObject(product.versions)) {
+          err(where, 'versions must be an object');
+          continue;
         }
-        const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
-        const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
-        for (const [rkey, root] of roots) {
-          const fields = ROOTFS_FTYPES[root.ftype]!.combined;
-          const seen = new Set<string>();
-          for (const client of METADATA_FTYPES) {
-            const clientMetas = metas.filter(([, m]) => m.ftype === client);
-            if (clientMetas.length === 0) continue;
-            const withHash = clientMetas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined);
-            if (withHash.length === 0) {
-              err(
-                `${vwhere} ${rkey}`,
-                `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`,
-              );
+        for (const [vkey, version] of Object.entries(product.versions)) {
+          const vwhere = `${where} ${vkey}`;
+          if (!isValidVersionKey(vkey)) err(vwhere, 'version key must start with a YYYYMMDD date: clients drop this version silently');
+          if (!isObject(version) || !isObject(version.items)) {
+            err(vwhere, 'items must be an object');
+            continue;
+          }
+          const items = Object.entries(version.items);
+          let typesOk = true;
+          for (const [ikey, item] of items) {
+            const iwhere = `${vwhere} ${ikey}`;
+            if (!isObject(item)) {
+              err(iwhere, 'is not an object');
+              typesOk = false;
               continue;
             }
-            if (withHash.length > 1)
-              err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
-            const [mkey, meta] = withHash[0]!;
-            const declared = combinedFingerprint(meta, root.ftype)!;
-            if (seen.has(`${meta.path}\u0000${declared}`)) continue;
-            seen.add(`${meta.path}\u0000${declared}`);
-            const actual = await hasher.combined(meta.path, root.path);
-            if (actual && actual !== declared) err(`${vwhere} ${mkey}`, `${fields[0]} is ${declared}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`);
-            addFingerprint(declared, `${vwhere} ${rkey}`);
+            // What the clients accept of an item: the one schema (simplestreams/schema.ts).
+            const shape = acceptedItemSchema.safeParse(item);
+            for (const issue of shape.success ? [] : shape.error.issues) err(iwhere, `${String(issue.path[0] ?? 'item')} ${issue.message}`);
+            if (typeof item.ftype === 'string' && DELTA_FTYPES[item.ftype]) {
+              const base =
+                isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
+              const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
+              if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
+                warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
+              }
+            }
+            if (typeof item.path !== 'string' || !insideTree(item.path)) {
+              typesOk = false;
+              continue;
+            }
+            const st = await hasher.state(item.path);
+            if (!st) {
+              err(iwhere, `file ${item.path} is missing`);
+              continue;
+            }
+            if (!checkedFiles.has(`${item.path}\u0000${item.sha256}\u0000${item.size}`)) {
+              checkedFiles.add(`${item.path}\u0000${item.sha256}\u0000${item.size}`);
+              report.files++;
+              if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
+              else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
+              else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
+            }
           }
-          if (!metas.some(([, m]) => m.ftype === 'lxd.tar.xz')) warn(`${vwhere} ${rkey}`, 'no lxd.tar.xz item: LXD cannot see this image');
-          if (!metas.some(([, m]) => m.ftype === 'incus.tar.xz')) warn(`${vwhere} ${rkey}`, 'no incus.tar.xz item: Incus cannot see this image');
+          if (!typesOk) continue;
+          const all = items.filter(([, i]) => isObject(i)) as [string, Record<string, unknown> & { ftype: string; path: string; sha256: string }][];
+          const addFingerprint = (fp: string, label: string) => {
+            report.images++;
+            const other = fingerprints.get(fp);
+            if (other) err(label, `fingerprint ${fp} is also used by ${other}: clients fail with "More than one match"`);
+            else fingerprints.set(fp, label);
+          };
+          for (const [ikey, item] of all.filter(([, i]) => UNIFIED_FTYPES.includes(i.ftype))) {
+            if (item.ftype === 'incus_combined.tar.gz' && all.some(([, o]) => o.ftype === 'lxd_combined.tar.gz' && o.path === item.path)) continue;
+            addFingerprint(item.sha256, `${vwhere} ${ikey}`);
+          }
+          const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
+          const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
+          for (const [rkey, root] of roots) {
+            const fields = ROOTFS_FTYPES[root.ftype]!.combined;
+            const seen = new Set<string>();
+            for (const client of METADATA_FTYPES) {
+              const clientMetas = metas.filter(([, m]) => m.ftype === client);
+              if (clientMetas.length === 0) continue;
+              const withHash = clientMetas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined);
+              if (withHash.length === 0) {
+                err(
+                  `${vwhere} ${rkey}`,
+                  `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`,
+                );
+                continue;
+              }
+              if (withHash.length > 1)
+                err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
+              const [mkey, meta] = withHash[0]!;
+              const declared = combinedFingerprint(meta, root.ftype)!;
+              if (seen.has(`${meta.path}\u0000${declared}`)) continue;
+              seen.add(`${meta.path}\u0000${declared}`);
+              const actual = await hasher.combined(meta.path, root.path);
+              if (actual && actual !== declared) err(`${vwhere} ${mkey}`, `${fields[0]} is ${declared}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`);
+              addFingerprint(declared, `${vwhere} ${rkey}`);
+            }
+            if (!metas.some(([, m]) => m.ftype === 'lxd.tar.xz')) warn(`${vwhere} ${rkey}`, 'no lxd.tar.xz item: LXD cannot see this image');
+            if (!metas.some(([, m]) => m.ftype === 'incus.tar.xz')) warn(`${vwhere} ${rkey}`, 'no incus.tar.xz item: Incus cannot see this image');
+          }
+          if (roots.length === 0 && metas.length > 0) warn(vwhere, 'has metadata items but no rootfs item');
         }
-        if (roots.length === 0 && metas.length > 0) warn(vwhere, 'has metadata items but no rootfs item');
       }
     }
   }
-  return report;
 }
