@@ -15,16 +15,19 @@ interface Entry {
   sha256: string;
 }
 
-/** 2: entries of tarballs exist only for files proven whole (entries of version 1 were not). */
-const VERSION = 2;
+/**
+ * 2: entries of tarballs exist only for files proven whole (entries of version 1 were not).
+ * 3: classifications without their file (the key says it).
+ */
+const VERSION = 3;
 
 interface CacheData {
   version: typeof VERSION;
   files: Record<string, Entry>;
   /** "meta path\0rootfs path" → combined fingerprint. */
   combined: Record<string, Entry>;
-  /** path → what the file is, with its metadata (so an unchanged file is not even opened). */
-  classified: Record<string, { key: string; value: Classified }>;
+  /** path → what the file is, with its metadata (so an unchanged file is not even opened); its `file` is the key's. */
+  classified: Record<string, { key: string; value: Omit<Classified, 'file'> }>;
   /** A digest of everything the last build wrote into the output (see pipeline/build). */
   output?: string;
 }
@@ -98,7 +101,8 @@ export class FingerprintCache {
 
   rememberClassification(c: Classified): void {
     if (c.role === 'other') return;
-    this.next.classified[c.file.path] = { key: fileKey(c.file), value: c };
+    const { file, ...value } = c;
+    this.next.classified[file.path] = { key: fileKey(file), value };
   }
 
   /** As a HashMemo for files of a previous tree: the sha256 of `file` if it is unchanged since it was proven. */
