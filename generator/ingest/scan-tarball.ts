@@ -73,15 +73,25 @@ class TarWalk {
   /** Compressed bytes read (the bomb check's denominator). */
   size = 0;
   readonly settled: Promise<void>;
+  /** Resolves once the tar stream has ended, or failed. */
+  readonly ended: Promise<void>;
+  /** The first error of all, even one after the decision (which `failure` leaves out unless walking to the end). */
+  anyError: Error | undefined;
+  /** The walk reached the tar stream's end. */
+  reachedEnd = false;
   private settle!: () => void;
+  private end!: () => void;
   private sawRootfsDir = false;
   private sawRootfsImg = false;
   private sawOther = false;
   private entries = 0;
   private expanded = 0;
 
-  constructor(private readonly toEnd: boolean) {
+  /** `toEnd` may be switched on after a decision (the rest is then walked too). */
+  constructor(public toEnd: boolean) {
     this.settled = new Promise<void>((resolve) => (this.settle = resolve));
+    this.ended = new Promise<void>((resolve) => (this.end = resolve));
+    this.extract.on('close', () => this.end());
     this.extract.on('entry', (header, stream, next) => this.entry(header, stream, next));
     this.extract.on('finish', () => this.finish());
   }
@@ -96,20 +106,18 @@ class TarWalk {
   }
 
   fail(e: Error): void {
+    this.anyError ??= e;
     // Walking to the end, a later failure (a cut-short archive) overrules the decision.
     if (!this.failure && (this.toEnd || !this.result)) this.failure = e;
     this.settle();
+    this.end();
   }
 
   private entry(header: tar.Header, stream: EntryStream, next: () => void): void {
     // A truncated archive errors the entry stream too; the extract's own error reports it.
     stream.on('error', () => {});
-    if (this.failure || (this.result && !this.toEnd)) {
-      stream.resume();
-      return;
-    }
     this.tarEnd.entry(header);
-    if (this.result) {
+    if (this.failure || this.result) {
       stream.on('end', next);
       stream.resume();
       return;
@@ -181,6 +189,7 @@ class TarWalk {
   }
 
   private finish(): void {
+    this.reachedEnd = true;
     this.tarEnd.bytes = this.decompressed;
     const cut = this.tarEnd.problem();
     if (this.result) {
@@ -231,18 +240,33 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
 
   // Small reads for small files: a 1 MiB buffer per tiny metadata tarball is mostly garbage.
   const file = createReadStream(path, { highWaterMark: Math.max(64 * 1024, Math.min(1024 * 1024, sizeHint ?? 1024 * 1024)) });
+  let readAll: boolean;
+  let stopped = false;
   try {
     for await (const chunk of file as AsyncIterable<Buffer>) {
       hash.update(chunk);
       walk.size += chunk.length;
       const { result, failure } = walk;
-      if (failure || (result && result.role !== 'metadata')) break;
-      if (result) continue; // a metadata tarball: keep hashing what follows the tar end
-      if (!dec.write(chunk)) await Promise.race([once(dec, 'drain'), walk.settled]);
+      if (failure) break;
+      if (result && result.role !== 'metadata' && !walk.toEnd) {
+        // Decided late (a unified tarball with metadata.yaml near its end): reading the rest here
+        // hashes the file and proves it whole, so hashing does not read it all a second time.
+        if (result.role === 'unified' && sizeHint !== undefined && walk.size * 2 >= sizeHint) walk.toEnd = true;
+        else {
+          stopped = true;
+          break;
+        }
+      }
+      if (result?.role === 'metadata') continue; // keep hashing what follows the tar end
+      if (!dec.write(chunk)) await Promise.race([once(dec, 'drain'), walk.toEnd ? walk.ended : walk.settled]);
     }
-    if (!walk.result && !walk.failure) {
+    // The loop ran out of bytes without stopping early: the whole file was read.
+    readAll = !stopped && !walk.failure;
+    if (readAll) {
+      // Every byte is read and hashed: walking the rest to the end proves the file whole too.
+      walk.toEnd = true;
       dec.end();
-      await walk.settled;
+      await walk.ended;
     }
   } finally {
     file.destroy();
@@ -251,8 +275,11 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   }
   const { result, failure } = walk;
   if (failure) throw failure;
+  if (readAll && walk.anyError) throw walk.anyError;
   if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
   if (result.role === 'metadata') return { ...result, sha256: hash.digest('hex'), size: walk.size };
+  // Read to its end without a fault: hashed and proven whole here, hashing need not read it again.
+  if (readAll && walk.reachedEnd) return { ...result, sha256: hash.digest('hex') };
   return result;
 }
 

@@ -61,7 +61,7 @@ async function largeCorpusSection(): Promise<void> {
   console.log('\n## 1–3. Large corpus');
   const corpus = await largeCorpus(root, SCALE);
   console.log(
-    `corpus: ${corpus.files.length} files, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (2 split squashfs, 1 split root tarball, 2 unified; random data)`,
+    `corpus: ${corpus.files.length} files, ${(corpus.bytes / 2 ** 30).toFixed(2)} GiB (2 split squashfs, 1 split root tarball, 2 unified, one with metadata.yaml last; random data)`,
   );
   const out = path.join(root, 'dist');
   timed('openssl', ['dgst', '-sha256', ...corpus.files]); // warm the page cache

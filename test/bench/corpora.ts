@@ -46,7 +46,7 @@ export interface LargeCorpus {
   bytes: number;
 }
 
-/** ≈ 4 GiB: two split squashfs images (1 GiB), a split root tarball (512 MiB), two unified tarballs (768 MiB). */
+/** ≈ 4 GiB: two split squashfs images (1 GiB), a split root tarball (512 MiB), two unified tarballs (768 MiB; the second with metadata.yaml last). */
 export async function largeCorpus(root: string, scale = 1): Promise<LargeCorpus> {
   const images = path.join(root, 'images');
   const files: string[] = [];
@@ -79,7 +79,8 @@ export async function largeCorpus(root: string, scale = 1): Promise<LargeCorpus>
     await randomFile(path.join(work, 'rootfs', 'blob'), Math.round(768 * MiB * scale));
     const file = path.join(images, 'unified', `unified-${i}.tar`);
     await mkdir(path.dirname(file), { recursive: true });
-    execFileSync('tar', ['-C', work, '-cf', file, 'metadata.yaml', 'rootfs']);
+    // The second has metadata.yaml as its last entry: reading its metadata means reading it all.
+    execFileSync('tar', ['-C', work, '-cf', file, ...(i === 2 ? ['rootfs', 'metadata.yaml'] : ['metadata.yaml', 'rootfs'])]);
     execFileSync('rm', ['-rf', work]);
     files.push(file);
   }

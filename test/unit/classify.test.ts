@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lzma } from '@napi-rs/lzma';
@@ -55,14 +55,13 @@ describe('classify', () => {
         const unifiedBytes = await unifiedTarball({}, 'x', { compression: c });
         const unified = await classify(await fileAt(dir, 'unified.bin', unifiedBytes), wholeUpTo);
         assert.deepEqual([unified.role, unified.role === 'unified' && unified.type], ['unified', 'container']);
-        // Read whole, a file is hashed (and a tarball proven whole) by that read; streamed, hashing does it later.
-        const expected = wholeUpTo === 0 ? [undefined, undefined] : [sha(rootBytes), sha(unifiedBytes)];
-        assert.deepEqual([root.role === 'rootfs' && root.sha256, unified.role === 'unified' && unified.sha256], expected);
+        // Read to its end either way (these are small): hashed, and proven whole, by that read.
+        assert.deepEqual([root.role === 'rootfs' && root.sha256, unified.role === 'unified' && unified.sha256], [sha(rootBytes), sha(unifiedBytes)]);
       });
     }
   }
 
-  it('proves a small root or unified tarball whole in the read that classifies it', async (t) => {
+  it('proves a small root or unified tarball whole in the read that classifies it (read to its end either way)', async (t) => {
     const dir = await tempDir(t);
     const root = await rootTarball('x', 'xz');
     const unified = await unifiedTarball({}, 'x', { compression: 'gzip' });
@@ -73,12 +72,11 @@ describe('classify', () => {
       // Cut at an entry boundary: the compressed stream would be whole, the tar end marker is missing.
       ['root-boundary.tar', plainRoot.subarray(0, 512 + 512 + 2048), /end-of-archive marker/],
     ];
-    for (const [name, data, expected] of cases) {
-      const e = await refusal(await fileAt(dir, name, data));
-      assert.equal(e.file, name);
-      assert.match(e.problem, expected, name);
-      // Streamed, the same files pass this stage: hashing proves them whole (tested with the build).
-      assert.equal((await classify(await fileAt(dir, `s-${name}`, data), 0)).role, name.startsWith('root') ? 'rootfs' : 'unified');
+    for (const [way, wholeUpTo] of WAYS) {
+      for (const [name, data, expected] of cases) {
+        const e = await refusal(await fileAt(dir, `${wholeUpTo}-${name}`, data), wholeUpTo);
+        assert.match(e.problem, expected, `${name} (${way})`);
+      }
     }
   });
 
@@ -99,6 +97,30 @@ describe('classify', () => {
       'gzip',
     );
     assert.equal((await classify(await fileAt(dir, 'dotted.tar.gz', dotted))).role, 'unified');
+  });
+
+  it('hashes and proves whole a large unified tarball whose metadata.yaml comes last, in the read that finds it', async (t) => {
+    const dir = await tempDir(t);
+    const plain = await tarball([
+      { name: 'rootfs/' },
+      { name: 'rootfs/blob', content: randomBytes(3 * 1024 * 1024) },
+      { name: 'metadata.yaml', content: metadataYaml() },
+    ]);
+    const whole = compress(plain, 'gzip');
+    const late = await classify(await fileAt(dir, 'late.tar.gz', whole), 0);
+    assert.equal(late.role, 'unified');
+    assert.equal(late.role === 'unified' && late.sha256, createHash('sha256').update(whole).digest('hex'), 'hashing need not read it again');
+    // The same tarball without its end-of-archive marker: refused here, not published.
+    // (rootfs/ header, blob header, the blob, metadata.yaml header and content: 512-byte blocks)
+    const cut = compress(plain.subarray(0, 512 + 512 + 3 * 1024 * 1024 + 512 + 512), 'gzip');
+    const e = await refusal(await fileAt(dir, 'late-cut.tar.gz', cut), 0);
+    assert.match(e.problem, /end-of-archive marker/);
+    // A large root tarball is known by its first entry: its read stops there, and hashing proves it whole.
+    const root = await classify(
+      await fileAt(dir, 'root.tar.gz', compress(await tarball([{ name: 'bin/' }, { name: 'bin/x', content: randomBytes(3 * 1024 * 1024) }]), 'gzip')),
+      0,
+    );
+    assert.deepEqual([root.role, root.role === 'rootfs' && root.sha256], ['rootfs', undefined]);
   });
 
   it('finds metadata.yaml after rootfs/ entries', async (t) => {
