@@ -10,7 +10,7 @@ import path from 'node:path';
 import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
 import { BuildError, BuildFailed, ImageError, UsageError, isReportable } from '../util/errors.js';
 import type { Classified } from '../ingest/classify.js';
-import { findFiles, type FoundFile } from '../ingest/find.js';
+import { findFiles, folderOf, type FoundFile } from '../ingest/find.js';
 import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
@@ -244,10 +244,11 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
       previous &&
       previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
     const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
-    const { classified, failed, ignored } = await readImages(ctx, found.files);
+    const early = new EarlyHashes(ctx);
+    const { classified, failed, ignored } = await readImages(ctx, found.files, (c, f) => early.start(c, f));
     const paired = pairImages(classified, failed);
     problems.push(...paired.problems);
-    const { hashed, bytesHashed } = await hashAll(ctx, paired.images);
+    const { hashed, bytesHashed } = await hashAll(ctx, paired.images, early);
     if (options.mirror && problems.length === 0) {
       // Versions our previous output holds are linked from it, not downloaded again.
       const held = previous && !previous.foreign ? carried! : [];
@@ -288,14 +289,42 @@ interface BuildContext {
   mirrored?: Mirrored;
 }
 
-/** Stage: what each found file is, with its metadata (on the worker threads; cached when unchanged). */
-async function readImages(ctx: BuildContext, files: FoundFile[]): Promise<{ classified: Classified[]; failed: Set<string>; ignored: string[] }> {
+/**
+ * Stage: what each found file is, with its metadata (on the worker threads; cached when unchanged).
+ * `onFolder` gets each folder's files as soon as all of them are read (what did and did not read).
+ */
+async function readImages(
+  ctx: BuildContext,
+  files: FoundFile[],
+  onFolder?: (classified: Classified[], failed: Set<string>) => void,
+): Promise<{ classified: Classified[]; failed: Set<string>; ignored: string[] }> {
   const { reporter, pool, cache, problems } = ctx;
   reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads (queued all at once, so small files go in batches); results kept in file order.
   const failed = new Set<string>();
-  for (const r of await Promise.allSettled(files.map((file) => cache.classification(file) ?? pool.classify(file)))) {
+  const reads = files.map((file) => Promise.resolve(cache.classification(file) ?? pool.classify(file)));
+  if (onFolder) {
+    const folders = new Map<string, number[]>();
+    files.forEach((file, i) => {
+      const folder = folderOf(file);
+      const list = folders.get(folder);
+      if (list) list.push(i);
+      else folders.set(folder, [i]);
+    });
+    for (const indexes of folders.values()) {
+      void Promise.allSettled(indexes.map((i) => reads[i]!)).then((results) => {
+        const done: Classified[] = [];
+        const broken = new Set<string>();
+        results.forEach((r, k) => {
+          if (r.status === 'fulfilled') done.push(r.value);
+          else broken.add(files[indexes[k]!]!.rel);
+        });
+        onFolder(done, broken);
+      });
+    }
+  }
+  for (const r of await Promise.allSettled(reads)) {
     if (r.status === 'fulfilled') {
       classified.push(r.value);
       cache.rememberClassification(r.value);
@@ -309,23 +338,52 @@ async function readImages(ctx: BuildContext, files: FoundFile[]): Promise<{ clas
   return { classified, failed, ignored };
 }
 
+const imageId = (i: PairedImage) => (i.kind === 'split' ? `${i.meta.file.path}\u0000${i.rootfs.file.path}` : i.file.file.path);
+const imageLabelOf = (i: PairedImage) => (i.kind === 'split' ? i.rootfs.file.rel : i.file.file.rel);
+
+/**
+ * Hashing started while other files are still being read: as soon as a folder's files are all
+ * read, its images (paired the way pairImages pairs them: by folder) are hashed, so one large
+ * file still being read (a unified tarball whose metadata.yaml comes last) does not hold up the
+ * other worker. hashAll then uses these results; the order of results and problems is its own.
+ */
+class EarlyHashes {
+  private started = new Map<string, Promise<HashedImage>>();
+  /** Bytes hashed so far, and the progress line once the hashing phase shows it. */
+  done = 0;
+  report?: (label: string) => void;
+
+  constructor(private readonly ctx: BuildContext) {}
+
+  onBytes(label: string): (n: number) => void {
+    return (n) => {
+      this.done += n;
+      this.report?.(label);
+    };
+  }
+
+  start(classified: Classified[], failed: Set<string>): void {
+    for (const image of pairImages(classified, failed).images) {
+      const p = hashImage(image, this.ctx.pool, this.ctx.cache, this.onBytes(imageLabelOf(image)));
+      p.catch(() => {}); // reported by hashAll, which awaits it
+      this.started.set(imageId(image), p);
+    }
+  }
+
+  take(image: PairedImage): Promise<HashedImage> | undefined {
+    return this.started.get(imageId(image));
+  }
+}
+
 /** Stage: fingerprints of every paired image (and, for tarballs, proof that they are whole). */
-async function hashAll(ctx: BuildContext, images: PairedImage[]): Promise<{ hashed: HashedImage[]; bytesHashed: number }> {
+async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHashes): Promise<{ hashed: HashedImage[]; bytesHashed: number }> {
   const { reporter, pool, cache, problems } = ctx;
   reporter.phase('hashing');
   const total = images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
-  let done = 0;
+  early.report = (label) => reporter.progress('hashing', early.done, total, label);
   const hashed: HashedImage[] = [];
   {
-    const results = await Promise.allSettled(
-      images.map((image) => {
-        const label = image.kind === 'split' ? image.rootfs.file.rel : image.file.file.rel;
-        return hashImage(image, pool, cache, (n) => {
-          done += n;
-          reporter.progress('hashing', done, total, label);
-        });
-      }),
-    );
+    const results = await Promise.allSettled(images.map((image) => early.take(image) ?? hashImage(image, pool, cache, early.onBytes(imageLabelOf(image)))));
     for (const r of results) {
       if (r.status === 'fulfilled') hashed.push(r.value);
       else if (isReportable(r.reason)) problems.push(r.reason);
@@ -333,7 +391,7 @@ async function hashAll(ctx: BuildContext, images: PairedImage[]): Promise<{ hash
     }
   }
 
-  return { hashed, bytesHashed: done };
+  return { hashed, bytesHashed: early.done };
 }
 
 /** Stages: plan (pure: products, merge with the previous tree, retention), deltas, then publish. */
