@@ -223,8 +223,10 @@ class TarWalk {
   }
 }
 
-function cutShort(compression: Compression, e: Error): TarProblem {
-  return new TarProblem(`is cut short or corrupt: the ${streamName(compression)} stream does not unpack to its end (${e.message})`, REFETCH);
+/** The problem of a tarball that stops unpacking after `bytes` bytes (worded as ingest/wholeness words it). */
+function cutShort(compression: Compression, bytes: number, e: Error): TarProblem {
+  const what = /unexpected end of data/i.test(e.message) ? 'the tar stream' : `the ${streamName(compression)} stream`;
+  return new TarProblem(`is cut short or corrupt after ${bytes} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
 }
 
 /** Streams the tarball at `path` just far enough to decide what it is. */
@@ -232,7 +234,7 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   const hash = createHash('sha256');
   const walk = new TarWalk(false);
   const dec = decompressor(compression);
-  const onStreamError = (e: Error) => walk.fail(cutShort(compression, e));
+  const onStreamError = (e: Error) => walk.fail(cutShort(compression, walk.size, e));
   walk.extract.on('error', onStreamError);
   dec.on('error', onStreamError);
   dec.on('data', (chunk: Buffer) => walk.count(chunk.length));
@@ -299,9 +301,9 @@ export async function scanTarballBytes(bytes: Buffer, compression: Compression):
     tarBytes = await decompressWhole(bytes, compression, IN_MEMORY_EXPANDED_LIMIT);
   } catch (e) {
     if (e instanceof TooLargeInMemory) return undefined;
-    throw cutShort(compression, e as Error);
+    throw cutShort(compression, bytes.length, e as Error);
   }
-  walk.extract.on('error', (e: Error) => walk.fail(cutShort(compression, e)));
+  walk.extract.on('error', (e: Error) => walk.fail(cutShort(compression, bytes.length, e)));
   walk.count(tarBytes.length);
   walk.extract.end(tarBytes);
   await walk.settled;

@@ -52,7 +52,8 @@ export class WorkerPool {
   private load = new Map<Worker, number>();
   private queue: Pending[] = [];
   private running = new Map<number, Pending>();
-  private hashing = new Set<Worker>();
+  /** Workers running a task that owns them (a hash or a batch). */
+  private owned = new Set<Worker>();
   private nextId = 1;
 
   /** Workers start on the first task: a build with everything cached starts none. */
@@ -134,11 +135,11 @@ export class WorkerPool {
       // A hash or a batch owns its worker; metadata reads of large files wait on I/O and share one.
       const exclusive = next.task.kind === 'hash' || (this.isSmall(next) && this.queue.length > 1);
       const limit = exclusive ? 1 : CLASSIFY_PER_WORKER;
-      const worker = this.workers.find((w) => this.load.get(w)! < limit && !this.hashing.has(w));
+      const worker = this.workers.find((w) => this.load.get(w)! < limit && !this.owned.has(w));
       if (!worker) return;
       const task = this.take();
       this.load.set(worker, this.load.get(worker)! + 1);
-      if (task.kind !== 'classify') this.hashing.add(worker);
+      if (task.kind !== 'classify') this.owned.add(worker);
       worker.ref();
       worker.postMessage(task);
     }
@@ -153,7 +154,7 @@ export class WorkerPool {
     }
     const load = this.load.get(worker)! - 1;
     this.load.set(worker, load);
-    this.hashing.delete(worker);
+    this.owned.delete(worker);
     if (load === 0) worker.unref();
     for (const r of reply.kind === 'batch' ? reply.replies : [reply]) this.settle(r);
     this.dispatch();
