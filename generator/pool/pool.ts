@@ -50,7 +50,10 @@ export class WorkerPool {
   private workers: Worker[] = [];
   /** Tasks in flight per worker: metadata reads wait on I/O, so several share a worker; a hash owns it. */
   private load = new Map<Worker, number>();
+  /** Reads of metadata and small hashes, in the order given (they go first: pairing waits on them). */
   private queue: Pending[] = [];
+  /** Hashes of large files, largest first. */
+  private large: Pending[] = [];
   private running = new Map<number, Pending>();
   /** Workers running a task that owns them (a hash or a batch). */
   private owned = new Set<Worker>();
@@ -94,7 +97,12 @@ export class WorkerPool {
 
   private submit(input: TaskInput, onBytes?: (n: number) => void, bytes?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ task: { ...input, id: this.nextId++ } as Task, bytes, resolve, reject, onBytes, reported: 0 });
+      const pending: Pending = { task: { ...input, id: this.nextId++ } as Task, bytes, resolve, reject, onBytes, reported: 0 };
+      if (input.kind === 'hash' && bytes !== undefined && bytes > SMALL_TASK) {
+        // Largest first (equal sizes in the order given): the two cores finish closer together.
+        const at = this.large.findIndex((p) => p.bytes! < bytes);
+        this.large.splice(at === -1 ? this.large.length : at, 0, pending);
+      } else this.queue.push(pending);
       // Tasks submitted together go out together: dispatching waits for the current turn to end.
       if (!this.scheduled) {
         this.scheduled = true;
@@ -112,9 +120,9 @@ export class WorkerPool {
     return p.bytes !== undefined && p.bytes <= SMALL_TASK;
   }
 
-  /** The next message: the queue's first task, or a batch of the small tasks at its front. */
+  /** The next message: the queue's first task, or a batch of the small tasks at its front, or the largest hash. */
   private take(): Task {
-    const first = this.queue.shift()!;
+    const first = this.queue.length ? this.queue.shift()! : this.large.shift()!;
     this.running.set(first.task.id, first);
     if (!this.isSmall(first) || !this.queue.length || !this.isSmall(this.queue[0]!)) return first.task;
     const tasks = [first.task];
@@ -130,8 +138,8 @@ export class WorkerPool {
 
   private dispatch(): void {
     if (this.workers.length === 0) this.start();
-    while (this.queue.length) {
-      const next = this.queue[0]!;
+    while (this.queue.length || this.large.length) {
+      const next = this.queue[0] ?? this.large[0]!;
       // A hash or a batch owns its worker; metadata reads of large files wait on I/O and share one.
       const exclusive = next.task.kind === 'hash' || (this.isSmall(next) && this.queue.length > 1);
       const limit = exclusive ? 1 : CLASSIFY_PER_WORKER;
