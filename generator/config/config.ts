@@ -4,7 +4,6 @@
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
 import { formatIssues, friendlyIssues } from '../util/friendly.js';
@@ -173,6 +172,8 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
     if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_CONFIG;
     throw new UsageError(`cannot read the config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Loaded only when there is a config file to read: a build without one starts faster.
+  const { parseDocument } = await import('yaml');
   const doc = parseDocument(text);
   if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const config = parseConfig(doc.toJS({ maxAliasCount: 100 }), file);

@@ -49,7 +49,7 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
   const visits: { rel: string; real: string }[] = [];
 
   /** `real`: the folder's real path when the caller knows it (a plain folder under a known real path). */
-  async function walk(dir: string, rel: string, ancestors: ReadonlySet<string>, knownReal?: string): Promise<void> {
+  function walk(dir: string, rel: string, ancestors: ReadonlySet<string>, knownReal?: string): void {
     const real = knownReal ?? realpathSync(dir);
     if (ancestors.has(real)) {
       problems.push(new ImageError(rel || '.', 'is a symlink loop (it leads back to a folder above it)', 'remove the symlink that points back up the tree'));
@@ -57,40 +57,41 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
     }
     visits.push({ rel, real });
     const entries: Dirent[] = readdirSync(dir, { withFileTypes: true });
-    const inside = new Set([...ancestors, real]);
-    await Promise.all(
-      entries.map(async (entry) => {
-        const name = entry.name;
-        if (IGNORED.has(name)) return;
-        const full = path.join(dir, name);
-        const relName = rel ? `${rel}/${name}` : name;
-        if (exclude(full)) return;
-        const enter = async (realDir: string | undefined) => {
-          if (exclude(realDir ?? realpathSync(full))) return;
-          try {
-            await walk(full, relName, inside, realDir);
-          } catch (e) {
-            problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
-          }
-        };
-        // A plain folder needs no stat: its real path is its parent's plus its name.
-        if (entry.isDirectory()) return enter(path.join(real, name));
-        let st;
+    const inside = new Set(ancestors).add(real);
+    for (const entry of entries) {
+      const name = entry.name;
+      if (IGNORED.has(name)) continue;
+      const full = path.join(dir, name);
+      const relName = rel ? `${rel}/${name}` : name;
+      if (exclude(full)) continue;
+      const enter = (realDir: string | undefined) => {
+        if (exclude(realDir ?? realpathSync(full))) return;
         try {
-          st = statSync(full);
+          walk(full, relName, inside, realDir);
         } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          const why = code === 'ELOOP' ? 'is a symlink loop' : code === 'ENOENT' ? 'is a dangling symlink' : `cannot be read (${code})`;
-          problems.push(new ImageError(relName, why, 'remove it from the images folder or fix its target'));
-          return;
+          problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
         }
-        if (st.isDirectory()) await enter(undefined);
-        else if (st.isFile()) files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
-      }),
-    );
+      };
+      // A plain folder needs no stat: its real path is its parent's plus its name.
+      if (entry.isDirectory()) {
+        enter(path.join(real, name));
+        continue;
+      }
+      let st;
+      try {
+        st = statSync(full);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'ELOOP' ? 'is a symlink loop' : code === 'ENOENT' ? 'is a dangling symlink' : `cannot be read (${code})`;
+        problems.push(new ImageError(relName, why, 'remove it from the images folder or fix its target'));
+        continue;
+      }
+      if (st.isDirectory()) enter(undefined);
+      else if (st.isFile()) files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+    }
   }
 
-  await walk(path.resolve(root), '', new Set());
+  walk(path.resolve(root), '', new Set());
 
   // A folder reached twice (two symlinks to it) is read under its first path only.
   visits.sort((a, b) => compareRel(a.rel, b.rel));

@@ -27,8 +27,6 @@ export class MetadataProblem extends Error {
 
 /** YAML aliases expanded before refusing the document (a "billion laughs" guard). */
 const MAX_ALIAS_COUNT = 100;
-/** Values that identify a product (os, release, variant) end up in keys, aliases and paths. */
-export const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 

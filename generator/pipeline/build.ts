@@ -26,7 +26,7 @@ import { renderStreams } from '../render/streams.js';
 import { renderCatalog } from '../render/catalog.js';
 import type { Catalog } from '../formats/catalog.js';
 import { placeFiles, type PlaceStats } from '../publish/blobs.js';
-import { isOutputPath, StagedOutput } from '../publish/output/tree.js';
+import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
 import { imageLabel, type HashedImage } from '../ingest/model.js';
 import { lockOutput } from '../publish/output/lock.js';
 import { publishedLogoName } from '../formats/site-input.js';
@@ -232,7 +232,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   }
 
   reporter.phase('finding images');
-  const found = options.images !== undefined ? await findFiles(options.images, (p) => isOutputPath(options.out, p)) : { files: [], problems: [] };
+  const found = options.images !== undefined ? await findFiles(options.images, outputPathTest(options.out)) : { files: [], problems: [] };
   problems.push(...found.problems);
 
   const pool = new WorkerPool();
@@ -303,8 +303,10 @@ async function readImages(
   const classified: Classified[] = [];
   // On the worker threads (queued all at once, so small files go in batches); results kept in file order.
   const failed = new Set<string>();
-  const reads = files.map((file) => Promise.resolve(cache.classification(file) ?? pool.classify(file)));
+  const known = files.map((file) => cache.classification(file));
+  const reads = files.map((file, i) => Promise.resolve(known[i] ?? pool.classify(file)));
   if (onFolder) {
+    // Only folders with a file to read: where everything is known, nothing is gained by starting early.
     const folders = new Map<string, number[]>();
     files.forEach((file, i) => {
       const folder = folderOf(file);
@@ -313,6 +315,7 @@ async function readImages(
       else folders.set(folder, [i]);
     });
     for (const indexes of folders.values()) {
+      if (indexes.every((i) => known[i])) continue;
       void Promise.allSettled(indexes.map((i) => reads[i]!)).then((results) => {
         const done: Classified[] = [];
         const broken = new Set<string>();

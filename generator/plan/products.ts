@@ -4,7 +4,7 @@
 import { BuildError, ImageError } from '../util/errors.js';
 import { tarExtension } from '../ingest/detect.js';
 import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '../ingest/model.js';
-import { NAME_PART } from '../ingest/metadata.js';
+import { NAME_PART } from '../simplestreams/names.js';
 import { overridesFor, type Config } from '../config/config.js';
 import { aliasClashes, aliasProblem, defaultAliases } from './aliases.js';
 import { versionKey } from '../simplestreams/version-key.js';

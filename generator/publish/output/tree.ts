@@ -15,19 +15,21 @@ function siblings(out: string) {
   return { parent, tmpPrefix: `.${base}.tmp-`, oldPrefix: `.${base}.old-` };
 }
 
-/** True for the output folder and its temporary siblings: the input walk must not enter them. */
-export function isOutputPath(out: string, candidate: string): boolean {
+/**
+ * A test for the output folder and its temporary siblings (the input walk must not enter them),
+ * worked out once: the walk asks it for every entry it finds.
+ */
+export function outputPathTest(out: string): (candidate: string) => boolean {
   const resolved = path.resolve(out);
   const { parent, tmpPrefix, oldPrefix } = siblings(out);
-  const c = path.resolve(candidate);
-  if (c === resolved) return true;
-  if (path.dirname(c) !== parent) return false;
-  const name = path.basename(c);
-  return (
-    name.startsWith(tmpPrefix) ||
-    name.startsWith(oldPrefix) ||
-    [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`].includes(name)
-  );
+  const own = [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`];
+  return (candidate) => {
+    const c = path.resolve(candidate);
+    if (c === resolved) return true;
+    if (path.dirname(c) !== parent) return false;
+    const name = path.basename(c);
+    return name.startsWith(tmpPrefix) || name.startsWith(oldPrefix) || own.includes(name);
+  };
 }
 
 async function exists(p: string): Promise<boolean> {
