@@ -2,8 +2,9 @@
 // tasks on the hash pool's two cores; a unified tarball's sha256 is its fingerprint. A tarball
 // (unified image, root tarball) is proven whole in the read that hashes it alone; a metadata
 // tarball was proven whole when its metadata was read, and so was any small file read whole
-// when it was classified (its sha256 comes with it). Files proven unchanged by the cache are not
-// read at all (an entry is only written for a file that passed).
+// when it was classified (its sha256 comes with it; the batch that read a metadata tarball and its
+// rootfs whole hashed the pair too). Files proven unchanged by the cache are not read at all (an
+// entry is only written for a file that passed).
 
 import { ImageError } from '../util/errors.js';
 import type { PairedImage } from '../ingest/pair.js';
@@ -56,7 +57,7 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
   }
   const { meta, rootfs } = image;
   let own = cache.file(rootfs.file) ?? rootfs.sha256;
-  let combined = cache.combinedOf(meta.file, rootfs.file);
+  let combined = cache.combinedOf(meta.file, rootfs.file) ?? pool.knownPair(meta.file.path, rootfs.file.path);
   try {
     // Both reads run to their end before any failure is reported: the build never moves on (and
     // closes the pool) with a read still running on a worker.

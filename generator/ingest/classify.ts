@@ -65,12 +65,16 @@ function metadataError(file: FoundFile, e: unknown): ImageError {
   throw e;
 }
 
-/** `wholeUpTo`: files up to this size are read whole (the tests read every file both ways). */
-export async function classify(file: FoundFile, wholeUpTo = SMALL_FILE): Promise<Classified> {
+/**
+ * `wholeUpTo`: files up to this size are read whole (the tests read every file both ways).
+ * `keep`: given the bytes of a file read whole (the worker hashes neighbours' pairs from them).
+ */
+export async function classify(file: FoundFile, wholeUpTo = SMALL_FILE, keep?: (whole: Buffer) => void): Promise<Classified> {
   let head: Uint8Array;
   let whole: Buffer | undefined;
   try {
     if (file.size <= wholeUpTo) whole = readWhole(file);
+    if (whole) keep?.(whole);
     head = whole ? whole.subarray(0, SNIFF_BYTES) : await readHead(file.path);
   } catch (e) {
     throw new ImageError(file.rel, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check the file permissions');

@@ -90,6 +90,16 @@ export class WorkerPool {
     return this.submit({ kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}) }, onBytes, bytes) as Promise<HashResult>;
   }
 
+  /** sha256(meta ‖ rootfs) of neighbours a batch read whole, if it did (taken once). */
+  knownPair(meta: string, rootfs: string): string | undefined {
+    const key = `${meta}\u0000${rootfs}`;
+    const sha256 = this.pairs.get(key);
+    this.pairs.delete(key);
+    return sha256;
+  }
+
+  private pairs = new Map<string, string>();
+
   /** What the file is, with its metadata (see ingest/classify). Rejects with ImageError. */
   classify(file: FoundFile): Promise<Classified> {
     return this.submit({ kind: 'classify', file }, undefined, file.size) as Promise<Classified>;
@@ -164,6 +174,7 @@ export class WorkerPool {
     this.load.set(worker, load);
     this.owned.delete(worker);
     if (load === 0) worker.unref();
+    if (reply.kind === 'batch') for (const [pair, sha256] of Object.entries(reply.combined)) this.pairs.set(pair, sha256);
     for (const r of reply.kind === 'batch' ? reply.replies : [reply]) this.settle(r);
     this.dispatch();
   }

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { classify, type Classified } from '../ingest/classify.js';
 import type { FoundFile } from '../ingest/find.js';
@@ -22,7 +23,8 @@ export type Task =
 
 export type Reply =
   | { id: number; kind: 'hashed'; sha256: string; sizes: number[] }
-  | { id: number; kind: 'batch'; replies: Reply[] }
+  /** `combined`: "meta path\0rootfs path" → sha256(meta ‖ rootfs) of neighbours read whole in the batch. */
+  | { id: number; kind: 'batch'; replies: Reply[]; combined: Record<string, string> }
   | { id: number; kind: 'classified'; value: Classified }
   | { id: number; kind: 'progress'; bytes: number }
   | { id: number; kind: 'image-error'; file: string; problem: string; fix: string }
@@ -85,13 +87,42 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> 
   return { id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes };
 }
 
-async function classifyFile(task: Extract<Task, { kind: 'classify' }>): Promise<Reply> {
+async function classifyFile(task: Extract<Task, { kind: 'classify' }>, keep?: (whole: Buffer) => void): Promise<Reply> {
   try {
-    return { id: task.id, kind: 'classified', value: await classify(task.file) };
+    return { id: task.id, kind: 'classified', value: await classify(task.file, undefined, keep) };
   } catch (e) {
     if (e instanceof ImageError) return { id: task.id, kind: 'image-error', file: e.file, problem: e.problem, fix: e.fix };
     return { id: task.id, kind: 'error', message: (e as Error).message, file: task.file.path };
   }
+}
+
+/** Metadata tarballs and rootfs files of one folder hashed as pairs when a folder has no more than this. */
+const PAIRS_PER_FOLDER = { metas: 2, roots: 4 };
+
+/**
+ * sha256(meta ‖ rootfs) for the metadata tarballs and rootfs files of one folder that this batch
+ * read whole: the fingerprint of the image they make if pairing pairs them (it pairs by folder),
+ * so hashing does not open both files again. A few per folder at most; the rest are hashed later.
+ */
+function neighbourPairs(replies: Reply[], held: Map<string, Buffer>): Record<string, string> {
+  const folders = new Map<string, { metas: string[]; roots: string[] }>();
+  for (const r of replies) {
+    if (r.kind !== 'classified' || !held.has(r.value.file.path)) continue;
+    const { role, file } = r.value;
+    if (role !== 'metadata' && role !== 'rootfs') continue;
+    const folder = path.dirname(file.path);
+    let f = folders.get(folder);
+    if (!f) folders.set(folder, (f = { metas: [], roots: [] }));
+    (role === 'metadata' ? f.metas : f.roots).push(file.path);
+  }
+  const combined: Record<string, string> = {};
+  for (const { metas, roots } of folders.values()) {
+    if (metas.length > PAIRS_PER_FOLDER.metas || roots.length > PAIRS_PER_FOLDER.roots) continue;
+    for (const meta of metas) {
+      for (const root of roots) combined[`${meta}\u0000${root}`] = createHash('sha256').update(held.get(meta)!).update(held.get(root)!).digest('hex');
+    }
+  }
+  return combined;
 }
 
 async function run(task: Task): Promise<Reply> {
@@ -102,8 +133,9 @@ async function run(task: Task): Promise<Reply> {
       return classifyFile(task);
     case 'batch': {
       const replies: Reply[] = [];
-      for (const t of task.tasks) replies.push(await run(t));
-      return { id: task.id, kind: 'batch', replies };
+      const held = new Map<string, Buffer>();
+      for (const t of task.tasks) replies.push(t.kind === 'classify' ? await classifyFile(t, (whole) => held.set(t.file.path, whole)) : await run(t));
+      return { id: task.id, kind: 'batch', replies, combined: neighbourPairs(replies, held) };
     }
   }
 }
