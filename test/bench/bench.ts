@@ -16,7 +16,7 @@
 //   8. mirror: `staticstreams mirror` of a 2 GiB selection (split squashfs images) from a local
 //      nginx over TLS vs `curl` downloading the same files one after another, alternated
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
-// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000).
+// BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000), BENCH_VERBOSE=1 its single runs too.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -200,26 +200,50 @@ async function peerToolSection(): Promise<void> {
 /** 7: many split images: per-file overhead, not hashing, is what this measures. */
 async function splitScaleSection(): Promise<void> {
   console.log('\n## 7. Split-shape scale (products × 3 versions, xz metadata + xz rootfs tarball per version)');
+  console.log(`medians of ${RUNS} runs each (the disk's timings vary a lot from run to run here); RSS is the largest`);
   console.log('products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | with site | verify | RSS no-site | RSS site');
   const sizes = (process.env.BENCH_SPLIT_PRODUCTS ?? '200,2000').split(',').map(Number);
+  const { metadataTarball } = await import('../support/images.js');
   for (const n of sizes) {
     const images = await splitProducts(root, n);
     const o = path.join(root, `dist-split-${n}`);
-    const floor = timed('sh', ['-c', `find "${images}" -type f -exec cat {} + > /dev/null`]);
-    const full = build(images, o, ['--no-site', '--no-cache']);
-    const rebuild = build(images, o, ['--no-site']);
+    const siteOut = path.join(root, `dist-split-site-${n}`);
     const extra = path.join(images, 'added', 'v0');
-    execFileSync('mkdir', ['-p', extra]);
-    execFileSync('cp', [path.join(images, 'p0', 'v0', 'rootfs.tar.xz'), extra]);
-    const { metadataTarball } = await import('../support/images.js');
-    writeFileSync(path.join(extra, 'lxd.tar.xz'), await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 }));
-    const added = build(images, o, ['--no-site']);
-    const site = build(images, path.join(root, `dist-split-site-${n}`), ['--no-cache']);
-    const verify = timed(process.execPath, [BIN, 'verify', o]);
+    const addedMeta = await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 });
+    const runs: Record<'floor' | 'full' | 'rebuild' | 'added' | 'site' | 'verify', number[]> = {
+      floor: [],
+      full: [],
+      rebuild: [],
+      added: [],
+      site: [],
+      verify: [],
+    };
+    const rss = { full: 0, site: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      runs.floor.push(timed('sh', ['-c', `find "${images}" -type f -exec cat {} + > /dev/null`]).seconds);
+      rmSync(o, { recursive: true, force: true });
+      const full = build(images, o, ['--no-site', '--no-cache']);
+      runs.full.push(full.seconds);
+      rss.full = Math.max(rss.full, full.maxRssKiB);
+      runs.rebuild.push(build(images, o, ['--no-site']).seconds);
+      // One image added to the tree just built (and taken out again afterwards).
+      execFileSync('mkdir', ['-p', extra]);
+      execFileSync('cp', [path.join(images, 'p0', 'v0', 'rootfs.tar.xz'), extra]);
+      writeFileSync(path.join(extra, 'lxd.tar.xz'), addedMeta);
+      runs.added.push(build(images, o, ['--no-site']).seconds);
+      rmSync(path.join(images, 'added'), { recursive: true, force: true });
+      runs.verify.push(timed(process.execPath, [BIN, 'verify', o]).seconds);
+      rmSync(siteOut, { recursive: true, force: true });
+      const site = build(images, siteOut, ['--no-cache']);
+      runs.site.push(site.seconds);
+      rss.site = Math.max(rss.site, site.maxRssKiB);
+    }
+    const m = (k: keyof typeof runs) => fmt(median(runs[k]));
     console.log(
-      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${fmt(floor.seconds).padStart(16)} | ${fmt(full.seconds).padStart(15)} | ${fmt(rebuild.seconds).padStart(17)} | ${fmt(added.seconds).padStart(9)} | ${fmt(site.seconds).padStart(9)} | ${fmt(verify.seconds).padStart(6)} | ${`${(full.maxRssKiB / 1024).toFixed(0)} MB`.padStart(11)} | ${(site.maxRssKiB / 1024).toFixed(0)} MB`,
+      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${m('floor').padStart(16)} | ${m('full').padStart(15)} | ${m('rebuild').padStart(17)} | ${m('added').padStart(9)} | ${m('site').padStart(9)} | ${m('verify').padStart(6)} | ${`${(rss.full / 1024).toFixed(0)} MB`.padStart(11)} | ${(rss.site / 1024).toFixed(0)} MB`,
     );
-    for (const d of [images, o, path.join(root, `dist-split-site-${n}`)]) rmSync(d, { recursive: true, force: true });
+    if (process.env.BENCH_VERBOSE) for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map(fmt).join(', ')}`);
+    for (const d of [images, o, siteOut]) rmSync(d, { recursive: true, force: true });
   }
 }
 
