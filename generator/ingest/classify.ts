@@ -10,6 +10,7 @@ import { ImageError } from '../util/errors.js';
 import { parseMetadata, MetadataProblem, type ImageMetadata } from './metadata.js';
 import { qcow2Problem, squashfsProblem } from './rootfs.js';
 import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
+import { WHOLE_FILE_LIMIT } from './limits.js';
 import type { FoundFile } from './find.js';
 import { scanTarball, scanTarballBytes, TarProblem, type TarScan } from './scan-tarball.js';
 
@@ -37,9 +38,6 @@ export async function readHead(file: string): Promise<Uint8Array> {
     await handle.close();
   }
 }
-
-/** Files up to this size are read whole, in one read. */
-export const SMALL_FILE = 1024 * 1024;
 
 /** The whole file when it still has the size it was found with; undefined when it changed (stream it then). */
 function readWhole(file: FoundFile): Buffer | undefined {
@@ -69,7 +67,7 @@ function metadataError(file: FoundFile, e: unknown): ImageError {
  * `wholeUpTo`: files up to this size are read whole (the tests read every file both ways).
  * `keep`: given the bytes of a file read whole (the worker hashes neighbours' pairs from them).
  */
-export async function classify(file: FoundFile, wholeUpTo = SMALL_FILE, keep?: (whole: Buffer) => void): Promise<Classified> {
+export async function classify(file: FoundFile, wholeUpTo = WHOLE_FILE_LIMIT, keep?: (whole: Buffer) => void): Promise<Classified> {
   let head: Uint8Array;
   let whole: Buffer | undefined;
   try {

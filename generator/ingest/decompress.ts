@@ -7,6 +7,7 @@ import { Decompress as ZstdDecompress } from 'fzstd';
 import xzDecompress from 'xz-decompress';
 import unbzip2 from 'unbzip2-stream';
 import type { Compression } from './detect.js';
+import { IN_MEMORY_EXPANDED_LIMIT } from './limits.js';
 
 export class UnsupportedCompression extends Error {}
 
@@ -151,7 +152,7 @@ async function collect(chunks: AsyncIterable<Uint8Array>, limit: number, stop: (
  * (most of the cost for a tiny metadata tarball). Throws TooLargeInMemory past `limit` bytes
  * (read the file as a stream then), or the decoder's error for a cut-short or corrupt stream.
  */
-export async function decompressWhole(bytes: Buffer, compression: Compression, limit: number): Promise<Buffer> {
+export async function decompressWhole(bytes: Buffer, compression: Compression, limit = IN_MEMORY_EXPANDED_LIMIT): Promise<Buffer> {
   switch (compression) {
     case 'none':
       return bytes;

@@ -285,9 +285,6 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   return result;
 }
 
-/** Decompressed bytes a tarball read whole in memory may expand to; past it, stream the file. */
-export const IN_MEMORY_EXPANDED_LIMIT = 64 * 1024 * 1024;
-
 /**
  * Decides what a whole tarball held in memory is, walking it to its end: the result carries the
  * file's sha256 and the archive is proven whole. Undefined when it expands past
@@ -298,7 +295,7 @@ export async function scanTarballBytes(bytes: Buffer, compression: Compression):
   walk.size = bytes.length;
   let tarBytes: Buffer;
   try {
-    tarBytes = await decompressWhole(bytes, compression, IN_MEMORY_EXPANDED_LIMIT);
+    tarBytes = await decompressWhole(bytes, compression);
   } catch (e) {
     if (e instanceof TooLargeInMemory) return undefined;
     throw cutShort(compression, bytes.length, e as Error);

@@ -9,6 +9,7 @@ import { Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
+import { WHOLE_FILE_LIMIT } from './limits.js';
 import { sniff, type Compression } from './detect.js';
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
@@ -136,19 +137,14 @@ export function isTarballHead(head: Uint8Array): Compression | undefined {
   return undefined;
 }
 
-/** Bytes of a tarball proven whole in memory by readChecked; a larger one is checked as a stream. */
-const IN_MEMORY = 1024 * 1024;
-/** Decompressed bytes a tarball proven whole in memory may expand to. */
-const IN_MEMORY_EXPANDED = 64 * 1024 * 1024;
-
 /**
  * Proves a whole small tarball held in memory whole, without a stream per file (most of the cost
- * for thousands of tiny tarballs). Throws TooLargeInMemory when it expands past IN_MEMORY_EXPANDED.
+ * for thousands of tiny tarballs). Throws TooLargeInMemory when it expands past IN_MEMORY_EXPANDED_LIMIT.
  */
 async function problemInMemory(bytes: Buffer, compression: Compression): Promise<ArchiveProblem | undefined> {
   let tar: Buffer;
   try {
-    tar = await decompressWhole(bytes, compression, IN_MEMORY_EXPANDED);
+    tar = await decompressWhole(bytes, compression);
   } catch (e) {
     if (e instanceof TooLargeInMemory) throw e;
     return cutShort(bytes.length, `the ${streamName(compression)} stream`, e as Error);
@@ -182,7 +178,7 @@ function cutShort(input: number, what: string, e: Error): ArchiveProblem {
  */
 export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void, deep: boolean): Promise<ArchiveProblem | undefined> {
   let check: WholenessCheck | undefined;
-  // Held until the body turns out larger than IN_MEMORY, or ends.
+  // Held until the body turns out larger than WHOLE_FILE_LIMIT, or ends.
   let held: Buffer[] | undefined = deep ? [] : undefined;
   let heldBytes = 0;
   const feed = async (chunk: Buffer) => {
@@ -195,7 +191,7 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
       if (held) {
         held.push(chunk);
         heldBytes += chunk.length;
-        if (heldBytes <= IN_MEMORY) continue;
+        if (heldBytes <= WHOLE_FILE_LIMIT) continue;
         const joined = Buffer.concat(held);
         held = undefined;
         const compression = isTarballHead(joined);

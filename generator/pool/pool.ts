@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { ImageError } from '../util/errors.js';
 import type { Classified } from '../ingest/classify.js';
 import type { Compression } from '../ingest/detect.js';
+import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { Reply, Task } from './worker.js';
 
@@ -39,8 +40,7 @@ interface Pending {
 }
 
 const CLASSIFY_PER_WORKER = 8;
-/** Tasks reading at most this many bytes are batched, up to BATCH_TASKS or BATCH_BYTES a message. */
-const SMALL_TASK = 1024 * 1024;
+/** Tasks reading at most WHOLE_FILE_LIMIT bytes (files read whole) are batched, up to BATCH_TASKS or BATCH_BYTES a message. */
 const BATCH_TASKS = 64;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
@@ -108,7 +108,7 @@ export class WorkerPool {
   private submit(input: TaskInput, onBytes?: (n: number) => void, bytes?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = { task: { ...input, id: this.nextId++ } as Task, bytes, resolve, reject, onBytes, reported: 0 };
-      if (input.kind === 'hash' && bytes !== undefined && bytes > SMALL_TASK) {
+      if (input.kind === 'hash' && bytes !== undefined && bytes > WHOLE_FILE_LIMIT) {
         // Largest first (equal sizes in the order given): the two cores finish closer together.
         const at = this.large.findIndex((p) => p.bytes! < bytes);
         this.large.splice(at === -1 ? this.large.length : at, 0, pending);
@@ -127,7 +127,7 @@ export class WorkerPool {
   private scheduled = false;
 
   private isSmall(p: Pending): boolean {
-    return p.bytes !== undefined && p.bytes <= SMALL_TASK;
+    return p.bytes !== undefined && p.bytes <= WHOLE_FILE_LIMIT;
   }
 
   /** The next message: the queue's first task, or a batch of the small tasks at its front, or the largest hash. */

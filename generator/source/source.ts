@@ -10,9 +10,7 @@ import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { DEFAULT_HTTP, download, getText, openBody } from './http.js';
 import { linkOrCopy } from '../util/fs.js';
-
-/** Files up to this size are read whole, in one read. */
-const SMALL_READ = 1024 * 1024;
+import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 
 async function* once(bytes: Buffer): AsyncIterable<Buffer> {
   yield bytes;
@@ -79,7 +77,7 @@ function folderSource(folder: string): PreviousSource {
       }
       if (!st?.isFile()) return null;
       // A small file in one read; a large one streamed in 1 MiB reads.
-      if (st.size <= SMALL_READ) {
+      if (st.size <= WHOLE_FILE_LIMIT) {
         try {
           return once(readFileSync(file));
         } catch {
