@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -50,24 +50,24 @@ describe('object storage settings', () => {
     );
   });
 
-  it("the example config's object_storage block is valid once uncommented", async (t) => {
+  /** The example config with its commented-out `key` block uncommented, loaded as a user's would be. */
+  async function exampleWith(t: TestContext, key: string, minLines: number) {
     const text = await readFile(path.resolve('staticstreams.example.yaml'), 'utf8');
-    const block = commentedBlock(text, 'object_storage');
-    assert.ok(block.length >= 10, 'the block is in the example');
+    const block = commentedBlock(text, key);
+    assert.ok(block.length >= minLines, `the ${key} block is in the example`);
     const file = path.join(await tempDir(t), 'c.yaml');
     await writeFile(file, `${text}\n${block.join('\n')}\n`);
-    const config = await loadConfig(file, true);
+    return loadConfig(file, true);
+  }
+
+  it("the example config's object_storage block is valid once uncommented", async (t) => {
+    const config = await exampleWith(t, 'object_storage', 10);
     assert.equal(config.object_storage?.bucket, 'lxd-images');
     assert.deepEqual(blobRedirect(config.object_storage!), { from: '/images/', to: 'https://files.example.org/lxd/images/' });
   });
 
   it("the example config's mirror block is valid once uncommented", async (t) => {
-    const text = await readFile(path.resolve('staticstreams.example.yaml'), 'utf8');
-    const block = commentedBlock(text, 'mirror');
-    assert.ok(block.length >= 5, 'the block is in the example');
-    const file = path.join(await tempDir(t), 'c.yaml');
-    await writeFile(file, `${text}\n${block.join('\n')}\n`);
-    const config = await loadConfig(file, true);
+    const config = await exampleWith(t, 'mirror', 5);
     assert.deepEqual(config.mirror.upstreams, ['https://images.example.org']);
     assert.deepEqual(config.mirror.filter, ['os=debian', 'arch=amd64', 'type=container']);
   });
