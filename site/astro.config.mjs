@@ -9,8 +9,9 @@ export default defineConfig({
   // No image service that needs sharp: the site has no processed images.
   image: { service: passthroughImageService() },
   devToolbar: { enabled: false },
-  // Pages render several at a time: writing thousands of small pages waits on the file system, not the CPU.
-  build: { format: 'directory', inlineStylesheets: 'always', concurrency: 8 },
+  // Pages render one at a time (Astro's default): with build.concurrency above 1 a page that fails
+  // to render is dropped silently (withastro/astro#13538), and a failed page must fail the build.
+  build: { format: 'directory', inlineStylesheets: 'always' },
   prefetch: false,
   integrations: [pagefind()],
 });
