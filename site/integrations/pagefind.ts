@@ -3,7 +3,7 @@
 // The home page calls Pagefind's search API directly, so its prebuilt UI bundles are not shipped.
 
 import type { AstroIntegration } from 'astro';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { close, createIndex } from 'pagefind';
@@ -17,14 +17,23 @@ export function pagefind(): AstroIntegration {
         try {
           const { index, errors } = await createIndex({ forceLanguage: 'en' });
           if (!index) throw new Error(`Pagefind: ${errors.join('; ')}`);
-          const added = await index.addDirectory({ path: outDir, glob: 'products/**/*.html' });
-          if (added.errors.length) throw new Error(`Pagefind: ${added.errors.join('; ')}`);
+          // Pages are added one by one in name order: Pagefind's index depends on the order it is
+          // given pages, and a folder walk follows the order pages were written in (Astro writes
+          // several at once), so the index would not be byte-identical from build to build.
+          const pages = (await readdir(path.join(outDir, 'products'), { recursive: true }))
+            .filter((f) => f.endsWith('.html'))
+            .map((f) => `products/${f.split(path.sep).join('/')}`)
+            .sort();
+          for (const sourcePath of pages) {
+            const added = await index.addHTMLFile({ sourcePath, content: await readFile(path.join(outDir, sourcePath), 'utf8') });
+            if (added.errors.length) throw new Error(`Pagefind: ${sourcePath}: ${added.errors.join('; ')}`);
+          }
           const written = await index.writeFiles({ outputPath: `${outDir}/pagefind` });
           if (written.errors.length) throw new Error(`Pagefind: ${written.errors.join('; ')}`);
           for (const name of await readdir(written.outputPath)) {
             if (/^pagefind-(?:ui|modular-ui|component-ui|highlight)\./.test(name)) await rm(path.join(written.outputPath, name));
           }
-          logger.info(`indexed ${added.page_count} product pages for search`);
+          logger.info(`indexed ${pages.length} product pages for search`);
         } finally {
           await close();
         }
