@@ -621,7 +621,8 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const bucket = storage ? (await import('../publish/bucket/s3.js')).openBucket(storage) : undefined;
   try {
     // With object storage, image files go to the bucket and /images/ redirects there.
-    placed = await placeFiles(staged.dir, storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles, previous?.source, cache);
+    const local = storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles;
+    placed = await placeFiles(staged.dir, local, previous?.source, cache, staged.prepare(new Set(local.map((f) => f.path))));
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
@@ -651,7 +652,8 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       bucketStats = { ...synced.stats, removed: synced.remove };
     }
     reporter.phase('replacing the previous output');
-    await staged.commit();
+    // Kept for the next build only when this tree's image files are all links (no bytes to spare).
+    await staged.commit(placed.copied === 0 && placed.downloaded === 0);
     // Published (hard links or copies in the output): the downloads have served their purpose.
     if (ctx.mirrored) await rm(downloadsPath(options.out), { recursive: true, force: true });
   } catch (e) {

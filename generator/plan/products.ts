@@ -12,8 +12,11 @@ import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 
 export type Client = 'lxd' | 'incus';
 
-/** Where a planned file's bytes come from: an input file, or the previously published tree. */
-export type FileOrigin = { kind: 'input'; path: string; rel: string } | { kind: 'previous' };
+/**
+ * Where a planned file's bytes come from: an input file (with the identity it was found and
+ * hashed under, when known), or the previously published tree.
+ */
+export type FileOrigin = { kind: 'input'; path: string; rel: string; dev?: number; ino?: number } | { kind: 'previous' };
 
 /** A file placed in the output tree. */
 export interface PlannedFile {
@@ -164,7 +167,7 @@ function planVersion(
   const items: PlannedItem[] = [];
   const images: PlannedImage[] = [];
   const place = (f: HashedFile): PlannedFile => ({
-    origin: { kind: 'input', path: f.source.path, rel: f.source.rel },
+    origin: { kind: 'input', path: f.source.path, rel: f.source.rel, dev: f.source.dev, ino: f.source.ino },
     path: `${dir}/${fileName(f)}`,
     sha256: f.sha256,
     size: f.size,

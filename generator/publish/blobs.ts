@@ -1,13 +1,15 @@
 // Places image files into the output tree: input files as a hard link when input and output
 // share a filesystem (no bytes copied), else a copy (reflink where the filesystem can); files
 // of the previously published tree through its source (link, copy, or download with a check).
+// In a reused staging folder a file already there as that very file (same inode) is kept.
 
-import { mkdir, stat } from 'node:fs/promises';
+import { statSync, type Stats } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/products.js';
 import type { HashMemo, PreviousSource } from '../source/source.js';
 import { mapLimit } from '../util/concurrency.js';
-import { linkOrCopy } from '../util/fs.js';
+import { linkOrCopy, sameFile } from '../util/fs.js';
 
 export interface PlaceStats {
   linked: number;
@@ -24,7 +26,19 @@ export function insideRoot(root: string, rel: string): string {
   return full;
 }
 
-async function placeInput(from: string, rel: string, dest: string, size: number, stats: PlaceStats): Promise<void> {
+type InputOrigin = Extract<PlannedFile['origin'], { kind: 'input' }>;
+
+async function placeInput(origin: InputOrigin, dest: string, size: number, stats: PlaceStats, held?: Stats): Promise<void> {
+  const { path: from, rel } = origin;
+  if (held) {
+    // The identity the input was hashed under (its stat when that is not known).
+    const { dev, ino } = origin;
+    if (sameFile(dev !== undefined && ino !== undefined ? { dev, ino } : statSync(from), held)) {
+      stats.linked++; // already there: a hard link of the input since an earlier build
+      return;
+    }
+    await rm(dest, { force: true });
+  }
   if ((await linkOrCopy(from, dest)) === 'linked') {
     stats.linked++;
     return; // the same inode: nothing to compare
@@ -35,21 +49,33 @@ async function placeInput(from: string, rel: string, dest: string, size: number,
   if (placed.size !== size) throw new Error(`${rel} changed while the build ran (was ${size} bytes, now ${placed.size})`);
 }
 
-/** Links (or copies, or downloads) every planned file into `root`, several at a time. */
-export async function placeFiles(root: string, files: PlannedFile[], previous?: PreviousSource, memo?: HashMemo): Promise<PlaceStats> {
+/**
+ * Links (or copies, or downloads) every planned file into `root`, several at a time; `held` is
+ * what a reused staging folder already holds (see output/spare.ts).
+ */
+export async function placeFiles(
+  root: string,
+  files: PlannedFile[],
+  previous?: PreviousSource,
+  memo?: HashMemo,
+  held: ReadonlyMap<string, Stats> = new Map(),
+): Promise<PlaceStats> {
   const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
   const dirs = new Map<string, Promise<unknown>>();
   // Many links and folders in flight: file-system latency, not CPU, bounds a tree of small files.
   const results = await mapLimit(files, 64, async (f) => {
     const dest = insideRoot(root, f.path);
     const dir = path.dirname(dest);
-    let made = dirs.get(dir);
-    if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
-    await made;
-    if (f.origin.kind === 'input') return placeInput(f.origin.path, f.origin.rel, dest, f.size, stats);
+    const there = held.get(f.path);
+    if (!there) {
+      let made = dirs.get(dir);
+      if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
+      await made;
+    }
+    if (f.origin.kind === 'input') return placeInput(f.origin, dest, f.size, stats, there);
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
-    const how = await previous.place(f.path, dest, f, memo);
-    if (how === 'linked') stats.linked++;
+    const how = await previous.place(f.path, dest, f, memo, there);
+    if (how === 'linked' || how === 'kept') stats.linked++;
     else if (how === 'copied') {
       stats.copied++;
       stats.bytesCopied += f.size;

@@ -5,11 +5,11 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { DEFAULT_HTTP, download, getText, openBody } from './http.js';
-import { linkOrCopy } from '../util/fs.js';
+import { linkOrCopy, sameFile } from '../util/fs.js';
 import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 
 async function* once(bytes: Buffer): AsyncIterable<Buffer> {
@@ -26,8 +26,15 @@ export interface PreviousSource {
   /**
    * Puts the tree's file `rel` at `dest`, checking its size and sha256 (a folder's file is
    * hashed unless `memo` already saw it, unchanged, with that sha256); returns how it got there.
+   * `held`: what `dest` already holds (a reused staging folder) — kept when it is that very file.
    */
-  place(rel: string, dest: string, expected: { size: number; sha256: string }, memo?: HashMemo): Promise<'linked' | 'copied' | 'downloaded'>;
+  place(
+    rel: string,
+    dest: string,
+    expected: { size: number; sha256: string },
+    memo?: HashMemo,
+    held?: Stats,
+  ): Promise<'kept' | 'linked' | 'copied' | 'downloaded'>;
 }
 
 /** sha256 values of files proven before and unchanged since (the fingerprint cache is one). */
@@ -86,7 +93,7 @@ function folderSource(folder: string): PreviousSource {
       }
       return createReadStream(file, { highWaterMark: 1 << 20 });
     },
-    async place(rel, dest, expected, memo) {
+    async place(rel, dest, expected, memo, held) {
       const from = path.join(root, safeRel(rel));
       let st;
       try {
@@ -103,6 +110,8 @@ function folderSource(folder: string): PreviousSource {
           );
         memo?.remember(from, st, sha256);
       }
+      if (sameFile(st, held)) return 'kept';
+      if (held) await rm(dest, { force: true });
       return linkOrCopy(from, dest);
     },
   };
@@ -116,7 +125,8 @@ function urlSource(spec: string): PreviousSource {
     label: spec,
     readText: (rel) => getText(urlOf(rel), 256 * 2 ** 20, DEFAULT_HTTP, fix),
     open: (rel) => openBody(urlOf(rel)),
-    async place(rel, dest, expected) {
+    async place(rel, dest, expected, _memo, held) {
+      if (held) await rm(dest, { force: true });
       await download(urlOf(rel), dest, expected, DEFAULT_HTTP, undefined, {
         index: 'the previous tree',
         fix: 'republish the previous tree (clients cannot use this file either), or publish without --previous',

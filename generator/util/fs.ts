@@ -1,6 +1,6 @@
 // File-system helpers shared by the writer and the tree reader.
 
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { copyFile, link } from 'node:fs/promises';
 
 /** Hard-links `from` to `dest`, or copies it (reflink where possible) when a link cannot be made. */
@@ -15,3 +15,8 @@ export async function linkOrCopy(from: string, dest: string): Promise<'linked' |
   await copyFile(from, dest, constants.COPYFILE_FICLONE);
   return 'copied';
 }
+
+type Identity = Pick<Stats, 'dev' | 'ino'>;
+
+/** True when `a` is the very file `held` is (a hard link of the same inode). */
+export const sameFile = (a: Identity, held: Identity | undefined): boolean => held !== undefined && a.ino === held.ino && a.dev === held.dev;

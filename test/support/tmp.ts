@@ -7,6 +7,6 @@ import type { TestContext } from 'node:test';
 
 export async function tempDir(t: TestContext | { after(fn: () => unknown): void }, prefix = 'ss-test-'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  if (!process.env.KEEP_TMP) t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }

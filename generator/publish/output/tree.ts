@@ -1,18 +1,21 @@
 // Writes the output atomically: everything goes into a temporary sibling folder, which is
-// swapped in at the end. A failed or killed build leaves the previous output as it was.
+// swapped in at the end. A failed or killed build leaves the previous output as it was. The
+// tree the swap replaces is kept as `.NAME.spare` and becomes the next build's staging folder
+// (output/spare.ts), so only what changed is written and no old tree is deleted file by file.
 
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, type Stats } from 'node:fs';
 import { insideRoot } from '../blobs.js';
+import { clearSpare } from './spare.js';
 import { onInterrupt, uninterruptible } from './cleanup.js';
 import { alive } from './lock.js';
 
 function siblings(out: string) {
   const parent = path.dirname(path.resolve(out));
   const base = path.basename(path.resolve(out));
-  return { parent, tmpPrefix: `.${base}.tmp-`, oldPrefix: `.${base}.old-` };
+  return { parent, tmpPrefix: `.${base}.tmp-`, oldPrefix: `.${base}.old-`, spare: path.join(parent, `.${base}.spare`) };
 }
 
 /**
@@ -21,8 +24,8 @@ function siblings(out: string) {
  */
 export function outputPathTest(out: string): (candidate: string) => boolean {
   const resolved = path.resolve(out);
-  const { parent, tmpPrefix, oldPrefix } = siblings(out);
-  const own = [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`];
+  const { parent, tmpPrefix, oldPrefix, spare } = siblings(out);
+  const own = [`${tmpPrefix.slice(0, -'tmp-'.length)}lock`, `${tmpPrefix.slice(0, -'tmp-'.length)}cache.json`, path.basename(spare)];
   return (candidate) => {
     const c = path.resolve(candidate);
     if (c === resolved) return true;
@@ -71,17 +74,33 @@ export class StagedOutput {
   private constructor(
     readonly out: string,
     readonly dir: string,
+    /** The folder is the last build's replaced tree (the spare), not a new empty one. */
+    private readonly reused: boolean,
   ) {
     this.unregister = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   }
 
   static async create(out: string): Promise<StagedOutput> {
     await recoverOutput(out);
-    const { parent, tmpPrefix } = siblings(out);
+    const { parent, tmpPrefix, spare } = siblings(out);
     await mkdir(parent, { recursive: true });
     const dir = path.join(parent, `${tmpPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
+    const held = await lstat(spare).catch(() => undefined);
+    if (held?.isDirectory()) {
+      await rename(spare, dir);
+      return new StagedOutput(out, dir, true);
+    }
+    if (held) await rm(spare, { force: true });
     await mkdir(dir);
-    return new StagedOutput(out, dir);
+    return new StagedOutput(out, dir, false);
+  }
+
+  /**
+   * Readies the folder for the image files at `paths`: a reused spare keeps those it holds as
+   * regular files and loses everything else; returns the kept files' stats by path.
+   */
+  prepare(paths: ReadonlySet<string>): Map<string, Stats> {
+    return this.reused ? clearSpare(this.dir, paths) : new Map();
   }
 
   async writeText(rel: string, text: string): Promise<void> {
@@ -90,10 +109,14 @@ export class StagedOutput {
     await writeFile(full, text);
   }
 
-  /** Swaps the staged folder in place of the output. */
-  async commit(): Promise<void> {
+  /**
+   * Swaps the staged folder in place of the output. The replaced tree is kept as the spare when
+   * `keepReplaced` (its image files are links the new tree shares, so it costs no space for them),
+   * else deleted.
+   */
+  async commit(keepReplaced: boolean): Promise<void> {
     const out = path.resolve(this.out);
-    const { parent, oldPrefix } = siblings(out);
+    const { parent, oldPrefix, spare } = siblings(out);
     const old = path.join(parent, `${oldPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
     const hadOutput = await exists(out);
     await uninterruptible(async () => {
@@ -101,7 +124,16 @@ export class StagedOutput {
       await rename(this.dir, out);
       this.unregister();
     });
-    if (hadOutput) await rm(old, { recursive: true, force: true });
+    if (!hadOutput) return;
+    if (keepReplaced) {
+      try {
+        await rename(old, spare);
+        return;
+      } catch {
+        // a spare appeared meanwhile (it should not, under the lock): delete the old tree instead
+      }
+    }
+    await rm(old, { recursive: true, force: true });
   }
 
   async discard(): Promise<void> {
