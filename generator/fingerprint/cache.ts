@@ -9,6 +9,7 @@ import path from 'node:path';
 import { statSync, type Stats } from 'node:fs';
 import type { FoundFile } from '../ingest/find.js';
 import type { Classified } from '../ingest/classify.js';
+import type { ProvenParts } from '../util/check-parts.js';
 
 interface Entry {
   key: string;
@@ -30,6 +31,8 @@ interface CacheData {
   classified: Record<string, { key: string; value: Omit<Classified, 'file'> }>;
   /** A digest of everything the last build wrote into the output (see pipeline/build). */
   output?: string;
+  /** Rendered parts that passed the self-check (util/check-parts), per document, under the schemas' digest. */
+  proven?: { checker: string; parts: Record<string, string[]> };
 }
 
 const empty = (): CacheData => ({ version: VERSION, files: {}, combined: {}, classified: {} });
@@ -65,6 +68,26 @@ export class FingerprintCache {
   /** The digest of what the last build with this cache published, if it recorded one. */
   get lastOutput(): string | undefined {
     return this.previous.output;
+  }
+
+  /**
+   * The parts of `document` proven by the checker `checker` (a digest of the schemas' code):
+   * those of the last build when the checker is the same; what this build proves is kept.
+   */
+  provenParts(checker: string, document: string): ProvenParts {
+    const before = new Set(this.previous.proven?.checker === checker ? (this.previous.proven.parts[document] ?? []) : []);
+    if (this.next.proven?.checker !== checker) this.next.proven = { checker, parts: {} };
+    const now = new Set<string>();
+    this.next.proven.parts[document] = [];
+    const list = this.next.proven.parts[document];
+    return {
+      has: (digest) => before.has(digest),
+      add: (digest) => {
+        if (now.has(digest)) return;
+        now.add(digest);
+        list.push(digest);
+      },
+    };
   }
 
   /** Records the digest of what this build published. */
@@ -176,6 +199,7 @@ export class FingerprintCache {
     if (!this.path) return;
     await this.refresh();
     await mkdir(path.dirname(this.path), { recursive: true });
+    this.next.proven ??= this.previous.proven; // nothing was checked (nothing was written)
     const tmp = `${this.path}.tmp-${process.pid}`;
     await writeFile(tmp, JSON.stringify(this.next));
     await rename(tmp, this.path);

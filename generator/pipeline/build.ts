@@ -27,6 +27,7 @@ import { renderCatalog } from '../render/catalog.js';
 import type { Catalog } from '../formats/catalog.js';
 import { placeFiles, type PlaceStats } from '../publish/blobs.js';
 import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
+import type { SpareEntry } from '../publish/output/spare.js';
 import { imageLabel, type HashedImage } from '../ingest/model.js';
 import { lockOutput } from '../publish/output/lock.js';
 import { publishedLogoName } from '../formats/site-input.js';
@@ -40,7 +41,7 @@ import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js
 import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
 import { groupProducts, isStale } from '../formats/groups.js';
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Mirrored, MirrorOptions, MirrorStats } from './mirror.js';
 
 export interface BuildOptions {
@@ -231,6 +232,8 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     }
   }
 
+  // The spare tree (the one the last build replaced) is listed meanwhile, for writing.
+  const spare = options.dryRun ? undefined : StagedOutput.survey(options.out);
   reporter.phase('finding images');
   const found = options.images !== undefined ? await findFiles(options.images, outputPathTest(options.out)) : { files: [], problems: [] };
   problems.push(...found.problems);
@@ -243,7 +246,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     const carried =
       previous &&
       previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
-    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
+    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems, spare };
     const early = new EarlyHashes(ctx);
     const { classified, failed, ignored } = await readImages(ctx, found.files, (c, f) => early.start(c, f));
     const paired = pairImages(classified, failed);
@@ -287,6 +290,8 @@ interface BuildContext {
   problems: (ImageError | BuildError)[];
   /** With mirror: the upstream products to publish, and what copying them took. */
   mirrored?: Mirrored;
+  /** The listing of the output's spare tree, being made (see publish/output/spare.ts). */
+  spare?: Promise<SpareEntry[] | null>;
 }
 
 /**
@@ -609,11 +614,13 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, 0, serverConfigFiles);
   }
 
-  // What clients decode, re-validated before anything is published.
-  streams.validate();
-  validateCatalog();
+  // What clients decode, re-validated before anything is published (a product whose JSON passed
+  // the same schemas in an earlier build is not checked again).
+  const checker = schemasDigest();
+  streams.validate(cache.provenParts(checker, 'streams'));
+  validateCatalog(cache.provenParts(checker, 'catalog'));
   reporter.phase('writing');
-  const staged = await StagedOutput.create(options.out);
+  const staged = await StagedOutput.create(options.out, ctx.spare);
   let placed: PlaceStats;
   let bucketStats: BucketStats | undefined;
   let sitePages = 0;
@@ -667,6 +674,24 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   await cache.save();
   const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
   return result(placed, sitePages, serverConfigFiles, bucketStats);
+}
+
+/**
+ * A digest of the code that decides whether rendered streams and catalog pass (the schemas, what
+ * they call, the part-by-part check): parts proven under other code are checked again.
+ */
+function schemasDigest(): string {
+  const hash = createHash('sha256');
+  const files = [
+    ...readdirSync(new URL('../simplestreams/', import.meta.url))
+      .filter((f) => f.endsWith('.js'))
+      .sort()
+      .map((f) => new URL(`../simplestreams/${f}`, import.meta.url)),
+    new URL('../formats/catalog.js', import.meta.url),
+    new URL('../util/check-parts.js', import.meta.url),
+  ];
+  for (const f of files) hash.update(readFileSync(f));
+  return hash.digest('base64url');
 }
 
 /**

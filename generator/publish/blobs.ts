@@ -3,13 +3,13 @@
 // of the previously published tree through its source (link, copy, or download with a check).
 // In a reused staging folder a file already there as that very file (same inode) is kept.
 
-import { statSync, type Stats } from 'node:fs';
+import { statSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/products.js';
 import type { HashMemo, PreviousSource } from '../source/source.js';
 import { mapLimit } from '../util/concurrency.js';
-import { linkOrCopy, sameFile } from '../util/fs.js';
+import { linkOrCopy, sameFile, type Identity } from '../util/fs.js';
 
 export interface PlaceStats {
   linked: number;
@@ -28,7 +28,7 @@ export function insideRoot(root: string, rel: string): string {
 
 type InputOrigin = Extract<PlannedFile['origin'], { kind: 'input' }>;
 
-async function placeInput(origin: InputOrigin, dest: string, size: number, stats: PlaceStats, held?: Stats): Promise<void> {
+async function placeInput(origin: InputOrigin, dest: string, size: number, stats: PlaceStats, held?: Identity): Promise<void> {
   const { path: from, rel } = origin;
   if (held) {
     // The identity the input was hashed under (its stat when that is not known).
@@ -58,7 +58,7 @@ export async function placeFiles(
   files: PlannedFile[],
   previous?: PreviousSource,
   memo?: HashMemo,
-  held: ReadonlyMap<string, Stats> = new Map(),
+  held: ReadonlyMap<string, Identity> = new Map(),
 ): Promise<PlaceStats> {
   const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
   const dirs = new Map<string, Promise<unknown>>();

@@ -3,13 +3,13 @@
 
 import type { Plan } from '../plan/products.js';
 import { catalogSchema, type Catalog } from '../formats/catalog.js';
-import { checkInParts } from '../util/check-parts.js';
+import { checkInParts, type ProvenParts } from '../util/check-parts.js';
 import { newestCreation, type StreamsFiles } from './streams.js';
 import { absoluteUrl, buildImportMap, importPathForAlias, importPathForImage } from './cdn/import-map.js';
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: string): { catalog: Catalog; text: string; validate(): void } {
+export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: string): { catalog: Catalog; text: string; validate(proven?: ProvenParts): void } {
   const catalog: Catalog = {
     format: 'staticstreams-catalog:1',
     ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
@@ -59,5 +59,5 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
     );
   }
   // Checked before anything is published (after a no-change build's early return, which writes nothing).
-  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: () => checkInParts(catalogSchema, catalog, 'products') };
+  return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: (proven) => checkInParts(catalogSchema, catalog, 'products', proven) };
 }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Plan, PlannedItem, PlannedProduct } from '../plan/products.js';
 import { indexFileSchema, productsFileSchema } from '../simplestreams/schema.js';
-import { checkInParts } from '../util/check-parts.js';
+import { checkInParts, type ProvenParts } from '../util/check-parts.js';
 
 export interface StreamsFiles {
   /** Output-relative path → file content. */
@@ -14,7 +14,8 @@ export interface StreamsFiles {
   /** RFC 2822 date of the newest image (not the wall clock, so output stays reproducible). */
   updated: string;
   /** Checks the rendered files against what the clients' JSON decoders need (throws); run before publishing. */
-  validate(): void;
+  /** Checks the rendered files against the schemas; `proven`: products that passed before (not checked again). */
+  validate(proven?: ProvenParts): void;
 }
 
 export const INDEX_PATH = 'streams/v1/index.json';
@@ -88,9 +89,9 @@ export function renderStreams(plan: Plan): StreamsFiles {
     [productsPath, productsText],
     [INDEX_PATH, `${JSON.stringify(index, null, 1)}\n`],
   ]);
-  const validate = () => {
+  const validate = (proven?: ProvenParts) => {
     // product by product: a catalogue of thousands is not copied whole by the check
-    checkInParts(productsFileSchema, products, 'products');
+    checkInParts(productsFileSchema, products, 'products', proven);
     indexFileSchema.parse(index);
   };
   return { files, indexPath: INDEX_PATH, productsPath, updated, validate };

@@ -9,7 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { DEFAULT_HTTP, download, getText, openBody } from './http.js';
-import { linkOrCopy, sameFile } from '../util/fs.js';
+import { linkOrCopy, sameFile, type Identity } from '../util/fs.js';
 import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 
 async function* once(bytes: Buffer): AsyncIterable<Buffer> {
@@ -33,7 +33,7 @@ export interface PreviousSource {
     dest: string,
     expected: { size: number; sha256: string },
     memo?: HashMemo,
-    held?: Stats,
+    held?: Identity,
   ): Promise<'kept' | 'linked' | 'copied' | 'downloaded'>;
 }
 

@@ -16,7 +16,8 @@ export async function linkOrCopy(from: string, dest: string): Promise<'linked' |
   return 'copied';
 }
 
-type Identity = Pick<Stats, 'dev' | 'ino'>;
+/** What makes a file the very file it is: its device and inode. */
+export type Identity = Pick<Stats, 'dev' | 'ino'>;
 
 /** True when `a` is the very file `held` is (a hard link of the same inode). */
 export const sameFile = (a: Identity, held: Identity | undefined): boolean => held !== undefined && a.ino === held.ino && a.dev === held.dev;

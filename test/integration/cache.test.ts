@@ -11,6 +11,7 @@ import { build, parseConfig, type BuildFailed } from '../../generator/index.js';
 import { hashTree } from '../support/tree-hash.js';
 import { metadataTarball, put, rootTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
+import { FingerprintCache } from '../../generator/fingerprint/cache.js';
 
 async function samples(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t);
@@ -158,5 +159,22 @@ describe('fingerprint cache', () => {
       assert.match(e.problems.map((p) => p.format()).join('\n'), /busybox\/arm64\/lxd\.tar\.xz: is a metadata tarball with no rootfs file next to it/);
       return true;
     });
+  });
+
+  it('remembers the self-checked parts per version of the schemas, and keeps them through a build that checks nothing', async (t) => {
+    const dir = await tempDir(t);
+    const file = path.join(dir, '.dist.cache.json');
+    const first = await FingerprintCache.load(file, true);
+    first.provenParts('schemas-1', 'streams').add('digest-a');
+    await first.save();
+    const second = await FingerprintCache.load(file, true);
+    assert.equal(second.provenParts('schemas-2', 'streams').has('digest-a'), false, 'other schemas: checked again');
+    const third = await FingerprintCache.load(file, true);
+    assert.equal(third.provenParts('schemas-1', 'catalog').has('digest-a'), false, 'another document');
+    assert.equal(third.provenParts('schemas-1', 'streams').has('digest-a'), true);
+    const idle = await FingerprintCache.load(file, true);
+    await idle.save(); // a no-change build checks nothing
+    assert.equal((await FingerprintCache.load(file, true)).provenParts('schemas-1', 'streams').has('digest-a'), true);
+    assert.equal((await FingerprintCache.load(file, false)).provenParts('schemas-1', 'streams').has('digest-a'), false, '--no-cache trusts nothing');
   });
 });

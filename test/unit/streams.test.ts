@@ -86,4 +86,29 @@ describe('checking what we render, part by part', () => {
     );
     assert.deepEqual(firstIssue(() => checkInParts(schema, doc, 'items'))?.path, ['items', 1, 'n']);
   });
+
+  it('skips exactly the parts proven before, and proves only the parts that pass', () => {
+    const schema = z.object({ items: z.array(z.object({ n: z.number().int() })) });
+    const memo = () => {
+      const set = new Set<string>();
+      return { set, has: (d: string) => set.has(d), add: (d: string) => void set.add(d) };
+    };
+    const proven = memo();
+    checkInParts(schema, { items: [{ n: 1 }, { n: 2 }] }, 'items', proven);
+    assert.equal(proven.set.size, 2, 'both parts proven');
+    // A failing part is refused, whatever else was proven, and never recorded as proven.
+    const bad = { items: [{ n: 1 }, { n: 2.5 }] };
+    assert.deepEqual(firstIssue(() => checkInParts(schema, bad, 'items', proven))?.path, ['items', 1, 'n']);
+    assert.equal(proven.set.size, 2);
+    // Only a part with the very same JSON is skipped: with every digest it sees reported as proven,
+    // the bad part passes (it was skipped), so the digest is all that decides.
+    const blind = { has: () => true, add() {} };
+    assert.equal(
+      firstIssue(() => checkInParts(schema, bad, 'items', blind)),
+      undefined,
+    );
+    const fresh = memo();
+    checkInParts(schema, { items: [{ n: 2 }, { n: 1 }] }, 'items', fresh);
+    assert.deepEqual([...fresh.set].sort(), [...proven.set].sort(), 'a digest depends on the part, not its place');
+  });
 });

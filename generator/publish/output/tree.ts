@@ -6,9 +6,10 @@
 import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { rmSync, type Stats } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { insideRoot } from '../blobs.js';
-import { clearSpare } from './spare.js';
+import { clearSpare, surveySpare, type SpareEntry } from './spare.js';
+import type { Identity } from '../../util/fs.js';
 import { onInterrupt, uninterruptible } from './cleanup.js';
 import { alive } from './lock.js';
 
@@ -74,33 +75,42 @@ export class StagedOutput {
   private constructor(
     readonly out: string,
     readonly dir: string,
-    /** The folder is the last build's replaced tree (the spare), not a new empty one. */
-    private readonly reused: boolean,
+    /** The folder is the last build's replaced tree (the spare), with its listing when made. */
+    private readonly reused: { entries: SpareEntry[] | undefined } | null,
   ) {
     this.unregister = onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
   }
 
-  static async create(out: string): Promise<StagedOutput> {
+  /**
+   * Lists the output's spare, if any, on a worker thread: started when the build holds the lock,
+   * awaited by create() (see spare.ts).
+   */
+  static survey(out: string): Promise<SpareEntry[] | null> {
+    return surveySpare(siblings(out).spare);
+  }
+
+  static async create(out: string, survey?: Promise<SpareEntry[] | null>): Promise<StagedOutput> {
     await recoverOutput(out);
     const { parent, tmpPrefix, spare } = siblings(out);
     await mkdir(parent, { recursive: true });
     const dir = path.join(parent, `${tmpPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
     const held = await lstat(spare).catch(() => undefined);
     if (held?.isDirectory()) {
+      const entries = (await survey) ?? undefined; // no listing: walked when cleared
       await rename(spare, dir);
-      return new StagedOutput(out, dir, true);
+      return new StagedOutput(out, dir, { entries });
     }
     if (held) await rm(spare, { force: true });
     await mkdir(dir);
-    return new StagedOutput(out, dir, false);
+    return new StagedOutput(out, dir, null);
   }
 
   /**
    * Readies the folder for the image files at `paths`: a reused spare keeps those it holds as
-   * regular files and loses everything else; returns the kept files' stats by path.
+   * regular files and loses everything else; returns the kept files' identities by path.
    */
-  prepare(paths: ReadonlySet<string>): Map<string, Stats> {
-    return this.reused ? clearSpare(this.dir, paths) : new Map();
+  prepare(paths: ReadonlySet<string>): Map<string, Identity> {
+    return this.reused ? clearSpare(this.dir, paths, this.reused.entries) : new Map();
   }
 
   async writeText(rel: string, text: string): Promise<void> {
