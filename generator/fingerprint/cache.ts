@@ -90,6 +90,14 @@ export class FingerprintCache {
     };
   }
 
+  /**
+   * True when this run has so far missed an entry, or used not as many file entries as the last
+   * one (an image added or gone): a hint that it will publish something new.
+   */
+  changedSoFar(): boolean {
+    return this.misses > 0 || Object.keys(this.next.files).length !== Object.keys(this.previous.files).length;
+  }
+
   /** Records the digest of what this build published. */
   set output(digest: string) {
     this.next.output = digest;
@@ -145,13 +153,20 @@ export class FingerprintCache {
     this.next.combined[`${meta.path}\0${root.path}`] = { key: `${fileKey(meta)}|${fileKey(root)}`, sha256 };
   }
 
-  /** Re-reads the ctime of every remembered file whose other key parts are unchanged. */
-  private async refresh(): Promise<void> {
+  /**
+   * Re-reads the ctime of every remembered file whose other key parts are unchanged; with
+   * `touched`, only of those files ("dev:ino") — the others' keys stand as they are.
+   */
+  private async refresh(touched?: ReadonlySet<string>): Promise<void> {
     const fresh = new Map<string, string>();
     const entries = Object.entries(this.next.files);
     // Synchronous stats: on a local disk ~10× cheaper than thousands through libuv's thread pool.
     entries.forEach(([file, entry]) => {
       const [dev, ino, size, mtime] = entry.key.split(':');
+      if (touched && !touched.has(`${dev}:${ino}`)) {
+        fresh.set(entry.key, entry.key);
+        return;
+      }
       const st = statSync(file, { throwIfNoEntry: false });
       if (st && String(st.dev) === dev && String(st.ino) === ino && String(st.size) === size && String(st.mtimeMs) === mtime) {
         const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
@@ -194,10 +209,13 @@ export class FingerprintCache {
     );
   }
 
-  /** Writes what this run used (entries of deleted files drop out). */
-  async save(): Promise<void> {
+  /**
+   * Writes what this run used (entries of deleted files drop out). `touched`: the only files
+   * ("dev:ino") whose link count the build changed, when it knows them; else all are re-read.
+   */
+  async save(touched?: ReadonlySet<string>): Promise<void> {
     if (!this.path) return;
-    await this.refresh();
+    await this.refresh(touched);
     await mkdir(path.dirname(this.path), { recursive: true });
     this.next.proven ??= this.previous.proven; // nothing was checked (nothing was written)
     const tmp = `${this.path}.tmp-${process.pid}`;

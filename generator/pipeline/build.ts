@@ -25,7 +25,7 @@ import { parseDuration } from '../util/duration.js';
 import { renderStreams } from '../render/streams.js';
 import { renderCatalog } from '../render/catalog.js';
 import type { Catalog } from '../formats/catalog.js';
-import { placeFiles, type PlaceStats } from '../publish/blobs.js';
+import { placeFiles, type PlaceStats, type Touched } from '../publish/blobs.js';
 import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
 import type { SpareEntry } from '../publish/output/spare.js';
 import { imageLabel, type HashedImage } from '../ingest/model.js';
@@ -232,8 +232,6 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     }
   }
 
-  // The spare tree (the one the last build replaced) is listed meanwhile, for writing.
-  const spare = options.dryRun ? undefined : StagedOutput.survey(options.out);
   reporter.phase('finding images');
   const found = options.images !== undefined ? await findFiles(options.images, outputPathTest(options.out)) : { files: [], problems: [] };
   problems.push(...found.problems);
@@ -246,12 +244,15 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     const carried =
       previous &&
       previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
-    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems, spare };
+    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
     const early = new EarlyHashes(ctx);
     const { classified, failed, ignored } = await readImages(ctx, found.files, (c, f) => early.start(c, f));
     const paired = pairImages(classified, failed);
     problems.push(...paired.problems);
     const { hashed, bytesHashed } = await hashAll(ctx, paired.images, early);
+    // Something changed, so the build will likely write: the spare tree (the one the last build
+    // replaced) is listed meanwhile, on another thread (not started for a no-change build: it costs).
+    if (!options.dryRun && (cache.changedSoFar() || options.mirror)) ctx.spare = StagedOutput.survey(options.out);
     if (options.mirror && problems.length === 0) {
       // Versions our previous output holds are linked from it, not downloaded again.
       const held = previous && !previous.foreign ? carried! : [];
@@ -621,6 +622,10 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   validateCatalog(cache.provenParts(checker, 'catalog'));
   reporter.phase('writing');
   const staged = await StagedOutput.create(options.out, ctx.spare);
+  // Files whose link count this build changes (their ctime moves): the cache re-reads only
+  // theirs. Everything's (undefined) when a whole tree is deleted, or scratch folders of links
+  // come and go (deltas, mirror downloads, bucket uploads).
+  let touched: Touched | undefined = storage || ctx.mirrored || (options.deltas ?? config.deltas) ? undefined : new Set();
   let placed: PlaceStats;
   let bucketStats: BucketStats | undefined;
   let sitePages = 0;
@@ -629,7 +634,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   try {
     // With object storage, image files go to the bucket and /images/ redirects there.
     const local = storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles;
-    placed = await placeFiles(staged.dir, local, previous?.source, cache, staged.prepare(new Set(local.map((f) => f.path))));
+    placed = await placeFiles(staged.dir, local, previous?.source, cache, staged.prepare(new Set(local.map((f) => f.path)), touched), touched);
     reporter.phase('writing indexes');
     for (const [rel, text] of streams.files) await staged.writeText(rel, text);
     await staged.writeText('catalog.json', catalogText);
@@ -660,7 +665,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     }
     reporter.phase('replacing the previous output');
     // Kept for the next build only when this tree's image files are all links (no bytes to spare).
-    await staged.commit(placed.copied === 0 && placed.downloaded === 0);
+    if (await staged.commit(placed.copied === 0 && placed.downloaded === 0)) touched = undefined;
     // Published (hard links or copies in the output): the downloads have served their purpose.
     if (ctx.mirrored) await rm(downloadsPath(options.out), { recursive: true, force: true });
   } catch (e) {
@@ -671,7 +676,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   }
   reporter.phase('saving the fingerprint cache');
   cache.output = digest;
-  await cache.save();
+  await cache.save(touched);
   const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
   return result(placed, sitePages, serverConfigFiles, bucketStats);
 }

@@ -28,19 +28,26 @@ export function insideRoot(root: string, rel: string): string {
 
 type InputOrigin = Extract<PlannedFile['origin'], { kind: 'input' }>;
 
-async function placeInput(origin: InputOrigin, dest: string, size: number, stats: PlaceStats, held?: Identity): Promise<void> {
+/** "dev:ino" of files whose link count a build changed (their ctime moved: see fingerprint/cache). */
+export type Touched = Set<string>;
+const touch = (touched: Touched | undefined, id: Identity) => touched?.add(`${id.dev}:${id.ino}`);
+
+async function placeInput(origin: InputOrigin, dest: string, size: number, stats: PlaceStats, held?: Identity, touched?: Touched): Promise<void> {
   const { path: from, rel } = origin;
+  // The identity the input was hashed under (its stat when that is not known).
+  const { dev, ino } = origin;
+  const id = () => (dev !== undefined && ino !== undefined ? { dev, ino } : statSync(from));
   if (held) {
-    // The identity the input was hashed under (its stat when that is not known).
-    const { dev, ino } = origin;
-    if (sameFile(dev !== undefined && ino !== undefined ? { dev, ino } : statSync(from), held)) {
+    if (sameFile(id(), held)) {
       stats.linked++; // already there: a hard link of the input since an earlier build
       return;
     }
     await rm(dest, { force: true });
+    touch(touched, held);
   }
   if ((await linkOrCopy(from, dest)) === 'linked') {
     stats.linked++;
+    touch(touched, id());
     return; // the same inode: nothing to compare
   }
   stats.copied++;
@@ -51,7 +58,8 @@ async function placeInput(origin: InputOrigin, dest: string, size: number, stats
 
 /**
  * Links (or copies, or downloads) every planned file into `root`, several at a time; `held` is
- * what a reused staging folder already holds (see output/spare.ts).
+ * what a reused staging folder already holds (see output/spare.ts); `touched` collects the files
+ * linked or unlinked.
  */
 export async function placeFiles(
   root: string,
@@ -59,6 +67,7 @@ export async function placeFiles(
   previous?: PreviousSource,
   memo?: HashMemo,
   held: ReadonlyMap<string, Identity> = new Map(),
+  touched?: Touched,
 ): Promise<PlaceStats> {
   const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
   const dirs = new Map<string, Promise<unknown>>();
@@ -72,9 +81,11 @@ export async function placeFiles(
       if (!made) dirs.set(dir, (made = mkdir(dir, { recursive: true })));
       await made;
     }
-    if (f.origin.kind === 'input') return placeInput(f.origin, dest, f.size, stats, there);
+    if (f.origin.kind === 'input') return placeInput(f.origin, dest, f.size, stats, there, touched);
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
     const how = await previous.place(f.path, dest, f, memo, there);
+    if (how !== 'kept' && there) touch(touched, there);
+    if (how === 'linked') touch(touched, statSync(dest));
     if (how === 'linked' || how === 'kept') stats.linked++;
     else if (how === 'copied') {
       stats.copied++;

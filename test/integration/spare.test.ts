@@ -85,5 +85,10 @@ describe('the spare tree', () => {
     for (const [f, ino] of await inodes(path.join(reused.out, 'images')))
       if (!graced.includes(f)) assert.ok(inputs.has(ino), `${f} is a hard link of its input`);
     assert.ok(existsSync(reused.spare), 'the second tree became the spare');
+    // The cache re-read only the files whose links changed, and its keys are right for all: the
+    // next build hashes nothing, and writes nothing.
+    const again = await build({ images: reused.images, out: reused.out, site: false, now: NOW });
+    assert.deepEqual(again.cache.misses, 0);
+    assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, 'nothing changed, nothing written');
   });
 });

@@ -60,24 +60,34 @@ export function surveySpare(spare: string): Promise<SpareEntry[] | null> {
 /**
  * Clears a spare folder for reuse: removes everything but the regular files at the paths in
  * `keep` (the image files this build places), and every folder that holds none of them.
- * `entries`: its listing (made by surveySpare while nothing else writes to it), else walked now.
+ * `entries`: its listing (made by surveySpare while nothing else writes to it), else walked now;
+ * `touched` gets the "dev:ino" of every file removed.
  * Synchronous calls: on a local disk far cheaper per file than a round trip through libuv's
  * pool each.
  */
-export function clearSpare(root: string, keep: ReadonlySet<string>, entries: SpareEntry[] = listSpare(root)): Map<string, Identity> {
+export function clearSpare(
+  root: string,
+  keep: ReadonlySet<string>,
+  entries: SpareEntry[] = listSpare(root),
+  touched?: Set<string>,
+): Map<string, Identity> {
   const kept = new Map<string, Identity>();
   const holding = new Set<string>();
   let gone: string | undefined; // a folder removed whole: skip what it held
   const dirs: string[] = [];
+  const removed = (e: SpareEntry) => e.kind === 'file' && touched?.add(`${e.dev}:${e.ino}`);
   for (const e of entries) {
-    if (gone !== undefined && e.rel.startsWith(`${gone}/`)) continue;
-    const full = path.join(root, e.rel);
+    if (gone !== undefined && e.rel.startsWith(`${gone}/`)) {
+      removed(e);
+      continue;
+    }
     if (e.kind === 'file' && keep.has(e.rel)) {
       kept.set(e.rel, e);
       for (let d = path.posix.dirname(e.rel); d !== '.' && !holding.has(d); d = path.posix.dirname(d)) holding.add(d);
     } else if (e.kind === 'dir' && !keep.has(e.rel)) dirs.push(e.rel);
     else {
-      rmSync(full, { recursive: true, force: true });
+      rmSync(path.join(root, e.rel), { recursive: true, force: true });
+      removed(e);
       if (e.kind === 'dir') gone = e.rel;
     }
   }

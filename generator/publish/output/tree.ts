@@ -109,8 +109,8 @@ export class StagedOutput {
    * Readies the folder for the image files at `paths`: a reused spare keeps those it holds as
    * regular files and loses everything else; returns the kept files' identities by path.
    */
-  prepare(paths: ReadonlySet<string>): Map<string, Identity> {
-    return this.reused ? clearSpare(this.dir, paths, this.reused.entries) : new Map();
+  prepare(paths: ReadonlySet<string>, touched?: Set<string>): Map<string, Identity> {
+    return this.reused ? clearSpare(this.dir, paths, this.reused.entries, touched) : new Map();
   }
 
   async writeText(rel: string, text: string): Promise<void> {
@@ -122,9 +122,9 @@ export class StagedOutput {
   /**
    * Swaps the staged folder in place of the output. The replaced tree is kept as the spare when
    * `keepReplaced` (its image files are links the new tree shares, so it costs no space for them),
-   * else deleted.
+   * else deleted; true when a tree was deleted (the link counts of its files changed).
    */
-  async commit(keepReplaced: boolean): Promise<void> {
+  async commit(keepReplaced: boolean): Promise<boolean> {
     const out = path.resolve(this.out);
     const { parent, oldPrefix, spare } = siblings(out);
     const old = path.join(parent, `${oldPrefix}${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -134,16 +134,17 @@ export class StagedOutput {
       await rename(this.dir, out);
       this.unregister();
     });
-    if (!hadOutput) return;
+    if (!hadOutput) return false;
     if (keepReplaced) {
       try {
         await rename(old, spare);
-        return;
+        return false;
       } catch {
         // a spare appeared meanwhile (it should not, under the lock): delete the old tree instead
       }
     }
     await rm(old, { recursive: true, force: true });
+    return true;
   }
 
   async discard(): Promise<void> {
