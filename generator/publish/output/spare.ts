@@ -65,12 +65,7 @@ export function surveySpare(spare: string): Promise<SpareEntry[] | null> {
  * Synchronous calls: on a local disk far cheaper per file than a round trip through libuv's
  * pool each.
  */
-export function clearSpare(
-  root: string,
-  keep: ReadonlySet<string>,
-  entries: SpareEntry[] = listSpare(root),
-  touched?: Set<string>,
-): Map<string, Identity> {
+export function clearSpare(root: string, keep: ReadonlySet<string>, entries: SpareEntry[] = listSpare(root), touched?: Set<string>): Map<string, Identity> {
   const kept = new Map<string, Identity>();
   const holding = new Set<string>();
   let gone: string | undefined; // a folder removed whole: skip what it held
