@@ -43,6 +43,8 @@ export function fileKey(f: Pick<FoundFile, 'dev' | 'ino' | 'size' | 'mtimeMs' | 
 
 export class FingerprintCache {
   private next: CacheData = empty();
+  /** An entry was made this run (not only carried over from the last one). */
+  private wrote = false;
   hits = 0;
   misses = 0;
 
@@ -133,7 +135,11 @@ export class FingerprintCache {
   rememberClassification(c: Classified): void {
     if (c.role === 'other') return;
     const { file, ...value } = c;
-    this.next.classified[file.path] = { key: fileKey(file), value };
+    const key = fileKey(file);
+    const carried = this.next.classified[file.path];
+    if (carried && carried === this.previous.classified[file.path] && carried.key === key) return; // served from the cache
+    this.next.classified[file.path] = { key, value };
+    this.wrote = true;
   }
 
   /** As a HashMemo for files of a previous tree: the sha256 of `file` if it is unchanged since it was proven. */
@@ -141,16 +147,26 @@ export class FingerprintCache {
     return this.lookup('files', file, fileKey(st));
   }
 
+  /** Keeps an entry; the last run's own when it says the same (then nothing was written). */
+  private put(table: 'files' | 'combined', id: string, key: string, sha256: string): void {
+    const e = this.previous[table][id];
+    if (e && e.key === key && e.sha256 === sha256) this.next[table][id] = e;
+    else {
+      this.next[table][id] = { key, sha256 };
+      this.wrote = true;
+    }
+  }
+
   remember(file: string, st: Stats, sha256: string): void {
-    this.next.files[file] = { key: fileKey(st), sha256 };
+    this.put('files', file, fileKey(st), sha256);
   }
 
   rememberFile(f: FoundFile, sha256: string): void {
-    this.next.files[f.path] = { key: fileKey(f), sha256 };
+    this.put('files', f.path, fileKey(f), sha256);
   }
 
   rememberCombined(meta: FoundFile, root: FoundFile, sha256: string): void {
-    this.next.combined[`${meta.path}\0${root.path}`] = { key: `${fileKey(meta)}|${fileKey(root)}`, sha256 };
+    this.put('combined', `${meta.path}\0${root.path}`, `${fileKey(meta)}|${fileKey(root)}`, sha256);
   }
 
   /**
@@ -195,17 +211,17 @@ export class FingerprintCache {
    * saving would write the same file.
    */
   unchanged(): boolean {
-    const same = (a: Record<string, { key: string }>, b: Record<string, { key: string }>) => {
-      const keys = Object.keys(a);
-      return keys.length === Object.keys(b).length && keys.every((k) => b[k]?.key === a[k]!.key);
-    };
+    // Every entry of `next` is then one carried over from `previous` (as is, by the same name):
+    // as many as `previous` has means the same ones.
+    const count = (o: object) => Object.keys(o).length;
     const { next, previous } = this;
     return (
       this.misses === 0 &&
+      !this.wrote &&
       next.output === previous.output &&
-      same(next.files, previous.files) &&
-      same(next.combined, previous.combined) &&
-      same(next.classified, previous.classified)
+      count(next.files) === count(previous.files) &&
+      count(next.combined) === count(previous.combined) &&
+      count(next.classified) === count(previous.classified)
     );
   }
 
