@@ -8,7 +8,8 @@
 //   5. object storage: the build uploading to a local S3-protocol server (s3rver, through the AWS
 //      SDK) vs plain `curl -T` PUTs of the same files to that server, alternated
 //   7. split-shape scale: products × 3 versions of (xz metadata tarball + small xz rootfs
-//      tarball), the shape real trees have: build, no-change rebuild, one image added, with the
+//      tarball), the shape real trees have: build from cold, no-change rebuild, one image added (to
+//      a tree the build before replaced, and as the first change after a cold build), with the
 //      site, `verify` of the result, peak RSS, next to `find` + reading every file (cat) as the file-system floor
 //   6. side by side with the peer tool: `incus-simplestreams add` (the real one, each image in
 //      turn, into a fresh tree) vs `staticstreams build` on the same split squashfs images, with
@@ -201,7 +202,11 @@ async function peerToolSection(): Promise<void> {
 async function splitScaleSection(): Promise<void> {
   console.log('\n## 7. Split-shape scale (products × 3 versions, xz metadata + xz rootfs tarball per version)');
   console.log(`medians of ${RUNS} runs each (the disk's timings vary a lot from run to run here); RSS is the largest`);
-  console.log('products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | with site | verify | RSS no-site | RSS site');
+  console.log('"one added": to a tree the last build replaced, as in a pipeline that publishes every change (the spare tree is reused);');
+  console.log('"first added": the first change after a build into an empty folder (nothing to reuse: the whole tree is written)');
+  console.log(
+    'products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | first added | with site | verify | RSS no-site | RSS site',
+  );
   const sizes = (process.env.BENCH_SPLIT_PRODUCTS ?? '200,2000').split(',').map(Number);
   const { metadataTarball } = await import('../support/images.js');
   for (const n of sizes) {
@@ -210,40 +215,55 @@ async function splitScaleSection(): Promise<void> {
     const siteOut = path.join(root, `dist-split-site-${n}`);
     const extra = path.join(images, 'added', 'v0');
     const addedMeta = await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 });
-    const runs: Record<'floor' | 'full' | 'rebuild' | 'added' | 'site' | 'verify', number[]> = {
+    const runs: Record<'floor' | 'full' | 'rebuild' | 'added' | 'firstAdded' | 'site' | 'verify', number[]> = {
       floor: [],
       full: [],
       rebuild: [],
       added: [],
+      firstAdded: [],
       site: [],
       verify: [],
     };
+    /** An output folder and everything a build keeps next to it (cache, spare): a cold start. */
+    const wipe = (dir: string) => {
+      for (const d of [dir, path.join(path.dirname(dir), `.${path.basename(dir)}.spare`)]) rmSync(d, { recursive: true, force: true });
+    };
+    const addImage = () => {
+      execFileSync('mkdir', ['-p', extra]);
+      execFileSync('cp', [path.join(images, 'p0', 'v0', 'rootfs.tar.xz'), extra]);
+      writeFileSync(path.join(extra, 'lxd.tar.xz'), addedMeta);
+    };
+    const removeImage = () => rmSync(path.join(images, 'added'), { recursive: true, force: true });
     const rss = { full: 0, site: 0 };
     for (let i = 0; i < RUNS; i++) {
       runs.floor.push(timed('sh', ['-c', `find "${images}" -type f -exec cat {} + > /dev/null`]).seconds);
-      rmSync(o, { recursive: true, force: true });
+      wipe(o);
       const full = build(images, o, ['--no-site', '--no-cache']);
       runs.full.push(full.seconds);
       rss.full = Math.max(rss.full, full.maxRssKiB);
       runs.rebuild.push(build(images, o, ['--no-site']).seconds);
-      // One image added to the tree just built (and taken out again afterwards).
-      execFileSync('mkdir', ['-p', extra]);
-      execFileSync('cp', [path.join(images, 'p0', 'v0', 'rootfs.tar.xz'), extra]);
-      writeFileSync(path.join(extra, 'lxd.tar.xz'), addedMeta);
+      // One image added to the tree just built: nothing to reuse yet (the whole tree is written).
+      addImage();
+      runs.firstAdded.push(build(images, o, ['--no-site']).seconds);
+      // Taken out again, then added again: each build reuses the tree the one before replaced.
+      removeImage();
+      build(images, o, ['--no-site']);
+      addImage();
       runs.added.push(build(images, o, ['--no-site']).seconds);
-      rmSync(path.join(images, 'added'), { recursive: true, force: true });
+      removeImage();
       runs.verify.push(timed(process.execPath, [BIN, 'verify', o]).seconds);
-      rmSync(siteOut, { recursive: true, force: true });
+      wipe(siteOut);
       const site = build(images, siteOut, ['--no-cache']);
       runs.site.push(site.seconds);
       rss.site = Math.max(rss.site, site.maxRssKiB);
     }
     const m = (k: keyof typeof runs) => fmt(median(runs[k]));
     console.log(
-      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${m('floor').padStart(16)} | ${m('full').padStart(15)} | ${m('rebuild').padStart(17)} | ${m('added').padStart(9)} | ${m('site').padStart(9)} | ${m('verify').padStart(6)} | ${`${(rss.full / 1024).toFixed(0)} MB`.padStart(11)} | ${(rss.site / 1024).toFixed(0)} MB`,
+      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${m('floor').padStart(16)} | ${m('full').padStart(15)} | ${m('rebuild').padStart(17)} | ${m('added').padStart(9)} | ${m('firstAdded').padStart(11)} | ${m('site').padStart(9)} | ${m('verify').padStart(6)} | ${`${(rss.full / 1024).toFixed(0)} MB`.padStart(11)} | ${(rss.site / 1024).toFixed(0)} MB`,
     );
     if (process.env.BENCH_VERBOSE) for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map(fmt).join(', ')}`);
-    for (const d of [images, o, siteOut]) rmSync(d, { recursive: true, force: true });
+    rmSync(images, { recursive: true, force: true });
+    for (const d of [o, siteOut]) wipe(d);
   }
 }
 
