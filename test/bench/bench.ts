@@ -10,7 +10,8 @@
 //   7. split-shape scale: products × 3 versions of (xz metadata tarball + small xz rootfs
 //      tarball), the shape real trees have: build from cold, no-change rebuild, one image added (to
 //      a tree the build before replaced, and as the first change after a cold build), with the
-//      site, `verify` of the result, peak RSS, next to `find` + reading every file (cat) as the file-system floor
+//      site, `verify` of the result, peak RSS, next to `find` + reading every file (cat) and `cp -al`
+//      of the built tree (its folders and links made anew) as the file-system floors
 //   6. side by side with the peer tool: `incus-simplestreams add` (the real one, each image in
 //      turn, into a fresh tree) vs `staticstreams build` on the same split squashfs images, with
 //      one `openssl dgst -sha256` pass and `cp` (what the peer tool must at least do) as baselines
@@ -205,7 +206,7 @@ async function splitScaleSection(): Promise<void> {
   console.log('"one added": to a tree the last build replaced, as in a pipeline that publishes every change (the spare tree is reused);');
   console.log('"first added": the first change after a build into an empty folder (nothing to reuse: the whole tree is written)');
   console.log(
-    'products | files | floor (find+cat) | build --no-site | no-change rebuild | one added | first added | with site | verify | RSS no-site | RSS site',
+    'products | files | floor (find+cat) | floor (cp -al of the tree) | build --no-site | no-change rebuild | one added | first added | with site | verify | RSS no-site | RSS site',
   );
   const sizes = (process.env.BENCH_SPLIT_PRODUCTS ?? '200,2000').split(',').map(Number);
   const { metadataTarball } = await import('../support/images.js');
@@ -215,8 +216,9 @@ async function splitScaleSection(): Promise<void> {
     const siteOut = path.join(root, `dist-split-site-${n}`);
     const extra = path.join(images, 'added', 'v0');
     const addedMeta = await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 });
-    const runs: Record<'floor' | 'full' | 'rebuild' | 'added' | 'firstAdded' | 'site' | 'verify', number[]> = {
+    const runs: Record<'floor' | 'writeFloor' | 'full' | 'rebuild' | 'added' | 'firstAdded' | 'site' | 'verify', number[]> = {
       floor: [],
+      writeFloor: [],
       full: [],
       rebuild: [],
       added: [],
@@ -241,6 +243,9 @@ async function splitScaleSection(): Promise<void> {
       const full = build(images, o, ['--no-site', '--no-cache']);
       runs.full.push(full.seconds);
       rss.full = Math.max(rss.full, full.maxRssKiB);
+      const copy = `${o}-cp-al`;
+      runs.writeFloor.push(timed('cp', ['-al', o, copy]).seconds);
+      rmSync(copy, { recursive: true, force: true });
       runs.rebuild.push(build(images, o, ['--no-site']).seconds);
       // One image added to the tree just built: nothing to reuse yet (the whole tree is written).
       addImage();
@@ -259,7 +264,7 @@ async function splitScaleSection(): Promise<void> {
     }
     const m = (k: keyof typeof runs) => fmt(median(runs[k]));
     console.log(
-      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${m('floor').padStart(16)} | ${m('full').padStart(15)} | ${m('rebuild').padStart(17)} | ${m('added').padStart(9)} | ${m('firstAdded').padStart(11)} | ${m('site').padStart(9)} | ${m('verify').padStart(6)} | ${`${(rss.full / 1024).toFixed(0)} MB`.padStart(11)} | ${(rss.site / 1024).toFixed(0)} MB`,
+      `${String(n).padStart(8)} | ${String(n * 6).padStart(5)} | ${m('floor').padStart(16)} | ${m('writeFloor').padStart(26)} | ${m('full').padStart(15)} | ${m('rebuild').padStart(17)} | ${m('added').padStart(9)} | ${m('firstAdded').padStart(11)} | ${m('site').padStart(9)} | ${m('verify').padStart(6)} | ${`${(rss.full / 1024).toFixed(0)} MB`.padStart(11)} | ${(rss.site / 1024).toFixed(0)} MB`,
     );
     if (process.env.BENCH_VERBOSE) for (const [k, v] of Object.entries(runs)) console.log(`  ${k}: ${v.map(fmt).join(', ')}`);
     rmSync(images, { recursive: true, force: true });
