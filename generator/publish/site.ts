@@ -3,6 +3,7 @@
 // staged output, whose files then move up; a failed site build fails the whole build.
 
 import { copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +32,15 @@ export function basePath(baseUrl: string | undefined): string {
   if (!baseUrl) return '/';
   const p = new URL(baseUrl).pathname.replace(/\/+$/, '');
   return `${p}/`;
+}
+
+/**
+ * The pages the site must have that `out` lacks: the home page and feed, and each product's
+ * page and feed (a page that failed to render must not go unnoticed, however Astro reports it).
+ */
+export function missingPages(out: string, slugs: string[]): string[] {
+  const expected = ['index.html', 'feed.xml', ...slugs.flatMap((s) => [`products/${s}/index.html`, `products/${s}/feed.xml`])];
+  return expected.filter((rel) => !statSync(path.join(out, rel), { throwIfNoEntry: false })?.isFile());
 }
 
 export async function renderSite(options: SiteOptions): Promise<{ pages: number }> {
@@ -97,6 +107,13 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
     );
   }
   process.chdir(cwd);
+  const missing = missingPages(astroOut, groupProducts(catalog).map((g) => g.slug));
+  if (missing.length) {
+    throw new BuildError(
+      `the catalogue site is missing ${missing.length} page(s) it should have: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
+      'build with --no-site to publish without it, and report this with the catalog.json of the build',
+    );
+  }
   for (const name of await readdir(astroOut)) {
     const target = path.join(dir, name);
     if (

@@ -5,7 +5,11 @@ import { test } from 'node:test';
 import { groupProducts, isStale, slugPart } from '../../generator/formats/groups.js';
 import { launchCommands, remoteAddCommands, shellWord } from '../../site/src/lib/commands.js';
 import { defaultRemoteName } from '../../generator/formats/remote-name.js';
-import { basePath } from '../../generator/publish/site.js';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { basePath, missingPages } from '../../generator/publish/site.js';
+import { tempDir } from '../support/tmp.js';
+import { put } from '../support/images.js';
 import { syntheticCatalog } from '../support/catalog.js';
 
 test('products of one OS/release/variant group into one entry with their architectures', () => {
@@ -79,4 +83,17 @@ test('the site base path follows the base URL path', () => {
   assert.equal(basePath(undefined), '/');
   assert.equal(basePath('https://x.org'), '/');
   assert.equal(basePath('https://x.org/lxd/'), '/lxd/');
+});
+
+test('a page the site should have and lacks is named (the home page, its feed, each product page and feed)', async (t) => {
+  const out = await tempDir(t);
+  for (const rel of ['index.html', 'feed.xml', 'products/debian/12/default/index.html', 'products/debian/12/default/feed.xml', 'products/alpine/3.20/default/index.html'])
+    await put(path.join(out, rel), 'x');
+  await mkdir(path.join(out, 'products/alpine/3.20/default/feed.xml'), { recursive: true }); // a folder is not a page
+  assert.deepEqual(missingPages(out, ['debian/12/default', 'alpine/3.20/default', 'ubuntu/24.04/cloud']), [
+    'products/alpine/3.20/default/feed.xml',
+    'products/ubuntu/24.04/cloud/index.html',
+    'products/ubuntu/24.04/cloud/feed.xml',
+  ]);
+  assert.deepEqual(missingPages(out, ['debian/12/default']), []);
 });
