@@ -107,7 +107,10 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
     );
   }
   process.chdir(cwd);
-  const missing = missingPages(astroOut, groupProducts(catalog).map((g) => g.slug));
+  const missing = missingPages(
+    astroOut,
+    groupProducts(catalog).map((g) => g.slug),
+  );
   if (missing.length) {
     throw new BuildError(
       `the catalogue site is missing ${missing.length} page(s) it should have: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,

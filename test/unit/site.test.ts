@@ -87,7 +87,13 @@ test('the site base path follows the base URL path', () => {
 
 test('a page the site should have and lacks is named (the home page, its feed, each product page and feed)', async (t) => {
   const out = await tempDir(t);
-  for (const rel of ['index.html', 'feed.xml', 'products/debian/12/default/index.html', 'products/debian/12/default/feed.xml', 'products/alpine/3.20/default/index.html'])
+  for (const rel of [
+    'index.html',
+    'feed.xml',
+    'products/debian/12/default/index.html',
+    'products/debian/12/default/feed.xml',
+    'products/alpine/3.20/default/index.html',
+  ])
     await put(path.join(out, rel), 'x');
   await mkdir(path.join(out, 'products/alpine/3.20/default/feed.xml'), { recursive: true }); // a folder is not a page
   assert.deepEqual(missingPages(out, ['debian/12/default', 'alpine/3.20/default', 'ubuntu/24.04/cloud']), [
