@@ -58,30 +58,32 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
   const { meta, rootfs } = image;
   let own = cache.file(rootfs.file) ?? rootfs.sha256;
   let combined = cache.combinedOf(meta.file, rootfs.file) ?? pool.knownPair(meta.file.path, rootfs.file.path);
-  try {
-    // Both reads run to their end before any failure is reported: the build never moves on (and
-    // closes the pool) with a read still running on a worker.
-    const [ra, rb] = await Promise.allSettled([
-      own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined, rootfs.file.size),
-      combined ? undefined : pool.hash([meta.file.path, rootfs.file.path], undefined, undefined, meta.file.size + rootfs.file.size),
-    ]);
-    if (ra.status === 'rejected') throw ra.reason;
-    if (rb.status === 'rejected') throw rb.reason;
-    const [a, b] = [ra.value, rb.value];
-    if (a) {
-      checkSize(rootfs.file, a.sizes[0]!);
-      own = a.sha256;
-    } else {
-      onBytes?.(rootfs.file.size);
+  if (!own || !combined) {
+    try {
+      // Both reads run to their end before any failure is reported: the build never moves on (and
+      // closes the pool) with a read still running on a worker.
+      const [ra, rb] = await Promise.allSettled([
+        own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined, rootfs.file.size),
+        combined ? undefined : pool.hash([meta.file.path, rootfs.file.path], undefined, undefined, meta.file.size + rootfs.file.size),
+      ]);
+      if (ra.status === 'rejected') throw ra.reason;
+      if (rb.status === 'rejected') throw rb.reason;
+      const [a, b] = [ra.value, rb.value];
+      if (a) {
+        checkSize(rootfs.file, a.sizes[0]!);
+        own = a.sha256;
+      } else {
+        onBytes?.(rootfs.file.size);
+      }
+      if (b) {
+        checkSize(meta.file, b.sizes[0]!);
+        checkSize(rootfs.file, b.sizes[1]!);
+        combined = b.sha256;
+      }
+    } catch (e) {
+      throw readError(e, rootfs.file);
     }
-    if (b) {
-      checkSize(meta.file, b.sizes[0]!);
-      checkSize(rootfs.file, b.sizes[1]!);
-      combined = b.sha256;
-    }
-  } catch (e) {
-    throw readError(e, rootfs.file);
-  }
+  } else onBytes?.(rootfs.file.size); // both known: nothing to read
   cache.rememberFile(meta.file, meta.sha256);
   cache.rememberFile(rootfs.file, own!);
   cache.rememberCombined(meta.file, rootfs.file, combined!);

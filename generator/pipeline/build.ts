@@ -310,6 +310,9 @@ async function readImages(
   // On the worker threads (queued all at once, so small files go in batches); results kept in file order.
   const failed = new Set<string>();
   const known = files.map((file) => cache.classification(file));
+  // Everything served by the cache (a no-change rebuild): nothing to wait for. (Files that are no
+  // image are never cached: with one of them the files are read as below, and it is reported.)
+  if (known.every((k) => k !== undefined)) return { classified: known as Classified[], failed, ignored: [] };
   const reads = files.map((file, i) => Promise.resolve(known[i] ?? pool.classify(file)));
   if (onFolder) {
     // Only folders with a file to read: where everything is known, nothing is gained by starting early.
