@@ -1,4 +1,4 @@
-// Temporary folders for tests, removed when the test ends.
+// Temporary folders for tests, removed when the test ends (KEEP_TMP=1 keeps them, to look at a failure).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
