@@ -32,6 +32,8 @@ interface Pending {
   task: Task;
   /** Bytes the task reads, when known: small tasks are batched. */
   bytes?: number;
+  /** What the task costs, for ordering large hashes: its bytes, weighted by the wholeness check it makes. */
+  cost?: number;
   resolve(value: unknown): void;
   reject(e: Error): void;
   onBytes?: (n: number) => void;
@@ -40,6 +42,12 @@ interface Pending {
 }
 
 const CLASSIFY_PER_WORKER = 8;
+/**
+ * How much longer than hashing alone a hash with a wholeness check of the tarball takes, by its
+ * compression (measured here: walking an uncompressed tar slows the hash to ~0.75 of its speed;
+ * unpacking costs more). Only the order of the large hashes depends on it.
+ */
+const CHECK_COST: Partial<Record<Compression, number>> = { none: 1.35, gzip: 3, bzip2: 8, xz: 6, lzma: 6, zstd: 2, lz4: 1.5 };
 /** Tasks reading at most WHOLE_FILE_LIMIT bytes (files read whole) are batched, up to BATCH_TASKS or BATCH_BYTES a message. */
 const BATCH_TASKS = 64;
 const BATCH_BYTES = 16 * 1024 * 1024;
@@ -107,10 +115,11 @@ export class WorkerPool {
 
   private submit(input: TaskInput, onBytes?: (n: number) => void, bytes?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const pending: Pending = { task: { ...input, id: this.nextId++ } as Task, bytes, resolve, reject, onBytes, reported: 0 };
-      if (input.kind === 'hash' && bytes !== undefined && bytes > WHOLE_FILE_LIMIT) {
-        // Largest first (equal sizes in the order given): the two cores finish closer together.
-        const at = this.large.findIndex((p) => p.bytes! < bytes);
+      const cost = input.kind === 'hash' && bytes !== undefined ? bytes * (input.check ? (CHECK_COST[input.check] ?? 1) : 1) : undefined;
+      const pending: Pending = { task: { ...input, id: this.nextId++ } as Task, bytes, cost, resolve, reject, onBytes, reported: 0 };
+      if (cost !== undefined && bytes! > WHOLE_FILE_LIMIT) {
+        // Costliest first (equal costs in the order given): the two cores finish closer together.
+        const at = this.large.findIndex((p) => p.cost! < cost);
         this.large.splice(at === -1 ? this.large.length : at, 0, pending);
       } else this.queue.push(pending);
       // Tasks submitted together go out together: dispatching waits for the current turn to end.
