@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { Compression } from './detect.js';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
-import { REFETCH, streamName, TarEnd } from './wholeness.js';
+import { cutShort as archiveCutShort, stoppedStream, TarEnd } from './wholeness.js';
 
 /** LXD refuses a metadata.yaml over 1 MiB. */
 export const METADATA_YAML_LIMIT = 1024 * 1024;
@@ -223,10 +223,10 @@ class TarWalk {
   }
 }
 
-/** The problem of a tarball that stops unpacking after `bytes` bytes (worded as ingest/wholeness words it). */
+/** The problem of a tarball that stops unpacking after `bytes` bytes (as ingest/wholeness words it). */
 function cutShort(compression: Compression, bytes: number, e: Error): TarProblem {
-  const what = /unexpected end of data/i.test(e.message) ? 'the tar stream' : `the ${streamName(compression)} stream`;
-  return new TarProblem(`is cut short or corrupt after ${bytes} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
+  const problem = archiveCutShort(bytes, stoppedStream(compression, e), e);
+  return new TarProblem(problem.message, problem.fix);
 }
 
 /** Streams the tarball at `path` just far enough to decide what it is. */

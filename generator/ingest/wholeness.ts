@@ -59,6 +59,26 @@ export function streamName(compression: Compression): string {
   return compression === 'none' ? 'tar' : compression;
 }
 
+/** Walks every entry of `extract` past its body, noting where each ends (for the end-of-archive check). */
+function followEntries(extract: tarStream.Extract, end: TarEnd): void {
+  extract.on('entry', (header, stream, next) => {
+    end.entry(header as tarStream.Header & { byteOffset?: number });
+    stream.on('end', next);
+    stream.on('error', () => {}); // reported by the extract itself
+    stream.resume();
+  });
+}
+
+/** Which stream stopped unpacking: tar-stream's own error names a cut tar stream, any other the decoder's. */
+export function stoppedStream(compression: Compression, e: Error): string {
+  return /unexpected end of data/i.test(e.message) ? 'the tar stream' : `the ${streamName(compression)} stream`;
+}
+
+/** The problem of an archive whose `what` stream stops unpacking after `input` bytes. */
+export function cutShort(input: number, what: string, e: Error): ArchiveProblem {
+  return new ArchiveProblem(`is cut short or corrupt after ${input} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
+}
+
 export class WholenessCheck {
   private dec: Duplex;
   private end = new TarEnd();
@@ -69,12 +89,7 @@ export class WholenessCheck {
     this.dec = decompressor(compression);
     const extract = tarStream.extract();
     const end = this.end;
-    extract.on('entry', (header, stream, next) => {
-      end.entry(header as tarStream.Header & { byteOffset?: number });
-      stream.on('end', next);
-      stream.on('error', () => {}); // reported by the extract itself
-      stream.resume();
-    });
+    followEntries(extract, end);
     const counter = new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         end.bytes += chunk.length;
@@ -120,10 +135,7 @@ export class WholenessCheck {
     if (!this.failed && !this.dec.destroyed) this.dec.end();
     const e = await this.finished;
     if (e instanceof ArchiveProblem) throw e;
-    if (e) {
-      const tarCut = /unexpected end of data/i.test(e.message);
-      throw cutShort(this.input, tarCut ? 'the tar stream' : `the ${streamName(this.compression)} stream`, e);
-    }
+    if (e) throw cutShort(this.input, stoppedStream(this.compression, e), e);
     const problem = this.end.problem();
     if (problem) throw problem;
   }
@@ -152,12 +164,7 @@ async function problemInMemory(bytes: Buffer, compression: Compression): Promise
   const end = new TarEnd();
   end.bytes = tar.length;
   const extract = tarStream.extract();
-  extract.on('entry', (header, stream, next) => {
-    end.entry(header as tarStream.Header & { byteOffset?: number });
-    stream.on('end', next);
-    stream.on('error', () => {}); // reported by the extract itself
-    stream.resume();
-  });
+  followEntries(extract, end);
   const failed = await new Promise<Error | null>((resolve) => {
     extract.on('finish', () => resolve(null));
     extract.on('error', resolve);
@@ -165,10 +172,6 @@ async function problemInMemory(bytes: Buffer, compression: Compression): Promise
   });
   if (failed) return cutShort(bytes.length, 'the tar stream', failed);
   return end.problem();
-}
-
-function cutShort(input: number, what: string, e: Error): ArchiveProblem {
-  return new ArchiveProblem(`is cut short or corrupt after ${input} bytes: ${what} does not unpack to its end (${e.message})`, REFETCH);
 }
 
 /**

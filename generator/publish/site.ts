@@ -44,7 +44,8 @@ export function missingPages(out: string, slugs: string[]): string[] {
 }
 
 export async function renderSite(options: SiteOptions): Promise<{ pages: number }> {
-  const pages = 1 + groupProducts(options.catalog).length;
+  const groups = groupProducts(options.catalog);
+  const pages = 1 + groups.length;
   const { dir, catalog, settings } = options;
   const work = path.join(dir, '.site-build');
   await mkdir(work, { recursive: true });
@@ -109,7 +110,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
   process.chdir(cwd);
   const missing = missingPages(
     astroOut,
-    groupProducts(catalog).map((g) => g.slug),
+    groups.map((g) => g.slug),
   );
   if (missing.length) {
     throw new BuildError(
