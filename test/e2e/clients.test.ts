@@ -1,11 +1,12 @@
-// End-to-end with the real clients: build the sample images (plus a newer version), serve the
-// tree with nginx over TLS 1.3, and have Debian's LXD and Incus each list, copy and launch
-// from it; and an archive cut short, refused by the build, that both clients would list.
+// End-to-end with the real clients: build the sample images (plus a newer version; the last
+// build writes into the tree an earlier one replaced), serve the tree with nginx over TLS 1.3,
+// and have Debian's LXD and Incus each list, copy and launch from it; and an archive cut short,
+// refused by the build, that both clients would list.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,7 +65,14 @@ for (const client of CLIENTS) {
       expected.unified = sha256sumOf(`${images}/unified/busybox-unified.tar.gz`);
       expected.unifiedArm64 = sha256sumOf(`${images}/unified/busybox-unified-arm64.tar.gz`);
 
+      // As a pipeline that publishes every change does: the tree the clients read is written
+      // into the one the build before replaced (`.dist.spare`), not into an empty folder.
       const out = path.join(work, 'dist');
+      await build({ images, out, site: false });
+      renameSync(`${images}/busybox/amd64-v2`, `${work}/amd64-v2`);
+      await build({ images, out, site: false });
+      renameSync(`${work}/amd64-v2`, `${images}/busybox/amd64-v2`);
+      assert.ok(existsSync(path.join(work, '.dist.spare')), 'the first tree was kept as the spare');
       await build({ images, out, site: false });
       const report = await verifyTree(out);
       assert.deepEqual(
