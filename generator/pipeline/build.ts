@@ -623,7 +623,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const checker = schemasDigest();
   streams.validate(cache.provenParts(checker, 'streams'));
   validateCatalog(cache.provenParts(checker, 'catalog'));
-  reporter.phase('writing');
+  reporter.phase(options.site !== false ? 'writing, and building the catalogue site' : 'writing');
   const staged = await StagedOutput.create(options.out, ctx.spare);
   // Files whose link count this build changes (their ctime moves): the cache re-reads only
   // theirs. Everything's (undefined) when a whole tree is deleted, or scratch folders of links
@@ -637,16 +637,27 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   try {
     // With object storage, image files go to the bucket and /images/ redirects there.
     const local = storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles;
-    placed = await placeFiles(staged.dir, local, previous?.source, cache, staged.prepare(new Set(local.map((f) => f.path)), touched), touched);
-    reporter.phase('writing indexes');
-    for (const [rel, text] of streams.files) await staged.writeText(rel, text);
-    await staged.writeText('catalog.json', catalogText);
-    await staged.writeText(STATE_PATH, stateText);
-    for (const [rel, text] of targets.published) await staged.writeText(rel, text);
-    if (options.site !== false) {
-      reporter.phase('building the catalogue site');
-      const { renderSite } = await import('../publish/site.js'); // Astro loads only when needed
-      sitePages = (await renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt })).pages;
+    const held = staged.prepare(new Set(local.map((f) => f.path)), touched);
+    // The site renders while the files and indexes are written (Astro is mostly CPU, writing is
+    // mostly waiting on the disk); its pages move in once both are done.
+    const site = options.site !== false ? import('../publish/site.js') : undefined; // Astro loads only when needed
+    const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt }));
+    const writing = (async () => {
+      const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched);
+      for (const [rel, text] of streams.files) await staged.writeText(rel, text);
+      await staged.writeText('catalog.json', catalogText);
+      await staged.writeText(STATE_PATH, stateText);
+      for (const [rel, text] of targets.published) await staged.writeText(rel, text);
+      return stats;
+    })();
+    // Both finish before anything else happens to the staged folder, failed or not.
+    const [wrote, rendered] = await Promise.allSettled([writing, rendering]);
+    if (wrote.status === 'rejected') throw wrote.reason;
+    if (rendered.status === 'rejected') throw rendered.reason;
+    placed = wrote.value;
+    if (site && rendered.value) {
+      await (await site).placeSite(staged.dir);
+      sitePages = rendered.value.pages;
     }
     if (bucket && storage) {
       // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.

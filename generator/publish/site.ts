@@ -1,6 +1,7 @@
 // Renders the catalogue website (the Astro project in site/) into the staged output, next to
 // the streams, from the catalog of this build. Astro builds into a scratch folder inside the
-// staged output, whose files then move up; a failed site build fails the whole build.
+// staged output (renderSite, which may run while the build writes the streams), whose files then
+// move up (placeSite, once the streams are written); a failed site build fails the whole build.
 
 import { copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
@@ -43,11 +44,18 @@ export function missingPages(out: string, slugs: string[]): string[] {
   return expected.filter((rel) => !statSync(path.join(out, rel), { throwIfNoEntry: false })?.isFile());
 }
 
+/** Astro's scratch folder inside the staged output. */
+const workFolder = (dir: string) => path.join(dir, '.site-build');
+
+/**
+ * Builds the site into the scratch folder. While Astro runs the current folder is that scratch
+ * folder: whatever runs alongside must use absolute paths.
+ */
 export async function renderSite(options: SiteOptions): Promise<{ pages: number }> {
   const groups = groupProducts(options.catalog);
   const pages = 1 + groups.length;
   const { dir, catalog, settings } = options;
-  const work = path.join(dir, '.site-build');
+  const work = workFolder(dir);
   await mkdir(work, { recursive: true });
   let logo: string | undefined;
   if (settings.logo) {
@@ -118,6 +126,13 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
       'build with --no-site to publish without it, and report this with the catalog.json of the build',
     );
   }
+  return { pages };
+}
+
+/** Moves the rendered site up into the staged output, next to the streams written meanwhile. */
+export async function placeSite(dir: string): Promise<void> {
+  const work = workFolder(dir);
+  const astroOut = path.join(work, 'out');
   for (const name of await readdir(astroOut)) {
     const target = path.join(dir, name);
     if (
@@ -131,5 +146,4 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
     await rename(path.join(astroOut, name), target);
   }
   await rm(work, { recursive: true, force: true });
-  return { pages };
 }

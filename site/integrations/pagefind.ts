@@ -1,40 +1,59 @@
-// Builds the Pagefind full-text index of the product pages once Astro has written them, so the
-// home page's search works on a fully static host. Only text marked data-pagefind-body is indexed.
-// The home page calls Pagefind's search API directly, so its prebuilt UI bundles are not shipped.
+// Builds the Pagefind full-text index of the product pages while Astro renders them, so the home
+// page's search works on a fully static host. Only text marked data-pagefind-body is indexed. The
+// home page calls Pagefind's search API directly, so its prebuilt UI bundles are not shipped.
+//
+// Pagefind indexes in its own process: a middleware (pagefind-middleware.ts) hands it each product
+// page as Astro renders it, so indexing runs on the other core instead of after the last page.
+// Pages are added in the order of the product list (src/lib/pagefind-feed.ts), never as they finish.
 
 import type { AstroIntegration } from 'astro';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { close, createIndex } from 'pagefind';
+import { close, createIndex, type PagefindIndex } from 'pagefind';
+import { FEED_KEY, PageFeed } from '../src/lib/pagefind-feed.js';
 
 export function pagefind(): AstroIntegration {
+  let index: PagefindIndex | undefined;
   return {
     name: 'staticstreams-pagefind',
     hooks: {
-      'astro:build:done': async ({ dir, logger }) => {
+      'astro:config:setup': ({ addMiddleware }) => {
+        addMiddleware({ entrypoint: fileURLToPath(new URL('./pagefind-middleware.ts', import.meta.url)), order: 'post' });
+      },
+      'astro:build:start': async () => {
+        const created = await createIndex({ forceLanguage: 'en' });
+        if (!created.index) throw new Error(`Pagefind: ${created.errors.join('; ')}`);
+        index = created.index;
+        (globalThis as Record<symbol, unknown>)[FEED_KEY] = new PageFeed(index);
+      },
+      'astro:build:done': async ({ dir, assets, logger }) => {
         const outDir = fileURLToPath(dir);
+        const feed = (globalThis as Record<symbol, unknown>)[FEED_KEY] as PageFeed | undefined;
+        delete (globalThis as Record<symbol, unknown>)[FEED_KEY];
         try {
-          const { index, errors } = await createIndex({ forceLanguage: 'en' });
-          if (!index) throw new Error(`Pagefind: ${errors.join('; ')}`);
-          // Pages are added one by one in name order: Pagefind's index depends on the order it is
-          // given pages, and a folder walk follows the order pages were written in (Astro writes
-          // several at once), so the index would not be byte-identical from build to build.
-          const pages = (await readdir(path.join(outDir, 'products'), { recursive: true }))
-            .filter((f) => f.endsWith('.html'))
-            .map((f) => `products/${f.split(path.sep).join('/')}`)
+          if (!index || !feed) throw new Error('Pagefind: the index was not started');
+          await feed.finish();
+          if (feed.errors.length) throw new Error(`Pagefind: ${feed.errors.slice(0, 3).join('; ')}`);
+          // Every product page Astro wrote is in the index, and nothing else.
+          const written = [...assets.values()]
+            .flat()
+            .map((url) => path.relative(outDir, fileURLToPath(url)).split(path.sep).join('/'))
+            .filter((f) => f.startsWith('products/') && f.endsWith('.html'))
             .sort();
-          for (const sourcePath of pages) {
-            const added = await index.addHTMLFile({ sourcePath, content: await readFile(path.join(outDir, sourcePath), 'utf8') });
-            if (added.errors.length) throw new Error(`Pagefind: ${sourcePath}: ${added.errors.join('; ')}`);
+          const added = [...feed.added].sort();
+          if (written.join('\n') !== added.join('\n')) {
+            const missing = written.filter((p) => !added.includes(p));
+            throw new Error(`Pagefind: ${missing.length || 'some'} page(s) written but not indexed: ${missing.slice(0, 3).join(', ')}`);
           }
-          const written = await index.writeFiles({ outputPath: `${outDir}/pagefind` });
-          if (written.errors.length) throw new Error(`Pagefind: ${written.errors.join('; ')}`);
-          for (const name of await readdir(written.outputPath)) {
-            if (/^pagefind-(?:ui|modular-ui|component-ui|highlight)\./.test(name)) await rm(path.join(written.outputPath, name));
+          const files = await index.writeFiles({ outputPath: `${outDir}/pagefind` });
+          if (files.errors.length) throw new Error(`Pagefind: ${files.errors.join('; ')}`);
+          for (const name of await readdir(files.outputPath)) {
+            if (/^pagefind-(?:ui|modular-ui|component-ui|highlight)\./.test(name)) await rm(path.join(files.outputPath, name));
           }
-          logger.info(`indexed ${pages.length} product pages for search`);
+          logger.info(`indexed ${added.length} product pages for search`);
         } finally {
+          index = undefined;
           await close();
         }
       },
