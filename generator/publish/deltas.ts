@@ -39,7 +39,9 @@ export async function checkXdelta3(): Promise<void> {
 }
 
 export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], previous: PreviousSource | undefined): Promise<DeltaResult> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'staticstreams-deltas-'));
+  // Absolute even with a relative TMPDIR: the deltas are linked while the site build has moved
+  // the current folder (publish/site.ts).
+  const scratch = await mkdtemp(path.join(path.resolve(os.tmpdir()), 'staticstreams-deltas-'));
   const cleanup = () => rm(scratch, { recursive: true, force: true });
   const made: DeltaResult['made'] = [];
   const notSmaller: string[] = [];
