@@ -1,10 +1,10 @@
 // The catalogue site as the build renders it: from the sample images through the CLI, and from a
 // synthetic catalog of 3,300 products (1,100 pages) through the library, with every product page present,
-// Pagefind's index written, and metadata text escaped.
+// Pagefind's index written, and metadata text escaped; a site that fails mid-build publishes nothing.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { placeSite, renderSite } from '../../generator/publish/site.js';
@@ -12,7 +12,8 @@ import { catalogSchema } from '../../generator/formats/catalog.js';
 import { groupProducts } from '../../generator/formats/groups.js';
 import { syntheticCatalog } from '../support/catalog.js';
 import { tempDir } from '../support/tmp.js';
-import { DEFAULT_CONFIG } from '../../generator/index.js';
+import { build, DEFAULT_CONFIG } from '../../generator/index.js';
+import { hashTree } from '../support/tree-hash.js';
 
 const CLI = path.resolve('bin/staticstreams.js');
 const exists = (p: string) =>
@@ -92,4 +93,26 @@ test('the site builds for 3,300 products on 1,100 pages, every page exists, and 
   assert.ok(!markup.includes('<script>window.__pwned'), 'no script tag from metadata');
   assert.ok(!markup.includes('<img src=x'), 'no element from metadata');
   assert.ok(evilPage.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'), 'shown as text');
+});
+
+test('a site build that fails while the tree is written leaves the previous output and the current folder as they were', async (t) => {
+  const dir = await tempDir(t);
+  const images = path.join(dir, 'images');
+  await cp(path.resolve('images'), images, { recursive: true });
+  const out = path.join(dir, 'dist');
+  const opts = { images, out, now: new Date('2026-11-23T00:00:00Z'), baseUrl: 'https://images.example.org' };
+  await build(opts);
+  const before = await hashTree(out);
+  // The site fails once the files are being written: its logo is a folder.
+  await mkdir(path.join(dir, 'logo.svg'));
+  const config = { ...DEFAULT_CONFIG, site: { ...DEFAULT_CONFIG.site, logo: path.join(dir, 'logo.svg') } };
+  const cwd = process.cwd();
+  await assert.rejects(build({ ...opts, config }), /cannot read the site logo/);
+  assert.equal(process.cwd(), cwd, 'the current folder is the one before the build');
+  assert.equal(await hashTree(out), before, 'the output is byte-identical');
+  assert.deepEqual(
+    (await readdir(dir)).filter((n) => n.startsWith('.dist')),
+    ['.dist.cache.json'],
+    'no staging folder left next to the output',
+  );
 });
