@@ -40,6 +40,7 @@ import { planDeltas } from '../plan/deltas.js';
 import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js';
 import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
 import { groupProducts, isStale } from '../formats/groups.js';
+import { sitePages } from '../publish/site.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Mirrored, MirrorOptions, MirrorStats } from './mirror.js';
@@ -584,7 +585,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const published: Published = {
     texts: [...streams.files, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
     files: allFiles,
-    site: options.site !== false ? siteKey(catalog, catalogText, config, builtAt) : null,
+    site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt) : null,
   };
   const digest = outputDigest(published);
   const result = (placed: PlaceStats, sitePages: number, serverConfigFiles: string[], bucket?: BucketStats): BuildResult => ({
@@ -715,18 +716,19 @@ function schemasDigest(): string {
 
 /**
  * What the site is rendered from, as far as it shows: the catalog, the site settings (and the
- * logo file's size and time), the build's day, and which products are stale at the build time.
+ * logo file's size and time), the build's day, and which products are stale at the build time;
+ * and the pages (and search index) a site rendered from it has.
  */
-function siteKey(catalog: Catalog, catalogText: string, config: Config, builtAt: Date): string {
+function siteOf(catalog: Catalog, catalogText: string, config: Config, builtAt: Date): NonNullable<Published['site']> {
   const logo = config.site.logo ? statSync(config.site.logo, { throwIfNoEntry: false }) : undefined;
-  const stale = groupProducts(catalog)
-    .filter((g) => isStale(g.newest.created, config.site.stale_after_days, builtAt))
-    .map((g) => g.slug);
-  return JSON.stringify([
+  const groups = groupProducts(catalog);
+  const stale = groups.filter((g) => isStale(g.newest.created, config.site.stale_after_days, builtAt)).map((g) => g.slug);
+  const key = JSON.stringify([
     createHash('sha256').update(catalogText).digest('hex'),
     config.site,
     logo ? [logo.size, logo.mtimeMs] : null,
     builtAt.toISOString().slice(0, 10),
     stale,
   ]);
+  return { key, pages: [...sitePages(groups.map((g) => g.slug)), 'pagefind/pagefind.js'] };
 }

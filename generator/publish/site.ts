@@ -40,8 +40,12 @@ export function basePath(baseUrl: string | undefined): string {
  * page and feed (a page that failed to render must not go unnoticed, however Astro reports it).
  */
 export function missingPages(out: string, slugs: string[]): string[] {
-  const expected = ['index.html', 'feed.xml', ...slugs.flatMap((s) => [`products/${s}/index.html`, `products/${s}/feed.xml`])];
-  return expected.filter((rel) => !statSync(path.join(out, rel), { throwIfNoEntry: false })?.isFile());
+  return sitePages(slugs).filter((rel) => !statSync(path.join(out, rel), { throwIfNoEntry: false })?.isFile());
+}
+
+/** The pages the site has for products with these slugs: the home page and feed, each product's page and feed. */
+export function sitePages(slugs: string[]): string[] {
+  return ['index.html', 'feed.xml', ...slugs.flatMap((s) => [`products/${s}/index.html`, `products/${s}/feed.xml`])];
 }
 
 /** Astro's scratch folder inside the staged output. */

@@ -1,10 +1,11 @@
 // The catalogue site as the build renders it: from the sample images through the CLI, and from a
 // synthetic catalog of 3,300 products (1,100 pages) through the library, with every product page present,
-// Pagefind's index written, and metadata text escaped; a site that fails mid-build publishes nothing.
+// Pagefind's index written, and metadata text escaped; a site that fails mid-build publishes nothing;
+// a page deleted from the output is written again by the next build.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { placeSite, renderSite } from '../../generator/publish/site.js';
@@ -115,4 +116,22 @@ test('a site build that fails while the tree is written leaves the previous outp
     ['.dist.cache.json'],
     'no staging folder left next to the output',
   );
+});
+
+test('a rebuild that would change nothing writes nothing, unless a page of the site is missing from the output', async (t) => {
+  const dir = await tempDir(t);
+  const images = path.join(dir, 'images');
+  await cp(path.resolve('images'), images, { recursive: true });
+  const out = path.join(dir, 'dist');
+  const opts = { images, out, now: new Date('2026-11-23T00:00:00Z'), baseUrl: 'https://images.example.org' };
+  await build(opts);
+  const home = (await stat(path.join(out, 'index.html'))).ino;
+  await build(opts);
+  assert.equal((await stat(path.join(out, 'index.html'))).ino, home, 'nothing rewritten when nothing changed');
+  const slug = groupProducts(catalogSchema.parse(JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8'))))[0]!.slug;
+  for (const page of [`products/${slug}/index.html`, `products/${slug}/feed.xml`, 'pagefind/pagefind.js']) {
+    await rm(path.join(out, page));
+    await build(opts);
+    assert.ok(await exists(path.join(out, page)), `${page} is written again`);
+  }
 });

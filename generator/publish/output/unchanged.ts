@@ -14,27 +14,27 @@ export interface Published {
   texts: [string, string][];
   /** Every image file the tree lists (or keeps for its grace period). */
   files: { path: string; sha256: string; size: number; origin: { kind: string } }[];
-  /** What the catalogue site is rendered from (null without a site). */
-  site: string | null;
+  /** What the catalogue site is rendered from, and the pages it must have (null without a site). */
+  site: { key: string; pages: string[] } | null;
 }
 
 export function outputDigest(p: Published): string {
   const hash = createHash('sha256');
   for (const [rel, text] of [...p.texts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`t ${rel} ${Buffer.byteLength(text)}\n`).update(text);
   for (const f of p.files) hash.update(`f ${f.path} ${f.size} ${f.sha256}\n`);
-  hash.update(`s ${p.site ?? '-'}\n`);
+  hash.update(`s ${p.site?.key ?? '-'}\n`);
   return hash.digest('hex');
 }
 
 /**
- * True when `out` holds every text (at its size), every file (at its size) and, with a site, its
- * home page. A file carried over from the previous tree must also be one `memo` proved unchanged
+ * True when `out` holds every text (at its size), every file (at its size) and, with a site, every
+ * page it must have (a page deleted from the output is written again). A file carried over from the previous tree must also be one `memo` proved unchanged
  * (the fingerprint cache): otherwise the full build re-hashes it, and refuses it if it changed.
  * (An input file's output copy is a hard link of it, proved unchanged when the input was.)
  */
 export function outputIntact(out: string, p: Published, memo: HashMemo): boolean {
   const stat = (rel: string) => statSync(path.join(out, rel), { throwIfNoEntry: false });
-  if (p.site !== null && stat('index.html') === undefined) return false;
+  if (p.site && !p.site.pages.every((rel) => stat(rel)?.isFile())) return false;
   if (!p.texts.every(([rel, text]) => stat(rel)?.size === Buffer.byteLength(text))) return false;
   return p.files.every((f) => {
     const st = stat(f.path);
