@@ -28,9 +28,10 @@ export function outputDigest(p: Published): string {
 
 /**
  * True when `out` holds every text (at its size), every file (at its size) and, with a site, every
- * page it must have (a page deleted from the output is written again). A file carried over from the previous tree must also be one `memo` proved unchanged
- * (the fingerprint cache): otherwise the full build re-hashes it, and refuses it if it changed.
- * (An input file's output copy is a hard link of it, proved unchanged when the input was.)
+ * page it must have (a page deleted from the output is written again). A file carried over from
+ * the previous tree must also be one `memo` proved unchanged (the fingerprint cache): otherwise
+ * the full build re-hashes it, and refuses it if it changed. (An input file's output copy is a
+ * hard link of it, proved unchanged when the input was.)
  */
 export function outputIntact(out: string, p: Published, memo: HashMemo): boolean {
   const stat = (rel: string) => statSync(path.join(out, rel), { throwIfNoEntry: false });
