@@ -96,13 +96,19 @@ test('the site builds for 3,300 products on 1,100 pages, every page exists, and 
   assert.ok(evilPage.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'), 'shown as text');
 });
 
-test('a site build that fails while the tree is written leaves the previous output and the current folder as they were', async (t) => {
+/** The sample images copied into a temporary folder and built once, with the site, into dist/ there. */
+async function builtSamples(t: Parameters<typeof tempDir>[0]) {
   const dir = await tempDir(t);
   const images = path.join(dir, 'images');
   await cp(path.resolve('images'), images, { recursive: true });
   const out = path.join(dir, 'dist');
   const opts = { images, out, now: new Date('2026-11-23T00:00:00Z'), baseUrl: 'https://images.example.org' };
   await build(opts);
+  return { dir, out, opts };
+}
+
+test('a site build that fails while the tree is written leaves the previous output and the current folder as they were', async (t) => {
+  const { dir, out, opts } = await builtSamples(t);
   const before = await hashTree(out);
   // The site fails once the files are being written: its logo is a folder.
   await mkdir(path.join(dir, 'logo.svg'));
@@ -119,12 +125,7 @@ test('a site build that fails while the tree is written leaves the previous outp
 });
 
 test('a rebuild that would change nothing writes nothing, unless a page of the site is missing from the output', async (t) => {
-  const dir = await tempDir(t);
-  const images = path.join(dir, 'images');
-  await cp(path.resolve('images'), images, { recursive: true });
-  const out = path.join(dir, 'dist');
-  const opts = { images, out, now: new Date('2026-11-23T00:00:00Z'), baseUrl: 'https://images.example.org' };
-  await build(opts);
+  const { out, opts } = await builtSamples(t);
   const home = (await stat(path.join(out, 'index.html'))).ino;
   await build(opts);
   assert.equal((await stat(path.join(out, 'index.html'))).ino, home, 'nothing rewritten when nothing changed');
