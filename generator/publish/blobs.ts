@@ -47,7 +47,7 @@ async function placeInput(origin: InputOrigin, dest: string, size: number, stats
   }
   if ((await linkOrCopy(from, dest)) === 'linked') {
     stats.linked++;
-    touch(touched, id());
+    if (touched) touch(touched, id());
     return; // the same inode: nothing to compare
   }
   stats.copied++;
@@ -85,7 +85,7 @@ export async function placeFiles(
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
     const how = await previous.place(f.path, dest, f, memo, there);
     if (how !== 'kept' && there) touch(touched, there);
-    if (how === 'linked') touch(touched, statSync(dest));
+    if (how === 'linked' && touched) touch(touched, statSync(dest)); // no stat when nobody counts
     if (how === 'linked' || how === 'kept') stats.linked++;
     else if (how === 'copied') {
       stats.copied++;
