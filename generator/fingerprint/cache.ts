@@ -67,6 +67,12 @@ export class FingerprintCache {
     return new FingerprintCache(file, data);
   }
 
+  /** Nothing is known from a last build: every image will be read. */
+  get cold(): boolean {
+    for (const _ in this.previous.files) return false;
+    return true;
+  }
+
   /** The digest of what the last build with this cache published, if it recorded one. */
   get lastOutput(): string | undefined {
     return this.previous.output;

@@ -233,13 +233,15 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     }
   }
 
-  reporter.phase('finding images');
-  const found = options.images !== undefined ? await findFiles(options.images, outputPathTest(options.out)) : { files: [], problems: [] };
-  problems.push(...found.problems);
-
   const pool = new WorkerPool();
   const cache = await FingerprintCache.load(cachePath(options.out), options.cache !== false);
   try {
+    // With nothing cached every image is read: the workers load while the images are found.
+    if (options.images !== undefined && cache.cold) pool.warm();
+    reporter.phase('finding images');
+    const found = options.images !== undefined ? await findFiles(options.images, outputPathTest(options.out)) : { files: [], problems: [] };
+    problems.push(...found.problems);
+
     // The previous tree as planned products, once: the mirror reuses what it holds, planning merges onto it.
     let twins = 0;
     const carried =

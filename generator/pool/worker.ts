@@ -33,6 +33,11 @@ export type Reply =
 // Small enough to stay in the core's L2 cache between the read copy and the hash: 128 KiB hashes
 // ~40 % faster here than 4 MiB, whose copy spills to RAM before the hash reads it back.
 const CHUNK = 128 * 1024;
+// A read that also feeds the wholeness check passes each chunk through three streams (decoder,
+// counter, tar walk) and cannot reuse its buffer: there, a chunk's overhead costs more than the
+// cache misses. Hashing and checking an 800 MB tar on each core at once took ~910 ms in 128 KiB
+// chunks and ~650 ms in 1 MiB chunks (2–4 MiB: the same), with a lower peak RSS.
+const CHECK_CHUNK = 1024 * 1024;
 const PROGRESS_EVERY = 64 * 1024 * 1024;
 const buffer = Buffer.allocUnsafe(CHUNK);
 const post = (reply: Reply) => parentPort!.postMessage(reply);
@@ -55,8 +60,8 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> 
     try {
       for (;;) {
         // The check keeps the chunk until it is decompressed: it gets a buffer of its own.
-        const into = check ? Buffer.allocUnsafe(CHUNK) : buffer;
-        const n = readSync(fd, into, 0, CHUNK, null);
+        const into = check ? Buffer.allocUnsafe(CHECK_CHUNK) : buffer;
+        const n = readSync(fd, into, 0, into.length, null);
         if (n === 0) break;
         const chunk = into.subarray(0, n);
         hash.update(chunk);
