@@ -11,6 +11,29 @@ import { IN_MEMORY_EXPANDED_LIMIT } from './limits.js';
 
 export class UnsupportedCompression extends Error {}
 
+/**
+ * Node's own zstd decoder (libzstd, Node 22.15 and later) verifies each frame's content checksum,
+ * as `zstd -d` does when a client unpacks the image; fzstd, used on older Node, skips it (a file
+ * cut short is caught either way). Its absence is what tells which one runs.
+ */
+const nativeZstd = zlib as Partial<{
+  createZstdDecompress(): Transform;
+  zstdDecompressSync(bytes: Buffer, options: { maxOutputLength: number }): Buffer;
+}>;
+
+/** True when zstd content checksums are verified (Node's own decoder is there). */
+const zstdChecksumsVerified = typeof nativeZstd.createZstdDecompress === 'function' && typeof nativeZstd.zstdDecompressSync === 'function';
+
+/** A zlib one-shot decoder's output, refusing more than `limit` bytes (TooLargeInMemory). */
+function decodeSync(decode: (bytes: Buffer, options: { maxOutputLength: number }) => Buffer, bytes: Buffer, limit: number): Buffer {
+  try {
+    return decode(bytes, { maxOutputLength: limit });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeInMemory();
+    throw e;
+  }
+}
+
 function zstdStream(): Transform {
   const transform = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -157,12 +180,7 @@ export async function decompressWhole(bytes: Buffer, compression: Compression, l
     case 'none':
       return bytes;
     case 'gzip':
-      try {
-        return zlib.gunzipSync(bytes, { maxOutputLength: limit });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TooLargeInMemory();
-        throw e;
-      }
+      return decodeSync(zlib.gunzipSync, bytes, limit);
     case 'xz':
       return inXzTurn(async () => {
         // The decoder only reads from its source's reader: one web stream less per file.
@@ -191,6 +209,9 @@ export async function decompressWhole(bytes: Buffer, compression: Compression, l
           await reader.cancel().catch(() => {});
         }
       });
+    case 'zstd':
+      if (zstdChecksumsVerified) return decodeSync(nativeZstd.zstdDecompressSync!, bytes, limit);
+    // falls through: fzstd as a stream
     default: {
       const stream = decompressor(compression);
       stream.end(bytes);
@@ -211,7 +232,7 @@ export function decompressor(compression: Compression): Duplex {
     case 'xz':
       return xzStream();
     case 'zstd':
-      return zstdStream();
+      return zstdChecksumsVerified ? nativeZstd.createZstdDecompress!() : zstdStream();
     case 'lzma':
     case 'lz4':
       throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);

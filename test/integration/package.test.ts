@@ -1,14 +1,15 @@
 // The tool as its users get it: `npm pack` of this repository, installed into an empty prefix
 // (`npm install -g --prefix`), run from an unrelated folder with no node_modules above it and
 // `--out` elsewhere: --version, build with the site, verify, list, prune; then build and verify
-// again under Node 24. Nothing may appear in
-// the current folder. Needs the npm registry for the package's dependencies. (npm test has just
-// compiled build/, so the pack skips its prepack compile.)
+// again under Node 24, where a zstd image with a wrong content checksum is refused. Nothing may
+// appear in the current folder. Needs the npm registry for the package's dependencies. (npm test
+// has just compiled build/, so the pack skips its prepack compile.)
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
@@ -121,6 +122,43 @@ describe('the packed tarball, installed into an empty prefix', () => {
       readFileSync(path.join(www, 'streams/v1/index.json'), 'utf8'),
       'Node 24 publishes the same index',
     );
+
+    // Under Node 24 zstd is decoded by Node's own libzstd, which verifies the content checksum a
+    // client's `zstd -d` verifies: an image whose checksum does not match is refused. (fzstd, used
+    // on Node 20, skips checksums.) The image is the sample unified one, compressed by Node 24.
+    const zstd = (data: Buffer) =>
+      execFileSync(
+        node24Bin,
+        [
+          '-e',
+          "const z = require('zlib'); process.stdout.write(z.zstdCompressSync(require('fs').readFileSync(0), { params: { [z.constants.ZSTD_c_checksumFlag]: 1 } }))",
+        ],
+        { input: data, maxBuffer: 1 << 28 },
+      );
+    const good = zstd(gunzipSync(readFileSync(path.join(REPO, 'images/unified/busybox-unified.tar.gz'))));
+    const bad = Buffer.from(good);
+    bad[bad.length - 1]! ^= 1; // the frame's last byte: its content checksum
+    for (const [name, bytes] of [
+      ['good', good],
+      ['bad', bad],
+    ] as const) {
+      mkdirSync(path.join(dir, `zstd-${name}`));
+      writeFileSync(path.join(dir, `zstd-${name}`, 'busybox.tar.zst'), bytes);
+    }
+    const zstdGood = spawnSync(node24Bin, [installed, 'build', '--images', path.join(dir, 'zstd-good'), '--out', path.join(dir, 'www-zstd'), '--no-site'], {
+      cwd: user,
+      encoding: 'utf8',
+    });
+    assert.equal(zstdGood.status, 0, zstdGood.stderr);
+    const zstdVerified = spawnSync(node24Bin, [installed, 'verify', path.join(dir, 'www-zstd')], { cwd: user, encoding: 'utf8' });
+    assert.equal(zstdVerified.status, 0, zstdVerified.stdout + zstdVerified.stderr);
+    const zstdBad = spawnSync(node24Bin, [installed, 'build', '--images', path.join(dir, 'zstd-bad'), '--out', path.join(dir, 'www-zstd-bad'), '--no-site'], {
+      cwd: user,
+      encoding: 'utf8',
+    });
+    assert.equal(zstdBad.status, 1, zstdBad.stderr);
+    assert.match(zstdBad.stderr, /busybox\.tar\.zst: .*corrupt.*checksum/);
+    assert.equal(existsSync(path.join(dir, 'www-zstd-bad')), false, 'nothing published');
     assert.equal(await hashTree(user), before, 'still unchanged');
   });
 });
