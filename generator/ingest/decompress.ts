@@ -1,11 +1,11 @@
 // Streaming decompressors for every compression LXD accepts, chosen from the sniffed magic bytes.
 // Each returns a Duplex: compressed bytes in, decompressed bytes out.
 
-import { Duplex, PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { Duplex, PassThrough, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import xzDecompress from 'xz-decompress';
-import unbzip2 from 'unbzip2-stream';
+import { bzip2Stream } from './bunzip2.js';
+import { fzstdStream } from './fzstd-stream.js';
 import type { Compression } from './detect.js';
 import { IN_MEMORY_EXPANDED_LIMIT } from './limits.js';
 
@@ -34,31 +34,6 @@ function decodeSync(decode: (bytes: Buffer, options: { maxOutputLength: number }
   }
 }
 
-function zstdStream(): Transform {
-  const transform = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      try {
-        decoder.push(chunk);
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    },
-    flush(done) {
-      try {
-        decoder.push(new Uint8Array(0), true);
-        done();
-      } catch (e) {
-        done(e as Error);
-      }
-    },
-  });
-  const decoder = new ZstdDecompress((data) => {
-    transform.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-  return transform;
-}
-
 /**
  * xz-decompress allows one decoder per thread (a module-wide mutex that a cancelled stream can
  * leave locked), so our xz streams take turns: each waits for the previous one to finish or be
@@ -76,6 +51,9 @@ function inXzTurn<T>(work: () => Promise<T>): Promise<T> {
   );
   return mine;
 }
+
+/** Decoded bytes between two turns of the event loop. */
+const XZ_TURN_BYTES = 4 * 1024 * 1024;
 
 function xzStream(): Duplex {
   const input = new PassThrough();
@@ -99,9 +77,17 @@ function xzStream(): Duplex {
       if (closed) return;
       const web = new xzDecompress.XzReadableStream(Readable.toWeb(input) as ReadableStream<Uint8Array>);
       reader = web.getReader();
+      let sinceTurn = 0;
       for (;;) {
         const { done, value } = await reader.read();
         if (done || closed) break;
+        // The web stream resolves in microtasks only: give the event loop a turn now and then, or
+        // no I/O (and no refusal of a bomb) happens until the whole input is decoded.
+        if ((sinceTurn += value.byteLength) >= XZ_TURN_BYTES) {
+          sinceTurn = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (closed) break;
+        }
         if (!output.write(value) && !closed && !output.destroyed) {
           await new Promise<void>((resolve) => {
             wake = resolve;
@@ -121,35 +107,6 @@ function xzStream(): Duplex {
   const duplex = Duplex.from({ writable: input, readable: output });
   duplex.on('close', stop);
   return duplex;
-}
-
-/** unbzip2-stream ends itself at the end of the bzip2 data; later writes are dropped instead of failing. */
-function bzip2Stream(): Duplex {
-  const inner = unbzip2() as unknown as NodeJS.ReadWriteStream & { pause(): void; resume(): void };
-  const output = new PassThrough();
-  let ended = false;
-  inner.on('data', (d: Buffer) => {
-    if (!output.write(d)) {
-      inner.pause();
-      output.once('drain', () => inner.resume());
-    }
-  });
-  inner.on('end', () => {
-    ended = true;
-    output.end();
-  });
-  inner.on('error', (e: Error) => output.destroy(e));
-  const input = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      if (ended || inner.write(chunk)) done();
-      else inner.once('drain', () => done());
-    },
-    final(done) {
-      if (!ended) inner.end();
-      done();
-    },
-  });
-  return Duplex.from({ writable: input, readable: output });
 }
 
 /** Thrown by decompressWhole when the bytes expand past its limit. */
@@ -232,7 +189,7 @@ export function decompressor(compression: Compression): Duplex {
     case 'xz':
       return xzStream();
     case 'zstd':
-      return zstdChecksumsVerified ? nativeZstd.createZstdDecompress!() : zstdStream();
+      return zstdChecksumsVerified ? nativeZstd.createZstdDecompress!() : fzstdStream();
     case 'lzma':
     case 'lz4':
       throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);

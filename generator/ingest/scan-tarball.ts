@@ -12,6 +12,7 @@ import tar from 'tar-stream';
 import type { Compression } from './detect.js';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
 import { cutShort as archiveCutShort, stoppedStream, TarEnd } from './wholeness.js';
+import { BOMB_FIX, bombProblem } from './limits.js';
 
 /** LXD refuses a metadata.yaml over 1 MiB. */
 export const METADATA_YAML_LIMIT = 1024 * 1024;
@@ -19,9 +20,6 @@ export const METADATA_YAML_LIMIT = 1024 * 1024;
 export const TAR_ENTRY_LIMIT = 100_000;
 /** Bytes of non-rootfs content (metadata.yaml, templates) a tarball may expand to. */
 export const METADATA_EXPANDED_LIMIT = 256 * 1024 * 1024;
-/** Past this many decompressed bytes, a ratio over BOMB_RATIO to the compressed bytes is refused. */
-export const BOMB_MIN_BYTES = 64 * 1024 * 1024;
-export const BOMB_RATIO = 200;
 
 export type TarScan =
   | {
@@ -212,14 +210,8 @@ class TarWalk {
   /** Counts decompressed bytes; refuses a decompression bomb. */
   count(n: number): void {
     this.decompressed += n;
-    if (this.decompressed > BOMB_MIN_BYTES && this.decompressed > this.size * BOMB_RATIO) {
-      this.fail(
-        new TarProblem(
-          `expands more than ${BOMB_RATIO}× (${this.decompressed} bytes from ${this.size}): refused as a decompression bomb`,
-          'recompress the tarball normally; real images expand far less',
-        ),
-      );
-    }
+    const bomb = bombProblem(this.decompressed, this.size);
+    if (bomb) this.fail(new TarProblem(bomb, BOMB_FIX));
   }
 }
 
@@ -237,6 +229,8 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   const onStreamError = (e: Error) => walk.fail(cutShort(compression, walk.size, e));
   walk.extract.on('error', onStreamError);
   dec.on('error', onStreamError);
+  // A refusal (a bomb, a bad entry) stops the decoder at once, not when the read loop next looks.
+  void walk.settled.then(() => walk.failure && dec.destroy());
   dec.on('data', (chunk: Buffer) => walk.count(chunk.length));
   dec.pipe(walk.extract);
 

@@ -9,7 +9,7 @@ import { Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
-import { WHOLE_FILE_LIMIT } from './limits.js';
+import { BOMB_FIX, bombProblem, WHOLE_FILE_LIMIT } from './limits.js';
 import { sniff, type Compression } from './detect.js';
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
@@ -50,10 +50,6 @@ export class TarEnd {
   }
 }
 
-/** Past this many decompressed bytes, a ratio over BOMB_RATIO to the compressed bytes is refused. */
-const BOMB_MIN_BYTES = 4 * 1024 * 1024 * 1024;
-const BOMB_RATIO = 1000;
-
 /** The stream's name in messages: the compression, or tar for a plain tarball. */
 export function streamName(compression: Compression): string {
   return compression === 'none' ? 'tar' : compression;
@@ -93,14 +89,9 @@ export class WholenessCheck {
     const counter = new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         end.bytes += chunk.length;
-        if (end.bytes > BOMB_MIN_BYTES && end.bytes > this.input * BOMB_RATIO) {
-          done(
-            new ArchiveProblem(
-              `expands more than ${BOMB_RATIO}× (${end.bytes} bytes from ${this.input}): refused as a decompression bomb`,
-              'recompress the archive normally; real images expand far less',
-            ),
-          );
-        } else done(null, chunk);
+        const bomb = bombProblem(end.bytes, this.input);
+        if (bomb) done(new ArchiveProblem(bomb, BOMB_FIX));
+        else done(null, chunk);
       },
     });
     this.finished = pipeline(this.dec, counter, extract).then(

@@ -197,3 +197,29 @@ export async function put(file: string, data: Buffer | string): Promise<void> {
 }
 
 export { copyFile };
+
+/** The 512-byte tar header of a regular file of `size` bytes (its content is not produced). */
+export async function tarHeader(name: string, size: number): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  pack.entry({ name, size, mode: 0o644, mtime: MTIME, uid: 0, gid: 0 });
+  await new Promise((r) => setImmediate(r));
+  pack.destroy();
+  return Buffer.concat(chunks).subarray(0, 512);
+}
+
+/**
+ * A decompression bomb that is a valid tarball: `prefix` (tar entries without their end marker),
+ * then a header announcing one file, then `members` compressed copies of 64 MiB of zeros (gzip,
+ * xz, bzip2 and zstd all accept concatenated streams) holding the file and the end-of-archive
+ * marker, so that a few hundred kilobytes expand to `members` × 64 MiB.
+ */
+export async function bombTarball(compression: Exclude<Compression, 'none'>, members: number, prefix: Buffer = Buffer.alloc(0)): Promise<Buffer> {
+  // xz through the xz command: @napi-rs/lzma stores runs of zeros without compressing them.
+  const squeeze = (data: Buffer) =>
+    compression === 'xz' ? execFileSync('xz', ['-c', '-6'], { input: data, maxBuffer: 1 << 30 }) : compress(data, compression);
+  const zeros = squeeze(Buffer.alloc(64 * 2 ** 20));
+  const head = squeeze(Buffer.concat([prefix, await tarHeader('data/zero', members * 64 * 2 ** 20 - 1024)]));
+  return Buffer.concat([head, ...Array.from({ length: members }, () => zeros)]);
+}
