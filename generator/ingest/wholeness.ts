@@ -34,6 +34,8 @@ export class TarEnd {
   private entriesEnd = 0;
   /** Decompressed bytes seen. */
   bytes = 0;
+  /** The top-level metadata.yaml's content, when the tarball has one. */
+  metadataYaml: Buffer | undefined;
 
   entry(header: tarStream.Header & { byteOffset?: number }): void {
     const size = header.size ?? 0;
@@ -61,9 +63,17 @@ function followEntries(extract: tarStream.Extract, end: TarEnd): void {
     end.entry(header as tarStream.Header & { byteOffset?: number });
     stream.on('end', next);
     stream.on('error', () => {}); // reported by the extract itself
-    stream.resume();
+    // metadata.yaml at the top (LXD's limit of 1 MiB), kept for whoever checks what the tarball is
+    if (header.type === 'file' && header.name.replace(/^(\.\/)+/, '') === 'metadata.yaml' && (header.size ?? 0) <= METADATA_YAML_BYTES) {
+      const parts: Buffer[] = [];
+      stream.on('data', (c: unknown) => parts.push(c as Buffer));
+      stream.on('end', () => (end.metadataYaml = Buffer.concat(parts)));
+    } else stream.resume();
   });
 }
+
+/** LXD refuses a metadata.yaml over 1 MiB. */
+const METADATA_YAML_BYTES = 1024 * 1024;
 
 /** Which stream stopped unpacking: tar-stream's own error names a cut tar stream, any other the decoder's. */
 export function stoppedStream(compression: Compression, e: Error): string {
@@ -116,6 +126,11 @@ export class WholenessCheck {
     return Promise.race([once(this.dec, 'drain'), this.finished]);
   }
 
+  /** The tarball's top-level metadata.yaml, once it was read. */
+  get metadataYaml(): Buffer | undefined {
+    return this.end.metadataYaml;
+  }
+
   /** Gives up (the file could not be read to its end): frees the decoder. */
   abort(): void {
     this.dec.destroy();
@@ -144,7 +159,7 @@ export function isTarballHead(head: Uint8Array): Compression | undefined {
  * Proves a whole small tarball held in memory whole, without a stream per file (most of the cost
  * for thousands of tiny tarballs). Throws TooLargeInMemory when it expands past IN_MEMORY_EXPANDED_LIMIT.
  */
-async function problemInMemory(bytes: Buffer, compression: Compression): Promise<ArchiveProblem | undefined> {
+async function problemInMemory(bytes: Buffer, compression: Compression, seen: Seen = {}): Promise<ArchiveProblem | undefined> {
   let tar: Buffer;
   try {
     tar = await decompressWhole(bytes, compression);
@@ -162,7 +177,14 @@ async function problemInMemory(bytes: Buffer, compression: Compression): Promise
     extract.end(tar);
   });
   if (failed) return cutShort(bytes.length, 'the tar stream', failed);
+  if (end.metadataYaml) seen.metadataYaml = end.metadataYaml;
   return end.problem();
+}
+
+/** What a deep read saw: whether the bytes are a tarball, and its top-level metadata.yaml. */
+export interface Seen {
+  tarball?: boolean;
+  metadataYaml?: Buffer;
 }
 
 /**
@@ -170,7 +192,12 @@ async function problemInMemory(bytes: Buffer, compression: Compression): Promise
  * tarball — proves it whole: in memory when the whole body is small, else as a stream.
  * Resolves to the problem found, if any.
  */
-export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: Buffer) => void, deep: boolean): Promise<ArchiveProblem | undefined> {
+export async function readChecked(
+  body: AsyncIterable<Buffer>,
+  onChunk: (chunk: Buffer) => void,
+  deep: boolean,
+  seen: Seen = {},
+): Promise<ArchiveProblem | undefined> {
   let check: WholenessCheck | undefined;
   // Held until the body turns out larger than WHOLE_FILE_LIMIT, or ends.
   let held: Buffer[] | undefined = deep ? [] : undefined;
@@ -189,6 +216,7 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
         const joined = Buffer.concat(held);
         held = undefined;
         const compression = isTarballHead(joined);
+        seen.tarball = compression !== undefined;
         if (compression) check = new WholenessCheck(compression);
         await feed(joined);
       } else await feed(chunk);
@@ -200,9 +228,10 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
   if (held) {
     const joined = Buffer.concat(held);
     const compression = isTarballHead(joined);
+    seen.tarball = compression !== undefined;
     if (!compression) return undefined;
     try {
-      return await problemInMemory(joined, compression);
+      return await problemInMemory(joined, compression, seen);
     } catch (e) {
       if (!(e instanceof TooLargeInMemory)) throw e;
       check = new WholenessCheck(compression);
@@ -212,6 +241,7 @@ export async function readChecked(body: AsyncIterable<Buffer>, onChunk: (chunk: 
   if (!check) return undefined;
   try {
     await check.done();
+    if (check.metadataYaml) seen.metadataYaml = check.metadataYaml;
     return undefined;
   } catch (e) {
     if (e instanceof ArchiveProblem) return e;

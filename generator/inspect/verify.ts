@@ -9,11 +9,13 @@ import { BuildError } from '../util/errors.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { isValidVersionKey } from '../simplestreams/version-key.js';
 import { acceptedItemSchema, acceptedProductSchema, insideTree } from '../simplestreams/schema.js';
+import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { openPreviousSource, type PreviousSource } from '../source/source.js';
 import { openBody } from '../source/http.js';
-import { readChecked } from '../ingest/wholeness.js';
+import { readChecked, type Seen } from '../ingest/wholeness.js';
+import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
 
 export interface TreeProblem {
@@ -107,6 +109,22 @@ interface FileState {
   size: number;
   /** With the deep check: why the tarball would not unpack to its end. */
   broken?: string;
+  /** With the deep check: whether it is a tarball, and its metadata.yaml. */
+  seen?: Seen;
+}
+
+/** What is wrong with a file listed as a metadata or unified item, as the build would classify it. */
+function notMetadataTarball(seen: Seen, ftype: string): string | undefined {
+  const unified = UNIFIED_FTYPES.includes(ftype);
+  const what = unified ? 'a unified image tarball' : 'a metadata tarball';
+  if (!seen.tarball) return `is listed as ${ftype} (${what}) but is no tarball: clients fail on it`;
+  if (!seen.metadataYaml) return `is listed as ${ftype} (${what}) but holds no metadata.yaml: clients fail on it`;
+  try {
+    parseMetadata(seen.metadataYaml);
+  } catch (e) {
+    return e instanceof MetadataProblem ? e.message : `metadata.yaml: ${(e as Error).message}`;
+  }
+  return undefined;
 }
 
 class FileHasher {
@@ -149,6 +167,7 @@ class FileHasher {
         const hash = createHash('sha256');
         let size = 0;
         let broken: string | undefined;
+        const seen: Seen = {};
         try {
           broken = (
             await readChecked(
@@ -158,12 +177,13 @@ class FileHasher {
                 size += chunk.length;
               },
               this.deep,
+              seen,
             )
           )?.message;
         } catch {
           return undefined;
         }
-        return { hash, size, ...(broken ? { broken } : {}) };
+        return { hash, size, ...(broken ? { broken } : {}), ...(this.deep ? { seen } : {}) };
       })();
       this.states.set(rel, p);
     }
@@ -334,6 +354,12 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
               typesOk = false;
               continue;
             }
+            const pathProblem = itemPathProblem(item.path, { anywhere: true });
+            if (pathProblem) {
+              err(iwhere, `path ${JSON.stringify(item.path)} ${pathProblem}`);
+              typesOk = false;
+              continue;
+            }
             const st = await hasher.state(item.path);
             if (!st) {
               err(iwhere, `file ${item.path} is missing`);
@@ -345,6 +371,10 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
               if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
               else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
               else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
+              else if (st.seen && typeof item.ftype === 'string' && (METADATA_FTYPES.includes(item.ftype) || UNIFIED_FTYPES.includes(item.ftype))) {
+                const wrong = notMetadataTarball(st.seen, item.ftype);
+                if (wrong) err(iwhere, `${item.path} ${wrong}`);
+              }
             }
           }
           if (!typesOk) continue;

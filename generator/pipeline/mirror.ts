@@ -13,14 +13,12 @@ import { BuildError, BuildFailed, ImageError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
 import { mapLimit } from '../util/concurrency.js';
 import type { Filter } from '../config/filters.js';
-import { sniff } from '../ingest/detect.js';
-import { readHead } from '../ingest/classify.js';
-import { qcow2Problem, squashfsProblem } from '../ingest/rootfs.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { previousProducts } from '../plan/previous.js';
 import { selectProducts } from '../plan/select.js';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/products.js';
-import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
+import { METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
+import type { Classified } from '../ingest/classify.js';
 import { download, type HttpLimits } from '../source/http.js';
 import { readUpstream } from '../source/upstream.js';
 
@@ -86,6 +84,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   for (const spec of options.upstreams) {
     reporter.phase(`reading the upstream ${spec}`);
     const upstream = await readUpstream(spec, options.http);
+    for (const w of upstream.warnings) reporter.warn(w);
     stats.upstreams.push(upstream.base);
     const all = previousProducts(upstream.products, upstream.catalog, upstream.base);
     const selected = selectProducts(all, options.filters, options.keep);
@@ -180,8 +179,28 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   return { products: mirrored, stats, deselected, replaced, from: owner };
 }
 
+type Role = 'metadata' | 'unified' | 'tarball' | 'squashfs' | 'qcow2';
+const ROLE_NAMES: Record<string, string> = {
+  metadata: 'a metadata tarball with metadata.yaml',
+  unified: 'a unified tarball with metadata.yaml and a root filesystem',
+  tarball: 'a root filesystem tarball',
+  squashfs: 'a squashfs',
+  qcow2: 'a qcow2 disk',
+  other: 'no image file (unrecognised bytes)',
+};
+
+/** What the file of an item of `ftype` must be; undefined for deltas. */
+function expectedRole(ftype: string): Role | undefined {
+  if (METADATA_FTYPES.includes(ftype)) return 'metadata';
+  if (UNIFIED_FTYPES.includes(ftype)) return 'unified';
+  if (ftype === 'squashfs') return 'squashfs';
+  if (ftype === 'root.tar.xz') return 'tarball';
+  return ROOTFS_FTYPES[ftype] ? 'qcow2' : undefined;
+}
+
 /**
- * Proves the downloaded images as a client would find them: a split image's metadata‖rootfs
+ * Proves the downloaded images as a client would find them: each file is what its item says
+ * (classified and its metadata.yaml read as the build reads an input), a split image's metadata‖rootfs
  * sha256 is its fingerprint, every tarball (metadata, root, unified) decompresses and reads to its
  * end, a squashfs is as long as its superblock says.
  */
@@ -189,27 +208,40 @@ async function proveImages(versions: PlannedVersion[], local: Map<string, string
   const problems: BuildError[] = [];
   const fix = 'nothing was published: report it to the upstream, or leave the image out (--filter)';
   const checked = new Set<string>();
-  const wholeness = async (file: PlannedFile) => {
+  /** Proves a file is what its item says (as the build classifies an input) and unpacks to its end. */
+  const prove = async (file: PlannedFile, ftype: string) => {
     if (checked.has(file.sha256)) return;
     checked.add(file.sha256);
     const at = local.get(file.sha256)!;
-    const head = await readHead(at);
-    const sniffed = sniff(head);
-    if (sniffed.kind === 'squashfs' || sniffed.kind === 'qcow2') {
-      const problem = (sniffed.kind === 'squashfs' ? squashfsProblem : qcow2Problem)(head, file.size);
-      if (problem) problems.push(new BuildError(`${urls.get(file)}: the ${sniffed.kind} ${problem}`, fix));
-    } else if (sniffed.kind === 'compressed' || sniffed.kind === 'tar') {
+    const url = urls.get(file)!;
+    const expected = expectedRole(ftype);
+    if (!expected) return; // a delta: applied by the client with xdelta3, its source checked there
+    let found: Classified;
+    try {
+      found = await pool.classify({ path: at, rel: url, size: file.size, dev: 0, ino: 0, mtimeMs: 0, ctimeMs: 0 });
+    } catch (e) {
+      problems.push(new BuildError(e instanceof ImageError ? `${url}: ${e.problem}` : `${url}: ${(e as Error).message}`, fix));
+      return;
+    }
+    const role = found.role === 'rootfs' ? found.format : found.role;
+    if (role !== expected) {
+      problems.push(
+        new BuildError(`${url}: listed as ${ftype} (${ROLE_NAMES[expected]}) but is ${ROLE_NAMES[role] ?? 'no image file'}: clients would fail on it`, fix),
+      );
+      return;
+    }
+    if (found.role !== 'other' && found.compression && (role === 'metadata' || role === 'unified' || role === 'tarball')) {
       try {
-        await pool.hash([at], undefined, sniffed.compression);
+        await pool.hash([at], undefined, found.compression);
       } catch (e) {
-        problems.push(new BuildError(`${urls.get(file)}: ${e instanceof ImageError ? e.problem : (e as Error).message}`, fix));
+        problems.push(new BuildError(`${url}: ${e instanceof ImageError ? e.problem : (e as Error).message}`, fix));
       }
     }
   };
   const jobs: Promise<void>[] = [];
   for (const v of versions) {
     for (const image of v.images) {
-      for (const { file } of image.files) jobs.push(wholeness(file));
+      for (const { file, ftype } of image.files) jobs.push(prove(file, ftype));
       if (image.files.length !== 2) continue; // unified: its sha256, checked on download, is its fingerprint
       const [meta, rootfs] = image.files;
       jobs.push(

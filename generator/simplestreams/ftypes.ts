@@ -38,3 +38,6 @@ export const CLIENT_TWIN: Readonly<Record<string, string>> = {
   'lxd_combined.tar.gz': 'incus_combined.tar.gz',
   'incus_combined.tar.gz': 'lxd_combined.tar.gz',
 };
+
+/** Every ftype a client reads: metadata, unified, rootfs and delta items. */
+export const KNOWN_FTYPES: ReadonlySet<string> = new Set([...METADATA_FTYPES, ...UNIFIED_FTYPES, ...Object.keys(ROOTFS_FTYPES), ...Object.keys(DELTA_FTYPES)]);

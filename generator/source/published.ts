@@ -11,6 +11,7 @@ import { catalogSchema, type Catalog } from '../formats/catalog.js';
 import { STATE_PATH, stateSchema, type PublishedState } from '../formats/state.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { acceptedIndexSchema, acceptedProductsSchema, type AcceptedProductsFile } from '../simplestreams/schema.js';
+import { itemPathProblem } from '../simplestreams/item-paths.js';
 import type { PreviousSource } from './source.js';
 
 export type ProductsFile = AcceptedProductsFile;
@@ -80,8 +81,36 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
     where(productsPath),
     `correct it in ${productsPath} (or remove that version), then build again: clients cannot use it as it is either`,
   );
-  const catalogText = await source.readText('catalog.json');
-  const catalogParsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));
+  const unsafe = Object.entries(products.products).flatMap(([key, p]) =>
+    Object.entries(p.versions).flatMap(([vkey, v]) =>
+      Object.entries(v.items).flatMap(([ikey, item]) => {
+        const problem = itemPathProblem(item.path, { anywhere: true });
+        return problem
+          ? [
+              new BuildError(
+                `${where(productsPath)}: product ${key}, version ${vkey}, item ${ikey}: path ${JSON.stringify(item.path)} ${problem}`,
+                'remove that item from the previous tree (no client needs it), then build again',
+              ),
+            ]
+          : [];
+      }),
+    ),
+  );
+  if (unsafe.length) throw unsafe.length === 1 ? unsafe[0]! : new BuildFailed(unsafe);
+  // A host that answers a missing file with its home page (a single-page-app fallback) sends
+  // HTML: that is no catalog. Anything else that does not parse is named with its fix.
+  let catalogText = await source.readText('catalog.json');
+  if (catalogText !== null && /^\s*</.test(catalogText)) catalogText = null;
+  let catalogJson: unknown;
+  try {
+    catalogJson = catalogText === null ? null : JSON.parse(catalogText);
+  } catch (e) {
+    throw new BuildError(
+      `${where('catalog.json')}: is not JSON (${(e as Error).message})`,
+      "republish the previous tree (its catalog.json is damaged), or delete catalog.json from it to carry the tree over as another tool's",
+    );
+  }
+  const catalogParsed = catalogJson === null ? null : catalogSchema.safeParse(catalogJson);
   const stateText = await source.readText(STATE_PATH);
   const state =
     stateText === null

@@ -9,6 +9,8 @@ import { BuildError, BuildFailed } from '../util/errors.js';
 import { catalogSchema, type Catalog } from '../formats/catalog.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { acceptedIndexSchema, acceptedProductsSchema, insideTree, type AcceptedProductsFile } from '../simplestreams/schema.js';
+import { KNOWN_FTYPES } from '../simplestreams/ftypes.js';
+import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { getText, type HttpLimits } from './http.js';
 import { parseTreeFile } from './published.js';
 
@@ -18,6 +20,8 @@ export interface Upstream {
   products: AcceptedProductsFile;
   /** The upstream's catalog.json when it is a staticstreams tree (creation dates, descriptions). */
   catalog: Catalog | null;
+  /** What was left out, for the user (items of an ftype no client reads). */
+  warnings: string[];
 }
 
 /** Bounds no real server comes near; beyond them the upstream is refused. */
@@ -59,8 +63,11 @@ function decoded(rel: string): string {
   }
 }
 
+/** Where each listed path was first seen, with what content: one path, one file. */
+type Listed = Map<string, { sha256: string; size: number; place: string }>;
+
 /** What a hostile products file could do that the schema lets through. */
-function hostile(products: AcceptedProductsFile, where: string): BuildError[] {
+function hostile(products: AcceptedProductsFile, where: string, listed: Listed): BuildError[] {
   const problems: BuildError[] = [];
   const fix = 'this upstream cannot be mirrored as it is: report it to its maintainers, or mirror only other products (--filter)';
   const refuse = (place: string, what: string) => problems.push(new BuildError(`${where}: ${place}: ${what}`, fix));
@@ -91,6 +98,14 @@ function hostile(products: AcceptedProductsFile, where: string): BuildError[] {
         name(`${place}, field ftype`, item.ftype);
         if (!insideTree(decoded(item.path)) || UNSAFE.test(item.path) || /[?#]/.test(item.path))
           refuse(`${place}, field path`, `${JSON.stringify(item.path)} leaves the tree (once percent-decoded) or is no plain path`);
+        else {
+          const problem = itemPathProblem(decoded(item.path));
+          if (problem) refuse(`${place}, field path`, `${JSON.stringify(item.path)} ${problem}`);
+        }
+        const same = listed.get(item.path);
+        if (same && (same.sha256 !== item.sha256 || same.size !== item.size))
+          refuse(`${place}, field path`, `${JSON.stringify(item.path)} is listed again with another sha256 or size (first at ${same.place})`);
+        else if (!same) listed.set(item.path, { sha256: item.sha256, size: item.size, place });
         if (item.size > UPSTREAM_BOUNDS.itemBytes) refuse(`${place}, field size`, `${item.size} bytes, more than 1 TiB`);
       }
     }
@@ -117,6 +132,7 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
   if (paths.length === 0) throw new BuildError(`${at(INDEX_PATH)}: lists no image-downloads products file`, fix);
   const merged: AcceptedProductsFile = { datatype: 'image-downloads', products: {} };
   const problems: BuildError[] = [];
+  const listed: Listed = new Map();
   for (const rel of paths) {
     if (!insideTree(decoded(rel))) {
       problems.push(new BuildError(`${at(INDEX_PATH)}: products file ${JSON.stringify(rel)} leaves the tree`, 'report it to the upstream'));
@@ -133,7 +149,7 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
       continue;
     }
     const products = parseTreeFile(acceptedProductsSchema, text, at(rel), 'the upstream products file is broken: report it to the upstream');
-    problems.push(...hostile(products, at(rel)));
+    problems.push(...hostile(products, at(rel), listed));
     for (const [key, product] of Object.entries(products.products)) {
       if (merged.products[key])
         problems.push(new BuildError(`${base}: product ${key} is listed by two products files of the upstream`, 'report it to the upstream'));
@@ -141,6 +157,7 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
     }
   }
   if (problems.length) throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
+  const warnings = leaveOutUnknown(merged, base);
   const catalogText = await getText(at('catalog.json'), UPSTREAM_BOUNDS.productsBytes, limits, fix).catch(() => null);
   let catalog: Catalog | null;
   try {
@@ -149,5 +166,23 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
   } catch {
     catalog = null; // a catalog only adds dates and descriptions: without it the version keys date the images
   }
-  return { base, products: merged, catalog };
+  return { base, products: merged, catalog, warnings };
+}
+
+/**
+ * Leaves out items of an ftype no client reads (a manifest, a checksum file, …): they are
+ * copied nowhere. Returns a warning for each ftype left out, with how many items.
+ */
+function leaveOutUnknown(products: AcceptedProductsFile, base: string): string[] {
+  const left = new Map<string, number>();
+  for (const p of Object.values(products.products))
+    for (const v of Object.values(p.versions))
+      for (const [key, item] of Object.entries(v.items))
+        if (!KNOWN_FTYPES.has(item.ftype)) {
+          delete v.items[key];
+          left.set(item.ftype, (left.get(item.ftype) ?? 0) + 1);
+        }
+  return [...left]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([ftype, n]) => `${base}: ${n} item(s) of ftype ${JSON.stringify(ftype)} left out: no client reads that type`);
 }

@@ -4,13 +4,17 @@
 // bodies, HTML where JSON belongs, terminal escapes, redirects to private addresses), and races
 // (stale locks, symlinked outputs). Each case failed on the code before its fix.
 
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { build } from '../../generator/index.js';
+import { startUpstream, type Upstream } from '../support/upstream-server.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
-import { bombTarball, metadataTarball, put, tarball } from '../support/images.js';
+import { bombTarball, compress, metadataTarball, put, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 import { runCli, runCliPeak } from '../support/cli.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
 const noStack = (stderr: string) => assert.doesNotMatch(stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
@@ -56,5 +60,160 @@ describe('#2 decompression bombs are refused with bounded memory, wherever they 
     t.diagnostic(`${bomb.length} bytes`);
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /expands more than 200× \(\d+ bytes from \d+\): refused as a decompression bomb/);
+  });
+});
+
+interface Item {
+  ftype: string;
+  path: string;
+  sha256: string;
+  size: number;
+  [k: string]: unknown;
+}
+interface Products {
+  products: Record<string, { versions: Record<string, { items: Record<string, Item> }> }>;
+}
+const productsRel = (tree: string) =>
+  Object.values((JSON.parse(readFileSync(path.join(tree, 'streams/v1/index.json'), 'utf8')) as { index: Record<string, { path: string }> }).index)[0]!.path;
+const productsOf = (tree: string) => JSON.parse(readFileSync(path.join(tree, productsRel(tree)), 'utf8')) as Products;
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+describe('#1 #3 #4 #5 mirror and verify copy only image files, where image files belong, that are what they say', () => {
+  let work: string;
+  let up: string;
+  let upstream: Upstream;
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-security-'));
+    const images = path.join(work, 'images');
+    await put(path.join(images, 'alpha/lxd.tar.xz'), await metadataTarball({ os: 'alpha', release: '1', serial: '20261101_0000' }));
+    await put(path.join(images, 'alpha/rootfs.tar.xz'), await rootTarball('alpha'));
+    await put(path.join(images, 'beta.tar.gz'), await unifiedTarball({ os: 'beta', release: '1', serial: '20261101_0000' }, 'beta'));
+    up = path.join(work, 'up');
+    await build({ images, out: up, site: false, baseUrl: 'https://upstream.example' });
+    upstream = await startUpstream(up);
+  });
+  after(async () => {
+    await upstream?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** Serves the upstream's products file with one more item, whose file (`bytes`) is served at its path. */
+  const withItem = (ftype: string, rel: string, bytes: Buffer, product = 'beta:1:amd64:default') => {
+    const products = productsOf(up);
+    const version = Object.values(products.products[product]!.versions)[0]!;
+    version.items[`extra-${ftype}`] = { ftype, path: rel, sha256: sha256(bytes), size: bytes.length };
+    upstream.faults.set(productsRel(up), (_q, res) => res.end(JSON.stringify(products)));
+    if (!rel.startsWith('streams/')) upstream.faults.set(rel, (_q, res) => res.end(bytes));
+  };
+
+  it('refuses an item at a path a host runs, a page, or a file the build writes (correct sha256), writing nothing', async (t) => {
+    const dir = await tempDir(t);
+    const cases = [
+      ['_worker.js', 'worker'],
+      ['_redirects', 'redirects'],
+      ['_headers', 'squashfs'],
+      ['.well-known/acme-challenge/x', 'squashfs'],
+      ['evil.html', 'squashfs'],
+      ['images/beta/evil.html', 'squashfs'],
+      ['images/.htaccess', 'squashfs'],
+      ['catalog.json', 'lxd.tar.xz'],
+      ['staticstreams-state.json', 'squashfs'],
+      ['streams/v1/index.json', 'squashfs'],
+    ];
+    for (const [rel, ftype] of cases) {
+      t.after(() => upstream.faults.clear());
+      withItem(ftype!, rel!, Buffer.from('<script>alert(document.domain)</script>'));
+      const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site'], { cwd: dir });
+      upstream.faults.clear();
+      assert.equal(r.status, 1, `${rel}: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `field path: ${JSON.stringify(rel).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (is outside the tree's image folder images/|has the name|does not end in an image file extension)`,
+        ),
+        rel,
+      );
+      noStack(r.stderr);
+      assert.deepEqual(readdirSync(dir), [], `${rel}: nothing written`);
+    }
+  });
+
+  it('leaves out an item of an ftype no client reads, with a warning', async (t) => {
+    const dir = await tempDir(t);
+    t.after(() => upstream.faults.clear());
+    withItem('manifest', 'images/beta/beta.manifest.tar.xz', Buffer.from('not an image'));
+    const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /1 item\(s\) of ftype "manifest" left out: no client reads that type/);
+    assert.ok(!existsSync(path.join(dir, 'out/images/beta/beta.manifest.tar.xz')));
+    assert.ok(!readFileSync(path.join(dir, 'out', productsRel(path.join(dir, 'out'))), 'utf8').includes('manifest'));
+  });
+
+  it('#4 refuses one path listed twice with two sha256 values', async (t) => {
+    const dir = await tempDir(t);
+    t.after(() => upstream.faults.clear());
+    const products = productsOf(up);
+    const version = Object.values(products.products['beta:1:amd64:default']!.versions)[0]!;
+    const first = Object.values(version.items)[0]!;
+    version.items['again'] = { ...first, sha256: 'f'.repeat(64) };
+    upstream.faults.set(productsRel(up), (_q, res) => res.end(JSON.stringify(products)));
+    const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /item again, field path: ".*" is listed again with another sha256 or size \(first at/);
+  });
+
+  it('#5 refuses random bytes or a tarball without metadata.yaml listed as a unified image (mirror and verify)', async (t) => {
+    const dir = await tempDir(t);
+    const noMetadata = compress(await tarball([{ name: 'rootfs/' }, { name: 'rootfs/marker', content: 'x\n' }]), 'gzip');
+    for (const [name, bytes, message] of [
+      ['random bytes', randomBytes(4096), /but is no image file|is not a tarball, squashfs or qcow2 file/],
+      ['a tar.gz without metadata.yaml', noMetadata, /has a rootfs but no metadata\.yaml|but is a root filesystem tarball/],
+    ] as const) {
+      t.after(() => upstream.faults.clear());
+      // Replace beta's unified item by these bytes (its fingerprint is its sha256).
+      const products = productsOf(up);
+      const version = Object.values(products.products['beta:1:amd64:default']!.versions)[0]!;
+      for (const item of Object.values(version.items)) Object.assign(item, { path: 'images/beta/fake.tar.gz', sha256: sha256(bytes), size: bytes.length });
+      upstream.faults.set(productsRel(up), (_q, res) => res.end(JSON.stringify(products)));
+      upstream.faults.set('images/beta/fake.tar.gz', (_q, res) => res.end(bytes));
+      const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=beta'], { cwd: dir });
+      upstream.faults.clear();
+      assert.equal(r.status, 1, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.ok(!existsSync(path.join(dir, 'out')), `${name}: nothing published`);
+      // verify of a tree listing it the same way
+      const tree = path.join(dir, `tree-${name.length}`);
+      cpSync(up, tree, { recursive: true });
+      writeFileSync(path.join(tree, 'images/beta/fake.tar.gz'), bytes);
+      writeFileSync(path.join(tree, productsRel(up)), JSON.stringify(products));
+      const v = await runCli(['verify', tree], { cwd: dir });
+      assert.equal(v.status, 1, `verify, ${name}: ${v.stdout}${v.stderr}`);
+      assert.match(
+        v.stdout + v.stderr,
+        /is listed as (lxd|incus)_combined\.tar\.gz \(a unified image tarball\) but (is no tarball|holds no metadata\.yaml)/,
+        name,
+      );
+    }
+  });
+
+  it('verify refuses a tree listing a file at _worker.js or a page', async (t) => {
+    const dir = await tempDir(t);
+    for (const rel of ['_worker.js', 'images/beta/evil.html']) {
+      const tree = path.join(dir, rel.replace(/\W/g, ''));
+      cpSync(up, tree, { recursive: true });
+      const bytes = Buffer.from('export default { fetch() { return new Response("owned") } }');
+      await put(path.join(tree, rel), bytes);
+      const products = productsOf(tree);
+      Object.values(products.products['beta:1:amd64:default']!.versions)[0]!.items['evil'] = {
+        ftype: 'squashfs',
+        path: rel,
+        sha256: sha256(bytes),
+        size: bytes.length,
+      };
+      writeFileSync(path.join(tree, productsRel(tree)), JSON.stringify(products));
+      const v = await runCli(['verify', tree], { cwd: dir });
+      assert.equal(v.status, 1, `${rel}: ${v.stdout}`);
+      assert.match(v.stdout + v.stderr, new RegExp(`evil.*path "${rel.replace(/[.]/g, '\\.')}" (has the name|does not end in an image file extension)`), rel);
+    }
   });
 });

@@ -116,7 +116,9 @@ export class StagedOutput {
   async writeText(rel: string, text: string): Promise<void> {
     const full = insideRoot(this.dir, rel);
     await mkdir(path.dirname(full), { recursive: true });
-    await writeFile(full, text);
+    // Never through a link: a file at this path may be an image linked from an input.
+    await rm(full, { force: true });
+    await writeFile(full, text, { flag: 'wx' });
   }
 
   /**
