@@ -17,12 +17,17 @@ const IMPORT_PREFIX = '/import/';
 const SHORT_CACHE = 'public, max-age=60, must-revalidate';
 const LONG_CACHE = 'public, max-age=31536000, immutable';
 
+/** `object[key]` when the object itself has it: a path like /import/sha256/__proto__ finds nothing. */
+function own(object, key) {
+  return Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
+}
+
 /** The Debian names of the architectures a client lists (native first), unknown names dropped. */
 function requestedArchitectures(request, map) {
   const raw = request.headers.get('LXD-Server-Architectures') || request.headers.get('Incus-Server-Architectures') || '';
   const out = [];
   for (const name of raw.split(',')) {
-    const arch = map.arches[name.trim()];
+    const arch = own(map.arches, name.trim());
     if (arch && !out.includes(arch)) out.push(arch);
   }
   return out;
@@ -31,8 +36,8 @@ function requestedArchitectures(request, map) {
 /** Picks the architecture of `available` (arch → fingerprint) for this request, or null. */
 function pickArchitecture(request, map, available) {
   const requested = requestedArchitectures(request, map);
-  if (requested.length > 0) return requested.find((a) => a in available) ?? null;
-  if (map.defaultArch && map.defaultArch in available) return map.defaultArch;
+  if (requested.length > 0) return requested.find((a) => own(available, a) !== undefined) ?? null;
+  if (map.defaultArch && own(available, map.defaultArch) !== undefined) return map.defaultArch;
   const all = Object.keys(available);
   return all.length === 1 ? all[0] : null;
 }
@@ -44,7 +49,7 @@ function textResponse(request, status, body, headers) {
 }
 
 function imageResponse(request, map, fingerprint, cache, extra) {
-  const image = map.images[fingerprint];
+  const image = own(map.images, fingerprint);
   if (!image) return textResponse(request, 404, `no image with fingerprint ${fingerprint} here\n`, { 'Cache-Control': SHORT_CACHE });
   const headers = { 'Cache-Control': cache, ...extra };
   if (image.clients.includes('lxd')) {
@@ -76,11 +81,11 @@ function handleImport(request, map) {
   const spec = rest.slice('alias/'.length);
   const at = spec.lastIndexOf('@');
   const alias = at >= 0 ? spec.slice(0, at) : spec;
-  const available = map.aliases[alias];
+  const available = own(map.aliases, alias);
   if (!available) return textResponse(request, 404, `no alias ${alias} with a directly importable (unified) image\n`, { 'Cache-Control': SHORT_CACHE });
   const arch = at >= 0 ? spec.slice(at + 1) : pickArchitecture(request, map, available);
   const names = Object.keys(available).sort().join(', ');
-  if (!arch || !(arch in available)) {
+  if (!arch || own(available, arch) === undefined) {
     const asked = requestedArchitectures(request, map).join(', ') || 'none given';
     return textResponse(request, 404, `alias ${alias} has no image for the architectures asked (${asked}); available: ${names}\n`, {
       'Cache-Control': SHORT_CACHE,
@@ -88,7 +93,7 @@ function handleImport(request, map) {
       'X-Available-Architectures': names,
     });
   }
-  return imageResponse(request, map, available[arch], SHORT_CACHE, at >= 0 ? {} : { 'Vary': 'LXD-Server-Architectures, Incus-Server-Architectures' });
+  return imageResponse(request, map, own(available, arch), SHORT_CACHE, at >= 0 ? {} : { 'Vary': 'LXD-Server-Architectures, Incus-Server-Architectures' });
 }
 
 export { handleImport, pickArchitecture };

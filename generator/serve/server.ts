@@ -79,20 +79,23 @@ async function resolveFile(root: string, pathname: string): Promise<string | und
   }
 }
 
-function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'invalid' | undefined {
+/**
+ * The one byte range asked for; undefined to answer the whole file. As RFC 9110 §14.2 says, a
+ * Range this server does not understand (another unit, several ranges, a malformed one) is
+ * ignored; 'unsatisfiable' (416) only for a well-formed range that starts past the end.
+ */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
   if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
-  let start: number;
-  let end: number;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header);
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
   if (m[1] === '') {
-    start = Math.max(0, size - Number(m[2]));
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    const length = Number(m[2]);
+    return length === 0 || size === 0 ? 'unsatisfiable' : { start: Math.max(0, size - length), end: size - 1 };
   }
-  return start > end || start >= size ? 'invalid' : { start, end };
+  const start = Number(m[1]);
+  if (m[2] !== '' && Number(m[2]) < start) return undefined; // malformed: ignored
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
 
 export async function startPreview(options: ServeOptions): Promise<RunningPreview> {
@@ -141,7 +144,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
       ...headersForPath(rules, pathname),
     };
     const range = parseRange(req.headers.range, st.size);
-    if (range === 'invalid') {
+    if (range === 'unsatisfiable') {
       res.writeHead(416, { 'Content-Range': `bytes */${st.size}` }).end();
       return;
     }

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { build } from '../../generator/index.js';
+import { build, startPreview } from '../../generator/index.js';
+import { pathToFileURL } from 'node:url';
 import { startUpstream, type Upstream } from '../support/upstream-server.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
@@ -214,6 +215,62 @@ describe('#1 #3 #4 #5 mirror and verify copy only image files, where image files
       const v = await runCli(['verify', tree], { cwd: dir });
       assert.equal(v.status, 1, `${rel}: ${v.stdout}`);
       assert.match(v.stdout + v.stderr, new RegExp(`evil.*path "${rel.replace(/[.]/g, '\\.')}" (has the name|does not end in an image file extension)`), rel);
+    }
+  });
+});
+
+describe('#17 #19 the generated lookups and the preview server at their edges', () => {
+  let work: string;
+  let tree: string;
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-edges-'));
+    tree = path.join(work, 'dist');
+    await build({ images: path.resolve('images'), out: tree, site: false, baseUrl: 'https://images.example.org', targets: ['netlify', 'cloudflare'] });
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  const prototypeKeys = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
+  it('#17 /import/sha256/__proto__ (and constructor, toString) is a 404 in serve, the Cloudflare worker and the Netlify edge function', async () => {
+    const server = await startPreview({ dir: tree, port: 0 });
+    try {
+      for (const key of prototypeKeys) {
+        for (const p of [`/import/sha256/${key}`, `/import/alias/${key}`, `/import/alias/busybox/1.36@${key}`]) {
+          const res = await fetch(`${server.url}${p}`, { headers: { 'LXD-Server-Architectures': key } });
+          assert.equal(res.status, 404, `serve ${p}`);
+        }
+      }
+    } finally {
+      await server.close();
+    }
+    const worker = (await import(pathToFileURL(path.join(tree, '_worker.js')).href)) as { default: { fetch(r: Request, env: unknown): Promise<Response> } };
+    const edgeFile = path.join(tree, '..', 'dist-server-config', 'netlify-edge-functions', 'staticstreams-import.js');
+    const edge = (await import(pathToFileURL(edgeFile).href)) as { default: (r: Request) => Promise<Response | undefined> };
+    for (const key of prototypeKeys) {
+      for (const p of [`/import/sha256/${key}`, `/import/alias/${key}`, `/import/alias/busybox/1.36@${key}`]) {
+        const request = () => new Request(`https://images.example.org${p}`, { headers: { 'Incus-Server-Architectures': key } });
+        assert.equal((await worker.default.fetch(request(), { ASSETS: { fetch: () => new Response('asset') } })).status, 404, `worker ${p}`);
+        assert.equal((await edge.default(request()))?.status, 404, `edge function ${p}`);
+      }
+    }
+  });
+
+  it('#19 serve ignores a Range it does not understand (200, the whole file) and answers 416 only past the end', async () => {
+    const server = await startPreview({ dir: tree, port: 0 });
+    try {
+      const url = `${server.url}/catalog.json`;
+      const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+      for (const range of ['items=0-1', 'bytes=0-1,4-5', 'bytes = 0-1', 'bytes=5-2', 'bytes=x-1', 'bytes=-']) {
+        const res = await fetch(url, { headers: { Range: range } });
+        assert.equal(res.status, 200, range);
+        assert.deepEqual(Buffer.from(await res.arrayBuffer()), whole, `${range}: the whole file`);
+      }
+      const part = await fetch(url, { headers: { Range: 'bytes=0-1' } });
+      assert.equal(part.status, 206);
+      assert.equal(await part.text(), whole.subarray(0, 2).toString());
+      assert.equal((await fetch(url, { headers: { Range: `bytes=${whole.length}-` } })).status, 416);
+    } finally {
+      await server.close();
     }
   });
 });
