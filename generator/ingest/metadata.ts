@@ -3,6 +3,7 @@
 
 import { parseDocument, isMap, isScalar, isPair } from 'yaml';
 import { z } from 'zod';
+import { versionKey, versionKeyTime } from '../simplestreams/version-key.js';
 import { findArchitecture, knownArchitectureNames, type Architecture } from '../simplestreams/architectures.js';
 
 export interface ImageMetadata {
@@ -113,6 +114,16 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
       'creation_date',
       `${parsed.data.creation_date} is ${new Date(parsed.data.creation_date * 1000).toISOString()}, in the future`,
       'set creation_date to the time the image was built (seconds since 1970, e.g. `date +%s`)',
+    );
+  }
+  // The serial names the version key: one in the future would pin the product (every real
+  // version after it would sort older and be dropped by retention).
+  const serial = (plain as { properties?: { serial?: unknown } }).properties?.serial;
+  if (typeof serial === 'string' && versionKeyTime(versionKey(serial, parsed.data.creation_date)) > now + FUTURE_TOLERANCE) {
+    throw new MetadataProblem(
+      'properties.serial',
+      `"${serial}" names ${new Date(versionKeyTime(versionKey(serial, parsed.data.creation_date)) * 1000).toISOString()}, in the future`,
+      'set serial to the build time (YYYYMMDD_HHMM, e.g. `date -u +%Y%m%d_%H%M`), or remove it',
     );
   }
   const architecture = findArchitecture(parsed.data.architecture);

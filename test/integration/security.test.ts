@@ -274,3 +274,15 @@ describe('#17 #19 the generated lookups and the preview server at their edges', 
     }
   });
 });
+
+describe('#8 a serial in the future is refused like a future creation_date', () => {
+  it('names the field and the fix; nothing is published', async (t) => {
+    const dir = await tempDir(t);
+    await put(path.join(dir, 'images/a.tar.gz'), await unifiedTarball({ os: 'future', release: '1', serial: '99991231_2359' }, 'x'));
+    const r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /metadata\.yaml: properties\.serial: "99991231_2359" names 9999-12-31T23:59:00\.000Z, in the future\n {2}fix: set serial to the build time/);
+    assert.ok(!existsSync(path.join(dir, 'out')));
+    noStack(r.stderr);
+  });
+});
