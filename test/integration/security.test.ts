@@ -6,13 +6,15 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdtempSync, symlinkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { build, startPreview } from '../../generator/index.js';
 import { pathToFileURL } from 'node:url';
 import { startUpstream, type Upstream } from '../support/upstream-server.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
+import { hashTree } from '../support/tree-hash.js';
+import { cp as cpAsync } from 'node:fs/promises';
 import { bombTarball, compress, metadataTarball, put, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 import { runCli, runCliPeak } from '../support/cli.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -284,5 +286,21 @@ describe('#8 a serial in the future is refused like a future creation_date', () 
     assert.match(r.stderr, /metadata\.yaml: properties\.serial: "99991231_2359" names 9999-12-31T23:59:00\.000Z, in the future\n {2}fix: set serial to the build time/);
     assert.ok(!existsSync(path.join(dir, 'out')));
     noStack(r.stderr);
+  });
+});
+
+describe('#14 an --out that is a symbolic link', () => {
+  it('is refused with exit 2, the link and its target untouched', async (t) => {
+    const dir = await tempDir(t);
+    await cpAsync(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    let r = await runCli(['build', '--no-site', '-q', '--out', 'real'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    symlinkSync('real', path.join(dir, 'dist'));
+    const before = await hashTree(dir);
+    r = await runCli(['build', '--no-site', '-q', '--out', 'dist'], { cwd: dir });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--out dist is a symbolic link; .*\n {2}fix: give --out the folder the link points to \(.*\/real\)/);
+    assert.ok(lstatSync(path.join(dir, 'dist')).isSymbolicLink(), 'the link is still a link');
+    assert.equal(await hashTree(dir), before, 'nothing changed');
   });
 });

@@ -64,6 +64,12 @@ export interface Protected {
  * the missing parents of a new one.
  */
 export async function claimOutput(out: string, guard: Protected & { dryRun?: boolean }, flag = '--out'): Promise<void> {
+  // The swap renames a folder into place of `out`: a link there would be replaced, its target left stale.
+  if ((await lstat(path.resolve(out)).catch(() => undefined))?.isSymbolicLink()) {
+    throw new UsageError(
+      `${flag} ${out} is a symbolic link; a build replaces its output folder whole, so it would replace the link and leave its target stale\n  fix: give ${flag} the folder the link points to (${await realpath(path.resolve(out)).catch(() => 'a missing target')}), or a new folder`,
+    );
+  }
   const target = await real(out);
   const keep: [string, string | undefined][] = [
     ['the current folder', process.cwd()],
