@@ -13,6 +13,7 @@ import type { Compression } from './detect.js';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
 import { cutShort as archiveCutShort, stoppedStream, TarEnd } from './wholeness.js';
 import { BOMB_FIX, bombProblem } from './limits.js';
+import { archivePart, untilTarEnd } from './tar-end.js';
 
 /** LXD refuses a metadata.yaml over 1 MiB. */
 export const METADATA_YAML_LIMIT = 1024 * 1024;
@@ -232,7 +233,8 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   // A refusal (a bomb, a bad entry) stops the decoder at once, not when the read loop next looks.
   void walk.settled.then(() => walk.failure && dec.destroy());
   dec.on('data', (chunk: Buffer) => walk.count(chunk.length));
-  dec.pipe(walk.extract);
+  const gate = untilTarEnd();
+  dec.pipe(gate).pipe(walk.extract);
 
   // Small reads for small files: a 1 MiB buffer per tiny metadata tarball is mostly garbage.
   const file = createReadStream(path, { highWaterMark: Math.max(64 * 1024, Math.min(1024 * 1024, sizeHint ?? 1024 * 1024)) });
@@ -267,6 +269,7 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   } finally {
     file.destroy();
     dec.destroy();
+    gate.destroy();
     walk.extract.destroy();
   }
   const { result, failure } = walk;
@@ -296,7 +299,7 @@ export async function scanTarballBytes(bytes: Buffer, compression: Compression):
   }
   walk.extract.on('error', (e: Error) => walk.fail(cutShort(compression, bytes.length, e)));
   walk.count(tarBytes.length);
-  walk.extract.end(tarBytes);
+  walk.extract.end(archivePart(tarBytes));
   await walk.settled;
   const { result, failure } = walk;
   if (failure) throw failure;

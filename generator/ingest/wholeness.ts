@@ -11,6 +11,7 @@ import tarStream from 'tar-stream';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
 import { BOMB_FIX, bombProblem, WHOLE_FILE_LIMIT } from './limits.js';
 import { sniff, type Compression } from './detect.js';
+import { archivePart, untilTarEnd } from './tar-end.js';
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
 export class ArchiveProblem extends Error {
@@ -104,7 +105,7 @@ export class WholenessCheck {
         else done(null, chunk);
       },
     });
-    this.finished = pipeline(this.dec, counter, extract).then(
+    this.finished = pipeline(this.dec, counter, untilTarEnd(), extract).then(
       () => null,
       (e: Error) => {
         this.failed = true;
@@ -174,7 +175,7 @@ async function problemInMemory(bytes: Buffer, compression: Compression, seen: Se
   const failed = await new Promise<Error | null>((resolve) => {
     extract.on('finish', () => resolve(null));
     extract.on('error', resolve);
-    extract.end(tar);
+    extract.end(archivePart(tar));
   });
   if (failed) return cutShort(bytes.length, 'the tar stream', failed);
   if (end.metadataYaml) seen.metadataYaml = end.metadataYaml;

@@ -283,7 +283,10 @@ describe('#8 a serial in the future is refused like a future creation_date', () 
     await put(path.join(dir, 'images/a.tar.gz'), await unifiedTarball({ os: 'future', release: '1', serial: '99991231_2359' }, 'x'));
     const r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /metadata\.yaml: properties\.serial: "99991231_2359" names 9999-12-31T23:59:00\.000Z, in the future\n {2}fix: set serial to the build time/);
+    assert.match(
+      r.stderr,
+      /metadata\.yaml: properties\.serial: "99991231_2359" names 9999-12-31T23:59:00\.000Z, in the future\n {2}fix: set serial to the build time/,
+    );
     assert.ok(!existsSync(path.join(dir, 'out')));
     noStack(r.stderr);
   });
@@ -303,4 +306,35 @@ describe('#14 an --out that is a symbolic link', () => {
     assert.ok(lstatSync(path.join(dir, 'dist')).isSymbolicLink(), 'the link is still a link');
     assert.equal(await hashTree(dir), before, 'nothing changed');
   });
+});
+
+describe('#20 data after the end-of-archive marker', () => {
+  for (const [name, padding] of [
+    ['a small tarball (read in memory)', 0],
+    ['a tarball over 1 MiB (streamed)', 2 * 2 ** 20],
+  ] as const) {
+    it(`${name}: published as GNU tar reads it (the rest ignored); a missing marker is still refused`, async (t) => {
+      const dir = await tempDir(t);
+      const entries = [
+        { name: 'etc/' },
+        { name: 'etc/os-release', content: 'ID=trailing\n' },
+        ...(padding ? [{ name: 'noise', content: randomBytes(padding) }] : []),
+      ];
+      const tar = await tarball(entries);
+      const trailing = Buffer.concat([tar, Buffer.from('trailing garbage that is no tar header'.repeat(40))]);
+      // GNU tar extracts it without a word.
+      execFileSync('tar', ['-tf', '-'], { input: trailing, stdio: ['pipe', 'ignore', 'pipe'] });
+      await put(path.join(dir, 'images/t/lxd.tar.xz'), await metadataTarball({ os: 'trailing', release: '1', serial: '20261101_0000' }));
+      await put(path.join(dir, 'images/t/rootfs.tar.gz'), compress(trailing, 'gzip'));
+      let r = await runCli(['build', '--no-site', '-q', '--no-cache', '--out', 'out'], { cwd: dir });
+      assert.equal(r.status, 0, r.stderr);
+      const v = await runCli(['verify', 'out'], { cwd: dir });
+      assert.equal(v.status, 0, v.stdout + v.stderr);
+      // The same tarball without its end-of-archive marker is still refused.
+      await put(path.join(dir, 'images/t/rootfs.tar.gz'), compress(tar.subarray(0, tar.length - 1024), 'gzip'));
+      r = await runCli(['build', '--no-site', '-q', '--no-cache', '--out', 'out2'], { cwd: dir });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /has no tar end-of-archive marker/);
+    });
+  }
 });
