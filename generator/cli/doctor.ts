@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, type Action } from './output.js';
+import { printable } from '../util/printable.js';
 
 export async function runDoctor(url: string, flags: { json?: boolean }): Promise<number> {
   const { doctor } = await import('../inspect/doctor.js');
@@ -12,11 +13,11 @@ export async function runDoctor(url: string, flags: { json?: boolean }): Promise
   if (flags.json) process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
   else {
     for (const f of report.findings) {
-      process.stdout.write(`${f.severity}: ${f.check}: ${f.message}\n`);
-      if (f.why) process.stdout.write(`  why: ${f.why}\n`);
-      if (f.fix) process.stdout.write(`  fix: ${f.fix}\n`);
+      process.stdout.write(printable(`${f.severity}: ${f.check}: ${f.message}\n`));
+      if (f.why) process.stdout.write(printable(`  why: ${f.why}\n`));
+      if (f.fix) process.stdout.write(printable(`  fix: ${f.fix}\n`));
     }
-    process.stdout.write(`${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.url}: ${errors.length} errors, ${warnings.length} warnings\n`);
+    process.stdout.write(`${errors.length === 0 ? 'ok' : 'FAILED'}: ${printable(report.url)}: ${errors.length} errors, ${warnings.length} warnings\n`);
   }
   return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
 }

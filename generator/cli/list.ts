@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../util/errors.js';
+import { printable, printableCell } from '../util/printable.js';
 import { EXIT_INVALID, EXIT_OK, formatBytes, requireTree, type Action } from './output.js';
 
 export async function runList(dir: string, flags: { format: string; json?: boolean }): Promise<number> {
@@ -11,12 +12,12 @@ export async function runList(dir: string, flags: { format: string; json?: boole
   const { listTree } = await import('../inspect/list.js');
   const { rows, problems } = await listTree(dir);
   const errors = problems.filter((p) => p.severity === 'error');
-  for (const p of errors) process.stderr.write(`error: ${p.where}: ${p.message}\n`);
+  for (const p of errors) process.stderr.write(printable(`error: ${p.where}: ${p.message}\n`));
   if (flags.format === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   } else {
     const table = [['PRODUCT', 'VERSION', 'TYPE', 'FINGERPRINT', 'SIZE', 'ALIASES']].concat(
-      rows.map((r) => [r.product, r.version, r.type, r.fingerprint.slice(0, 12), formatBytes(r.size), r.aliases.join(',')]),
+      rows.map((r) => [r.product, r.version, r.type, r.fingerprint.slice(0, 12), formatBytes(r.size), r.aliases.join(',')].map(printableCell)),
     );
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
     for (const row of table)

@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { BuildFailed, ImageError, UsageError, isReportable } from '../util/errors.js';
 import type { Reporter } from '../pipeline/build.js';
+import { printable } from '../util/printable.js';
 
 import { formatBytes } from '../util/format.js';
 
@@ -56,21 +57,21 @@ function jsonFailure(e: unknown) {
 /** Prints an error the way a user should see it and returns the exit code. */
 export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
   if (e instanceof UsageError) {
-    stderr.write(`error: ${e.message}\n`);
+    stderr.write(printable(`error: ${e.message}\n`));
     return EXIT_USAGE;
   }
   if (e instanceof BuildFailed) {
-    for (const p of e.problems) stderr.write(`error: ${p.format()}\n`);
+    for (const p of e.problems) stderr.write(printable(`error: ${p.format()}\n`));
     stderr.write(`build failed: ${e.message}; nothing was published (the previous output is unchanged)\n`);
     return EXIT_INVALID;
   }
   if (isReportable(e)) {
-    stderr.write(`error: ${e.format()}\nnothing was published (the previous output is unchanged)\n`);
+    stderr.write(printable(`error: ${e.format()}\nnothing was published (the previous output is unchanged)\n`));
     return EXIT_INVALID;
   }
   const err = e as NodeJS.ErrnoException;
   const hint = err.code === 'ENOSPC' ? ' (the disk is full)' : err.code === 'EACCES' || err.code === 'EPERM' ? ' (permission denied)' : '';
-  stderr.write(`error: ${err.message ?? String(e)}${hint}\nnothing was published (the previous output is unchanged)\n`);
+  stderr.write(printable(`error: ${err.message ?? String(e)}${hint}\nnothing was published (the previous output is unchanged)\n`));
   if (process.env.STATICSTREAMS_DEBUG) stderr.write(`${err.stack}\n`);
   return EXIT_INVALID;
 }
@@ -103,7 +104,7 @@ export function makeReporter(stream: NodeJS.WriteStream, quiet: boolean): Report
     },
     warn(message) {
       clear();
-      stream.write(`warning: ${message}\n`);
+      stream.write(printable(`warning: ${message}\n`));
     },
   };
 }

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, requireTree, type Action } from './output.js';
+import { printable } from '../util/printable.js';
 
 export async function runVerify(dir: string, flags: { json?: boolean; quick?: boolean }): Promise<number> {
   await requireTree(dir);
@@ -12,7 +13,7 @@ export async function runVerify(dir: string, flags: { json?: boolean; quick?: bo
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
   } else {
-    for (const p of report.problems) process.stdout.write(`${p.severity}: ${p.where}: ${p.message}\n`);
+    for (const p of report.problems) process.stdout.write(printable(`${p.severity}: ${p.where}: ${p.message}\n`));
     process.stdout.write(
       `${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.products} products, ${report.images} images, ${report.files} files checked; ` +
         `${errors.length} errors, ${report.problems.length - errors.length} warnings\n`,

@@ -338,3 +338,29 @@ describe('#20 data after the end-of-archive marker', () => {
     });
   }
 });
+
+describe('#16 text from a tree or a server is printed with its control characters escaped', () => {
+  it('list and verify of a tree whose product key and alias hold terminal escapes', async (t) => {
+    const dir = await tempDir(t);
+    const tree = path.join(dir, 'tree');
+    await build({ images: path.resolve('images'), out: tree, site: false, baseUrl: 'https://images.example.org' });
+    const rel = productsRel(tree);
+    const text = readFileSync(path.join(tree, rel), 'utf8');
+    const products = JSON.parse(text) as { products: Record<string, { aliases: string }> };
+    const [key, product] = Object.entries(products.products)[0]!;
+    delete products.products[key];
+    product.aliases = `${product.aliases},\u001b]0;owned\u0007\u001b[2J`;
+    products.products[`\u001b[31mred\u001b[0m:${key}`] = product;
+    writeFileSync(path.join(tree, rel), JSON.stringify(products));
+    for (const args of [
+      ['list', tree],
+      ['verify', tree, '--quick'],
+    ]) {
+      const r = await runCli(args, { cwd: dir });
+      const out = r.stdout + r.stderr;
+      assert.ok(!out.includes('\u001b'), `${args[0]}: no escape character reaches the terminal`);
+      assert.ok(!out.includes('\u0007'), `${args[0]}: no bell`);
+      assert.match(out, /\\x1b\[31mred/, `${args[0]}: shown escaped`);
+    }
+  });
+});
