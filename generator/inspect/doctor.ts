@@ -329,7 +329,15 @@ export async function doctor(spec: string): Promise<DoctorReport> {
 
   // Direct URL import, from our catalog.json when the server has one.
   const catalogAnswer = await get('catalog.json', { limit: 512 * 1024 * 1024 }).catch(() => undefined);
-  const catalog = catalogAnswer?.answer.status === 200 ? catalogSchema.safeParse(JSON.parse(catalogAnswer.answer.body)) : undefined;
+  // A host that answers every path with its home page (a single-page-app fallback) sends HTML
+  // here: that is no catalog, and the findings so far stand.
+  let catalogJson: unknown;
+  try {
+    catalogJson = catalogAnswer?.answer.status === 200 ? JSON.parse(catalogAnswer.answer.body) : undefined;
+  } catch {
+    catalogJson = undefined;
+  }
+  const catalog = catalogJson === undefined ? undefined : catalogSchema.safeParse(catalogJson);
   if (catalog?.success) {
     const map = buildImportMap({ ...catalog.data, baseUrl: base }, null);
     const [fingerprint] = Object.keys(map.images);

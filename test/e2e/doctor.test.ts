@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,27 @@ describe('staticstreams doctor', { skip }, () => {
   });
 
   const built = (name: string, port: number, config?: Config) => buildForHosts(path.join(work, 'images'), work, name, port, { config });
+
+  it('#12 keeps every finding when catalog.json answers 200 with HTML (a single-page-app fallback)', async () => {
+    const port = await freePort();
+    const { out } = await built(`html-catalog-${servers.length}`, port);
+    writeFileSync(path.join(out, 'catalog.json'), '<!doctype html><html><body>app shell</body></html>\n');
+    const server = await startServe(out, port, tls);
+    servers.push(server);
+    const { status, report, text } = runDoctor(server.url);
+    assert.equal(status, 0, text);
+    assert.deepEqual(errorsOf(report), [], text);
+    for (const check of ['tls', 'index', 'products', 'image files'])
+      assert.ok(
+        report.findings.some((f) => f.check === check && f.severity === 'ok'),
+        `${check} still reported: ${text}`,
+      );
+    assert.ok(
+      report.findings.some((f) => f.check === 'import endpoints' && /no staticstreams catalog\.json/.test(f.message)),
+      text,
+    );
+    assert.doesNotMatch(text, /nothing was published|Unexpected token/);
+  });
 
   for (const [label, start] of HOSTS) {
     it(`finds nothing wrong with ${label}, in seconds`, async () => {
