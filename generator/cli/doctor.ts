@@ -4,10 +4,14 @@
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, type Action } from './output.js';
 import { printable } from '../util/printable.js';
+import { UsageError } from '../util/errors.js';
 
-export async function runDoctor(url: string, flags: { json?: boolean }): Promise<number> {
+export async function runDoctor(url: string, flags: { json?: boolean; timeout?: string }): Promise<number> {
+  const seconds = flags.timeout === undefined ? undefined : Number(flags.timeout);
+  if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
+    throw new UsageError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`);
   const { doctor } = await import('../inspect/doctor.js');
-  const report = await doctor(url);
+  const report = await doctor(url, seconds === undefined ? {} : { requestMs: seconds * 1000 });
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');
   if (flags.json) process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
@@ -28,5 +32,6 @@ export function registerDoctor(program: Command, action: Action): void {
     .description('check a deployed server as LXD and Incus will use it: TLS, headers, redirects, port 80, import endpoints (no image downloaded)')
     .argument('<url>', 'the https:// URL the tree is served at')
     .option('--json', 'print the findings as JSON')
-    .action(action((url: string, flags: { json?: boolean }) => runDoctor(url, flags)));
+    .option('--timeout <seconds>', 'each request must be answered whole within this (default 15); the whole run within 8 times it, at least 120 s')
+    .action(action((url: string, flags: { json?: boolean; timeout?: string }) => runDoctor(url, flags)));
 }

@@ -3,6 +3,7 @@
 // indexes reachable, valid, with CORS and cache headers, image files answering HEAD and Range
 // (through any redirect to a bucket), plain http:// on port 80 answering or refused fast (both
 // clients try it first), the import endpoints' headers and architecture negotiation, and the
+import { parseJson } from '../util/json.js';
 // catalogue page. Each finding says what, why a client cares, and the fix.
 
 import { readFileSync } from 'node:fs';
@@ -51,9 +52,39 @@ function systemCAs(): string | undefined {
   return undefined;
 }
 
-/** One request, no redirect followed; the body is read up to `limit` bytes. */
-function request(url: string, opts: { method?: string; headers?: Record<string, string>; ca?: string; trust: boolean; limit?: number }): Promise<Answer> {
+/** Deadlines: each request must be answered whole within `requestMs`, the whole run within `runEnd`. */
+export interface Deadlines {
+  requestMs: number;
+  /** Epoch ms by which every check must be done. */
+  runEnd: number;
+}
+
+/** A request (or handshake) must end within the earlier of its own deadline and the run's. */
+const within = (d: Deadlines) => Math.max(0, Math.min(d.requestMs, d.runEnd - Date.now()));
+
+/** One request, no redirect followed; the body is read up to `limit` bytes, and the whole answer within its deadline. */
+function request(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; ca?: string; trust: boolean; limit?: number; deadlines: Deadlines },
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    const ms = within(opts.deadlines);
+    let settled = false;
+    const timer = setTimeout(() => {
+      reject(new Error(`no complete answer within ${Math.round(ms / 100) / 10} s (the server stalls or trickles)`));
+      req.destroy();
+    }, ms);
+    const finish =
+      <T>(f: (v: T) => void) =>
+      (v: T) => {
+        clearTimeout(timer);
+        if (!settled) {
+          settled = true;
+          f(v);
+        }
+      };
+    resolve = finish(resolve);
+    reject = finish(reject);
     const u = new URL(url);
     const mod = u.protocol === 'https:' ? https : http;
     const req = mod.request(
@@ -101,10 +132,17 @@ async function follow(url: string, opts: Parameters<typeof request>[1]): Promise
 }
 
 /** TLS 1.3 offered, and whether the certificate chain is trusted by the system for this host name. */
-function tlsCheck(host: string, port: number, ca: string | undefined): Promise<{ reachable: boolean; tls13: boolean; trusted: boolean; reason?: string }> {
+function tlsCheck(
+  host: string,
+  port: number,
+  ca: string | undefined,
+  deadlines: Deadlines,
+): Promise<{ reachable: boolean; tls13: boolean; trusted: boolean; reason?: string }> {
   const attempt = (minVersion: tls.SecureVersion) =>
     new Promise<{ ok: boolean; authorized: boolean; reason?: string }>((resolve) => {
       const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ca, minVersion, rejectUnauthorized: false, timeout: TIMEOUT_MS });
+      const timer = setTimeout(() => socket.emit('timeout'), within(deadlines));
+      socket.once('close', () => clearTimeout(timer));
       socket.once('secureConnect', () => {
         const out = { ok: true, authorized: socket.authorized, reason: socket.authorizationError ? String(socket.authorizationError) : undefined };
         socket.destroy();
@@ -145,7 +183,22 @@ function port80(host: string, path: string): Promise<'answers' | 'refused' | 'si
   });
 }
 
-export async function doctor(spec: string): Promise<DoctorReport> {
+/** The JSON of an answer, or undefined (which no schema accepts) when it is none. */
+function jsonOrNothing(body: string): unknown {
+  try {
+    return parseJson(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per request, and for the whole run (every check), unless told otherwise. */
+export const DOCTOR_REQUEST_MS = 15_000;
+export const DOCTOR_RUN_MS = 120_000;
+
+export async function doctor(spec: string, options: { requestMs?: number; runMs?: number } = {}): Promise<DoctorReport> {
+  const requestMs = options.requestMs ?? DOCTOR_REQUEST_MS;
+  const deadlines: Deadlines = { requestMs, runEnd: Date.now() + (options.runMs ?? Math.max(DOCTOR_RUN_MS, 8 * requestMs)) };
   const base = spec.replace(/\/+$/, '');
   const findings: Finding[] = [];
   const report: DoctorReport = { url: base, findings };
@@ -167,7 +220,7 @@ export async function doctor(spec: string): Promise<DoctorReport> {
   const port = Number(url.port || 443);
   const ca = systemCAs();
 
-  const t = await tlsCheck(host, port, ca);
+  const t = await tlsCheck(host, port, ca, deadlines);
   if (!t.reachable) {
     bad(
       'error',
@@ -198,7 +251,7 @@ export async function doctor(spec: string): Promise<DoctorReport> {
     );
   const trust = t.trusted;
   const get = (path: string, o: { method?: string; headers?: Record<string, string>; limit?: number } = {}) =>
-    follow(`${base}/${path.replace(/^\//, '')}`, { ...o, ca, trust });
+    follow(`${base}/${path.replace(/^\//, '')}`, { ...o, ca, trust, deadlines });
 
   // Indexes.
   let products: import('../simplestreams/schema.js').AcceptedProductsFile | undefined;
@@ -214,7 +267,7 @@ export async function doctor(spec: string): Promise<DoctorReport> {
       );
       return report;
     }
-    const index = acceptedIndexSchema.safeParse(JSON.parse(answer.body));
+    const index = acceptedIndexSchema.safeParse(jsonOrNothing(answer.body));
     if (!index.success) {
       bad(
         'error',
@@ -233,7 +286,7 @@ export async function doctor(spec: string): Promise<DoctorReport> {
       return report;
     }
     const p = await get(entry.path, { limit: 512 * 1024 * 1024 });
-    const parsed = p.answer.status === 200 ? acceptedProductsSchema.safeParse(JSON.parse(p.answer.body)) : undefined;
+    const parsed = p.answer.status === 200 ? acceptedProductsSchema.safeParse(jsonOrNothing(p.answer.body)) : undefined;
     if (!parsed?.success) {
       bad(
         'error',

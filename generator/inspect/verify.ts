@@ -17,6 +17,7 @@ import { openBody } from '../source/http.js';
 import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
+import { NotJson, parseJson } from '../util/json.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -41,6 +42,7 @@ export interface LoadedTree {
 /** Why a file could not be read, with the fix when the reader knows one (an untrusted certificate). */
 function readFailure(e: unknown): string {
   if (e instanceof BuildError) return `${e.message} (fix: ${e.fix})`;
+  if (e instanceof NotJson) return e.message;
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
@@ -54,7 +56,7 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
   };
   let index: unknown;
   try {
-    index = JSON.parse(await read(INDEX_PATH));
+    index = parseJson(await read(INDEX_PATH));
   } catch (e) {
     err(INDEX_PATH, `cannot be read: ${readFailure(e)}`);
     return undefined;
@@ -82,7 +84,7 @@ export async function loadTree(source: PreviousSource, problems: TreeProblem[]):
     }
     let products: unknown;
     try {
-      products = JSON.parse(await read(entry.path));
+      products = parseJson(await read(entry.path));
     } catch (e) {
       err(entry.path, `listed in the index but cannot be read: ${readFailure(e)}`);
       continue;
@@ -111,6 +113,8 @@ interface FileState {
   broken?: string;
   /** With the deep check: whether it is a tarball, and its metadata.yaml. */
   seen?: Seen;
+  /** The read was cut off: why. */
+  failed?: string;
 }
 
 /** What is wrong with a file listed as a metadata or unified item, as the build would classify it. */
@@ -140,10 +144,10 @@ class FileHasher {
   ) {}
 
   /** The bytes of a listed file: from the tree, else from where its redirect rule points; undefined when missing. */
-  private async open(rel: string): Promise<AsyncIterable<Buffer> | undefined> {
+  private async open(rel: string, maxBytes?: number): Promise<AsyncIterable<Buffer> | undefined> {
     if (!insideTree(rel)) return undefined;
     try {
-      const body = await this.source.open(rel);
+      const body = await this.source.open(rel, maxBytes);
       if (body) return body;
     } catch {
       return undefined;
@@ -151,18 +155,18 @@ class FileHasher {
     const to = this.redirectOf?.(`/${rel}`);
     if (!to) return undefined;
     try {
-      return (await openBody(to)) ?? undefined;
+      return (await openBody(to, { maxBytes })) ?? undefined;
     } catch {
       return undefined;
     }
   }
 
   /** sha256 state of a tree file (copy before use), or undefined when it is missing. */
-  state(rel: string): Promise<FileState | undefined> {
+  state(rel: string, maxBytes?: number): Promise<FileState | undefined> {
     let p = this.states.get(rel);
     if (!p) {
       p = (async () => {
-        const body = await this.open(rel);
+        const body = await this.open(rel, maxBytes);
         if (!body) return undefined;
         const hash = createHash('sha256');
         let size = 0;
@@ -180,8 +184,9 @@ class FileHasher {
               seen,
             )
           )?.message;
-        } catch {
-          return undefined;
+        } catch (e) {
+          // A read cut off (past its listed size, too slow, dropped): what happened, as the problem.
+          return { hash, size, failed: (e as Error).message };
         }
         return { hash, size, ...(broken ? { broken } : {}), ...(this.deep ? { seen } : {}) };
       })();
@@ -193,16 +198,16 @@ class FileHasher {
   private combos = new Map<string, Promise<string | undefined>>();
 
   /** sha256(meta ‖ rootfs), or undefined when either is missing. */
-  combined(metaRel: string, rootRel: string): Promise<string | undefined> {
+  combined(metaRel: string, rootRel: string, rootSize?: number): Promise<string | undefined> {
     const key = `${metaRel}\u0000${rootRel}`;
     let p = this.combos.get(key);
-    if (!p) this.combos.set(key, (p = this.combine(metaRel, rootRel)));
+    if (!p) this.combos.set(key, (p = this.combine(metaRel, rootRel, rootSize)));
     return p;
   }
 
-  private async combine(metaRel: string, rootRel: string): Promise<string | undefined> {
+  private async combine(metaRel: string, rootRel: string, rootSize?: number): Promise<string | undefined> {
     const meta = await this.state(metaRel);
-    const body = await this.open(rootRel);
+    const body = !meta || meta.failed ? undefined : await this.open(rootRel, rootSize);
     if (!meta || !body) return undefined;
     const h = meta.hash.copy();
     try {
@@ -230,10 +235,10 @@ function readsAhead(productsFiles: Iterable<{ products: Record<string, unknown> 
           (i): i is Record<string, unknown> & { path: string; ftype: string } =>
             isObject(i) && typeof i.path === 'string' && typeof i.ftype === 'string' && insideTree(i.path),
         );
-        for (const item of items) jobs.push(() => hasher.state(item.path));
+        for (const item of items) jobs.push(() => hasher.state(item.path, typeof item.size === 'number' ? item.size : undefined));
         for (const root of items.filter((i) => i.ftype in ROOTFS_FTYPES)) {
           for (const meta of items.filter((i) => METADATA_FTYPES.includes(i.ftype) && combinedFingerprint(i, root.ftype) !== undefined)) {
-            jobs.push(() => hasher.combined(meta.path, root.path));
+            jobs.push(() => hasher.combined(meta.path, root.path, typeof root.size === 'number' ? root.size : undefined));
           }
         }
       }
@@ -360,9 +365,13 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
               typesOk = false;
               continue;
             }
-            const st = await hasher.state(item.path);
+            const st = await hasher.state(item.path, typeof item.size === 'number' ? item.size : undefined);
             if (!st) {
               err(iwhere, `file ${item.path} is missing`);
+              continue;
+            }
+            if (st.failed) {
+              err(iwhere, `file ${item.path} could not be read to its end: ${st.failed}`);
               continue;
             }
             if (!checkedFiles.has(`${item.path}\u0000${item.sha256}\u0000${item.size}`)) {
@@ -411,7 +420,7 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
               const declared = combinedFingerprint(meta, root.ftype)!;
               if (seen.has(`${meta.path}\u0000${declared}`)) continue;
               seen.add(`${meta.path}\u0000${declared}`);
-              const actual = await hasher.combined(meta.path, root.path);
+              const actual = await hasher.combined(meta.path, root.path, typeof root.size === 'number' ? root.size : undefined);
               if (actual && actual !== declared) err(`${vwhere} ${mkey}`, `${fields[0]} is ${declared}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`);
               addFingerprint(declared, `${vwhere} ${rkey}`);
             }

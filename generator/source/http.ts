@@ -10,9 +10,10 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { BuildError } from '../util/errors.js';
+import { redirectsInward } from '../util/addresses.js';
 
 export interface HttpLimits {
-  /** A request with no progress for this long is cut off (and retried). */
+  /** A request bringing less than MIN_RATE bytes a second over this long is cut off (and retried). */
   timeoutMs: number;
   /** Retries after a time-out, a dropped connection, 429 or 5xx. */
   retries: number;
@@ -20,8 +21,36 @@ export interface HttpLimits {
 
 export const DEFAULT_HTTP: HttpLimits = { timeoutMs: 30_000, retries: 4 };
 
-/** Bytes a time-out window must bring for a read to count as moving. */
-const PROGRESS_BYTES = 16 * 1024;
+/**
+ * The one deadline policy of every read from a server: each window of `timeoutMs` must bring at
+ * least MIN_RATE bytes a second (or the rest of the answer), so a stall is cut off after one
+ * window and a trickle cannot hold a read for longer than its size at that rate; sizes are
+ * bounded (indexes by their limits, files by the size their index lists), so every read ends.
+ */
+export const MIN_RATE = 16 * 1024;
+const windowBytes = (limits: HttpLimits) => Math.max(MIN_RATE, Math.floor((MIN_RATE * limits.timeoutMs) / 1000));
+const slowMessage = (url: string, limits: HttpLimits) =>
+  `${url}: less than ${MIN_RATE / 1024} KiB/s for ${limits.timeoutMs / 1000} s (the server stalled or trickles)`;
+
+/** Aborts `abort` when a window of `timeoutMs` brings fewer than its share of bytes; `moved` counts them. */
+function progressGuard(limits: HttpLimits, abort: AbortController): { moved(n: number): void; stalled: boolean; stop(): void } {
+  let moved = 0;
+  const guard = {
+    stalled: false,
+    moved: (n: number) => void (moved += n),
+    stop: () => clearInterval(timer),
+  };
+  const timer = setInterval(() => {
+    if (moved < windowBytes(limits)) {
+      guard.stalled = true;
+      abort.abort();
+    }
+    moved = 0;
+  }, limits.timeoutMs);
+  // A body nobody reads to its end must not keep the process alive.
+  timer.unref();
+  return guard;
+}
 
 /** A failure worth trying again (the connection, the server's mood), as opposed to a wrong answer. */
 class Transient extends Error {}
@@ -60,7 +89,16 @@ function get(url: string, headers: Record<string, string>, signal: AbortSignal, 
           return reject(new BuildError(`${url}: too many redirects (a redirect loop?)`, 'fix the redirects on that server, or give the URL they end at'));
         if (next.protocol !== 'https:' && next.protocol !== 'http:')
           return reject(new BuildError(`${url}: redirects to ${next.protocol} URL`, 'give the URL of the files themselves'));
-        return get(next.href, headers, signal, hops + 1).then(resolve, reject);
+        return redirectsInward(target.hostname, next.hostname)
+          .then((inward) => {
+            if (inward)
+              throw new BuildError(
+                `${url}: redirects from a public address to ${next.host}, inside a network: refused`,
+                'a server on the internet has no business sending readers into their own network; report it, or give the URL of the files themselves',
+              );
+            return get(next.href, headers, signal, hops + 1);
+          })
+          .then(resolve, reject);
       }
       resolve(res);
     });
@@ -82,15 +120,7 @@ interface Answer {
  */
 async function request(url: string, headers: Record<string, string>, limits: HttpLimits, onResponse: (res: Answer) => Promise<void>): Promise<void> {
   const abort = new AbortController();
-  let moved = 0;
-  let stalled = false;
-  const timer = setInterval(() => {
-    if (moved < PROGRESS_BYTES) {
-      stalled = true;
-      abort.abort();
-    }
-    moved = 0;
-  }, limits.timeoutMs);
+  const guard = progressGuard(limits, abort);
   let res: IncomingMessage | undefined;
   try {
     res = await get(url, headers, abort.signal);
@@ -104,7 +134,7 @@ async function request(url: string, headers: Record<string, string>, limits: Htt
       read: (onData) =>
         new Promise<void>((resolve, reject) => {
           body.on('data', (chunk: Buffer) => {
-            moved += chunk.length;
+            guard.moved(chunk.length);
             try {
               if (onData(chunk, () => body.resume()) === false) body.pause();
             } catch (e) {
@@ -120,10 +150,10 @@ async function request(url: string, headers: Record<string, string>, limits: Htt
         }),
     });
   } catch (e) {
-    if (stalled) throw new Transient(`${url}: no progress for ${limits.timeoutMs / 1000} s (the server stalled or trickles)`);
+    if (guard.stalled) throw new Transient(slowMessage(url, limits));
     throw explain(url, e);
   } finally {
-    clearInterval(timer);
+    guard.stop();
     res?.destroy();
   }
 }
@@ -146,23 +176,49 @@ async function retrying<T>(limits: HttpLimits, fix: string, attempt: () => Promi
   }
 }
 
-/** The body of `url` as a stream (redirects followed), or null on 404. */
-export async function openBody(url: string): Promise<IncomingMessage | null> {
+/**
+ * The body of `url` as a stream (redirects followed), or null on 404: read under the deadline
+ * policy above, and refused past `maxBytes` (the size its index lists) — an endless or trickling
+ * body ends the read with an error instead of holding it.
+ */
+export async function openBody(
+  url: string,
+  { maxBytes = Infinity, limits = DEFAULT_HTTP }: { maxBytes?: number; limits?: HttpLimits } = {},
+): Promise<AsyncIterable<Buffer> | null> {
+  const abort = new AbortController();
+  const guard = progressGuard(limits, abort);
   let res: IncomingMessage;
   try {
-    res = await get(url, {}, new AbortController().signal);
+    res = await get(url, {}, abort.signal);
   } catch (e) {
+    guard.stop();
+    if (guard.stalled) throw new BuildError(slowMessage(url, limits), 'check the server');
     throw explain(url, e);
   }
-  if (res.statusCode === 404) {
-    res.resume();
-    return null;
-  }
-  if (!res.statusCode || res.statusCode < 200 || res.statusCode > 299) {
-    res.resume();
+  if (res.statusCode === 404 || !res.statusCode || res.statusCode < 200 || res.statusCode > 299) {
+    guard.stop();
+    res.destroy();
+    if (res.statusCode === 404) return null;
     throw new BuildError(`${url}: HTTP ${res.statusCode}`, 'check the server');
   }
-  return res;
+  const body = res;
+  return (async function* () {
+    let size = 0;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        guard.moved(chunk.length);
+        if (size > maxBytes) throw new BuildError(`${url}: sends more than the ${maxBytes} bytes its index lists`, 'check the server');
+        yield chunk;
+      }
+    } catch (e) {
+      if (guard.stalled) throw new BuildError(slowMessage(url, limits), 'check the server');
+      throw e;
+    } finally {
+      guard.stop();
+      body.destroy();
+    }
+  })();
 }
 
 /** The body of `url` as text, or null on 404; refused beyond `maxBytes` (read in bounded memory). */

@@ -13,6 +13,7 @@ import { INDEX_PATH } from '../render/streams.js';
 import { acceptedIndexSchema, acceptedProductsSchema, type AcceptedProductsFile } from '../simplestreams/schema.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
 import type { PreviousSource } from './source.js';
+import { parseJson } from '../util/json.js';
 
 export type ProductsFile = AcceptedProductsFile;
 
@@ -42,7 +43,7 @@ function placeOf(path: (string | number)[]): string {
 export function parseTreeFile<T>(schema: z.ZodType<T>, text: string, where: string, fix: string): T {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch (e) {
     throw new BuildError(`${where}: not JSON (${(e as Error).message})`, fix);
   }
@@ -103,7 +104,7 @@ export async function readPublished(source: PreviousSource): Promise<PublishedTr
   if (catalogText !== null && /^\s*</.test(catalogText)) catalogText = null;
   let catalogJson: unknown;
   try {
-    catalogJson = catalogText === null ? null : JSON.parse(catalogText);
+    catalogJson = catalogText === null ? null : parseJson(catalogText);
   } catch (e) {
     throw new BuildError(
       `${where('catalog.json')}: is not JSON (${(e as Error).message})`,

@@ -21,8 +21,8 @@ export interface PreviousSource {
   label: string;
   /** A file of the tree as text, or null when it does not exist. */
   readText(rel: string): Promise<string | null>;
-  /** The bytes of the tree's file `rel`, or null when it does not exist. */
-  open(rel: string): Promise<AsyncIterable<Buffer> | null>;
+  /** The bytes of the tree's file `rel`, or null when it does not exist; a URL's read stops past `maxBytes`. */
+  open(rel: string, maxBytes?: number): Promise<AsyncIterable<Buffer> | null>;
   /**
    * Puts the tree's file `rel` at `dest`, checking its size and sha256 (a folder's file is
    * hashed unless `memo` already saw it, unchanged, with that sha256); returns how it got there.
@@ -124,7 +124,7 @@ function urlSource(spec: string): PreviousSource {
   return {
     label: spec,
     readText: (rel) => getText(urlOf(rel), 256 * 2 ** 20, DEFAULT_HTTP, fix),
-    open: (rel) => openBody(urlOf(rel)),
+    open: (rel, maxBytes) => openBody(urlOf(rel), { maxBytes }),
     async place(rel, dest, expected, _memo, held) {
       if (held) await rm(dest, { force: true });
       await download(urlOf(rel), dest, expected, DEFAULT_HTTP, undefined, {

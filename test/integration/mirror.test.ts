@@ -319,7 +319,7 @@ describe('staticstreams mirror', () => {
           res.writeHead(200);
           const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), 100);
         },
-        /no progress for 1 s \(the server stalled or trickles\) \(after 1 attempts\)/,
+        /less than 16 KiB\/s for 1 s \(the server stalled or trickles\) \(after 1 attempts\)/,
       ],
     ];
     const before = readdirSync(dir).sort();
