@@ -48,15 +48,29 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
   const problems: ImageError[] = [];
   const visits: { rel: string; real: string }[] = [];
 
+  /** Real paths of the folders read: each is read once, however many symlinks lead to it. */
+  const entered = new Set<string>();
+  let sinceTurn = 0;
+
   /** `real`: the folder's real path when the caller knows it (a plain folder under a known real path). */
-  function walk(dir: string, rel: string, ancestors: ReadonlySet<string>, knownReal?: string): void {
+  async function walk(dir: string, rel: string, ancestors: ReadonlySet<string>, knownReal?: string): Promise<void> {
     const real = knownReal ?? realpathSync(dir);
     if (ancestors.has(real)) {
       problems.push(new ImageError(rel || '.', 'is a symlink loop (it leads back to a folder above it)', 'remove the symlink that points back up the tree'));
       return;
     }
     visits.push({ rel, real });
-    const entries: Dirent[] = readdirSync(dir, { withFileTypes: true });
+    // Walked in name order, so the first path to a folder is the one kept below; a folder seen
+    // before is not read again (a chain of folders each holding two links to the next would
+    // otherwise be walked 2^N times).
+    if (entered.has(real)) return;
+    entered.add(real);
+    // A turn of the event loop now and then: a signal (Ctrl-C, SIGTERM) is heard during a long walk.
+    if (++sinceTurn >= 256) {
+      sinceTurn = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const entries: Dirent[] = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const inside = new Set(ancestors).add(real);
     for (const entry of entries) {
       const name = entry.name;
@@ -64,17 +78,17 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
       const full = path.join(dir, name);
       const relName = rel ? `${rel}/${name}` : name;
       if (exclude(full)) continue;
-      const enter = (realDir: string | undefined) => {
+      const enter = async (realDir: string | undefined) => {
         if (exclude(realDir ?? realpathSync(full))) return;
         try {
-          walk(full, relName, inside, realDir);
+          await walk(full, relName, inside, realDir);
         } catch (e) {
           problems.push(new ImageError(relName, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'check its permissions'));
         }
       };
       // A plain folder needs no stat: its real path is its parent's plus its name.
       if (entry.isDirectory()) {
-        enter(path.join(real, name));
+        await enter(path.join(real, name));
         continue;
       }
       let st;
@@ -86,12 +100,12 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
         problems.push(new ImageError(relName, why, 'remove it from the images folder or fix its target'));
         continue;
       }
-      if (st.isDirectory()) enter(undefined);
+      if (st.isDirectory()) await enter(undefined);
       else if (st.isFile()) files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
     }
   }
 
-  walk(path.resolve(root), '', new Set());
+  await walk(path.resolve(root), '', new Set());
 
   // A folder reached twice (two symlinks to it) is read under its first path only.
   visits.sort((a, b) => compareRel(a.rel, b.rel));

@@ -54,6 +54,22 @@ function normalize(name: string): { name: string; unsafe: boolean } {
   return { name: n, unsafe };
 }
 
+/**
+ * True when a link in a metadata tarball points inside templates/: a symlink's target read from
+ * the link's own folder, a hard link's from the archive root (as tar reads them).
+ */
+function linkStaysInTemplates(name: string, type: 'symlink' | 'link', target: string): boolean {
+  if (target.startsWith('/')) return false;
+  const parts = type === 'symlink' ? name.split('/').slice(0, -1) : [];
+  for (const part of target.split('/')) {
+    if (part === '..') {
+      if (!parts.length) return false;
+      parts.pop();
+    } else if (part !== '.' && part !== '') parts.push(part);
+  }
+  return parts[0] === 'templates' && parts.length > 1;
+}
+
 /** The stream of one entry's content, as tar-stream hands it over. */
 type EntryStream = tar.ExtractEvents['entry'][1];
 
@@ -168,6 +184,13 @@ class TarWalk {
       // Anything else before metadata.yaml: this is a root filesystem tarball (bin/, etc/, ...).
       this.sawOther = true;
       this.decide({ role: 'rootfs' });
+    } else if ((header.type === 'symlink' || header.type === 'link') && !linkStaysInTemplates(name, header.type, header.linkname ?? '')) {
+      this.fail(
+        new TarProblem(
+          `entry "${header.name}" (${header.type}) links to ${JSON.stringify(header.linkname ?? '')}, outside templates/`,
+          'a metadata tarball holds only metadata.yaml and templates/ (regular files): remove the link',
+        ),
+      );
     } else if (unsafe || ['block-device', 'character-device', 'fifo'].includes(header.type ?? '')) {
       this.fail(
         new TarProblem(

@@ -1,18 +1,21 @@
 // File-system helpers shared by the writer and the tree reader.
 
 import { constants, type Stats } from 'node:fs';
-import { copyFile, link } from 'node:fs/promises';
+import { copyFile, link, realpath } from 'node:fs/promises';
 
 /** Hard-links `from` to `dest`, or copies it (reflink where possible) when a link cannot be made. */
 export async function linkOrCopy(from: string, dest: string): Promise<'linked' | 'copied'> {
+  // link(2) would link a symbolic link itself (the output would hold a link leaving it): the
+  // file it names is linked, as copyFile copies the file it names.
+  const file = await realpath(from);
   try {
-    await link(from, dest);
+    await link(file, dest);
     return 'linked';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
   }
-  await copyFile(from, dest, constants.COPYFILE_FICLONE);
+  await copyFile(file, dest, constants.COPYFILE_FICLONE);
   return 'copied';
 }
 

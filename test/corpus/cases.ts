@@ -275,6 +275,16 @@ export const CASES: CorpusCase[] = [
     expect: /entry "\/etc\/passwd" \(file\) is not allowed in a metadata tarball/,
   },
   {
+    name: 'a symlink to an absolute path in the metadata tarball',
+    setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'extra', type: 'symlink', linkname: '/etc/shadow' }])),
+    expect: /entry "extra" \(symlink\) links to "\/etc\/shadow", outside templates\//,
+  },
+  {
+    name: 'a hard link to ../ in the metadata tarball',
+    setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'notes', type: 'link', linkname: '../../etc/passwd' }])),
+    expect: /entry "notes" \(link\) links to "\.\.\/\.\.\/etc\/passwd", outside templates\//,
+  },
+  {
     name: 'device node in the metadata tarball',
     setup: async (d) => split(d, 'bad', await metaTar(meta(), [{ name: 'dev-null', type: 'character-device' }])),
     expect: /entry "dev-null" \(character-device\) is not allowed in a metadata tarball/,
