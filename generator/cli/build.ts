@@ -150,6 +150,9 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
         `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
           (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
+          (summary.filesLinked && command === 'build'
+            ? `note: image files are hard links of your inputs: replace an input with mv (a new file), never cp over it, which would change the published file too\n`
+            : '') +
           `add it as a remote: lxc remote add ${config.site.remote_name ?? 'NAME'} ${result.catalog.baseUrl ?? 'https://YOUR-HOST'} --protocol simplestreams\n`,
       );
   }

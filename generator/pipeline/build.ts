@@ -138,7 +138,9 @@ export interface Lifecycle {
 
 const serverConfigDir = (options: BuildOptions, config: Config) => options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
 
-/** The settings `prune` reuses when run without the config file (see emit/state-schema). */
+const withoutEndpoint = ({ endpoint: _endpoint, ...rest }: NonNullable<Config['object_storage']>) => rest;
+
+/** The settings `prune` reuses when run without the config file (see formats/state.ts). */
 function recordedSettings(config: Config, baseUrl: string | undefined, options: BuildOptions): Record<string, unknown> {
   const { title, description, remote_name, stale_after_days, logo } = config.site;
   return {
@@ -146,7 +148,9 @@ function recordedSettings(config: Config, baseUrl: string | undefined, options: 
     targets: options.targets ?? config.targets,
     default_arch: config.default_arch,
     retention: config.retention,
-    ...(config.object_storage ? { object_storage: config.object_storage } : {}),
+    // The endpoint stays out of the public tree (an R2 endpoint names the account): a prune
+    // without the config file takes it from AWS_ENDPOINT_URL_S3, as the AWS SDK does.
+    ...(config.object_storage ? { object_storage: withoutEndpoint(config.object_storage) } : {}),
     site: {
       title,
       description,

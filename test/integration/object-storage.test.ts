@@ -83,6 +83,9 @@ describe('object storage (s3rver through the AWS SDK)', () => {
       removed: [],
     });
     assert.ok(!existsSync(path.join(out, 'images')), 'no image file is in the static output');
+    // The endpoint (an R2 endpoint names the account) stays out of the public tree.
+    const state = readFileSync(path.join(out, 'staticstreams-state.json'), 'utf8');
+    assert.ok(s3.settings().endpoint && !state.includes(s3.settings().endpoint!), 'no endpoint in staticstreams-state.json');
     for (const f of files) {
       const got = await s3.get(`${p}${f.path}`);
       assert.ok(got, `${f.path} is in the bucket`);

@@ -8,17 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, lstatSync, mkdtempSync, symlinkSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import https from 'node:https';
 import { build, startPreview } from '../../generator/index.js';
 import { pathToFileURL } from 'node:url';
 import { startUpstream, type Upstream } from '../support/upstream-server.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
-import { cp as cpAsync } from 'node:fs/promises';
+import { cp as cpAsync, mkdir as mkdirAsync, rm as rmAsync } from 'node:fs/promises';
 import { bombTarball, compress, metadataTarball, put, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 import { runCli, runCliPeak } from '../support/cli.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 
 const noStack = (stderr: string) => assert.doesNotMatch(stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
 
@@ -362,5 +363,215 @@ describe('#16 text from a tree or a server is printed with its control character
       assert.ok(!out.includes('\u0007'), `${args[0]}: no bell`);
       assert.match(out, /\\x1b\[31mred/, `${args[0]}: shown escaped`);
     }
+  });
+});
+
+describe('#13 build --previous with a catalog.json that is HTML or not JSON', () => {
+  it('HTML (a single-page-app fallback) is no catalog; anything else that is not JSON is named with its fix', async (t) => {
+    const dir = await tempDir(t);
+    await cpAsync(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    let r = await runCli(['build', '--no-site', '-q', '--out', 'live'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    writeFileSync(path.join(dir, 'live/catalog.json'), '<!doctype html><html><body>app</body></html>');
+    const server = await startPreview({ dir: path.join(dir, 'live'), port: 0 });
+    t.after(() => server.close());
+    r = await runCli(['build', '--no-site', '-q', '--out', 'out', '--previous', server.url], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    writeFileSync(path.join(dir, 'live/catalog.json'), '{"products": [');
+    r = await runCli(['build', '--no-site', '-q', '--out', 'out2', '--previous', server.url], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /catalog\.json: is not JSON \(.*\)\n {2}fix: republish the previous tree/);
+    noStack(r.stderr);
+  });
+});
+
+describe('#9 a stale lock is taken over by one build only', () => {
+  it('8 processes racing a lock left by a dead pid, 5 rounds: never two holders at once', async (t) => {
+    const dir = await tempDir(t);
+    const lockModule = pathToFileURL(path.resolve('build/generator/publish/output/lock.js')).href;
+    // Each process takes the lock, holds it 150 ms, writes when it held it, and releases it.
+    const script = `
+      const { lockOutput } = await import(${JSON.stringify(lockModule)});
+      const { appendFileSync } = await import('node:fs');
+      try {
+        const lock = await lockOutput(process.argv[1]);
+        const start = Date.now();
+        await new Promise((r) => setTimeout(r, 150));
+        appendFileSync(process.argv[2], JSON.stringify({ pid: process.pid, start, end: Date.now() }) + '\\n');
+        await lock.release();
+      } catch (e) { process.exitCode = 3; }
+    `;
+    for (let round = 0; round < 5; round++) {
+      const out = path.join(dir, `out${round}`);
+      const log = path.join(dir, `held${round}.jsonl`);
+      writeFileSync(log, '');
+      // A pid that is not running: a child that has exited.
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      writeFileSync(path.join(dir, `.out${round}.lock`), `${dead}\n`);
+      const runs = Array.from(
+        { length: 8 },
+        () => new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script, out, log]).on('close', resolve)),
+      );
+      const codes = await Promise.all(runs);
+      const held = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { start: number; end: number });
+      assert.ok(held.length >= 1, `round ${round}: someone held the lock`);
+      assert.equal(held.length + codes.filter((c) => c === 3).length, 8, `round ${round}: every other process was refused (${codes.join(',')})`);
+      held.sort((a, b) => a.start - b.start);
+      for (let i = 1; i < held.length; i++) assert.ok(held[i]!.start >= held[i - 1]!.end, `round ${round}: two holders at once`);
+    }
+  });
+});
+
+describe('#6 a chain of folders each holding two symlinks to the next', () => {
+  it('is walked once per folder: 40 levels end in seconds, each folder reached twice named', async (t) => {
+    const dir = await tempDir(t);
+    const images = path.join(dir, 'images');
+    await mkdirAsync(path.join(images, 'd40'), { recursive: true });
+    await put(path.join(images, 'd40/a.tar.gz'), await unifiedTarball({ os: 'chain', release: '1', serial: '20261101_0000' }, 'x'));
+    for (let i = 0; i < 40; i++) {
+      await mkdirAsync(path.join(images, `d${i}`), { recursive: true });
+      symlinkSync(`../d${i + 1}`, path.join(images, `d${i}`, 'a'));
+      symlinkSync(`../d${i + 1}`, path.join(images, `d${i}`, 'b'));
+    }
+    const r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir, timeoutMs: 60_000 });
+    assert.notEqual(r.status, null, 'it ended by itself');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /d0\/b: is the same folder as d0\/a \(reached twice through symlinks\)/);
+    noStack(r.stderr);
+  });
+});
+
+describe('#10 a symlinked image file in a previous tree', () => {
+  it('build --previous DIR and prune place the file itself, never a link leaving the output', async (t) => {
+    const dir = await tempDir(t);
+    await cpAsync(path.resolve('images'), path.join(dir, 'images'), { recursive: true });
+    let r = await runCli(['build', '--no-site', '-q', '--out', 'prev'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    // One image file of the previous tree becomes a symlink to a copy outside it.
+    const rel = Object.values(productsOf(path.join(dir, 'prev')).products)
+      .flatMap((p) => Object.values(p.versions))
+      .flatMap((v) => Object.values(v.items))[0]!.path;
+    cpSync(path.join(dir, 'prev', rel), path.join(dir, 'elsewhere'));
+    rmSync(path.join(dir, 'prev', rel));
+    symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'prev', rel));
+    await rmAsync(path.join(dir, 'images'), { recursive: true });
+    await mkdirAsync(path.join(dir, 'images'));
+    r = await runCli(['build', '--no-site', '-q', '--out', 'next', '--previous', 'prev'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(lstatSync(path.join(dir, 'next', rel)).isFile(), 'build --previous: a regular file');
+    r = await runCli(['prune', 'prev', '--retain', '1'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(lstatSync(path.join(dir, 'prev', rel)).isFile(), 'prune: a regular file');
+  });
+});
+
+describe('#7 #15 one deadline policy for every HTTP read', () => {
+  let work: string;
+  let up: string;
+  let upstream: Upstream;
+  before(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'ss-deadline-'));
+    up = path.join(work, 'up');
+    await build({ images: path.resolve('images'), out: up, site: false, baseUrl: 'https://upstream.example' });
+    upstream = await startUpstream(up);
+  });
+  after(async () => {
+    await upstream?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('#7 verify URL stops reading a listed file past its listed size (an endless body)', async (t) => {
+    const dir = await tempDir(t);
+    t.after(() => upstream.faults.clear());
+    const item = Object.values(productsOf(up).products)
+      .flatMap((p) => Object.values(p.versions))
+      .flatMap((v) => Object.values(v.items))[0]!;
+    upstream.faults.set(item.path, (_q, res) => {
+      res.writeHead(200);
+      const chunk = Buffer.alloc(1 << 16, 7);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const r = await runCli(['verify', upstream.url], { cwd: dir, timeoutMs: 60_000 });
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`file ${item.path.replace(/[.]/g, '\\.')} could not be read to its end: .* sends more than the ${item.size} bytes its index lists`),
+    );
+  });
+
+  it('#15 mirror cuts off a trickle that brings 16 KiB per window but less than 16 KiB/s', async (t) => {
+    const dir = await tempDir(t);
+    t.after(() => upstream.faults.clear());
+    const rel = productsRel(up);
+    const text = readFileSync(path.join(up, rel));
+    // 10 KiB a second: 20 KiB per 2 s window passed the old check (16 KiB a window).
+    upstream.faults.set(rel, (_q, res) => {
+      res.writeHead(200, { 'content-length': String(text.length + 10 * 2 ** 20) });
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write(Buffer.alloc(1024, 0x20));
+      }, 100);
+    });
+    const started = Date.now();
+    const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site', '--timeout', '2'], { cwd: dir, timeoutMs: 120_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /less than 16 KiB\/s for 2 s \(the server stalled or trickles\)/);
+    assert.ok(Date.now() - started < 60_000, `cut off in ${Date.now() - started} ms`);
+  });
+});
+
+describe('#11 doctor against a server that sends a byte every 2 s', () => {
+  it('ends: every request has a deadline, and the run too', async (t) => {
+    const dir = await tempDir(t);
+    // A self-signed certificate (doctor reports it untrusted and goes on checking).
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const timers = new Set<NodeJS.Timeout>();
+    const server = https.createServer({ key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(' ')), 2000);
+      timers.add(timer);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => {
+      for (const timer of timers) clearInterval(timer);
+      server.closeAllConnections();
+      server.close();
+    });
+    const { port } = server.address() as import('node:net').AddressInfo;
+    const started = Date.now();
+    const r = await runCli(['doctor', `https://127.0.0.1:${port}`, '--timeout', '1', '--json'], { cwd: dir, timeoutMs: 150_000 });
+    const ms = Date.now() - started;
+    assert.notEqual(r.status, null, 'doctor ended by itself');
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /no complete answer within 1 s \(the server stalls or trickles\)/);
+    assert.ok(ms < 60_000, `ended in ${ms} ms`);
   });
 });
