@@ -9,6 +9,12 @@ const BLOBS = /* @@BLOB_REDIRECT@@ */ null;
 
 export default {
   async fetch(request, env) {
+    // Runs of slashes are one (a consumer whose endpoint ends with / asks for //streams/…).
+    const merged = new URL(request.url);
+    if (merged.pathname.includes('//')) {
+      merged.pathname = merged.pathname.replace(/\/{2,}/g, '/');
+      request = new Request(merged, request);
+    }
     const imported = handleImport(request, MAP);
     if (imported) return imported;
     if (BLOBS) {

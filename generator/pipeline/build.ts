@@ -544,7 +544,9 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, nowMs, graceMs } = planned;
 
   const streams = renderStreams(plan);
-  const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), streams.productsPath]), nowMs, graceMs);
+  // Every file this build writes is listed: a previous tree's streams/v1/images.json (an adopted
+  // peer's products file) is replaced at once, not kept for the grace period.
+  const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), ...streams.files.keys()]), nowMs, graceMs);
   const lifecycle: Lifecycle = {
     ...(previous ? { previous: previous.source.label } : {}),
     added: publication.added,

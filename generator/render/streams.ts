@@ -19,6 +19,12 @@ export interface StreamsFiles {
 }
 
 export const INDEX_PATH = 'streams/v1/index.json';
+/**
+ * The products under the fixed name web UIs (the Incus and LXD UIs' custom servers), marketplaces
+ * (OpenNebula) and plugins fetch; index.json keeps naming the content-addressed file, so the
+ * clients' consistency is unchanged.
+ */
+export const FIXED_PRODUCTS_PATH = 'streams/v1/images.json';
 
 export function rfc2822(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toUTCString().replace('GMT', '+0000');
@@ -87,6 +93,7 @@ export function renderStreams(plan: Plan): StreamsFiles {
   };
   const files = new Map<string, string>([
     [productsPath, productsText],
+    [FIXED_PRODUCTS_PATH, productsText],
     [INDEX_PATH, `${JSON.stringify(index, null, 1)}\n`],
   ]);
   const validate = (proven?: ProvenParts) => {

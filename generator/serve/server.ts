@@ -106,7 +106,12 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const origin = `${options.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
-    const url = new URL(req.url ?? '/', origin);
+    // Runs of slashes in the path are one slash, as nginx's merge_slashes has it (a consumer
+    // whose endpoint ends with / asks for //streams/v1/images.json).
+    const url = new URL(
+      (req.url ?? '/').replace(/^[^?#]*/, (p) => p.replace(/\/{2,}/g, '/')),
+      origin,
+    );
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;

@@ -91,6 +91,14 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
         assert.equal(index.headers['cache-control'], 'public, max-age=60, must-revalidate');
         assert.equal(index.headers['access-control-allow-origin'], '*');
         assert.match(index.headers['content-type']!, /^application\/json/);
+        // The products under their fixed name, for web UIs and marketplaces (also asked for as
+        // //streams/v1/images.json by an endpoint ending with /).
+        for (const p of ['/streams/v1/images.json', '//streams/v1/images.json']) {
+          const fixed = curlHead(`${server.url}${p}`, tls);
+          assert.equal(fixed.status, 200, p);
+          assert.equal(fixed.headers['cache-control'], 'public, max-age=60, must-revalidate', p);
+          assert.equal(fixed.headers['access-control-allow-origin'], '*', p);
+        }
         const products = curlHead(`${server.url}/${catalog.streams.products}`, tls);
         assert.equal(products.headers['cache-control'], 'public, max-age=31536000, immutable');
         assert.equal(products.headers['access-control-allow-origin'], '*');

@@ -393,6 +393,8 @@ describe('#9 a stale lock is taken over by one build only', () => {
     const script = `
       const { lockOutput } = await import(${JSON.stringify(lockModule)});
       const { appendFileSync } = await import('node:fs');
+      // All start together (a barrier in time), so that they race for the stale lock.
+      while (Date.now() < Number(process.argv[3]));
       try {
         const lock = await lockOutput(process.argv[1]);
         const start = Date.now();
@@ -408,9 +410,10 @@ describe('#9 a stale lock is taken over by one build only', () => {
       // A pid that is not running: a child that has exited.
       const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
       writeFileSync(path.join(dir, `.out${round}.lock`), `${dead}\n`);
+      const startAt = String(Date.now() + 1500);
       const runs = Array.from(
         { length: 8 },
-        () => new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script, out, log]).on('close', resolve)),
+        () => new Promise<number | null>((resolve) => spawn(process.execPath, ['--input-type=module', '-e', script, out, log, startAt]).on('close', resolve)),
       );
       const codes = await Promise.all(runs);
       const held = readFileSync(log, 'utf8')

@@ -17,6 +17,8 @@ export interface PathRule {
 export const CACHE_RULES: readonly PathRule[] = [
   { pattern: '/streams/*', headers: { 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' } },
   { pattern: '/streams/v1/index.json', headers: { 'Cache-Control': SHORT } },
+  // The products under their fixed name (web UIs read it cross-origin): it changes in place.
+  { pattern: '/streams/v1/images.json', headers: { 'Cache-Control': SHORT } },
   { pattern: '/streams/v1/images-*', headers: { 'Cache-Control': IMMUTABLE } },
   { pattern: '/images/*', headers: { 'Cache-Control': IMMUTABLE } },
   { pattern: '/catalog.json', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*' } },
