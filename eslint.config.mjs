@@ -40,6 +40,6 @@ export default tseslint.config(
     // Edge code templates: joined into one Worker / Edge Function (import-endpoints.js defines
     // handleImport), running where Response and Headers are globals.
     files: ['templates/**/*.js'],
-    languageOptions: { globals: { Response: 'readonly', Headers: 'readonly', handleImport: 'readonly' } },
+    languageOptions: { globals: { Response: 'readonly', Request: 'readonly', Headers: 'readonly', handleImport: 'readonly' } },
   },
 );
