@@ -59,7 +59,7 @@ function readWhole(file: FoundFile): Buffer | undefined {
 }
 
 function metadataError(file: FoundFile, e: unknown): ImageError {
-  if (e instanceof MetadataProblem) return new ImageError(file.rel, `metadata.yaml: ${e.field}: ${e.problem}`, e.fix);
+  if (e instanceof MetadataProblem) return new ImageError(file.rel, e.message, e.fix);
   throw e;
 }
 

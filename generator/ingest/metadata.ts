@@ -4,6 +4,7 @@
 import { parseDocument, isMap, isScalar, isPair } from 'yaml';
 import { z } from 'zod';
 import { versionKey, versionKeyTime } from '../simplestreams/version-key.js';
+import { closest } from '../util/friendly.js';
 import { findArchitecture, knownArchitectureNames, type Architecture } from '../simplestreams/architectures.js';
 
 export interface ImageMetadata {
@@ -22,8 +23,28 @@ export class MetadataProblem extends Error {
     readonly problem: string,
     readonly fix: string,
   ) {
-    super(`metadata.yaml: ${field}: ${problem}`);
+    super(field ? `metadata.yaml: ${field}: ${problem}` : `metadata.yaml: ${problem}`);
   }
+}
+
+/** Several problems of one metadata.yaml, reported at once (each `field: problem`, each fix). */
+function allOf(problems: MetadataProblem[]): MetadataProblem {
+  if (problems.length === 1) return problems[0]!;
+  return new MetadataProblem(
+    '',
+    problems.map((p) => (p.field ? `${p.field}: ${p.problem}` : p.problem)).join('; '),
+    [...new Set(problems.map((p) => p.fix))].join('; '),
+  );
+}
+
+/** The top-level keys LXD and Incus read from metadata.yaml. */
+const KNOWN_KEYS = ['architecture', 'creation_date', 'expiry_date', 'properties', 'templates'];
+
+/** Line and column (1-based) of `offset` in `text`. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, Math.max(0, offset));
+  const line = before.split('\n').length;
+  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
 }
 
 /** YAML aliases expanded before refusing the document (a "billion laughs" guard). */
@@ -82,33 +103,47 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new MetadataProblem('(file)', 'is not valid UTF-8', 'save metadata.yaml as UTF-8');
+    throw new MetadataProblem('', 'is not valid UTF-8', 'save metadata.yaml as UTF-8');
   }
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    throw new MetadataProblem('(file)', `is not valid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax');
+    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new MetadataProblem(lineColumn(text, first.pos[0]), `is not valid YAML: ${message}`, 'fix the YAML syntax there');
   }
   let plain: unknown;
   try {
     plain = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (e) {
-    throw new MetadataProblem('(file)', `cannot be read: ${(e as Error).message}`, 'remove YAML aliases/anchors that expand excessively');
+    throw new MetadataProblem('', `cannot be read: ${(e as Error).message}`, 'remove YAML aliases/anchors that expand excessively');
   }
   if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
-    throw new MetadataProblem('(file)', 'is not a YAML map', 'write metadata.yaml as `key: value` lines (architecture, creation_date, properties)');
+    throw new MetadataProblem('', 'is not a YAML map', 'write metadata.yaml as `key: value` lines (architecture, creation_date, properties)');
+  }
+  const problems: MetadataProblem[] = [];
+  // A key LXD does not read is ignored, as LXD ignores it, unless it is a misspelt one it reads.
+  for (const key of Object.keys(plain)) {
+    const guess = KNOWN_KEYS.includes(key) ? undefined : closest(key, KNOWN_KEYS);
+    if (guess) problems.push(new MetadataProblem(key, `is not a key LXD reads (did you mean ${guess}?)`, `rename ${key} to ${guess}`));
   }
   const parsed = shape.safeParse(plain);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join('.') || '(file)';
-    const fixes: Record<string, string> = {
-      architecture: `set architecture to one of: ${knownArchitectureNames().join(', ')}`,
-      creation_date: 'set creation_date to the build time in seconds since 1970, e.g. the output of `date +%s`',
-      expiry_date: 'set expiry_date to seconds since 1970, or remove it',
-    };
-    throw new MetadataProblem(field, issue.message, fixes[field] ?? 'fix the field');
+  const fixes: Record<string, string> = {
+    architecture: `set architecture to one of: ${knownArchitectureNames().join(', ')}`,
+    creation_date: 'set creation_date to the build time in seconds since 1970, e.g. the output of `date +%s`',
+    expiry_date: 'set expiry_date to seconds since 1970, or remove it',
+  };
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const field = issue.path.join('.');
+    problems.push(new MetadataProblem(field, issue.message, fixes[field] ?? 'fix the field'));
   }
+  const misspelt = problems.some((p) => p.problem.includes('did you mean properties'));
+  if (misspelt) {
+    // properties.os and properties.release name the product: missing with the misspelt key.
+    const properties = (plain as { properties?: Record<string, unknown> }).properties;
+    for (const field of ['os', 'release'])
+      if (!properties?.[field]) problems.push(new MetadataProblem(`properties.${field}`, 'is missing', `set properties.${field}`));
+  }
+  if (problems.length || !parsed.success) throw allOf(problems);
   if (parsed.data.creation_date > now + FUTURE_TOLERANCE) {
     throw new MetadataProblem(
       'creation_date',

@@ -225,8 +225,24 @@ function planVersion(
     }
   });
 
-  // Unified images: one combined item per client that can use it.
-  const unified = members.filter((m) => m.image.kind === 'unified').sort((a, b) => cmp(a.image.fingerprint, b.image.fingerprint));
+  // Unified images: one combined item per client that can use it, and one image of each type
+  // per version (a client resolving the version or its alias could get either of two).
+  const unified: Identified[] = [];
+  for (const m of members.filter((x) => x.image.kind === 'unified').sort((a, b) => cmp(a.image.fingerprint, b.image.fingerprint))) {
+    const other = unified.find((u) => u.image.type === m.image.type);
+    if (other) {
+      problems.push(
+        new BuildError(
+          `product ${productKey} version ${key} would hold two unified ${m.image.type} images (a client resolving the version or its alias could get either)`,
+          'give the images different serials (properties.serial) or different variants (properties.variant)',
+          [imageLabel(other.image), imageLabel(m.image)],
+          [imageLabel(m.image)],
+        ),
+      );
+      continue;
+    }
+    unified.push(m);
+  }
   unified.forEach((m, i) => {
     const file = place(m.image.files[0]!);
     const suffix = i === 0 ? '' : `-${m.image.fingerprint.slice(0, 12)}`;

@@ -202,7 +202,13 @@ export const CASES: CorpusCase[] = [
   {
     name: 'invalid YAML',
     setup: async (d) => split(d, 'bad', await metaTar('architecture: [x86_64\n')),
-    expect: /bad\/lxd\.tar\.xz: metadata\.yaml: \(file\): is not valid YAML/,
+    expect: /bad\/lxd\.tar\.xz: metadata\.yaml: line 2, column 1: is not valid YAML: Flow sequence/,
+  },
+  {
+    name: 'a misspelt top-level key (propertes)',
+    setup: async (d) => split(d, 'bad', await metaTar('architecture: x86_64\ncreation_date: 1793577600\npropertes:\n  os: bad\n  release: "1"\n')),
+    expect:
+      /metadata\.yaml: propertes: is not a key LXD reads \(did you mean properties\?\); properties\.os: is missing; properties\.release: is missing\n {2}fix: rename propertes to properties/,
   },
   {
     name: 'YAML alias bomb',
@@ -216,7 +222,7 @@ export const CASES: CorpusCase[] = [
         );
       await split(d, 'bad', await metaTar(`${meta()}${lines.join('\n')}\n`));
     },
-    expect: /metadata\.yaml: \(file\): cannot be read: .*alias/i,
+    expect: /metadata\.yaml: cannot be read: .*alias/i,
   },
   {
     name: 'creation_date as a string',
@@ -262,7 +268,7 @@ export const CASES: CorpusCase[] = [
     name: 'property that is not UTF-8',
     setup: async (d) =>
       split(d, 'bad', await metaTar(Buffer.concat([Buffer.from(meta()), Buffer.from('  name: '), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]))),
-    expect: /metadata\.yaml: \(file\): is not valid UTF-8/,
+    expect: /metadata\.yaml: is not valid UTF-8/,
   },
   {
     name: 'tar entry with ..',

@@ -1,0 +1,31 @@
+// What a new user meets in the first hour (issue 31), through the CLI: mistakes in the images
+// folder are refused with both files named and the fix. (metadata.yaml mistakes — a YAML error
+// with its line and column, a misspelt key with "did you mean" and every missing field at once —
+// are cases of test/corpus/cases.ts.)
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { put, unifiedTarball } from '../support/images.js';
+import { runCli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+describe('two unified images of one product, version and type', () => {
+  it('are refused as two split images are, naming both files and the fix; a container and a VM may share a version', async (t) => {
+    const dir = await tempDir(t);
+    const meta = { os: 'twice', release: '1', serial: '20261101_0000' };
+    await put(path.join(dir, 'images/a.tar.gz'), await unifiedTarball(meta, 'first'));
+    await put(path.join(dir, 'images/b.tar.gz'), await unifiedTarball(meta, 'second'));
+    let r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /product twice:1:amd64:default version 20261101_0000 would hold two unified container images/);
+    assert.match(r.stderr, /files: a\.tar\.gz, b\.tar\.gz/);
+    assert.match(r.stderr, /fix: give the images different serials \(properties\.serial\) or different variants \(properties\.variant\)/);
+    assert.ok(!existsSync(path.join(dir, 'out')), 'nothing published');
+    // A container and a virtual machine of the same version are two types: both published.
+    await put(path.join(dir, 'images/b.tar.gz'), await unifiedTarball(meta, 'vm', { vm: true }));
+    r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+  });
+});
