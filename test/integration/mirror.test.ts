@@ -21,27 +21,9 @@ import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
 import { startUpstream, type Upstream } from '../support/upstream-server.js';
 import { BIN, runCli } from '../support/cli.js';
+import { productsOf, productsPath, type TreeProducts as Products } from '../support/tree.js';
 
 const run = (args: string[], cwd: string) => runCli(args, { cwd });
-
-interface Item {
-  ftype: string;
-  path: string;
-  sha256: string;
-  size: number;
-  [k: string]: unknown;
-}
-interface Products {
-  products: Record<string, { aliases?: string; arch: string; versions: Record<string, { items: Record<string, Item> }> }>;
-}
-
-function productsOf(tree: string): Products {
-  const index = JSON.parse(readFileSync(path.join(tree, 'streams/v1/index.json'), 'utf8')) as { index: Record<string, { path: string }> };
-  return JSON.parse(readFileSync(path.join(tree, Object.values(index.index)[0]!.path), 'utf8')) as Products;
-}
-
-const productsPath = (tree: string) =>
-  Object.values((JSON.parse(readFileSync(path.join(tree, 'streams/v1/index.json'), 'utf8')) as { index: Record<string, { path: string }> }).index)[0]!.path;
 
 /** `product version` → sorted fingerprints, from `staticstreams list --format json`. */
 async function listed(tree: string, cwd: string): Promise<Map<string, string[]>> {

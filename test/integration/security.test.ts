@@ -15,6 +15,7 @@ import { startUpstream, type Upstream } from '../support/upstream-server.js';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
+import { productsOf, productsPath as productsRel } from '../support/tree.js';
 import { cp as cpAsync, mkdir as mkdirAsync, rm as rmAsync } from 'node:fs/promises';
 import { bombTarball, compress, metadataTarball, put, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 import { runCli, runCliPeak } from '../support/cli.js';
@@ -67,19 +68,6 @@ describe('#2 decompression bombs are refused with bounded memory, wherever they 
   });
 });
 
-interface Item {
-  ftype: string;
-  path: string;
-  sha256: string;
-  size: number;
-  [k: string]: unknown;
-}
-interface Products {
-  products: Record<string, { versions: Record<string, { items: Record<string, Item> }> }>;
-}
-const productsRel = (tree: string) =>
-  Object.values((JSON.parse(readFileSync(path.join(tree, 'streams/v1/index.json'), 'utf8')) as { index: Record<string, { path: string }> }).index)[0]!.path;
-const productsOf = (tree: string) => JSON.parse(readFileSync(path.join(tree, productsRel(tree)), 'utf8')) as Products;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('#1 #3 #4 #5 mirror and verify copy only image files, where image files belong, that are what they say', () => {
