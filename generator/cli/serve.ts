@@ -3,12 +3,15 @@
 import type { Command } from 'commander';
 import { UsageError } from '../util/errors.js';
 import type { Action } from './output.js';
+import path from 'node:path';
+import { printable } from '../util/printable.js';
 
 interface ServeFlags {
   host: string;
   port: string;
   tlsCert?: string;
   tlsKey?: string;
+  quiet?: boolean;
 }
 
 export async function runServe(dir: string, flags: ServeFlags): Promise<number | undefined> {
@@ -16,14 +19,19 @@ export async function runServe(dir: string, flags: ServeFlags): Promise<number |
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
   if (!!flags.tlsCert !== !!flags.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   const { startPreview } = await import('../serve/server.js');
-  const preview = await startPreview({ dir, host: flags.host, port, tls: flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined }).catch(
-    (e: NodeJS.ErrnoException) => {
-      // What the user can change, said as usage errors (exit 2).
-      if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
-      if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.message}`);
-      throw e;
-    },
-  );
+  // One line per request (what a person previewing a tree wants to see), unless --quiet.
+  const log = flags.quiet ? undefined : (line: string) => process.stdout.write(`${printable(line)}\n`);
+  const tls = flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined;
+  const preview = await startPreview({ dir, host: flags.host, port, tls, ...(log ? { log } : {}) }).catch((e: NodeJS.ErrnoException) => {
+    // What the user can change, said as usage errors (exit 2).
+    if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
+    if (e.code === 'ENOENT' && e.path && path.resolve(e.path) === path.resolve(dir))
+      throw new UsageError(
+        `cannot serve ${dir}: no such folder\n  fix: build it first (staticstreams build --out ${dir}), or give serve the folder a build wrote`,
+      );
+    if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.path ?? e.message} does not exist`);
+    throw e;
+  });
   for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
   process.stdout.write(`serving ${dir} at ${preview.url}\n`);
   if (!flags.tlsCert) process.stdout.write('note: lxc remote add needs https: pass --tls-cert and --tls-key\n');
@@ -42,5 +50,6 @@ export function registerServe(program: Command, action: Action): void {
     .option('--port <n>', 'port to listen on', '8080')
     .option('--tls-cert <file>', 'certificate (PEM) to serve HTTPS, as lxc remote add requires')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+    .option('-q, --quiet', 'no line per request')
     .action(action((dir: string, flags: ServeFlags) => runServe(dir, flags)));
 }

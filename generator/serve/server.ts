@@ -20,6 +20,8 @@ export interface ServeOptions {
   port?: number;
   tls?: { cert: string; key: string };
   defaultArch?: string;
+  /** Hears one line per answered request: method, path, status. */
+  log?: (line: string) => void;
 }
 
 export interface RunningPreview {
@@ -105,6 +107,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
   const { handleImport } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as { handleImport: HandleImport };
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (options.log) res.once('finish', () => options.log!(`${req.method} ${req.url} ${res.statusCode}`));
     const origin = `${options.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
     // Runs of slashes in the path are one slash, as nginx's merge_slashes has it (a consumer
     // whose endpoint ends with / asks for //streams/v1/images.json).

@@ -1,5 +1,6 @@
 // What a new user meets in the first hour (issue 31), through the CLI: mistakes in the images
-// folder are refused with both files named and the fix. (metadata.yaml mistakes — a YAML error
+// folder are refused with both files named and the fix; serve says what to do about a missing
+// folder and shows each request. (metadata.yaml mistakes — a YAML error
 // with its line and column, a misspelt key with "did you mean" and every missing field at once —
 // are cases of test/corpus/cases.ts.)
 
@@ -8,7 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { put, unifiedTarball } from '../support/images.js';
-import { runCli } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
+import { spawn } from 'node:child_process';
+import { build } from '../../generator/index.js';
 import { tempDir } from '../support/tmp.js';
 
 describe('two unified images of one product, version and type', () => {
@@ -27,5 +30,43 @@ describe('two unified images of one product, version and type', () => {
     await put(path.join(dir, 'images/b.tar.gz'), await unifiedTarball(meta, 'vm', { vm: true }));
     r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
+  });
+});
+
+describe('staticstreams serve, as a person previewing a tree uses it', () => {
+  it('a missing folder is a usage error with the fix, not a raw ENOENT', async (t) => {
+    const dir = await tempDir(t);
+    const r = await runCli(['serve', 'dist'], { cwd: dir });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^error: cannot serve dist: no such folder\n {2}fix: build it first \(staticstreams build --out dist\)/);
+    assert.doesNotMatch(r.stderr, /ENOENT|realpath/);
+  });
+
+  it('prints one line per request (method, path, status); --quiet prints none', async (t) => {
+    const dir = await tempDir(t);
+    await build({ images: path.resolve('images'), out: path.join(dir, 'dist'), site: false });
+    for (const quiet of [false, true]) {
+      const child = spawn(process.execPath, [BIN, 'serve', 'dist', '--port', '0', ...(quiet ? ['--quiet'] : [])], { cwd: dir });
+      t.after(() => child.kill());
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const url = await new Promise<string>((resolve) => {
+        const look = () => {
+          const m = /serving dist at (\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+          else setTimeout(look, 20);
+        };
+        look();
+      });
+      assert.equal((await fetch(`${url}/catalog.json`)).status, 200);
+      assert.equal((await fetch(`${url}/no-such-file`)).status, 404);
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill();
+      if (quiet) assert.doesNotMatch(out, /GET \//, '--quiet: no request lines');
+      else {
+        assert.match(out, /^GET \/catalog\.json 200$/m);
+        assert.match(out, /^GET \/no-such-file 404$/m);
+      }
+    }
   });
 });
