@@ -3,7 +3,6 @@
 // indexes reachable, valid, with CORS and cache headers, image files answering HEAD and Range
 // (through any redirect to a bucket), plain http:// on port 80 answering or refused fast (both
 // clients try it first), the import endpoints' headers and architecture negotiation, and the
-import { parseJson } from '../util/json.js';
 // catalogue page. Each finding says what, why a client cares, and the fix.
 
 import { readFileSync } from 'node:fs';
@@ -14,6 +13,7 @@ import tls from 'node:tls';
 import { acceptedIndexSchema, acceptedProductsSchema } from '../simplestreams/schema.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { imagesOf, type PairableItem } from '../simplestreams/images.js';
+import { parseJson } from '../util/json.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
@@ -384,12 +384,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   const catalogAnswer = await get('catalog.json', { limit: 512 * 1024 * 1024 }).catch(() => undefined);
   // A host that answers every path with its home page (a single-page-app fallback) sends HTML
   // here: that is no catalog, and the findings so far stand.
-  let catalogJson: unknown;
-  try {
-    catalogJson = catalogAnswer?.answer.status === 200 ? JSON.parse(catalogAnswer.answer.body) : undefined;
-  } catch {
-    catalogJson = undefined;
-  }
+  const catalogJson = catalogAnswer?.answer.status === 200 ? jsonOrNothing(catalogAnswer.answer.body) : undefined;
   const catalog = catalogJson === undefined ? undefined : catalogSchema.safeParse(catalogJson);
   if (catalog?.success) {
     const map = buildImportMap({ ...catalog.data, baseUrl: base }, null);
