@@ -101,7 +101,17 @@ export async function findFiles(root: string, exclude: (absPath: string) => bool
         continue;
       }
       if (st.isDirectory()) await enter(undefined);
-      else if (st.isFile()) files.push({ path: full, rel: relName, size: st.size, dev: st.dev, ino: st.ino, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs });
+      // A symbolic link to a file is read, and published, as the file it names.
+      else if (st.isFile())
+        files.push({
+          path: entry.isSymbolicLink() ? realpathSync(full) : full,
+          rel: relName,
+          size: st.size,
+          dev: st.dev,
+          ino: st.ino,
+          mtimeMs: st.mtimeMs,
+          ctimeMs: st.ctimeMs,
+        });
     }
   }
 

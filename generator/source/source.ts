@@ -4,7 +4,7 @@
 // following redirects as clients do).
 
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync, type Stats } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
@@ -94,10 +94,12 @@ function folderSource(folder: string): PreviousSource {
       return createReadStream(file, { highWaterMark: 1 << 20 });
     },
     async place(rel, dest, expected, memo, held) {
-      const from = path.join(root, safeRel(rel));
+      let from = path.join(root, safeRel(rel));
       let st;
       try {
-        st = statSync(from);
+        st = lstatSync(from);
+        // A symbolic link is placed as the file it names, never as a link leaving the output.
+        if (st.isSymbolicLink()) st = statSync((from = realpathSync(from)));
       } catch {
         throw new Error(`${folder}/${rel}: listed in the previous tree but missing from it`);
       }

@@ -1,21 +1,22 @@
 // File-system helpers shared by the writer and the tree reader.
 
 import { constants, type Stats } from 'node:fs';
-import { copyFile, link, realpath } from 'node:fs/promises';
+import { copyFile, link } from 'node:fs/promises';
 
-/** Hard-links `from` to `dest`, or copies it (reflink where possible) when a link cannot be made. */
+/**
+ * Hard-links `from` to `dest`, or copies it (reflink where possible) when a link cannot be made.
+ * `from` is a regular file, never a symbolic link (link(2) would link the link itself): callers
+ * resolve links where they meet them.
+ */
 export async function linkOrCopy(from: string, dest: string): Promise<'linked' | 'copied'> {
-  // link(2) would link a symbolic link itself (the output would hold a link leaving it): the
-  // file it names is linked, as copyFile copies the file it names.
-  const file = await realpath(from);
   try {
-    await link(file, dest);
+    await link(from, dest);
     return 'linked';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
   }
-  await copyFile(file, dest, constants.COPYFILE_FICLONE);
+  await copyFile(from, dest, constants.COPYFILE_FICLONE);
   return 'copied';
 }
 

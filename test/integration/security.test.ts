@@ -458,6 +458,18 @@ describe('#10 a symlinked image file in a previous tree', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.ok(lstatSync(path.join(dir, 'prev', rel)).isFile(), 'prune: a regular file');
   });
+
+  it('a symlinked image file in the images folder is published as the file it names', async (t) => {
+    const dir = await tempDir(t);
+    await put(path.join(dir, 'elsewhere/a.tar.gz'), await unifiedTarball({ os: 'linked', release: '1', serial: '20261101_0000' }, 'x'));
+    await mkdirAsync(path.join(dir, 'images'));
+    symlinkSync(path.join(dir, 'elsewhere/a.tar.gz'), path.join(dir, 'images/a.tar.gz'));
+    const r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    const items = Object.values(productsOf(path.join(dir, 'out')).products).flatMap((p) => Object.values(p.versions).flatMap((v) => Object.values(v.items)));
+    assert.ok(items.length > 0);
+    for (const item of items) assert.ok(lstatSync(path.join(dir, 'out', item.path)).isFile(), `${item.path}: a regular file`);
+  });
 });
 
 describe('#7 #15 one deadline policy for every HTTP read', () => {
