@@ -11,7 +11,7 @@ import tarStream from 'tar-stream';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
 import { BOMB_FIX, bombProblem, WHOLE_FILE_LIMIT } from './limits.js';
 import { sniff, type Compression } from './detect.js';
-import { archivePart, untilTarEnd } from './tar-end.js';
+import { archivePart, TarBlocks } from './tar-end.js';
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
 export class ArchiveProblem extends Error {
@@ -97,15 +97,19 @@ export class WholenessCheck {
     const extract = tarStream.extract();
     const end = this.end;
     followEntries(extract, end);
+    // One stage counts the bytes (the bomb check) and passes the tar walk only what comes up to
+    // the end-of-archive marker, as tar reads it.
+    const blocks = new TarBlocks();
     const counter = new Transform({
       transform: (chunk: Buffer, _enc, done) => {
         end.bytes += chunk.length;
         const bomb = bombProblem(end.bytes, this.input);
-        if (bomb) done(new ArchiveProblem(bomb, BOMB_FIX));
-        else done(null, chunk);
+        if (bomb) return done(new ArchiveProblem(bomb, BOMB_FIX));
+        const archive = blocks.feed(chunk);
+        done(null, archive === chunk.length ? chunk : chunk.subarray(0, archive));
       },
     });
-    this.finished = pipeline(this.dec, counter, untilTarEnd(), extract).then(
+    this.finished = pipeline(this.dec, counter, extract).then(
       () => null,
       (e: Error) => {
         this.failed = true;
