@@ -35,17 +35,24 @@ export function isPrivateAddress(ip: string): boolean {
   return false;
 }
 
+/** Each host name's verdict, looked up once per run (a bucket redirect is followed for every file). */
+const verdicts = new Map<string, Promise<boolean>>();
+
 /** True when `host` (a name or an address) resolves to an address inside a network. */
-export async function isPrivateHost(host: string): Promise<boolean> {
+export function isPrivateHost(host: string): Promise<boolean> {
   const bare = host.replace(/^\[|\]$/g, '');
-  if (net.isIP(bare)) return isPrivateAddress(bare);
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  try {
-    const all = await lookup(bare, { all: true });
-    return all.some((a) => isPrivateAddress(a.address));
-  } catch {
-    return false; // not resolvable: the request itself fails with the reason
-  }
+  if (net.isIP(bare)) return Promise.resolve(isPrivateAddress(bare));
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return Promise.resolve(true);
+  let verdict = verdicts.get(bare);
+  if (!verdict)
+    verdicts.set(
+      bare,
+      (verdict = lookup(bare, { all: true }).then(
+        (all) => all.some((a) => isPrivateAddress(a.address)),
+        () => false, // not resolvable: the request itself fails with the reason
+      )),
+    );
+  return verdict;
 }
 
 /** A redirect from a public host to a private one (see above). */
