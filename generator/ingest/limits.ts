@@ -6,6 +6,8 @@
 export const WHOLE_FILE_LIMIT = 1024 * 1024;
 /** Decompressed bytes a file read whole may expand to in memory; past it, it is read as a stream. */
 export const IN_MEMORY_EXPANDED_LIMIT = 64 * 1024 * 1024;
+/** LXD refuses a metadata.yaml over 1 MiB. */
+export const METADATA_YAML_LIMIT = 1024 * 1024;
 
 /**
  * The one bomb policy for every archive, wherever it is read (classify, hash, verify, mirror):

@@ -12,11 +12,9 @@ import tar from 'tar-stream';
 import type { Compression } from './detect.js';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
 import { cutShort as archiveCutShort, stoppedStream, TarEnd } from './wholeness.js';
-import { BOMB_FIX, bombProblem } from './limits.js';
+import { BOMB_FIX, bombProblem, METADATA_YAML_LIMIT } from './limits.js';
 import { archivePart, untilTarEnd } from './tar-end.js';
 
-/** LXD refuses a metadata.yaml over 1 MiB. */
-export const METADATA_YAML_LIMIT = 1024 * 1024;
 /** Entries read before giving up on finding out what a tarball is. */
 export const TAR_ENTRY_LIMIT = 100_000;
 /** Bytes of non-rootfs content (metadata.yaml, templates) a tarball may expand to. */

@@ -9,7 +9,7 @@ import { Transform, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
-import { BOMB_FIX, bombProblem, WHOLE_FILE_LIMIT } from './limits.js';
+import { BOMB_FIX, bombProblem, METADATA_YAML_LIMIT, WHOLE_FILE_LIMIT } from './limits.js';
 import { sniff, type Compression } from './detect.js';
 import { archivePart, TarBlocks } from './tar-end.js';
 
@@ -65,16 +65,13 @@ function followEntries(extract: tarStream.Extract, end: TarEnd): void {
     stream.on('end', next);
     stream.on('error', () => {}); // reported by the extract itself
     // metadata.yaml at the top (LXD's limit of 1 MiB), kept for whoever checks what the tarball is
-    if (header.type === 'file' && header.name.replace(/^(\.\/)+/, '') === 'metadata.yaml' && (header.size ?? 0) <= METADATA_YAML_BYTES) {
+    if (header.type === 'file' && header.name.replace(/^(\.\/)+/, '') === 'metadata.yaml' && (header.size ?? 0) <= METADATA_YAML_LIMIT) {
       const parts: Buffer[] = [];
       stream.on('data', (c: unknown) => parts.push(c as Buffer));
       stream.on('end', () => (end.metadataYaml = Buffer.concat(parts)));
     } else stream.resume();
   });
 }
-
-/** LXD refuses a metadata.yaml over 1 MiB. */
-const METADATA_YAML_BYTES = 1024 * 1024;
 
 /** Which stream stopped unpacking: tar-stream's own error names a cut tar stream, any other the decoder's. */
 export function stoppedStream(compression: Compression, e: Error): string {

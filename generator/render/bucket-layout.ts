@@ -4,8 +4,10 @@
 
 import type { ObjectStorageSettings } from '../config/config.js';
 import { safeUrl } from './cdn/header-safety.js';
+import { IMAGE_DIR } from '../simplestreams/item-paths.js';
 
-export const BLOB_DIR = 'images/';
+/** The image files' folder (simplestreams/item-paths.ts): what goes to the bucket. */
+export const BLOB_DIR = IMAGE_DIR;
 
 /** True for output paths that go to the bucket (image files) rather than into the static tree. */
 export const isBucketFile = (rel: string) => rel.startsWith(BLOB_DIR);
