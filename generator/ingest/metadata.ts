@@ -1,7 +1,7 @@
 // The one schema for an image's metadata.yaml: parses it safely and checks every field
 // LXD and Incus check on import, plus what staticstreams needs to place the image.
 
-import { parseDocument, isMap, isScalar, isPair } from 'yaml';
+import { parseDocument, isMap, isScalar, isPair, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { versionKey, versionKeyTime } from '../simplestreams/version-key.js';
 import { closest } from '../util/friendly.js';
@@ -39,13 +39,6 @@ function allOf(problems: MetadataProblem[]): MetadataProblem {
 
 /** The top-level keys LXD and Incus read from metadata.yaml. */
 const KNOWN_KEYS = ['architecture', 'creation_date', 'expiry_date', 'properties', 'templates'];
-
-/** Line and column (1-based) of `offset` in `text`. */
-function lineColumn(text: string, offset: number): string {
-  const before = text.slice(0, Math.max(0, offset));
-  const line = before.split('\n').length;
-  return `line ${line}, column ${offset - before.lastIndexOf('\n')}`;
-}
 
 /** YAML aliases expanded before refusing the document (a "billion laughs" guard). */
 const MAX_ALIAS_COUNT = 100;
@@ -105,11 +98,12 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
   } catch {
     throw new MetadataProblem('', 'is not valid UTF-8', 'save metadata.yaml as UTF-8');
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error', lineCounter: lines });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
-    const message = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new MetadataProblem(lineColumn(text, first.pos[0]), `is not valid YAML: ${message}`, 'fix the YAML syntax there');
+    const { line, col } = lines.linePos(first.pos[0]);
+    throw new MetadataProblem(`line ${line}, column ${col}`, `is not valid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax there');
   }
   let plain: unknown;
   try {
