@@ -6,8 +6,14 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 
-const PRIVATE_V4 = new net.BlockList();
-for (const [prefix, bits] of [
+/** A block list of `ranges` (prefix, length) of one address family. */
+function blockList(family: 'ipv4' | 'ipv6', ranges: readonly (readonly [string, number])[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const [prefix, bits] of ranges) list.addSubnet(prefix, bits, family);
+  return list;
+}
+
+const PRIVATE_V4 = blockList('ipv4', [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
   ['100.64.0.0', 10],
@@ -15,16 +21,13 @@ for (const [prefix, bits] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.168.0.0', 16],
-] as const)
-  PRIVATE_V4.addSubnet(prefix, bits, 'ipv4');
-const PRIVATE_V6 = new net.BlockList();
-for (const [prefix, bits] of [
+]);
+const PRIVATE_V6 = blockList('ipv6', [
   ['::', 128],
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
-] as const)
-  PRIVATE_V6.addSubnet(prefix, bits, 'ipv6');
+]);
 
 /** True for an address inside a network (see above). */
 export function isPrivateAddress(ip: string): boolean {
