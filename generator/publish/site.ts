@@ -3,7 +3,7 @@
 // staged output (renderSite, which may run while the build writes the streams), whose files then
 // move up (placeSite, once the streams are written); a failed site build fails the whole build.
 
-import { copyFile, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -17,8 +17,24 @@ import { groupProducts } from '../formats/groups.js';
 
 const require = createRequire(import.meta.url);
 
-/** The Astro project (from build/generator/emit/ back to the package root). */
+/** The Astro project (from build/generator/publish/ back to the package root). */
 export const SITE_ROOT = fileURLToPath(new URL('../../../site/', import.meta.url));
+/** The sources the project imports (its input schema, the product grouping). */
+const GENERATOR_SOURCES = fileURLToPath(new URL('../../../generator/', import.meta.url));
+
+/**
+ * A copy of the Astro project in the work folder, beside a link to the sources it imports, so
+ * the relative imports between them hold and Astro's own folders (`.astro/`) are written there.
+ */
+async function projectCopy(work: string): Promise<string> {
+  const root = path.join(work, 'site');
+  await cp(SITE_ROOT, root, {
+    recursive: true,
+    filter: (from) => !/^(?:\.astro|node_modules|dist)$/.test(path.relative(SITE_ROOT, from).split(path.sep)[0]!),
+  });
+  await symlink(GENERATOR_SOURCES, path.join(work, 'generator'), 'dir');
+  return root;
+}
 
 export interface SiteOptions {
   /** The staged output folder. */
@@ -91,6 +107,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
   // Astro prerenders from a server bundle in its output folder, which imports Astro's own
   // dependencies: link the folder holding them next to it, wherever OUT is.
   await symlink(path.dirname(path.dirname(require.resolve('astro/package.json'))), path.join(work, 'node_modules'), 'dir');
+  const root = await projectCopy(work);
 
   process.env.ASTRO_TELEMETRY_DISABLED = '1'; // never phone home from a build
   const { build } = await import('astro');
@@ -100,7 +117,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
   process.chdir(work);
   try {
     await build({
-      root: SITE_ROOT,
+      root,
       outDir: astroOut,
       cacheDir: path.join(work, 'cache'),
       base: basePath(catalog.baseUrl),

@@ -8,11 +8,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
+import { requirements } from '../support/require.js';
 
 const REPO = path.resolve('.');
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
@@ -85,6 +86,30 @@ describe('the packed tarball, installed into an empty prefix', () => {
     const pruned = run(['prune', www, '--retain', '1']);
     assert.equal(pruned.status, 0, pruned.stderr);
     assert.equal(await hashTree(user), before, 'the current folder is unchanged (no .astro, no cache, no output)');
+
+    // Installed by root and run by another user, as in a CI image or a container: the build
+    // (site included) only reads the package, which stays byte-identical, wherever it runs from.
+    if (!requirements([], { root: true })) {
+      const pkgDir = path.join(prefix, 'lib/node_modules/staticstreams');
+      const pkgBefore = await hashTree(pkgDir);
+      chmodSync(dir, 0o755);
+      const home = path.join(dir, 'nobody');
+      mkdirSync(home, { mode: 0o777 });
+      chmodSync(home, 0o777);
+      cpSync(path.join(REPO, 'images'), path.join(home, 'images'), { recursive: true });
+      execFileSync('chown', ['-R', 'nobody:nogroup', home]);
+      const asNobody = spawnSync(bin, ['build', '--images', 'images', '--out', path.join(home, 'www'), '--base-url', 'https://images.example.org'], {
+        cwd: home,
+        encoding: 'utf8',
+        uid: 65534,
+        gid: 65534,
+        env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: home },
+      });
+      assert.equal(asNobody.status, 0, asNobody.stderr);
+      assert.ok(existsSync(path.join(home, 'www/index.html')), 'the catalogue site was built by nobody');
+      assert.equal(await hashTree(pkgDir), pkgBefore, 'the installed package is unchanged (no site/.astro, no cache in node_modules)');
+      assert.equal(existsSync(path.join(pkgDir, 'site/.astro')), false);
+    }
 
     // As a library, the way another project imports it: only the package's main export.
     const consumer = path.join(dir, 'consumer');
