@@ -120,6 +120,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     filesLinked: result.placed.linked,
     filesCopied: result.placed.copied,
     filesDownloaded: result.placed.downloaded,
+    bytesDownloaded: result.placed.bytesDownloaded,
     dryRun: result.dryRun,
     deltas: result.deltas,
     bucket: result.bucket ?? null,
@@ -148,7 +149,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     else
       process.stdout.write(
         `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
-          `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied) in ${summary.seconds.toFixed(1)} s\n` +
+          `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied` +
+          `${summary.filesDownloaded ? `, ${summary.filesDownloaded} downloaded (${formatBytes(summary.bytesDownloaded)}) from ${options.previous}` : ''}) in ${summary.seconds.toFixed(1)} s\n` +
           (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
           (summary.filesLinked && command === 'build'
             ? `note: image files are hard links of your inputs: replace an input with mv (a new file), never cp over it, which would change the published file too\n`

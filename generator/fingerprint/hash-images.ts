@@ -31,10 +31,20 @@ function checkSize(file: FoundFile, size: number): void {
   }
 }
 
-export async function hashImage(image: PairedImage, pool: WorkerPool, cache: FingerprintCache, onBytes?: (n: number) => void): Promise<HashedImage> {
+/**
+ * Fingerprints one paired image; `onBytes` hears of each file's bytes as they are read, or at
+ * once with `cached` set when the fingerprint cache already knew them (nothing was read).
+ */
+export async function hashImage(
+  image: PairedImage,
+  pool: WorkerPool,
+  cache: FingerprintCache,
+  onBytes?: (n: number, cached?: boolean) => void,
+): Promise<HashedImage> {
   if (image.kind === 'unified') {
     const { file } = image;
-    let sha256 = cache.file(file.file) ?? file.sha256;
+    const cached = cache.file(file.file);
+    let sha256 = cached ?? file.sha256;
     if (!sha256) {
       try {
         const r = await pool.hash([file.file.path], onBytes, file.compression, file.file.size);
@@ -44,7 +54,7 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
         throw readError(e, file.file);
       }
     } else {
-      onBytes?.(file.file.size);
+      onBytes?.(file.file.size, cached !== undefined);
     }
     cache.rememberFile(file.file, sha256);
     return {
@@ -56,7 +66,8 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
     };
   }
   const { meta, rootfs } = image;
-  let own = cache.file(rootfs.file) ?? rootfs.sha256;
+  const ownCached = cache.file(rootfs.file);
+  let own = ownCached ?? rootfs.sha256;
   let combined = cache.combinedOf(meta.file, rootfs.file) ?? pool.knownPair(meta.file.path, rootfs.file.path);
   if (!own || !combined) {
     try {
@@ -73,7 +84,7 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
         checkSize(rootfs.file, a.sizes[0]!);
         own = a.sha256;
       } else {
-        onBytes?.(rootfs.file.size);
+        onBytes?.(rootfs.file.size, ownCached !== undefined);
       }
       if (b) {
         checkSize(meta.file, b.sizes[0]!);
@@ -83,7 +94,7 @@ export async function hashImage(image: PairedImage, pool: WorkerPool, cache: Fin
     } catch (e) {
       throw readError(e, rootfs.file);
     }
-  } else onBytes?.(rootfs.file.size); // both known: nothing to read
+  } else onBytes?.(rootfs.file.size, ownCached !== undefined); // both known: nothing to read
   cache.rememberFile(meta.file, meta.sha256);
   cache.rememberFile(rootfs.file, own!);
   cache.rememberCombined(meta.file, rootfs.file, combined!);

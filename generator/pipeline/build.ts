@@ -212,7 +212,8 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   let previous: PublishedTree | null = null;
   if (options.previous) {
     reporter.phase(`reading the previous tree ${options.previous}`);
-    previous = await readPublished(openPreviousSource(options.previous));
+    // A file the output being replaced holds with the listed sha256 is linked from it, not downloaded.
+    previous = await readPublished(openPreviousSource(options.previous, { reuse: [path.resolve(options.out)] }));
     baseUrl ??= previous.catalog?.baseUrl; // prune keeps the tree's base URL
     if (previous.foreign) {
       // Another tool's tree is carried over only when clients can use all of it: every listed
@@ -368,15 +369,17 @@ const imageLabelOf = (i: PairedImage) => (i.kind === 'split' ? i.rootfs.file.rel
  */
 class EarlyHashes {
   private started = new Map<string, Promise<HashedImage>>();
-  /** Bytes hashed so far, and the progress line once the hashing phase shows it. */
+  /** Bytes hashed so far (those the fingerprint cache knew count, as `cached` too), and the progress line once the hashing phase shows it. */
   done = 0;
+  cached = 0;
   report?: (label: string) => void;
 
   constructor(private readonly ctx: BuildContext) {}
 
-  onBytes(label: string): (n: number) => void {
-    return (n) => {
+  onBytes(label: string): (n: number, cached?: boolean) => void {
+    return (n, cached) => {
       this.done += n;
+      if (cached) this.cached += n;
       this.report?.(label);
     };
   }
@@ -410,7 +413,7 @@ async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHas
     }
   }
 
-  return { hashed, bytesHashed: early.done };
+  return { hashed, bytesHashed: early.done - early.cached };
 }
 
 /** Stages: plan (pure: products, merge with the previous tree, retention), deltas, then publish. */
@@ -576,7 +579,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       images: imageCount,
       sitePages: 0,
       bytesHashed: done,
-      placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 },
+      placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 },
       deltas,
       ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
       cache: { hits: cache.hits, misses: cache.misses },
@@ -624,7 +627,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
     if (!cache.unchanged()) await cache.save();
     const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
-    return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, 0, serverConfigFiles);
+    return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 }, 0, serverConfigFiles);
   }
 
   // What clients decode, re-validated before anything is published (a product whose JSON passed
@@ -652,7 +655,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     const site = options.site !== false ? import('../publish/site.js') : undefined; // Astro loads only when needed
     const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt }));
     const writing = (async () => {
-      const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched);
+      const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
       for (const [rel, text] of streams.files) await staged.writeText(rel, text);
       await staged.writeText('catalog.json', catalogText);
       await staged.writeText(STATE_PATH, stateText);

@@ -8,6 +8,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/products.js';
 import type { HashMemo, PreviousSource } from '../source/source.js';
+import type { Reporter } from '../util/reporter.js';
 import { mapLimit } from '../util/concurrency.js';
 import { linkOrCopy, sameFile, type Identity } from '../util/fs.js';
 
@@ -15,8 +16,9 @@ export interface PlaceStats {
   linked: number;
   copied: number;
   bytesCopied: number;
-  /** Files fetched from a previous tree given as a URL. */
+  /** Files fetched from a previous tree given as a URL, and their bytes. */
   downloaded: number;
+  bytesDownloaded: number;
 }
 
 /** Resolves an output-relative path inside `root`, refusing anything that would escape it. */
@@ -68,8 +70,13 @@ export async function placeFiles(
   memo?: HashMemo,
   held: ReadonlyMap<string, Identity> = new Map(),
   touched?: Touched,
+  reporter?: Reporter,
 ): Promise<PlaceStats> {
-  const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 };
+  const stats: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 };
+  // Progress through the previous tree's files (on a terminal): downloads, or files reused instead.
+  const fromPrevious = files.filter((f) => f.origin.kind === 'previous');
+  const total = fromPrevious.reduce((n, f) => n + f.size, 0);
+  let done = 0;
   const dirs = new Map<string, Promise<unknown>>();
   // Many links and folders in flight: file-system latency, not CPU, bounds a tree of small files.
   const results = await mapLimit(files, 64, async (f) => {
@@ -90,7 +97,12 @@ export async function placeFiles(
     else if (how === 'copied') {
       stats.copied++;
       stats.bytesCopied += f.size;
-    } else stats.downloaded++;
+    } else {
+      stats.downloaded++;
+      stats.bytesDownloaded += f.size;
+    }
+    done += f.size;
+    reporter?.progress(`placing the previous tree's files (${stats.downloaded} downloaded)`, done, total, f.path);
   });
   for (const r of results) if (r.status === 'rejected') throw r.reason;
   return stats;

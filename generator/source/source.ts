@@ -1,7 +1,8 @@
 // Opens a published tree — a local folder or the base URL it is served at — for `build
 // --previous`, `prune` and `verify`: reads its small JSON files, streams its files, and places
 // them into a new output (hard link or copy from a folder; download with sha256 check from a URL,
-// following redirects as clients do).
+// following redirects as clients do, unless a local folder — the output being replaced — already
+// holds the file with that sha256).
 
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
@@ -54,8 +55,12 @@ const safeRel = (rel: string) => {
   return rel;
 };
 
-export function openPreviousSource(spec: string): PreviousSource {
-  if (/^https?:\/\//i.test(spec)) return urlSource(spec);
+/**
+ * `reuse`: local folders (the output a build replaces) whose file at the same path is linked
+ * instead of downloaded when its size and sha256 are the listed ones.
+ */
+export function openPreviousSource(spec: string, { reuse = [] }: { reuse?: string[] } = {}): PreviousSource {
+  if (/^https?:\/\//i.test(spec)) return urlSource(spec, reuse);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`--previous ${spec}: only a folder or an http(s) URL can be read`);
   return folderSource(spec);
 }
@@ -119,7 +124,17 @@ function folderSource(folder: string): PreviousSource {
   };
 }
 
-function urlSource(spec: string): PreviousSource {
+/** Whether `file` is a regular file (not a link) of `expected`'s size and sha256 (from `memo` when it saw it unchanged). */
+async function holds(file: string, expected: { size: number; sha256: string }, memo?: HashMemo): Promise<Stats | undefined> {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile() || st.size !== expected.size) return undefined;
+  const known = memo?.known(file, st) ?? (await sha256Of(file));
+  if (known !== expected.sha256) return undefined;
+  memo?.remember(file, st, known);
+  return st;
+}
+
+function urlSource(spec: string, reuse: string[]): PreviousSource {
   const base = spec.endsWith('/') ? spec : `${spec}/`;
   const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
   const fix = 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)';
@@ -127,8 +142,14 @@ function urlSource(spec: string): PreviousSource {
     label: spec,
     readText: (rel) => getText(urlOf(rel), 256 * 2 ** 20, DEFAULT_HTTP, fix),
     open: (rel, maxBytes) => openBody(urlOf(rel), { maxBytes }),
-    async place(rel, dest, expected, _memo, held) {
+    async place(rel, dest, expected, memo, held) {
+      // A reused staging folder or the output being replaced may hold it already: no download.
+      if (held && (await holds(dest, expected, memo))) return 'kept';
       if (held) await rm(dest, { force: true });
+      for (const folder of reuse) {
+        const local = path.join(folder, safeRel(rel));
+        if (await holds(local, expected, memo)) return linkOrCopy(local, dest);
+      }
       await download(urlOf(rel), dest, expected, DEFAULT_HTTP, undefined, {
         index: 'the previous tree',
         fix: 'republish the previous tree (clients cannot use this file either), or publish without --previous',

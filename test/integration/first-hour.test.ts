@@ -70,3 +70,52 @@ describe('staticstreams serve, as a person previewing a tree uses it', () => {
     }
   });
 });
+
+describe('--previous URL into a cached --out', () => {
+  it('downloads a listed file only when neither the output nor its spare holds it with that sha256, and says what it downloaded', async (t) => {
+    const dir = await tempDir(t);
+    const version = (serial: string) => unifiedTarball({ os: 'again', release: '1', serial }, serial);
+    await put(path.join(dir, 'live-images/v1.tar.gz'), await version('20261101_0000'));
+    await build({ images: path.join(dir, 'live-images'), out: path.join(dir, 'live'), site: false });
+    const child = spawn(process.execPath, [BIN, 'serve', 'live', '--port', '0'], { cwd: dir });
+    t.after(() => child.kill());
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    const url = await new Promise<string>((resolve) => {
+      const look = () => {
+        const m = /serving live at (\S+)/.exec(log);
+        if (m) resolve(m[1]!);
+        else setTimeout(look, 20);
+      };
+      look();
+    });
+    const imageGets = () => log.split('\n').filter((l) => /^GET \/images\//.test(l)).length;
+    const run = (...extra: string[]) => runCli(['build', '--images', 'images', '--previous', url, '--out', 'dist', '--no-site', ...extra], { cwd: dir });
+
+    // A CI runner holding only the new version: version 1 comes from the live server, once.
+    await put(path.join(dir, 'images/v2.tar.gz'), await version('20261102_0000'));
+    let r = await run();
+    assert.equal(r.status, 0, r.stderr);
+    // The image file and the products file it was listed in (kept for its grace period).
+    assert.match(r.stdout, new RegExp(`, 2 downloaded \\(\\d[^)]*\\) from ${url.replace(/[.:/]/g, '\\$&')}\\)`));
+    assert.equal(imageGets(), 1);
+
+    // The next run (a cached dist/, one more version): version 1 is linked from dist/, not fetched.
+    await put(path.join(dir, 'images/v3.tar.gz'), await version('20261103_0000'));
+    r = await run('--json');
+    assert.equal(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout) as { filesDownloaded: number; bytesDownloaded: number; added: string[] };
+    assert.deepEqual([summary.filesDownloaded, summary.bytesDownloaded], [0, 0]);
+    // Added on top of the live tree (which still holds version 1 only): both runner versions.
+    assert.deepEqual(summary.added, ['again:1:amd64:default 20261102_0000', 'again:1:amd64:default 20261103_0000']);
+    assert.equal(imageGets(), 1, 'no image file was fetched again');
+
+    // Once more (another version): the spare (the tree that run replaced) or dist/ still serves it.
+    await put(path.join(dir, 'images/v4.tar.gz'), await version('20261104_0000'));
+    r = await run('--json');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { filesDownloaded: number }).filesDownloaded, 0);
+    assert.equal(imageGets(), 1);
+    child.kill();
+  });
+});
