@@ -10,6 +10,7 @@ import { UsageError } from '../util/errors.js';
 import { EXIT_OK, formatBytes, makeReporter, type Action } from './output.js';
 import { installSignalCleanup } from '../publish/output/cleanup.js';
 import type { BuildOptions, BuildResult } from '../pipeline/build.js';
+import { count } from '../util/format.js';
 
 export interface BuildFlags {
   images?: string;
@@ -139,7 +140,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   } else if (!flags.quiet) {
-    process.stdout.write(lifecycleText(result));
+    process.stdout.write(lifecycleText(result, command));
     for (const d of result.deltas)
       process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
     if (result.bucket) process.stdout.write(bucketText(result.bucket));
@@ -148,10 +149,10 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
       process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
     else
       process.stdout.write(
-        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${summary.products} products, ${versions} versions, ${summary.images} images ` +
-          `(${formatBytes(summary.bytesHashed)} hashed, ${summary.filesLinked} files linked, ${summary.filesCopied} copied` +
+        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${count(summary.products, 'product')}, ${count(versions, 'version')}, ${count(summary.images, 'image')} ` +
+          `(${formatBytes(summary.bytesHashed)} hashed, ${count(summary.filesLinked, 'file')} linked, ${summary.filesCopied} copied` +
           `${summary.filesDownloaded ? `, ${summary.filesDownloaded} downloaded (${formatBytes(summary.bytesDownloaded)}) from ${options.previous}` : ''}) in ${summary.seconds.toFixed(1)} s\n` +
-          (result.skipped.length ? `left out ${result.skipped.length} problem image(s) (--keep-going): see the warnings above\n` : '') +
+          (result.skipped.length ? `left out ${count(result.skipped.length, 'problem image')} (--keep-going): see the warnings above\n` : '') +
           (summary.filesLinked && command === 'build'
             ? `note: image files are hard links of your inputs: replace an input with mv (a new file), never cp over it, which would change the published file too\n`
             : '') +
@@ -168,6 +169,7 @@ function lifecycleSummary(result: BuildResult) {
     added: l.added,
     unchanged: l.unchanged,
     replaced: l.replaced,
+    kept: l.kept,
     dropped: l.dropped,
     grace: l.grace,
     expired: l.expired.map((e) => e.path),
@@ -177,30 +179,44 @@ function lifecycleSummary(result: BuildResult) {
 function bucketText(b: NonNullable<BuildResult['bucket']>): string {
   const verified = b.verify === 'read-back' ? 'each read back and its sha256 checked' : 'sizes and recorded sha256 checked';
   return (
-    `${b.bucket}: uploaded ${b.uploaded} file(s), ${formatBytes(b.bytesUploaded)} (${verified}); ${b.alreadyThere} already there` +
+    `${b.bucket}: uploaded ${count(b.uploaded, 'file')}, ${formatBytes(b.bytesUploaded)} (${verified}); ${b.alreadyThere} already there` +
     `${b.removed.length ? `; deleted ${b.removed.length} expired` : ''}\n`
   );
 }
 
 function mirrorText(m: NonNullable<BuildResult['mirror']>, dryRun: boolean): string {
   if (dryRun)
-    return `from ${m.upstreams.join(', ')}: would copy ${m.downloadedVersions.length} version(s)${m.downloadedVersions.map((v) => `\n  ${v}`).join('')}\n${m.heldVersions} already held\n`;
+    return `from ${m.upstreams.join(', ')}: would copy ${count(m.downloadedVersions.length, 'version')}${m.downloadedVersions.map((v) => `\n  ${v}`).join('')}\n${m.heldVersions} already held\n`;
   const resumed = m.bytesResumed ? `; ${formatBytes(m.bytesResumed)} already fetched by an interrupted run` : '';
   return (
-    `from ${m.upstreams.join(', ')}: ${m.downloadedVersions.length} version(s) copied (${m.filesDownloaded} file(s), ${formatBytes(m.bytesFetched)} downloaded and checked${resumed}), ` +
+    `from ${m.upstreams.join(', ')}: ${count(m.downloadedVersions.length, 'version')} copied (${count(m.filesDownloaded, 'file')}, ${formatBytes(m.bytesFetched)} downloaded and checked${resumed}), ` +
     `${m.heldVersions} already held\n`
   );
 }
 
-function lifecycleText(result: BuildResult): string {
+function lifecycleText(result: BuildResult, command: string): string {
   const l = result.lifecycle;
   const lines: string[] = [];
-  if (l.previous !== undefined)
-    lines.push(`on top of ${l.previous}: ${l.added.length} version(s) added, ${l.unchanged.length} unchanged, ${l.replaced.length} replaced`);
-  for (const v of l.replaced) lines.push(`  replaced ${v}`);
-  for (const v of l.dropped) lines.push(`  dropped ${v} (retention)`);
-  if (l.grace.length) lines.push(`${l.grace.length} file(s) kept for their grace period (listed in staticstreams-state.json)`);
-  if (l.expired.length) lines.push(`${l.expired.length} file(s) past their grace period, removed: ${l.expired.map((e) => e.path).join(', ')}`);
+  const would = result.dryRun ? 'would be ' : '';
+  if (l.previous !== undefined) {
+    const counts =
+      command === 'prune'
+        ? [`${count(l.dropped.length, 'version')} ${would}dropped (retention)`, `${count(l.kept.length, 'version')} ${would}kept`]
+        : [
+            `${count(l.added.length, 'version')} ${would}added`,
+            `${l.replaced.length} ${would}replaced`,
+            `${l.unchanged.length} rebuilt unchanged`,
+            `${l.kept.length} ${would}kept as published`,
+          ];
+    lines.push(`${command === 'prune' ? 'pruning' : 'on top of'} ${l.previous}: ${counts.join(', ')}`);
+  }
+  for (const v of l.replaced) lines.push(`  ${would}replaced ${v}`);
+  for (const v of l.dropped) lines.push(`  ${would}dropped ${v} (retention)`);
+  if (l.grace.length) lines.push(`${count(l.grace.length, 'file')} ${would}kept for their grace period (listed in staticstreams-state.json)`);
+  if (l.expired.length)
+    lines.push(
+      `${count(l.expired.length, 'file')} past their grace period ${result.dryRun ? 'would be removed' : 'removed'}: ${l.expired.map((e) => e.path).join(', ')}`,
+    );
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 

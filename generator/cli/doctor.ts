@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, type Action } from './output.js';
 import { printable } from '../util/printable.js';
 import { UsageError } from '../util/errors.js';
+import { count } from '../util/format.js';
 
 export async function runDoctor(url: string, flags: { json?: boolean; timeout?: string }): Promise<number> {
   const seconds = flags.timeout === undefined ? undefined : Number(flags.timeout);
@@ -21,7 +22,9 @@ export async function runDoctor(url: string, flags: { json?: boolean; timeout?: 
       if (f.why) process.stdout.write(printable(`  why: ${f.why}\n`));
       if (f.fix) process.stdout.write(printable(`  fix: ${f.fix}\n`));
     }
-    process.stdout.write(`${errors.length === 0 ? 'ok' : 'FAILED'}: ${printable(report.url)}: ${errors.length} errors, ${warnings.length} warnings\n`);
+    process.stdout.write(
+      `${errors.length === 0 ? 'ok' : 'FAILED'}: ${printable(report.url)}: ${count(errors.length, 'error')}, ${count(warnings.length, 'warning')}\n`,
+    );
   }
   return errors.length === 0 ? EXIT_OK : EXIT_INVALID;
 }

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { EXIT_INVALID, EXIT_OK, requireTree, type Action } from './output.js';
 import { printable } from '../util/printable.js';
+import { count } from '../util/format.js';
 
 export async function runVerify(dir: string, flags: { json?: boolean; quick?: boolean }): Promise<number> {
   await requireTree(dir);
@@ -15,8 +16,8 @@ export async function runVerify(dir: string, flags: { json?: boolean; quick?: bo
   } else {
     for (const p of report.problems) process.stdout.write(printable(`${p.severity}: ${p.where}: ${p.message}\n`));
     process.stdout.write(
-      `${errors.length === 0 ? 'ok' : 'FAILED'}: ${report.products} products, ${report.images} images, ${report.files} files checked; ` +
-        `${errors.length} errors, ${report.problems.length - errors.length} warnings\n`,
+      `${errors.length === 0 ? 'ok' : 'FAILED'}: ${count(report.products, 'product')}, ${count(report.images, 'image')}, ${count(report.files, 'file')} checked; ` +
+        `${count(errors.length, 'error')}, ${count(report.problems.length - errors.length, 'warning')}\n`,
     );
   }
   return errors.length === 0 ? EXIT_OK : EXIT_INVALID;

@@ -17,6 +17,7 @@ import { parseJson } from '../util/json.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
+import { count } from '../util/format.js';
 
 export interface Finding {
   severity: 'error' | 'warning' | 'ok';
@@ -297,7 +298,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       );
       return report;
     }
-    ok('products', `${entry.path} is a valid products file (${Object.keys(parsed.data.products).length} products)`);
+    ok('products', `${entry.path} is a valid products file (${count(Object.keys(parsed.data.products).length, 'product')})`);
     headerChecks(findings, entry.path, p.answer.headers, IMMUTABLE);
     products = parsed.data;
   } catch (e) {
@@ -412,11 +413,11 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     ok('import endpoints', 'no staticstreams catalog.json: direct URL import not checked');
   }
   // The images clients would list, as a last sanity check of the products file.
-  const count = Object.values(products.products).reduce(
+  const listed = Object.values(products.products).reduce(
     (n, p) => n + Object.values(p.versions).reduce((m, v) => m + imagesOf(v.items as Record<string, PairableItem>).length, 0),
     0,
   );
-  ok('images', `${count} images listed`);
+  ok('images', `${count(listed, 'image')} listed`);
   return report;
 }
 

@@ -44,6 +44,7 @@ import { sitePages } from '../publish/site.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Mirrored, MirrorOptions, MirrorStats } from './mirror.js';
+import { count } from '../util/format.js';
 
 export interface BuildOptions {
   /** The images folder; none (prune) publishes only what `previous` holds. */
@@ -127,8 +128,11 @@ export interface BuildResult {
 export interface Lifecycle {
   previous?: string;
   added: string[];
+  /** Rebuilt from the images with the same fingerprints as published. */
   unchanged: string[];
   replaced: string[];
+  /** Published before and still listed, not built by this run (carried over). */
+  kept: string[];
   /** `product version` dropped by retention. */
   dropped: string[];
   /** Files kept only for their grace period, and those whose period ended (left out now). */
@@ -482,28 +486,34 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
   if (options.keepGoing && planProblems.length === 0) {
     skipped = [...problems, ...planSkipped];
     problems.length = 0;
-    for (const p of skipped) reporter.warn(`skipped (--keep-going): ${p.format().replace(/\n\s*/g, ' ')}`);
   }
   problems.push(...planProblems);
   if (problems.length === 0 && plan.products.length === 0) {
     problems.push(
-      new BuildError(
-        options.mirror
-          ? `nothing to mirror: the filters select no image of ${options.mirror.upstreams.join(', ')}`
-          : `no images found in ${options.images ?? 'the previous tree'}${skipped.length ? ' that could be published' : ''}`,
-        options.mirror
-          ? 'loosen --filter (os, release, arch, variant, type, alias; shell globs, any case), or check the upstream URL'
-          : 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball',
-      ),
+      skipped.length
+        ? new BuildError(
+            `every image in ${options.images ?? 'the previous tree'} has a problem (listed above): nothing is left to publish`,
+            'fix the problems above (--keep-going leaves out the images with problems and publishes the rest; there is no rest)',
+          )
+        : new BuildError(
+            options.mirror
+              ? `nothing to mirror: the filters select no image of ${options.mirror.upstreams.join(', ')}`
+              : `no images found in ${options.images ?? 'the previous tree'}`,
+            options.mirror
+              ? 'loosen --filter (os, release, arch, variant, type, alias; shell globs, any case), or check the upstream URL'
+              : 'put image files there: a metadata tarball with its rootfs (lxd.tar.xz + rootfs.squashfs), or a unified tarball',
+          ),
     );
   }
+  // Each problem once: as an error when the build fails, as a warning when it publishes without it.
   if (problems.length) throw new BuildFailed([...skipped, ...problems]);
+  for (const p of skipped) reporter.warn(`skipped (--keep-going): ${p.format().replace(/\n\s*/g, ' ')}`);
   for (const w of plan.warnings) reporter.warn(w);
 
   const deltaJobs = (options.deltas ?? config.deltas) && !options.dryRun ? planDeltas(plan.products, new Set(publication.added)) : [];
   let deltas: DeltaResult | undefined;
   if (deltaJobs.length) {
-    reporter.phase(`making ${deltaJobs.length} squashfs delta(s) with xdelta3`);
+    reporter.phase(`making ${count(deltaJobs.length, 'squashfs delta')} with xdelta3`);
     deltas = await makeDeltas(plan.products, deltaJobs, previous?.source);
     for (const v of deltas.notSmaller) reporter.warn(`${v}: the delta was not smaller than the squashfs, left out`);
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
@@ -541,6 +551,14 @@ interface Planned {
   graceMs: number;
 }
 
+/** The previous tree's versions still listed that this run did not build. */
+function keptVersions(previous: PreviousState | null, plan: Plan, publication: Publication): string[] {
+  if (!previous) return [];
+  const listed = new Set(plan.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
+  const built = new Set([...publication.added, ...publication.unchanged, ...publication.replaced]);
+  return previous.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)).filter((n) => listed.has(n) && !built.has(n));
+}
+
 /** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
 async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
   const { options, reporter, config, baseUrl, previous, cache } = ctx;
@@ -555,6 +573,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     added: publication.added,
     unchanged: publication.unchanged,
     replaced: publication.replaced,
+    kept: keptVersions(previousState, plan, publication),
     dropped: publication.dropped.map((d) => `${d.product} ${d.version}`),
     grace: grace.keep,
     expired: grace.expired,
@@ -684,7 +703,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       });
       await rm(scratch, { recursive: true, force: true });
       if (synced.remove.length) {
-        reporter.phase(`deleting ${synced.remove.length} expired file(s) from ${bucket.label}`);
+        reporter.phase(`deleting ${count(synced.remove.length, 'expired file')} from ${bucket.label}`);
         await removeExpired(bucket, synced.remove, storage.concurrency);
       }
       bucketStats = { ...synced.stats, removed: synced.remove };
@@ -693,7 +712,19 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     // Kept for the next build only when this tree's image files are all links (no bytes to spare).
     if (await staged.commit(placed.copied === 0 && placed.downloaded === 0)) touched = undefined;
     // Published (hard links or copies in the output): the downloads have served their purpose.
-    if (ctx.mirrored) await rm(downloadsPath(options.out), { recursive: true, force: true });
+    if (ctx.mirrored) {
+      await rm(downloadsPath(options.out), { recursive: true, force: true });
+      // The mirrored files were proven against the upstream's sha256: known under their output
+      // path from now on, so a rerun with nothing new upstream writes nothing.
+      const out = path.resolve(options.out);
+      for (const p of ctx.mirrored.products)
+        for (const v of p.versions)
+          for (const i of v.items) {
+            const at = path.join(out, i.file.path);
+            const st = storage ? undefined : statSync(at, { throwIfNoEntry: false });
+            if (st) cache.remember(at, st, i.file.sha256);
+          }
+    }
   } catch (e) {
     await staged.discard();
     throw e;

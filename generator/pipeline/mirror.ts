@@ -21,6 +21,7 @@ import { METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams
 import type { Classified } from '../ingest/classify.js';
 import { download, type HttpLimits } from '../source/http.js';
 import { readUpstream } from '../source/upstream.js';
+import { count } from '../util/format.js';
 
 export interface MirrorOptions {
   /** Upstream base URLs. */
@@ -90,7 +91,12 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     const selected = selectProducts(all, options.filters, options.keep);
     const chosen = new Set(selected.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
     for (const p of all) for (const v of p.versions) if (!chosen.has(`${p.key} ${v.key}`)) deselected.add(`${p.key} ${v.key}`);
-    reporter.phase(`${upstream.base}: ${selected.length} of ${all.length} products selected, ${selected.reduce((n, p) => n + p.versions.length, 0)} versions`);
+    reporter.phase(
+      `${upstream.base}: ${selected.length} of ${count(all.length, 'product')} selected, ${count(
+        selected.reduce((n, p) => n + p.versions.length, 0),
+        'version',
+      )}`,
+    );
     for (const p of selected) {
       const first = owner.get(p.key);
       if (first)
@@ -146,7 +152,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   }
   const total = files.reduce((n, f) => n + f.size, 0);
   if (files.length) {
-    reporter.phase(`downloading ${files.length} file(s), ${(total / 2 ** 20).toFixed(1)} MiB`);
+    reporter.phase(`downloading ${count(files.length, 'file')}, ${(total / 2 ** 20).toFixed(1)} MiB`);
     await mkdir(options.downloads, { recursive: true });
   }
   let done = 0;
@@ -166,7 +172,12 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   if (failed.length) throw new BuildFailed(failed.map((e) => (e instanceof BuildError ? e : new BuildError(String((e as Error).message), 'try again'))));
 
   if (fetch.length) {
-    reporter.phase(`checking ${fetch.reduce((n, v) => n + v.images.length, 0)} downloaded image(s) as clients would`);
+    reporter.phase(
+      `checking ${count(
+        fetch.reduce((n, v) => n + v.images.length, 0),
+        'downloaded image',
+      )} as clients would`,
+    );
     problems.push(...(await proveImages(fetch, local, urls, pool)));
     if (problems.length) throw new BuildFailed(problems);
   }

@@ -14,6 +14,7 @@ import type { Catalog } from '../formats/catalog.js';
 import { publishedLogoName, siteInputSchema, type SiteInput } from '../formats/site-input.js';
 import { defaultRemoteName } from '../formats/remote-name.js';
 import { groupProducts } from '../formats/groups.js';
+import { count } from '../util/format.js';
 
 const require = createRequire(import.meta.url);
 
@@ -143,7 +144,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
   );
   if (missing.length) {
     throw new BuildError(
-      `the catalogue site is missing ${missing.length} page(s) it should have: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
+      `the catalogue site is missing ${count(missing.length, 'page')} it should have: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
       'build with --no-site to publish without it, and report this with the catalog.json of the build',
     );
   }

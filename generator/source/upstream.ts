@@ -13,6 +13,7 @@ import { KNOWN_FTYPES } from '../simplestreams/ftypes.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { getText, type HttpLimits } from './http.js';
 import { parseTreeFile } from './published.js';
+import { count } from '../util/format.js';
 
 export interface Upstream {
   /** The base URL, ending in /. */
@@ -184,5 +185,5 @@ function leaveOutUnknown(products: AcceptedProductsFile, base: string): string[]
         }
   return [...left]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([ftype, n]) => `${base}: ${n} item(s) of ftype ${JSON.stringify(ftype)} left out: no client reads that type`);
+    .map(([ftype, n]) => `${base}: ${count(n, 'item')} of ftype ${JSON.stringify(ftype)} left out: no client reads that type`);
 }

@@ -10,3 +10,8 @@ export function formatBytes(n: number): string {
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
+
+/** "1 image", "2 images": a count with its noun in the right number (`plural` when not just +s). */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -119,3 +119,30 @@ describe('--previous URL into a cached --out', () => {
     child.kill();
   });
 });
+
+describe('what the CLI says', () => {
+  it('--keep-going with nothing good: each problem once, and why nothing is published', async (t) => {
+    const dir = await tempDir(t);
+    await put(path.join(dir, 'images/a.tar.gz'), Buffer.from('not an image'));
+    await put(path.join(dir, 'images/b.tar.xz'), Buffer.from('nor this'));
+    const r = await runCli(['build', '--no-site', '--keep-going', '-q', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    for (const f of ['a.tar.gz', 'b.tar.xz']) assert.equal(r.stderr.split(`${f}: is not a tarball`).length - 1, 1, `${f} reported once`);
+    assert.match(r.stderr, /error: every image in images has a problem \(listed above\): nothing is left to publish/);
+    assert.doesNotMatch(r.stderr, /no images found|skipped \(--keep-going\)/);
+  });
+
+  it('counts in the right number; prune --dry-run speaks of pruning, and of the versions it keeps', async (t) => {
+    const dir = await tempDir(t);
+    await put(path.join(dir, 'images/one.tar.gz'), await unifiedTarball({ os: 'solo', release: '1', serial: '20261101_0000' }, 'one'));
+    let r = await runCli(['build', '--no-site', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /: 1 product, 1 version, 1 image \(\d[^,]* hashed, 1 file linked, 0 copied\)/);
+    r = await runCli(['prune', 'out', '--retain', '1', '--dry-run', '--no-site'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^pruning out: 0 versions would be dropped \(retention\), 1 version would be kept$/m);
+    assert.doesNotMatch(r.stdout, /added|unchanged/);
+    r = await runCli(['verify', 'out'], { cwd: dir });
+    assert.match(r.stdout, /^ok: 1 product, 1 image, 1 file checked; 0 errors, 0 warnings$/m);
+  });
+});

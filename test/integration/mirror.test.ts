@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -125,10 +125,14 @@ describe('staticstreams mirror', () => {
     const out = path.join(dir, 'mirror');
     assert.equal((await run(['mirror', upstream.url, '--out', out, '--no-site', '--filter', 'os=alpha'], dir)).status, 0);
     upstream.log.length = 0;
+    const inode = statSync(out).ino;
     const again = await run(['mirror', upstream.url, '--out', out, '--no-site', '--filter', 'os=alpha', '--json'], dir);
     assert.equal(again.status, 0, again.stderr);
     assert.deepEqual(imageRequests(upstream), [], 'no image file requested');
     assert.equal(JSON.parse(again.stdout).mirror.heldVersions, 2);
+    // Nothing new upstream: like a no-change build, nothing is written (the output is not even swapped).
+    assert.equal(JSON.parse(again.stdout).filesLinked, 0);
+    assert.equal(statSync(out).ino, inode, 'the output folder was not replaced');
 
     // A new upstream version: publish it on top of the upstream tree (a copy, to keep the shared one).
     const up2 = path.join(dir, 'up2');
@@ -399,7 +403,7 @@ describe('staticstreams mirror', () => {
     const dir = await tempDir(t);
     const r = await run(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=alpha', '--dry-run'], dir);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /would copy 2 version\(s\)\n {2}alpha:1:amd64:default 20261101_0000\n {2}alpha:1:amd64:default 20261102_0000\n0 already held/);
+    assert.match(r.stdout, /would copy 2 versions\n {2}alpha:1:amd64:default 20261101_0000\n {2}alpha:1:amd64:default 20261102_0000\n0 already held/);
     assert.deepEqual(readdirSync(dir), [], 'no output, no downloads, no cache');
   });
 

@@ -11,7 +11,7 @@ import { mapLimit } from '../../util/concurrency.js';
 import type { PlannedFile } from '../../plan/products.js';
 import type { PreviousSource } from '../../source/source.js';
 import type { Reporter } from '../../util/reporter.js';
-import { formatBytes } from '../../util/format.js';
+import { count, formatBytes } from '../../util/format.js';
 import { BLOB_DIR, bucketKey } from '../../render/bucket-layout.js';
 import { planBucketSync } from './plan.js';
 import type { Bucket } from './s3.js';
@@ -76,7 +76,7 @@ export async function syncBucket(bucket: Bucket, opts: SyncOptions): Promise<{ s
   );
 
   const total = upload.reduce((n, f) => n + f.size, 0);
-  if (upload.length) reporter.phase(`uploading ${upload.length} file(s), ${formatBytes(total)}, to ${bucket.label}`);
+  if (upload.length) reporter.phase(`uploading ${count(upload.length, 'file')}, ${formatBytes(total)}, to ${bucket.label}`);
   let done = 0;
   await mkdir(opts.scratch, { recursive: true });
   let n = 0;
