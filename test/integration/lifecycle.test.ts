@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { put, unifiedTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
@@ -70,16 +70,20 @@ describe('build --previous', () => {
     assert.deepEqual(versionsOf(out), ['20261110_0000', '20261101_0000']);
     assert.equal(result.placed.downloaded, 2, 'the version 1 image and the superseded products file');
 
-    // A file on the server that does not match what the index says: nothing is published.
+    // A file on the server that does not match what the index says: nothing is published. (Into
+    // `out` it is not even downloaded: `out` holds the listed bytes, which are linked from there.)
     const v1 = catalogOf(live).products[0]!.versions[0]!.images[0]!.files[0]!;
     await rm(path.join(live, v1.path));
     await writeFile(path.join(live, v1.path), 'not the image');
-    const before = await readdir(out, { recursive: true });
+    const reused = await build({ images: await runner(dir, '20261120_0000'), previous: server.url, out, site: false });
+    assert.equal(reused.placed.downloaded, 0, 'out holds version 1 and the superseded products file already');
+    assert.equal(fileSha(path.join(out, v1.path)), v1.sha256);
+    const fresh = path.join(dir, 'fresh');
     await assert.rejects(
-      build({ images: await runner(dir, '20261120_0000'), previous: server.url, out, site: false }),
+      build({ images: await runner(dir, '20261120_0000'), previous: server.url, out: fresh, site: false }),
       /: is 13 bytes, the previous tree lists \d+: the file was changed or is corrupt, and was not kept/,
     );
-    assert.deepEqual(await readdir(out, { recursive: true }), before, 'the output is as it was');
+    assert.equal(existsSync(fresh), false, 'nothing published');
   });
 
   it('is a no-op for an image already published, refuses another image under its version, and replaces with --replace', async (t) => {
