@@ -11,6 +11,10 @@ export async function runDoctor(url: string, flags: { json?: boolean; timeout?: 
   const seconds = flags.timeout === undefined ? undefined : Number(flags.timeout);
   if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
     throw new UsageError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`);
+  if (process.env.NODE_EXTRA_CA_CERTS && !flags.json)
+    process.stderr.write(
+      'note: NODE_EXTRA_CA_CERTS is set; doctor ignores it on purpose: LXD and Incus trust only the system CA store, so a certificate trusted only through that variable would pass here and fail for them (install the CA into the system store instead: /usr/local/share/ca-certificates + update-ca-certificates, then restart the daemon)\n',
+    );
   const { doctor } = await import('../inspect/doctor.js');
   const report = await doctor(url, seconds === undefined ? {} : { requestMs: seconds * 1000 });
   const errors = report.findings.filter((f) => f.severity === 'error');

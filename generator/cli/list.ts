@@ -15,6 +15,9 @@ export async function runList(dir: string, flags: { format: string; json?: boole
   for (const p of errors) process.stderr.write(printable(`error: ${p.where}: ${p.message}\n`));
   if (flags.format === 'json') {
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else if (rows.length === 0) {
+    // No header over nothing (the errors above say why there is nothing).
+    if (!errors.length) process.stdout.write('no images listed\n');
   } else {
     const table = [['PRODUCT', 'VERSION', 'TYPE', 'FINGERPRINT', 'SIZE', 'ALIASES']].concat(
       rows.map((r) => [r.product, r.version, r.type, r.fingerprint.slice(0, 12), formatBytes(r.size), r.aliases.join(',')].map(printableCell)),

@@ -388,6 +388,24 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   const catalogJson = catalogAnswer?.answer.status === 200 ? jsonOrNothing(catalogAnswer.answer.body) : undefined;
   const catalog = catalogJson === undefined ? undefined : catalogSchema.safeParse(catalogJson);
   if (catalog?.success) {
+    const builtFor = catalog.data.baseUrl?.replace(/\/+$/, '');
+    if (builtFor === undefined)
+      bad(
+        'warning',
+        'base url',
+        'the tree was built without a base URL: it has no direct URL import endpoints (/import/…)',
+        "`lxc image import https://…/import/alias/NAME` and the catalogue's import commands need them",
+        `rebuild with --base-url ${base} (or base_url in staticstreams.yaml)`,
+      );
+    else if (builtFor !== base)
+      bad(
+        'error',
+        'base url',
+        `the tree was built for ${builtFor} and is served at ${base}`,
+        `its import endpoints redirect to ${builtFor}, and catalog.json, the feeds and the catalogue's commands name it: clients following them leave this server`,
+        `rebuild with --base-url ${base} (or base_url in staticstreams.yaml), or serve the tree at ${builtFor}`,
+      );
+    else ok('base url', `the tree was built for ${base}`);
     const map = buildImportMap({ ...catalog.data, baseUrl: base }, null);
     const [fingerprint] = Object.keys(map.images);
     if (fingerprint) await importChecks(findings, get, `/import/sha256/${fingerprint}`, () => fingerprint);

@@ -73,6 +73,28 @@ describe('staticstreams doctor', { skip }, () => {
     assert.doesNotMatch(text, /nothing was published|Unexpected token/);
   });
 
+  it('fails a tree built for another base URL than the one it is served at, with the fix; says why it ignores NODE_EXTRA_CA_CERTS', async () => {
+    const port = await freePort();
+    const { out } = await built(`moved-${servers.length}`, await freePort()); // built for another port
+    const server = await startServe(out, port, tls);
+    servers.push(server);
+    const { status, report, text } = runDoctor(server.url);
+    assert.equal(status, 1, text);
+    const moved = errorsOf(report).find((f) => f.check === 'base url');
+    assert.ok(moved, text);
+    assert.match(moved.message, /^the tree was built for https:\/\/127\.0\.0\.1:\d+ and is served at https:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(
+      moved.fix,
+      `rebuild with --base-url ${server.url} (or base_url in staticstreams.yaml), or serve the tree at ${/built for (\S+)/.exec(moved.message)![1]}`,
+    );
+    const noted = spawnSync(process.execPath, [BIN, 'doctor', server.url], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert },
+    });
+    assert.match(noted.stderr, /^note: NODE_EXTRA_CA_CERTS is set; doctor ignores it on purpose: LXD and Incus trust only the system CA store/m);
+  });
+
   for (const [label, start] of HOSTS) {
     it(`finds nothing wrong with ${label}, in seconds`, async () => {
       const port = await freePort();
@@ -87,7 +109,7 @@ describe('staticstreams doctor', { skip }, () => {
       // (200): doctor says so; the other hosts answer 206.
       const warnings = report.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
       assert.deepEqual(warnings, label.startsWith('Cloudflare') ? ['a Range request answers 200, not 206'] : [], text);
-      for (const check of ['tls', 'certificate', 'index', 'products', 'cors', 'cache', 'image files', 'port 80', 'import endpoints', 'catalogue']) {
+      for (const check of ['tls', 'certificate', 'index', 'products', 'cors', 'cache', 'image files', 'port 80', 'base url', 'import endpoints', 'catalogue']) {
         assert.ok(
           report.findings.some((f) => f.check === check && f.severity === 'ok'),
           `${check} was checked: ${text}`,

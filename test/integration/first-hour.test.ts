@@ -1,8 +1,11 @@
 // What a new user meets in the first hour (issue 31), through the CLI: mistakes in the images
 // folder are refused with both files named and the fix; serve says what to do about a missing
-// folder and shows each request. (metadata.yaml mistakes — a YAML error
-// with its line and column, a misspelt key with "did you mean" and every missing field at once —
-// are cases of test/corpus/cases.ts.)
+// folder and shows each request; --previous URL downloads only what the output lacks and says so;
+// counts read right, prune speaks of pruning, --keep-going reports each problem once, list prints
+// no header over an error. (metadata.yaml mistakes — a YAML error with its line and column, a
+// misspelt key with "did you mean" and every missing field at once — are cases of
+// test/corpus/cases.ts; the read-only install is in package.test.ts, doctor's base URL check in
+// e2e/doctor.test.ts.)
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -144,5 +147,14 @@ describe('what the CLI says', () => {
     assert.doesNotMatch(r.stdout, /added|unchanged/);
     r = await runCli(['verify', 'out'], { cwd: dir });
     assert.match(r.stdout, /^ok: 1 product, 1 image, 1 file checked; 0 errors, 0 warnings$/m);
+  });
+
+  it('list prints no table header over an error', async (t) => {
+    const dir = await tempDir(t);
+    await put(path.join(dir, 'broken/streams/v1/index.json'), Buffer.from('{ "not": "an index" '));
+    const r = await runCli(['list', 'broken'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^error: /m);
+    assert.equal(r.stdout, '', 'no header, no rows');
   });
 });
