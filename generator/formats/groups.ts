@@ -19,12 +19,19 @@ export interface ProductGroup {
   types: CatalogImage['type'][];
   /** Aliases without the architecture suffix (the client adds it). */
   aliases: string[];
+  /** The alias people type: the shortest (`os/release` for the default variant), when there is one. */
+  alias?: string;
   supported?: boolean;
   supportEol?: string;
-  /** The newest version of any architecture; sizes span the newest build of each architecture. */
-  newest: { version: string; created: string; sizeMin: number; sizeMax: number };
+  /** The newest version of any architecture. */
+  newest: { version: string; created: string };
+  /**
+   * The size of each type's newest image (of the first architecture that has one, amd64 first):
+   * what a person downloads, one number per type.
+   */
+  sizes: { type: CatalogImage['type']; size: number }[];
   /** Each architecture's own newest version (they differ when one was built later than another). */
-  newestByArch: { arch: string; version: string; created: string; sizeMin: number; sizeMax: number }[];
+  newestByArch: { arch: string; version: string; created: string }[];
   /** The first description found on the newest version. */
   description?: string;
 }
@@ -58,7 +65,6 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
     used.add(slug);
     const newestByArch = members.map((m) => {
       const v = m.versions[0]!;
-      const sizes = v.images.map((i) => i.size);
       return {
         arch: m.arch,
         version: v.version,
@@ -66,8 +72,6 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
           .map((i) => i.created)
           .sort()
           .at(-1)!,
-        sizeMin: Math.min(...sizes),
-        sizeMax: Math.max(...sizes),
       };
     });
     const newestVersion = newestByArch
@@ -79,6 +83,8 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
       .map((i) => i.created)
       .sort()
       .at(-1)!;
+    const types = [...new Set(members.flatMap((m) => m.versions.flatMap((v) => v.images.map((i) => i.type))))].sort() as CatalogImage['type'][];
+    const aliases = [...new Set(members.flatMap((m) => m.aliases))];
     groups.push({
       slug,
       os: first.os,
@@ -88,21 +94,36 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
       ...(first.releaseCodename ? { releaseCodename: first.releaseCodename } : {}),
       members,
       arches: members.map((m) => m.arch),
-      types: [...new Set(members.flatMap((m) => m.versions.flatMap((v) => v.images.map((i) => i.type))))].sort() as CatalogImage['type'][],
-      aliases: [...new Set(members.flatMap((m) => m.aliases))],
+      types,
+      aliases,
+      ...(aliases.length ? { alias: shortestAlias(aliases) } : {}),
       ...(members.some((m) => m.supported !== undefined) ? { supported: members.some((m) => m.supported === true) } : {}),
       ...(first.supportEol ? { supportEol: first.supportEol } : {}),
-      newest: {
-        version: newestVersion,
-        created,
-        sizeMin: Math.min(...newestByArch.map((n) => n.sizeMin)),
-        sizeMax: Math.max(...newestByArch.map((n) => n.sizeMax)),
-      },
+      newest: { version: newestVersion, created },
+      sizes: types.map((type) => ({ type, size: newestSize(members, type) })),
       newestByArch,
       ...(newestImages.find((i) => i.description) ? { description: newestImages.find((i) => i.description)!.description } : {}),
     });
   }
   return groups.sort((a, b) => a.os.localeCompare(b.os) || compareReleases(b.release, a.release) || a.variant.localeCompare(b.variant));
+}
+
+/** The alias with the fewest parts, then the shortest, then the first by name. */
+function shortestAlias(aliases: string[]): string {
+  const parts = (a: string) => a.split('/').length;
+  return [...aliases].sort((a, b) => parts(a) - parts(b) || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))[0]!;
+}
+
+/** The size of the newest image of `type`: the newest version holding one, of the first architecture (in order) at that version. */
+function newestSize(members: CatalogProduct[], type: CatalogImage['type']): number {
+  let best: { version: string; size: number } | undefined;
+  for (const m of members)
+    for (const v of m.versions) {
+      const image = v.images.find((i) => i.type === type);
+      if (image && (!best || v.version > best.version)) best = { version: v.version, size: image.size };
+      if (image) break; // versions are newest first
+    }
+  return best!.size;
 }
 
 /** Newer releases first when they look like numbers (24.04 > 22.04 > 9), else by name. */

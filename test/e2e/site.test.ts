@@ -51,6 +51,9 @@ function expectedRows(catalog: Catalog): Map<string, Row> {
 }
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
+/** The alias people type: the fewest parts, then the shortest. */
+const shortAlias = (aliases: string[]) =>
+  [...new Set(aliases)].sort((a, b) => a.split('/').length - b.split('/').length || a.length - b.length || (a < b ? -1 : 1))[0]!;
 
 describe('the catalogue site in Chromium', { skip }, () => {
   let work: string;
@@ -243,6 +246,37 @@ describe('the catalogue site in Chromium', { skip }, () => {
     await page.close();
   });
 
+  it("the home table shows each product's short alias (copyable), one size per type, and a real favicon", async () => {
+    const page = await home();
+    for (const row of rows.values()) {
+      const members = catalog.products.filter((p) => `${p.os}/${p.release}/${p.variant}` === row.slug);
+      const tr = page.locator(`#products tbody tr[data-slug="${row.slug}"]`);
+      const aliases = members.flatMap((p) => p.aliases);
+      if (!aliases.length) continue;
+      assert.equal(await tr.locator('td[data-label="Alias"] code').textContent(), shortAlias(aliases), row.slug);
+      // One size per type: the newest image of that type, never a range.
+      const size = (await tr.locator('td[data-label="Size"]').innerText()).trim();
+      assert.doesNotMatch(size, /–/, row.slug);
+      assert.equal(size.split('\n').length, row.types.size, `${row.slug}: ${size}`);
+    }
+    const debian = page.locator('#products tbody tr[data-slug="debian/12/default"] td[data-label="Alias"]');
+    assert.equal(await debian.locator('code').textContent(), 'debian/12');
+    await debian.locator('button').click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'debian/12');
+    // The icon the page names, and /favicon.ico for whatever asks for it: no 404 in the server's log.
+    const icon = await page.$eval('link[rel="icon"]', (l) => (l as HTMLLinkElement).href);
+    assert.equal(icon, `${server.url}/favicon.svg`);
+    for (const [rel, type] of [
+      ['favicon.svg', 'image/svg+xml'],
+      ['favicon.ico', 'image/'],
+    ] as const) {
+      const r = await fetch(`${server.url}/${rel}`);
+      assert.equal(r.status, 200, rel);
+      assert.ok(r.headers.get('content-type')?.startsWith(type), `${rel}: ${r.headers.get('content-type')}`);
+    }
+    await page.close();
+  });
+
   it('a product page shows every image with its fingerprint, files and commands, and copies a launch command', async () => {
     const page = await home();
     await page.click('#products a[href="/products/busybox/1.36/default/"]');
@@ -289,7 +323,8 @@ describe('the catalogue site in Chromium', { skip }, () => {
     // The build history: one mark per version of each architecture.
     const marks = await page.$$eval('figure.history circle.mark', (cs) => cs.map((c) => `${c.getAttribute('data-arch')} ${c.getAttribute('data-version')}`));
     assert.deepEqual(sorted(marks), sorted(group.flatMap((p) => p.versions.map((v) => `${p.arch} ${v.version}`))));
-    const alias = group[0]!.aliases[0]!;
+    const alias = shortAlias(group.flatMap((p) => p.aliases));
+    assert.ok(group[0]!.variant !== 'default' || alias === `${group[0]!.os}/${group[0]!.release}`, 'the default variant launches as os/release');
     const launch = await page.locator('#launch ~ .cmd pre').allTextContents();
     assert.ok(launch.includes(`lxc launch myimages:${alias} c1`), launch.join('\n'));
     assert.ok(launch.includes(`lxc launch myimages:${alias} c1 --vm`), 'the VM gets --vm');

@@ -32,7 +32,7 @@ export function groupEntries(group: ProductGroup, remote: string, pageUrl: strin
     member.versions.map((version) => {
       const created = version.images.map((i) => i.created).sort()[0] ?? version.images[0]?.created ?? '1970-01-01T00:00:00Z';
       const vm = version.images.every((i) => i.type === 'virtual-machine');
-      const ref = group.aliases[0] ? `${group.aliases[0]}/${member.arch}` : (version.images[0]?.fingerprint ?? '');
+      const ref = group.alias ? `${group.alias}/${member.arch}` : (version.images[0]?.fingerprint ?? '');
       const lines = [
         `${name} (${member.arch}) version ${version.version}`,
         `lxc: ${launchCommands(remote, ref, vm).lxdLaunch}`,

@@ -6,10 +6,6 @@ export function formatDate(iso: string): string {
   return iso.slice(0, 10);
 }
 
-export function formatSizeRange(min: number, max: number, format: (n: number) => string): string {
-  return min === max ? format(min) : `${format(min)}–${format(max)}`;
-}
-
 /**
  * One label per file, whichever client's item listed it: the same metadata tarball is an
  * `lxd.tar.xz` item for LXD and an `incus.tar.xz` item for Incus.
