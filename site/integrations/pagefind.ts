@@ -7,7 +7,7 @@
 // Pages are added in the order of the product list (src/lib/pagefind-feed.ts), never as they finish.
 
 import type { AstroIntegration } from 'astro';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { close, createIndex, type PagefindIndex } from 'pagefind';
@@ -46,10 +46,19 @@ export function pagefind(): AstroIntegration {
             const missing = written.filter((p) => !added.includes(p));
             throw new Error(`Pagefind: ${missing.length || 'some'} page(s) written but not indexed: ${missing.slice(0, 3).join(', ')}`);
           }
-          const files = await index.writeFiles({ outputPath: `${outDir}/pagefind` });
+          // The files come back in memory and are written here, whole, before the build goes on.
+          // (Pagefind's own writeFiles returns before its last writes reach the disk — tokio
+          // files are written on a background thread unless flushed — and the close() below ends
+          // that process: under load a file such as wasm.unknown.pagefind came out cut short.)
+          const files = await index.getFiles();
           if (files.errors.length) throw new Error(`Pagefind: ${files.errors.join('; ')}`);
-          for (const name of await readdir(files.outputPath)) {
-            if (/^pagefind-(?:ui|modular-ui|component-ui|highlight)\./.test(name)) await rm(path.join(files.outputPath, name));
+          const bundle = path.join(outDir, 'pagefind');
+          for (const file of [...files.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+            const rel = file.path.split(path.sep).join('/');
+            if (/^pagefind-(?:ui|modular-ui|component-ui|highlight)\./.test(rel)) continue;
+            if (rel.startsWith('/') || rel.split('/').includes('..')) throw new Error(`Pagefind: unexpected file path ${file.path}`);
+            await mkdir(path.dirname(path.join(bundle, rel)), { recursive: true });
+            await writeFile(path.join(bundle, rel), file.content);
           }
           logger.info(`indexed ${added.length} product pages for search`);
         } finally {
