@@ -230,6 +230,18 @@ function planVersion(
   const unified: Identified[] = [];
   for (const m of members.filter((x) => x.image.kind === 'unified').sort((a, b) => cmp(a.image.fingerprint, b.image.fingerprint))) {
     const other = unified.find((u) => u.image.type === m.image.type);
+    const splitTwin = [...byFtype.values()].find((x) => x.image.type === m.image.type);
+    if (!other && splitTwin) {
+      problems.push(
+        new BuildError(
+          `product ${productKey} version ${key} would hold a split and a unified ${m.image.type} image (a client resolving the version or its alias could get either)`,
+          'keep one form of the image, or give them different serials (properties.serial) or different variants (properties.variant)',
+          [imageLabel(splitTwin.image), imageLabel(m.image)],
+          [imageLabel(m.image)],
+        ),
+      );
+      continue;
+    }
     if (other) {
       problems.push(
         new BuildError(

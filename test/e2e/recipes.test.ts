@@ -168,3 +168,88 @@ describe('docs/ci.md: the nightly mirror recipe (nginx)', { skip }, () => {
     assert.deepEqual(versions(), ['20261102_0000 container', '20261101_0000 container'], 'keep 2, containers only');
   });
 });
+
+/** The ```sh blocks of the README's "Quick start" section, in order. */
+function quickStart(): string[] {
+  const doc = readFileSync(path.resolve('README.md'), 'utf8');
+  const from = doc.indexOf('## Quick start');
+  assert.ok(from >= 0, 'the README has a quick start');
+  const section = doc.slice(from, doc.indexOf('\n## ', from + 3));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+describe("the README's quick start, run as written", { skip: requirements(['mksquashfs', 'openssl', 'xz', 'tar', 'busybox', 'bash']) }, () => {
+  it('packs a root filesystem both ways, builds, serves over HTTPS with its certificate, and verify sees the image', async (t) => {
+    const [metadata, unified, split, buildStep, serveStep] = quickStart();
+    assert.ok(serveStep, 'the quick start has its five steps');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ss-quick-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    // A root filesystem: busybox and its shell.
+    mkdirSync(path.join(dir, 'rootfs/bin'), { recursive: true });
+    mkdirSync(path.join(dir, 'rootfs/etc'));
+    execFileSync('cp', [execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), path.join(dir, 'rootfs/bin/busybox')]);
+    execFileSync('ln', ['-s', 'busybox', path.join(dir, 'rootfs/bin/sh')]);
+    writeFileSync(path.join(dir, 'rootfs/etc/marker'), 'quick start\n');
+    // `staticstreams` is this checkout's CLI; the port is a free one instead of 8443.
+    mkdirSync(path.join(dir, 'bin'));
+    writeFileSync(path.join(dir, 'bin/staticstreams'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`, { mode: 0o755 });
+    const port = String(await freePort());
+    const sh = (script: string) =>
+      spawnSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('8443', port)], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+      });
+    const ok = (script: string) => {
+      const r = sh(script);
+      assert.equal(r.status, 0, `${script}\n${r.stdout}${r.stderr}`);
+      return r;
+    };
+    const catalogOf = () => JSON.parse(readFileSync(path.join(dir, 'dist/catalog.json'), 'utf8')) as { products: { key: string; aliases: string[] }[] };
+
+    ok(metadata!);
+    ok(unified!);
+    ok(buildStep!);
+    assert.deepEqual(
+      catalogOf().products.map((p) => [p.key, p.aliases]),
+      [['myos:1.0:amd64:default', ['myos/1.0/default', 'myos/1.0']]],
+    );
+    // Both forms of one serial: refused, with the fix.
+    ok(split!);
+    const both = sh(buildStep!);
+    assert.equal(both.status, 1, both.stderr);
+    assert.match(both.stderr, /fix: /);
+    // The split form alone.
+    rmSync(path.join(dir, 'images/myos.tar.gz'));
+    ok(buildStep!);
+    // (Its output to a file: a background server holding the pipes would hold this call too.)
+    const served = spawnSync('bash', ['-c', `exec >serve.log 2>&1\n${serveStep!.replaceAll('8443', port)}\necho $! > serve.pid`], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
+      timeout: 60_000,
+    });
+    assert.equal(served.status, 0, served.stderr);
+    const pid = Number(readFileSync(path.join(dir, 'serve.pid'), 'utf8'));
+    t.after(() => {
+      try {
+        process.kill(pid);
+      } catch {
+        // already gone
+      }
+    });
+    // As the quick start says: verify with the certificate trusted through NODE_EXTRA_CA_CERTS.
+    const verify = () =>
+      spawnSync(process.execPath, [BIN, 'verify', `https://localhost:${port}`], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') },
+      });
+    let verified = verify();
+    for (let i = 0; i < 50 && verified.status !== 0 && /ECONNREFUSED/.test(verified.stdout + verified.stderr); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      verified = verify();
+    }
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+    assert.match(verified.stdout, /^ok: 1 product, 1 image/m);
+  });
+});

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { put, unifiedTarball } from '../support/images.js';
+import { metadataTarball, put, rootTarball, unifiedTarball } from '../support/images.js';
 import { BIN, runCli } from '../support/cli.js';
 import { spawn } from 'node:child_process';
 import { build } from '../../generator/index.js';
@@ -33,6 +33,13 @@ describe('two unified images of one product, version and type', () => {
     await put(path.join(dir, 'images/b.tar.gz'), await unifiedTarball(meta, 'vm', { vm: true }));
     r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
+    // A split container image of the same version as the unified one: the same ambiguity.
+    await put(path.join(dir, 'images/split/lxd.tar.xz'), await metadataTarball(meta));
+    await put(path.join(dir, 'images/split/rootfs.tar.xz'), await rootTarball('split'));
+    r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /version 20261101_0000 would hold a split and a unified container image/);
+    assert.match(r.stderr, /files: split\/lxd\.tar\.xz \+ split\/rootfs\.tar\.xz, a\.tar\.gz/);
   });
 });
 
