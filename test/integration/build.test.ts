@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { cp, readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { catalogSchema } from '../../generator/formats/catalog.js';
-import { metadataTarball, put, rootTarball } from '../support/images.js';
+import { metadataTarball, put, rootTarball, tarball, metadataYaml } from '../support/images.js';
+import { execFileSync } from 'node:child_process';
+import { requirements } from '../support/require.js';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
 import { build, BuildFailed, verifyTree, listTree } from '../../generator/index.js';
@@ -217,5 +219,34 @@ describe('the page', () => {
     assert.match(productPage, /&lt;script&gt;alert\(1\)&lt;\/script&gt;&lt;img src=x onerror=alert\(2\)&gt;/, 'shown, as text');
     const catalog = JSON.parse(await readFile(path.join(dir, 'dist/catalog.json'), 'utf8'));
     assert.equal(catalog.products[0].versions[0].images[0].description, '<script>alert(1)</script><img src=x onerror=alert(2)>');
+  });
+});
+
+describe('zstd files of several frames, as `zstd -d` reads them', { skip: requirements(['zstd']) }, () => {
+  it('a tarball compressed as two frames builds and verifies on every Node; the same file cut short is refused', async (t) => {
+    const dir = await tempDir(t);
+    const tar = await tarball([
+      { name: 'metadata.yaml', content: metadataYaml({ os: 'frames', release: '1', serial: '20261101_0000' }) },
+      { name: 'rootfs/' },
+      { name: 'rootfs/marker', content: 'two frames\n'.repeat(4000) },
+    ]);
+    // Cut at a 512-byte boundary, each half its own frame (what pzstd or `cat a.zst b.zst` make).
+    const zstd = (part: Buffer) => execFileSync('zstd', ['-q', '-c', '--check'], { input: part });
+    const bytes = Buffer.concat([zstd(tar.subarray(0, 4096)), zstd(tar.subarray(4096))]);
+    assert.equal(execFileSync('zstd', ['-d', '-c'], { input: bytes }).equals(tar), true, 'zstd -d reads both frames');
+    await put(path.join(dir, 'images/frames.tar.zst'), bytes);
+    const out = path.join(dir, 'out');
+    await build({ images: path.join(dir, 'images'), out, site: false });
+    const report = await verifyTree(out);
+    assert.deepEqual(
+      report.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
+    // Cut inside the second frame: refused, nothing published.
+    await put(path.join(dir, 'cut/frames.tar.zst'), bytes.subarray(0, bytes.length - 40));
+    await assert.rejects(
+      build({ images: path.join(dir, 'cut'), out: path.join(dir, 'cut-out'), site: false }),
+      (e) => e instanceof BuildFailed && /frames\.tar\.zst: .*(cut short|ends in the middle)/.test(e.problems.map((p) => p.format()).join('\n')),
+    );
   });
 });

@@ -38,7 +38,7 @@ describe('fingerprint cache', () => {
       phases.some((p) => p.startsWith('nothing changed')),
       phases.join(' | '),
     );
-    assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 });
+    assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 });
     assert.equal((await stat(out)).ino, before.ino, 'the output folder was not replaced');
     assert.equal(await hashTree(out), tree);
     // An image file gone from the output: the full build puts it back.

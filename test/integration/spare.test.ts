@@ -89,6 +89,6 @@ describe('the spare tree', () => {
     // next build hashes nothing, and writes nothing.
     const again = await build({ images: reused.images, out: reused.out, site: false, now: NOW });
     assert.deepEqual(again.cache.misses, 0);
-    assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0 }, 'nothing changed, nothing written');
+    assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 }, 'nothing changed, nothing written');
   });
 });
