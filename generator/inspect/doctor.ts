@@ -2,8 +2,10 @@
 // seconds and without downloading an image: TLS 1.3 with a certificate the system trusts, the
 // indexes reachable, valid, with CORS and cache headers, image files answering HEAD and Range
 // (through any redirect to a bucket), plain http:// on port 80 answering or refused fast (both
-// clients try it first), the import endpoints' headers and architecture negotiation, and the
-// catalogue page. Each finding says what, why a client cares, and the fix.
+// clients try it first), the import endpoints' headers and architecture negotiation, the
+// catalogue page, the tree's base URL against the served one, and what web UIs and marketplaces
+// read (streams/v1/images.json, double-slash paths). Each finding says what, why a client cares,
+// and the fix.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,6 +18,7 @@ import { imagesOf, type PairableItem } from '../simplestreams/images.js';
 import { parseJson } from '../util/json.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
+import { FIXED_PRODUCTS_PATH } from '../render/streams.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
 import { count } from '../util/format.js';
 
@@ -254,6 +257,46 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   const get = (path: string, o: { method?: string; headers?: Record<string, string>; limit?: number } = {}) =>
     follow(`${base}/${path.replace(/^\//, '')}`, { ...o, ca, trust, deadlines });
 
+  /**
+   * What the other consumers read (see render/streams.ts): web UIs and marketplaces fetch the
+   * products by the fixed name streams/v1/images.json, from the browser; OpenNebula's endpoint
+   * ends in "/", so its paths start with "//".
+   */
+  const consumerChecks = async (productsBody: string) => {
+    const fixed = await get(FIXED_PRODUCTS_PATH, { limit: 512 * 1024 * 1024 });
+    const why = 'web UIs (Incus UI, LXD-UI) and marketplaces (OpenNebula) read the products by that fixed name, from the browser: they list nothing';
+    if (fixed.answer.status !== 200 || !acceptedProductsSchema.safeParse(jsonOrNothing(fixed.answer.body)).success)
+      bad(
+        'warning',
+        'consumers',
+        `${FIXED_PRODUCTS_PATH} answers ${fixed.answer.status}${fixed.answer.status === 200 ? ' but is not a valid products file' : ''}`,
+        why,
+        'publish the whole output folder (staticstreams build writes it)',
+      );
+    else if (fixed.answer.body !== productsBody)
+      bad(
+        'warning',
+        'consumers',
+        `${FIXED_PRODUCTS_PATH} is not the products file the index names (a copy of another build)`,
+        'web UIs and marketplaces list other images than LXD and Incus',
+        'publish the whole output folder of one build',
+      );
+    else {
+      ok('consumers', `${FIXED_PRODUCTS_PATH} holds the products the index names`);
+      headerChecks(findings, FIXED_PRODUCTS_PATH, fixed.answer.headers, SHORT);
+    }
+    const doubled = await follow(`${base}//streams/v1/index.json`, { ca, trust, deadlines, limit: 16 * 1024 * 1024 });
+    if (doubled.answer.status === 200) ok('consumers', '//streams/v1/index.json answers as streams/v1/index.json');
+    else
+      bad(
+        'warning',
+        'consumers',
+        `//streams/v1/index.json answers ${doubled.answer.status}`,
+        'a client whose server URL ends in "/" (OpenNebula\'s default) asks for double-slash paths',
+        'serve double slashes as single ones: the generated nginx, Caddy and Cloudflare rules and `staticstreams serve` do',
+      );
+  };
+
   // Indexes.
   let products: import('../simplestreams/schema.js').AcceptedProductsFile | undefined;
   try {
@@ -301,6 +344,15 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     ok('products', `${entry.path} is a valid products file (${count(Object.keys(parsed.data.products).length, 'product')})`);
     headerChecks(findings, entry.path, p.answer.headers, IMMUTABLE);
     products = parsed.data;
+    await consumerChecks(p.answer.body).catch((e: Error) =>
+      bad(
+        'warning',
+        'consumers',
+        `cannot read ${FIXED_PRODUCTS_PATH} or a double-slash path: ${e.message}`,
+        'web UIs and marketplaces read them',
+        'check the server',
+      ),
+    );
   } catch (e) {
     bad(
       'error',

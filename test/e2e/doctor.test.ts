@@ -73,6 +73,27 @@ describe('staticstreams doctor', { skip }, () => {
     assert.doesNotMatch(text, /nothing was published|Unexpected token/);
   });
 
+  it('warns when streams/v1/images.json, the fixed name web UIs and marketplaces read, is missing or stale', async () => {
+    for (const damage of ['missing', 'stale'] as const) {
+      const port = await freePort();
+      const { out } = await built(`consumers-${damage}-${servers.length}`, port);
+      const fixed = path.join(out, 'streams/v1/images.json');
+      if (damage === 'missing') rmSync(fixed);
+      else writeFileSync(fixed, JSON.stringify({ format: 'products:1.0', datatype: 'image-downloads', content_id: 'images', products: {} }));
+      const server = await startServe(out, port, tls);
+      servers.push(server);
+      const { status, report, text } = runDoctor(server.url);
+      assert.equal(status, 0, 'a warning, not an error: LXD and Incus are not affected');
+      const warning = report.findings.find((f) => f.check === 'consumers' && f.severity === 'warning');
+      assert.ok(warning, text);
+      assert.match(warning.message, damage === 'missing' ? /^streams\/v1\/images\.json answers 404$/ : /is not the products file the index names/);
+      assert.ok(
+        report.findings.some((f) => f.check === 'consumers' && f.severity === 'ok' && /^\/\/streams/.test(f.message)),
+        text,
+      );
+    }
+  });
+
   it('fails a tree built for another base URL than the one it is served at, with the fix; says why it ignores NODE_EXTRA_CA_CERTS', async () => {
     const port = await freePort();
     const { out } = await built(`moved-${servers.length}`, await freePort()); // built for another port
@@ -109,7 +130,20 @@ describe('staticstreams doctor', { skip }, () => {
       // (200): doctor says so; the other hosts answer 206.
       const warnings = report.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
       assert.deepEqual(warnings, label.startsWith('Cloudflare') ? ['a Range request answers 200, not 206'] : [], text);
-      for (const check of ['tls', 'certificate', 'index', 'products', 'cors', 'cache', 'image files', 'port 80', 'base url', 'import endpoints', 'catalogue']) {
+      for (const check of [
+        'tls',
+        'certificate',
+        'index',
+        'products',
+        'consumers',
+        'cors',
+        'cache',
+        'image files',
+        'port 80',
+        'base url',
+        'import endpoints',
+        'catalogue',
+      ]) {
         assert.ok(
           report.findings.some((f) => f.check === check && f.severity === 'ok'),
           `${check} was checked: ${text}`,
