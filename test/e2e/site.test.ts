@@ -3,7 +3,8 @@
 // plus a few more: filters and search narrow the table to what the catalog says, a product page
 // shows its fingerprints and commands, copy buttons fill the clipboard, the in-browser verifier
 // tells a published file from another, nothing is fetched from off this machine, no console
-// errors, metadata text stays text, and the page works without JavaScript and at phone width.
+// errors, metadata text stays text, the page works without JavaScript and at phone width, and a
+// page on another origin reads streams/v1/images.json (CORS, as the Incus and LXD web UIs need).
 // Screenshots land in build/screenshots/.
 
 import { after, before, describe, it } from 'node:test';
@@ -501,6 +502,27 @@ describe('the catalogue site in Chromium', { skip }, () => {
       for (const id of ids) assert.ok(seen.has(id), `${selector}: every visible one is reached by Tab`);
     }
     await page.close();
+  });
+
+  it('a page on another origin reads streams/v1/images.json, as web UIs do', async (t) => {
+    // The other origin: another port of this machine serving one page that fetches the index
+    // and the fixed-name products file from the image server.
+    const { createServer } = await import('node:http');
+    const page = `<!doctype html><title>pending</title><script>
+      Promise.all(['streams/v1/index.json', 'streams/v1/images.json'].map((p) => fetch(${JSON.stringify(server.url)} + '/' + p).then((r) => r.json())))
+        .then(([index, images]) => { document.title = 'ok ' + index.format + ' ' + Object.keys(images.products).length; })
+        .catch((e) => { document.title = 'failed ' + e; });
+    </script>`;
+    const other = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    t.after(() => other.close());
+    const origin = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    assert.notEqual(new URL(origin).origin, new URL(server.url).origin);
+    const tab = await context.newPage();
+    await tab.goto(`${origin}/`);
+    await tab.waitForFunction(() => document.title !== 'pending', undefined, { timeout: 10_000 });
+    assert.equal(await tab.title(), `ok index:1.0 ${catalog.products.length}`);
+    await tab.close();
   });
 
   it('fetched nothing from off this machine, and logged no errors', () => {
