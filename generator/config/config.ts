@@ -10,6 +10,7 @@ import { formatIssues, friendlyIssues } from '../util/friendly.js';
 import { DURATION } from '../util/duration.js';
 import { STATE_PATH } from '../formats/state.js';
 import { filterProblem } from './filters.js';
+import { VERSION_FORMATS } from '../simplestreams/version-key.js';
 
 const alias = z
   .string()
@@ -134,6 +135,11 @@ export const configSchema = z
     default_arch: z.string().min(1).default('amd64'),
     /** Which versions to keep, and the grace period of files that are dropped. */
     retention: retention.default({}),
+    /**
+     * The shape of new version keys (default YYYYMMDD_HH:MM, what images.linuxcontainers.org
+     * writes and OpenNebula parses). A product already published keeps its shape.
+     */
+    version_format: z.enum(VERSION_FORMATS).optional(),
     /** Publish squashfs deltas (xdelta3) from each product's previous version to each new one. */
     deltas: z.boolean().default(false),
     /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */

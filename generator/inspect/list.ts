@@ -3,6 +3,7 @@
 import { loadTree, type TreeProblem } from './verify.js';
 import { openPreviousSource } from '../source/source.js';
 import { imagesOf, type PairableItem } from '../simplestreams/images.js';
+import { compareVersionKeys } from '../simplestreams/version-key.js';
 
 export interface ListRow {
   product: string;
@@ -23,7 +24,7 @@ export async function listTree(spec: string): Promise<{ rows: ListRow[]; problem
     for (const [key, product] of Object.entries(products).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const aliases = typeof product.aliases === 'string' && product.aliases ? product.aliases.split(',') : [];
       const versions = Object.entries((product.versions ?? {}) as Record<string, { items?: Record<string, PairableItem> }>).sort(([a], [b]) =>
-        a < b ? 1 : -1,
+        compareVersionKeys(b, a),
       );
       for (const [version, v] of versions) {
         for (const image of imagesOf((v.items ?? {}) as Record<string, PairableItem>)) {

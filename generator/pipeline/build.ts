@@ -15,7 +15,8 @@ import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
 import { cachePath, FingerprintCache } from '../fingerprint/cache.js';
-import { planProducts, type Plan, type PlannedProduct } from '../plan/products.js';
+import { planProducts, type Plan, type PlannedProduct, type PublishedFormats } from '../plan/products.js';
+import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
 import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
 import { previousProducts } from '../plan/previous.js';
 import { openPreviousSource } from '../source/source.js';
@@ -195,12 +196,27 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
+/**
+ * The shape of each previous product's version keys (its newest key's), by product key and by
+ * os:release:arch:variant (how a new image joins a product another tool named).
+ */
+function publishedFormats(products: PlannedProduct[]): PublishedFormats {
+  const formats = new Map<string, VersionFormat>();
+  for (const p of products) {
+    const format = p.versions.length ? versionFormatOf(p.versions.at(-1)!.key) : undefined;
+    if (!format) continue;
+    formats.set(p.key, format);
+    formats.set(`${p.os}:${p.release}:${p.arch}:${p.variant}`, format);
+  }
+  return formats;
+}
+
 /** Plans, and with keepGoing re-plans without the images behind each problem until none is left. */
-function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: boolean) {
+function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: boolean, published: PublishedFormats) {
   const skipped: (ImageError | BuildError)[] = [];
   let current = hashed;
   for (;;) {
-    const result = planProducts(current, config);
+    const result = planProducts(current, config, published);
     if (!keepGoing || result.problems.length === 0) return { ...result, skipped };
     const drop = new Set(result.problems.flatMap((p) => (p instanceof ImageError ? [p.file] : (p.skip ?? p.files))));
     const next = current.filter((i) => !drop.has(imageLabel(i)));
@@ -424,7 +440,11 @@ async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHas
 async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored: string[], done: number): Promise<BuildResult> {
   const { options, reporter, config, previous, problems } = ctx;
   reporter.phase('planning');
-  const { plan: fresh, problems: planProblems, skipped: planSkipped } = planKeepingGoing(hashed, config, options.keepGoing === true);
+  const {
+    plan: fresh,
+    problems: planProblems,
+    skipped: planSkipped,
+  } = planKeepingGoing(hashed, config, options.keepGoing === true, publishedFormats(ctx.carried?.products ?? []));
   const nowMs = (options.now ?? new Date()).getTime();
   const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
   // A warning like the plan's: printed, and in --json's `warnings`.

@@ -10,6 +10,7 @@ import { BuildError } from '../util/errors.js';
 import { aliasClashes } from './aliases.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
 import { DELTA_FTYPES } from '../simplestreams/ftypes.js';
+import { compareVersionKeys } from '../simplestreams/version-key.js';
 
 export interface MergeResult {
   products: PlannedProduct[];
@@ -74,7 +75,11 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
     }
     // Product fields (aliases, titles, requirements) follow this run's metadata and config
     // (an adopted product keeps its published aliases besides).
-    result.products.push({ ...product, ...(old.adopted ? { adopted: true } : {}), versions: [...versions.values()].sort((a, b) => cmp(a.key, b.key)) });
+    result.products.push({
+      ...product,
+      ...(old.adopted ? { adopted: true } : {}),
+      versions: [...versions.values()].sort((a, b) => compareVersionKeys(a.key, b.key)),
+    });
   }
   for (const product of previous) if (!freshKeys.has(product.key)) result.products.push(product);
   result.products.sort((a, b) => cmp(a.key, b.key));

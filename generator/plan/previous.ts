@@ -5,7 +5,7 @@
 // both see it. Images are recovered from the items the way clients pair them, with creation
 // dates and descriptions from the tree's catalog.json when it has one.
 
-import { versionKeyTime } from '../simplestreams/version-key.js';
+import { compareVersionKeys, versionKeyTime } from '../simplestreams/version-key.js';
 import { CLIENT_TWIN } from '../simplestreams/ftypes.js';
 import { imagesOf, type PairableItem } from '../simplestreams/images.js';
 import type { Catalog } from '../formats/catalog.js';
@@ -94,7 +94,7 @@ export function previousProducts(
     .sort(([a], [b]) => cmp(a, b))
     .map(([key, p]) => {
       const versions: PlannedVersion[] = Object.entries(p.versions)
-        .sort(([a], [b]) => cmp(a, b))
+        .sort(([a], [b]) => compareVersionKeys(a, b))
         .map(([vkey, v]) => {
           const published = Object.entries(v.items).map(([ikey, item]) => plannedItem(ikey, item, files));
           const twins = twinItems(published);

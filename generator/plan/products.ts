@@ -7,7 +7,7 @@ import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '.
 import { NAME_PART } from '../simplestreams/names.js';
 import { overridesFor, type Config } from '../config/config.js';
 import { aliasClashes, aliasProblem, defaultAliases } from './aliases.js';
-import { versionKey } from '../simplestreams/version-key.js';
+import { compareVersionKeys, DEFAULT_VERSION_FORMAT, versionKey, type VersionFormat } from '../simplestreams/version-key.js';
 import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 
 export type Client = 'lxd' | 'incus';
@@ -119,7 +119,10 @@ interface Identified {
   version: string;
 }
 
-function identify(image: HashedImage): Identified | ImageError {
+/** The shape a product's version keys are published in, by product key or os:release:arch:variant. */
+export type PublishedFormats = ReadonlyMap<string, VersionFormat>;
+
+function identify(image: HashedImage, formatOf: (product: string) => VersionFormat): Identified | ImageError {
   const p = image.metadata.properties;
   const label = imageLabel(image);
   for (const field of ['os', 'release'] as const) {
@@ -146,13 +149,14 @@ function identify(image: HashedImage): Identified | ImageError {
     }
   }
   const arch = image.metadata.architecture.debian;
+  const product = `${p.os}:${p.release}:${arch}:${variant}`;
   return {
     image,
-    product: `${p.os}:${p.release}:${arch}:${variant}`,
+    product,
     os: p.os!,
     release: p.release!,
     variant,
-    version: versionKey(p.serial, image.metadata.creationDate),
+    version: versionKey(p.serial, image.metadata.creationDate, formatOf(product)),
   };
 }
 
@@ -247,7 +251,7 @@ function planVersion(
         new BuildError(
           `product ${productKey} version ${key} would hold two unified ${m.image.type} images (a client resolving the version or its alias could get either)`,
           'give the images different serials (properties.serial) or different variants (properties.variant)',
-          [imageLabel(other.image), imageLabel(m.image)],
+          [imageLabel(other.image), imageLabel(m.image)].sort(),
           [imageLabel(m.image)],
         ),
       );
@@ -290,9 +294,29 @@ export function orderImages(images: PlannedImage[]): PlannedImage[] {
   return [...images].sort((a, b) => rank(a) - rank(b) || cmp(a.fingerprint, b.fingerprint));
 }
 
-export function planProducts(hashed: HashedImage[], config: Config): { plan: Plan; problems: (ImageError | BuildError)[] } {
+/**
+ * `published`: the shape each product of the previous tree writes its version keys in; a product
+ * keeps it (it never mixes shapes), new products take `version_format` (default YYYYMMDD_HH:MM).
+ */
+export function planProducts(
+  hashed: HashedImage[],
+  config: Config,
+  published: PublishedFormats = new Map(),
+): { plan: Plan; problems: (ImageError | BuildError)[] } {
   const problems: (ImageError | BuildError)[] = [];
   const warnings: string[] = [];
+  const kept = new Set<string>();
+  const formatOf = (product: string) => {
+    const format = published.get(product);
+    if (!format) return config.version_format ?? DEFAULT_VERSION_FORMAT;
+    if (config.version_format && format !== config.version_format && !kept.has(product)) {
+      kept.add(product);
+      warnings.push(
+        `${product} keeps the shape of its published version keys (${format}), not version_format ${config.version_format}: a product never mixes shapes`,
+      );
+    }
+    return format;
+  };
 
   // Fingerprints must be unique across the whole tree ("More than one match" otherwise).
   const byFingerprint = new Map<string, HashedImage>();
@@ -316,7 +340,7 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
 
   const groups = new Map<string, Identified[]>();
   for (const image of unique) {
-    const id = identify(image);
+    const id = identify(image, formatOf);
     if (id instanceof ImageError) {
       problems.push(id);
       continue;
@@ -333,9 +357,12 @@ export function planProducts(hashed: HashedImage[], config: Config): { plan: Pla
     const o = overridesFor(config, key);
     const byVersion = new Map<string, Identified[]>();
     for (const m of members) byVersion.set(m.version, [...(byVersion.get(m.version) ?? []), m]);
+    // The version's folder is its key without colons (a name every host and file system takes).
     const versions = [...byVersion]
-      .sort(([a], [b]) => cmp(a, b))
-      .map(([v, ms]) => planVersion(key, `images/${first.os}/${first.release}/${arch.debian}/${first.variant}/${v}`, v, ms, problems, warnings));
+      .sort(([a], [b]) => compareVersionKeys(a, b))
+      .map(([v, ms]) =>
+        planVersion(key, `images/${first.os}/${first.release}/${arch.debian}/${first.variant}/${v.replace(/:/g, '')}`, v, ms, problems, warnings),
+      );
 
     const newest = byVersion.get(versions[versions.length - 1]!.key)!;
     const props = newest[0]!.image.metadata.properties;

@@ -215,7 +215,7 @@ async function splitScaleSection(): Promise<void> {
     const o = path.join(root, `dist-split-${n}`);
     const siteOut = path.join(root, `dist-split-site-${n}`);
     const extra = path.join(images, 'added', 'v0');
-    const addedMeta = await metadataTarball({ os: 'added', release: '1', serial: '20260201_0000', creationDate: 1767225600 });
+    const addedMeta = await metadataTarball({ os: 'added', release: '1', serial: '20260201_00:00', creationDate: 1767225600 });
     const runs: Record<'floor' | 'writeFloor' | 'full' | 'rebuild' | 'added' | 'firstAdded' | 'site' | 'verify', number[]> = {
       floor: [],
       writeFloor: [],

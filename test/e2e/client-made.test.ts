@@ -70,7 +70,7 @@ describe('images made by the clients (publish + export) round-trip through both 
             `os=made${id}`,
             `release=${who}`,
             `variant=${compression}`,
-            'serial=20261127_0000',
+            'serial=20261127_00:00',
             `description=published by ${who} with ${compression}`,
           ]),
         );
@@ -85,7 +85,7 @@ describe('images made by the clients (publish + export) round-trip through both 
       for (const compression of UNREAD) {
         maker.run(['stop', '--force', source]);
         const fingerprint = fingerprintOf(
-          maker.run(['publish', source, '--compression', compression, `os=made${id}`, `release=${who}`, `variant=${compression}`, 'serial=20261127_0000']),
+          maker.run(['publish', source, '--compression', compression, `os=made${id}`, `release=${who}`, `variant=${compression}`, 'serial=20261127_00:00']),
         );
         const dir = path.join(work, 'unread', `${who}-${compression}`);
         mkdirSync(dir, { recursive: true });

@@ -53,7 +53,7 @@ for (const client of CLIENTS) {
       // A newer, bootable version of the default product: the aliases must move to it.
       await put(
         `${images}/busybox/amd64-v2/lxd.tar.xz`,
-        await metadataTarball({ os: 'busybox', release: '1.36', serial: '20261102_0600', creationDate: 1794117600, description: 'BusyBox v2' }),
+        await metadataTarball({ os: 'busybox', release: '1.36', serial: '20261102_06:00', creationDate: 1794117600, description: 'BusyBox v2' }),
       );
       await put(`${images}/busybox/amd64-v2/rootfs.squashfs`, await squashfs(await busyboxRootfs('staticstreams-v2')));
 
@@ -168,7 +168,7 @@ for (const client of CLIENTS) {
       const tls = ensureTestTls();
       client.ensure(tls.newlyTrusted);
       work = mkdtempSync(path.join(os.tmpdir(), 'ss-cut-'));
-      const meta = metadataYaml({ os: 'cutshort', release: '1', serial: '20261101_1200' });
+      const meta = metadataYaml({ os: 'cutshort', release: '1', serial: '20261101_12:00' });
       const whole = compress(
         await tarball([
           { name: 'metadata.yaml', content: meta },

@@ -45,9 +45,9 @@ for (const client of CLIENTS) {
       client.ensure(tls.newlyTrusted);
       work = mkdtempSync(path.join(os.tmpdir(), 'ss-delta-'));
       live = path.join(work, 'live');
-      await build({ images: await images('20261101_0000'), out: live, site: false });
+      await build({ images: await images('20261101_00:00'), out: live, site: false });
       fp.v1 = catalogOf().products[0]!.versions[0]!.images[0]!.fingerprint;
-      await build({ images: await images('20261110_0000'), previous: live, out: live, site: false, deltas: true });
+      await build({ images: await images('20261110_00:00'), previous: live, out: live, site: false, deltas: true });
       const v2 = catalogOf().products[0]!.versions[0]!;
       fp.v2 = v2.images[0]!.fingerprint;
       // Only the delta can give the client version 2's squashfs now.

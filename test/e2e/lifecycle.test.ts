@@ -7,7 +7,8 @@
 // them once the (injected) clock passes it. Clients cache index files for an hour: the test
 // expires that cache where the hour would pass. The same runs again with image files on object
 // storage (s3rver): the client downloads them through the host's redirect, and prune deletes
-// them from the bucket.
+// them from the bucket; those runs write version keys as YYYYMMDD_HHMM (version_format), the
+// others in the default YYYYMMDD_HH:MM, so both shapes meet both clients.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,11 +89,13 @@ for (const client of CLIENTS)
           if (objectStorage) {
             s3 = await startS3();
             configFile = path.join(work, 'staticstreams.yaml');
-            writeFileSync(configFile, `object_storage: ${JSON.stringify(s3.settings({ prefix: `life-${id}/` }))}\n`);
+            // And version keys in the shape trees had before YYYYMMDD_HH:MM became the default:
+            // the clients order, list and alias both shapes alike.
+            writeFileSync(configFile, `object_storage: ${JSON.stringify(s3.settings({ prefix: `life-${id}/` }))}\nversion_format: YYYYMMDD_HHMM\n`);
             config = await loadConfig(configFile, true);
           }
           const v1 = await build({
-            images: await runnerImages('20261101_0000', '2026-11-01T00:00:00Z'),
+            images: await runnerImages('20261101_00:00', '2026-11-01T00:00:00Z'),
             out: path.join(work, 'build-1'),
             site: false,
             now: new Date('2026-11-01T12:00:00Z'),
@@ -130,7 +133,7 @@ for (const client of CLIENTS)
         });
 
         it('version 2 from a runner without version 1, on top of the live URL: both listed, the alias moves, version 1 still copies', async () => {
-          const images = await runnerImages('20261110_0000', '2026-11-10T00:00:00Z');
+          const images = await runnerImages('20261110_00:00', '2026-11-10T00:00:00Z');
           const out = path.join(work, 'build-2');
           // As a CI step would: the CLI, trusting the server's CA the way Node is told to.
           const summary = JSON.parse(
@@ -165,7 +168,7 @@ for (const client of CLIENTS)
               'version 2 went up, version 1 stayed in the bucket',
             );
           } else assert.equal(summary.filesDownloaded, 2, 'version 1 and the old products file came from the live server');
-          assert.deepEqual(summary.added, [`${os1}:1:amd64:default 20261110_0000`]);
+          assert.deepEqual(summary.added, [`${os1}:1:amd64:default ${objectStorage ? '20261110_0000' : '20261110_00:00'}`]);
           const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
           fp.v2 = catalog.products[0]!.versions[0]!.images[0]!.fingerprint;
           deploy(out);

@@ -69,7 +69,7 @@ describe('mirroring real upstream shapes, served by nginx: LXD and Incus launch 
         os: o,
         release: '1',
         variant: 'default',
-        serial: '20261101_0000',
+        serial: '20261101_00:00',
         creationDate: Date.UTC(2026, 10, 1) / 1000,
         extra: { architecture: 'amd64' },
       });
@@ -78,7 +78,7 @@ describe('mirroring real upstream shapes, served by nginx: LXD and Incus launch 
         os: o,
         release: '1',
         variant: 'default',
-        serial: '20261102_0000',
+        serial: '20261102_00:00',
         creationDate: Date.UTC(2026, 10, 2) / 1000,
         description: 'vm',
         extra: { architecture: 'amd64' },
@@ -101,17 +101,17 @@ describe('mirroring real upstream shapes, served by nginx: LXD and Incus launch 
     {
       const o = `maint${id}`;
       const v1 = {
-        meta: await metadataTarball({ os: o, release: '1', variant: 'default', serial: '20261101_0000' }),
+        meta: await metadataTarball({ os: o, release: '1', variant: 'default', serial: '20261101_00:00' }),
         root: await squashfs(await busyboxRootfs('maint-1')),
       };
       const v2 = {
-        meta: await metadataTarball({ os: o, release: '1', variant: 'default', serial: '20261102_0000' }),
+        meta: await metadataTarball({ os: o, release: '1', variant: 'default', serial: '20261102_00:00' }),
         root: await squashfs(await busyboxRootfs('maint-2')),
       };
       const q = await qcow2Bytes(8);
       maintainerTree(path.join(root, 'maint'), { os: o, release: '1', arch: 'amd64', variant: 'default', aliases: `${o}/1/default,${o}/1` }, [
-        { key: '20261101_0000', meta: v1.meta, squashfs: v1.root },
-        { key: '20261102_0000', meta: v2.meta, squashfs: v2.root, qcow2: q },
+        { key: '20261101_00:00', meta: v1.meta, squashfs: v1.root },
+        { key: '20261102_00:00', meta: v2.meta, squashfs: v2.root, qcow2: q },
       ]);
       made.push({
         at: 'maint/',
@@ -123,7 +123,7 @@ describe('mirroring real upstream shapes, served by nginx: LXD and Incus launch 
     // 3. A staticstreams tree.
     {
       const o = `ours${id}`;
-      const m = await metadataTarball({ os: o, release: '1', variant: 'default', serial: '20261101_0000' });
+      const m = await metadataTarball({ os: o, release: '1', variant: 'default', serial: '20261101_00:00' });
       const r = await squashfs(await busyboxRootfs('from-staticstreams'));
       await put(path.join(work, 'ours-in/lxd.tar.xz'), m);
       await put(path.join(work, 'ours-in/rootfs.squashfs'), r);

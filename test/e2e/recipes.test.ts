@@ -46,17 +46,17 @@ describe('docs/ci.md: the plain-shell recipe (nginx, rsync)', { skip }, () => {
     mkdirSync(served, { recursive: true });
     mkdirSync(snippets, { recursive: true });
     const runner = (serial: string) => path.join(work, `runner-${serial}`);
-    for (const serial of ['20261101_0000', '20261110_0000']) {
+    for (const serial of ['20261101_00:00', '20261110_00:00']) {
       await put(path.join(runner(serial), 'new-images/image.tar.gz'), await unifiedTarball({ os: 'recipe', release: '1', serial }, serial));
     }
     const cli = (args: string[], cwd: string) => execFileSync(process.execPath, [BIN, ...args], { cwd, stdio: 'pipe' });
     // The first publish (docs/ci.md: once, without --previous), deployed the same way.
     cli(
       ['build', '--images', 'new-images', '--base-url', live, '--target', 'nginx', '--out', 'dist', '--server-config', 'server-config'],
-      runner('20261101_0000'),
+      runner('20261101_00:00'),
     );
-    execFileSync('rsync', ['-a', `${runner('20261101_0000')}/dist/`, `${served}/`]);
-    execFileSync('rsync', ['-a', `${runner('20261101_0000')}/server-config/`, `${snippets}/`]);
+    execFileSync('rsync', ['-a', `${runner('20261101_00:00')}/dist/`, `${served}/`]);
+    execFileSync('rsync', ['-a', `${runner('20261101_00:00')}/server-config/`, `${snippets}/`]);
     const nginx = await startNginx(served, tls, `include ${snippets}/nginx-server.conf;`, `include ${snippets}/nginx-http.conf;`, port);
     stop = () => nginx.stop();
 
@@ -68,7 +68,7 @@ describe('docs/ci.md: the plain-shell recipe (nginx, rsync)', { skip }, () => {
       .replaceAll('web:/etc/nginx/staticstreams/', `${snippets}/`)
       .replace(/ssh web '([^']*)'/, () => nginx.reloadCommand);
     assert.doesNotMatch(script, /example\.org|web:|ssh /, 'every remote part was replaced');
-    const r = spawnSync('sh', ['-c', script], { cwd: runner('20261110_0000'), encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert } });
+    const r = spawnSync('sh', ['-c', script], { cwd: runner('20261110_00:00'), encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.caCert } });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /^ok: https:\/\/127\.0\.0\.1:\d+: 0 errors, 0 warnings$/m, 'doctor found nothing wrong');
 
@@ -77,7 +77,7 @@ describe('docs/ci.md: the plain-shell recipe (nginx, rsync)', { skip }, () => {
     };
     assert.deepEqual(
       catalog.products[0]!.versions.map((v) => v.version),
-      ['20261110_0000', '20261101_0000'],
+      ['20261110_00:00', '20261101_00:00'],
       'both versions live',
     );
     const head = execFileSync('curl', ['-sS', '-I', '--cacert', tls.caCert, '-H', 'LXD-Server-Architectures: x86_64', `${live}/import/alias/recipe/1`], {
@@ -123,7 +123,7 @@ describe('docs/ci.md: the nightly mirror recipe (nginx)', { skip }, () => {
         ...(onTop ? ['--previous', upstreamTree] : []),
       ]);
     };
-    await publishUpstream('20261101_0000', false);
+    await publishUpstream('20261101_00:00', false);
     const upstream = await startNginx(upstreamTree, tls);
     stops.push(() => upstream.stop());
 
@@ -159,13 +159,13 @@ describe('docs/ci.md: the nightly mirror recipe (nginx)', { skip }, () => {
         }
       ).products.flatMap((p) => p.versions.map((v) => `${v.version} ${v.images.map((i) => i.type).join()}`));
     // The next night: a new upstream version; the recipe, as written, brings exactly it.
-    await publishUpstream('20261102_0000', true);
+    await publishUpstream('20261102_00:00', true);
     assert.doesNotMatch(script(), /example\.org/, 'every host was replaced');
     const r = spawnSync('sh', ['-c', script()], { cwd: job, encoding: 'utf8', env });
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /1 version copied \(1 file,/, 'only the new version, its container only');
     assert.match(r.stdout, /^ok: https:\/\/127\.0\.0\.1:\d+: 0 errors, 0 warnings$/m, 'doctor found nothing wrong');
-    assert.deepEqual(versions(), ['20261102_0000 container', '20261101_0000 container'], 'keep 2, containers only');
+    assert.deepEqual(versions(), ['20261102_00:00 container', '20261101_00:00 container'], 'keep 2, containers only');
   });
 });
 

@@ -102,12 +102,13 @@ describe('carrying over a tree made by incus-simplestreams', { skip: requirement
     await splitImage(images, 'lxd', debian(10));
     const out = path.join(dir, 'out');
     const result = await build({ images, previous: peer, out, site: false, now: new Date('2026-11-10T12:00:00Z') });
-    assert.deepEqual(result.lifecycle.added, ['Debian:bookworm:default:amd64 20261110_0000'], 'the new version joins the published product');
+    // In the product's own shape of version keys (incus-simplestreams': YYYYMMDDhhmm), never mixed.
+    assert.deepEqual(result.lifecycle.added, ['Debian:bookworm:default:amd64 202611100000'], 'the new version joins the published product');
 
     assertCarried(before, out);
     const after = productsOf(out);
     assert.deepEqual(Object.keys(after), ['Debian:bookworm:default:amd64'], 'no second product with the same aliases');
-    assert.deepEqual(Object.keys(after['Debian:bookworm:default:amd64']!.versions).sort(), [...peerVersions, '20261110_0000'].sort());
+    assert.deepEqual(Object.keys(after['Debian:bookworm:default:amd64']!.versions).sort(), [...peerVersions, '202611100000'].sort());
     for (const [vkey, v] of Object.entries(after['Debian:bookworm:default:amd64']!.versions)) {
       assert.deepEqual(seenBy(v, 'lxd'), seenBy(v, 'incus'), `${vkey}: LXD and Incus see the same images`);
       assert.ok(seenBy(v, 'lxd').length > 0, `${vkey}: LXD sees its images`);
@@ -127,7 +128,7 @@ describe('carrying over a tree made by incus-simplestreams', { skip: requirement
     // Retention works on adopted versions: keep the newest two, then prune after the grace period.
     const next = path.join(dir, 'next');
     await build({ previous: out, out: next, site: false, retain: 2, grace: '2h', now: new Date('2026-11-11T00:00:00Z') });
-    assert.deepEqual(Object.keys(productsOf(next)['Debian:bookworm:default:amd64']!.versions).sort(), [peerVersions[2]!, '20261110_0000']);
+    assert.deepEqual(Object.keys(productsOf(next)['Debian:bookworm:default:amd64']!.versions).sort(), [peerVersions[2]!, '202611100000']);
     const dropped = Object.values(before['Debian:bookworm:default:amd64']!.versions[peerVersions[0]!]!.items).map((i) => i.path);
     for (const p of dropped) assert.ok(existsSync(path.join(next, p)), `${p} stays for the grace period`);
     const pruned = spawnSync(process.execPath, [BIN, 'prune', next, '--retain', '2', '--grace', '2h', '--now', '2026-11-11T03:00:00Z', '--no-site'], {

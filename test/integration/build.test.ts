@@ -144,7 +144,7 @@ describe('verify', () => {
 
   it('catches a corrupted file, a missing file and a wrong combined hash', async (t) => {
     const { out, products, productsPath } = await built(t);
-    const v = products.products['busybox:1.36:amd64:default'].versions['20261101_1200'].items;
+    const v = products.products['busybox:1.36:amd64:default'].versions['20261101_12:00'].items;
     const squash = path.join(out, v['root.squashfs'].path);
     const bytes = await readFile(squash);
     bytes.writeUInt8(bytes.readUInt8(100) ^ 0xff, 100);
@@ -162,8 +162,8 @@ describe('verify', () => {
   it('catches wrong types, bad version keys, unknown arches and duplicate fingerprints', async (t) => {
     const { out, products, productsPath } = await built(t);
     const p = products.products['busybox:1.36:amd64:minimal'];
-    p.versions['v1'] = p.versions['20261101_1200'];
-    const item = Object.values(p.versions['20261101_1200'].items)[0] as Record<string, unknown>;
+    p.versions['v1'] = p.versions['20261101_12:00'];
+    const item = Object.values(p.versions['20261101_12:00'].items)[0] as Record<string, unknown>;
     item.size = String(item.size);
     products.products['busybox:1.36:amd64:unified'].requirements = { secureboot: false };
     products.products['busybox:1.36:arm64:default'].arch = 'sparc';
@@ -226,7 +226,7 @@ describe('zstd files of several frames, as `zstd -d` reads them', { skip: requir
   it('a tarball compressed as two frames builds and verifies on every Node; the same file cut short is refused', async (t) => {
     const dir = await tempDir(t);
     const tar = await tarball([
-      { name: 'metadata.yaml', content: metadataYaml({ os: 'frames', release: '1', serial: '20261101_0000' }) },
+      { name: 'metadata.yaml', content: metadataYaml({ os: 'frames', release: '1', serial: '20261101_00:00' }) },
       { name: 'rootfs/' },
       { name: 'rootfs/marker', content: 'two frames\n'.repeat(4000) },
     ]);

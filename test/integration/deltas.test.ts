@@ -49,32 +49,32 @@ describe('squashfs deltas (xdelta3)', { skip }, () => {
   it('publishes a delta from the previous version that decodes to the new squashfs, and keeps it on republish', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, deltas: true });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false, deltas: true });
     assert.equal(
-      Object.values(productsOf(live).versions['20261101_0000']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length,
+      Object.values(productsOf(live).versions['20261101_00:00']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length,
       0,
       'nothing to diff against yet',
     );
 
-    const v2 = await runner(dir, '20261110_0000');
+    const v2 = await runner(dir, '20261110_00:00');
     const r = spawnSync(process.execPath, [BIN, 'build', '--images', v2, '--previous', live, '--out', live, '--no-site', '--deltas', '--json'], {
       encoding: 'utf8',
     });
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as { deltas: { base: string; version: string; size: number; of: number }[] };
     assert.equal(summary.deltas.length, 1);
-    assert.equal(summary.deltas[0]!.base, '20261101_0000');
+    assert.equal(summary.deltas[0]!.base, '20261101_00:00');
     assert.ok(
       summary.deltas[0]!.size < summary.deltas[0]!.of / 10,
       `the delta (${summary.deltas[0]!.size} bytes) is far smaller than the squashfs (${summary.deltas[0]!.of})`,
     );
 
     const { versions, text } = productsOf(live);
-    const items = Object.values(versions['20261110_0000']!.items);
+    const items = Object.values(versions['20261110_00:00']!.items);
     const delta = items.find((i) => i.ftype === 'squashfs.vcdiff')!;
-    assert.equal(delta.delta_base, '20261101_0000');
+    assert.equal(delta.delta_base, '20261101_00:00');
     assert.equal(sha(path.join(live, delta.path)), delta.sha256);
-    const base = Object.values(versions['20261101_0000']!.items).find((i) => i.ftype === 'squashfs')!;
+    const base = Object.values(versions['20261101_00:00']!.items).find((i) => i.ftype === 'squashfs')!;
     const target = items.find((i) => i.ftype === 'squashfs')!;
     const decoded = path.join(dir, 'decoded.squashfs');
     execFileSync('xdelta3', ['-d', '-f', '-s', path.join(live, base.path), path.join(live, delta.path), decoded]);
@@ -90,23 +90,23 @@ describe('squashfs deltas (xdelta3)', { skip }, () => {
 
     // verify warns about a delta whose base is not there (clients skip it silently).
     const catalog = JSON.parse(readFileSync(path.join(live, 'catalog.json'), 'utf8')) as Catalog;
-    writeFileSync(path.join(live, catalog.streams.products), text.replace('"delta_base": "20261101_0000"', '"delta_base": "20250101_0000"'));
+    writeFileSync(path.join(live, catalog.streams.products), text.replace('"delta_base": "20261101_00:00"', '"delta_base": "20250101_00:00"'));
     assert.match(
       execFileSync(process.execPath, [BIN, 'verify', live], { encoding: 'utf8' }),
-      /warning: .*squashfs\.vcdiff.*: delta_base "20250101_0000" is not a version of this product with a squashfs image: clients skip this delta/,
+      /warning: .*squashfs\.vcdiff.*: delta_base "20250101_00:00" is not a version of this product with a squashfs image: clients skip this delta/,
     );
   });
 
   it('drops a delta whose base version is dropped by retention', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false });
-    await build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, deltas: true });
-    assert.equal(Object.values(productsOf(live).versions['20261110_0000']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length, 1);
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false });
+    await build({ images: await runner(dir, '20261110_00:00'), previous: live, out: live, site: false, deltas: true });
+    assert.equal(Object.values(productsOf(live).versions['20261110_00:00']!.items).filter((i) => i.ftype === 'squashfs.vcdiff').length, 1);
     const pruned = await build({ previous: live, out: live, site: false, retain: 1 });
-    assert.deepEqual(pruned.lifecycle.dropped, ['deltaos:1:amd64:default 20261101_0000']);
+    assert.deepEqual(pruned.lifecycle.dropped, ['deltaos:1:amd64:default 20261101_00:00']);
     assert.deepEqual(
-      Object.values(productsOf(live).versions['20261110_0000']!.items)
+      Object.values(productsOf(live).versions['20261110_00:00']!.items)
         .map((i) => i.ftype)
         .sort(),
       ['incus.tar.xz', 'lxd.tar.xz', 'squashfs'],
@@ -121,7 +121,7 @@ describe('squashfs deltas (xdelta3)', { skip }, () => {
     const dir = await tempDir(t);
     const r = spawnSync(
       process.execPath,
-      [BIN, 'build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--deltas'],
+      [BIN, 'build', '--images', await runner(dir, '20261101_00:00'), '--out', path.join(dir, 'out'), '--no-site', '--deltas'],
       { encoding: 'utf8', env: { ...process.env, PATH: path.join(dir, 'empty-path') } },
     );
     assert.equal(r.status, 2);

@@ -20,12 +20,12 @@ import { tempDir } from '../support/tmp.js';
 describe('two unified images of one product, version and type', () => {
   it('are refused as two split images are, naming both files and the fix; a container and a VM may share a version', async (t) => {
     const dir = await tempDir(t);
-    const meta = { os: 'twice', release: '1', serial: '20261101_0000' };
+    const meta = { os: 'twice', release: '1', serial: '20261101_00:00' };
     await put(path.join(dir, 'images/a.tar.gz'), await unifiedTarball(meta, 'first'));
     await put(path.join(dir, 'images/b.tar.gz'), await unifiedTarball(meta, 'second'));
     let r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /product twice:1:amd64:default version 20261101_0000 would hold two unified container images/);
+    assert.match(r.stderr, /product twice:1:amd64:default version 20261101_00:00 would hold two unified container images/);
     assert.match(r.stderr, /files: a\.tar\.gz, b\.tar\.gz/);
     assert.match(r.stderr, /fix: give the images different serials \(properties\.serial\) or different variants \(properties\.variant\)/);
     assert.ok(!existsSync(path.join(dir, 'out')), 'nothing published');
@@ -38,7 +38,7 @@ describe('two unified images of one product, version and type', () => {
     await put(path.join(dir, 'images/split/rootfs.tar.xz'), await rootTarball('split'));
     r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /version 20261101_0000 would hold a split and a unified container image/);
+    assert.match(r.stderr, /version 20261101_00:00 would hold a split and a unified container image/);
     assert.match(r.stderr, /files: split\/lxd\.tar\.xz \+ split\/rootfs\.tar\.xz, a\.tar\.gz/);
   });
 });
@@ -85,7 +85,7 @@ describe('--previous URL into a cached --out', () => {
   it('downloads a listed file only when neither the output nor its spare holds it with that sha256, and says what it downloaded', async (t) => {
     const dir = await tempDir(t);
     const version = (serial: string) => unifiedTarball({ os: 'again', release: '1', serial }, serial);
-    await put(path.join(dir, 'live-images/v1.tar.gz'), await version('20261101_0000'));
+    await put(path.join(dir, 'live-images/v1.tar.gz'), await version('20261101_00:00'));
     await build({ images: path.join(dir, 'live-images'), out: path.join(dir, 'live'), site: false });
     const child = spawn(process.execPath, [BIN, 'serve', 'live', '--port', '0'], { cwd: dir });
     t.after(() => child.kill());
@@ -103,7 +103,7 @@ describe('--previous URL into a cached --out', () => {
     const run = (...extra: string[]) => runCli(['build', '--images', 'images', '--previous', url, '--out', 'dist', '--no-site', ...extra], { cwd: dir });
 
     // A CI runner holding only the new version: version 1 comes from the live server, once.
-    await put(path.join(dir, 'images/v2.tar.gz'), await version('20261102_0000'));
+    await put(path.join(dir, 'images/v2.tar.gz'), await version('20261102_00:00'));
     let r = await run();
     assert.equal(r.status, 0, r.stderr);
     // The image file and the products file it was listed in (kept for its grace period).
@@ -111,17 +111,17 @@ describe('--previous URL into a cached --out', () => {
     assert.equal(imageGets(), 1);
 
     // The next run (a cached dist/, one more version): version 1 is linked from dist/, not fetched.
-    await put(path.join(dir, 'images/v3.tar.gz'), await version('20261103_0000'));
+    await put(path.join(dir, 'images/v3.tar.gz'), await version('20261103_00:00'));
     r = await run('--json');
     assert.equal(r.status, 0, r.stderr);
     const summary = JSON.parse(r.stdout) as { filesDownloaded: number; bytesDownloaded: number; added: string[] };
     assert.deepEqual([summary.filesDownloaded, summary.bytesDownloaded], [0, 0]);
     // Added on top of the live tree (which still holds version 1 only): both runner versions.
-    assert.deepEqual(summary.added, ['again:1:amd64:default 20261102_0000', 'again:1:amd64:default 20261103_0000']);
+    assert.deepEqual(summary.added, ['again:1:amd64:default 20261102_00:00', 'again:1:amd64:default 20261103_00:00']);
     assert.equal(imageGets(), 1, 'no image file was fetched again');
 
     // Once more (another version): the spare (the tree that run replaced) or dist/ still serves it.
-    await put(path.join(dir, 'images/v4.tar.gz'), await version('20261104_0000'));
+    await put(path.join(dir, 'images/v4.tar.gz'), await version('20261104_00:00'));
     r = await run('--json');
     assert.equal(r.status, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as { filesDownloaded: number }).filesDownloaded, 0);
@@ -144,7 +144,7 @@ describe('what the CLI says', () => {
 
   it('counts in the right number; prune --dry-run speaks of pruning, and of the versions it keeps', async (t) => {
     const dir = await tempDir(t);
-    await put(path.join(dir, 'images/one.tar.gz'), await unifiedTarball({ os: 'solo', release: '1', serial: '20261101_0000' }, 'one'));
+    await put(path.join(dir, 'images/one.tar.gz'), await unifiedTarball({ os: 'solo', release: '1', serial: '20261101_00:00' }, 'one'));
     let r = await runCli(['build', '--no-site', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /: 1 product, 1 version, 1 image \(\d[^,]* hashed, 1 file linked, 0 copied\)/);

@@ -84,7 +84,7 @@ describe('fuzzing ingest', () => {
   });
 
   it('mutated metadata.yaml text is parsed or refused with a MetadataProblem', () => {
-    const base = `${metadataYaml({ os: 'f', release: '1', serial: '20260101_0000' })}templates:\n  /etc/hostname:\n    when: [create, copy]\n    template: hostname.tpl\n`;
+    const base = `${metadataYaml({ os: 'f', release: '1', serial: '20260101_00:00' })}templates:\n  /etc/hostname:\n    when: [create, copy]\n    template: hostname.tpl\n`;
     fc.assert(
       fc.property(
         fc.array(

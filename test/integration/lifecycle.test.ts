@@ -39,16 +39,16 @@ describe('build --previous', () => {
   it('publishes a new version next to the live ones, from a runner that has only the new image (folder)', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, now: new Date('2026-11-01T12:00:00Z') });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false, now: new Date('2026-11-01T12:00:00Z') });
     const v1 = catalogOf(live).products[0]!.versions[0]!.images[0]!;
     const out = path.join(dir, 'next');
-    const result = await build({ images: await runner(dir, '20261110_0000'), previous: live, out, site: false, now: new Date('2026-11-10T12:00:00Z') });
-    assert.deepEqual(versionsOf(out), ['20261110_0000', '20261101_0000']);
-    assert.deepEqual(result.lifecycle.added, ['alpine:3.20:amd64:default 20261110_0000']);
+    const result = await build({ images: await runner(dir, '20261110_00:00'), previous: live, out, site: false, now: new Date('2026-11-10T12:00:00Z') });
+    assert.deepEqual(versionsOf(out), ['20261110_00:00', '20261101_00:00']);
+    assert.deepEqual(result.lifecycle.added, ['alpine:3.20:amd64:default 20261110_00:00']);
     const file = path.join(out, v1.files[0]!.path);
     assert.equal(fileSha(file), v1.files[0]!.sha256, 'version 1 is still there, byte for byte');
     const catalog = catalogOf(out);
-    assert.equal(catalog.products[0]!.versions[1]!.images[0]!.description, 'build 20261101_0000', 'details come back from the previous catalog');
+    assert.equal(catalog.products[0]!.versions[1]!.images[0]!.description, 'build 20261101_00:00', 'details come back from the previous catalog');
     assert.deepEqual(catalog.products[0]!.aliases, ['alpine/3.20/default', 'alpine/3.20']);
     // The old products file stays for the grace period.
     const old = catalogOf(live).streams.products;
@@ -62,12 +62,12 @@ describe('build --previous', () => {
   it('reads the previous tree from its URL and downloads what the runner lacks, checking sha256', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false });
     const server = await startPreview({ dir: live, port: 0 });
     t.after(() => server.close());
     const out = path.join(dir, 'next');
-    const result = await build({ images: await runner(dir, '20261110_0000'), previous: server.url, out, site: false });
-    assert.deepEqual(versionsOf(out), ['20261110_0000', '20261101_0000']);
+    const result = await build({ images: await runner(dir, '20261110_00:00'), previous: server.url, out, site: false });
+    assert.deepEqual(versionsOf(out), ['20261110_00:00', '20261101_00:00']);
     assert.equal(result.placed.downloaded, 2, 'the version 1 image and the superseded products file');
 
     // A file on the server that does not match what the index says: nothing is published. (Into
@@ -75,12 +75,12 @@ describe('build --previous', () => {
     const v1 = catalogOf(live).products[0]!.versions[0]!.images[0]!.files[0]!;
     await rm(path.join(live, v1.path));
     await writeFile(path.join(live, v1.path), 'not the image');
-    const reused = await build({ images: await runner(dir, '20261120_0000'), previous: server.url, out, site: false });
+    const reused = await build({ images: await runner(dir, '20261120_00:00'), previous: server.url, out, site: false });
     assert.equal(reused.placed.downloaded, 0, 'out holds version 1 and the superseded products file already');
     assert.equal(fileSha(path.join(out, v1.path)), v1.sha256);
     const fresh = path.join(dir, 'fresh');
     await assert.rejects(
-      build({ images: await runner(dir, '20261120_0000'), previous: server.url, out: fresh, site: false }),
+      build({ images: await runner(dir, '20261120_00:00'), previous: server.url, out: fresh, site: false }),
       /: is 13 bytes, the previous tree lists \d+: the file was changed or is corrupt, and was not kept/,
     );
     assert.equal(existsSync(fresh), false, 'nothing published');
@@ -89,23 +89,23 @@ describe('build --previous', () => {
   it('is a no-op for an image already published, refuses another image under its version, and replaces with --replace', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    const v1 = await runner(dir, '20261101_0000');
+    const v1 = await runner(dir, '20261101_00:00');
     await build({ images: v1, out: live, site: false });
     const streams = readFileSync(path.join(live, catalogOf(live).streams.products), 'utf8');
     const again = await build({ images: v1, previous: live, out: live, site: false });
-    assert.deepEqual(again.lifecycle.unchanged, ['alpine:3.20:amd64:default 20261101_0000']);
+    assert.deepEqual(again.lifecycle.unchanged, ['alpine:3.20:amd64:default 20261101_00:00']);
     assert.equal(readFileSync(path.join(live, catalogOf(live).streams.products), 'utf8'), streams, 'byte-identical products file');
 
-    const other = await runner(dir, '20261101_0000', 'another');
+    const other = await runner(dir, '20261101_00:00', 'another');
     const refused = cli(['build', '--images', other, '--previous', live, '--out', live, '--no-site']);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /version 20261101_0000 is already published with other images[\s\S]*fix: .*--replace/);
+    assert.match(refused.stderr, /version 20261101_00:00 is already published with other images[\s\S]*fix: .*--replace/);
     assert.equal(readFileSync(path.join(live, catalogOf(live).streams.products), 'utf8'), streams, 'nothing was published');
 
     const replaced = cli(['build', '--images', other, '--previous', live, '--out', live, '--no-site', '--replace', '--json']);
     assert.equal(replaced.status, 0, replaced.stderr);
     const summary = JSON.parse(replaced.stdout) as { replaced: string[]; grace: { reason: string }[] };
-    assert.deepEqual(summary.replaced, ['alpine:3.20:amd64:default 20261101_0000']);
+    assert.deepEqual(summary.replaced, ['alpine:3.20:amd64:default 20261101_00:00']);
     assert.ok(
       summary.grace.some((g) => /--replace replaced/.test(g.reason)),
       'the replaced file keeps its grace period',
@@ -114,7 +114,7 @@ describe('build --previous', () => {
 
   it('explains a --previous that is no published tree', async (t) => {
     const dir = await tempDir(t);
-    const r = cli(['build', '--images', await runner(dir, '20261101_0000'), '--previous', dir, '--out', path.join(dir, 'out'), '--no-site']);
+    const r = cli(['build', '--images', await runner(dir, '20261101_00:00'), '--previous', dir, '--out', path.join(dir, 'out'), '--no-site']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /streams\/v1\/index.json: not found, so .* is no published tree/);
   });
@@ -124,7 +124,7 @@ describe('retention, grace and prune', () => {
   it('drops old versions from the index at once and their files only after the grace period', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    for (const [i, serial] of ['20261101_0000', '20261110_0000', '20261120_0000'].entries()) {
+    for (const [i, serial] of ['20261101_00:00', '20261110_00:00', '20261120_00:00'].entries()) {
       await build({
         images: await runner(dir, serial),
         previous: i ? live : undefined,
@@ -133,19 +133,19 @@ describe('retention, grace and prune', () => {
         now: new Date(`${serial.slice(0, 4)}-${serial.slice(4, 6)}-${serial.slice(6, 8)}T12:00:00Z`),
       });
     }
-    assert.deepEqual(versionsOf(live), ['20261120_0000', '20261110_0000', '20261101_0000']);
+    assert.deepEqual(versionsOf(live), ['20261120_00:00', '20261110_00:00', '20261101_00:00']);
     const old = catalogOf(live)
       .products[0]!.versions.slice(1)
       .flatMap((v) => v.images[0]!.files.map((f) => f.path));
 
     const dry = cli(['prune', live, '--retain', '1', '--now', '2026-11-20T13:00:00Z', '--no-site', '--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stdout, /dropped alpine:3.20:amd64:default 20261110_0000 \(retention\)[\s\S]*dry run: nothing was written/);
+    assert.match(dry.stdout, /dropped alpine:3.20:amd64:default 20261110_00:00 \(retention\)[\s\S]*dry run: nothing was written/);
     assert.equal(versionsOf(live).length, 3, 'the dry run wrote nothing');
 
     const pruned = cli(['prune', live, '--retain', '1', '--grace', '6h', '--now', '2026-11-20T13:00:00Z', '--no-site']);
     assert.equal(pruned.status, 0, pruned.stderr);
-    assert.deepEqual(versionsOf(live), ['20261120_0000'], 'the newest is kept, and only it');
+    assert.deepEqual(versionsOf(live), ['20261120_00:00'], 'the newest is kept, and only it');
     for (const f of old) assert.ok(existsSync(path.join(live, f)), `${f} stays during the grace period`);
     assert.deepEqual(
       stateOf(live)
@@ -168,7 +168,7 @@ describe('retention, grace and prune', () => {
 
   it('warns about a grace period under 2 h, on stderr and in --json', async (t) => {
     const dir = await tempDir(t);
-    const r = cli(['build', '--images', await runner(dir, '20261101_0000'), '--out', path.join(dir, 'out'), '--no-site', '--grace', '30m', '--json']);
+    const r = cli(['build', '--images', await runner(dir, '20261101_00:00'), '--out', path.join(dir, 'out'), '--no-site', '--grace', '30m', '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /warning: a grace period of 30m is shorter than 2 h/);
     const summary = JSON.parse(r.stdout) as { warnings: string[] };
@@ -181,18 +181,18 @@ describe('retention, grace and prune', () => {
   it('never drops the newest version, however old, and takes retention from the config', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20250101_0000'), out: live, site: false });
-    await build({ images: await runner(dir, '20250201_0000'), previous: live, out: live, site: false });
+    await build({ images: await runner(dir, '20250101_00:00'), out: live, site: false });
+    await build({ images: await runner(dir, '20250201_00:00'), previous: live, out: live, site: false });
     await writeFile(path.join(dir, 'staticstreams.yaml'), 'retention:\n  days: 30\n  grace: 2h\n');
     const r = cli(['prune', live, '--config', path.join(dir, 'staticstreams.yaml'), '--now', '2026-11-23T00:00:00Z', '--no-site']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(versionsOf(live), ['20250201_0000']);
+    assert.deepEqual(versionsOf(live), ['20250201_00:00']);
   });
 
   it('keeps the site and the base URL of the pruned tree', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, baseUrl: 'https://images.example.org' });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false, baseUrl: 'https://images.example.org' });
     const r = cli(['prune', live, '--retain', '1', '--no-site']);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(catalogOf(live).baseUrl, 'https://images.example.org');

@@ -57,15 +57,15 @@ describe('staticstreams mirror', () => {
     }
     await put(
       path.join(images, 'alpha/2/vm.tar.gz'),
-      await unifiedTarball({ os: 'alpha', release: '1', variant: 'default', serial: '20261102_0000' }, 'alpha-vm', { vm: true }),
+      await unifiedTarball({ os: 'alpha', release: '1', variant: 'default', serial: '20261102_00:00' }, 'alpha-vm', { vm: true }),
     );
     await put(
       path.join(images, 'beta/beta.tar.gz'),
-      await unifiedTarball({ os: 'beta', release: '2', variant: 'default', serial: '20261101_0000', architecture: 'aarch64' }, 'beta'),
+      await unifiedTarball({ os: 'beta', release: '2', variant: 'default', serial: '20261101_00:00', architecture: 'aarch64' }, 'beta'),
     );
     // gamma: a rootfs of 2 MiB of noise (incompressible), big enough to be cut off mid-download.
     big = compress(await tarball([{ name: './' }, { name: './noise', content: randomBytes(2 * 2 ** 20) }]), 'gzip');
-    await put(path.join(images, 'gamma/lxd.tar.xz'), await metadataTarball({ os: 'gamma', release: '1', variant: 'default', serial: '20261101_0000' }));
+    await put(path.join(images, 'gamma/lxd.tar.xz'), await metadataTarball({ os: 'gamma', release: '1', variant: 'default', serial: '20261101_00:00' }));
     await put(path.join(images, 'gamma/rootfs.tar.gz'), big);
     up = path.join(work, 'up');
     await build({ images, out: up, site: false, baseUrl: 'https://upstream.example' });
@@ -80,13 +80,13 @@ describe('staticstreams mirror', () => {
     const dir = await tempDir(t);
     const all = await listed(up, dir);
     const cases: [string[], string[]][] = [
-      [['--filter', 'os=ALPHA', '--filter', 'arch=x86_64', '--keep', '1'], ['alpha:1:amd64:default 20261102_0000']],
+      [['--filter', 'os=ALPHA', '--filter', 'arch=x86_64', '--keep', '1'], ['alpha:1:amd64:default 20261102_00:00']],
       [
         ['--filter', 'os=alpha', '--filter', 'arch=amd64'],
-        ['alpha:1:amd64:default 20261101_0000', 'alpha:1:amd64:default 20261102_0000'],
+        ['alpha:1:amd64:default 20261101_00:00', 'alpha:1:amd64:default 20261102_00:00'],
       ],
-      [['--filter', 'arch=arm64', '--filter', 'arch=riscv64'], ['beta:2:arm64:default 20261101_0000']],
-      [['--filter', 'alias=beta/*'], ['beta:2:arm64:default 20261101_0000']],
+      [['--filter', 'arch=arm64', '--filter', 'arch=riscv64'], ['beta:2:arm64:default 20261101_00:00']],
+      [['--filter', 'alias=beta/*'], ['beta:2:arm64:default 20261101_00:00']],
       [['--filter', 'release=2', '--filter', 'os=alpha'], []],
     ];
     for (const [args, expected] of cases) {
@@ -138,14 +138,14 @@ describe('staticstreams mirror', () => {
     const up2 = path.join(dir, 'up2');
     await cp(up, up2, { recursive: true });
     const images = path.join(dir, 'new');
-    await put(path.join(images, 'lxd.tar.xz'), await metadataTarball({ os: 'alpha', release: '1', variant: 'default', serial: '20261103_0000' }));
+    await put(path.join(images, 'lxd.tar.xz'), await metadataTarball({ os: 'alpha', release: '1', variant: 'default', serial: '20261103_00:00' }));
     await put(path.join(images, 'rootfs.tar.xz'), await rootTarball('alpha-3'));
     await build({ images, previous: up2, out: up2, site: false });
     const second = await startUpstream(up2);
     t.after(() => second.stop());
     const r = await run(['mirror', second.url, '--out', out, '--no-site', '--filter', 'os=alpha', '--json'], dir);
     assert.equal(r.status, 0, r.stderr);
-    const newVersion = productsOf(up2).products['alpha:1:amd64:default']!.versions['20261103_0000']!;
+    const newVersion = productsOf(up2).products['alpha:1:amd64:default']!.versions['20261103_00:00']!;
     const newFiles = [...new Set(Object.values(newVersion.items).map((i) => i.path))].sort();
     assert.deepEqual(
       imageRequests(second)
@@ -154,7 +154,7 @@ describe('staticstreams mirror', () => {
       newFiles,
       'exactly the new version’s files',
     );
-    assert.deepEqual(JSON.parse(r.stdout).mirror.downloadedVersions, ['alpha:1:amd64:default 20261103_0000']);
+    assert.deepEqual(JSON.parse(r.stdout).mirror.downloadedVersions, ['alpha:1:amd64:default 20261103_00:00']);
     assert.equal((await run(['verify', out], dir)).status, 0);
 
     // The mirror, served, is an upstream too.
@@ -169,7 +169,7 @@ describe('staticstreams mirror', () => {
   it('resumes a download cut off by a kill: the bytes already fetched are not fetched again', async (t) => {
     const dir = await tempDir(t);
     const out = path.join(dir, 'mirror');
-    const bigPath = Object.values(productsOf(up).products['gamma:1:amd64:default']!.versions['20261101_0000']!.items).find((i) => i.size === big.length)!.path;
+    const bigPath = Object.values(productsOf(up).products['gamma:1:amd64:default']!.versions['20261101_00:00']!.items).find((i) => i.size === big.length)!.path;
     upstream.throttle = 400 * 1024;
     upstream.log.length = 0;
     const child = spawn(process.execPath, [BIN, 'mirror', upstream.url, '--out', out, '--no-site', '--filter', 'os=gamma', '-q'], {
@@ -203,9 +203,9 @@ describe('staticstreams mirror', () => {
     const out = path.join(dir, 'mirror');
     assert.equal((await run(['mirror', upstream.url, '--out', out, '--no-site', '--filter', 'os=beta'], dir)).status, 0);
     const before = await hashTree(out);
-    const alpha = productsOf(up).products['alpha:1:amd64:default']!.versions['20261101_0000']!.items;
+    const alpha = productsOf(up).products['alpha:1:amd64:default']!.versions['20261101_00:00']!.items;
     const rootfs = Object.values(alpha).find((i) => i.ftype === 'root.tar.xz')!;
-    const newer = productsOf(up).products['alpha:1:amd64:default']!.versions['20261102_0000']!.items;
+    const newer = productsOf(up).products['alpha:1:amd64:default']!.versions['20261102_00:00']!.items;
     const meta = Object.values(newer).find((i) => i.ftype === 'lxd.tar.xz')!;
     const cases: [string, () => void, RegExp][] = [
       [
@@ -281,7 +281,7 @@ describe('staticstreams mirror', () => {
           res.end(
             mutate((p) => {
               const v = p.products['beta:2:arm64:default']!.versions;
-              v['20261101\u0007'] = v['20261101_0000']!;
+              v['20261101\u0007'] = v['20261101_00:00']!;
             }),
           ),
         /version "20261101\\u0007": "20261101\\u0007" holds a control character/,
@@ -327,7 +327,7 @@ describe('staticstreams mirror', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /streams\/v1\/index\.json: too many redirects \(a redirect loop\?\)/);
     upstream.faults.clear();
-    const item = Object.values(good.products['beta:2:arm64:default']!.versions['20261101_0000']!.items)[0]!;
+    const item = Object.values(good.products['beta:2:arm64:default']!.versions['20261101_00:00']!.items)[0]!;
     // Declared (Content-Length) or not (chunked, so it shows only while reading).
     upstream.faults.set(item.path, (_q, res) => res.end(Buffer.alloc(item.size + 100_000, 1)));
     r = await run(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=beta'], dir);
@@ -372,14 +372,14 @@ describe('staticstreams mirror', () => {
   it('publishes local images next to mirrored ones; a product claimed twice is an error naming both', async (t) => {
     const dir = await tempDir(t);
     const images = path.join(dir, 'images');
-    await put(path.join(images, 'local.tar.gz'), await unifiedTarball({ os: 'local', release: '1', serial: '20261101_0000' }, 'local'));
+    await put(path.join(images, 'local.tar.gz'), await unifiedTarball({ os: 'local', release: '1', serial: '20261101_00:00' }, 'local'));
     const out = path.join(dir, 'mirror');
     let r = await run(['mirror', upstream.url, '--images', images, '--out', out, '--no-site', '--filter', 'os=beta'], dir);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual([...(await listed(out, dir)).keys()].sort(), ['beta:2:arm64:default 20261101_0000', 'local:1:amd64:default 20261101_0000'].sort());
+    assert.deepEqual([...(await listed(out, dir)).keys()].sort(), ['beta:2:arm64:default 20261101_00:00', 'local:1:amd64:default 20261101_00:00'].sort());
     await put(
       path.join(images, 'beta.tar.gz'),
-      await unifiedTarball({ os: 'beta', release: '2', variant: 'default', serial: '20261105_0000', architecture: 'aarch64' }, 'x'),
+      await unifiedTarball({ os: 'beta', release: '2', variant: 'default', serial: '20261105_00:00', architecture: 'aarch64' }, 'x'),
     );
     r = await run(['mirror', upstream.url, '--images', images, '--out', out, '--no-site', '--filter', 'os=beta'], dir);
     assert.equal(r.status, 1);
@@ -403,7 +403,7 @@ describe('staticstreams mirror', () => {
     const dir = await tempDir(t);
     const r = await run(['mirror', upstream.url, '--out', 'out', '--no-site', '--filter', 'os=alpha', '--dry-run'], dir);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /would copy 2 versions\n {2}alpha:1:amd64:default 20261101_0000\n {2}alpha:1:amd64:default 20261102_0000\n0 already held/);
+    assert.match(r.stdout, /would copy 2 versions\n {2}alpha:1:amd64:default 20261101_00:00\n {2}alpha:1:amd64:default 20261102_00:00\n0 already held/);
     assert.deepEqual(readdirSync(dir), [], 'no output, no downloads, no cache');
   });
 
@@ -412,7 +412,7 @@ describe('staticstreams mirror', () => {
     writeFileSync(path.join(dir, 'staticstreams.yaml'), `mirror:\n  upstreams: [${upstream.url}]\n  filter: [os=alpha]\n  keep: 1\n`);
     const r = await run(['mirror', '--no-site', '-q'], dir);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual([...(await listed('dist', dir)).keys()], ['alpha:1:amd64:default 20261102_0000']);
+    assert.deepEqual([...(await listed('dist', dir)).keys()], ['alpha:1:amd64:default 20261102_00:00']);
     writeFileSync(path.join(dir, 'staticstreams.yaml'), 'mirror:\n  filter: [colour=blue, os]\n');
     const bad = await run(['mirror', upstream.url, '--out', 'x'], dir);
     assert.equal(bad.status, 2);

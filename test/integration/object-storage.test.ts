@@ -131,7 +131,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     await put(
       path.join(images, 'big.tar'),
       await tarball([
-        { name: 'metadata.yaml', content: metadataYaml({ os: 'bigos', release: '1', serial: '20261101_0000' }) },
+        { name: 'metadata.yaml', content: metadataYaml({ os: 'bigos', release: '1', serial: '20261101_00:00' }) },
         { name: 'rootfs/' },
         { name: 'rootfs/blob', content: big },
       ]),
@@ -157,17 +157,17 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const live = path.join(dir, 'live');
     const cfg = config({ prefix: prefix() });
     const key = (rel: string) => `${cfg.object_storage!.prefix}${rel}`;
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, config: cfg, now: at('2026-11-01') });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false, config: cfg, now: at('2026-11-01') });
     const v1 = filesOf(live).map((f) => f.path);
 
-    const v2 = await build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, config: cfg, now: at('2026-11-10') });
+    const v2 = await build({ images: await runner(dir, '20261110_00:00'), previous: live, out: live, site: false, config: cfg, now: at('2026-11-10') });
     assert.equal(v2.bucket?.uploaded, 1, 'only the new image went up');
     assert.equal(v2.bucket?.alreadyThere, 1, 'version 1 stayed where it was');
     assert.equal(v2.placed.linked + v2.placed.copied + v2.placed.downloaded, 1, 'only the superseded products file passed through the output');
 
     const prune = (now: string) => build({ previous: live, out: live, site: false, config: cfg, retain: 1, grace: '6h', now: new Date(now) });
     const early = await prune('2026-11-10T13:00:00Z');
-    assert.deepEqual(early.lifecycle.dropped, ['alpine:3.20:amd64:default 20261101_0000']);
+    assert.deepEqual(early.lifecycle.dropped, ['alpine:3.20:amd64:default 20261101_00:00']);
     for (const f of v1) assert.ok(await s3.get(key(f)), `${f} stays in the bucket during the grace period`);
     const late = await prune('2026-11-10T19:00:00Z');
     assert.deepEqual(late.bucket?.removed, v1.map(key));
@@ -183,11 +183,11 @@ describe('object storage (s3rver through the AWS SDK)', () => {
   it('moves the files of a tree published without object storage into the bucket', async (t) => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false });
     const v1 = filesOf(live);
     const out = path.join(dir, 'next');
     const cfg = config({ prefix: prefix() });
-    const r = await build({ images: await runner(dir, '20261110_0000'), previous: live, out, site: false, config: cfg });
+    const r = await build({ images: await runner(dir, '20261110_00:00'), previous: live, out, site: false, config: cfg });
     assert.equal(r.bucket?.uploaded, 2, 'version 1 (from the previous tree) and version 2');
     for (const f of v1) assert.equal(sha((await s3.get(`${cfg.object_storage!.prefix}${f.path}`))!), f.sha256);
     assert.ok(!existsSync(path.join(out, 'images')));
@@ -196,7 +196,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
   it('publishes nothing when the bucket cannot be reached or refuses, and says what to fix', async (t) => {
     const dir = await tempDir(t);
     const out = path.join(dir, 'out');
-    await build({ images: await runner(dir, '20261101_0000'), out, site: false });
+    await build({ images: await runner(dir, '20261101_00:00'), out, site: false });
     const before = readdirSync(out, { recursive: true }).sort();
     const cfgFile = path.join(dir, 'staticstreams.yaml');
     const write = (o: Partial<ObjectStorageSettings>) => writeFile(cfgFile, `object_storage: ${JSON.stringify(s3.settings(o))}\n`);
@@ -204,7 +204,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     await write({ bucket: 'no-such-bucket' });
     let r = spawnSync(
       process.execPath,
-      [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
+      [BIN, 'build', '--images', await runner(dir, '20261110_00:00'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
       { encoding: 'utf8' },
     );
     assert.equal(r.status, 1);
@@ -214,7 +214,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
 
     r = spawnSync(
       process.execPath,
-      [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
+      [BIN, 'build', '--images', await runner(dir, '20261110_00:00'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
       {
         encoding: 'utf8',
         env: {
@@ -234,7 +234,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     await write({ endpoint: 'http://127.0.0.1:9' });
     r = spawnSync(
       process.execPath,
-      [BIN, 'build', '--images', await runner(dir, '20261110_0000'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
+      [BIN, 'build', '--images', await runner(dir, '20261110_00:00'), '--previous', out, '--out', out, '--no-site', '--config', cfgFile],
       { encoding: 'utf8' },
     );
     assert.equal(r.status, 1);
@@ -244,7 +244,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
 
   it('skips an object already holding the bytes without recorded sha256 (read back), and replaces one with other bytes', async (t) => {
     const dir = await tempDir(t);
-    const images = await runner(dir, '20261101_0000');
+    const images = await runner(dir, '20261101_00:00');
     const dry = await build({ images, out: path.join(dir, 'dry'), site: false, dryRun: true });
     const [file] = dry.plan.files;
     const p = prefix();
@@ -270,7 +270,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const dir = await tempDir(t);
     const live = path.join(dir, 'live');
     const cfg = config({ prefix: prefix() });
-    await build({ images: await runner(dir, '20261101_0000'), out: live, site: false, config: cfg });
+    await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false, config: cfg });
     const [v1] = filesOf(live);
     // Another tool writes other bytes to version 1's key.
     const { openBucket } = await import('../../generator/publish/bucket/s3.js');
@@ -280,7 +280,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     await writeFile(other, 'other bytes');
     await bucket.upload(`${cfg.object_storage!.prefix}${v1!.path}`, other, { size: 11, sha256: sha(Buffer.from('other bytes')) }, () => {});
     await assert.rejects(
-      build({ images: await runner(dir, '20261110_0000'), previous: live, out: live, site: false, config: cfg }),
+      build({ images: await runner(dir, '20261110_00:00'), previous: live, out: live, site: false, config: cfg }),
       (e: Error & { problems?: { problem: string }[] }) => {
         assert.match(e.problems?.[0]?.problem ?? '', /images\/.* is 11 bytes, but the published tree lists it with \d+/);
         return true;
@@ -302,11 +302,11 @@ describe('object storage (s3rver through the AWS SDK)', () => {
       };
       const shared = randomBytes(1024 * 1024);
       const live = path.join(dir, 'live');
-      await build({ images: await split('20261101_0000'), out: live, site: false, config: cfg });
+      await build({ images: await split('20261101_00:00'), out: live, site: false, config: cfg });
       const server = await startPreview({ dir: live, port: 0 });
       t.after(() => server.close());
       const out = path.join(dir, 'next');
-      const r = await build({ images: await split('20261110_0000'), previous: server.url, out, site: false, config: cfg, deltas: true });
+      const r = await build({ images: await split('20261110_00:00'), previous: server.url, out, site: false, config: cfg, deltas: true });
       assert.equal(r.deltas.length, 1);
       assert.equal(r.bucket?.uploaded, 3, 'version 2: metadata, squashfs and the delta');
       const delta = r.plan.files.find((f) => f.path.endsWith('.squashfs.vcdiff'))!;
@@ -323,7 +323,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
         BIN,
         'build',
         '--images',
-        await runner(dir, '20261101_0000'),
+        await runner(dir, '20261101_00:00'),
         '--out',
         path.join(dir, 'out'),
         '--no-site',

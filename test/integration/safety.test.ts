@@ -169,7 +169,7 @@ describe('the command line', () => {
 
   it('warns when a product loses its last VM image through --replace', async (t) => {
     const dir = await workFolder(t);
-    const yaml = (o: Parameters<typeof metadataYaml>[0]) => metadataYaml({ os: 'lose', release: '1', serial: '20261101_1200', ...o });
+    const yaml = (o: Parameters<typeof metadataYaml>[0]) => metadataYaml({ os: 'lose', release: '1', serial: '20261101_12:00', ...o });
     await mkdir(path.join(dir, 'v1/u'), { recursive: true });
     await mkdir(path.join(dir, 'v2/u'), { recursive: true });
     const vm = await tarball([

@@ -43,7 +43,7 @@ describe('#2 decompression bombs are refused with bounded memory, wherever they 
     it(`${name}: build refuses it, peak memory bounded, nothing published`, async (t) => {
       const dir = await tempDir(t);
       const bomb = await make();
-      await put(path.join(dir, 'images/bomb/lxd.tar.xz'), await metadataTarball({ os: 'bomb', release: '1', serial: '20261101_0000' }));
+      await put(path.join(dir, 'images/bomb/lxd.tar.xz'), await metadataTarball({ os: 'bomb', release: '1', serial: '20261101_00:00' }));
       await put(path.join(dir, `images/bomb/rootfs.tar.${EXT[compression]}`), bomb);
       const r = await runCliPeak(['build', '--no-site', '--no-cache', '-q', '--out', 'out'], { cwd: dir, timeoutMs: 60_000 });
       t.diagnostic(`${name}: ${bomb.length} bytes, exit ${r.status}, peak ${r.peakMiB} MiB, ${r.ms} ms`);
@@ -60,7 +60,7 @@ describe('#2 decompression bombs are refused with bounded memory, wherever they 
     // 1.2 MB of noise, then 9 × 64 MiB of zeros: ~1.8 MB expanding ~330× (a whole, valid tarball).
     const noise = await tarball([{ name: 'noise', content: randomBytes(1_200_000) }]);
     const bomb = await bombTarball('gzip', 9, noise.subarray(0, noise.length - 1024));
-    await put(path.join(dir, 'images/big/lxd.tar.xz'), await metadataTarball({ os: 'big', release: '1', serial: '20261101_0000' }));
+    await put(path.join(dir, 'images/big/lxd.tar.xz'), await metadataTarball({ os: 'big', release: '1', serial: '20261101_00:00' }));
     await put(path.join(dir, 'images/big/rootfs.tar.gz'), bomb);
     const r = await runCli(['build', '--no-site', '--no-cache', '-q', '--out', 'out'], { cwd: dir });
     t.diagnostic(`${bomb.length} bytes`);
@@ -78,9 +78,9 @@ describe('#1 #3 #4 #5 mirror and verify copy only image files, where image files
   before(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'ss-security-'));
     const images = path.join(work, 'images');
-    await put(path.join(images, 'alpha/lxd.tar.xz'), await metadataTarball({ os: 'alpha', release: '1', serial: '20261101_0000' }));
+    await put(path.join(images, 'alpha/lxd.tar.xz'), await metadataTarball({ os: 'alpha', release: '1', serial: '20261101_00:00' }));
     await put(path.join(images, 'alpha/rootfs.tar.xz'), await rootTarball('alpha'));
-    await put(path.join(images, 'beta.tar.gz'), await unifiedTarball({ os: 'beta', release: '1', serial: '20261101_0000' }, 'beta'));
+    await put(path.join(images, 'beta.tar.gz'), await unifiedTarball({ os: 'beta', release: '1', serial: '20261101_00:00' }, 'beta'));
     up = path.join(work, 'up');
     await build({ images, out: up, site: false, baseUrl: 'https://upstream.example' });
     upstream = await startUpstream(up);
@@ -270,12 +270,12 @@ describe('#17 #19 the generated lookups and the preview server at their edges', 
 describe('#8 a serial in the future is refused like a future creation_date', () => {
   it('names the field and the fix; nothing is published', async (t) => {
     const dir = await tempDir(t);
-    await put(path.join(dir, 'images/a.tar.gz'), await unifiedTarball({ os: 'future', release: '1', serial: '99991231_2359' }, 'x'));
+    await put(path.join(dir, 'images/a.tar.gz'), await unifiedTarball({ os: 'future', release: '1', serial: '99991231_23:59' }, 'x'));
     const r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 1, r.stderr);
     assert.match(
       r.stderr,
-      /metadata\.yaml: properties\.serial: "99991231_2359" names 9999-12-31T23:59:00\.000Z, in the future\n {2}fix: set serial to the build time/,
+      /metadata\.yaml: properties\.serial: "99991231_23:59" names 9999-12-31T23:59:00\.000Z, in the future\n {2}fix: set serial to the build time/,
     );
     assert.ok(!existsSync(path.join(dir, 'out')));
     noStack(r.stderr);
@@ -314,7 +314,7 @@ describe('#20 data after the end-of-archive marker', { skip: requirements(['tar'
       const trailing = Buffer.concat([tar, Buffer.from('trailing garbage that is no tar header'.repeat(40))]);
       // GNU tar extracts it without a word.
       execFileSync('tar', ['-tf', '-'], { input: trailing, stdio: ['pipe', 'ignore', 'pipe'] });
-      await put(path.join(dir, 'images/t/lxd.tar.xz'), await metadataTarball({ os: 'trailing', release: '1', serial: '20261101_0000' }));
+      await put(path.join(dir, 'images/t/lxd.tar.xz'), await metadataTarball({ os: 'trailing', release: '1', serial: '20261101_00:00' }));
       await put(path.join(dir, 'images/t/rootfs.tar.gz'), compress(trailing, 'gzip'));
       let r = await runCli(['build', '--no-site', '-q', '--no-cache', '--out', 'out'], { cwd: dir });
       assert.equal(r.status, 0, r.stderr);
@@ -423,7 +423,7 @@ describe('#6 a chain of folders each holding two symlinks to the next', () => {
     const dir = await tempDir(t);
     const images = path.join(dir, 'images');
     await mkdirAsync(path.join(images, 'd40'), { recursive: true });
-    await put(path.join(images, 'd40/a.tar.gz'), await unifiedTarball({ os: 'chain', release: '1', serial: '20261101_0000' }, 'x'));
+    await put(path.join(images, 'd40/a.tar.gz'), await unifiedTarball({ os: 'chain', release: '1', serial: '20261101_00:00' }, 'x'));
     for (let i = 0; i < 40; i++) {
       await mkdirAsync(path.join(images, `d${i}`), { recursive: true });
       symlinkSync(`../d${i + 1}`, path.join(images, `d${i}`, 'a'));
@@ -462,7 +462,7 @@ describe('#10 a symlinked image file in a previous tree', () => {
 
   it('a symlinked image file in the images folder is published as the file it names', async (t) => {
     const dir = await tempDir(t);
-    await put(path.join(dir, 'elsewhere/a.tar.gz'), await unifiedTarball({ os: 'linked', release: '1', serial: '20261101_0000' }, 'x'));
+    await put(path.join(dir, 'elsewhere/a.tar.gz'), await unifiedTarball({ os: 'linked', release: '1', serial: '20261101_00:00' }, 'x'));
     await mkdirAsync(path.join(dir, 'images'));
     symlinkSync(path.join(dir, 'elsewhere/a.tar.gz'), path.join(dir, 'images/a.tar.gz'));
     const r = await runCli(['build', '--no-site', '-q', '--out', 'out'], { cwd: dir });

@@ -69,7 +69,7 @@ export function hashedImage(
     os: o.os ?? 'debian',
     release: o.release ?? '12',
     ...(o.variant ? { variant: o.variant } : {}),
-    serial: o.serial ?? '20260101_0000',
+    serial: o.serial ?? '20260101_00:00',
     ...o.props,
   };
   const yaml = `architecture: ${o.arch ?? 'x86_64'}\ncreation_date: 1767225600\nproperties:\n${Object.entries(props)

@@ -71,11 +71,11 @@ describe('planning products', () => {
   });
 
   it('orders versions, and content-addresses file paths', () => {
-    const { plan } = planProducts([hashedImage('new', { serial: '20260301_1200' }), hashedImage('old', { serial: '20260101_0000' })], DEFAULT_CONFIG);
+    const { plan } = planProducts([hashedImage('new', { serial: '20260301_12:00' }), hashedImage('old', { serial: '20260101_00:00' })], DEFAULT_CONFIG);
     const p = plan.products[0]!;
     assert.deepEqual(
       p.versions.map((v) => v.key),
-      ['20260101_0000', '20260301_1200'],
+      ['20260101_00:00', '20260301_12:00'],
     );
     for (const f of plan.files) assert.match(f.path, new RegExp(`^images/debian/12/amd64/default/\\d{8}_\\d{4}/[a-z]+-${f.sha256.slice(0, 16)}\\.`));
   });
@@ -124,7 +124,7 @@ describe('planning products', () => {
     assert.match(clash.map((p) => p.message).join('\n'), /alias "debian\/12" is claimed by two amd64 products: debian:12:amd64:default and debian:12:amd64:x/);
 
     const { problems: two } = planProducts([hashedImage('a'), hashedImage('b')], DEFAULT_CONFIG);
-    assert.match(two.map((p) => p.message).join('\n'), /version 20260101_0000 would hold two squashfs images/);
+    assert.match(two.map((p) => p.message).join('\n'), /version 20260101_00:00 would hold two squashfs images/);
   });
 
   it('refuses missing os/release and names that cannot go in a key or path', () => {

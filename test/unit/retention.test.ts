@@ -10,33 +10,33 @@ import { hex, plannedProduct, plannedVersion } from '../support/builders.js';
 const DAY = 86_400;
 
 describe('retention', () => {
-  const now = versionKeyTime('20261120_0000');
+  const now = versionKeyTime('20261120_00:00');
   const p = plannedProduct('a:1:amd64:default', [
-    plannedVersion('20261001_0000', 1),
-    plannedVersion('20261101_0000', 2),
-    plannedVersion('20261110_0000', 3),
-    plannedVersion('20261119_0000', 4),
+    plannedVersion('20261001_00:00', 1),
+    plannedVersion('20261101_00:00', 2),
+    plannedVersion('20261110_00:00', 3),
+    plannedVersion('20261119_00:00', 4),
   ]);
   const keys = (ps: PlannedProduct[]) => ps[0]!.versions.map((v) => v.key);
 
   it('keeps the N newest with keep, exactly N (not N+1)', () => {
-    assert.deepEqual(keys(applyRetention([p], { keep: 2 }, now).products), ['20261110_0000', '20261119_0000']);
-    assert.deepEqual(keys(applyRetention([p], { keep: 1 }, now).products), ['20261119_0000']);
+    assert.deepEqual(keys(applyRetention([p], { keep: 2 }, now).products), ['20261110_00:00', '20261119_00:00']);
+    assert.deepEqual(keys(applyRetention([p], { keep: 1 }, now).products), ['20261119_00:00']);
     assert.deepEqual(
       applyRetention([p], { keep: 1 }, now)
         .dropped.map((d) => d.version)
         .sort(),
-      ['20261001_0000', '20261101_0000', '20261110_0000'],
+      ['20261001_00:00', '20261101_00:00', '20261110_00:00'],
     );
   });
 
   it('drops versions older than the days given, counted from the clock', () => {
-    assert.deepEqual(keys(applyRetention([p], { days: 15 }, now).products), ['20261110_0000', '20261119_0000']);
-    assert.deepEqual(keys(applyRetention([p], { days: 15 }, now + 30 * DAY).products), ['20261119_0000'], 'never the newest, however old');
+    assert.deepEqual(keys(applyRetention([p], { days: 15 }, now).products), ['20261110_00:00', '20261119_00:00']);
+    assert.deepEqual(keys(applyRetention([p], { days: 15 }, now + 30 * DAY).products), ['20261119_00:00'], 'never the newest, however old');
   });
 
   it('drops what either limit drops, and nothing without a policy', () => {
-    assert.deepEqual(keys(applyRetention([p], { keep: 3, days: 15 }, now).products), ['20261110_0000', '20261119_0000']);
+    assert.deepEqual(keys(applyRetention([p], { keep: 3, days: 15 }, now).products), ['20261110_00:00', '20261119_00:00']);
     assert.equal(applyRetention([p], {}, now).products[0], p);
   });
 });
