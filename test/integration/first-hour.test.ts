@@ -7,7 +7,7 @@
 // test/corpus/cases.ts; the read-only install is in package.test.ts, doctor's base URL check in
 // e2e/doctor.test.ts.)
 
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,23 @@ import { BIN, runCli } from '../support/cli.js';
 import { spawn } from 'node:child_process';
 import { build } from '../../generator/index.js';
 import { tempDir } from '../support/tmp.js';
+
+/** `staticstreams serve FOLDER` on a free port, as a person runs it: its URL and what it printed so far. */
+async function serveCli(t: TestContext, cwd: string, folder: string, ...flags: string[]) {
+  const child = spawn(process.execPath, [BIN, 'serve', folder, '--port', '0', ...flags], { cwd });
+  t.after(() => child.kill());
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve) => {
+    const look = () => {
+      const m = new RegExp(`serving ${folder} at (\\S+)`).exec(out);
+      if (m) resolve(m[1]!);
+      else setTimeout(look, 20);
+    };
+    look();
+  });
+  return { url, child, log: () => out };
+}
 
 describe('two unified images of one product, version and type', () => {
   it('are refused as two split images are, naming both files and the fix; a container and a VM may share a version', async (t) => {
@@ -56,22 +73,13 @@ describe('staticstreams serve, as a person previewing a tree uses it', () => {
     const dir = await tempDir(t);
     await build({ images: path.resolve('images'), out: path.join(dir, 'dist'), site: false });
     for (const quiet of [false, true]) {
-      const child = spawn(process.execPath, [BIN, 'serve', 'dist', '--port', '0', ...(quiet ? ['--quiet'] : [])], { cwd: dir });
-      t.after(() => child.kill());
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const url = await new Promise<string>((resolve) => {
-        const look = () => {
-          const m = /serving dist at (\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-          else setTimeout(look, 20);
-        };
-        look();
-      });
+      const served = await serveCli(t, dir, 'dist', ...(quiet ? ['--quiet'] : []));
+      const { url } = served;
       assert.equal((await fetch(`${url}/catalog.json`)).status, 200);
       assert.equal((await fetch(`${url}/no-such-file`)).status, 404);
       await new Promise((r) => setTimeout(r, 200));
-      child.kill();
+      served.child.kill();
+      const out = served.log();
       if (quiet) assert.doesNotMatch(out, /GET \//, '--quiet: no request lines');
       else {
         assert.match(out, /^GET \/catalog\.json 200$/m);
@@ -87,19 +95,11 @@ describe('--previous URL into a cached --out', () => {
     const version = (serial: string) => unifiedTarball({ os: 'again', release: '1', serial }, serial);
     await put(path.join(dir, 'live-images/v1.tar.gz'), await version('20261101_00:00'));
     await build({ images: path.join(dir, 'live-images'), out: path.join(dir, 'live'), site: false });
-    const child = spawn(process.execPath, [BIN, 'serve', 'live', '--port', '0'], { cwd: dir });
-    t.after(() => child.kill());
-    let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    const url = await new Promise<string>((resolve) => {
-      const look = () => {
-        const m = /serving live at (\S+)/.exec(log);
-        if (m) resolve(m[1]!);
-        else setTimeout(look, 20);
-      };
-      look();
-    });
-    const imageGets = () => log.split('\n').filter((l) => /^GET \/images\//.test(l)).length;
+    const { url, child, log } = await serveCli(t, dir, 'live');
+    const imageGets = () =>
+      log()
+        .split('\n')
+        .filter((l) => /^GET \/images\//.test(l)).length;
     const run = (...extra: string[]) => runCli(['build', '--images', 'images', '--previous', url, '--out', 'dist', '--no-site', ...extra], { cwd: dir });
 
     // A CI runner holding only the new version: version 1 comes from the live server, once.
