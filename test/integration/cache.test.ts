@@ -39,6 +39,7 @@ describe('fingerprint cache', () => {
       phases.join(' | '),
     );
     assert.deepEqual(again.placed, { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 });
+    assert.equal(again.bytesHashed, 0, 'what the cache knew is not reported as hashed');
     assert.equal((await stat(out)).ino, before.ino, 'the output folder was not replaced');
     assert.equal(await hashTree(out), tree);
     // An image file gone from the output: the full build puts it back.
