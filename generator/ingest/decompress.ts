@@ -1,57 +1,15 @@
 // Streaming decompressors for every compression LXD accepts, chosen from the sniffed magic bytes.
 // Each returns a Duplex: compressed bytes in, decompressed bytes out.
 
-import { Duplex, PassThrough, Readable, type Transform } from 'node:stream';
+import { Duplex, PassThrough, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import xzDecompress from 'xz-decompress';
 import { bzip2Stream } from './bunzip2.js';
 import { fzstdStream } from './fzstd-stream.js';
 import type { Compression } from './detect.js';
-import { IN_MEMORY_EXPANDED_LIMIT, ZSTD_WINDOW_LIMIT } from './limits.js';
+import { IN_MEMORY_EXPANDED_LIMIT } from './limits.js';
 
 export class UnsupportedCompression extends Error {}
-
-/**
- * Node's own zstd decoder (libzstd) verifies each frame's content checksum, as `zstd -d` does
- * when a client unpacks the image; fzstd skips it (a file cut short is caught either way). Node's
- * decoder is used only where it reads a file as `zstd -d` does, which a two-frame sample and the
- * same sample cut short tell at start-up: Node 22's (22.15 and later) stops after the first frame
- * and takes a file cut short for a whole one (measured on 22.23), Node 24's does neither.
- */
-const nativeZstd = zlib as Partial<{
-  createZstdDecompress(): Transform;
-  zstdDecompressSync(bytes: Buffer, options?: { maxOutputLength: number }): Buffer;
-}>;
-
-/** "hello " and "world", two zstd frames with content checksums. */
-const TWO_FRAMES = Buffer.from('28b52ffd045831000068656c6c6f20d23be1a928b52ffd0458290000776f726c64ef51ee66', 'hex');
-
-function nativeZstdReadsLikeZstd(): boolean {
-  if (typeof nativeZstd.createZstdDecompress !== 'function' || typeof nativeZstd.zstdDecompressSync !== 'function') return false;
-  try {
-    if (nativeZstd.zstdDecompressSync(TWO_FRAMES).toString() !== 'hello world') return false;
-  } catch {
-    return false;
-  }
-  try {
-    nativeZstd.zstdDecompressSync(TWO_FRAMES.subarray(0, TWO_FRAMES.length - 6));
-    return false; // a frame cut short went unnoticed
-  } catch {
-    return true;
-  }
-}
-
-/** True when zstd content checksums are verified (Node's own decoder is there and reads as zstd -d does). */
-export const zstdChecksumsVerified = nativeZstdReadsLikeZstd();
-
-/** Node's zstd decoder, its window refusal worded as fzstd-stream.ts words it. */
-function nativeZstdStream(): Transform {
-  const stream = nativeZstd.createZstdDecompress!();
-  stream.prependListener('error', (e: Error) => {
-    if (/too much memory/i.test(e.message)) e.message = `a zstd frame asks for a window over the ${ZSTD_WINDOW_LIMIT} bytes zstd -d accepts (${e.message})`;
-  });
-  return stream;
-}
 
 /** A zlib one-shot decoder's output, refusing more than `limit` bytes (TooLargeInMemory). */
 function decodeSync(decode: (bytes: Buffer, options: { maxOutputLength: number }) => Buffer, bytes: Buffer, limit: number): Buffer {
@@ -195,9 +153,6 @@ export async function decompressWhole(bytes: Buffer, compression: Compression, l
           await reader.cancel().catch(() => {});
         }
       });
-    case 'zstd':
-      if (zstdChecksumsVerified) return decodeSync(nativeZstd.zstdDecompressSync!, bytes, limit);
-    // falls through: fzstd as a stream
     default: {
       const stream = decompressor(compression);
       stream.end(bytes);
@@ -218,7 +173,7 @@ export function decompressor(compression: Compression): Duplex {
     case 'xz':
       return xzStream();
     case 'zstd':
-      return zstdChecksumsVerified ? nativeZstdStream() : fzstdStream();
+      return fzstdStream();
     case 'lzma':
     case 'lz4':
       throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);

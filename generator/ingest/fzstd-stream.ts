@@ -1,12 +1,17 @@
-// zstd for Node versions without their own decoder (before 22.15), with bounded memory: fzstd
-// decodes, fed one block at a time. fzstd allocates the window a frame header asks for (up to
-// 2 GiB) and decodes every block of a pushed chunk at once, so a 99 KB file reached 6.4 GB. Here
-// the frame headers and block headers (RFC 8878 §3.1) are read only to choose where to cut: a
-// window over what `zstd -d` accepts without --memory is refused before fzstd sees it, and each
-// push holds one block (at most 128 KiB decoded), handed on before the next is decoded.
+// zstd as `zstd -d` reads it, on every Node, with bounded memory: fzstd decodes, fed one block at
+// a time. fzstd allocates the window a frame header asks for (up to 2 GiB) and decodes every
+// block of a pushed chunk at once, so a 99 KB file reached 6.4 GB. Here the frame headers and
+// block headers (RFC 8878 §3.1) are read to choose where to cut: a window over what `zstd -d`
+// accepts without --memory is refused before fzstd sees it, and each push holds one block (at
+// most 128 KiB decoded), handed on before the next is decoded. fzstd skips content checksums:
+// each frame's decoded bytes are hashed here (XXH64, whose low 32 bits the frame ends with) and
+// a mismatch refused, as `zstd -d` refuses it. (Node's own decoder is not used: Node 22's stops
+// after the first frame and takes a cut frame for a whole one; Node 24's sync decoder spun
+// forever, now and then, on a cut frame in a worker thread.)
 
 import { Duplex } from 'node:stream';
 import { Decompress } from 'fzstd';
+import { createXXHash64, type IHasher } from 'hash-wasm';
 import { ZSTD_WINDOW_LIMIT } from './limits.js';
 
 const FRAME_MAGIC = 0xfd2fb528;
@@ -45,6 +50,7 @@ function frameHeader(b: Buffer, at: number): { length: number; window: number; c
 }
 
 async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const hasher: IHasher = await createXXHash64();
   let out: Buffer[] = [];
   const fresh = () => new Decompress((data) => data.byteLength && out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
   let decoder = fresh();
@@ -60,6 +66,7 @@ async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     sent = at;
     const got = out;
     out = [];
+    if (checksum) for (const chunk of got) hasher.update(chunk);
     return got;
   };
   const parse = function* (): Generator<Buffer, void> {
@@ -84,9 +91,10 @@ async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
         if (!header) return;
         if (header.window > ZSTD_WINDOW_LIMIT)
           throw new ZstdError(`a zstd frame asks for a ${header.window}-byte window, more than the ${ZSTD_WINDOW_LIMIT} bytes zstd -d accepts`);
-        // Each frame gets a decoder of its own (the one before was told its frame ended).
+        // Each frame gets a decoder (and a checksum) of its own (the one before was told its frame ended).
         decoder = fresh();
         checksum = header.checksum;
+        if (checksum) hasher.init();
         at += 4 + header.length;
         state = 'block';
       } else if (state === 'block') {
@@ -104,9 +112,13 @@ async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
         if (state !== 'checksum') yield* push(last);
       } else {
         if (buf.length < at + 4) return;
+        const expected = buf.readUInt32LE(at);
         at += 4;
         state = 'magic';
-        yield* push(true);
+        const last = push(true);
+        // The low 32 bits of the frame's XXH64 (hex: big-endian, so its last 8 digits).
+        if (parseInt(hasher.digest('hex').slice(-8), 16) !== expected) throw new ZstdError('the zstd content checksum does not match the data (corrupt)');
+        yield* last;
       }
     }
   };

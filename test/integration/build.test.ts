@@ -223,7 +223,7 @@ describe('the page', () => {
 });
 
 describe('zstd files of several frames, as `zstd -d` reads them', { skip: requirements(['zstd']) }, () => {
-  it('a tarball compressed as two frames builds and verifies on every Node; the same file cut short is refused', async (t) => {
+  it('a tarball compressed as two frames builds and verifies on every Node; a wrong checksum or the file cut short is refused', async (t) => {
     const dir = await tempDir(t);
     const tar = await tarball([
       { name: 'metadata.yaml', content: metadataYaml({ os: 'frames', release: '1', serial: '20261101_00:00' }) },
@@ -241,6 +241,15 @@ describe('zstd files of several frames, as `zstd -d` reads them', { skip: requir
     assert.deepEqual(
       report.problems.filter((p) => p.severity === 'error'),
       [],
+    );
+    // A content checksum that does not match (the last byte: the second frame's checksum), as
+    // `zstd -d` refuses it: refused on every Node.
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.length - 1]! ^= 1;
+    await put(path.join(dir, 'flipped/frames.tar.zst'), flipped);
+    await assert.rejects(
+      build({ images: path.join(dir, 'flipped'), out: path.join(dir, 'flipped-out'), site: false }),
+      (e) => e instanceof BuildFailed && /frames\.tar\.zst: .*checksum does not match/.test(e.problems.map((p) => p.format()).join('\n')),
     );
     // Cut inside the second frame: refused, nothing published.
     await put(path.join(dir, 'cut/frames.tar.zst'), bytes.subarray(0, bytes.length - 40));
