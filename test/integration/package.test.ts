@@ -156,9 +156,9 @@ describe('the packed tarball, installed into an empty prefix', () => {
       'Node 24 publishes the same index',
     );
 
-    // Under Node 24 zstd is decoded by Node's own libzstd, which verifies the content checksum a
-    // client's `zstd -d` verifies: an image whose checksum does not match is refused. (fzstd, used
-    // on Node 20, skips checksums.) The image is the sample unified one, compressed by Node 24.
+    // Under Node 24 too, a zstd image's content checksum is verified as a client's `zstd -d`
+    // verifies it (fzstd decodes; each frame's XXH64 is checked): one that does not match is
+    // refused. The image is the sample unified one, compressed by Node 24's own zstd.
     const zstd = (data: Buffer) =>
       execFileSync(
         node24Bin,
