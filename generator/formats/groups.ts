@@ -2,6 +2,7 @@
 // OS/release/variant, with its architectures side by side. Pure; used by the pages and tests.
 
 import type { Catalog, CatalogProduct } from './catalog.js';
+import { compareVersionKeys } from '../simplestreams/version-key.js';
 
 export type CatalogImage = CatalogProduct['versions'][number]['images'][number];
 
@@ -76,7 +77,7 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
     });
     const newestVersion = newestByArch
       .map((n) => n.version)
-      .sort()
+      .sort(compareVersionKeys)
       .at(-1)!;
     const newestImages = members.flatMap((m) => m.versions.filter((v) => v.version === newestVersion).flatMap((v) => v.images));
     const created = newestImages
@@ -120,7 +121,7 @@ function newestSize(members: CatalogProduct[], type: CatalogImage['type']): numb
   for (const m of members)
     for (const v of m.versions) {
       const image = v.images.find((i) => i.type === type);
-      if (image && (!best || v.version > best.version)) best = { version: v.version, size: image.size };
+      if (image && (!best || compareVersionKeys(v.version, best.version) > 0)) best = { version: v.version, size: image.size };
       if (image) break; // versions are newest first
     }
   return best!.size;
