@@ -18,6 +18,7 @@ export interface BuildFlags {
   previous?: string;
   replace?: boolean;
   deltas?: boolean;
+  lxc?: boolean;
   retain?: string;
   retainDays?: string;
   grace?: string;
@@ -85,6 +86,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     ...(mirror ? { mirror } : {}),
     replace: flags.replace === true,
     deltas: flags.deltas === true ? true : undefined,
+    lxc: flags.lxc === true ? true : undefined,
     retain: parsed.retain,
     retainDays: parsed.retainDays,
     grace: parsed.grace,
@@ -124,6 +126,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     bytesDownloaded: result.placed.bytesDownloaded,
     dryRun: result.dryRun,
     deltas: result.deltas,
+    lxc: result.lxc,
     bucket: result.bucket ?? null,
     ...(result.mirror ? { mirror: result.mirror } : {}),
     ...lifecycleSummary(result),
@@ -143,6 +146,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     process.stdout.write(lifecycleText(result, command));
     for (const d of result.deltas)
       process.stdout.write(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
+    for (const l of result.lxc)
+      process.stdout.write(`lxc ${l.product} ${l.version}: rootfs.tar.xz ${formatBytes(l.rootfs)}, meta.tar.xz ${formatBytes(l.meta)}\n`);
     if (result.bucket) process.stdout.write(bucketText(result.bucket));
     if (result.mirror) process.stdout.write(mirrorText(result.mirror, result.dryRun));
     if (result.dryRun)
@@ -231,6 +236,10 @@ export function addPublishOptions(command: Command): Command {
     .option('--config <file>', 'config file (default: staticstreams.yaml when present)')
     .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
     .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
+    .option(
+      '--lxc',
+      "also serve LXC's download template (lxc-create -t download): rootfs.tar.xz + meta.tar.xz per container version, meta/1.0/index-* (default: lxc in the config)",
+    )
     .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')

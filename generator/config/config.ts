@@ -142,6 +142,8 @@ export const configSchema = z
     version_format: z.enum(VERSION_FORMATS).optional(),
     /** Publish squashfs deltas (xdelta3) from each product's previous version to each new one. */
     deltas: z.boolean().default(false),
+    /** Also serve LXC's `download` template: rootfs.tar.xz + meta.tar.xz per container version, and meta/1.0/index-*. */
+    lxc: z.boolean().default(false),
     /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */
     object_storage: objectStorage.optional(),
     /** The catalogue website's title, description, logo and remote name. */

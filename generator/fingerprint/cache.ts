@@ -251,3 +251,9 @@ export function cachePath(out: string): string {
   const resolved = path.resolve(out);
   return path.join(path.dirname(resolved), `.${path.basename(resolved)}.cache.json`);
 }
+
+/** Where derived files (LXC's tarballs) of an output are kept for the next build: next to it, as its cache is. */
+export function derivedPath(out: string): string {
+  const resolved = path.resolve(out);
+  return path.join(path.dirname(resolved), `.${path.basename(resolved)}.derived`);
+}

@@ -31,6 +31,8 @@ export const catalogImageSchema = z.object({
 export const catalogVersionSchema = z.object({
   version: z.string().regex(/^\d{8}/),
   images: z.array(catalogImageSchema).min(1),
+  /** With LXC's files (--lxc): the folder holding meta.tar.xz and rootfs.tar.xz. */
+  lxc: z.object({ dir: relPath }).optional(),
 });
 
 export const catalogProductSchema = z.object({

@@ -4,8 +4,8 @@
 // (through any redirect to a bucket), plain http:// on port 80 answering or refused fast (both
 // clients try it first), the import endpoints' headers and architecture negotiation, the
 // catalogue page, the tree's base URL against the served one, and what web UIs and marketplaces
-// read (streams/v1/images.json, double-slash paths). Each finding says what, why a client cares,
-// and the fix.
+// read (streams/v1/images.json, double-slash paths, LXC's meta/1.0 index and the tarballs it names).
+// Each finding says what, why a client cares, and the fix.
 
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -14,11 +14,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { acceptedIndexSchema, acceptedProductsSchema } from '../simplestreams/schema.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
-import { imagesOf, type PairableItem } from '../simplestreams/images.js';
+import { imagesOf, lxcFilesOf, type PairableItem } from '../simplestreams/images.js';
 import { parseJson } from '../util/json.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
 import { FIXED_PRODUCTS_PATH } from '../render/streams.js';
+import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
 import { count } from '../util/format.js';
 
@@ -262,7 +263,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
    * products by the fixed name streams/v1/images.json, from the browser; OpenNebula's endpoint
    * ends in "/", so its paths start with "//".
    */
-  const consumerChecks = async (productsBody: string) => {
+  const consumerChecks = async (productsBody: string, productsFile: import('../simplestreams/schema.js').AcceptedProductsFile) => {
     const fixed = await get(FIXED_PRODUCTS_PATH, { limit: 512 * 1024 * 1024 });
     const why = 'web UIs (Incus UI, LXD-UI) and marketplaces (OpenNebula) read the products by that fixed name, from the browser: they list nothing';
     if (fixed.answer.status !== 200 || !acceptedProductsSchema.safeParse(jsonOrNothing(fixed.answer.body)).success)
@@ -295,6 +296,47 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
         'a client whose server URL ends in "/" (OpenNebula\'s default) asks for double-slash paths',
         'serve double slashes as single ones: the generated nginx, Caddy and Cloudflare rules and `staticstreams serve` do',
       );
+    await lxcChecks(productsFile);
+  };
+
+  /** LXC's `download` template: its index, read as it reads it (https://HOST//meta/…), and the tarballs of the first line. */
+  const lxcChecks = async (productsFile: import('../simplestreams/schema.js').AcceptedProductsFile) => {
+    const withLxc = Object.values(productsFile.products).filter((p) =>
+      Object.values(p.versions).some((v) => lxcFilesOf(v.items as Record<string, { ftype: string; path: string }>)),
+    );
+    const index = await follow(`${base}//${LXC_INDEX_PATHS[1]}`, { ca, trust, deadlines, limit: 16 * 1024 * 1024 });
+    if (index.answer.status !== 200) {
+      if (withLxc.length)
+        bad(
+          'warning',
+          'lxc',
+          `${LXC_INDEX_PATHS[1]} answers ${index.answer.status}, but ${count(withLxc.length, 'product')} list LXC files`,
+          'lxc-create -t download reads that index: it finds no image',
+          'publish the whole output folder (meta/ included)',
+        );
+      return;
+    }
+    const lines = parseLxcIndex(index.answer.body).filter((l) => l.fields.length === 6);
+    const first = lines[0];
+    if (!first) {
+      bad('warning', 'lxc', `${LXC_INDEX_PATHS[1]} lists no image`, 'lxc-create -t download finds nothing', 'rebuild with --lxc');
+      return;
+    }
+    for (const name of ['meta.tar.xz', 'rootfs.tar.xz']) {
+      const at = `${first.fields[5]}/${name}`;
+      const r = await follow(`${base}/${at}`, { method: 'HEAD', ca, trust, deadlines });
+      if (r.answer.status !== 200) {
+        bad(
+          'error',
+          'lxc',
+          `${at.replace(/\/+/g, '/')} (line 1 of the LXC index) answers ${r.answer.status}`,
+          'lxc-create fails to download it',
+          'publish the whole output folder',
+        );
+        return;
+      }
+    }
+    ok('lxc', `${LXC_INDEX_PATHS[1]} lists ${count(lines.length, 'image')} for lxc-create -t download; the first one's tarballs answer`);
   };
 
   // Indexes.
@@ -344,7 +386,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     ok('products', `${entry.path} is a valid products file (${count(Object.keys(parsed.data.products).length, 'product')})`);
     headerChecks(findings, entry.path, p.answer.headers, IMMUTABLE);
     products = parsed.data;
-    await consumerChecks(p.answer.body).catch((e: Error) =>
+    await consumerChecks(p.answer.body, parsed.data).catch((e: Error) =>
       bad(
         'warning',
         'consumers',

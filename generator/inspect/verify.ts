@@ -1,6 +1,7 @@
 // Checks a published simplestreams tree — ours or another tool's — against every rule real
 // clients enforce: files present with the listed size and sha256, combined fingerprints right,
-// fingerprints unique, aliases unique per architecture, field types, version keys. The tree is a
+// fingerprints unique, aliases unique per architecture, field types, version keys, and LXC's
+// index (inspect/verify-lxc). The tree is a
 // folder or the URL it is served at (files fetched as clients fetch them, redirects followed); a
 // file a folder does not hold but its `_redirects` sends elsewhere (object storage) is fetched there.
 
@@ -18,6 +19,7 @@ import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
 import { NotJson, parseJson } from '../util/json.js';
+import { checkLxcIndex } from './verify-lxc.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -288,6 +290,16 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
   } finally {
     await ahead;
   }
+  problems.push(
+    ...(await checkLxcIndex(
+      source,
+      [...productsFiles.values()].map((f) => f.products),
+      async (rel) => {
+        const st = await hasher.state(rel);
+        return !st ? { missing: true } : { ...(st.failed ? { failed: st.failed } : {}), ...(st.broken ? { broken: st.broken } : {}) };
+      },
+    )),
+  );
   return report;
 
   async function checkProducts(): Promise<void> {

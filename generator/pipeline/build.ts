@@ -14,7 +14,7 @@ import { findFiles, folderOf, type FoundFile } from '../ingest/find.js';
 import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
-import { cachePath, FingerprintCache } from '../fingerprint/cache.js';
+import { cachePath, derivedPath, FingerprintCache } from '../fingerprint/cache.js';
 import { planProducts, type Plan, type PlannedProduct, type PublishedFormats } from '../plan/products.js';
 import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
 import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
@@ -39,6 +39,8 @@ import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
 import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
 import { planDeltas } from '../plan/deltas.js';
 import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js';
+import { planLxc } from '../plan/lxc.js';
+import { checkLxcTools, makeLxc, type LxcResult } from '../publish/lxc.js';
 import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
 import { groupProducts, isStale } from '../formats/groups.js';
 import { sitePages } from '../publish/site.js';
@@ -63,6 +65,8 @@ export interface BuildOptions {
   grace?: string;
   /** Make squashfs deltas for new versions (default: the config's deltas). Needs xdelta3. */
   deltas?: boolean;
+  /** Derive LXC's files for container versions that lack them (default: the config's lxc). Needs xz, and sqfs2tar for squashfs images. */
+  lxc?: boolean;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
   baseUrl?: string;
@@ -116,6 +120,8 @@ export interface BuildResult {
   placed: PlaceStats;
   /** With deltas: the deltas made in this run (`of`: the size of the file each replaces). */
   deltas: DeltaResult['made'];
+  /** With --lxc: the container versions LXC's files were made for in this run (sizes in bytes). */
+  lxc: LxcResult['made'];
   /** With object storage (config object_storage): what was uploaded to and deleted from the bucket. */
   bucket?: BucketStats;
   /** What changed against the previous tree, and the grace list. */
@@ -188,6 +194,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await claimOutput(options.out, { images: options.images, configFile: options.configFile, dryRun: options.dryRun });
   await claimServerConfig(serverConfigDir(options, config), Object.values(SERVER_CONFIG_FILES));
   if ((options.deltas ?? config.deltas) && !options.dryRun) await checkXdelta3();
+  if ((options.lxc ?? config.lxc) && !options.dryRun) await checkLxcTools(false);
   const lock = await lockOutput(options.out);
   try {
     return await buildLocked(options, reporter, config, baseUrl);
@@ -538,8 +545,33 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     for (const v of deltas.notSmaller) reporter.warn(`${v}: the delta was not smaller than the squashfs, left out`);
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
   }
+  const lxcJobs = (options.lxc ?? config.lxc) && !options.dryRun ? planLxc(plan.products) : [];
+  let lxc: LxcResult | undefined;
+  if (lxcJobs.length) {
+    await checkLxcTools(lxcJobs.some((j) => j.source.kind === 'squashfs'));
+    reporter.phase(`LXC's root and meta tarballs for ${count(lxcJobs.length, 'container version')} (made with xz on every core, or kept from the last build)`);
+    try {
+      lxc = await makeLxc(plan.products, lxcJobs, previous?.source, { dir: derivedPath(options.out), cache: ctx.cache });
+    } catch (e) {
+      await deltas?.cleanup();
+      throw e;
+    }
+    if (lxc.failed.length) {
+      await Promise.all([lxc.cleanup(), deltas?.cleanup()]);
+      throw new BuildFailed(
+        lxc.failed.map(
+          (f) =>
+            new BuildError(
+              `${f}: LXC's root tarball could not be made from its root filesystem`,
+              'check the image (staticstreams verify on a tree holding it), or build without --lxc (lxc: false)',
+            ),
+        ),
+      );
+    }
+    plan = { ...plan, products: lxc.products, files: listedFiles(lxc.products) };
+  }
   try {
-    return await publish(ctx, {
+    const result = await publish(ctx, {
       previousState,
       publication,
       plan,
@@ -548,11 +580,14 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
       skipped,
       done,
       deltas: deltas?.made ?? [],
+      lxc: lxc?.made ?? [],
       nowMs,
       graceMs,
     });
+    await lxc?.prune();
+    return result;
   } finally {
-    await deltas?.cleanup();
+    await Promise.all([deltas?.cleanup(), lxc?.cleanup()]);
   }
 }
 
@@ -567,6 +602,7 @@ interface Planned {
   /** Bytes hashed. */
   done: number;
   deltas: DeltaResult['made'];
+  lxc: LxcResult['made'];
   nowMs: number;
   graceMs: number;
 }
@@ -582,7 +618,7 @@ function keptVersions(previous: PreviousState | null, plan: Plan, publication: P
 /** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
 async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
   const { options, reporter, config, baseUrl, previous, cache } = ctx;
-  const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, nowMs, graceMs } = planned;
+  const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, lxc, nowMs, graceMs } = planned;
 
   const streams = renderStreams(plan);
   // Every file this build writes is listed: a previous tree's streams/v1/images.json (an adopted
@@ -620,6 +656,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
       bytesHashed: done,
       placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 },
       deltas,
+      lxc,
       ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
       cache: { hits: cache.hits, misses: cache.misses },
       lifecycle,
@@ -652,6 +689,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     bytesHashed: done,
     placed,
     deltas,
+    lxc,
     ...(bucket ? { bucket } : {}),
     ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
     cache: { hits: cache.hits, misses: cache.misses },
@@ -678,8 +716,8 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   const staged = await StagedOutput.create(options.out, ctx.spare);
   // Files whose link count this build changes (their ctime moves): the cache re-reads only
   // theirs. Everything's (undefined) when a whole tree is deleted, or scratch folders of links
-  // come and go (deltas, mirror downloads, bucket uploads).
-  let touched: Touched | undefined = storage || ctx.mirrored || (options.deltas ?? config.deltas) ? undefined : new Set();
+  // come and go (deltas, LXC files, mirror downloads, bucket uploads).
+  let touched: Touched | undefined = storage || ctx.mirrored || (options.deltas ?? config.deltas) || (options.lxc ?? config.lxc) ? undefined : new Set();
   let placed: PlaceStats;
   let bucketStats: BucketStats | undefined;
   let sitePages = 0;

@@ -17,7 +17,7 @@ import type { WorkerPool } from '../pool/pool.js';
 import { previousProducts } from '../plan/previous.js';
 import { selectProducts } from '../plan/select.js';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/products.js';
-import { METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
+import { LXC_META_FTYPE, LXC_ROOTFS_FTYPE, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import type { Classified } from '../ingest/classify.js';
 import { download, type HttpLimits } from '../source/http.js';
 import { readUpstream } from '../source/upstream.js';
@@ -205,7 +205,8 @@ function expectedRole(ftype: string): Role | undefined {
   if (METADATA_FTYPES.includes(ftype)) return 'metadata';
   if (UNIFIED_FTYPES.includes(ftype)) return 'unified';
   if (ftype === 'squashfs') return 'squashfs';
-  if (ftype === 'root.tar.xz') return 'tarball';
+  // LXC's root and meta tarballs: proven to unpack to their end like a root tarball
+  if (ftype === 'root.tar.xz' || ftype === LXC_ROOTFS_FTYPE || ftype === LXC_META_FTYPE) return 'tarball';
   return ROOTFS_FTYPES[ftype] ? 'qcow2' : undefined;
 }
 

@@ -11,6 +11,7 @@ import { aliasClashes } from './aliases.js';
 import type { PlannedProduct, PlannedVersion } from './products.js';
 import { DELTA_FTYPES } from '../simplestreams/ftypes.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
+import { carryLxc, lxcImages } from './lxc.js';
 
 export interface MergeResult {
   products: PlannedProduct[];
@@ -24,7 +25,14 @@ export interface MergeResult {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const fingerprints = (v: PlannedVersion) => v.images.map((i) => i.fingerprint).sort();
+/** The version's images, without the one its LXC files add (a rebuild without them has the same images). */
+const fingerprints = (v: PlannedVersion) => {
+  const lxc = lxcImages(v);
+  return v.images
+    .map((i) => i.fingerprint)
+    .filter((f) => !lxc.has(f))
+    .sort();
+};
 const sameImages = (a: PlannedVersion, b: PlannedVersion) => fingerprints(a).join() === fingerprints(b).join();
 
 /** `replace`: true lets any version be replaced; a set, only the `product version` names in it. */
@@ -50,12 +58,11 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
       if (!published) result.added.push(name);
       else if (sameImages(published, version)) {
         result.unchanged.push(name);
-        // The same images: the deltas published for them still apply.
+        // The same images: the deltas and LXC files published for them still apply.
         const deltas = published.items.filter((i) => DELTA_FTYPES[i.ftype]);
-        if (deltas.length) {
-          versions.set(version.key, { ...version, items: [...version.items, ...deltas].sort((a, b) => cmp(a.key, b.key)) });
-          continue;
-        }
+        const kept = carryLxc(published, version);
+        versions.set(version.key, deltas.length ? { ...kept, items: [...kept.items, ...deltas].sort((a, b) => cmp(a.key, b.key)) } : kept);
+        continue;
       } else if (opts.replace === true || (opts.replace !== false && opts.replace.has(name))) result.replaced.push(name);
       else {
         result.problems.push(

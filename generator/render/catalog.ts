@@ -1,7 +1,8 @@
 // Builds catalog.json from a plan: every product, version (newest first), image and file.
 // Pure; validated against the catalog schema before it is written.
 
-import type { Plan } from '../plan/products.js';
+import type { Plan, PlannedVersion } from '../plan/products.js';
+import { lxcOf } from '../plan/lxc.js';
 import { catalogSchema, type Catalog } from '../formats/catalog.js';
 import { checkInParts, type ProvenParts } from '../util/check-parts.js';
 import { newestCreation, type StreamsFiles } from './streams.js';
@@ -41,6 +42,7 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
           ...(i.description ? { description: i.description } : {}),
           files: i.files.map((f) => ({ path: f.file.path, ftype: f.ftype, sha256: f.file.sha256, size: f.file.size })),
         })),
+        ...lxcField(v),
       })),
     })),
   };
@@ -60,4 +62,10 @@ export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: strin
   }
   // Checked before anything is published (after a no-change build's early return, which writes nothing).
   return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: (proven) => checkInParts(catalogSchema, catalog, 'products', proven) };
+}
+
+/** The folder of a version's LXC files, when it has them. */
+function lxcField(v: PlannedVersion): { lxc?: { dir: string } } {
+  const lxc = lxcOf(v);
+  return lxc ? { lxc: { dir: lxc.dir } } : {};
 }

@@ -1,7 +1,9 @@
-// Serializes a plan into the simplestreams files clients read: streams/v1/index.json and a
-// content-addressed products file. Pure and deterministic: same plan, same bytes.
+// Serializes a plan into the simplestreams files clients read: streams/v1/index.json, a
+// content-addressed products file (and the same under its fixed name images.json), and LXC's
+// index when the tree holds LXC files. Pure and deterministic: same plan, same bytes.
 
 import { createHash } from 'node:crypto';
+import { LXC_INDEX_PATHS, renderLxcIndex } from './lxc.js';
 import type { Plan, PlannedItem, PlannedProduct } from '../plan/products.js';
 import { indexFileSchema, productsFileSchema } from '../simplestreams/schema.js';
 import { checkInParts, type ProvenParts } from '../util/check-parts.js';
@@ -96,6 +98,9 @@ export function renderStreams(plan: Plan): StreamsFiles {
     [FIXED_PRODUCTS_PATH, productsText],
     [INDEX_PATH, `${JSON.stringify(index, null, 1)}\n`],
   ]);
+  // LXC's index, when the tree holds LXC files.
+  const lxcIndex = renderLxcIndex(plan.products);
+  if (lxcIndex) for (const p of LXC_INDEX_PATHS) files.set(p, lxcIndex);
   const validate = (proven?: ProvenParts) => {
     // product by product: a catalogue of thousands is not copied whole by the check
     checkInParts(productsFileSchema, products, 'products', proven);

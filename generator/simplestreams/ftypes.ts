@@ -39,5 +39,23 @@ export const CLIENT_TWIN: Readonly<Record<string, string>> = {
   'incus_combined.tar.gz': 'lxd_combined.tar.gz',
 };
 
-/** Every ftype a client reads: metadata, unified, rootfs and delta items. */
-export const KNOWN_FTYPES: ReadonlySet<string> = new Set([...METADATA_FTYPES, ...UNIFIED_FTYPES, ...Object.keys(ROOTFS_FTYPES), ...Object.keys(DELTA_FTYPES)]);
+/**
+ * LXC's `download` template reads a folder holding `meta.tar.xz` and `rootfs.tar.xz` (the LXC
+ * index names the folder). The meta tarball is listed under an ftype LXD and Incus skip; the root
+ * tarball as `root.tar.xz` (a second image of the version for LXD and Incus, and the item
+ * OpenNebula imports), or — in a version whose `root.tar.xz` key already holds an input root
+ * tarball — under an ftype the clients skip.
+ */
+export const LXC_META_FTYPE = 'lxc.meta.tar.xz';
+export const LXC_ROOTFS_FTYPE = 'lxc.rootfs.tar.xz';
+export const LXC_FILE_NAMES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;
+
+/** Every ftype a client reads: metadata, unified, rootfs, delta and LXC items. */
+export const KNOWN_FTYPES: ReadonlySet<string> = new Set([
+  ...METADATA_FTYPES,
+  ...UNIFIED_FTYPES,
+  ...Object.keys(ROOTFS_FTYPES),
+  ...Object.keys(DELTA_FTYPES),
+  LXC_META_FTYPE,
+  LXC_ROOTFS_FTYPE,
+]);

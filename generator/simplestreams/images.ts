@@ -4,7 +4,16 @@
 // value is the image's fingerprint — and each unified item on its own (fingerprint = its
 // sha256). An image seen through both clients' items is one image with both clients.
 
-import { combinedFingerprint, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES, type ImageKind } from './ftypes.js';
+import {
+  combinedFingerprint,
+  LXC_FILE_NAMES,
+  LXC_META_FTYPE,
+  LXC_ROOTFS_FTYPE,
+  METADATA_FTYPES,
+  ROOTFS_FTYPES,
+  UNIFIED_FTYPES,
+  type ImageKind,
+} from './ftypes.js';
 
 export type ClientName = 'lxd' | 'incus';
 
@@ -60,4 +69,39 @@ export function imagesOf<T extends PairableItem>(items: Record<string, T> | [str
     });
   }
   return [...images.values()];
+}
+
+/** The fields of an item the LXC pairing reads. */
+export interface PathedItem {
+  ftype: string;
+  path: string;
+}
+
+/** A version's files for LXC's `download` template: both tarballs, in one folder. */
+export interface LxcFiles<T> {
+  /** The folder holding both, relative to the tree's root, without a trailing `/`. */
+  dir: string;
+  meta: { key: string; item: T };
+  rootfs: { key: string; item: T };
+}
+
+const folderOf = (p: string) => p.slice(0, p.lastIndexOf('/'));
+const nameOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+/**
+ * The LXC files of a version's items: a meta item (`lxc.meta.tar.xz`, named meta.tar.xz) and,
+ * in the same folder, a root tarball named rootfs.tar.xz (ftype `root.tar.xz` or
+ * `lxc.rootfs.tar.xz`). Undefined when the version has none.
+ */
+export function lxcFilesOf<T extends PathedItem>(items: Record<string, T> | [string, T][]): LxcFiles<T> | undefined {
+  const entries = (Array.isArray(items) ? items : Object.entries(items)).filter(([, i]) => typeof i?.ftype === 'string' && typeof i.path === 'string');
+  for (const [mkey, meta] of entries) {
+    if (meta.ftype !== LXC_META_FTYPE || nameOf(meta.path) !== LXC_FILE_NAMES.meta) continue;
+    const dir = folderOf(meta.path);
+    const root = entries.find(
+      ([, i]) => (i.ftype === 'root.tar.xz' || i.ftype === LXC_ROOTFS_FTYPE) && folderOf(i.path) === dir && nameOf(i.path) === LXC_FILE_NAMES.rootfs,
+    );
+    if (root) return { dir, meta: { key: mkey, item: meta }, rootfs: { key: root[0], item: root[1] } };
+  }
+  return undefined;
 }

@@ -17,6 +17,9 @@
 //      one `openssl dgst -sha256` pass and `cp` (what the peer tool must at least do) as baselines
 //   8. mirror: `staticstreams mirror` of a 2 GiB selection (split squashfs images) from a local
 //      nginx over TLS vs `curl` downloading the same files one after another, alternated
+//   9. --lxc: what LXC's files add to a build of one real split squashfs image (mksquashfs of a
+//      system folder, BENCH_LXC_DIR, default /usr/lib/x86_64-linux-gnu) vs `xz -T0 -6` of the
+//      same tar (sqfs2tar's output, made once), alternated
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
 // BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000), BENCH_VERBOSE=1 its single runs too.
 
@@ -317,6 +320,48 @@ async function mirrorSection(): Promise<void> {
   }
 }
 
+/** 9: the cost of --lxc against xz -T0 of the same tar. */
+async function lxcSection(): Promise<void> {
+  console.log('\n## 9. --lxc vs xz -T0 of the same tar');
+  if (spawnSync('sh', ['-c', 'command -v mksquashfs && command -v sqfs2tar && command -v xz']).status !== 0) {
+    console.log('skipped: needs mksquashfs, sqfs2tar and xz');
+    return;
+  }
+  const { metadataTarball } = await import('../support/images.js');
+  const source = process.env.BENCH_LXC_DIR ?? '/usr/lib/x86_64-linux-gnu';
+  const images = path.join(root, 'lxc-images');
+  const dir = path.join(images, 'sq');
+  execFileSync('mkdir', ['-p', dir]);
+  writeFileSync(path.join(dir, 'lxd.tar.xz'), await metadataTarball({ os: 'bench', release: 'lxc', creationDate: 1767225600 }));
+  execFileSync('mksquashfs', [source, path.join(dir, 'rootfs.squashfs'), '-quiet', '-no-progress', '-all-root', '-comp', 'gzip'], { stdio: 'ignore' });
+  const tar = path.join(root, 'lxc-rootfs.tar');
+  execFileSync('sh', ['-c', `sqfs2tar --root-becomes . '${path.join(dir, 'rootfs.squashfs')}' > '${tar}'`]);
+  console.log(
+    `image: mksquashfs of ${source}: ${(statSync(path.join(dir, 'rootfs.squashfs')).size / 2 ** 20).toFixed(0)} MiB squashfs, ${(statSync(tar).size / 2 ** 20).toFixed(0)} MiB tar`,
+  );
+  const xzRuns: number[] = [];
+  const plain: number[] = [];
+  const withLxc: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    xzRuns.push(timed('sh', ['-c', `xz -T0 -6 -c '${tar}' > /dev/null`]).seconds);
+    const out = path.join(root, `lxc-out-${i}`);
+    plain.push(build(images, out, ['--no-site', '--no-cache']).seconds);
+    rmSync(out, { recursive: true, force: true });
+    rmSync(path.join(root, `.lxc-out-${i}.derived`), { recursive: true, force: true });
+    withLxc.push(build(images, out, ['--no-site', '--no-cache', '--lxc']).seconds);
+    rmSync(out, { recursive: true, force: true });
+    rmSync(path.join(root, `.lxc-out-${i}.derived`), { recursive: true, force: true });
+    rmSync(path.join(root, `.lxc-out-${i}.cache.json`), { force: true });
+  }
+  const added = median(withLxc) - median(plain);
+  console.log(`baseline  xz -T0 -6 of the tar:       median ${fmt(median(xzRuns))}   runs: ${xzRuns.map(fmt).join(', ')}`);
+  console.log(`build --no-site --no-cache:          median ${fmt(median(plain))}   runs: ${plain.map(fmt).join(', ')}`);
+  console.log(`build --no-site --no-cache --lxc:    median ${fmt(median(withLxc))}   runs: ${withLxc.map(fmt).join(', ')}`);
+  console.log(`  what --lxc adds / xz -T0:          ${(added / median(xzRuns)).toFixed(2)}   (target ≤ 1.15)`);
+  rmSync(images, { recursive: true, force: true });
+  rmSync(tar, { force: true });
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -326,6 +371,7 @@ try {
   if (want('6')) await peerToolSection();
   if (want('7')) await splitScaleSection();
   if (want('8')) await mirrorSection();
+  if (want('9')) await lxcSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

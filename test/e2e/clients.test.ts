@@ -1,7 +1,8 @@
 // End-to-end with the real clients: build the sample images (plus a newer version; the last
 // build writes into the tree an earlier one replaced), serve the tree with nginx over TLS 1.3,
 // and have Debian's LXD and Incus each list, copy and launch from it; and an archive cut short,
-// refused by the build, that both clients would list.
+// refused by the build, that both clients would list. The last build has lxc: true: the root
+// tarballs made for LXC are second images the clients list and copy; aliases stay on squashfs.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import type { RunningServer } from '../support/server-process.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
-import { build, verifyTree } from '../../generator/index.js';
+import { build, DEFAULT_CONFIG, verifyTree } from '../../generator/index.js';
 
 const SAMPLES = path.resolve('images');
 
@@ -73,7 +74,19 @@ for (const client of CLIENTS) {
       await build({ images, out, site: false });
       renameSync(`${work}/amd64-v2`, `${images}/busybox/amd64-v2`);
       assert.ok(existsSync(path.join(work, '.dist.spare')), 'the first tree was kept as the spare');
-      await build({ images, out, site: false });
+      // The last build also serves LXC (lxc: true): each squashfs version gains a root tarball,
+      // a second image of the version for the clients; aliases must stay on the squashfs image.
+      await build({ images, out, site: false, config: { ...DEFAULT_CONFIG, lxc: true } });
+      const products = JSON.parse(readFileSync(path.join(out, 'streams/v1/images.json'), 'utf8')) as {
+        products: Record<string, { versions: Record<string, { items: Record<string, { ftype: string; path: string }> }> }>;
+      };
+      for (const [key, product] of Object.entries(products.products))
+        for (const [version, { items }] of Object.entries(product.versions)) {
+          const root = items['root.tar.xz'];
+          if (!root?.path.includes('/lxc-') || root.ftype !== 'root.tar.xz') continue;
+          expected[`lxc ${key} ${version}`] = sha256sumOf(path.join(out, items['lxd.tar.xz']!.path), path.join(out, root.path));
+        }
+      assert.equal(Object.keys(expected).filter((k) => k.startsWith('lxc ')).length, 3, 'a root tarball image for each squashfs version');
       const report = await verifyTree(out);
       assert.deepEqual(
         report.problems.filter((p) => p.severity === 'error'),
@@ -116,9 +129,11 @@ for (const client of CLIENTS) {
       ['a split root tarball image', 'rootTarball'],
       ['a unified image', 'unified'],
       ['a VM image', 'vm'],
+      ['the root tarball made for LXC (a second image of its version)', 'lxc busybox:1.36:amd64:default 20261101_12:00'],
     ] as const) {
       it(`copies ${name} with the right fingerprint`, () => {
         const fp = expected[key]!;
+        assert.ok(fp, key);
         lxc(['image', 'copy', `${remote}:${fp}`, 'local:']);
         copied.push(fp);
         const info = lxc(['image', 'info', `local:${fp}`]);

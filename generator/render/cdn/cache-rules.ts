@@ -21,6 +21,8 @@ export const CACHE_RULES: readonly PathRule[] = [
   { pattern: '/streams/v1/images.json', headers: { 'Cache-Control': SHORT } },
   { pattern: '/streams/v1/images-*', headers: { 'Cache-Control': IMMUTABLE } },
   { pattern: '/images/*', headers: { 'Cache-Control': IMMUTABLE } },
+  // LXC's image index (meta/1.0/index-system, …): changes in place.
+  { pattern: '/meta/*', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' } },
   { pattern: '/catalog.json', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*' } },
   // The catalogue site's scripts and styles: Astro names them by content hash.
   { pattern: '/_astro/*', headers: { 'Cache-Control': IMMUTABLE } },

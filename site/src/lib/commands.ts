@@ -28,3 +28,13 @@ export function launchCommands(remote: string, ref: string, vm: boolean) {
 export function importCommand(url: string): string {
   return `lxc image import ${shellWord(url)}`;
 }
+
+/** LXC's download template (`lxc-create -t download`); `server`: host[:port][/path], as its --server takes it. */
+export function lxcCreateCommand(server: string, o: { dist: string; release: string; arch: string; variant: string }): string {
+  return `lxc-create -n c1 -t download -- --server ${shellWord(server)} -d ${shellWord(o.dist)} -r ${shellWord(o.release)} -a ${shellWord(o.arch)} --variant ${shellWord(o.variant)}`;
+}
+
+/** What LXC's --server takes from a base URL: the host and path, without the scheme. */
+export function lxcServer(baseUrl: string | undefined): string {
+  return baseUrl ? baseUrl.replace(/^https?:\/\//, '').replace(/\/+$/, '') : PLACEHOLDER_URL.replace(/^https:\/\//, '');
+}

@@ -1,0 +1,110 @@
+// `--lxc` through the command line: LXC's files are byte-identical across builds into fresh
+// folders, a rebuild makes none again and a republish keeps them, the files unpack with GNU tar
+// to the image's root filesystem; an image whose root filesystem cannot be read fails the build
+// and leaves the previous output as it was; and verify catches an index naming a missing or
+// broken tarball, or leaving out a product with LXC files.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { markerRootfs, metadataTarball, put, squashfs } from '../support/images.js';
+import { requirements } from '../support/require.js';
+import { tempDir } from '../support/tmp.js';
+import { runCli } from '../support/cli.js';
+import { hashTree } from '../support/tree-hash.js';
+
+const skip = requirements(['mksquashfs', 'sqfs2tar', 'xz']);
+const SAMPLES = path.resolve('images');
+
+const indexOf = (out: string) => readFileSync(path.join(out, 'meta/1.0/index-system'), 'utf8');
+
+describe('build --lxc', { skip }, () => {
+  it('makes the same bytes in fresh folders, nothing again on a rebuild, and files GNU tar unpacks to the image', async (t) => {
+    const work = await tempDir(t);
+    const run = async (out: string) => {
+      const r = await runCli(['build', '--images', SAMPLES, '--out', out, '--no-site', '--lxc', '--json'], { cwd: work });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { lxc: { product: string }[]; filesLinked: number };
+    };
+    const first = await run(path.join(work, 'a'));
+    assert.equal(first.lxc.length, 5, 'every container version of the samples');
+    await run(path.join(work, 'b'));
+    assert.equal(await hashTree(path.join(work, 'a')), await hashTree(path.join(work, 'b')), 'byte-identical trees');
+    const again = await run(path.join(work, 'a'));
+    assert.deepEqual(again.lxc, [], 'a rebuild makes no LXC file again');
+    assert.equal(again.filesLinked, 0, 'and writes nothing');
+
+    const line = indexOf(path.join(work, 'a'))
+      .split('\n')
+      .find((l) => l.startsWith('busybox;1.36;amd64;default;'))!;
+    const folder = path.join(work, 'a', line.split(';')[5]!);
+    const into = path.join(work, 'unpacked');
+    execFileSync('mkdir', ['-p', into]);
+    execFileSync('tar', ['--numeric-owner', '-xpJf', path.join(folder, 'rootfs.tar.xz'), '-C', into]);
+    assert.equal(
+      readFileSync(path.join(into, 'marker'), 'utf8'),
+      execFileSync('unsquashfs', ['-cat', path.join(SAMPLES, 'busybox/amd64/rootfs.squashfs'), 'marker'], { encoding: 'utf8' }),
+    );
+    assert.match(
+      execFileSync('tar', ['-xOJf', path.join(folder, 'meta.tar.xz'), 'config'], { encoding: 'utf8' }),
+      /^lxc\.include = LXC_TEMPLATE_CONFIG\/common\.conf\nlxc\.arch = x86_64\n$/,
+    );
+
+    // Without --lxc the versions published again keep their LXC files.
+    const r = await runCli(['build', '--images', SAMPLES, '--out', path.join(work, 'a'), '--previous', path.join(work, 'a'), '--no-site', '--json'], {
+      cwd: work,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(indexOf(path.join(work, 'a')), indexOf(path.join(work, 'b')));
+  });
+
+  it('fails on a squashfs sqfs2tar cannot read, leaving the previous output as it was', async (t) => {
+    const work = await tempDir(t);
+    const images = path.join(work, 'images');
+    await put(`${images}/x/lxd.tar.xz`, await metadataTarball({ os: 'x', release: '1', serial: '20260101_00:00' }));
+    const good = await squashfs(markerRootfs('x'));
+    await put(`${images}/x/rootfs.squashfs`, good);
+    const out = path.join(work, 'dist');
+    assert.equal((await runCli(['build', '--images', images, '--out', out, '--no-site'], { cwd: work })).status, 0);
+    const before = await hashTree(out);
+    // A squashfs whose superblock and size are right but whose tables are garbage: hashed and
+    // published fine, but no root filesystem can be read from it.
+    const bad = Buffer.from(good);
+    bad.fill(0x5a, 96, bad.length - 8);
+    rmSync(`${images}/x/rootfs.squashfs`); // a new file: the published one is a hard link of the old
+    writeFileSync(`${images}/x/rootfs.squashfs`, bad);
+    const r = await runCli(['build', '--images', images, '--out', out, '--no-site', '--lxc', '--replace', '--previous', out], { cwd: work });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /x:1:amd64:default 20260101_00:00: .*sqfs2tar.*\n\s*fix: .*without --lxc/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(await hashTree(out), before);
+  });
+
+  it('is checked by verify: a missing or broken tarball named by the index, a product it leaves out', async (t) => {
+    const work = await tempDir(t);
+    const out = path.join(work, 'dist');
+    assert.equal((await runCli(['build', '--images', SAMPLES, '--out', out, '--no-site', '--lxc'], { cwd: work })).status, 0);
+    const ok = await runCli(['verify', out], { cwd: work });
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    const index = indexOf(out);
+    const folder = index.split('\n')[0]!.split(';')[5]!;
+    // An index naming a folder the products do not list, whose tarballs are missing.
+    const moved = index.replace(folder, '/images/nowhere/');
+    for (const p of ['index-system', 'index-system.7']) writeFileSync(path.join(out, 'meta/1.0', p), moved);
+    const missing = await runCli(['verify', out], { cwd: work });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stdout + missing.stderr, /meta\/1\.0\/index-system\.7:1: images\/nowhere\/meta\.tar\.xz is missing/);
+    assert.match(missing.stdout + missing.stderr, /does not list busybox:1\.36:amd64:default, which has LXC files/);
+    // A tarball cut short (the products' sha256 then also fails: both are reported).
+    for (const p of ['index-system', 'index-system.7']) writeFileSync(path.join(out, 'meta/1.0', p), index);
+    const rootfs = path.join(out, folder, 'rootfs.tar.xz');
+    const bytes = readFileSync(rootfs);
+    rmSync(rootfs);
+    writeFileSync(rootfs, bytes.subarray(0, bytes.length - 100));
+    const cut = await runCli(['verify', out], { cwd: work });
+    assert.equal(cut.status, 1);
+    assert.match(cut.stdout + cut.stderr, /index-system\.7:1: .*rootfs\.tar\.xz .*lxc-create fails when it unpacks it/);
+  });
+});
