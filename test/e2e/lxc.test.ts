@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -174,6 +174,31 @@ describe('LXC 5 (lxc-create -t download) and an OpenNebula-style reader against 
       }
     });
   }
+
+  it("is checked by doctor as LXC reads it: the index at //meta/1.0/index-system.7 and the first line's tarballs", async (t) => {
+    const start = HOSTS.find(([n]) => n.startsWith('nginx'))![1];
+    const server = await start(out, port, tls, serverConfig);
+    t.after(() => server.stop());
+    const doctor = () => {
+      const r = spawnSync(process.execPath, [path.resolve('bin/staticstreams.js'), 'doctor', `https://127.0.0.1:${port}`, '--json'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      return JSON.parse(r.stdout) as { findings: { severity: string; check: string; message: string }[] };
+    };
+    const lxcFindings = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.check === 'lxc');
+    assert.deepEqual(
+      lxcFindings(doctor()).map((f) => [f.severity, f.message]),
+      [['ok', "meta/1.0/index-system.7 lists 4 images for lxc-create -t download; the first one's tarballs answer"]],
+    );
+    const hidden = path.join(work, 'meta-hidden');
+    renameSync(path.join(out, 'meta'), hidden);
+    t.after(() => renameSync(hidden, path.join(out, 'meta')));
+    assert.deepEqual(
+      lxcFindings(doctor()).map((f) => [f.severity, f.message]),
+      [['warning', 'meta/1.0/index-system.7 answers 404, but 4 products list LXC files']],
+    );
+  });
 
   it('is read as OpenNebula reads a marketplace: //streams/v1/images.json, the last version key, root.tar.xz unpacked', async (t) => {
     const start = HOSTS.find(([n]) => n.startsWith('nginx'))![1];
