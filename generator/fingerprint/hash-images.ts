@@ -7,7 +7,7 @@
 // entry is only written for a file that passed).
 
 import { ImageError } from '../util/errors.js';
-import type { PairedImage } from '../ingest/pair.js';
+import type { PairedImage, RootfsFile } from '../ingest/pair.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { HashedFile, HashedImage } from '../ingest/model.js';
 import type { FingerprintCache } from './cache.js';
@@ -106,5 +106,56 @@ export async function hashImage(
     part: rootfs.format === 'squashfs' ? 'squashfs' : rootfs.format === 'qcow2' ? 'qcow2' : 'root-tarball',
     compression: rootfs.compression,
   };
-  return { kind: 'split', type: image.type, metadata: meta.metadata, fingerprint: combined!, files: [metaFile, rootFile] };
+  const hashed: HashedImage = { kind: 'split', type: image.type, metadata: meta.metadata, fingerprint: combined!, files: [metaFile, rootFile] };
+  return image.lxc ? { ...hashed, lxc: await hashSuppliedLxc(image, rootFile, pool, cache, onBytes) } : hashed;
+}
+
+/** A tarball's own sha256, proven whole in the same read (or known to the cache). */
+async function ownHash(f: RootfsFile, pool: WorkerPool, cache: FingerprintCache, onBytes?: (n: number, cached?: boolean) => void): Promise<string> {
+  const cached = cache.file(f.file) ?? f.sha256;
+  if (cached) {
+    onBytes?.(f.file.size, true);
+    cache.rememberFile(f.file, cached);
+    return cached;
+  }
+  try {
+    const r = await pool.hash([f.file.path], onBytes, f.compression, f.file.size);
+    checkSize(f.file, r.sizes[0]!);
+    cache.rememberFile(f.file, r.sha256);
+    return r.sha256;
+  } catch (e) {
+    throw readError(e, f.file);
+  }
+}
+
+/** distrobuilder's LXC files of an image: each hashed and proven whole, and metadata ‖ LXC's rootfs when that is a file of its own. */
+async function hashSuppliedLxc(
+  image: Extract<PairedImage, { kind: 'split' }>,
+  rootFile: HashedFile,
+  pool: WorkerPool,
+  cache: FingerprintCache,
+  onBytes?: (n: number, cached?: boolean) => void,
+): Promise<NonNullable<HashedImage['lxc']>> {
+  const { meta, rootfs } = image.lxc!;
+  const hashedOf = (f: RootfsFile, sha256: string): HashedFile => ({
+    source: f.file,
+    sha256,
+    size: f.file.size,
+    part: 'root-tarball',
+    compression: f.compression,
+  });
+  const metaFile = hashedOf(meta, await ownHash(meta, pool, cache, onBytes));
+  if (rootfs === image.rootfs) return { meta: metaFile, rootfs: rootFile };
+  const own = await ownHash(rootfs, pool, cache, onBytes);
+  let fingerprint = cache.combinedOf(image.meta.file, rootfs.file);
+  if (!fingerprint) {
+    try {
+      const r = await pool.hash([image.meta.file.path, rootfs.file.path], undefined, undefined, image.meta.file.size + rootfs.file.size);
+      fingerprint = r.sha256;
+    } catch (e) {
+      throw readError(e, rootfs.file);
+    }
+  }
+  cache.rememberCombined(image.meta.file, rootfs.file, fingerprint);
+  return { meta: metaFile, rootfs: hashedOf(rootfs, own), fingerprint };
 }

@@ -25,6 +25,11 @@ export interface HashedImage {
   fingerprint: string;
   /** split: [metadata, rootfs]; unified: [file]. */
   files: HashedFile[];
+  /**
+   * distrobuilder's LXC output found next to the image (published as it is with --lxc);
+   * `fingerprint`: sha256(metadata ‖ LXC's rootfs) when that rootfs is not the image's own.
+   */
+  lxc?: { meta: HashedFile; rootfs: HashedFile; fingerprint?: string };
 }
 
 /** The input file that names an image in messages. */

@@ -10,8 +10,14 @@ export type MetadataFile = Extract<Classified, { role: 'metadata' }>;
 export type RootfsFile = Extract<Classified, { role: 'rootfs' }>;
 export type UnifiedFile = Extract<Classified, { role: 'unified' }>;
 
+/** distrobuilder's `build-lxc` output next to an image: LXC's meta and root tarballs, published as they are with --lxc. */
+export interface SuppliedLxc {
+  meta: RootfsFile;
+  rootfs: RootfsFile;
+}
+
 export type PairedImage =
-  | { kind: 'split'; meta: MetadataFile; rootfs: RootfsFile; type: 'container' | 'virtual-machine' }
+  | { kind: 'split'; meta: MetadataFile; rootfs: RootfsFile; type: 'container' | 'virtual-machine'; lxc?: SuppliedLxc }
   | { kind: 'unified'; file: UnifiedFile; type: 'container' | 'virtual-machine' };
 
 const EXTENSIONS = /\.(tar|tgz|tbz2?|txz|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|qcow2|img|raw)$/i;
@@ -62,7 +68,9 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
     else group.roots.push(f);
   }
 
-  for (const [folder, { metas, roots }] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [folder, group] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const { metas } = group;
+    const { roots, lxc } = suppliedLxc(group.roots);
     const used = new Set<MetadataFile>();
     const specific = new Set(roots.map((r) => stemOf(r.file.rel)));
     // Metadata tarballs that name no rootfs in this folder serve every rootfs that has no specific match.
@@ -113,7 +121,10 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
       }
       for (const c of candidates) used.add(c);
       const meta = distinct[0]!;
-      images.push({ kind: 'split', meta, rootfs, type: rootfs.format === 'qcow2' ? 'virtual-machine' : 'container' });
+      const type = rootfs.format === 'qcow2' ? 'virtual-machine' : 'container';
+      // LXC's files go with the folder's container image (its squashfs one, else its root tarball).
+      const takesLxc = lxc && type === 'container' && (rootfs.format === 'squashfs' || !roots.some((r) => r.format === 'squashfs'));
+      images.push({ kind: 'split', meta, rootfs, type, ...(takesLxc ? { lxc } : {}) });
     }
     for (const meta of metas) {
       if (!used.has(meta) && !alone(meta)) {
@@ -128,4 +139,19 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
     }
   }
   return { images, problems };
+}
+
+/**
+ * distrobuilder's `build-lxc` writes `meta.tar.xz` (LXC's config, no metadata.yaml: it reads as a
+ * root tarball here) and `rootfs.tar.xz`. With both in a folder, they are LXC's files of the
+ * folder's image: `meta.tar.xz` is no rootfs, and `rootfs.tar.xz` is none either when the folder
+ * has a squashfs (the image's rootfs); otherwise it is the image's rootfs and LXC's at once.
+ */
+function suppliedLxc(roots: RootfsFile[]): { roots: RootfsFile[]; lxc?: SuppliedLxc } {
+  const named = (name: string) => roots.find((r) => r.format === 'tarball' && path.posix.basename(r.file.rel) === name);
+  const meta = named('meta.tar.xz');
+  const rootfs = named('rootfs.tar.xz');
+  if (!meta || !rootfs) return { roots };
+  const squashfs = roots.some((r) => r.format === 'squashfs');
+  return { roots: roots.filter((r) => r !== meta && (r !== rootfs || !squashfs)), lxc: { meta, rootfs } };
 }

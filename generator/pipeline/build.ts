@@ -15,7 +15,7 @@ import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
 import { cachePath, derivedPath, FingerprintCache } from '../fingerprint/cache.js';
-import { planProducts, type Plan, type PlannedProduct, type PublishedFormats } from '../plan/products.js';
+import { planProducts, type Plan, type PlannedFile, type PlannedProduct, type PublishedFormats } from '../plan/products.js';
 import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
 import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
 import { previousProducts } from '../plan/previous.js';
@@ -29,7 +29,7 @@ import type { Catalog } from '../formats/catalog.js';
 import { placeFiles, type PlaceStats, type Touched } from '../publish/blobs.js';
 import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
 import type { SpareEntry } from '../publish/output/spare.js';
-import { imageLabel, type HashedImage } from '../ingest/model.js';
+import { imageLabel, type HashedFile, type HashedImage } from '../ingest/model.js';
 import { lockOutput } from '../publish/output/lock.js';
 import { publishedLogoName } from '../formats/site-input.js';
 import { renderTargets, SERVER_CONFIG_FILES } from '../render/cdn/targets.js';
@@ -39,7 +39,7 @@ import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
 import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
 import { planDeltas } from '../plan/deltas.js';
 import { checkXdelta3, makeDeltas, type DeltaResult } from '../publish/deltas.js';
-import { planLxc } from '../plan/lxc.js';
+import { planLxc, type SuppliedLxcFiles } from '../plan/lxc.js';
 import { checkLxcTools, makeLxc, type LxcResult } from '../publish/lxc.js';
 import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
 import { groupProducts, isStale } from '../formats/groups.js';
@@ -545,7 +545,12 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     for (const v of deltas.notSmaller) reporter.warn(`${v}: the delta was not smaller than the squashfs, left out`);
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
   }
-  const lxcJobs = (options.lxc ?? config.lxc) && !options.dryRun ? planLxc(plan.products) : [];
+  if (!(options.lxc ?? config.lxc))
+    for (const h of hashed.filter((i) => i.lxc)) {
+      const only = [h.lxc!.meta, ...(h.lxc!.rootfs.source.path === h.files[1]?.source.path ? [] : [h.lxc!.rootfs])];
+      reporter.warn(`${only.map((f) => f.source.rel).join(', ')}: LXC's files (distrobuilder build-lxc output), published with --lxc (lxc: true) only`);
+    }
+  const lxcJobs = (options.lxc ?? config.lxc) && !options.dryRun ? planLxc(plan.products, suppliedLxc(hashed)) : [];
   let lxc: LxcResult | undefined;
   if (lxcJobs.length) {
     await checkLxcTools(lxcJobs.some((j) => j.source.kind === 'squashfs'));
@@ -831,4 +836,22 @@ function siteOf(catalog: Catalog, catalogText: string, config: Config, builtAt: 
     stale,
   ]);
   return { key, pages: [...sitePages(groups.map((g) => g.slug)), 'pagefind/pagefind.js'] };
+}
+
+/** distrobuilder's LXC files the images folder holds, by the fingerprint of their image. */
+function suppliedLxc(hashed: HashedImage[]): Map<string, SuppliedLxcFiles> {
+  const input = (f: HashedFile): PlannedFile => ({
+    origin: { kind: 'input', path: f.source.path, rel: f.source.rel, dev: f.source.dev, ino: f.source.ino },
+    path: f.source.rel,
+    sha256: f.sha256,
+    size: f.size,
+  });
+  return new Map(
+    hashed
+      .filter((h) => h.lxc)
+      .map((h) => [
+        h.fingerprint,
+        { meta: input(h.lxc!.meta), rootfs: input(h.lxc!.rootfs), ...(h.lxc!.fingerprint ? { fingerprint: h.lxc!.fingerprint } : {}) },
+      ]),
+  );
 }

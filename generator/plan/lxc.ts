@@ -26,6 +26,16 @@ export interface LxcJob {
   rootKey: 'root.tar.xz' | typeof LXC_ROOTFS_FTYPE;
   /** `root.tar.xz` when it pairs with the image's metadata items (a second image of the version for LXD and Incus); otherwise an ftype they skip. */
   rootFtype: 'root.tar.xz' | typeof LXC_ROOTFS_FTYPE;
+  /** distrobuilder's LXC files found next to the image: published as they are, nothing is made. */
+  supplied?: SuppliedLxcFiles;
+}
+
+/** LXC's files an images folder holds for an image (by its fingerprint). */
+export interface SuppliedLxcFiles {
+  meta: PlannedFile;
+  rootfs: PlannedFile;
+  /** sha256(metadata ‖ rootfs) when the rootfs is not the image's own. */
+  fingerprint?: string;
 }
 
 const RANK: Record<LxcSourceKind, number> = { squashfs: 0, unified: 1, 'root-tarball': 2 };
@@ -47,8 +57,8 @@ export function lxcOf(version: PlannedVersion) {
   );
 }
 
-/** The container versions of `products` without LXC files, and what to make them from. */
-export function planLxc(products: PlannedProduct[]): LxcJob[] {
+/** The container versions of `products` without LXC files, and what to make them from (or take: `supplied`, by image fingerprint). */
+export function planLxc(products: PlannedProduct[], supplied: ReadonlyMap<string, SuppliedLxcFiles> = new Map()): LxcJob[] {
   const jobs: LxcJob[] = [];
   for (const product of products) {
     for (const v of product.versions) {
@@ -56,7 +66,7 @@ export function planLxc(products: PlannedProduct[]): LxcJob[] {
       const candidates = v.images
         .map((image) => ({ image, source: sourceOf(image) }))
         .filter((c): c is { image: PlannedImage; source: NonNullable<ReturnType<typeof sourceOf>> } => c.source !== undefined)
-        .sort((a, b) => RANK[a.source.kind] - RANK[b.source.kind]);
+        .sort((a, b) => Number(supplied.has(b.image.fingerprint)) - Number(supplied.has(a.image.fingerprint)) || RANK[a.source.kind] - RANK[b.source.kind]);
       const chosen = candidates[0];
       if (!chosen) continue;
       const { image, source } = chosen;
@@ -64,6 +74,7 @@ export function planLxc(products: PlannedProduct[]): LxcJob[] {
         source.kind === 'unified' ? [] : v.items.filter((i) => METADATA_FTYPES.includes(i.ftype) && i.file.path === source.metadata.path).map((i) => i.key);
       const rootKey = v.items.some((i) => i.key === 'root.tar.xz') ? LXC_ROOTFS_FTYPE : 'root.tar.xz';
       const anyFile = v.items[0]!.file.path;
+      const given = supplied.get(image.fingerprint);
       jobs.push({
         product,
         version: v.key,
@@ -74,6 +85,7 @@ export function planLxc(products: PlannedProduct[]): LxcJob[] {
         metaKeys,
         rootKey,
         rootFtype: rootKey === 'root.tar.xz' && metaKeys.length ? 'root.tar.xz' : LXC_ROOTFS_FTYPE,
+        ...(given ? { supplied: given } : {}),
       });
     }
   }

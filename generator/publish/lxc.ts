@@ -231,11 +231,16 @@ export async function makeLxc(
       const name = `${job.product.key} ${job.version}`;
       const key = jobKey(job);
       const folder = path.join(store.dir, key);
-      used.add(key);
+      if (!job.supplied) used.add(key);
       try {
-        let record = await kept(folder);
+        let record = job.supplied ? undefined : await kept(folder);
         if (record) reused++;
-        else {
+        else if (job.supplied) {
+          // distrobuilder's build-lxc output next to the image: taken as it is.
+          const { meta, rootfs, fingerprint } = job.supplied;
+          const pairs = job.rootFtype === 'root.tar.xz' && fingerprint ? { fingerprint } : {};
+          record = { root: { sha256: rootfs.sha256, size: rootfs.size }, meta: { sha256: meta.sha256, size: meta.size }, ...pairs };
+        } else {
           const partial = `${folder}.partial-${process.pid}`;
           await rm(partial, { recursive: true, force: true });
           await mkdir(partial);
@@ -281,8 +286,12 @@ export async function makeLxc(
         }
         const { root, meta, fingerprint } = record;
         const dir = `${job.dir}/lxc-${createHash('sha256').update(`${root.sha256}\n${meta.sha256}`).digest('hex').slice(0, 16)}`;
+        const given: Record<string, PlannedFile['origin']> | undefined = job.supplied && {
+          [LXC_FILE_NAMES.rootfs]: job.supplied.rootfs.origin,
+          [LXC_FILE_NAMES.meta]: job.supplied.meta.origin,
+        };
         const file = (f: string, what: string, sum: { sha256: string; size: number }): PlannedFile => ({
-          origin: { kind: 'input', path: path.join(folder, f), rel: `LXC ${what} tarball of ${job.image.label}` },
+          origin: given?.[f] ?? { kind: 'input', path: path.join(folder, f), rel: `LXC ${what} tarball of ${job.image.label}` },
           path: `${dir}/${f}`,
           sha256: sum.sha256,
           size: sum.size,

@@ -60,6 +60,60 @@ describe('build --lxc', { skip }, () => {
     assert.equal(indexOf(path.join(work, 'a')), indexOf(path.join(work, 'b')));
   });
 
+  it("takes distrobuilder's build-lxc output next to an image as it is (and only with --lxc)", async (t) => {
+    const work = await tempDir(t);
+    const images = path.join(work, 'images');
+    const lxcOutput = async (dir: string, marker: string) => {
+      const src = path.join(work, `src-${marker}`);
+      await put(path.join(src, 'meta/config'), `lxc.include = LXC_TEMPLATE_CONFIG/common.conf\n# ${marker}\n`);
+      await put(path.join(src, 'root/marker'), `${marker}\n`);
+      execFileSync('tar', ['-cJf', path.join(dir, 'meta.tar.xz'), '-C', path.join(src, 'meta'), 'config']);
+      execFileSync('tar', ['-cJf', path.join(dir, 'rootfs.tar.xz'), '-C', path.join(src, 'root'), '.']);
+    };
+    // next to a squashfs image, and as the root tarball of a split image of its own
+    await put(`${images}/sq/lxd.tar.xz`, await metadataTarball({ os: 'd', release: '1', variant: 'sq', serial: '20260101_00:00' }));
+    await put(`${images}/sq/rootfs.squashfs`, await squashfs(markerRootfs('sq')));
+    await lxcOutput(`${images}/sq`, 'given-sq');
+    await put(`${images}/tb/lxd.tar.xz`, await metadataTarball({ os: 'd', release: '1', variant: 'tb', serial: '20260101_00:00' }));
+    await lxcOutput(`${images}/tb`, 'given-tb');
+    const sha = (f: string) => execFileSync('sha256sum', [f], { encoding: 'utf8' }).split(' ')[0]!;
+
+    const out = path.join(work, 'dist');
+    const plain = await runCli(['build', '--images', images, '--out', out, '--no-site'], { cwd: work });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stderr, /warning: sq\/meta\.tar\.xz, sq\/rootfs\.tar\.xz: LXC's files \(distrobuilder build-lxc output\), published with --lxc/);
+    assert.match(plain.stderr, /warning: tb\/meta\.tar\.xz: LXC's files/);
+
+    const r = await runCli(['build', '--images', images, '--out', out, '--no-site', '--lxc', '--json'], { cwd: work });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { lxc: unknown[] }).lxc, [], 'nothing made');
+    const lines = indexOf(out).trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(';').slice(0, 4).join(';')),
+      ['d;1;amd64;sq', 'd;1;amd64;tb'],
+    );
+    for (const [line, variant] of [
+      [lines[0]!, 'sq'],
+      [lines[1]!, 'tb'],
+    ] as const) {
+      const folder = path.join(out, line.split(';')[5]!);
+      for (const f of ['meta.tar.xz', 'rootfs.tar.xz'])
+        assert.equal(sha(path.join(folder, f)), sha(`${images}/${variant}/${f}`), `${variant}/${f} published as it is`);
+    }
+    // Next to the squashfs, the given root tarball is a second image: metadata ‖ it is its fingerprint.
+    const products = JSON.parse(readFileSync(path.join(out, 'streams/v1/images.json'), 'utf8')) as {
+      products: Record<string, { versions: Record<string, { items: Record<string, Record<string, string>> }> }>;
+    };
+    const sq = Object.values(products.products['d:1:amd64:sq']!.versions)[0]!.items;
+    const fingerprint = execFileSync('sh', ['-c', `cat '${images}/sq/lxd.tar.xz' '${images}/sq/rootfs.tar.xz' | sha256sum`], { encoding: 'utf8' }).split(
+      ' ',
+    )[0];
+    assert.equal(sq['lxd.tar.xz']!.combined_rootxz_sha256, fingerprint);
+    assert.equal(sq['root.tar.xz']!.ftype, 'root.tar.xz');
+    const verified = await runCli(['verify', out], { cwd: work });
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  });
+
   it('fails on a squashfs sqfs2tar cannot read, leaving the previous output as it was', async (t) => {
     const work = await tempDir(t);
     const images = path.join(work, 'images');

@@ -48,6 +48,28 @@ describe('pairing split images', () => {
     ]);
   });
 
+  it("takes distrobuilder's build-lxc output (meta.tar.xz + rootfs.tar.xz) as LXC's files of the folder's image", () => {
+    const images = pairImages([
+      meta('d/lxd.tar.xz'),
+      root('d/rootfs.squashfs'),
+      root('d/meta.tar.xz', 'tarball'),
+      root('d/rootfs.tar.xz', 'tarball'),
+      meta('t/lxd.tar.xz'),
+      root('t/meta.tar.xz', 'tarball'),
+      root('t/rootfs.tar.xz', 'tarball'),
+    ]);
+    assert.deepEqual(images.problems, []);
+    assert.deepEqual(
+      images.images.map((i) => (i.kind === 'split' ? [i.rootfs.file.rel, i.lxc?.meta.file.rel, i.lxc?.rootfs.file.rel] : [])),
+      [
+        // next to a squashfs: LXC's only
+        ['d/rootfs.squashfs', 'd/meta.tar.xz', 'd/rootfs.tar.xz'],
+        // alone: the image's root tarball and LXC's
+        ['t/rootfs.tar.xz', 't/meta.tar.xz', 't/rootfs.tar.xz'],
+      ],
+    );
+  });
+
   it('pairs the lxc image export layout by name stem, several images in one folder', () => {
     const r = pairs([meta('e/meta-a.tar.xz'), root('e/a.tar.xz', 'tarball'), meta('e/meta-b.tar.xz'), root('e/b.squashfs')]);
     assert.deepEqual(r.problems, []);
