@@ -14,6 +14,7 @@ import { requirements } from '../support/require.js';
 import { tempDir } from '../support/tmp.js';
 import { runCli } from '../support/cli.js';
 import { hashTree } from '../support/tree-hash.js';
+import { startUpstream } from '../support/upstream-server.js';
 
 const skip = requirements(['mksquashfs', 'sqfs2tar', 'xz']);
 const SAMPLES = path.resolve('images');
@@ -112,6 +113,30 @@ describe('build --lxc', { skip }, () => {
     assert.equal(sq['root.tar.xz']!.ftype, 'root.tar.xz');
     const verified = await runCli(['verify', out], { cwd: work });
     assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  });
+
+  it("mirrors an upstream's LXC files and index, proven and unchanged", async (t) => {
+    const work = await tempDir(t);
+    const up = path.join(work, 'up');
+    assert.equal((await runCli(['build', '--images', SAMPLES, '--out', up, '--no-site', '--lxc'], { cwd: work })).status, 0);
+    const upstream = await startUpstream(up);
+    t.after(() => upstream.stop());
+    const out = path.join(work, 'mirror');
+    const r = await runCli(['mirror', upstream.url, '--out', out, '--no-site', '--filter', 'variant=default'], { cwd: work });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = indexOf(out).trim().split('\n');
+    assert.deepEqual(
+      lines,
+      indexOf(up)
+        .trim()
+        .split('\n')
+        .filter((l) => l.split(';')[3] === 'default'),
+      "the upstream's lines of the selected products, pointing at the same paths",
+    );
+    for (const l of lines)
+      for (const f of ['meta.tar.xz', 'rootfs.tar.xz'])
+        assert.ok(readFileSync(path.join(out, l.split(';')[5]!, f)).equals(readFileSync(path.join(up, l.split(';')[5]!, f))));
+    assert.equal((await runCli(['verify', out], { cwd: work })).status, 0);
   });
 
   it('fails on a squashfs sqfs2tar cannot read, leaving the previous output as it was', async (t) => {
