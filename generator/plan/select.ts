@@ -1,12 +1,13 @@
 // Chooses what a mirror copies from an upstream's products (pure): the products and images the
 // filters select, and the `keep` newest versions of each. A `type` filter keeps only that type's
 // images of a version, with the items they need (a shared metadata item loses the combined
-// fingerprint of a rootfs left out; squashfs deltas go with the container images).
+// fingerprint of a rootfs left out; squashfs deltas and LXC's files go with the container images).
 
 import type { Filter } from '../config/filters.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { DELTA_FTYPES, ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 import type { PlannedItem, PlannedProduct, PlannedVersion } from './products.js';
+import { lxcOf } from './lxc.js';
 
 /** Every name the product's architecture goes by (amd64 and x86_64 alike). */
 function archNames(p: PlannedProduct): string[] {
@@ -43,6 +44,9 @@ function ofTypes(version: PlannedVersion, filters: Filter[]): PlannedVersion | u
   if (images.length === 0) return undefined;
   if (images.length === version.images.length) return version;
   const used = new Set(images.flatMap((i) => i.files.map((f) => f.file.path)));
+  // LXC's two files go with the container images (the root tarball may be no image's own).
+  const lxc = lxcOf(version);
+  if (lxc && images.some((i) => i.type === 'container')) for (const f of [lxc.meta, lxc.rootfs]) used.add(f.item.path);
   const rootfsKept = new Set(version.items.filter((i) => ROOTFS_FTYPES[i.ftype] && used.has(i.file.path)).map((i) => i.ftype));
   const items: PlannedItem[] = [];
   for (const item of version.items) {
