@@ -1,6 +1,7 @@
 // Keeps the layering of generator/: one verb per folder, imports pointing down only, no import
-// cycles, nothing of site/ or test/ imported by the generator, and the site importing only the
-// formats it shares with it. Imports are read with TypeScript's own pre-processor.
+// cycles, nothing of site/ or test/ imported by the generator, the site importing only the
+// formats it shares with it, and every module of the pure core imported by a unit test. Imports
+// are read with TypeScript's own pre-processor.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -127,5 +128,15 @@ describe('layering of generator/', () => {
       }
     }
     assert.deepEqual(wrong, []);
+  });
+
+  it('every module of the pure core (simplestreams/, config/, plan/, render/) is imported by a unit test of its own layer', () => {
+    const unit = path.resolve('test/unit');
+    const tested = new Set(sources(unit, ['.ts']).flatMap((f) => importsOf(f)));
+    const untested = files
+      .filter((f) => ['simplestreams', 'config', 'plan', 'render'].includes(folderOf(f)))
+      .filter((f) => !tested.has(f))
+      .map((f) => path.relative(ROOT, f));
+    assert.deepEqual(untested, [], 'write test/unit/<module>.test.ts for each (table-driven where the module is a list of cases)');
   });
 });

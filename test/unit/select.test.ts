@@ -27,17 +27,27 @@ const names = (selected: PlannedProduct[]) => selected.flatMap((p) => p.versions
 
 describe('what a mirror selects', () => {
   const cases: [string, string[], number | undefined, string[]][] = [
-    ['no filter: everything', [], undefined, [
-      'Alpine:3.20:amd64:cloud 20260101_00:00 c',
-      'debian:12:amd64:default 20260101_00:00 c',
-      'debian:12:amd64:default 20260102_00:00 c',
-      'debian:12:amd64:default 20260103_00:00 cv',
-      'debian:12:arm64:default 20260101_00:00 c',
-    ]],
+    [
+      'no filter: everything',
+      [],
+      undefined,
+      [
+        'Alpine:3.20:amd64:cloud 20260101_00:00 c',
+        'debian:12:amd64:default 20260101_00:00 c',
+        'debian:12:amd64:default 20260102_00:00 c',
+        'debian:12:amd64:default 20260103_00:00 cv',
+        'debian:12:arm64:default 20260101_00:00 c',
+      ],
+    ],
     ['os, any case, and keep 1', ['os=DEBIAN'], 1, ['debian:12:amd64:default 20260103_00:00 cv', 'debian:12:arm64:default 20260101_00:00 c']],
     ['arch by its LXD name', ['arch=aarch64'], undefined, ['debian:12:arm64:default 20260101_00:00 c']],
     ['the same key twice: either', ['variant=cloud', 'variant=nothing'], undefined, ['Alpine:3.20:amd64:cloud 20260101_00:00 c']],
-    ['different keys: all', ['os=debian', 'arch=amd64', 'release=1*'], 2, ['debian:12:amd64:default 20260102_00:00 c', 'debian:12:amd64:default 20260103_00:00 cv']],
+    [
+      'different keys: all',
+      ['os=debian', 'arch=amd64', 'release=1*'],
+      2,
+      ['debian:12:amd64:default 20260102_00:00 c', 'debian:12:amd64:default 20260103_00:00 cv'],
+    ],
     ['an alias glob, with its architecture', ['alias=debian/12/arm64'], undefined, ['debian:12:arm64:default 20260101_00:00 c']],
     ['type vm: only versions with a VM, only the VM', ['type=vm'], undefined, ['debian:12:amd64:default 20260103_00:00 v']],
     ['nothing matches', ['os=fedora'], undefined, []],
