@@ -275,7 +275,7 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
   let redirectOf: ((pathname: string) => string | undefined) | null = null;
   if (!isUrl) {
     // Netlify's parsers load only here: `list` and the URL case never need them.
-    const { loadRules, matchRedirect } = await import('../serve/rules.js');
+    const { loadRules, matchRedirect } = await import('../source/host-rules.js');
     const rules = await loadRules(spec);
     redirectOf = (pathname) => {
       const r = matchRedirect(rules, pathname);

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { catalogSchema } from '../formats/catalog.js';
 import { buildImportMap, type ImportMap } from '../render/cdn/import-map.js';
 import { TEMPLATES_DIR } from '../render/cdn/edge-code.js';
-import { headersForPath, loadRules, matchRedirect, type TreeRules } from './rules.js';
+import { headersForPath, loadRules, matchRedirect, type TreeRules } from '../source/host-rules.js';
 
 export interface ServeOptions {
   dir: string;

@@ -1,5 +1,6 @@
-// Loads the Netlify rules of a built tree — `_headers` and `_redirects`, parsed by Netlify's
-// own parsers — and matches them against request paths.
+// Reads the host rules of a built tree — `_headers` and `_redirects`, parsed by Netlify's
+// own parsers — and matches them against request paths: for `serve`, and for `verify` (a file
+// a folder does not hold but its `_redirects` sends to object storage).
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
