@@ -15,6 +15,7 @@ import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { WorkerPool } from '../pool/pool.js';
 import { cachePath, derivedPath, FingerprintCache } from '../fingerprint/cache.js';
+import { schemasDigest } from '../formats/schemas-digest.js';
 import { planProducts, type Plan, type PlannedFile, type PlannedProduct, type PublishedFormats } from '../plan/products.js';
 import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
 import { graceAfter, listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
@@ -45,7 +46,7 @@ import { outputDigest, outputIntact, type Published } from '../publish/output/un
 import { groupProducts, isStale } from '../formats/groups.js';
 import { sitePages } from '../publish/site.js';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Mirrored, MirrorOptions, MirrorStats } from './mirror.js';
 import { count } from '../util/format.js';
 
@@ -799,24 +800,6 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   await cache.save(touched);
   const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
   return result(placed, sitePages, serverConfigFiles, bucketStats);
-}
-
-/**
- * A digest of the code that decides whether rendered streams and catalog pass (the schemas, what
- * they call, the part-by-part check): parts proven under other code are checked again.
- */
-function schemasDigest(): string {
-  const hash = createHash('sha256');
-  const files = [
-    ...readdirSync(new URL('../simplestreams/', import.meta.url))
-      .filter((f) => f.endsWith('.js'))
-      .sort()
-      .map((f) => new URL(`../simplestreams/${f}`, import.meta.url)),
-    new URL('../formats/catalog.js', import.meta.url),
-    new URL('../util/check-parts.js', import.meta.url),
-  ];
-  for (const f of files) hash.update(readFileSync(f));
-  return hash.digest('base64url');
 }
 
 /**
