@@ -18,7 +18,7 @@ import { imagesOf, lxcFilesOf, type PairableItem } from '../simplestreams/images
 import { parseJson } from '../util/json.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
-import { FIXED_PRODUCTS_PATH } from '../render/streams.js';
+import { FIXED_PRODUCTS_PATH, INDEX_PATH } from '../render/streams.js';
 import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
 import { count } from '../util/format.js';
@@ -286,13 +286,13 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       ok('consumers', `${FIXED_PRODUCTS_PATH} holds the products the index names`);
       headerChecks(findings, FIXED_PRODUCTS_PATH, fixed.answer.headers, SHORT);
     }
-    const doubled = await follow(`${base}//streams/v1/index.json`, { ca, trust, deadlines, limit: 16 * 1024 * 1024 });
-    if (doubled.answer.status === 200) ok('consumers', '//streams/v1/index.json answers as streams/v1/index.json');
+    const doubled = await follow(`${base}//${INDEX_PATH}`, { ca, trust, deadlines, limit: 16 * 1024 * 1024 });
+    if (doubled.answer.status === 200) ok('consumers', `//${INDEX_PATH} answers as ${INDEX_PATH}`);
     else
       bad(
         'warning',
         'consumers',
-        `//streams/v1/index.json answers ${doubled.answer.status}`,
+        `//${INDEX_PATH} answers ${doubled.answer.status}`,
         'a client whose server URL ends in "/" (OpenNebula\'s default) asks for double-slash paths',
         'serve double slashes as single ones: the generated nginx, Caddy and Cloudflare rules and `staticstreams serve` do',
       );
@@ -342,12 +342,12 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   // Indexes.
   let products: import('../simplestreams/schema.js').AcceptedProductsFile | undefined;
   try {
-    const { answer } = await get('streams/v1/index.json', { limit: 16 * 1024 * 1024 });
+    const { answer } = await get(INDEX_PATH, { limit: 16 * 1024 * 1024 });
     if (answer.status !== 200) {
       bad(
         'error',
         'index',
-        `streams/v1/index.json answers ${answer.status}`,
+        `${INDEX_PATH} answers ${answer.status}`,
         'clients read it first: without it the remote is empty',
         'publish the output folder at the root of this URL',
       );
@@ -355,17 +355,11 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     }
     const index = acceptedIndexSchema.safeParse(jsonOrNothing(answer.body));
     if (!index.success) {
-      bad(
-        'error',
-        'index',
-        'streams/v1/index.json is not a simplestreams index',
-        'clients cannot read the remote',
-        'publish the index staticstreams wrote, unchanged',
-      );
+      bad('error', 'index', `${INDEX_PATH} is not a simplestreams index`, 'clients cannot read the remote', 'publish the index staticstreams wrote, unchanged');
       return report;
     }
-    ok('index', 'streams/v1/index.json is a valid index');
-    headerChecks(findings, 'streams/v1/index.json', answer.headers, SHORT);
+    ok('index', `${INDEX_PATH} is a valid index`);
+    headerChecks(findings, INDEX_PATH, answer.headers, SHORT);
     const entry = Object.values(index.data.index).find((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
     if (!entry) {
       bad('error', 'index', 'the index lists no image-downloads products file', 'clients see no images', 'publish the index staticstreams wrote');
@@ -396,13 +390,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       ),
     );
   } catch (e) {
-    bad(
-      'error',
-      'index',
-      `cannot read streams/v1/index.json: ${(e as Error).message}`,
-      'clients cannot read the remote',
-      'check that the server answers over https',
-    );
+    bad('error', 'index', `cannot read ${INDEX_PATH}: ${(e as Error).message}`, 'clients cannot read the remote', 'check that the server answers over https');
     return report;
   }
 
