@@ -7,19 +7,15 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
 import { formatIssues, friendlyIssues } from '../util/friendly.js';
-import { DURATION } from '../util/duration.js';
+import { aliasSchema, durationSchema, httpUrlSchema } from './atoms.js';
 import { STATE_PATH } from '../formats/state.js';
 import { filterProblem } from './filters.js';
 import { VERSION_FORMATS } from '../simplestreams/version-key.js';
 
-const alias = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._+~/-]*[a-z0-9._+~-]$|^[a-z0-9]$/, 'aliases are lower case letters, digits and . _ + ~ - /, with no leading or trailing /');
-
 const productOverride = z
   .object({
     /** Extra aliases for the product (the client adds /ARCH to each). */
-    aliases: z.array(alias).default([]),
+    aliases: z.array(aliasSchema).default([]),
     /** false drops the generated os/release/variant and os/release aliases. */
     default_aliases: z.boolean().default(true),
     release_title: z.string().min(1).optional(),
@@ -62,7 +58,7 @@ const retention = z
     /** Drop versions built more than this many days ago (the newest is always kept). */
     days: z.number().positive().optional(),
     /** How long dropped files and superseded products files stay downloadable. */
-    grace: z.string().regex(DURATION, 'a duration such as 90m, 6h or 2d').default('6h'),
+    grace: durationSchema.default('6h'),
   })
   .strict();
 
@@ -126,7 +122,7 @@ export type Target = (typeof TARGETS)[number];
 export const configSchema = z
   .object({
     /** Absolute URL the tree is published at, e.g. https://images.example.org */
-    base_url: z.string().url().optional(),
+    base_url: httpUrlSchema.optional(),
     /** Hosts to generate header rules and edge code for. */
     targets: z.array(z.enum(TARGETS)).min(1).default(['netlify']),
     /** Folder for server config that must not be published (nginx, Caddy, Netlify edge function). */

@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
-import { DURATION } from '../util/duration.js';
+import { durationSchema, httpUrlSchema } from './atoms.js';
 import { filterSpec, TARGETS, upstreamUrl, type Target } from './config.js';
 
 const number = (what: string, integer: boolean) =>
@@ -20,10 +20,7 @@ const number = (what: string, integer: boolean) =>
     .transform(Number);
 
 const flagsSchema = z.object({
-  baseUrl: z
-    .string()
-    .regex(/^https?:\/\/[^\s/]+/, 'must be an absolute http(s) URL')
-    .optional(),
+  baseUrl: httpUrlSchema.optional(),
   target: z
     .string()
     .transform((t) =>
@@ -36,7 +33,7 @@ const flagsSchema = z.object({
     .optional(),
   retain: number('', true).optional(),
   retainDays: number('', false).optional(),
-  grace: z.string().regex(DURATION, 'must be a duration such as 90m, 6h or 2d').optional(),
+  grace: durationSchema.optional(),
   now: z
     .string()
     .refine((t) => /^\d{4}-\d{2}-\d{2}/.test(t) && !Number.isNaN(Date.parse(t)), 'must be an ISO 8601 time such as 2026-11-23T12:00:00Z')

@@ -3,21 +3,11 @@
 
 import { BuildError } from '../util/errors.js';
 
-export const ALIAS = /^[a-z0-9](?:[a-z0-9._+~/-]*[a-z0-9._+~-])?$/;
-
 export function defaultAliases(os: string, release: string, variant: string): string[] {
   const base = `${os}/${release}`.toLowerCase();
   const out = [`${base}/${variant.toLowerCase()}`];
   if (variant === 'default') out.push(base);
   return out;
-}
-
-/** Problems with one alias name, or undefined when clients will accept it. */
-export function aliasProblem(alias: string): string | undefined {
-  if (!ALIAS.test(alias) || alias.includes('//')) {
-    return `alias "${alias}" is not valid: use lower case letters, digits and . _ + ~ - /, no spaces or commas, no leading or trailing /`;
-  }
-  return undefined;
 }
 
 export interface AliasClaim {

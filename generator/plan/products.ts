@@ -4,9 +4,9 @@
 import { BuildError, ImageError } from '../util/errors.js';
 import { tarExtension } from '../ingest/detect.js';
 import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '../ingest/model.js';
-import { NAME_PART } from '../simplestreams/names.js';
 import { overridesFor, type Config } from '../config/config.js';
-import { aliasClashes, aliasProblem, defaultAliases } from './aliases.js';
+import { aliasClashes, defaultAliases } from './aliases.js';
+import { aliasProblem, NAME_PART } from '../simplestreams/names.js';
 import { compareVersionKeys, DEFAULT_VERSION_FORMAT, versionKey, type VersionFormat } from '../simplestreams/version-key.js';
 import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 

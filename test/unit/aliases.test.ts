@@ -2,7 +2,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { aliasClashes, aliasProblem, defaultAliases } from '../../generator/plan/aliases.js';
+import { aliasClashes, defaultAliases } from '../../generator/plan/aliases.js';
+import { aliasProblem } from '../../generator/simplestreams/names.js';
 
 describe('aliases', () => {
   it('default to os/release/variant, plus os/release for the default variant, lower case', () => {
