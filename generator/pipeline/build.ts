@@ -23,7 +23,6 @@ import { previousProducts } from '../plan/previous.js';
 import { openPreviousSource } from '../source/source.js';
 import { readPublished, type PublishedTree } from '../source/published.js';
 import { renderState, STATE_PATH, type GraceEntry } from '../formats/state.js';
-import { parseDuration } from '../util/duration.js';
 import { renderStreams } from '../render/streams.js';
 import { renderCatalog } from '../render/catalog.js';
 import type { Catalog } from '../formats/catalog.js';
@@ -35,7 +34,8 @@ import { lockOutput } from '../publish/output/lock.js';
 import { publishedLogoName } from '../formats/site-input.js';
 import { renderTargets, SERVER_CONFIG_FILES } from '../render/cdn/targets.js';
 import { claimOutput, claimServerConfig } from '../publish/output/ownership.js';
-import { defaultServerConfigDir, writeServerConfig } from '../publish/server-config.js';
+import { writeServerConfig } from '../publish/server-config.js';
+import { resolveBuild, type Settings } from '../config/settings.js';
 import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
 import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
 import { planDeltas } from '../plan/deltas.js';
@@ -148,16 +148,14 @@ export interface Lifecycle {
   expired: GraceEntry[];
 }
 
-const serverConfigDir = (options: BuildOptions, config: Config) => options.serverConfig ?? config.server_config ?? defaultServerConfigDir(options.out);
-
 const withoutEndpoint = ({ endpoint: _endpoint, ...rest }: NonNullable<Config['object_storage']>) => rest;
 
 /** The settings `prune` reuses when run without the config file (see formats/state.ts). */
-function recordedSettings(config: Config, baseUrl: string | undefined, options: BuildOptions): Record<string, unknown> {
+function recordedSettings(config: Config, settings: Settings): Record<string, unknown> {
   const { title, description, remote_name, stale_after_days, logo } = config.site;
   return {
-    ...(baseUrl ? { base_url: baseUrl } : {}),
-    targets: options.targets ?? config.targets,
+    ...(settings.baseUrl ? { base_url: settings.baseUrl } : {}),
+    targets: settings.targets,
     default_arch: config.default_arch,
     retention: config.retention,
     // The endpoint stays out of the public tree (an R2 endpoint names the account): a prune
@@ -168,7 +166,7 @@ function recordedSettings(config: Config, baseUrl: string | undefined, options: 
       description,
       ...(remote_name ? { remote_name } : {}),
       stale_after_days,
-      ...(logo && options.site !== false ? { logo: publishedLogoName(logo) } : {}),
+      ...(logo && settings.site ? { logo: publishedLogoName(logo) } : {}),
     },
   };
 }
@@ -188,17 +186,17 @@ async function checkImages(images: string): Promise<void> {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? silent;
   const config = options.config ?? DEFAULT_CONFIG;
-  const baseUrl = options.baseUrl ?? config.base_url;
+  const settings = resolveBuild({ ...options, mirrorKeep: options.mirror?.keep }, config);
   if (options.images !== undefined) await checkImages(options.images);
   else if (!options.previous && !options.mirror) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
   // Nothing of the user's is ever replaced: checked before anything is written.
   await claimOutput(options.out, { images: options.images, configFile: options.configFile, dryRun: options.dryRun });
-  await claimServerConfig(serverConfigDir(options, config), Object.values(SERVER_CONFIG_FILES));
-  if ((options.deltas ?? config.deltas) && !options.dryRun) await checkXdelta3();
-  if ((options.lxc ?? config.lxc) && !options.dryRun) await checkLxcTools(false);
+  await claimServerConfig(settings.serverConfigDir, Object.values(SERVER_CONFIG_FILES));
+  if (settings.make.deltas) await checkXdelta3();
+  if (settings.make.lxc) await checkLxcTools(false);
   const lock = await lockOutput(options.out);
   try {
-    return await buildLocked(options, reporter, config, baseUrl);
+    return await buildLocked(options, reporter, config, settings);
   } finally {
     await lock.release();
   }
@@ -234,7 +232,8 @@ function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: bool
   }
 }
 
-async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, baseUrl: string | undefined): Promise<BuildResult> {
+async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, given: Settings): Promise<BuildResult> {
+  let settings = given;
   const problems: (ImageError | BuildError)[] = [];
 
   let previous: PublishedTree | null = null;
@@ -242,7 +241,8 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     reporter.phase(`reading the previous tree ${options.previous}`);
     // A file the output being replaced holds with the listed sha256 is linked from it, not downloaded.
     previous = await readPublished(openPreviousSource(options.previous, { reuse: [path.resolve(options.out)] }));
-    baseUrl ??= previous.catalog?.baseUrl; // prune keeps the tree's base URL
+    // prune keeps the tree's base URL
+    if (!settings.baseUrl && previous.catalog?.baseUrl) settings = { ...settings, baseUrl: previous.catalog.baseUrl };
     if (previous.foreign) {
       // Another tool's tree is carried over only when clients can use all of it: every listed
       // file there with its size and sha256, every combined fingerprint right. Only on the first
@@ -280,7 +280,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     const carried =
       previous &&
       previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
-    const ctx: BuildContext = { options, reporter, config, baseUrl, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
+    const ctx: BuildContext = { options, reporter, config, settings, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
     const early = new EarlyHashes(ctx);
     const { classified, failed, ignored } = await readImages(ctx, found.files, (c, f) => early.start(c, f));
     const paired = pairImages(classified, failed);
@@ -318,7 +318,8 @@ interface BuildContext {
   options: BuildOptions;
   reporter: Reporter;
   config: Config;
-  baseUrl: string | undefined;
+  /** Flags over config, resolved once (config/settings.ts). */
+  settings: Settings;
   previous: PublishedTree | null;
   /** The previous tree's products as planned ones (adopted when another tool made it), and the items added so both clients see them. */
   carried: { products: PlannedProduct[]; twins: number } | null;
@@ -446,21 +447,19 @@ async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHas
 
 /** Stages: plan (pure: products, merge with the previous tree, retention), deltas, then publish. */
 async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored: string[], done: number): Promise<BuildResult> {
-  const { options, reporter, config, previous, problems } = ctx;
+  const { options, reporter, config, settings, previous, problems } = ctx;
   reporter.phase('planning');
   const {
     plan: fresh,
     problems: planProblems,
     skipped: planSkipped,
   } = planKeepingGoing(hashed, config, options.keepGoing === true, publishedFormats(ctx.carried?.products ?? []));
-  const nowMs = (options.now ?? new Date()).getTime();
-  const graceMs = parseDuration(options.grace ?? config.retention.grace, '--grace');
+  const nowMs = settings.now.getTime();
+  const graceMs = settings.grace.ms;
   // A warning like the plan's: printed, and in --json's `warnings`.
   const graceWarnings =
     graceMs < 2 * 3_600_000
-      ? [
-          `a grace period of ${options.grace ?? config.retention.grace} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`,
-        ]
+      ? [`a grace period of ${settings.grace.text} is shorter than 2 h: clients cache the products file for an hour, and a CDN may add its own TTL`]
       : [];
   const { carried } = ctx;
   if (previous?.foreign) {
@@ -486,7 +485,6 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
         ),
       );
   }
-  const keeps = [options.retain ?? config.retention.keep, options.mirror?.keep].filter((n): n is number => n !== undefined);
   // A mirror follows its upstreams: versions they list that the filters leave out are not kept,
   // and a version they list with other images than the output holds is replaced.
   const deselected = ctx.mirrored?.deselected;
@@ -501,7 +499,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
       : previousState;
   const publication: Publication = planPublication([...fresh.products, ...mirrored], mergeBase, {
     replace: options.replace === true ? true : (ctx.mirrored?.replaced ?? false),
-    retention: { keep: keeps.length ? Math.min(...keeps) : undefined, days: options.retainDays ?? config.retention.days },
+    retention: settings.retention,
     nowMs,
   });
   planProblems.push(...publication.problems);
@@ -538,7 +536,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
   for (const p of skipped) reporter.warn(`skipped (--keep-going): ${p.format().replace(/\n\s*/g, ' ')}`);
   for (const w of plan.warnings) reporter.warn(w);
 
-  const deltaJobs = (options.deltas ?? config.deltas) && !options.dryRun ? planDeltas(plan.products, new Set(publication.added)) : [];
+  const deltaJobs = settings.make.deltas ? planDeltas(plan.products, new Set(publication.added)) : [];
   let deltas: DeltaResult | undefined;
   if (deltaJobs.length) {
     reporter.phase(`making ${count(deltaJobs.length, 'squashfs delta')} with xdelta3`);
@@ -546,12 +544,12 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     for (const v of deltas.notSmaller) reporter.warn(`${v}: the delta was not smaller than the squashfs, left out`);
     plan = { ...plan, products: deltas.products, files: listedFiles(deltas.products) };
   }
-  if (!(options.lxc ?? config.lxc))
+  if (!settings.lxc)
     for (const h of hashed.filter((i) => i.lxc)) {
       const only = [h.lxc!.meta, ...(h.lxc!.rootfs.source.path === h.files[1]?.source.path ? [] : [h.lxc!.rootfs])];
       reporter.warn(`${only.map((f) => f.source.rel).join(', ')}: LXC's files (distrobuilder build-lxc output), published with --lxc (lxc: true) only`);
     }
-  const lxcJobs = (options.lxc ?? config.lxc) && !options.dryRun ? planLxc(plan.products, suppliedLxc(hashed)) : [];
+  const lxcJobs = settings.make.lxc ? planLxc(plan.products, suppliedLxc(hashed)) : [];
   let lxc: LxcResult | undefined;
   if (lxcJobs.length) {
     await checkLxcTools(lxcJobs.some((j) => j.source.kind === 'squashfs'));
@@ -623,7 +621,8 @@ function keptVersions(previous: PreviousState | null, plan: Plan, publication: P
 
 /** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
 async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
-  const { options, reporter, config, baseUrl, previous, cache } = ctx;
+  const { options, reporter, config, settings, previous, cache } = ctx;
+  const { baseUrl } = settings;
   const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, lxc, nowMs, graceMs } = planned;
 
   const streams = renderStreams(plan);
@@ -671,10 +670,10 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   }
 
   const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl);
-  const targets = renderTargets(options.targets ?? config.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
+  const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
   for (const w of targets.warnings) reporter.warn(w);
-  const stateText = renderState(grace.keep, recordedSettings(config, baseUrl, options));
-  const builtAt = options.now ?? new Date();
+  const stateText = renderState(grace.keep, recordedSettings(config, settings));
+  const builtAt = settings.now;
   const published: Published = {
     texts: [...streams.files, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
     files: allFiles,
@@ -709,7 +708,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
     cache.output = digest;
     // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
     if (!cache.unchanged()) await cache.save();
-    const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
+    const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(settings.serverConfigDir, targets.serverConfig) : [];
     return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 }, 0, serverConfigFiles);
   }
 
@@ -723,7 +722,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   // Files whose link count this build changes (their ctime moves): the cache re-reads only
   // theirs. Everything's (undefined) when a whole tree is deleted, or scratch folders of links
   // come and go (deltas, LXC files, mirror downloads, bucket uploads).
-  let touched: Touched | undefined = storage || ctx.mirrored || (options.deltas ?? config.deltas) || (options.lxc ?? config.lxc) ? undefined : new Set();
+  let touched: Touched | undefined = storage || ctx.mirrored || settings.deltas || settings.lxc ? undefined : new Set();
   let placed: PlaceStats;
   let bucketStats: BucketStats | undefined;
   let sitePages = 0;
@@ -798,7 +797,7 @@ async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult
   reporter.phase('saving the fingerprint cache');
   cache.output = digest;
   await cache.save(touched);
-  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(serverConfigDir(options, config), targets.serverConfig) : [];
+  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(settings.serverConfigDir, targets.serverConfig) : [];
   return result(placed, sitePages, serverConfigFiles, bucketStats);
 }
 

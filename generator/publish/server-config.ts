@@ -5,12 +5,6 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { insideRoot } from './blobs.js';
 
-/** The default folder: a sibling of the output named after it (dist → dist-server-config). */
-export function defaultServerConfigDir(out: string): string {
-  const resolved = path.resolve(out);
-  return path.join(path.dirname(resolved), `${path.basename(resolved)}-server-config`);
-}
-
 export async function writeServerConfig(dir: string, files: Map<string, string>): Promise<string[]> {
   const written: string[] = [];
   for (const [rel, text] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
