@@ -48,7 +48,7 @@ export class TarBlocks {
 }
 
 /** The size field of a tar header: octal digits, or base-256 when its first byte has the top bit. */
-function entrySize(header: Buffer): number {
+export function entrySize(header: Buffer): number {
   const field = header.subarray(124, 136);
   if (field[0]! & 0x80) {
     let size = field[0]! & 0x7f;

@@ -14,6 +14,7 @@ import { mapLimit } from '../util/concurrency.js';
 import type { DeltaJob } from '../plan/deltas.js';
 import type { PlannedFile, PlannedItem, PlannedProduct } from '../plan/products.js';
 import type { PreviousSource } from '../source/source.js';
+import { byKey, changeVersions, localFiles } from './derived.js';
 
 const run = promisify(execFile);
 
@@ -47,13 +48,7 @@ export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], p
   const notSmaller: string[] = [];
   const items = new Map<string, PlannedItem>(); // "product version" → its delta item
   try {
-    const local = async (f: PlannedFile, name: string): Promise<string> => {
-      if (f.origin.kind === 'input') return f.origin.path;
-      if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
-      const dest = path.join(scratch, name);
-      await previous.place(f.path, dest, f);
-      return dest;
-    };
+    const local = localFiles(previous, scratch);
     const results = await mapLimit(jobs, 2, async (job, n) => {
       const from = await local(job.from, `base-${n}`);
       const to = await local(job.to, `target-${n}`);
@@ -79,12 +74,6 @@ export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], p
     await cleanup();
     throw e;
   }
-  const withDeltas = products.map((p) => ({
-    ...p,
-    versions: p.versions.map((v) => {
-      const item = items.get(`${p.key} ${v.key}`);
-      return item ? { ...v, items: [...v.items, item].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) } : v;
-    }),
-  }));
+  const withDeltas = changeVersions(products, items, (v, item) => ({ ...v, items: [...v.items, item].sort(byKey) }));
   return { products: withDeltas, made, notSmaller, cleanup };
 }

@@ -6,6 +6,8 @@
 // are copied, renamed to `./…` (read from the ustar name and prefix fields, a pax `path`/`linkpath`
 // record or a GNU long-name entry; written to the ustar fields, or a pax record when too long).
 
+import { entrySize } from '../ingest/tar-end.js';
+
 const BLOCK = 512;
 const RECORD = 20 * BLOCK;
 
@@ -71,23 +73,6 @@ const text = (b: Buffer) => {
   const nul = b.indexOf(0);
   return (nul < 0 ? b : b.subarray(0, nul)).toString('utf8');
 };
-
-function entrySize(header: Buffer): number {
-  const field = header.subarray(124, 136);
-  if (field[0]! & 0x80) {
-    let size = field[0]! & 0x7f;
-    for (const b of field.subarray(1)) size = size * 256 + b;
-    return size;
-  }
-  const n = parseInt(
-    field
-      .toString('latin1')
-      .replace(/[\0 ]+$/, '')
-      .trim() || '0',
-    8,
-  );
-  return Number.isFinite(n) ? n : 0;
-}
 
 const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
 const isUstar = (header: Buffer) => header.toString('latin1', 257, 263) === 'ustar\0';

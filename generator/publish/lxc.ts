@@ -27,6 +27,7 @@ import type { LxcJob } from '../plan/lxc.js';
 import type { PlannedFile, PlannedImage, PlannedItem, PlannedProduct } from '../plan/products.js';
 import type { PreviousSource } from '../source/source.js';
 import type { FingerprintCache } from '../fingerprint/cache.js';
+import { byKey, changeVersions, localFiles } from './derived.js';
 
 export interface LxcResult {
   products: PlannedProduct[];
@@ -219,13 +220,7 @@ export async function makeLxc(
     }
   };
   try {
-    const local = async (f: PlannedFile, name: string): Promise<string> => {
-      if (f.origin.kind === 'input') return f.origin.path;
-      if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
-      const dest = path.join(scratch, name);
-      await previous.place(f.path, dest, f);
-      return dest;
-    };
+    const local = localFiles(previous, scratch);
     // One at a time: xz already uses every core.
     for (const [n, job] of jobs.entries()) {
       const name = `${job.product.key} ${job.version}`;
@@ -328,17 +323,10 @@ export async function makeLxc(
     await cleanup();
     throw e;
   }
-  const withLxc = products.map((p) => ({
-    ...p,
-    versions: p.versions.map((v) => {
-      const add = additions.get(`${p.key} ${v.key}`);
-      if (!add) return v;
-      const items = [
-        ...v.items.map((i) => (add.combined.has(i.key) ? { ...i, combined: { ...i.combined, ...add.combined.get(i.key) } } : i)),
-        ...add.items,
-      ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      return { ...v, items, images: add.image ? [...v.images, add.image] : v.images };
-    }),
+  const withLxc = changeVersions(products, additions, (v, add) => ({
+    ...v,
+    items: [...v.items.map((i) => (add.combined.has(i.key) ? { ...i, combined: { ...i.combined, ...add.combined.get(i.key) } } : i)), ...add.items].sort(byKey),
+    images: add.image ? [...v.images, add.image] : v.images,
   }));
   const prune = async () => {
     for (const entry of await readdir(store.dir)) if (!used.has(entry)) await rm(path.join(store.dir, entry), { recursive: true, force: true });

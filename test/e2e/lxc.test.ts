@@ -15,9 +15,9 @@ import { randomBytes } from 'node:crypto';
 import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort } from '../support/server-process.js';
-import { HOSTS } from '../support/hosts.js';
+import { buildForHosts, HOSTS } from '../support/hosts.js';
 import { busyboxRootfs, compress, metadataYaml, put, squashfs, tarball, type MetadataOptions, type TarEntry } from '../support/images.js';
-import { build, DEFAULT_CONFIG } from '../../generator/index.js';
+import { DEFAULT_CONFIG } from '../../generator/index.js';
 
 const skip = requirements(
   ['lxc-create', 'lxc-start', 'lxc-attach', 'wget', 'sqfs2tar', 'xz', 'mksquashfs', 'nginx', 'caddy', 'ruby', 'openssl', 'update-ca-certificates'],
@@ -85,17 +85,7 @@ describe('LXC 5 (lxc-create -t download) and an OpenNebula-style reader against 
     await put(`${images}/df/lxd.tar.xz`, await metadataTar({ ...meta('default'), description: 'BusyBox default' }));
     await put(`${images}/df/rootfs.squashfs`, await squashfs(await rootfs('lxc-default')));
     port = await freePort();
-    out = path.join(work, 'dist');
-    serverConfig = path.join(work, 'server-config');
-    await build({
-      images,
-      out,
-      baseUrl: `https://127.0.0.1:${port}`,
-      targets: ['netlify', 'cloudflare', 'nginx', 'caddy'],
-      serverConfig,
-      site: false,
-      config: { ...DEFAULT_CONFIG, lxc: true },
-    });
+    ({ out, serverConfig } = await buildForHosts(images, work, 'lxc', port, { config: { ...DEFAULT_CONFIG, lxc: true }, site: false }));
     writeFileSync(path.join(work, 'lxc.conf'), 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n');
   });
 
