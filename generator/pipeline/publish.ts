@@ -1,0 +1,280 @@
+// The last stage of a build: render the planned tree, write it (and the site, the server config,
+// the bucket) into a staging folder and swap it in; a build with nothing to change writes nothing.
+
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { BuildError, ImageError } from '../util/errors.js';
+import { schemasDigest } from '../formats/schemas-digest.js';
+import type { Plan } from '../plan/products.js';
+import { graceAfter, type PreviousState, type Publication } from '../plan/publication.js';
+import { renderState, STATE_PATH } from '../formats/state.js';
+import { renderStreams } from '../render/streams.js';
+import { renderCatalog } from '../render/catalog.js';
+import type { Catalog } from '../formats/catalog.js';
+import { placeFiles, type PlaceStats, type Touched } from '../publish/blobs.js';
+import { StagedOutput } from '../publish/output/tree.js';
+import type { HashedImage } from '../ingest/model.js';
+import { publishedLogoName } from '../formats/site-input.js';
+import { renderTargets } from '../render/cdn/targets.js';
+import { writeServerConfig } from '../publish/server-config.js';
+import type { Settings } from '../config/settings.js';
+import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
+import { removeExpired, syncBucket, type BucketStats } from '../publish/bucket/sync.js';
+import type { DeltaResult } from '../publish/deltas.js';
+import type { LxcResult } from '../publish/lxc.js';
+import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
+import { groupProducts, isStale } from '../formats/groups.js';
+import { sitePages } from '../publish/site.js';
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { count } from '../util/format.js';
+import { downloadsPath, type BuildContext, type BuildResult, type Lifecycle } from './context.js';
+
+const withoutEndpoint = ({ endpoint: _endpoint, ...rest }: NonNullable<Config['object_storage']>) => rest;
+
+/** The settings `prune` reuses when run without the config file (see formats/state.ts). */
+function recordedSettings(config: Config, settings: Settings): Record<string, unknown> {
+  const { title, description, remote_name, stale_after_days, logo } = config.site;
+  return {
+    ...(settings.baseUrl ? { base_url: settings.baseUrl } : {}),
+    targets: settings.targets,
+    default_arch: config.default_arch,
+    retention: config.retention,
+    // The endpoint stays out of the public tree (an R2 endpoint names the account): a prune
+    // without the config file takes it from AWS_ENDPOINT_URL_S3, as the AWS SDK does.
+    ...(config.object_storage ? { object_storage: withoutEndpoint(config.object_storage) } : {}),
+    site: {
+      title,
+      description,
+      ...(remote_name ? { remote_name } : {}),
+      stale_after_days,
+      ...(logo && settings.site ? { logo: publishedLogoName(logo) } : {}),
+    },
+  };
+}
+
+/** What the planning stages hand to publish(). */
+export interface Planned {
+  previousState: PreviousState | null;
+  publication: Publication;
+  plan: Plan;
+  hashed: HashedImage[];
+  ignored: string[];
+  skipped: (ImageError | BuildError)[];
+  /** Bytes hashed. */
+  done: number;
+  deltas: DeltaResult['made'];
+  lxc: LxcResult['made'];
+  nowMs: number;
+  graceMs: number;
+}
+
+/** The previous tree's versions still listed that this run did not build. */
+function keptVersions(previous: PreviousState | null, plan: Plan, publication: Publication): string[] {
+  if (!previous) return [];
+  const listed = new Set(plan.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
+  const built = new Set([...publication.added, ...publication.unchanged, ...publication.replaced]);
+  return previous.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)).filter((n) => listed.has(n) && !built.has(n));
+}
+
+/** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
+export async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
+  const { options, reporter, config, settings, previous, cache } = ctx;
+  const { baseUrl } = settings;
+  const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, lxc, nowMs, graceMs } = planned;
+
+  const streams = renderStreams(plan);
+  // Every file this build writes is listed: a previous tree's streams/v1/images.json (an adopted
+  // peer's products file) is replaced at once, not kept for the grace period.
+  const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), ...streams.files.keys()]), nowMs, graceMs);
+  const lifecycle: Lifecycle = {
+    ...(previous ? { previous: previous.source.label } : {}),
+    added: publication.added,
+    unchanged: publication.unchanged,
+    replaced: publication.replaced,
+    kept: keptVersions(previousState, plan, publication),
+    dropped: publication.dropped.map((d) => `${d.product} ${d.version}`),
+    grace: grace.keep,
+    expired: grace.expired,
+  };
+  const graceFiles = grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }));
+  const storage = config.object_storage;
+  const allFiles = [...plan.files, ...graceFiles];
+  const imageCount = hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0);
+  if (options.dryRun) {
+    const rendered = renderCatalog(plan, streams, baseUrl);
+    streams.validate();
+    rendered.validate();
+    return {
+      plan,
+      catalog: rendered.catalog,
+      indexPath: streams.indexPath,
+      productsPath: streams.productsPath,
+      warnings: plan.warnings,
+      ignored,
+      serverConfigFiles: [],
+      skipped,
+      images: imageCount,
+      sitePages: 0,
+      bytesHashed: done,
+      placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 },
+      deltas,
+      lxc,
+      ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
+      cache: { hits: cache.hits, misses: cache.misses },
+      lifecycle,
+      dryRun: true,
+    };
+  }
+
+  const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl);
+  const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
+  for (const w of targets.warnings) reporter.warn(w);
+  const stateText = renderState(grace.keep, recordedSettings(config, settings));
+  const builtAt = settings.now;
+  const published: Published = {
+    texts: [...streams.files, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
+    files: allFiles,
+    site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt) : null,
+  };
+  const digest = outputDigest(published);
+  const result = (placed: PlaceStats, sitePages: number, serverConfigFiles: string[], bucket?: BucketStats): BuildResult => ({
+    plan,
+    catalog,
+    indexPath: streams.indexPath,
+    productsPath: streams.productsPath,
+    warnings: [...plan.warnings, ...targets.warnings],
+    ignored,
+    serverConfigFiles,
+    skipped,
+    images: imageCount,
+    sitePages,
+    bytesHashed: done,
+    placed,
+    deltas,
+    lxc,
+    ...(bucket ? { bucket } : {}),
+    ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
+    cache: { hits: cache.hits, misses: cache.misses },
+    lifecycle,
+    dryRun: false,
+  });
+  // Nothing changed (the same digest as the last build, and the output still holds it all): write
+  // nothing. Not with object storage, whose files live in the bucket.
+  if (!storage && options.cache !== false && cache.lastOutput === digest && outputIntact(path.resolve(options.out), published, cache)) {
+    reporter.phase('nothing changed: the output already holds what this build would write');
+    cache.output = digest;
+    // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
+    if (!cache.unchanged()) await cache.save();
+    const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(settings.serverConfigDir, targets.serverConfig) : [];
+    return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 }, 0, serverConfigFiles);
+  }
+
+  // What clients decode, re-validated before anything is published (a product whose JSON passed
+  // the same schemas in an earlier build is not checked again).
+  const checker = schemasDigest();
+  streams.validate(cache.provenParts(checker, 'streams'));
+  validateCatalog(cache.provenParts(checker, 'catalog'));
+  reporter.phase(options.site !== false ? 'writing, and building the catalogue site' : 'writing');
+  const staged = await StagedOutput.create(options.out, ctx.spare);
+  // Files whose link count this build changes (their ctime moves): the cache re-reads only
+  // theirs. Everything's (undefined) when a whole tree is deleted, or scratch folders of links
+  // come and go (deltas, LXC files, mirror downloads, bucket uploads).
+  let touched: Touched | undefined = storage || ctx.mirrored || settings.deltas || settings.lxc ? undefined : new Set();
+  let placed: PlaceStats;
+  let bucketStats: BucketStats | undefined;
+  let sitePages = 0;
+  // Loaded only when used: the AWS SDK is large.
+  const bucket = storage ? (await import('../publish/bucket/s3.js')).openBucket(storage) : undefined;
+  try {
+    // With object storage, image files go to the bucket and /images/ redirects there.
+    const local = storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles;
+    const held = staged.prepare(new Set(local.map((f) => f.path)), touched);
+    // The site renders while the files and indexes are written (Astro is mostly CPU, writing is
+    // mostly waiting on the disk); its pages move in once both are done.
+    const site = options.site !== false ? import('../publish/site.js') : undefined; // Astro loads only when needed
+    const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt }));
+    const writing = (async () => {
+      const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
+      for (const [rel, text] of streams.files) await staged.writeText(rel, text);
+      await staged.writeText('catalog.json', catalogText);
+      await staged.writeText(STATE_PATH, stateText);
+      for (const [rel, text] of targets.published) await staged.writeText(rel, text);
+      return stats;
+    })();
+    // Both finish before anything else happens to the staged folder, failed or not.
+    const [wrote, rendered] = await Promise.allSettled([writing, rendering]);
+    if (wrote.status === 'rejected') throw wrote.reason;
+    if (rendered.status === 'rejected') throw rendered.reason;
+    placed = wrote.value;
+    if (site && rendered.value) {
+      await (await site).placeSite(staged.dir);
+      sitePages = rendered.value.pages;
+    }
+    if (bucket && storage) {
+      // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
+      const scratch = path.join(staged.dir, '.staticstreams-upload');
+      const synced = await syncBucket(bucket, {
+        settings: storage,
+        files: allFiles,
+        expired: grace.expired.map((e) => e.path),
+        previous: previous?.source,
+        scratch,
+        reporter,
+      });
+      await rm(scratch, { recursive: true, force: true });
+      if (synced.remove.length) {
+        reporter.phase(`deleting ${count(synced.remove.length, 'expired file')} from ${bucket.label}`);
+        await removeExpired(bucket, synced.remove, storage.concurrency);
+      }
+      bucketStats = { ...synced.stats, removed: synced.remove };
+    }
+    reporter.phase('replacing the previous output');
+    // Kept for the next build only when this tree's image files are all links (no bytes to spare).
+    if (await staged.commit(placed.copied === 0 && placed.downloaded === 0)) touched = undefined;
+    // Published (hard links or copies in the output): the downloads have served their purpose.
+    if (ctx.mirrored) {
+      await rm(downloadsPath(options.out), { recursive: true, force: true });
+      // The mirrored files were proven against the upstream's sha256: known under their output
+      // path from now on, so a rerun with nothing new upstream writes nothing.
+      const out = path.resolve(options.out);
+      for (const p of ctx.mirrored.products)
+        for (const v of p.versions)
+          for (const i of v.items) {
+            const at = path.join(out, i.file.path);
+            const st = storage ? undefined : statSync(at, { throwIfNoEntry: false });
+            if (st) cache.remember(at, st, i.file.sha256);
+          }
+    }
+  } catch (e) {
+    await staged.discard();
+    throw e;
+  } finally {
+    bucket?.close();
+  }
+  reporter.phase('saving the fingerprint cache');
+  cache.output = digest;
+  await cache.save(touched);
+  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(settings.serverConfigDir, targets.serverConfig) : [];
+  return result(placed, sitePages, serverConfigFiles, bucketStats);
+}
+
+/**
+ * What the site is rendered from, as far as it shows: the catalog, the site settings (and the
+ * logo file's size and time), the build's day, and which products are stale at the build time;
+ * and the pages (and search index) a site rendered from it has.
+ */
+function siteOf(catalog: Catalog, catalogText: string, config: Config, builtAt: Date): NonNullable<Published['site']> {
+  const logo = config.site.logo ? statSync(config.site.logo, { throwIfNoEntry: false }) : undefined;
+  const groups = groupProducts(catalog);
+  const stale = groups.filter((g) => isStale(g.newest.created, config.site.stale_after_days, builtAt)).map((g) => g.slug);
+  const key = JSON.stringify([
+    createHash('sha256').update(catalogText).digest('hex'),
+    config.site,
+    logo ? [logo.size, logo.mtimeMs] : null,
+    builtAt.toISOString().slice(0, 10),
+    stale,
+  ]);
+  return { key, pages: [...sitePages(groups.map((g) => g.slug)), 'pagefind/pagefind.js'] };
+}

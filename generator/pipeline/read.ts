@@ -1,0 +1,123 @@
+// The reading stages of a build: what each found file is (on the worker threads), and the
+// fingerprint of every paired image, hashing started folder by folder as soon as its files are read.
+
+import { ImageError, isReportable } from '../util/errors.js';
+import type { Classified } from '../ingest/classify.js';
+import { folderOf, type FoundFile } from '../ingest/find.js';
+import { pairImages, type PairedImage } from '../ingest/pair.js';
+import { hashImage } from '../fingerprint/hash-images.js';
+import type { HashedImage } from '../ingest/model.js';
+import type { BuildContext } from './context.js';
+
+/**
+ * Stage: what each found file is, with its metadata (on the worker threads; cached when unchanged).
+ * `onFolder` gets each folder's files as soon as all of them are read (what did and did not read).
+ */
+export async function readImages(
+  ctx: BuildContext,
+  files: FoundFile[],
+  onFolder?: (classified: Classified[], failed: Set<string>) => void,
+): Promise<{ classified: Classified[]; failed: Set<string>; ignored: string[] }> {
+  const { reporter, pool, cache, problems } = ctx;
+  reporter.phase('reading metadata');
+  const classified: Classified[] = [];
+  // On the worker threads (queued all at once, so small files go in batches); results kept in file order.
+  const failed = new Set<string>();
+  const known = files.map((file) => cache.classification(file));
+  // Everything served by the cache (a no-change rebuild): nothing to wait for. (Files that are no
+  // image are never cached: with one of them the files are read as below, and it is reported.)
+  if (known.every((k) => k !== undefined)) return { classified: known as Classified[], failed, ignored: [] };
+  const reads = files.map((file, i) => Promise.resolve(known[i] ?? pool.classify(file)));
+  if (onFolder) {
+    // Only folders with a file to read: where everything is known, nothing is gained by starting early.
+    const folders = new Map<string, number[]>();
+    files.forEach((file, i) => {
+      const folder = folderOf(file);
+      const list = folders.get(folder);
+      if (list) list.push(i);
+      else folders.set(folder, [i]);
+    });
+    for (const indexes of folders.values()) {
+      if (indexes.every((i) => known[i])) continue;
+      void Promise.allSettled(indexes.map((i) => reads[i]!)).then((results) => {
+        const done: Classified[] = [];
+        const broken = new Set<string>();
+        results.forEach((r, k) => {
+          if (r.status === 'fulfilled') done.push(r.value);
+          else broken.add(files[indexes[k]!]!.rel);
+        });
+        onFolder(done, broken);
+      });
+    }
+  }
+  for (const r of await Promise.allSettled(reads)) {
+    if (r.status === 'fulfilled') {
+      classified.push(r.value);
+      cache.rememberClassification(r.value);
+    } else if (isReportable(r.reason)) {
+      problems.push(r.reason);
+      if (r.reason instanceof ImageError) failed.add(r.reason.file);
+    } else throw r.reason;
+  }
+  const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
+  for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
+  return { classified, failed, ignored };
+}
+
+const imageId = (i: PairedImage) => (i.kind === 'split' ? `${i.meta.file.path}\u0000${i.rootfs.file.path}` : i.file.file.path);
+export const imageLabelOf = (i: PairedImage) => (i.kind === 'split' ? i.rootfs.file.rel : i.file.file.rel);
+
+/**
+ * Hashing started while other files are still being read: as soon as a folder's files are all
+ * read, its images (paired the way pairImages pairs them: by folder) are hashed, so one large
+ * file still being read (a unified tarball whose metadata.yaml comes last) does not hold up the
+ * other worker. hashAll then uses these results; the order of results and problems is its own.
+ */
+export class EarlyHashes {
+  private started = new Map<string, Promise<HashedImage>>();
+  /** Bytes hashed so far (those the fingerprint cache knew count, as `cached` too), and the progress line once the hashing phase shows it. */
+  done = 0;
+  cached = 0;
+  report?: (label: string) => void;
+
+  constructor(private readonly ctx: BuildContext) {}
+
+  onBytes(label: string): (n: number, cached?: boolean) => void {
+    return (n, cached) => {
+      this.done += n;
+      if (cached) this.cached += n;
+      this.report?.(label);
+    };
+  }
+
+  start(classified: Classified[], failed: Set<string>): void {
+    for (const image of pairImages(classified, failed).images) {
+      const p = hashImage(image, this.ctx.pool, this.ctx.cache, this.onBytes(imageLabelOf(image)));
+      p.catch(() => {}); // reported by hashAll, which awaits it
+      this.started.set(imageId(image), p);
+    }
+  }
+
+  take(image: PairedImage): Promise<HashedImage> | undefined {
+    return this.started.get(imageId(image));
+  }
+}
+
+/** Stage: fingerprints of every paired image (and, for tarballs, proof that they are whole). */
+export async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHashes): Promise<{ hashed: HashedImage[]; bytesHashed: number }> {
+  const { reporter, pool, cache, problems } = ctx;
+  reporter.phase('hashing');
+  const total = images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
+  early.report = (label) => reporter.progress('hashing', early.done, total, label);
+  const hashed: HashedImage[] = [];
+  {
+    const results = await Promise.allSettled(images.map((image) => early.take(image) ?? hashImage(image, pool, cache, early.onBytes(imageLabelOf(image)))));
+    for (const r of results) {
+      if (r.status === 'fulfilled') hashed.push(r.value);
+      else if (isReportable(r.reason)) problems.push(r.reason);
+      else throw r.reason;
+    }
+  }
+
+  return { hashed, bytesHashed: early.done - early.cached };
+}
