@@ -3,6 +3,7 @@
 
 import type { Catalog, CatalogProduct } from './catalog.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
+import { compareStrings } from '../util/compare.js';
 
 export type CatalogImage = CatalogProduct['versions'][number]['images'][number];
 
@@ -112,7 +113,7 @@ export function groupProducts(catalog: Pick<Catalog, 'products'>): ProductGroup[
 /** The alias with the fewest parts, then the shortest, then the first by name. */
 function shortestAlias(aliases: string[]): string {
   const parts = (a: string) => a.split('/').length;
-  return [...aliases].sort((a, b) => parts(a) - parts(b) || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0))[0]!;
+  return [...aliases].sort((a, b) => parts(a) - parts(b) || a.length - b.length || compareStrings(a, b))[0]!;
 }
 
 /** The size of the newest image of `type`: the newest version holding one, of the first architecture (in order) at that version. */

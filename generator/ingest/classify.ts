@@ -13,6 +13,7 @@ import { sniff, SNIFF_BYTES, type Compression } from './detect.js';
 import { WHOLE_FILE_LIMIT } from './limits.js';
 import type { FoundFile } from './find.js';
 import { scanTarball, scanTarballBytes, TarProblem, type TarScan } from './scan-tarball.js';
+import type { ImageKind } from '../simplestreams/ftypes.js';
 
 export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
 
@@ -20,7 +21,7 @@ export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
 export type Classified =
   | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; sha256: string }
   | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression; sha256?: string }
-  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: 'container' | 'virtual-machine'; sha256?: string }
+  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: ImageKind; sha256?: string }
   /** Not an image file at all (a README, a checksum list...): reported, not published. */
   | { role: 'other'; file: FoundFile };
 

@@ -3,8 +3,7 @@
 import type { Compression } from './detect.js';
 import type { FoundFile } from './find.js';
 import type { ImageMetadata } from './metadata.js';
-
-export type ImageType = 'container' | 'virtual-machine';
+import type { ImageKind } from '../simplestreams/ftypes.js';
 
 /** One input file of an image, hashed. */
 export interface HashedFile {
@@ -19,7 +18,7 @@ export interface HashedFile {
 /** An image ready to plan: its metadata, its files with their hashes, and its fingerprint. */
 export interface HashedImage {
   kind: 'split' | 'unified';
-  type: ImageType;
+  type: ImageKind;
   metadata: ImageMetadata;
   /** split: sha256(metadata ‖ rootfs); unified: sha256(file). */
   fingerprint: string;

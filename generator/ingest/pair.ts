@@ -5,6 +5,8 @@ import path from 'node:path';
 import { ImageError } from '../util/errors.js';
 import type { Classified } from './classify.js';
 import { folderOf } from './find.js';
+import { byEntryKey } from '../util/compare.js';
+import type { ImageKind } from '../simplestreams/ftypes.js';
 
 export type MetadataFile = Extract<Classified, { role: 'metadata' }>;
 export type RootfsFile = Extract<Classified, { role: 'rootfs' }>;
@@ -17,8 +19,7 @@ export interface SuppliedLxc {
 }
 
 export type PairedImage =
-  | { kind: 'split'; meta: MetadataFile; rootfs: RootfsFile; type: 'container' | 'virtual-machine'; lxc?: SuppliedLxc }
-  | { kind: 'unified'; file: UnifiedFile; type: 'container' | 'virtual-machine' };
+  { kind: 'split'; meta: MetadataFile; rootfs: RootfsFile; type: ImageKind; lxc?: SuppliedLxc } | { kind: 'unified'; file: UnifiedFile; type: ImageKind };
 
 const EXTENSIONS = /\.(tar|tgz|tbz2?|txz|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|qcow2|img|raw)$/i;
 /** Metadata tarball names that belong to whatever rootfs shares their folder. */
@@ -68,7 +69,7 @@ export function pairImages(files: Classified[], failed: ReadonlySet<string> = ne
     else group.roots.push(f);
   }
 
-  for (const [folder, group] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [folder, group] of [...folders].sort(byEntryKey)) {
     const { metas } = group;
     const { roots, lxc } = suppliedLxc(group.roots);
     const used = new Set<MetadataFile>();

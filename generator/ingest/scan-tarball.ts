@@ -14,6 +14,7 @@ import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js
 import { cutShort as archiveCutShort, stoppedStream, TarEnd } from './wholeness.js';
 import { BOMB_FIX, bombProblem, METADATA_YAML_LIMIT } from './limits.js';
 import { archivePart, untilTarEnd } from './tar-end.js';
+import type { ImageKind } from '../simplestreams/ftypes.js';
 
 /** Entries read before giving up on finding out what a tarball is. */
 export const TAR_ENTRY_LIMIT = 100_000;
@@ -29,7 +30,7 @@ export type TarScan =
       size: number;
     }
   /** `sha256`: set when the file was read whole in memory (and so proven whole). */
-  | { role: 'unified'; metadataYaml: Buffer; type: 'container' | 'virtual-machine'; sha256?: string }
+  | { role: 'unified'; metadataYaml: Buffer; type: ImageKind; sha256?: string }
   | { role: 'rootfs'; sha256?: string };
 
 /** A problem found inside the tarball; the caller adds the file name and a fix. */

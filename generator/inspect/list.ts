@@ -4,11 +4,13 @@ import { loadTree, type TreeProblem } from './verify.js';
 import { openPreviousSource } from '../source/source.js';
 import { imagesOf, type PairableItem } from '../simplestreams/images.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
+import { byEntryKey } from '../util/compare.js';
+import type { ImageKind } from '../simplestreams/ftypes.js';
 
 export interface ListRow {
   product: string;
   version: string;
-  type: 'container' | 'virtual-machine';
+  type: ImageKind;
   fingerprint: string;
   size: number;
   aliases: string[];
@@ -21,7 +23,7 @@ export async function listTree(spec: string): Promise<{ rows: ListRow[]; problem
   const rows: ListRow[] = [];
   if (!tree) return { rows, problems };
   for (const { products } of tree.productsFiles.values()) {
-    for (const [key, product] of Object.entries(products).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [key, product] of Object.entries(products).sort(byEntryKey)) {
       const aliases = typeof product.aliases === 'string' && product.aliases ? product.aliases.split(',') : [];
       const versions = Object.entries((product.versions ?? {}) as Record<string, { items?: Record<string, PairableItem> }>).sort(([a], [b]) =>
         compareVersionKeys(b, a),

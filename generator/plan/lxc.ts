@@ -7,6 +7,7 @@
 import { LXC_ROOTFS_FTYPE, METADATA_FTYPES } from '../simplestreams/ftypes.js';
 import { lxcFilesOf } from '../simplestreams/images.js';
 import type { PlannedFile, PlannedImage, PlannedItem, PlannedProduct, PlannedVersion } from './products.js';
+import { byKey } from '../util/compare.js';
 
 export type LxcSourceKind = 'squashfs' | 'unified' | 'root-tarball';
 
@@ -118,6 +119,6 @@ export function carryLxc(published: PlannedVersion, fresh: PlannedVersion): Plan
       return Object.keys(extra).length ? { ...i, combined: { ...i.combined, ...extra } } : i;
     }),
     ...published.items.filter((i) => keys.has(i.key)),
-  ].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  ].sort(byKey);
   return { ...fresh, items, images: [...fresh.images, ...published.images.filter((i) => added.has(i.fingerprint))] };
 }

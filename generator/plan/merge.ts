@@ -12,6 +12,7 @@ import type { PlannedProduct, PlannedVersion } from './products.js';
 import { DELTA_FTYPES } from '../simplestreams/ftypes.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
 import { carryLxc, lxcImages } from './lxc.js';
+import { compareStrings } from '../util/compare.js';
 
 export interface MergeResult {
   products: PlannedProduct[];
@@ -24,7 +25,6 @@ export interface MergeResult {
   replaced: string[];
 }
 
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** The version's images, without the one its LXC files add (a rebuild without them has the same images). */
 const fingerprints = (v: PlannedVersion) => {
   const lxc = lxcImages(v);
@@ -61,7 +61,7 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
         // The same images: the deltas and LXC files published for them still apply.
         const deltas = published.items.filter((i) => DELTA_FTYPES[i.ftype]);
         const kept = carryLxc(published, version);
-        versions.set(version.key, deltas.length ? { ...kept, items: [...kept.items, ...deltas].sort((a, b) => cmp(a.key, b.key)) } : kept);
+        versions.set(version.key, deltas.length ? { ...kept, items: [...kept.items, ...deltas].sort((a, b) => compareStrings(a.key, b.key)) } : kept);
         continue;
       } else if (opts.replace === true || (opts.replace !== false && opts.replace.has(name))) result.replaced.push(name);
       else {
@@ -89,7 +89,7 @@ export function mergeWithPrevious(previous: PlannedProduct[], fresh: PlannedProd
     });
   }
   for (const product of previous) if (!freshKeys.has(product.key)) result.products.push(product);
-  result.products.sort((a, b) => cmp(a.key, b.key));
+  result.products.sort((a, b) => compareStrings(a.key, b.key));
 
   // One fingerprint, one place in the whole tree ("More than one match" otherwise).
   const owner = new Map<string, string>();

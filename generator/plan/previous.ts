@@ -12,10 +12,9 @@ import type { Catalog } from '../formats/catalog.js';
 import type { AcceptedProductsFile as ProductsFile } from '../simplestreams/schema.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { orderImages, type PlannedFile, type PlannedImage, type PlannedItem, type PlannedProduct, type PlannedVersion } from './products.js';
+import { compareStrings } from '../util/compare.js';
 
 type PublishedItem = ProductsFile['products'][string]['versions'][string]['items'][string];
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function plannedItem(key: string, item: PublishedItem, files: Map<string, PlannedFile>): PlannedItem {
   let file = files.get(item.path);
@@ -91,7 +90,7 @@ export function previousProducts(
   for (const p of catalog?.products ?? []) for (const v of p.versions) for (const i of v.images) fromCatalog.set(i.fingerprint, i);
   const files = new Map<string, PlannedFile>();
   return Object.entries(products.products)
-    .sort(([a], [b]) => cmp(a, b))
+    .sort(([a], [b]) => compareStrings(a, b))
     .map(([key, p]) => {
       const versions: PlannedVersion[] = Object.entries(p.versions)
         .sort(([a], [b]) => compareVersionKeys(a, b))
@@ -99,7 +98,7 @@ export function previousProducts(
           const published = Object.entries(v.items).map(([ikey, item]) => plannedItem(ikey, item, files));
           const twins = twinItems(published);
           for (const twin of twins) onTwin?.(`${key} ${vkey}`, twin);
-          const items = [...published, ...twins].sort((a, b) => cmp(a.key, b.key));
+          const items = [...published, ...twins].sort((a, b) => compareStrings(a.key, b.key));
           const details = (fp: string) => {
             const known = fromCatalog.get(fp);
             return {

@@ -3,12 +3,13 @@
 
 import { BuildError, ImageError } from '../util/errors.js';
 import { tarExtension } from '../ingest/detect.js';
-import { imageLabel, type HashedFile, type HashedImage, type ImageType } from '../ingest/model.js';
+import { imageLabel, type HashedFile, type HashedImage } from '../ingest/model.js';
 import { overridesFor, type Config } from '../config/config.js';
 import { aliasClashes, defaultAliases } from './aliases.js';
 import { aliasProblem, NAME_PART } from '../simplestreams/names.js';
 import { compareVersionKeys, DEFAULT_VERSION_FORMAT, versionKey, type VersionFormat } from '../simplestreams/version-key.js';
-import { ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
+import { ROOTFS_FTYPES, type ImageKind } from '../simplestreams/ftypes.js';
+import { compareStrings } from '../util/compare.js';
 
 export type Client = 'lxd' | 'incus';
 
@@ -33,14 +34,14 @@ export interface PlannedItem {
   file: PlannedFile;
   /** combined_*_sha256 fields (metadata items only). */
   combined: Record<string, string>;
-  combinedType?: ImageType;
+  combinedType?: ImageKind;
   /** Delta items (squashfs.vcdiff): the older version of the product this delta applies to. */
   deltaBase?: string;
 }
 
 export interface PlannedImage {
   fingerprint: string;
-  type: ImageType;
+  type: ImageKind;
   /** The clients that can see this image. */
   clients: Client[];
   /** Bytes: metadata + rootfs, or the unified file. */
@@ -91,8 +92,6 @@ const ROOTFS_ITEM_KEY = { squashfs: 'root.squashfs', 'root-tarball': 'root.tar.x
 const SHORT = { squashfs: 'squashfs', 'root.tar.xz': 'roottar', 'disk-kvm.img': 'vm' } as Record<string, string>;
 /** Preference when several rootfs types share a version: squashfs > root.tar.xz > disk-kvm.img. */
 const FTYPE_ORDER = ['squashfs', 'root.tar.xz', 'disk-kvm.img'];
-
-const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function fileName(file: HashedFile): string {
   const tag = file.sha256.slice(0, 16);
@@ -232,7 +231,7 @@ function planVersion(
   // Unified images: one combined item per client that can use it, and one image of each type
   // per version (a client resolving the version or its alias could get either of two).
   const unified: Identified[] = [];
-  for (const m of members.filter((x) => x.image.kind === 'unified').sort((a, b) => cmp(a.image.fingerprint, b.image.fingerprint))) {
+  for (const m of members.filter((x) => x.image.kind === 'unified').sort((a, b) => compareStrings(a.image.fingerprint, b.image.fingerprint))) {
     const other = unified.find((u) => u.image.type === m.image.type);
     const splitTwin = [...byFtype.values()].find((x) => x.image.type === m.image.type);
     if (!other && splitTwin) {
@@ -284,14 +283,14 @@ function planVersion(
     });
   });
 
-  items.sort((a, b) => cmp(a.key, b.key));
+  items.sort((a, b) => compareStrings(a.key, b.key));
   return { key, items, images: orderImages(images) };
 }
 
 /** A version's images in a stable order: unified ones, then split images by rootfs preference. */
 export function orderImages(images: PlannedImage[]): PlannedImage[] {
   const rank = (i: PlannedImage) => FTYPE_ORDER.indexOf(i.files[1]?.ftype ?? 'z');
-  return [...images].sort((a, b) => rank(a) - rank(b) || cmp(a.fingerprint, b.fingerprint));
+  return [...images].sort((a, b) => rank(a) - rank(b) || compareStrings(a.fingerprint, b.fingerprint));
 }
 
 /**
@@ -351,7 +350,7 @@ export function planProducts(
   }
 
   const products: PlannedProduct[] = [];
-  for (const [key, members] of [...groups].sort(([a], [b]) => cmp(a, b))) {
+  for (const [key, members] of [...groups].sort(([a], [b]) => compareStrings(a, b))) {
     const first = members[0]!;
     const arch = first.image.metadata.architecture;
     const o = overridesFor(config, key);
@@ -407,7 +406,7 @@ export function planProducts(
       variant: first.variant,
       aliases,
       releaseTitle: o.release_title ?? props.release_title ?? first.release,
-      requirements: Object.fromEntries(Object.entries(requirements).sort(([a], [b]) => cmp(a, b))),
+      requirements: Object.fromEntries(Object.entries(requirements).sort(([a], [b]) => compareStrings(a, b))),
       versions,
     };
     const codename = o.release_codename ?? props.release_codename;
@@ -430,5 +429,5 @@ export function planProducts(
 
   const files = new Map<string, PlannedFile>();
   for (const p of products) for (const v of p.versions) for (const i of v.items) files.set(i.file.path, i.file);
-  return { plan: { products, files: [...files.values()].sort((a, b) => cmp(a.path, b.path)), warnings }, problems };
+  return { plan: { products, files: [...files.values()].sort((a, b) => compareStrings(a.path, b.path)), warnings }, problems };
 }

@@ -14,7 +14,8 @@ import { mapLimit } from '../util/concurrency.js';
 import type { DeltaJob } from '../plan/deltas.js';
 import type { PlannedFile, PlannedItem, PlannedProduct } from '../plan/products.js';
 import type { PreviousSource } from '../source/source.js';
-import { byKey, changeVersions, localFiles } from './derived.js';
+import { changeVersions, localFiles } from './derived.js';
+import { byKey } from '../util/compare.js';
 
 const run = promisify(execFile);
 

@@ -31,5 +31,3 @@ export function changeVersions<T>(
     }),
   }));
 }
-
-export const byKey = <T extends { key: string }>(a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

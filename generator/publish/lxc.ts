@@ -27,7 +27,8 @@ import type { LxcJob } from '../plan/lxc.js';
 import type { PlannedFile, PlannedImage, PlannedItem, PlannedProduct } from '../plan/products.js';
 import type { PreviousSource } from '../source/source.js';
 import type { FingerprintCache } from '../fingerprint/cache.js';
-import { byKey, changeVersions, localFiles } from './derived.js';
+import { changeVersions, localFiles } from './derived.js';
+import { byKey } from '../util/compare.js';
 
 export interface LxcResult {
   products: PlannedProduct[];

@@ -6,6 +6,7 @@
 
 import { lxcOf } from '../plan/lxc.js';
 import type { PlannedProduct } from '../plan/products.js';
+import { byEntryKey } from '../util/compare.js';
 
 /** The index files LXC 5 reads (system containers, unprivileged ones; compat level 7 first). */
 export const LXC_INDEX_PATHS = ['meta/1.0/index-system', 'meta/1.0/index-system.7', 'meta/1.0/index-user', 'meta/1.0/index-user.7'] as const;
@@ -91,7 +92,7 @@ export function lxcMetaFiles(input: LxcMetaInput): [string, string][] {
   ];
   if (input.expiry) files.push(['expiry', `${input.expiry}\n`]);
   if (input.templated.length) files.push(['templates', input.templated.map((p) => `/${p}\n`).join('')]);
-  return files.sort(([a], [b]) => (a < b ? -1 : 1));
+  return files.sort(byEntryKey);
 }
 
 /** The lines of an LXC index (as the template reads it: `;`-separated, lines with six fields). */

@@ -7,6 +7,7 @@ import { LXC_INDEX_PATHS, renderLxcIndex } from './lxc.js';
 import type { Plan, PlannedItem, PlannedProduct } from '../plan/products.js';
 import { indexFileSchema, productsFileSchema } from '../simplestreams/schema.js';
 import { checkInParts, type ProvenParts } from '../util/check-parts.js';
+import { byEntryKey } from '../util/compare.js';
 
 export interface StreamsFiles {
   /** Output-relative path → file content. */
@@ -40,7 +41,7 @@ function itemJson(item: PlannedItem): Record<string, unknown> {
     size: item.file.size,
     ...(item.combinedType ? { combined_type: item.combinedType } : {}),
     ...(item.deltaBase ? { delta_base: item.deltaBase } : {}),
-    ...Object.fromEntries(Object.entries(item.combined).sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...Object.fromEntries(Object.entries(item.combined).sort(byEntryKey)),
   };
 }
 

@@ -14,6 +14,7 @@ import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { getText, type HttpLimits } from './http.js';
 import { parseTreeFile } from './published.js';
 import { count } from '../util/format.js';
+import { byEntryKey } from '../util/compare.js';
 
 export interface Upstream {
   /** The base URL, ending in /. */
@@ -183,7 +184,5 @@ function leaveOutUnknown(products: AcceptedProductsFile, base: string): string[]
           delete v.items[key];
           left.set(item.ftype, (left.get(item.ftype) ?? 0) + 1);
         }
-  return [...left]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([ftype, n]) => `${base}: ${count(n, 'item')} of ftype ${JSON.stringify(ftype)} left out: no client reads that type`);
+  return [...left].sort(byEntryKey).map(([ftype, n]) => `${base}: ${count(n, 'item')} of ftype ${JSON.stringify(ftype)} left out: no client reads that type`);
 }

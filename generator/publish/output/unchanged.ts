@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { HashMemo } from '../../source/source.js';
+import { byEntryKey } from '../../util/compare.js';
 
 export interface Published {
   /** Output-relative path → text, for every index, rule and state file. */
@@ -20,7 +21,7 @@ export interface Published {
 
 export function outputDigest(p: Published): string {
   const hash = createHash('sha256');
-  for (const [rel, text] of [...p.texts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) hash.update(`t ${rel} ${Buffer.byteLength(text)}\n`).update(text);
+  for (const [rel, text] of [...p.texts].sort(byEntryKey)) hash.update(`t ${rel} ${Buffer.byteLength(text)}\n`).update(text);
   for (const f of p.files) hash.update(`f ${f.path} ${f.size} ${f.sha256}\n`);
   hash.update(`s ${p.site?.key ?? '-'}\n`);
   return hash.digest('hex');

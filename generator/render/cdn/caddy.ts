@@ -5,6 +5,7 @@ import { CACHE_RULES, SHORT, IMMUTABLE } from './cache-rules.js';
 import { safeHeaderValue } from './header-safety.js';
 import { importPathForAlias, importPathForAliasArch, importPathForImage, negotiations, type ImportMap } from './import-map.js';
 import type { BlobRedirect } from '../bucket-layout.js';
+import { byEntryKey } from '../../util/compare.js';
 
 const q = (s: string) => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"`;
 
@@ -66,7 +67,7 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
   }
   negotiations(map).forEach((n, j) => {
     const names = Object.entries(n.names)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .sort(byEntryKey)
       .map(([name, debian]) => `\t${name} ${debian}`);
     out.push(`# Aliases on ${n.arches.join(', ')}: the first of these the client lists.
 map "{header.LXD-Server-Architectures},{header.Incus-Server-Architectures}" {ss_listed_${j}} {

@@ -6,6 +6,7 @@ import { CACHE_RULES, SHORT, IMMUTABLE } from './cache-rules.js';
 import { safeHeaderValue } from './header-safety.js';
 import { importPathForAlias, importPathForAliasArch, importPathForImage, negotiations, type ImportMap } from './import-map.js';
 import type { BlobRedirect } from '../bucket-layout.js';
+import { byEntryKey } from '../../util/compare.js';
 
 const covers = (a: string, b: string) => a === b || (a.endsWith('*') && b.startsWith(a.slice(0, -1)));
 
@@ -34,7 +35,7 @@ function importHeaders(map: ImportMap, fp: string): Record<string, string> {
 export function renderNginxHttp(map: ImportMap): string {
   const maps = negotiations(map).map((n, j) => {
     const names = Object.entries(n.names)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .sort(byEntryKey)
       .map(([name, debian]) => `    ${q(name)} ${debian};`);
     return `# Aliases on ${n.arches.join(', ')}: the first of these the client lists.
 map "$http_lxd_server_architectures,$http_incus_server_architectures" $staticstreams_listed_${j} {
