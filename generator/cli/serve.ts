@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { UsageError } from '../util/errors.js';
+import { parseFlags } from '../config/flags.js';
 import type { Action } from './output.js';
 import path from 'node:path';
 import { printable } from '../util/printable.js';
@@ -15,9 +16,17 @@ interface ServeFlags {
 }
 
 export async function runServe(dir: string, flags: ServeFlags): Promise<number | undefined> {
-  const port = Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got "${flags.port}"`);
-  if (!!flags.tlsCert !== !!flags.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+  // Every wrong flag at once, through the flags' one schema.
+  const problems: string[] = [];
+  let port = 0;
+  try {
+    port = parseFlags({ port: flags.port }).port!;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    problems.push(e.message);
+  }
+  if (!!flags.tlsCert !== !!flags.tlsKey) problems.push('--tls-cert and --tls-key go together');
+  if (problems.length) throw new UsageError(problems.join('\nerror: '));
   const { startPreview } = await import('../serve/server.js');
   // One line per request (what a person previewing a tree wants to see), unless --quiet.
   const log = flags.quiet ? undefined : (line: string) => process.stdout.write(`${printable(line)}\n`);

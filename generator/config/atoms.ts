@@ -25,3 +25,9 @@ export const httpUrlSchema = z.string().superRefine((u, ctx) => {
 
 /** A duration such as 90m, 6h or 2d. */
 export const durationSchema = z.string().regex(DURATION, 'must be a duration such as 90m, 6h or 2d');
+
+/** A TCP port, as a flag's text. */
+export const portSchema = z
+  .string()
+  .refine((t) => /^\d{1,5}$/.test(t.trim()) && Number(t) <= 65535, 'must be a port number (0 to 65535)')
+  .transform(Number);

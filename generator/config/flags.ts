@@ -4,7 +4,7 @@
 
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
-import { durationSchema, httpUrlSchema } from './atoms.js';
+import { durationSchema, httpUrlSchema, portSchema } from './atoms.js';
 import { filterSpec, TARGETS, upstreamUrl, type Target } from './config.js';
 
 const number = (what: string, integer: boolean) =>
@@ -43,6 +43,7 @@ const flagsSchema = z.object({
   timeout: number(' of seconds', false).optional(),
   filter: z.array(filterSpec).optional(),
   upstreams: z.array(upstreamUrl).optional(),
+  port: portSchema.optional(),
 });
 
 export interface ParsedFlags {
@@ -56,6 +57,7 @@ export interface ParsedFlags {
   timeout?: number;
   filter?: string[];
   upstreams?: string[];
+  port?: number;
 }
 
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -72,6 +72,17 @@ describe('one rule per input, from YAML or a flag', () => {
     );
   });
 
+  it("serve's --port through the flags' schema", () => {
+    assert.equal(parseFlags({ port: '8443' }).port, 8443);
+    assert.equal(parseFlags({ port: '0' }).port, 0);
+    for (const bad of ['x', '70000', '-1', '80.5', ''])
+      assert.throws(
+        () => parseFlags({ port: bad }),
+        (e: Error) => e instanceof UsageError && e.message === `--port must be a port number (0 to 65535), got "${bad}"`,
+        bad,
+      );
+  });
+
   it('the atoms themselves', () => {
     assert.ok(aliasSchema.safeParse('debian/12').success);
     assert.ok(!httpUrlSchema.safeParse('https://').success);
