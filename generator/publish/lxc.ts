@@ -152,7 +152,7 @@ async function concatSha256(files: string[]): Promise<string> {
 /** Bumped when what a job makes changes: derived files kept under an older one are made again. */
 const LXC_FORMAT = 1;
 
-/** What a job's files depend on: its sources' bytes and everything its meta tarball says. */
+/** What a job's files depend on: its sources' bytes, everything its meta tarball says, and how it is listed. */
 function jobKey(job: LxcJob): string {
   const p = job.product;
   return createHash('sha256')
@@ -168,6 +168,8 @@ function jobKey(job: LxcJob): string {
         p.canonicalArch,
         job.image.description ?? null,
         job.image.created,
+        // whether the root tarball pairs with the metadata (made.json then holds their fingerprint)
+        job.rootFtype,
       ]),
     )
     .digest('hex')
