@@ -26,7 +26,7 @@ import { SERVER_CONFIG_FILES } from '../render/cdn/targets.js';
 import { claimOutput, claimServerConfig } from '../publish/output/ownership.js';
 import { resolveBuild, type Settings } from '../config/settings.js';
 import { checkXdelta3 } from '../publish/deltas.js';
-import { checkLxcTools } from '../publish/lxc.js';
+import { checkXz } from '../publish/lxc.js';
 import type { BuildContext, BuildOptions, BuildResult } from './context.js';
 import { downloadsPath } from './context.js';
 import { EarlyHashes, hashAll, readImages } from './read.js';
@@ -58,7 +58,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   await claimOutput(options.out, { images: options.images, configFile: options.configFile, dryRun: options.dryRun });
   await claimServerConfig(settings.serverConfigDir, Object.values(SERVER_CONFIG_FILES));
   if (settings.make.deltas) await checkXdelta3();
-  if (settings.make.lxc) await checkLxcTools(false);
+  if (settings.make.lxc) await checkXz();
   const lock = await lockOutput(options.out);
   try {
     return await buildLocked(options, reporter, config, settings);

@@ -9,7 +9,7 @@ import { type HashedFile, type HashedImage } from '../ingest/model.js';
 import { planDeltas } from '../plan/deltas.js';
 import { makeDeltas, type DeltaResult } from '../publish/deltas.js';
 import { planLxc, type SuppliedLxcFiles } from '../plan/lxc.js';
-import { checkLxcTools, makeLxc, type LxcResult } from '../publish/lxc.js';
+import { checkSqfs2tar, makeLxc, type LxcResult } from '../publish/lxc.js';
 import { count } from '../util/format.js';
 import type { BuildContext } from './context.js';
 
@@ -42,7 +42,7 @@ export async function deriveFiles(
   const lxcJobs = settings.make.lxc ? planLxc(plan.products, suppliedLxc(hashed)) : [];
   let lxc: LxcResult | undefined;
   if (lxcJobs.length) {
-    await checkLxcTools(lxcJobs.some((j) => j.source.kind === 'squashfs'));
+    if (lxcJobs.some((j) => j.source.kind === 'squashfs' && !j.supplied)) await checkSqfs2tar();
     reporter.phase(`LXC's root and meta tarballs for ${count(lxcJobs.length, 'container version')} (made with xz on every core, or kept from the last build)`);
     try {
       lxc = await makeLxc(plan.products, lxcJobs, previous?.source, { dir: derivedPath(options.out), cache: ctx.cache });

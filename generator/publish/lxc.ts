@@ -33,8 +33,6 @@ import { byKey } from '../util/compare.js';
 export interface LxcResult {
   products: PlannedProduct[];
   made: { product: string; version: string; rootfs: number; meta: number }[];
-  /** Jobs whose files an earlier build made (kept next to the output). */
-  reused: number;
   /** `product version: why`: versions left without LXC files. */
   failed: string[];
   cleanup(): Promise<void>;
@@ -67,11 +65,15 @@ async function installed(command: string, args: string[]): Promise<boolean> {
   }
 }
 
-/** LXC's files need xz, and sqfs2tar (squashfs-tools-ng) for squashfs images. */
-export async function checkLxcTools(needSquashfs: boolean): Promise<void> {
+/** LXC's files need xz (checked before anything is written). */
+export async function checkXz(): Promise<void> {
   if (!(await installed('xz', ['--version'])))
     throw new UsageError('LXC files (--lxc, or lxc: true in the config) need xz: install it (Debian/Ubuntu: apt install xz-utils), or build without --lxc');
-  if (needSquashfs && !(await installed('sqfs2tar', ['--version'])))
+}
+
+/** LXC's files of squashfs images need sqfs2tar (squashfs-tools-ng); checked once the jobs say so. */
+export async function checkSqfs2tar(): Promise<void> {
+  if (!(await installed('sqfs2tar', ['--version'])))
     throw new UsageError(
       'LXC files of squashfs images (--lxc, or lxc: true in the config) need sqfs2tar, which reads a squashfs without root: install it (Debian/Ubuntu: apt install squashfs-tools-ng), or build without --lxc',
     );
@@ -184,6 +186,13 @@ interface Made {
   fingerprint?: string;
 }
 
+/** What a job's supplied files (distrobuilder's) say, as a kept folder's made.json would. */
+function suppliedRecord(job: LxcJob): Made {
+  const { meta, rootfs, fingerprint } = job.supplied!;
+  const pairs = job.rootFtype === 'root.tar.xz' && fingerprint ? { fingerprint } : {};
+  return { root: { sha256: rootfs.sha256, size: rootfs.size }, meta: { sha256: meta.sha256, size: meta.size }, ...pairs };
+}
+
 /**
  * Derived files are kept in `store.dir` (next to the output, on its file system, so the output
  * links them) by the job's key; a later build reuses a kept folder whose files the fingerprint
@@ -194,20 +203,13 @@ export interface DerivedStore {
   cache: FingerprintCache;
 }
 
-export async function makeLxc(
-  products: PlannedProduct[],
-  jobs: LxcJob[],
-  previous: PreviousSource | undefined,
-  store: DerivedStore,
-  progress?: (done: number) => void,
-): Promise<LxcResult> {
+export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previous: PreviousSource | undefined, store: DerivedStore): Promise<LxcResult> {
   const scratch = await mkdtemp(path.join(path.resolve(os.tmpdir()), 'staticstreams-lxc-'));
   await mkdir(store.dir, { recursive: true });
   const used = new Set<string>();
   const cleanup = () => rm(scratch, { recursive: true, force: true });
   const made: LxcResult['made'] = [];
   const failed: string[] = [];
-  let reused = 0;
   const additions = new Map<string, { items: PlannedItem[]; combined: Map<string, Record<string, string>>; image?: PlannedImage }>();
   const kept = async (folder: string): Promise<Made | undefined> => {
     try {
@@ -231,14 +233,10 @@ export async function makeLxc(
       const folder = path.join(store.dir, key);
       if (!job.supplied) used.add(key);
       try {
-        let record = job.supplied ? undefined : await kept(folder);
-        if (record) reused++;
-        else if (job.supplied) {
-          // distrobuilder's build-lxc output next to the image: taken as it is.
-          const { meta, rootfs, fingerprint } = job.supplied;
-          const pairs = job.rootFtype === 'root.tar.xz' && fingerprint ? { fingerprint } : {};
-          record = { root: { sha256: rootfs.sha256, size: rootfs.size }, meta: { sha256: meta.sha256, size: meta.size }, ...pairs };
-        } else {
+        // distrobuilder's build-lxc output next to the image is taken as it is; else what an
+        // earlier build made and kept; else made now.
+        let record = job.supplied ? suppliedRecord(job) : await kept(folder);
+        if (!record) {
           const partial = `${folder}.partial-${process.pid}`;
           await rm(partial, { recursive: true, force: true });
           await mkdir(partial);
@@ -317,7 +315,6 @@ export async function makeLxc(
           };
         }
         additions.set(name, { items, combined, ...(image ? { image } : {}) });
-        progress?.(n + 1);
       } catch (e) {
         failed.push(`${name}: ${(e as Error).message}`);
       }
@@ -334,5 +331,5 @@ export async function makeLxc(
   const prune = async () => {
     for (const entry of await readdir(store.dir)) if (!used.has(entry)) await rm(path.join(store.dir, entry), { recursive: true, force: true });
   };
-  return { products: withLxc, made, reused, failed, cleanup, prune };
+  return { products: withLxc, made, failed, cleanup, prune };
 }
