@@ -176,6 +176,12 @@ describe('build --lxc', { skip }, () => {
     assert.equal(missing.status, 1);
     assert.match(missing.stdout + missing.stderr, /meta\/1\.0\/index-system\.7:1: images\/nowhere\/meta\.tar\.xz is missing/);
     assert.match(missing.stdout + missing.stderr, /does not list busybox:1\.36:amd64:default, which has LXC files/);
+    // A hostile index: a folder outside the tree is refused, never read.
+    for (const p of ['index-system', 'index-system.7']) writeFileSync(path.join(out, 'meta/1.0', p), index.replace(folder, '/../../etc/'));
+    const outside = await runCli(['verify', out], { cwd: work });
+    assert.equal(outside.status, 1);
+    assert.match(outside.stdout + outside.stderr, /index-system\.7:1: path "\/\.\.\/\.\.\/etc\/" must be a folder of the tree/);
+    assert.doesNotMatch(outside.stdout + outside.stderr, /etc\/meta\.tar\.xz/);
     // A tarball cut short (the products' sha256 then also fails: both are reported).
     for (const p of ['index-system', 'index-system.7']) writeFileSync(path.join(out, 'meta/1.0', p), index);
     const rootfs = path.join(out, folder, 'rootfs.tar.xz');
