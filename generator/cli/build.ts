@@ -11,6 +11,8 @@ import { EXIT_OK, formatBytes, makeReporter, type Action } from './output.js';
 import { installSignalCleanup } from '../publish/output/cleanup.js';
 import type { BuildOptions, BuildResult } from '../pipeline/build.js';
 import { count } from '../util/format.js';
+import { SIGNATURE_POLICIES, type SignaturePolicy } from '../source/upstream.js';
+import { loadKeyring } from './keyring.js';
 
 export interface BuildFlags {
   images?: string;
@@ -19,6 +21,7 @@ export interface BuildFlags {
   replace?: boolean;
   deltas?: boolean;
   lxc?: boolean;
+  signKey?: string;
   retain?: string;
   retainDays?: string;
   grace?: string;
@@ -38,6 +41,8 @@ export interface BuildFlags {
   filter?: string[];
   keep?: string;
   timeout?: string;
+  keyring?: string;
+  signatures?: string;
 }
 
 /** The mirror settings: command-line values (checked by parseFlags) over the config's `mirror:` section. */
@@ -51,6 +56,17 @@ function mirrorOptions(flags: ParsedFlags, config: Config): NonNullable<BuildOpt
     http: { timeoutMs: (flags.timeout ?? config.mirror.timeout) * 1000, retries: config.mirror.retries },
     concurrency: config.mirror.concurrency,
   };
+}
+
+/** The mirror's --keyring and --signatures (over mirror.keyring and mirror.signatures). */
+async function withTrust(mirror: NonNullable<BuildOptions['mirror']>, flags: BuildFlags, config: Config): Promise<NonNullable<BuildOptions['mirror']>> {
+  const policy = (flags.signatures ?? config.mirror.signatures) as SignaturePolicy;
+  if (!SIGNATURE_POLICIES.includes(policy)) throw new UsageError(`--signatures ${flags.signatures}: give one of ${SIGNATURE_POLICIES.join(', ')}`);
+  const file = flags.keyring ?? config.mirror.keyring;
+  if (policy === 'required' && !file)
+    throw new UsageError('--signatures required needs the keys to check against: give --keyring FILE (or mirror.keyring in the config)');
+  const keyring = file ? await loadKeyring(file) : undefined;
+  return { ...mirror, trust: { policy, ...(keyring ? { keyring } : {}) } };
 }
 
 /** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
@@ -74,7 +90,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
         );
     }
   }
-  const mirror = command === 'mirror' ? mirrorOptions(parsed, config) : undefined;
+  const mirror = command === 'mirror' ? await withTrust(mirrorOptions(parsed, config), flags, config) : undefined;
   // A mirror publishes on top of what it published before: only new versions are downloaded.
   const previous = mirror && existsSync(path.join(flags.out, 'streams', 'v1', 'index.json')) ? flags.out : flags.previous;
   const started = Date.now();
@@ -87,6 +103,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     replace: flags.replace === true,
     deltas: flags.deltas === true ? true : undefined,
     lxc: flags.lxc === true ? true : undefined,
+    ...(flags.signKey ? { signKey: flags.signKey } : {}),
+    ...(command === 'prune' ? { keepSigned: true } : {}),
     retain: parsed.retain,
     retainDays: parsed.retainDays,
     grace: parsed.grace,
@@ -239,6 +257,10 @@ export function addPublishOptions(command: Command): Command {
     .option(
       '--lxc',
       "also serve LXC's download template (lxc-create -t download): rootfs.tar.xz + meta.tar.xz per container version, meta/1.0/index-* (default: lxc in the config)",
+    )
+    .option(
+      '--sign-key <file>',
+      'sign the tree with this armored OpenPGP secret key (default: the key in STATICSTREAMS_SIGNING_KEY, else signing.key_file in the config; passphrase: STATICSTREAMS_SIGNING_PASSPHRASE)',
     )
     .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
     .option('--json', 'print a machine-readable summary on stdout')

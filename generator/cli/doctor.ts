@@ -6,8 +6,9 @@ import { EXIT_INVALID, EXIT_OK, type Action } from './output.js';
 import { printable } from '../util/printable.js';
 import { UsageError } from '../util/errors.js';
 import { count } from '../util/format.js';
+import { loadKeyring } from './keyring.js';
 
-export async function runDoctor(url: string, flags: { json?: boolean; timeout?: string }): Promise<number> {
+export async function runDoctor(url: string, flags: { json?: boolean; timeout?: string; keyring?: string }): Promise<number> {
   const seconds = flags.timeout === undefined ? undefined : Number(flags.timeout);
   if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
     throw new UsageError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`);
@@ -16,7 +17,8 @@ export async function runDoctor(url: string, flags: { json?: boolean; timeout?: 
       'note: NODE_EXTRA_CA_CERTS is set; doctor ignores it on purpose: LXD and Incus trust only the system CA store, so a certificate trusted only through that variable would pass here and fail for them (install the CA into the system store instead: /usr/local/share/ca-certificates + update-ca-certificates, then restart the daemon)\n',
     );
   const { doctor } = await import('../inspect/doctor.js');
-  const report = await doctor(url, seconds === undefined ? {} : { requestMs: seconds * 1000 });
+  const keyring = flags.keyring ? await loadKeyring(flags.keyring) : undefined;
+  const report = await doctor(url, { ...(seconds === undefined ? {} : { requestMs: seconds * 1000 }), ...(keyring ? { keyring } : {}) });
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');
   if (flags.json) process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
@@ -40,5 +42,6 @@ export function registerDoctor(program: Command, action: Action): void {
     .argument('<url>', 'the https:// URL the tree is served at')
     .option('--json', 'print the findings as JSON')
     .option('--timeout <seconds>', 'each request must be answered whole within this (default 15); the whole run within 8 times it, at least 120 s')
-    .action(action((url: string, flags: { json?: boolean; timeout?: string }) => runDoctor(url, flags)));
+    .option('--keyring <file>', "OpenPGP public keys the server's signatures must verify against (default: the key the server publishes, not trusted)")
+    .action(action((url: string, flags: { json?: boolean; timeout?: string; keyring?: string }) => runDoctor(url, flags)));
 }

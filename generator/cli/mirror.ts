@@ -21,6 +21,11 @@ export function registerMirror(program: Command, action: Action): void {
     .option('--keep <n>', 'copy (and keep) the N newest versions of each selected product')
     .option('--images <dir>', 'also publish the images in this folder next to the mirrored ones')
     .option('--timeout <seconds>', 'cut off (and retry) a request that brings less than 16 KiB/s over this many seconds (default 30, or mirror.timeout)')
+    .option('--keyring <file>', "OpenPGP public keys to check each upstream's signed chain (streams/v1/index.sjson onwards) against (default: mirror.keyring)")
+    .option(
+      '--signatures <policy>',
+      'required: refuse an upstream not signed throughout; preferred: check what is signed, warn about the rest; off (default: preferred, or mirror.signatures)',
+    )
     .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files')
     .option('--dry-run', 'report what would be copied; download and write nothing')
     .addHelpText(

@@ -113,6 +113,21 @@ const mirror = z
     retries: z.number().int().min(0).max(20).default(4),
     /** Files downloaded at a time. */
     concurrency: z.number().int().min(1).max(32).default(4),
+    /** OpenPGP public keys to check the upstreams' signed chains against (relative to the config file). */
+    keyring: z.string().min(1).optional(),
+    /** required: refuse an upstream not signed throughout; preferred: check what is signed; off: check nothing. */
+    signatures: z.enum(['required', 'preferred', 'off']).default('preferred'),
+  })
+  .strict();
+
+const signing = z
+  .object({
+    /**
+     * An armored OpenPGP secret key (`gpg --armor --export-secret-keys`), relative to the config
+     * file. STATICSTREAMS_SIGNING_KEY (the key's text, as a CI secret holds it) and --sign-key
+     * FILE take precedence; a passphrase comes only from STATICSTREAMS_SIGNING_PASSPHRASE.
+     */
+    key_file: z.string().min(1),
   })
   .strict();
 
@@ -140,6 +155,8 @@ export const configSchema = z
     deltas: z.boolean().default(false),
     /** Also serve LXC's `download` template: rootfs.tar.xz + meta.tar.xz per container version, and meta/1.0/index-*. */
     lxc: z.boolean().default(false),
+    /** Sign the tree (OpenPGP): see `signing`. */
+    signing: signing.optional(),
     /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */
     object_storage: objectStorage.optional(),
     /** The catalogue website's title, description, logo and remote name. */
@@ -181,7 +198,9 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
   const doc = parseDocument(text);
   if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const config = parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
-  // The logo is named relative to the config file; everything after this sees an absolute path.
+  // The logo and the signing key are named relative to the config file; everything after this sees absolute paths.
+  if (config.signing) config.signing.key_file = path.resolve(path.dirname(file), config.signing.key_file);
+  if (config.mirror.keyring) config.mirror.keyring = path.resolve(path.dirname(file), config.mirror.keyring);
   if (config.site.logo) {
     config.site.logo = path.resolve(path.dirname(file), config.site.logo);
     try {

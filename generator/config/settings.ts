@@ -23,7 +23,14 @@ export interface GivenSettings {
   grace?: string;
   dryRun?: boolean;
   site?: boolean;
+  /** --sign-key FILE: an OpenPGP secret key to sign the tree with. */
+  signKey?: string;
+  /** The environment (STATICSTREAMS_SIGNING_KEY, STATICSTREAMS_SIGNING_PASSPHRASE). */
+  env?: Record<string, string | undefined>;
 }
+
+/** Where the signing key comes from: a file, or the text of an environment variable. */
+export type KeySource = { file: string; passphrase?: string } | { env: string; text: string; passphrase?: string };
 
 export interface Settings {
   /** The one clock of the build: retention, grace periods, the site's build date. */
@@ -40,6 +47,22 @@ export interface Settings {
   grace: { text: string; ms: number };
   dryRun: boolean;
   site: boolean;
+  /** Sign the tree with this key (read and checked before anything is written). */
+  signing?: KeySource;
+}
+
+export const SIGNING_KEY_ENV = 'STATICSTREAMS_SIGNING_KEY';
+export const SIGNING_PASSPHRASE_ENV = 'STATICSTREAMS_SIGNING_PASSPHRASE';
+
+/** The key to sign with: --sign-key FILE, else STATICSTREAMS_SIGNING_KEY, else the config's signing.key_file. */
+export function keySource(given: Pick<GivenSettings, 'signKey' | 'env'>, config: Config): KeySource | undefined {
+  const env = given.env ?? {};
+  const passphrase = env[SIGNING_PASSPHRASE_ENV] !== undefined ? { passphrase: env[SIGNING_PASSPHRASE_ENV] } : {};
+  if (given.signKey) return { file: given.signKey, ...passphrase };
+  const text = env[SIGNING_KEY_ENV];
+  if (text !== undefined && text.trim() !== '') return { env: SIGNING_KEY_ENV, text, ...passphrase };
+  if (config.signing) return { file: config.signing.key_file, ...passphrase };
+  return undefined;
 }
 
 /** The default server-config folder: a sibling of the output named after it (dist → dist-server-config). */
@@ -54,6 +77,7 @@ export function resolveBuild(given: GivenSettings, config: Config, clock: () => 
   const keeps = [given.retain ?? config.retention.keep, given.mirrorKeep].filter((n): n is number => n !== undefined);
   const grace = given.grace ?? config.retention.grace;
   const days = given.retainDays ?? config.retention.days;
+  const signing = keySource(given, config);
   return {
     now: given.now ?? clock(),
     ...((given.baseUrl ?? config.base_url) ? { baseUrl: given.baseUrl ?? config.base_url } : {}),
@@ -66,5 +90,6 @@ export function resolveBuild(given: GivenSettings, config: Config, clock: () => 
     grace: { text: grace, ms: parseDuration(grace, '--grace') },
     dryRun,
     site: given.site !== false,
+    ...(signing ? { signing } : {}),
   };
 }

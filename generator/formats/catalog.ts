@@ -51,6 +51,22 @@ export const catalogProductSchema = z.object({
   versions: z.array(catalogVersionSchema).min(1),
 });
 
+/** Where a signed tree publishes its public key: armored, and binary (what `gpgv --keyring` reads). */
+export const PUBLIC_KEY_PATHS = { armored: 'signing-key.asc', binary: 'signing-key.gpg' } as const;
+
+const fingerprint = z.string().regex(/^[0-9A-F]{40}(?:[0-9A-F]{24})?$/, 'an OpenPGP fingerprint, upper-case hex');
+
+export const catalogSigningSchema = z.object({
+  /** The signing key's primary fingerprint. */
+  fingerprint,
+  userIds: z.array(z.string()),
+  /** The public key (armored) and the same as a binary keyring. */
+  key: relPath,
+  keyring: relPath,
+  /** The clear-signed index a verifier starts from. */
+  index: relPath,
+});
+
 export const catalogSchema = z.object({
   format: z.literal('staticstreams-catalog:1'),
   baseUrl: z.string().url().optional(),
@@ -58,8 +74,13 @@ export const catalogSchema = z.object({
   streams: z.object({ index: relPath, products: relPath }),
   /** alias → absolute URL of its architecture-negotiating import endpoint. */
   aliasEndpoints: z.record(z.string(), z.string().url()).default({}),
+  /** A signed tree: its key, and where the chain starts. */
+  signing: catalogSigningSchema.optional(),
+  /** A mirror: each upstream whose signed chain was checked, and by which key it was signed. */
+  upstreams: z.array(z.object({ url: z.string().url(), signer: fingerprint.optional() })).optional(),
   products: z.array(catalogProductSchema),
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
+export type CatalogSigning = z.infer<typeof catalogSigningSchema>;
 export type CatalogProduct = z.infer<typeof catalogProductSchema>;

@@ -22,6 +22,8 @@ import { FIXED_PRODUCTS_PATH, INDEX_PATH } from '../render/streams.js';
 import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
 import { count } from '../util/format.js';
+import type { Keyring } from '../signing/openpgp.js';
+import { signatureFindings } from './doctor-signatures.js';
 
 export interface Finding {
   severity: 'error' | 'warning' | 'ok';
@@ -201,7 +203,7 @@ function jsonOrNothing(body: string): unknown {
 export const DOCTOR_REQUEST_MS = 15_000;
 export const DOCTOR_RUN_MS = 120_000;
 
-export async function doctor(spec: string, options: { requestMs?: number; runMs?: number } = {}): Promise<DoctorReport> {
+export async function doctor(spec: string, options: { requestMs?: number; runMs?: number; keyring?: Keyring } = {}): Promise<DoctorReport> {
   const requestMs = options.requestMs ?? DOCTOR_REQUEST_MS;
   const deadlines: Deadlines = { requestMs, runEnd: Date.now() + (options.runMs ?? Math.max(DOCTOR_RUN_MS, 8 * requestMs)) };
   const base = spec.replace(/\/+$/, '');
@@ -340,6 +342,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   };
 
   // Indexes.
+  let indexBody: string | undefined;
   let products: import('../simplestreams/schema.js').AcceptedProductsFile | undefined;
   try {
     const { answer } = await get(INDEX_PATH, { limit: 16 * 1024 * 1024 });
@@ -360,6 +363,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     }
     ok('index', `${INDEX_PATH} is a valid index`);
     headerChecks(findings, INDEX_PATH, answer.headers, SHORT);
+    indexBody = answer.body;
     const entry = Object.values(index.data.index).find((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
     if (!entry) {
       bad('error', 'index', 'the index lists no image-downloads products file', 'clients see no images', 'publish the index staticstreams wrote');
@@ -518,6 +522,11 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     0,
   );
   ok('images', `${count(listed, 'image')} listed`);
+  findings.push(
+    ...(await signatureFindings(async (rel) => (await get(rel, { limit: 512 * 1024 * 1024 })).answer, indexBody ?? '', options.keyring).catch((e: Error) => [
+      { severity: 'warning' as const, check: 'signatures', message: `the signatures could not be read: ${e.message}` },
+    ])),
+  );
   return report;
 }
 

@@ -20,6 +20,8 @@ import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
 import { NotJson, parseJson } from '../util/json.js';
 import { checkLxcIndex } from './verify-lxc.js';
+import { checkSignatures, type SignatureReport } from './verify-signatures.js';
+import type { Keyring } from '../signing/openpgp.js';
 
 export interface TreeProblem {
   severity: 'error' | 'warning';
@@ -257,13 +259,29 @@ export interface VerifyReport {
   products: number;
   images: number;
   files: number;
+  /** Signed or not, by which key, checked against the caller's keyring (trusted) or the tree's own key. */
+  signatures?: Omit<SignatureReport, 'problems'>;
+}
+
+export interface VerifyOptions {
+  /** Sizes and sha256 only: no tarball decompressed to its end. */
+  quick?: boolean;
+  /** The keys to trust (--keyring): the signed chain must verify against them. */
+  keyring?: Keyring;
+  /** An unsigned tree is an error (--require-signature). */
+  requireSignature?: boolean;
+  /** Check signatures at all (default true; a tree adopted from another tool: false). */
+  signatures?: boolean;
 }
 
 /**
  * `spec`: the tree's folder, or the http(s) URL it is served at. Unless `quick`, every tarball
  * is also decompressed to its end and its tar stream walked to the end-of-archive marker.
  */
-export async function verifyTree(spec: string, { quick = false }: { quick?: boolean } = {}): Promise<VerifyReport> {
+export async function verifyTree(
+  spec: string,
+  { quick = false, keyring, requireSignature = false, signatures: check = true }: VerifyOptions = {},
+): Promise<VerifyReport> {
   const problems: TreeProblem[] = [];
   const report: VerifyReport = { problems, products: 0, images: 0, files: 0 };
   const source = openPreviousSource(spec);
@@ -300,6 +318,10 @@ export async function verifyTree(spec: string, { quick = false }: { quick?: bool
       },
     )),
   );
+  if (!check) return report;
+  const { problems: signatureProblems, ...signatures } = await checkSignatures(source, tree, { ...(keyring ? { keyring } : {}), require: requireSignature });
+  problems.push(...signatureProblems);
+  report.signatures = signatures;
   return report;
 
   async function checkProducts(): Promise<void> {

@@ -32,6 +32,9 @@ import { downloadsPath } from './context.js';
 import { EarlyHashes, hashAll, readImages } from './read.js';
 import { deriveFiles } from './derive.js';
 import { publish } from './publish.js';
+import { loadSigner } from './sign.js';
+import { SIGNED_INDEX_PATH } from '../source/signed-chain.js';
+import type { SigningKey } from '../signing/openpgp.js';
 
 export type { BuildOptions, BuildResult, Lifecycle, MirrorStats, Reporter } from './context.js';
 export { downloadsPath };
@@ -51,7 +54,13 @@ async function checkImages(images: string): Promise<void> {
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? silent;
   const config = options.config ?? DEFAULT_CONFIG;
-  const settings = resolveBuild({ ...options, mirrorKeep: options.mirror?.keep }, config);
+  const settings = resolveBuild({ ...options, env: options.env ?? process.env, mirrorKeep: options.mirror?.keep }, config);
+  // A key that cannot sign stops the build before anything is written.
+  const signer = settings.signing ? await loadSigner(settings.signing, settings.now) : undefined;
+  if (signer && !signer.deterministic)
+    reporter.warn(
+      `the signing key ${signer.fingerprint} makes different signatures on every build (DSA, ECDSA or a v6 key): every build rewrites them; an Ed25519 or RSA key does not`,
+    );
   if (options.images !== undefined) await checkImages(options.images);
   else if (!options.previous && !options.mirror) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
   // Nothing of the user's is ever replaced: checked before anything is written.
@@ -61,7 +70,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (settings.make.lxc) await checkXz();
   const lock = await lockOutput(options.out);
   try {
-    return await buildLocked(options, reporter, config, settings);
+    return await buildLocked(options, reporter, config, settings, signer);
   } finally {
     await lock.release();
   }
@@ -97,7 +106,7 @@ function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: bool
   }
 }
 
-async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, given: Settings): Promise<BuildResult> {
+async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, given: Settings, signer: SigningKey | undefined): Promise<BuildResult> {
   let settings = given;
   const problems: (ImageError | BuildError)[] = [];
 
@@ -108,6 +117,12 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     previous = await readPublished(openPreviousSource(options.previous, { reuse: [path.resolve(options.out)] }));
     // prune keeps the tree's base URL
     if (!settings.baseUrl && previous.catalog?.baseUrl) settings = { ...settings, baseUrl: previous.catalog.baseUrl };
+    if (!signer && (await previous.source.readText(SIGNED_INDEX_PATH).catch(() => null)) !== null) {
+      const message = `the previous tree ${options.previous} is signed (${SIGNED_INDEX_PATH}), and this build has no signing key: the tree it publishes is not signed`;
+      const fix = 'give the key: --sign-key FILE or STATICSTREAMS_SIGNING_KEY (a mirror or prune keeps the tree signed only with it)';
+      if (options.keepSigned) throw new UsageError(`${message}\n  fix: ${fix}`);
+      reporter.warn(`${message} (${fix})`);
+    }
     if (previous.foreign) {
       // Another tool's tree is carried over only when clients can use all of it: every listed
       // file there with its size and sha256, every combined fingerprint right. Only on the first
@@ -115,7 +130,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
       reporter.phase(`checking the tree to carry over (${options.previous}) as clients would`);
       // Loaded only when needed, like the mirror below: a plain build starts faster.
       const { verifyTree } = await import('../inspect/verify.js');
-      const report = await verifyTree(options.previous, { quick: true });
+      const report = await verifyTree(options.previous, { quick: true, signatures: false });
       const errors = report.problems.filter((p) => p.severity === 'error');
       if (errors.length) {
         throw new BuildFailed(
@@ -145,7 +160,18 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     const carried =
       previous &&
       previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
-    const ctx: BuildContext = { options, reporter, config, settings, previous, carried: carried && { products: carried, twins }, pool, cache, problems };
+    const ctx: BuildContext = {
+      options,
+      reporter,
+      config,
+      settings,
+      previous,
+      carried: carried && { products: carried, twins },
+      pool,
+      cache,
+      problems,
+      ...(signer ? { signer } : {}),
+    };
     const early = new EarlyHashes(ctx);
     const { classified, failed, ignored } = await readImages(ctx, found.files, (c, f) => early.start(c, f));
     const paired = pairImages(classified, failed);

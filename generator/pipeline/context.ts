@@ -14,6 +14,7 @@ import type { Catalog } from '../formats/catalog.js';
 import type { PlaceStats } from '../publish/blobs.js';
 import type { SpareEntry } from '../publish/output/spare.js';
 import type { Settings } from '../config/settings.js';
+import type { SigningKey } from '../signing/openpgp.js';
 import type { BucketStats } from '../publish/bucket/sync.js';
 import type { DeltaResult } from '../publish/deltas.js';
 import type { LxcResult } from '../publish/lxc.js';
@@ -55,6 +56,15 @@ export interface BuildOptions {
   keepGoing?: boolean;
   /** Reuse fingerprints of files proven unchanged (default true); false re-hashes everything. */
   cache?: boolean;
+  /**
+   * Sign the tree with this OpenPGP secret key file (default: STATICSTREAMS_SIGNING_KEY in `env`,
+   * else the config's signing.key_file); a passphrase comes from STATICSTREAMS_SIGNING_PASSPHRASE.
+   */
+  signKey?: string;
+  /** A signed previous tree needs a signing key (prune: the tree stays signed); otherwise a warning. */
+  keepSigned?: boolean;
+  /** The environment the signing key and passphrase are read from (default: process.env). */
+  env?: Record<string, string | undefined>;
   /** Mirror these upstream servers into the output (with the images folder's images, if any). */
   mirror?: Omit<MirrorOptions, 'downloads'>;
   reporter?: Reporter;
@@ -132,6 +142,8 @@ export interface BuildContext {
   problems: (ImageError | BuildError)[];
   /** With mirror: the upstream products to publish, and what copying them took. */
   mirrored?: Mirrored;
+  /** The key the tree is signed with, when it is. */
+  signer?: SigningKey;
   /** The listing of the output's spare tree, being made (see publish/output/spare.ts). */
   spare?: Promise<SpareEntry[] | null>;
 }

@@ -20,7 +20,7 @@ import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/produc
 import { LXC_META_FTYPE, LXC_ROOTFS_FTYPE, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import type { Classified } from '../ingest/classify.js';
 import { download, type HttpLimits } from '../source/http.js';
-import { readUpstream } from '../source/upstream.js';
+import { readUpstream, type UpstreamTrust } from '../source/upstream.js';
 import { count } from '../util/format.js';
 
 export interface MirrorOptions {
@@ -40,6 +40,8 @@ export interface MirrorOptions {
   heldGrace?: { path: string; sha256: string; size: number }[];
   /** Plan only: download nothing. */
   dryRun?: boolean;
+  /** The upstreams' signed chains, checked against this keyring under this policy. */
+  trust?: UpstreamTrust;
 }
 
 export interface MirrorStats {
@@ -63,6 +65,8 @@ export interface Mirrored {
   replaced: Set<string>;
   /** Product key → the upstream it is mirrored from. */
   from: Map<string, string>;
+  /** Each upstream, and the key its signed chain was checked against (when it was). */
+  upstreams?: { url: string; signer?: string }[];
 }
 
 const fingerprints = (v: PlannedVersion) =>
@@ -82,11 +86,13 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   const aliasOwner = new Map<string, string>();
   /** Upstream file → its URL. */
   const urls = new Map<PlannedFile, string>();
+  const signers: { url: string; signer?: string }[] = [];
   for (const spec of options.upstreams) {
     reporter.phase(`reading the upstream ${spec}`);
-    const upstream = await readUpstream(spec, options.http);
+    const upstream = await readUpstream(spec, options.http, options.trust);
     for (const w of upstream.warnings) reporter.warn(w);
     stats.upstreams.push(upstream.base);
+    signers.push({ url: upstream.base, ...(upstream.signer ? { signer: upstream.signer } : {}) });
     const all = previousProducts(upstream.products, upstream.catalog, upstream.base);
     const selected = selectProducts(all, options.filters, options.keep);
     const chosen = new Set(selected.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
@@ -135,7 +141,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     }),
   }));
 
-  if (options.dryRun) return { products: mirrored, stats, deselected, replaced, from: owner };
+  if (options.dryRun) return { products: mirrored, stats, deselected, replaced, from: owner, upstreams: signers.filter((s) => s.signer) };
   // A file the previous output holds (same sha256) is linked from there, not downloaded again.
   const heldFiles = new Map<string, { path: string; size: number }>([
     ...(options.heldGrace ?? []).map((g) => [g.sha256, g] as const),
@@ -187,7 +193,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
       const url = urls.get(i.file)!;
       i.file.origin = { kind: 'input', path: local.get(i.file.sha256)!, rel: url };
     }
-  return { products: mirrored, stats, deselected, replaced, from: owner };
+  return { products: mirrored, stats, deselected, replaced, from: owner, upstreams: signers.filter((s) => s.signer) };
 }
 
 type Role = 'metadata' | 'unified' | 'tarball' | 'squashfs' | 'qcow2';

@@ -9,7 +9,10 @@ import { schemasDigest } from '../formats/schemas-digest.js';
 import type { Plan } from '../plan/products.js';
 import { graceAfter, type PreviousState, type Publication } from '../plan/publication.js';
 import { renderState, STATE_PATH } from '../formats/state.js';
-import { renderStreams } from '../render/streams.js';
+import { INDEX_PATH, newestCreation, renderStreams } from '../render/streams.js';
+import { sjsonPath } from '../simplestreams/signed.js';
+import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
+import { signTree } from './sign.js';
 import { renderCatalog } from '../render/catalog.js';
 import type { Catalog } from '../formats/catalog.js';
 import { placeFiles, type PlaceStats, type Touched } from '../publish/blobs.js';
@@ -78,6 +81,25 @@ function keptVersions(previous: PreviousState | null, plan: Plan, publication: P
   return previous.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)).filter((n) => listed.has(n) && !built.has(n));
 }
 
+/** What catalog.json says of the tree's signing key and a mirror's upstreams' signers. */
+function trustOf(ctx: BuildContext): Parameters<typeof renderCatalog>[3] {
+  const signer = ctx.signer;
+  return {
+    ...(signer
+      ? {
+          signing: {
+            fingerprint: signer.fingerprint,
+            userIds: signer.userIds,
+            key: PUBLIC_KEY_PATHS.armored,
+            keyring: PUBLIC_KEY_PATHS.binary,
+            index: sjsonPath(INDEX_PATH),
+          },
+        }
+      : {}),
+    ...(ctx.mirrored?.upstreams ? { upstreams: ctx.mirrored.upstreams } : {}),
+  };
+}
+
 /** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
 export async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
   const { options, reporter, config, settings, previous, cache } = ctx;
@@ -103,7 +125,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
   const allFiles = [...plan.files, ...graceFiles];
   const imageCount = hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0);
   if (options.dryRun) {
-    const rendered = renderCatalog(plan, streams, baseUrl);
+    const rendered = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
     streams.validate();
     rendered.validate();
     return {
@@ -128,13 +150,14 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     };
   }
 
-  const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl);
+  const signed = ctx.signer ? await signTree(ctx.signer, plan, streams.files, newestCreation(plan)) : new Map<string, string | Uint8Array>();
+  const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
   const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
   for (const w of targets.warnings) reporter.warn(w);
   const stateText = renderState(grace.keep, recordedSettings(config, settings));
   const builtAt = settings.now;
   const published: Published = {
-    texts: [...streams.files, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
+    texts: [...streams.files, ...signed, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
     files: allFiles,
     site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt) : null,
   };
@@ -198,6 +221,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     const writing = (async () => {
       const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
       for (const [rel, text] of streams.files) await staged.writeText(rel, text);
+      for (const [rel, text] of signed) await staged.writeText(rel, text);
       await staged.writeText('catalog.json', catalogText);
       await staged.writeText(STATE_PATH, stateText);
       for (const [rel, text] of targets.published) await staged.writeText(rel, text);

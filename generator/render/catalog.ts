@@ -3,20 +3,28 @@
 
 import type { Plan, PlannedVersion } from '../plan/products.js';
 import { lxcOf } from '../plan/lxc.js';
-import { catalogSchema, type Catalog } from '../formats/catalog.js';
+import { catalogSchema, type Catalog, type CatalogSigning } from '../formats/catalog.js';
 import { checkInParts, type ProvenParts } from '../util/check-parts.js';
 import { newestCreation, type StreamsFiles } from './streams.js';
 import { absoluteUrl, buildImportMap, importPathForAlias, importPathForImage } from './cdn/import-map.js';
 
 const iso = (epochSeconds: number) => new Date(epochSeconds * 1000).toISOString();
 
-export function renderCatalog(plan: Plan, streams: StreamsFiles, baseUrl?: string): { catalog: Catalog; text: string; validate(proven?: ProvenParts): void } {
+/** `trust`: a signed tree's key, and a mirror's upstreams with the key each was signed by. */
+export function renderCatalog(
+  plan: Plan,
+  streams: StreamsFiles,
+  baseUrl?: string,
+  trust: { signing?: CatalogSigning; upstreams?: Catalog['upstreams'] } = {},
+): { catalog: Catalog; text: string; validate(proven?: ProvenParts): void } {
   const catalog: Catalog = {
     format: 'staticstreams-catalog:1',
     ...(baseUrl ? { baseUrl: baseUrl.replace(/\/+$/, '') } : {}),
     updated: iso(newestCreation(plan)),
     streams: { index: streams.indexPath, products: streams.productsPath },
     aliasEndpoints: {},
+    ...(trust.signing ? { signing: trust.signing } : {}),
+    ...(trust.upstreams?.length ? { upstreams: trust.upstreams } : {}),
     products: plan.products.map((p) => ({
       key: p.key,
       os: p.os,

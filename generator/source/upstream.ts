@@ -15,6 +15,8 @@ import { getText, type HttpLimits } from './http.js';
 import { parseTreeFile } from './published.js';
 import { count } from '../util/format.js';
 import { byEntryKey } from '../util/compare.js';
+import type { Keyring } from '../signing/openpgp.js';
+import { readSignedChain, SIGNED_INDEX_PATH } from './signed-chain.js';
 
 export interface Upstream {
   /** The base URL, ending in /. */
@@ -22,8 +24,46 @@ export interface Upstream {
   products: AcceptedProductsFile;
   /** The upstream's catalog.json when it is a staticstreams tree (creation dates, descriptions). */
   catalog: Catalog | null;
-  /** What was left out, for the user (items of an ftype no client reads). */
+  /** What was left out, for the user (items of an ftype no client reads), and an unsigned chain under `preferred`. */
   warnings: string[];
+  /** The key the upstream's signed chain verified against (with a keyring). */
+  signer?: string;
+}
+
+/** --signatures: `required` fails an upstream whose chain is not signed throughout; `preferred` checks what is signed. */
+export type SignaturePolicy = 'required' | 'preferred' | 'off';
+export const SIGNATURE_POLICIES: readonly SignaturePolicy[] = ['required', 'preferred', 'off'];
+
+export interface UpstreamTrust {
+  keyring?: Keyring;
+  policy: SignaturePolicy;
+}
+
+/**
+ * Walks the upstream's signed chain with the keyring: a signature that does not verify (a changed
+ * byte, another key) refuses the upstream under any policy; a missing signature or an unsigned
+ * link in the chain is refused under `required` and a warning under `preferred`. Returns the
+ * signed documents (index text with its `.json` paths, products payloads) to read instead of the
+ * unsigned ones.
+ */
+async function checkUpstreamChain(base: string, read: (rel: string) => Promise<string | null>, trust: UpstreamTrust, warnings: string[]) {
+  const fix = 'the upstream is not what its signer published (tampered, or being updated): try again later, or report it to the upstream';
+  const chain = await readSignedChain(read, trust.keyring!);
+  const required = trust.policy === 'required';
+  if (!chain.signed) {
+    const message = `${base}${SIGNED_INDEX_PATH}: not found: the upstream is not signed`;
+    if (required) throw new BuildError(message, 'mirror it with --signatures preferred (or off), or ask the upstream to sign its tree');
+    warnings.push(`${message}; mirrored without a signature check (--signatures required refuses it)`);
+    return null;
+  }
+  const bad = chain.problems.filter((p) => p.kind === 'bad');
+  if (bad.length) throw new BuildFailed(bad.map((p) => new BuildError(`${base}${p.where}: ${p.message}`, fix)));
+  for (const p of chain.problems.filter((q) => q.kind === 'unsigned-link')) {
+    if (required)
+      throw new BuildError(`${base}${p.where}: ${p.message}`, 'mirror it with --signatures preferred, or ask the upstream to sign its products files');
+    warnings.push(`${base}${p.where}: ${p.message}; its products are mirrored unchecked (--signatures required refuses this)`);
+  }
+  return chain;
 }
 
 /** Bounds no real server comes near; beyond them the upstream is refused. */
@@ -116,11 +156,22 @@ function hostile(products: AcceptedProductsFile, where: string, listed: Listed):
 }
 
 /** Reads the upstream at `spec` (its base URL): every image-downloads products file, merged. */
-export async function readUpstream(spec: string, limits: HttpLimits): Promise<Upstream> {
+export async function readUpstream(spec: string, limits: HttpLimits, trust: UpstreamTrust = { policy: 'off' }): Promise<Upstream> {
   const base = upstreamBase(spec);
   const fix = 'check the URL: it is the folder holding streams/v1/index.json';
   const at = (rel: string) => new URL(rel, base).href;
-  const indexText = await getText(at(INDEX_PATH), UPSTREAM_BOUNDS.indexBytes, limits, fix);
+  const warnings: string[] = [];
+  const chain =
+    trust.keyring && trust.policy !== 'off'
+      ? await checkUpstreamChain(
+          base,
+          (rel) => getText(at(rel), rel.endsWith('index.sjson') ? UPSTREAM_BOUNDS.indexBytes : UPSTREAM_BOUNDS.productsBytes, limits, fix),
+          trust,
+          warnings,
+        )
+      : null;
+  // With a verified chain, the signed documents are read, not the unsigned ones beside them.
+  const indexText = chain?.index ?? (await getText(at(INDEX_PATH), UPSTREAM_BOUNDS.indexBytes, limits, fix));
   if (indexText === null) throw new BuildError(`${at(INDEX_PATH)}: not found, so ${base} is no simplestreams image server`, fix);
   const index = parseTreeFile(acceptedIndexSchema, indexText, at(INDEX_PATH), 'the upstream index is broken: report it to the upstream');
   // As the clients do: image-downloads entries that list products.
@@ -140,7 +191,7 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
       problems.push(new BuildError(`${at(INDEX_PATH)}: products file ${JSON.stringify(rel)} leaves the tree`, 'report it to the upstream'));
       continue;
     }
-    const text = await getText(at(rel), UPSTREAM_BOUNDS.productsBytes, limits, fix);
+    const text = chain?.products.get(rel) ?? (await getText(at(rel), UPSTREAM_BOUNDS.productsBytes, limits, fix));
     if (text === null) {
       problems.push(
         new BuildError(
@@ -159,7 +210,7 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
     }
   }
   if (problems.length) throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
-  const warnings = leaveOutUnknown(merged, base);
+  warnings.push(...leaveOutUnknown(merged, base));
   const catalogText = await getText(at('catalog.json'), UPSTREAM_BOUNDS.productsBytes, limits, fix).catch(() => null);
   let catalog: Catalog | null;
   try {
@@ -168,7 +219,7 @@ export async function readUpstream(spec: string, limits: HttpLimits): Promise<Up
   } catch {
     catalog = null; // a catalog only adds dates and descriptions: without it the version keys date the images
   }
-  return { base, products: merged, catalog, warnings };
+  return { base, products: merged, catalog, warnings, ...(chain?.signer ? { signer: chain.signer } : {}) };
 }
 
 /**

@@ -15,6 +15,7 @@ const SITE = path.resolve('site');
 /** Lowest first: a folder may import its own layer and the layers below it. */
 export const LAYERS: string[][] = [
   ['simplestreams', 'util'], // the wire format and leaf helpers: import nothing of ours above
+  ['signing'], // OpenPGP keys, signatures, keyrings (openpgp.js)
   ['formats'], // our own files (catalog, state, site input), shared with site/
   ['config'],
   ['ingest'],

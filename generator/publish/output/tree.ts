@@ -113,7 +113,7 @@ export class StagedOutput {
     return this.reused ? clearSpare(this.dir, paths, this.reused.entries, touched) : new Map();
   }
 
-  async writeText(rel: string, text: string): Promise<void> {
+  async writeText(rel: string, text: string | Uint8Array): Promise<void> {
     const full = insideRoot(this.dir, rel);
     await mkdir(path.dirname(full), { recursive: true });
     // Never through a link: a file at this path may be an image linked from an input.

@@ -11,8 +11,8 @@ import type { HashMemo } from '../../source/source.js';
 import { byEntryKey } from '../../util/compare.js';
 
 export interface Published {
-  /** Output-relative path → text, for every index, rule and state file. */
-  texts: [string, string][];
+  /** Output-relative path → text (or bytes: a binary keyring), for every index, rule, signature and state file. */
+  texts: [string, string | Uint8Array][];
   /** Every image file the tree lists (or keeps for its grace period). */
   files: { path: string; sha256: string; size: number; origin: { kind: string } }[];
   /** What the catalogue site is rendered from, and the pages it must have (null without a site). */

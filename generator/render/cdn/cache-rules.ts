@@ -19,7 +19,15 @@ export const CACHE_RULES: readonly PathRule[] = [
   { pattern: '/streams/v1/index.json', headers: { 'Cache-Control': SHORT } },
   // The products under their fixed name (web UIs read it cross-origin): it changes in place.
   { pattern: '/streams/v1/images.json', headers: { 'Cache-Control': SHORT } },
+  // A signed tree: the signed index and fixed-name products (their content-addressed ones are
+  // covered by images-*, a signature's time being its document's own).
+  { pattern: '/streams/v1/index.sjson', headers: { 'Cache-Control': SHORT } },
+  { pattern: '/streams/v1/index.json.gpg', headers: { 'Cache-Control': SHORT } },
+  { pattern: '/streams/v1/images.sjson', headers: { 'Cache-Control': SHORT } },
+  { pattern: '/streams/v1/images.json.gpg', headers: { 'Cache-Control': SHORT } },
   { pattern: '/streams/v1/images-*', headers: { 'Cache-Control': IMMUTABLE } },
+  // The public key of a signed tree.
+  { pattern: '/signing-key.*', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' } },
   { pattern: '/images/*', headers: { 'Cache-Control': IMMUTABLE } },
   // LXC's image index (meta/1.0/index-system, …): changes in place.
   { pattern: '/meta/*', headers: { 'Cache-Control': SHORT, 'Access-Control-Allow-Origin': '*', 'X-Content-Type-Options': 'nosniff' } },

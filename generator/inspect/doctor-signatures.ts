@@ -1,0 +1,106 @@
+// doctor's signature check: is the server signed, by which key (the caller's keyring, else the
+// key the server publishes), does the chain from streams/v1/index.sjson verify throughout, and
+// is the signed index the one clients read (a mirror that copied index.json and not index.sjson
+// serves an older signed index).
+
+import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
+import { readKeyring, type Keyring } from '../signing/openpgp.js';
+import { readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
+import { parseJson } from '../util/json.js';
+
+/** One of doctor's findings (the shape doctor.ts reports). */
+interface Finding {
+  severity: 'error' | 'warning' | 'ok';
+  check: string;
+  message: string;
+  why?: string;
+  fix?: string;
+}
+
+type Get = (path: string) => Promise<{ status: number; body: string }>;
+
+const updatedOf = (text: string | undefined): number => {
+  try {
+    const t = Date.parse(String((parseJson(text ?? '') as { updated?: unknown }).updated));
+    return Number.isFinite(t) ? t : NaN;
+  } catch {
+    return NaN;
+  }
+};
+
+export async function signatureFindings(get: Get, indexBody: string, given?: Keyring): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const check = 'signatures';
+  const signed = await get(SIGNED_INDEX_PATH);
+  if (signed.status !== 200) {
+    findings.push({
+      severity: given ? 'error' : 'ok',
+      check,
+      message: `not signed (${SIGNED_INDEX_PATH} answers ${signed.status})`,
+      ...(given
+        ? {
+            why: 'a keyring was given: mirrors and auditors that check signatures refuse this server',
+            fix: 'build with a signing key (--sign-key or STATICSTREAMS_SIGNING_KEY) and publish the whole output',
+          }
+        : {}),
+    });
+    return findings;
+  }
+  let keyring = given;
+  if (!keyring) {
+    const key = await get(PUBLIC_KEY_PATHS.armored);
+    keyring = key.status === 200 ? await readKeyring(Buffer.from(key.body), PUBLIC_KEY_PATHS.armored).catch(() => undefined) : undefined;
+  }
+  if (!keyring) {
+    findings.push({
+      severity: 'warning',
+      check,
+      message: `${SIGNED_INDEX_PATH} is there, but no --keyring was given and the server publishes no key (${PUBLIC_KEY_PATHS.armored})`,
+      why: 'nobody can check the signatures without the public key',
+      fix: 'publish the whole output folder (a signed build writes the public key), or run doctor with --keyring FILE',
+    });
+    return findings;
+  }
+  const chain = await readSignedChain(async (rel) => {
+    const a = rel === SIGNED_INDEX_PATH ? signed : await get(rel);
+    return a.status === 200 ? a.body : a.status === 404 ? null : Promise.reject(new Error(`${rel} answers ${a.status}`));
+  }, keyring);
+  const whose = given
+    ? 'a key in --keyring'
+    : `the server's own ${PUBLIC_KEY_PATHS.armored} (not trusted: run doctor with --keyring to check it is the publisher's)`;
+  const bad = chain.problems.filter((p) => p.kind === 'bad');
+  if (bad.length)
+    for (const p of bad)
+      findings.push({
+        severity: 'error',
+        check,
+        message: `${p.where}: ${p.message}`,
+        why: 'mirrors and auditors that check signatures refuse the server',
+        fix: 'publish a whole signed build (every .sjson, .gpg and SHA256SUMS.asc with the indexes they sign), signed by the key you publish',
+      });
+  else if (chain.unsignedProducts.length)
+    findings.push({
+      severity: 'warning',
+      check,
+      message: `signed by ${chain.signer} (${whose}), but the signed index names unsigned products (${chain.unsignedProducts.join(', ')})`,
+      why: "Canonical's sstream-query and sstream-mirror with a keyring stop there: the chain is not complete",
+      fix: 'sign each products file as .sjson and name those in index.sjson (staticstreams build with a signing key does)',
+    });
+  else findings.push({ severity: 'ok', check, message: `signed by ${chain.signer} (${whose}); the chain from ${SIGNED_INDEX_PATH} verifies throughout` });
+  // The signed index is the one clients read.
+  if (chain.index && !sameJson(chain.index, indexBody)) {
+    const s = updatedOf(chain.index);
+    const u = updatedOf(indexBody);
+    const older = Number.isFinite(s) && Number.isFinite(u) && s < u;
+    findings.push({
+      severity: 'warning',
+      check,
+      message: older
+        ? `${SIGNED_INDEX_PATH} is older than streams/v1/index.json (signed ${new Date(s).toISOString()}, served ${new Date(u).toISOString()})`
+        : `${SIGNED_INDEX_PATH} and streams/v1/index.json name different products files`,
+      why: 'one was copied and not the other (a mirror, a partial upload): what clients read is not what was signed',
+      fix: 'publish the whole output of one build (or run the mirror again)',
+    });
+  }
+  return findings;
+}
