@@ -11,7 +11,18 @@ import { CHECKSUMS, CHECKSUMS_SIGNATURE, detachedJsonSignature, parseChecksums, 
 import { readKeyring, verifyDetached, type Keyring } from '../signing/openpgp.js';
 import { readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import type { PreviousSource } from '../source/source.js';
-import type { LoadedTree, TreeProblem } from './verify.js';
+
+/** A problem, as verify reports them (verify.ts's TreeProblem). */
+interface TreeProblem {
+  severity: 'error' | 'warning';
+  where: string;
+  message: string;
+}
+
+/** What verify read: products-file path → its products (verify.ts's LoadedTree). */
+interface LoadedTree {
+  productsFiles: Map<string, { products: Record<string, unknown> }>;
+}
 
 export interface SignatureReport {
   /** Whether the tree has a signed index at all. */

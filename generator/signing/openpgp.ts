@@ -65,23 +65,22 @@ export async function loadSigningKey(data: string | Uint8Array, passphrase: stri
     throw new UsageError(
       `${where}: the key ${fingerprint} expired on ${expires.toISOString()}\n  fix: extend it (\`gpg --quick-set-expire ${fingerprint} 1y\`) and export it again`,
     );
-  let signing: Awaited<ReturnType<PrivateKey['getSigningKey']>>;
-  try {
-    signing = await key.getSigningKey(undefined, now);
-  } catch (e) {
-    throw new UsageError(
-      `${where}: the key ${fingerprint} has no key valid for signing now (${(e as Error).message})\n  fix: add a signing subkey or extend the key`,
-    );
-  }
   const times = [
     key.getCreationTime(),
-    signing.getCreationTime(),
     ...key.users.flatMap((u) => u.selfCertifications.map((s) => s.created)),
-    ...key.subkeys.flatMap((s) => s.bindingSignatures.map((b) => b.created)),
+    ...key.subkeys.flatMap((s) => [s.getCreationTime(), ...s.bindingSignatures.map((b) => b.created)]),
   ].filter((d): d is Date => d instanceof Date);
+  // The first moment every self-signature exists (a --now before the key was made signs as of then).
   const validFrom = new Date(Math.max(...times.map((d) => d.getTime())));
-  if (validFrom.getTime() > now.getTime())
-    throw new UsageError(`${where}: the key ${fingerprint} was made after the build's time (${now.toISOString()})\n  fix: check the clock, or --now`);
+  const at = new Date(Math.max(now.getTime(), validFrom.getTime()));
+  let signing: Awaited<ReturnType<PrivateKey['getSigningKey']>>;
+  try {
+    signing = await key.getSigningKey(undefined, at);
+  } catch (e) {
+    throw new UsageError(
+      `${where}: the key ${fingerprint} has no key valid for signing (${(e as Error).message})\n  fix: add a signing subkey or extend the key`,
+    );
+  }
   const algorithm = signing.getAlgorithmInfo().algorithm;
   const pub = key.toPublic();
   return {
