@@ -146,6 +146,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     deltas: result.deltas,
     lxc: result.lxc,
     bucket: result.bucket ?? null,
+    signedBy: result.catalog.signing?.fingerprint ?? null,
     ...(result.mirror ? { mirror: result.mirror } : {}),
     ...lifecycleSummary(result),
     index: result.indexPath,
@@ -167,6 +168,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     for (const l of result.lxc)
       process.stdout.write(`lxc ${l.product} ${l.version}: rootfs.tar.xz ${formatBytes(l.rootfs)}, meta.tar.xz ${formatBytes(l.meta)}\n`);
     if (result.bucket) process.stdout.write(bucketText(result.bucket));
+    if (result.catalog.signing)
+      process.stdout.write(`signed by ${result.catalog.signing.fingerprint}: check with gpgv --keyring signing-key.gpg streams/v1/index.sjson\n`);
     if (result.mirror) process.stdout.write(mirrorText(result.mirror, result.dryRun));
     if (result.dryRun)
       process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);

@@ -35,7 +35,9 @@ export async function runVerify(dir: string, flags: VerifyFlags): Promise<number
     process.stdout.write(`${JSON.stringify({ ok: errors.length === 0, ...report }, null, 2)}\n`);
   } else {
     for (const p of report.problems) process.stdout.write(printable(`${p.severity}: ${p.where}: ${p.message}\n`));
-    if (report.signatures) process.stdout.write(printable(`signatures: ${signatureLine(report.signatures)}\n`));
+    // An unsigned tree checked without --keyring says nothing of signatures.
+    if (report.signatures && (report.signatures.signed || keyring || flags.requireSignature))
+      process.stdout.write(printable(`signatures: ${signatureLine(report.signatures)}\n`));
     process.stdout.write(
       `${errors.length === 0 ? 'ok' : 'FAILED'}: ${count(report.products, 'product')}, ${count(report.images, 'image')}, ${count(report.files, 'file')} checked; ` +
         `${count(errors.length, 'error')}, ${count(report.problems.length - errors.length, 'warning')}\n`,

@@ -1,12 +1,12 @@
 // The last stage of a build: render the planned tree, write it (and the site, the server config,
 // the bucket) into a staging folder and swap it in; a build with nothing to change writes nothing.
 
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { BuildError, ImageError } from '../util/errors.js';
 import { schemasDigest } from '../formats/schemas-digest.js';
-import type { Plan } from '../plan/products.js';
+import type { Plan, PlannedFile } from '../plan/products.js';
 import { graceAfter, type PreviousState, type Publication } from '../plan/publication.js';
 import { renderState, STATE_PATH } from '../formats/state.js';
 import { INDEX_PATH, newestCreation, renderStreams } from '../render/streams.js';
@@ -79,6 +79,22 @@ function keptVersions(previous: PreviousState | null, plan: Plan, publication: P
   const listed = new Set(plan.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
   const built = new Set([...publication.added, ...publication.unchanged, ...publication.replaced]);
   return previous.products.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)).filter((n) => listed.has(n) && !built.has(n));
+}
+
+/**
+ * A signed tree's texts that live with the image files (each version's SHA256SUMS and .asc), as
+ * files in `dir` for the bucket upload.
+ */
+async function bucketTexts(dir: string, signed: Map<string, string | Uint8Array>): Promise<PlannedFile[]> {
+  const files: PlannedFile[] = [];
+  for (const [rel, text] of signed) {
+    if (!isBucketFile(rel)) continue;
+    const at = path.join(dir, rel);
+    await mkdir(path.dirname(at), { recursive: true });
+    await writeFile(at, text);
+    files.push({ origin: { kind: 'input', path: at, rel }, path: rel, sha256: createHash('sha256').update(text).digest('hex'), size: Buffer.byteLength(text) });
+  }
+  return files;
 }
 
 /** What catalog.json says of the tree's signing key and a mirror's upstreams' signers. */
@@ -221,7 +237,8 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     const writing = (async () => {
       const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
       for (const [rel, text] of streams.files) await staged.writeText(rel, text);
-      for (const [rel, text] of signed) await staged.writeText(rel, text);
+      // With object storage, what is signed under images/ (SHA256SUMS and .asc) goes to the bucket below.
+      for (const [rel, text] of signed) if (!storage || !isBucketFile(rel)) await staged.writeText(rel, text);
       await staged.writeText('catalog.json', catalogText);
       await staged.writeText(STATE_PATH, stateText);
       for (const [rel, text] of targets.published) await staged.writeText(rel, text);
@@ -239,15 +256,17 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     if (bucket && storage) {
       // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
       const scratch = path.join(staged.dir, '.staticstreams-upload');
+      const checksums = await bucketTexts(path.join(staged.dir, '.staticstreams-signed'), signed);
       const synced = await syncBucket(bucket, {
         settings: storage,
-        files: allFiles,
+        files: [...allFiles, ...checksums],
         expired: grace.expired.map((e) => e.path),
         previous: previous?.source,
         scratch,
         reporter,
       });
       await rm(scratch, { recursive: true, force: true });
+      await rm(path.join(staged.dir, '.staticstreams-signed'), { recursive: true, force: true });
       if (synced.remove.length) {
         reporter.phase(`deleting ${count(synced.remove.length, 'expired file')} from ${bucket.label}`);
         await removeExpired(bucket, synced.remove, storage.concurrency);

@@ -20,6 +20,9 @@
 //   9. --lxc: what LXC's files add to a build of one real split squashfs image (mksquashfs of a
 //      system folder, BENCH_LXC_DIR, default /usr/lib/x86_64-linux-gnu) vs `xz -T0 -6` of the
 //      same tar (sqfs2tar's output, made once), alternated
+//  10. signing: products × 3 versions built unsigned and signed (an Ed25519 key made here), the
+//      no-change rebuild of the signed tree, and gpgv of the signed index as the baseline of one
+//      signature check
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
 // BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000), BENCH_VERBOSE=1 its single runs too.
 
@@ -362,6 +365,40 @@ async function lxcSection(): Promise<void> {
   rmSync(tar, { force: true });
 }
 
+/** 10: what signing adds to a build (each version's SHA256SUMS.asc, the chain). */
+async function signingSection(): Promise<void> {
+  console.log('\n## 10. Signing (products × 3 versions, small unified images, --no-site --no-cache)');
+  const { generateKey } = await import('openpgp');
+  const key = await generateKey({ userIDs: [{ name: 'Bench', email: 'bench@example.org' }], type: 'curve25519', format: 'armored' });
+  const keyFile = path.join(root, 'bench-key.asc');
+  writeFileSync(keyFile, key.privateKey);
+  console.log('products | signatures | unsigned | signed | added per signature | no-change rebuild (signed)');
+  for (const n of (process.env.BENCH_SIGN_PRODUCTS ?? '2000').split(',').map(Number)) {
+    const images = await manyProducts(root, n);
+    const plain: number[] = [];
+    const signed: number[] = [];
+    const rebuild: number[] = [];
+    let signatures = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const a = path.join(root, `sign-plain-${n}-${i}`);
+      const b = path.join(root, `sign-signed-${n}-${i}`);
+      plain.push(build(images, a, ['--no-site', '--no-cache']).seconds);
+      signed.push(build(images, b, ['--no-site', '--no-cache', '--sign-key', keyFile]).seconds);
+      rebuild.push(build(images, b, ['--no-site', '--sign-key', keyFile]).seconds);
+      signatures = readdirSync(b, { recursive: true }).filter((f) => /\.(asc|gpg|sjson)$/.test(String(f)) && !String(f).startsWith('signing-key')).length;
+      for (const d of [a, b]) {
+        rmSync(d, { recursive: true, force: true });
+        rmSync(path.join(root, `.${path.basename(d)}.cache.json`), { force: true });
+      }
+    }
+    const added = median(signed) - median(plain);
+    console.log(
+      `${String(n).padStart(8)} | ${String(signatures).padStart(10)} | ${fmt(median(plain)).padStart(8)} | ${fmt(median(signed)).padStart(8)} | ${((added / signatures) * 1000).toFixed(2)} ms | ${fmt(median(rebuild))}`,
+    );
+    rmSync(images, { recursive: true, force: true });
+  }
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -372,6 +409,7 @@ try {
   if (want('7')) await splitScaleSection();
   if (want('8')) await mirrorSection();
   if (want('9')) await lxcSection();
+  if (want('10')) await signingSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

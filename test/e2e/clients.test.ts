@@ -3,11 +3,13 @@
 // and have Debian's LXD and Incus each list, copy and launch from it; and an archive cut short,
 // refused by the build, that both clients would list. The last build has lxc: true: the root
 // tarballs made for LXC are second images the clients list and copy; aliases stay on squashfs.
+// It is also signed (a key made with gpg): the clients list and launch from a signed tree as from
+// any other, and the catalogue's verification commands, run as written against nginx, pass with gpgv.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,9 @@ import { startNginx } from '../support/nginx.js';
 import type { RunningServer } from '../support/server-process.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
 import { build, DEFAULT_CONFIG, verifyTree } from '../../generator/index.js';
+import type { Catalog } from '../../generator/formats/catalog.js';
+import { verifyCommands } from '../../site/src/lib/commands.js';
+import { cleanupKey, makeKey, type TestKey } from '../support/gpg.js';
 
 const SAMPLES = path.resolve('images');
 
@@ -33,7 +38,7 @@ interface ListedImage {
 }
 
 for (const client of CLIENTS) {
-  const skip = clientRequirements(client, ['nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum']);
+  const skip = clientRequirements(client, ['nginx', 'openssl', 'update-ca-certificates', 'mksquashfs', 'sha256sum', 'gpg', 'gpgv', 'curl']);
   const { run: lxc, cleanup: lxcCleanup } = client;
 
   describe(`real ${client.label} against a tree served by nginx`, { skip }, () => {
@@ -42,6 +47,7 @@ for (const client of CLIENTS) {
     const container = `ss-e2e-${id}`;
     let work: string;
     let server: RunningServer;
+    let key: TestKey | undefined;
     const expected: Record<string, string> = {};
     const copied: string[] = [];
 
@@ -76,7 +82,8 @@ for (const client of CLIENTS) {
       assert.ok(existsSync(path.join(work, '.dist.spare')), 'the first tree was kept as the spare');
       // The last build also serves LXC (lxc: true): each squashfs version gains a root tarball,
       // a second image of the version for the clients; aliases must stay on the squashfs image.
-      await build({ images, out, site: false, config: { ...DEFAULT_CONFIG, lxc: true } });
+      key = makeKey(work);
+      await build({ images, out, site: false, config: { ...DEFAULT_CONFIG, lxc: true }, env: { STATICSTREAMS_SIGNING_KEY: key.secret } });
       const products = JSON.parse(readFileSync(path.join(out, 'streams/v1/images.json'), 'utf8')) as {
         products: Record<string, { versions: Record<string, { items: Record<string, { ftype: string; path: string }> }> }>;
       };
@@ -99,7 +106,29 @@ for (const client of CLIENTS) {
     after(async () => {
       lxcCleanup([['delete', '--force', container], ['remote', 'remove', remote], ...copied.map((fp) => ['image', 'delete', `local:${fp}`])]);
       await server?.stop();
+      if (key) cleanupKey(key);
       if (work) rmSync(work, { recursive: true, force: true });
+    });
+
+    it("the catalogue's verification commands, run as written against the server, pass with gpgv and only the public key", () => {
+      const catalog = JSON.parse(readFileSync(path.join(work, 'dist/catalog.json'), 'utf8')) as Catalog;
+      assert.equal(catalog.signing?.fingerprint, key!.fingerprint);
+      const cmds = verifyCommands(server.url, catalog.signing!);
+      const shell = path.join(work, 'checker');
+      mkdirSync(shell, { recursive: true });
+      for (const cmd of [cmds.key, cmds.gpgv]) execFileSync('sh', ['-c', cmd], { cwd: shell, stdio: 'pipe' });
+      // LXC's index is signed too
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `curl -fsSLO ${server.url}/meta/1.0/index-system && curl -fsSLO ${server.url}/meta/1.0/index-system.asc && gpgv --keyring ./signing-key.gpg index-system.asc index-system`,
+        ],
+        {
+          cwd: shell,
+          stdio: 'pipe',
+        },
+      );
     });
 
     it('lists exactly the published images with independently computed fingerprints', () => {

@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,9 +18,10 @@ import { freePort, type RunningServer } from '../support/server-process.js';
 import { buildForHosts, HOSTS } from '../support/hosts.js';
 import { startServe } from '../support/servers.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
-import { configSchema, type Config } from '../../generator/index.js';
+import { build, configSchema, type Config } from '../../generator/index.js';
+import { cleanupKey, makeKey } from '../support/gpg.js';
 
-const skip = requirements(['nginx', 'caddy', 'openssl', 'update-ca-certificates'], { root: true });
+const skip = requirements(['nginx', 'caddy', 'openssl', 'update-ca-certificates', 'gpg'], { root: true });
 const BIN = path.resolve('bin/staticstreams.js');
 
 interface Report {
@@ -28,9 +29,9 @@ interface Report {
   findings: { severity: string; check: string; message: string; fix?: string }[];
 }
 
-function runDoctor(url: string): { status: number; report: Report; text: string } {
-  const r = spawnSync(process.execPath, [BIN, 'doctor', url, '--json'], { encoding: 'utf8', timeout: 60_000 });
-  const text = spawnSync(process.execPath, [BIN, 'doctor', url], { encoding: 'utf8', timeout: 60_000 }).stdout;
+function runDoctor(url: string, extra: string[] = []): { status: number; report: Report; text: string } {
+  const r = spawnSync(process.execPath, [BIN, 'doctor', url, '--json', ...extra], { encoding: 'utf8', timeout: 60_000 });
+  const text = spawnSync(process.execPath, [BIN, 'doctor', url, ...extra], { encoding: 'utf8', timeout: 60_000 }).stdout;
   return { status: r.status ?? -1, report: JSON.parse(r.stdout) as Report, text };
 }
 const errorsOf = (r: Report) => r.findings.filter((f) => f.severity === 'error');
@@ -91,6 +92,47 @@ describe('staticstreams doctor', { skip }, () => {
         report.findings.some((f) => f.check === 'consumers' && f.severity === 'ok' && /^\/\/streams/.test(f.message)),
         text,
       );
+    }
+  });
+
+  it('reports a signed server: by which key, the chain complete; a foreign keyring fails; an index.sjson left from an older build warns', async () => {
+    const key = makeKey(work);
+    const other = makeKey(work, { name: 'Other <other@example.org>' });
+    try {
+      const port = await freePort();
+      const env = { STATICSTREAMS_SIGNING_KEY: key.secret };
+      const { out } = await buildForHosts(path.join(work, 'images'), work, `signed-${servers.length}`, port, { env, site: false });
+      const server = await startServe(out, port, tls);
+      servers.push(server);
+      const plain = runDoctor(server.url);
+      assert.equal(plain.status, 0, plain.text);
+      const own = plain.report.findings.find((f) => f.check === 'signatures')!;
+      assert.equal(own.severity, 'ok', plain.text);
+      assert.match(own.message, new RegExp(`^signed by ${key.fingerprint} \\(the server's own signing-key\\.asc \\(not trusted`));
+      const trusted = runDoctor(server.url, ['--keyring', key.keyring]);
+      assert.equal(trusted.status, 0, trusted.text);
+      assert.match(
+        trusted.text,
+        new RegExp(`ok: signatures: signed by ${key.fingerprint} \\(a key in --keyring\\); the chain from streams/v1/index\\.sjson verifies throughout`),
+      );
+      const foreign = runDoctor(server.url, ['--keyring', other.keyring]);
+      assert.equal(foreign.status, 1, foreign.text);
+      assert.match(foreign.text, /error: signatures: streams\/v1\/index\.sjson: signed by the key [0-9A-F]{16}, which is not in the keyring/);
+      // a mirror that copied index.json and not index.sjson: the signed index is an older build's
+      const older = path.join(work, `signed-older-${servers.length}`);
+      await build({ images: path.join(work, 'images/busybox'), out: older, site: false, env });
+      for (const f of readdirSync(path.join(older, 'streams/v1')).filter((n) => n === 'index.sjson' || /^images-.*\.sjson$/.test(n)))
+        cpSync(path.join(older, 'streams/v1', f), path.join(out, 'streams/v1', f));
+      const stale = runDoctor(server.url, ['--keyring', key.keyring]);
+      const warning = stale.report.findings.find((f) => f.check === 'signatures' && f.severity === 'warning');
+      assert.ok(warning, stale.text);
+      assert.match(
+        warning.message,
+        /streams\/v1\/index\.sjson (is older than streams\/v1\/index\.json|and streams\/v1\/index\.json name different products files)/,
+      );
+    } finally {
+      cleanupKey(key);
+      cleanupKey(other);
     }
   });
 

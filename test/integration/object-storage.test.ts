@@ -26,6 +26,7 @@ import { markerRootfs, metadataTarball, metadataYaml, put, squashfs, tarball, un
 import { requirements } from '../support/require.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
+import { readKeyring } from '../../generator/signing/openpgp.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -122,6 +123,38 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     const again = await build({ images: path.resolve('images'), out, site: false, config: config({ prefix: p }), targets: ['netlify'] });
     assert.equal(again.bucket?.uploaded, 0);
     assert.equal(again.bucket?.alreadyThere, result.bucket?.uploaded);
+  });
+
+  it("a signed tree keeps each version's SHA256SUMS and .asc with the image files in the bucket; verify URL --keyring checks them there", async (t) => {
+    const dir = await tempDir(t);
+    const out = path.join(dir, 'out');
+    const p = prefix();
+    const { generateKey, readKey } = await import('openpgp');
+    const made = await generateKey({ userIDs: [{ name: 'Bucket Signer', email: 'b@example.org' }], type: 'curve25519', format: 'armored' });
+    const env = { STATICSTREAMS_SIGNING_KEY: made.privateKey };
+    const result = await build({ images: path.resolve('images'), out, site: false, config: config({ prefix: p }), targets: ['netlify'], env });
+    const files = filesOf(out);
+    const folders = new Set(files.map((f) => path.posix.dirname(f.path)));
+    assert.equal(
+      result.bucket?.uploaded,
+      new Set(files.map((f) => f.path)).size + 2 * folders.size,
+      'the image files, and SHA256SUMS + .asc per version folder',
+    );
+    for (const folder of folders) {
+      const sums = (await s3.get(`${p}${folder}/SHA256SUMS`))?.toString('utf8');
+      assert.ok(sums, `${folder}/SHA256SUMS is in the bucket`);
+      for (const f of files.filter((x) => path.posix.dirname(x.path) === folder)) assert.ok(sums.includes(`${f.sha256}  ${path.posix.basename(f.path)}\n`));
+      assert.match((await s3.get(`${p}${folder}/SHA256SUMS.asc`))!.toString('utf8'), /^-----BEGIN PGP SIGNATURE-----/);
+    }
+    assert.ok(!existsSync(path.join(out, 'images')), 'nothing under images/ in the static output');
+    const server = await startPreview({ dir: out, port: 0 });
+    t.after(() => server.close());
+    const keyring = await readKeyring(Buffer.from((await readKey({ armoredKey: made.publicKey })).write()), 'test');
+    const live = await verifyTree(server.url, { quick: true, keyring });
+    assert.deepEqual(live.problems, [], 'the chain, the detached signatures and every SHA256SUMS verify through the redirects');
+    assert.equal(live.signatures?.complete, true);
+    const again = await build({ images: path.resolve('images'), out, site: false, config: config({ prefix: p }), targets: ['netlify'], env });
+    assert.equal(again.bucket?.uploaded, 0, 'signatures are deterministic: nothing uploaded again');
   });
 
   it('uploads a large file in parts and reads it back', async (t) => {

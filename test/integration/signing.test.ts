@@ -159,6 +159,21 @@ describe('signed trees', { skip }, () => {
     assert.equal(statSync(path.join(a, 'streams/v1/index.sjson')).mtimeMs, before.mtimeMs);
   });
 
+  it('an RSA key signs as verifiably and as deterministically', async () => {
+    const rsa = makeKey(work, { algo: 'rsa3072', name: 'RSA Signer <rsa@example.org>' });
+    try {
+      const a = path.join(work, 'rsa-a');
+      const b = path.join(work, 'rsa-b');
+      await signedBuild(a, rsa);
+      await signedBuild(b, rsa, { now: new Date('2027-06-01T00:00:00Z') });
+      walkChain(a, rsa.keyring);
+      assert.equal(await hashTree(a), await hashTree(b));
+      assert.match(gpgv(rsa.keyring, path.join(a, 'streams/v1/index.sjson')).output, /using RSA key/);
+    } finally {
+      cleanupKey(rsa);
+    }
+  });
+
   it('a key that cannot sign stops the build with exit 2 before anything is written, naming the fix', async () => {
     const out = path.join(work, 'refused');
     const locked = makeKey(work, { passphrase: 'correct horse' });

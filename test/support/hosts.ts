@@ -23,7 +23,13 @@ export const HOSTS: [string, HostStarter][] = [
 ];
 
 /** Builds `images` into WORK/NAME-dist for https://127.0.0.1:PORT, with every host's rules in WORK/NAME-server-config. */
-export async function buildForHosts(images: string, work: string, name: string, port: number, opts: { config?: Config; site?: boolean } = {}) {
+export async function buildForHosts(
+  images: string,
+  work: string,
+  name: string,
+  port: number,
+  opts: { config?: Config; site?: boolean; env?: Record<string, string> } = {},
+) {
   const out = path.join(work, `${name}-dist`);
   const serverConfig = path.join(work, `${name}-server-config`);
   await build({
@@ -34,6 +40,7 @@ export async function buildForHosts(images: string, work: string, name: string, 
     serverConfig,
     site: opts.site,
     config: opts.config,
+    env: opts.env ?? {},
   });
   // as published: what the servers will serve
   const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { groupProducts, isStale, slugPart } from '../../generator/formats/groups.js';
-import { launchCommands, remoteAddCommands, shellWord } from '../../site/src/lib/commands.js';
+import { groupedFingerprint, launchCommands, remoteAddCommands, shellWord, verifyCommands } from '../../site/src/lib/commands.js';
 import { defaultRemoteName } from '../../generator/formats/remote-name.js';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -71,6 +71,17 @@ test('commands quote what a shell would split, and VMs get --vm', () => {
   assert.equal(vm.incusLaunch, 'incus launch example:debian/12 c1 --vm');
   assert.equal(vm.lxdCopy, 'lxc image copy example:debian/12 local: --vm');
   assert.equal(launchCommands('example', 'debian/12', false).lxdLaunch, 'lxc launch example:debian/12 c1');
+});
+
+test("a signed tree's verification commands: the keyring fetched, the chain checked by gpgv, sstream-query and verify", () => {
+  const cmds = verifyCommands('https://images.example.org/lxd/', { keyring: 'signing-key.gpg', index: 'streams/v1/index.sjson' });
+  assert.deepEqual(cmds, {
+    key: 'curl -fsSLo ./signing-key.gpg https://images.example.org/lxd/signing-key.gpg',
+    gpgv: 'curl -fsSLO https://images.example.org/lxd/streams/v1/index.sjson && gpgv --keyring ./signing-key.gpg index.sjson',
+    sstream: 'sstream-query --keyring=./signing-key.gpg https://images.example.org/lxd/streams/v1/index.sjson',
+    staticstreams: 'staticstreams verify https://images.example.org/lxd/ --keyring ./signing-key.gpg',
+  });
+  assert.equal(groupedFingerprint('66D4F9D02AAA89D2DF937C60499A864DA9F14F2E'), '66D4 F9D0 2AAA 89D2 DF93 7C60 499A 864D A9F1 4F2E');
 });
 
 test('the default remote name comes from the host and never shadows a built-in remote', () => {

@@ -38,3 +38,21 @@ export function lxcCreateCommand(server: string, o: { dist: string; release: str
 export function lxcServer(baseUrl: string | undefined): string {
   return baseUrl ? baseUrl.replace(/^https?:\/\//, '').replace(/\/+$/, '') : PLACEHOLDER_URL.replace(/^https:\/\//, '');
 }
+
+/** How to check a signed tree's chain with only its public key: gpgv, Canonical's sstream-query, staticstreams verify. */
+export function verifyCommands(url: string, signing: { keyring: string; index: string }) {
+  const at = (rel: string) => `${url.replace(/\/+$/, '')}/${rel}`;
+  const keyring = `./${signing.keyring.split('/').pop()}`;
+  const index = signing.index.split('/').pop()!;
+  return {
+    key: `curl -fsSLo ${shellWord(keyring)} ${shellWord(at(signing.keyring))}`,
+    gpgv: `curl -fsSLO ${shellWord(at(signing.index))} && gpgv --keyring ${shellWord(keyring)} ${shellWord(index)}`,
+    sstream: `sstream-query --keyring=${shellWord(keyring)} ${shellWord(at(signing.index))}`,
+    staticstreams: `staticstreams verify ${shellWord(url)} --keyring ${shellWord(keyring)}`,
+  };
+}
+
+/** A fingerprint in gpg's groups of four. */
+export function groupedFingerprint(fingerprint: string): string {
+  return fingerprint.replace(/(.{4})(?=.)/g, '$1 ');
+}
