@@ -5,7 +5,7 @@
 
 import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
 import { readKeyring, type Keyring } from '../signing/openpgp.js';
-import { readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
+import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import { parseJson } from '../util/json.js';
 
 /** One of doctor's findings (the shape doctor.ts reports). */
@@ -32,11 +32,12 @@ export async function signatureFindings(get: Get, indexBody: string, given?: Key
   const findings: Finding[] = [];
   const check = 'signatures';
   const signed = await get(SIGNED_INDEX_PATH);
-  if (signed.status !== 200) {
+  // (a host that answers every unknown path with the catalogue page, as Cloudflare Pages does, is not signed)
+  if (signed.status !== 200 || !isSignedMessage(signed.body)) {
     findings.push({
       severity: given ? 'error' : 'ok',
       check,
-      message: `not signed (${SIGNED_INDEX_PATH} answers ${signed.status})`,
+      message: `not signed (${SIGNED_INDEX_PATH} ${signed.status === 200 ? 'answers 200 with no signed message' : `answers ${signed.status}`})`,
       ...(given
         ? {
             why: 'a keyring was given: mirrors and auditors that check signatures refuse this server',
@@ -49,7 +50,10 @@ export async function signatureFindings(get: Get, indexBody: string, given?: Key
   let keyring = given;
   if (!keyring) {
     const key = await get(PUBLIC_KEY_PATHS.armored);
-    keyring = key.status === 200 ? await readKeyring(Buffer.from(key.body), PUBLIC_KEY_PATHS.armored).catch(() => undefined) : undefined;
+    keyring =
+      key.status === 200 && key.body.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')
+        ? await readKeyring(Buffer.from(key.body), PUBLIC_KEY_PATHS.armored).catch(() => undefined)
+        : undefined;
   }
   if (!keyring) {
     findings.push({

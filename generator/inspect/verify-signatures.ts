@@ -9,7 +9,7 @@ import { INDEX_PATH } from '../render/streams.js';
 import { LXC_INDEX_PATHS } from '../render/lxc.js';
 import { CHECKSUMS, CHECKSUMS_SIGNATURE, detachedJsonSignature, parseChecksums, sjsonPath, versionFolder } from '../simplestreams/signed.js';
 import { readKeyring, verifyDetached, type Keyring } from '../signing/openpgp.js';
-import { readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
+import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import type { PreviousSource } from '../source/source.js';
 
 /** A problem, as verify reports them (verify.ts's TreeProblem). */
@@ -70,7 +70,7 @@ export async function checkSignatures(source: PreviousSource, tree: LoadedTree, 
   const report: SignatureReport = { signed: false, trusted: opts.keyring !== undefined, complete: false, problems };
 
   const keyring = opts.keyring ?? (await publishedKeyring(source));
-  const present = (await source.readText(SIGNED_INDEX_PATH).catch(() => null)) !== null;
+  const present = isSignedMessage(await source.readText(SIGNED_INDEX_PATH).catch(() => null));
   if (!present) {
     if (opts.require || opts.keyring)
       err(SIGNED_INDEX_PATH, 'not found: the tree is not signed (fix: publish it with a signing key: --sign-key or STATICSTREAMS_SIGNING_KEY)');

@@ -33,7 +33,7 @@ import { EarlyHashes, hashAll, readImages } from './read.js';
 import { deriveFiles } from './derive.js';
 import { publish } from './publish.js';
 import { loadSigner } from './sign.js';
-import { SIGNED_INDEX_PATH } from '../source/signed-chain.js';
+import { isSignedMessage, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import type { SigningKey } from '../signing/openpgp.js';
 
 export type { BuildOptions, BuildResult, Lifecycle, MirrorStats, Reporter } from './context.js';
@@ -117,7 +117,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
     previous = await readPublished(openPreviousSource(options.previous, { reuse: [path.resolve(options.out)] }));
     // prune keeps the tree's base URL
     if (!settings.baseUrl && previous.catalog?.baseUrl) settings = { ...settings, baseUrl: previous.catalog.baseUrl };
-    if (!signer && (await previous.source.readText(SIGNED_INDEX_PATH).catch(() => null)) !== null) {
+    if (!signer && isSignedMessage(await previous.source.readText(SIGNED_INDEX_PATH).catch(() => null))) {
       const message = `the previous tree ${options.previous} is signed (${SIGNED_INDEX_PATH}), and this build has no signing key: the tree it publishes is not signed`;
       const fix = 'give the key: --sign-key FILE or STATICSTREAMS_SIGNING_KEY (a mirror or prune keeps the tree signed only with it)';
       if (options.keepSigned) throw new UsageError(`${message}\n  fix: ${fix}`);

@@ -7,7 +7,8 @@
 // Nothing is published unless all of it passes; what passed stays in the downloads folder for
 // the next run when a later stage fails.
 
-import { mkdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildError, BuildFailed, ImageError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
@@ -162,18 +163,57 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     await mkdir(options.downloads, { recursive: true });
   }
   let done = 0;
-  const results = await mapLimit(files, options.concurrency, async (file) => {
+  // The combined fingerprint of a split image is hashed while its rootfs downloads: the metadata
+  // tarballs (small) come first, and each rootfs continues the hash of every one it pairs with.
+  const pairs = new Map<string, { meta: PlannedFile; fingerprint: string }[]>();
+  for (const v of fetch)
+    for (const image of v.images)
+      if (image.files.length === 2) {
+        const [meta, rootfs] = [image.files[0]!, image.files[1]!];
+        const list = pairs.get(rootfs.file.sha256) ?? [];
+        if (!list.some((x) => x.meta.sha256 === meta.file.sha256)) list.push({ meta: meta.file, fingerprint: image.fingerprint });
+        pairs.set(rootfs.file.sha256, list);
+      }
+  const metas = new Set([...pairs.values()].flatMap((l) => l.map((x) => x.meta.sha256)));
+  /** `meta sha256 + rootfs sha256` → the combined sha256 hashed on the way in. */
+  const combinedSeen = new Map<string, string>();
+  const fetchOne = async (file: PlannedFile) => {
     const url = urls.get(file)!;
     const dest = path.join(options.downloads, file.sha256);
-    const got = await download(url, dest, file, options.http, (n) => {
-      done += n;
-      reporter.progress('downloading', done, total, url);
-    });
+    const partners = pairs.get(file.sha256) ?? [];
+    // (a metadata tarball is read whole into memory: only one of a sane size)
+    const ready = partners.filter((x) => local.has(x.meta.sha256) && x.meta.size <= PREFIX_BYTES);
+    const prefixes = await Promise.all(ready.map(async (x) => createHash('sha256').update(await readFile(local.get(x.meta.sha256)!))));
+    const got = await download(
+      url,
+      dest,
+      file,
+      options.http,
+      (n) => {
+        done += n;
+        reporter.progress('downloading', done, total, url);
+      },
+      undefined,
+      prefixes,
+    );
+    ready.forEach((x, i) => combinedSeen.set(`${x.meta.sha256} ${file.sha256}`, got.combined[i]!));
     stats.bytesFetched += got.fetched;
     stats.bytesResumed += got.resumed;
     if (got.fetched) stats.filesDownloaded++;
     local.set(file.sha256, dest);
-  });
+  };
+  const results = [
+    ...(await mapLimit(
+      files.filter((f) => metas.has(f.sha256)),
+      options.concurrency,
+      fetchOne,
+    )),
+    ...(await mapLimit(
+      files.filter((f) => !metas.has(f.sha256)),
+      options.concurrency,
+      fetchOne,
+    )),
+  ];
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failed.length) throw new BuildFailed(failed.map((e) => (e instanceof BuildError ? e : new BuildError(String((e as Error).message), 'try again'))));
 
@@ -184,7 +224,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
         'downloaded image',
       )} as clients would`,
     );
-    problems.push(...(await proveImages(fetch, local, urls, pool)));
+    problems.push(...(await proveImages(fetch, local, urls, pool, combinedSeen)));
     if (problems.length) throw new BuildFailed(problems);
   }
   // Every downloaded (or held) file becomes an input of this build: linked into the output like an image.
@@ -222,7 +262,17 @@ function expectedRole(ftype: string): Role | undefined {
  * sha256 is its fingerprint, every tarball (metadata, root, unified) decompresses and reads to its
  * end, a squashfs is as long as its superblock says.
  */
-async function proveImages(versions: PlannedVersion[], local: Map<string, string>, urls: Map<PlannedFile, string>, pool: WorkerPool): Promise<BuildError[]> {
+/** The largest metadata tarball whose bytes start a combined hash in memory (others are hashed after the download). */
+const PREFIX_BYTES = 64 * 2 ** 20;
+
+/** `combinedSeen`: `meta sha256 + rootfs sha256` → their combined sha256, hashed during the download. */
+async function proveImages(
+  versions: PlannedVersion[],
+  local: Map<string, string>,
+  urls: Map<PlannedFile, string>,
+  pool: WorkerPool,
+  combinedSeen: Map<string, string>,
+): Promise<BuildError[]> {
   const problems: BuildError[] = [];
   const fix = 'nothing was published: report it to the upstream, or leave the image out (--filter)';
   const checked = new Set<string>();
@@ -264,7 +314,9 @@ async function proveImages(versions: PlannedVersion[], local: Map<string, string
       const [meta, rootfs] = image.files;
       jobs.push(
         (async () => {
-          const { sha256 } = await pool.hash([local.get(meta!.file.sha256)!, local.get(rootfs!.file.sha256)!]);
+          const sha256 =
+            combinedSeen.get(`${meta!.file.sha256} ${rootfs!.file.sha256}`) ??
+            (await pool.hash([local.get(meta!.file.sha256)!, local.get(rootfs!.file.sha256)!])).sha256;
           if (sha256 !== image.fingerprint)
             problems.push(
               new BuildError(

@@ -254,11 +254,20 @@ export interface Downloaded {
   fetched: number;
   /** Bytes already on disk from an earlier, interrupted run (not fetched again). */
   resumed: number;
+  /** With `prefixes`: the sha256 of each prefix followed by the file, in their order. */
+  combined: string[];
 }
 
-async function sha256OfPrefix(file: string, bytes: number): Promise<ReturnType<typeof createHash>> {
+type Hash = ReturnType<typeof createHash>;
+
+/** sha256 of the file's first `bytes`; `also` are fed the same bytes. */
+async function sha256OfPrefix(file: string, bytes: number, also: Hash[] = []): Promise<Hash> {
   const hash = createHash('sha256');
-  if (bytes > 0) for await (const chunk of createReadStream(file, { end: bytes - 1, highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  if (bytes > 0)
+    for await (const chunk of createReadStream(file, { end: bytes - 1, highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      for (const h of also) h.update(chunk as Buffer);
+    }
   return hash;
 }
 
@@ -275,14 +284,23 @@ export async function download(
   onBytes?: (n: number) => void,
   /** Who lists the file, and what to do about a bad one, for messages. */
   words: { index: string; fix: string } = { index: 'the upstream index', fix: 'report it to the upstream, or filter the image out (--filter)' },
+  /**
+   * Hashes of what comes before this file in a combined fingerprint (a metadata tarball's bytes):
+   * each is continued with the file's bytes as they arrive, so no second read is needed.
+   */
+  prefixes: Hash[] = [],
 ): Promise<Downloaded> {
   const part = `${dest}.part`;
-  const result: Downloaded = { fetched: 0, resumed: 0 };
+  const result: Downloaded = { fetched: 0, resumed: 0, combined: [] };
   const done = await stat(dest).catch(() => null);
-  if (done?.size === expected.size && (await sha256OfPrefix(dest, expected.size)).digest('hex') === expected.sha256) {
-    result.resumed = expected.size;
-    onBytes?.(expected.size);
-    return result;
+  if (done?.size === expected.size) {
+    const combined = prefixes.map((p) => p.copy());
+    if ((await sha256OfPrefix(dest, expected.size, combined)).digest('hex') === expected.sha256) {
+      result.resumed = expected.size;
+      result.combined = combined.map((h) => h.digest('hex'));
+      onBytes?.(expected.size);
+      return result;
+    }
   }
   const fix = 'try again later (the download resumes where it stopped), or check the upstream server';
   let reported = 0;
@@ -310,7 +328,8 @@ export async function download(
         );
       }
       if (from > 0 && result.resumed === 0) result.resumed = from;
-      const hash = await sha256OfPrefix(part, from);
+      const combined = prefixes.map((p) => p.copy());
+      const hash = await sha256OfPrefix(part, from, combined);
       let size = from;
       let overflow = false;
       // Progress counts each byte once, across retries: only what is on disk beyond what was reported.
@@ -329,6 +348,7 @@ export async function download(
               throw new Error('overflow'); // stops the body; reported below
             }
             hash.update(chunk);
+            for (const h of combined) h.update(chunk);
             size += chunk.length;
             result.fetched += chunk.length;
             if (size > reported) {
@@ -356,6 +376,7 @@ export async function download(
       }
       if (size < expected.size) throw new Transient(`${url}: the connection ended after ${size} of ${expected.size} bytes`);
       const sha256 = hash.digest('hex');
+      result.combined = combined.map((h) => h.digest('hex'));
       if (sha256 !== expected.sha256) {
         await unlink(part);
         throw new BuildError(

@@ -36,12 +36,18 @@ export interface SignedChain {
 
 export const SIGNED_INDEX_PATH = sjsonPath(INDEX_PATH);
 
+/**
+ * Whether a fetched index.sjson is one at all: hosts that answer every unknown path with a page
+ * (Cloudflare Pages without a 404.html) serve HTML there for an unsigned tree.
+ */
+export const isSignedMessage = (text: string | null): text is string => text !== null && text.trimStart().startsWith('-----BEGIN PGP SIGNED MESSAGE-----');
+
 /** `read`: a tree file's text, or null when it does not exist (throws on other failures). */
 export async function readSignedChain(read: (rel: string) => Promise<string | null>, keyring: Keyring): Promise<SignedChain> {
   const chain: SignedChain = { signed: false, products: new Map(), unsignedProducts: [], problems: [] };
   const bad = (where: string, message: string) => chain.problems.push({ where, message, kind: 'bad' });
   const text = await read(SIGNED_INDEX_PATH);
-  if (text === null) return chain;
+  if (!isSignedMessage(text)) return chain;
   chain.signed = true;
   const index = await verifyClear(keyring, text);
   if (!index.ok) {
