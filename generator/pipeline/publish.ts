@@ -166,7 +166,12 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     };
   }
 
-  const signed = ctx.signer ? await signTree(ctx.signer, plan, streams.files, newestCreation(plan)) : new Map<string, string | Uint8Array>();
+  // Signatures of documents the output already holds unchanged are kept, not made again.
+  const signing = ctx.signer
+    ? await signTree(ctx.signer, plan, streams.files, newestCreation(plan), config.object_storage ? undefined : options.out)
+    : undefined;
+  const signed = signing?.texts ?? new Map<string, string | Uint8Array>();
+  if (signing?.made) reporter.phase(`signed ${count(signing.made, 'document')}`);
   const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
   const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
   for (const w of targets.warnings) reporter.warn(w);

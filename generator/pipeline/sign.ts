@@ -2,7 +2,9 @@
 // signed forms of the rendered tree (render/signatures.ts says what; signing/ signs) and the
 // public key, as texts the publish stage writes with the streams.
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { KeySource } from '../config/settings.js';
 import type { Plan } from '../plan/products.js';
 import { planSignatures } from '../render/signatures.js';
@@ -30,17 +32,52 @@ export async function loadSigner(source: KeySource, now: Date): Promise<SigningK
   return loadSigningKey(data, source.passphrase, now, where);
 }
 
-/** The texts a signed tree adds: signatures, signed documents, SHA256SUMS, the public key. */
-export async function signTree(signer: SigningKey, plan: Plan, streams: Map<string, string>, updated: number): Promise<Map<string, string | Uint8Array>> {
+/**
+ * What the output being replaced already signed with this key, reusable as it is: a signature
+ * whose basis (the unsigned file that decides it) has the same text. Only when the output
+ * publishes the same public key and came from a build of ours.
+ */
+function reusable(out: string | undefined, signer: SigningKey): (basis: string, text: string, signature: string) => string | undefined {
+  const read = (rel: string) => {
+    try {
+      return readFileSync(path.join(out!, rel), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  if (!out || read(PUBLIC_KEY_PATHS.armored) !== signer.publicArmored) return () => undefined;
+  return (basis, text, signature) => (read(basis) === text ? read(signature) : undefined);
+}
+
+/**
+ * The texts a signed tree adds: signatures, signed documents, SHA256SUMS, the public key.
+ * `out`: the output being replaced, whose signatures of unchanged documents are kept (a rebuild
+ * with nothing new signs nothing).
+ */
+export async function signTree(
+  signer: SigningKey,
+  plan: Plan,
+  streams: Map<string, string>,
+  updated: number,
+  out?: string,
+): Promise<{ texts: Map<string, string | Uint8Array>; made: number }> {
   const { texts, jobs } = planSignatures(plan, streams, updated);
-  const signed = await mapLimit(jobs, 8, (job) => (job.form === 'clear' ? clearSign(signer, job.text, job.time) : detachSign(signer, job.text, job.time)));
-  const out = new Map<string, string | Uint8Array>(texts);
+  const basisText = (rel: string) => streams.get(rel) ?? texts.get(rel);
+  const kept = reusable(out, signer);
+  let made = 0;
+  const signed = await mapLimit(jobs, 8, async (job) => {
+    const old = kept(job.basis, basisText(job.basis) ?? '', job.path);
+    if (old !== undefined) return old;
+    made++;
+    return job.form === 'clear' ? clearSign(signer, job.text, job.time) : detachSign(signer, job.text, job.time);
+  });
+  const result = new Map<string, string | Uint8Array>(texts);
   jobs.forEach((job, i) => {
     const r = signed[i]!;
     if (r.status === 'rejected') throw r.reason;
-    out.set(job.path, r.value);
+    result.set(job.path, r.value);
   });
-  out.set(PUBLIC_KEY_PATHS.armored, signer.publicArmored);
-  out.set(PUBLIC_KEY_PATHS.binary, signer.publicBinary);
-  return out;
+  result.set(PUBLIC_KEY_PATHS.armored, signer.publicArmored);
+  result.set(PUBLIC_KEY_PATHS.binary, signer.publicBinary);
+  return { texts: result, made };
 }

@@ -25,6 +25,8 @@ export interface SignatureJob {
   form: 'clear' | 'detached';
   /** The signature's time, epoch seconds (before the key existed: the key's own time is used). */
   time: number;
+  /** The unsigned file whose content decides this one (the same text, same key: the same signature). */
+  basis: string;
 }
 
 export interface SignaturePlan {
@@ -38,13 +40,13 @@ export function planSignatures(plan: Plan, streams: Map<string, string>, updated
   const jobs: SignatureJob[] = [];
   for (const [path, text] of streams) {
     if (path === INDEX_PATH) {
-      jobs.push({ path: sjsonPath(path), text: signedIndexPayload(text), form: 'clear', time: updated });
-      jobs.push({ path: detachedJsonSignature(path), text, form: 'detached', time: updated });
+      jobs.push({ path: sjsonPath(path), text: signedIndexPayload(text), form: 'clear', time: updated, basis: path });
+      jobs.push({ path: detachedJsonSignature(path), text, form: 'detached', time: updated, basis: path });
     } else if (path.startsWith('streams/v1/') && path.endsWith('.json')) {
-      jobs.push({ path: sjsonPath(path), text, form: 'clear', time: updated });
-      jobs.push({ path: detachedJsonSignature(path), text, form: 'detached', time: updated });
+      jobs.push({ path: sjsonPath(path), text, form: 'clear', time: updated, basis: path });
+      jobs.push({ path: detachedJsonSignature(path), text, form: 'detached', time: updated, basis: path });
     } else if ((LXC_INDEX_PATHS as readonly string[]).includes(path)) {
-      jobs.push({ path: `${path}.asc`, text, form: 'detached', time: updated });
+      jobs.push({ path: `${path}.asc`, text, form: 'detached', time: updated, basis: path });
     }
   }
 
@@ -65,7 +67,7 @@ export function planSignatures(plan: Plan, streams: Map<string, string>, updated
   for (const [folder, f] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const text = renderChecksums([...f.entries].map(([name, sha256]) => ({ name, sha256 })));
     texts.set(`${folder}/${CHECKSUMS}`, text);
-    jobs.push({ path: `${folder}/${CHECKSUMS_SIGNATURE}`, text, form: 'detached', time: f.time });
+    jobs.push({ path: `${folder}/${CHECKSUMS_SIGNATURE}`, text, form: 'detached', time: f.time, basis: `${folder}/${CHECKSUMS}` });
   }
   return { texts, jobs };
 }

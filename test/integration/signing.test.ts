@@ -157,6 +157,21 @@ describe('signed trees', { skip }, () => {
       phases.join('\n'),
     );
     assert.equal(statSync(path.join(a, 'streams/v1/index.sjson')).mtimeMs, before.mtimeMs);
+    assert.ok(!phases.some((p) => p.startsWith('signed ')), 'nothing signed again');
+  });
+
+  it('a new key re-signs everything: nothing of the old key is kept', async () => {
+    const dir = path.join(work, 'rotated');
+    await signedBuild(dir);
+    const phases: string[] = [];
+    await signedBuild(dir, other, { reporter: { phase: (p: string) => phases.push(p), progress() {}, warn() {} } });
+    assert.ok(
+      phases.some((p) => /^signed \d+ documents$/.test(p)),
+      phases.join('\n'),
+    );
+    walkChain(dir, other.keyring);
+    const v = await runCli(['verify', dir, '--quick', '--keyring', other.keyring], { cwd: work });
+    assert.equal(v.status, 0, v.stdout);
   });
 
   it('an RSA key signs as verifiably and as deterministically', async () => {
