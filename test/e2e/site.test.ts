@@ -89,7 +89,10 @@ describe('the catalogue site in Chromium', { skip }, () => {
     );
     await put(path.join(images, 'evil.tar.gz'), await unifiedTarball({ os: 'quoting', release: '1', description: EVIL }, 'evil'));
     out = path.join(work, 'dist');
-    await build({ images, out });
+    // Signed: the home page shows the key's panel (its links and commands are checked like the rest).
+    const { generateKey } = await import('openpgp');
+    const key = await generateKey({ userIDs: [{ name: 'Site <Signer> "&"', email: 'site@example.org' }], type: 'curve25519', format: 'armored' });
+    await build({ images, out, env: { STATICSTREAMS_SIGNING_KEY: key.privateKey } });
     catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
     rows = expectedRows(catalog);
     server = await startPreview({ dir: out, port: 0 });
@@ -244,6 +247,25 @@ describe('the catalogue site in Chromium', { skip }, () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('#getting-started ~ .cmd button')?.textContent === 'Copied');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), commands[0]);
+    await page.close();
+  });
+
+  it("a signed tree's home page shows the key's fingerprint and user ID as text, links its files, and gives the checking commands for this server", async () => {
+    const page = await home();
+    const panel = page.locator('section[aria-labelledby="signing"]');
+    const fingerprint = catalog.signing!.fingerprint;
+    assert.equal(await panel.locator('code.fingerprint').first().textContent(), fingerprint.replace(/(.{4})(?=.)/g, '$1 '));
+    assert.match((await panel.innerText()).replace(/\s+/g, ' '), /\(Site <Signer> "&" <site@example\.org>\)/);
+    const hrefs = await panel.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    assert.deepEqual(hrefs, [`${server.url}/signing-key.asc`, `${server.url}/signing-key.gpg`]);
+    for (const href of hrefs) assert.equal((await page.request.get(href)).status(), 200, href);
+    const commands = await panel.locator('pre').allTextContents();
+    assert.deepEqual(commands, [
+      `curl -fsSLo ./signing-key.gpg ${server.url}/signing-key.gpg`,
+      `curl -fsSLO ${server.url}/streams/v1/index.sjson && gpgv --keyring ./signing-key.gpg index.sjson`,
+      `sstream-query --keyring=./signing-key.gpg ${server.url}/streams/v1/index.sjson`,
+      `staticstreams verify ${server.url} --keyring ./signing-key.gpg`,
+    ]);
     await page.close();
   });
 
