@@ -300,6 +300,14 @@ describe('signed trees', { skip }, () => {
       },
       /SHA256SUMS\.asc: the signature by [0-9A-F]+ does not match/,
     );
+    // another tool's signed tree, its key published elsewhere: a warning without --keyring, not an error
+    const keyless = path.join(work, 'keyless');
+    cpSync(tree, keyless, { recursive: true });
+    for (const f of ['signing-key.asc', 'signing-key.gpg']) rmSync(path.join(keyless, f));
+    const unchecked = await runCli(['verify', keyless, '--quick'], { cwd: work });
+    assert.equal(unchecked.status, 0, unchecked.stdout);
+    assert.match(unchecked.stdout, /warning: streams\/v1\/index\.sjson: signed, but not checked: no --keyring was given/);
+    assert.equal((await runCli(['verify', keyless, '--quick', '--keyring', key.keyring], { cwd: work })).status, 0);
     // --require-signature fails an unsigned tree
     const plain = path.join(work, 'plain');
     await build({ images: IMAGES, out: plain, site: false, env: {} });
