@@ -1,7 +1,7 @@
 // Lists what a published tree serves, one row per image, the way a client would see it.
 
 import { loadTree, type TreeProblem } from './verify.js';
-import { openPreviousSource } from '../source/source.js';
+import { openTreeSource } from '../source/source.js';
 import { imagesOf, type PairableItem } from '../simplestreams/images.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
 import { byEntryKey } from '../util/compare.js';
@@ -19,7 +19,7 @@ export interface ListRow {
 /** `spec`: the tree's folder, or the http(s) URL it is served at. */
 export async function listTree(spec: string): Promise<{ rows: ListRow[]; problems: TreeProblem[] }> {
   const problems: TreeProblem[] = [];
-  const tree = await loadTree(openPreviousSource(spec), problems);
+  const tree = await loadTree(openTreeSource(spec), problems);
   const rows: ListRow[] = [];
   if (!tree) return { rows, problems };
   for (const { products } of tree.productsFiles.values()) {

@@ -7,7 +7,7 @@ import { lxcFilesOf } from '../simplestreams/images.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
 import { LXC_FILE_NAMES } from '../simplestreams/ftypes.js';
 import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
-import type { PreviousSource } from '../source/source.js';
+import type { TreeSource } from '../source/source.js';
 
 /** What verify knows of a file it read: missing, unreadable, or why it would not unpack. */
 export type FileCheck = (rel: string) => Promise<{ missing?: true; failed?: string; broken?: string }>;
@@ -22,7 +22,7 @@ interface TreeProblem {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `products`: the products of every products file the index lists. */
-export async function checkLxcIndex(source: PreviousSource, products: Record<string, unknown>[], check: FileCheck): Promise<TreeProblem[]> {
+export async function checkLxcIndex(source: TreeSource, products: Record<string, unknown>[], check: FileCheck): Promise<TreeProblem[]> {
   const problems: TreeProblem[] = [];
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });

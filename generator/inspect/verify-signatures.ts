@@ -10,7 +10,7 @@ import { LXC_INDEX_PATHS } from '../render/lxc.js';
 import { CHECKSUMS, CHECKSUMS_SIGNATURE, detachedJsonSignature, parseChecksums, sjsonPath, versionFolder } from '../simplestreams/signed.js';
 import { readKeyring, verifyDetached, type Keyring } from '../signing/openpgp.js';
 import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
-import type { PreviousSource } from '../source/source.js';
+import type { TreeSource } from '../source/source.js';
 
 /** A problem, as verify reports them (verify.ts's TreeProblem). */
 interface TreeProblem {
@@ -37,7 +37,7 @@ export interface SignatureReport {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-async function bytesOf(source: PreviousSource, rel: string, max = 16 * 2 ** 20): Promise<Uint8Array | null> {
+async function bytesOf(source: TreeSource, rel: string, max = 16 * 2 ** 20): Promise<Uint8Array | null> {
   const body = await source.open(rel, max);
   if (!body) return null;
   const parts: Buffer[] = [];
@@ -51,7 +51,7 @@ async function bytesOf(source: PreviousSource, rel: string, max = 16 * 2 ** 20):
 }
 
 /** The tree's own published key, as a keyring (for a tree checked without --keyring). */
-async function publishedKeyring(source: PreviousSource): Promise<Keyring | null> {
+async function publishedKeyring(source: TreeSource): Promise<Keyring | null> {
   for (const rel of [PUBLIC_KEY_PATHS.binary, PUBLIC_KEY_PATHS.armored]) {
     const bytes = await bytesOf(source, rel, 1 << 20).catch(() => null);
     if (bytes) return readKeyring(bytes, rel).catch(() => null);
@@ -63,7 +63,7 @@ async function publishedKeyring(source: PreviousSource): Promise<Keyring | null>
  * `keyring`: the keys to trust (--keyring); without one the tree's published key is used.
  * `require`: an unsigned tree is an error (--require-signature).
  */
-export async function checkSignatures(source: PreviousSource, tree: LoadedTree, opts: { keyring?: Keyring; require: boolean }): Promise<SignatureReport> {
+export async function checkSignatures(source: TreeSource, tree: LoadedTree, opts: { keyring?: Keyring; require: boolean }): Promise<SignatureReport> {
   const problems: TreeProblem[] = [];
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });

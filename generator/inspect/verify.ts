@@ -13,7 +13,7 @@ import { acceptedItemSchema, acceptedProductSchema, insideTree } from '../simple
 import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
-import { openPreviousSource, type PreviousSource } from '../source/source.js';
+import { openTreeSource, type TreeSource } from '../source/source.js';
 import { openBody } from '../source/http.js';
 import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
@@ -51,7 +51,7 @@ function readFailure(e: unknown): string {
 }
 
 /** Reads index.json and the products files it lists; problems for what cannot be read. */
-export async function loadTree(source: PreviousSource, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
+export async function loadTree(source: TreeSource, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const read = async (rel: string) => {
     const text = await source.readText(rel);
@@ -142,7 +142,7 @@ class FileHasher {
    * server applies them). `deep`: tarballs are also proven whole in the same read.
    */
   constructor(
-    private source: PreviousSource,
+    private source: TreeSource,
     private redirectOf: ((pathname: string) => string | undefined) | null,
     private deep: boolean,
   ) {}
@@ -284,7 +284,7 @@ export async function verifyTree(
 ): Promise<VerifyReport> {
   const problems: TreeProblem[] = [];
   const report: VerifyReport = { problems, products: 0, images: 0, files: 0 };
-  const source = openPreviousSource(spec);
+  const source = openTreeSource(spec);
   const isUrl = /^https?:\/\//i.test(spec);
   const tree = await loadTree(source, problems);
   if (!tree) return report;

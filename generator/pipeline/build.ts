@@ -17,7 +17,7 @@ import { planProducts, type Plan, type PlannedProduct, type PublishedFormats } f
 import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
 import { listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
 import { previousProducts } from '../plan/previous.js';
-import { openPreviousSource } from '../source/source.js';
+import { openTreeSource } from '../source/source.js';
 import { readPublished, type PublishedTree } from '../source/published.js';
 import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
 import { imageLabel, type HashedImage } from '../ingest/model.js';
@@ -114,7 +114,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
   if (options.previous) {
     reporter.phase(`reading the previous tree ${options.previous}`);
     // A file the output being replaced holds with the listed sha256 is linked from it, not downloaded.
-    previous = await readPublished(openPreviousSource(options.previous, { reuse: [path.resolve(options.out)] }));
+    previous = await readPublished(openTreeSource(options.previous, { reuse: [path.resolve(options.out)] }));
     // prune keeps the tree's base URL
     if (!settings.baseUrl && previous.catalog?.baseUrl) settings = { ...settings, baseUrl: previous.catalog.baseUrl };
     if (!signer && isSignedMessage(await previous.source.readText(SIGNED_INDEX_PATH).catch(() => null))) {

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile } from '../plan/products.js';
-import type { HashMemo, PreviousSource } from '../source/source.js';
+import type { HashMemo, TreeSource } from '../source/source.js';
 import type { Reporter } from '../util/reporter.js';
 import { mapLimit } from '../util/concurrency.js';
 import { linkOrCopy, sameFile, type Identity } from '../util/fs.js';
@@ -66,7 +66,7 @@ async function placeInput(origin: InputOrigin, dest: string, size: number, stats
 export async function placeFiles(
   root: string,
   files: PlannedFile[],
-  previous?: PreviousSource,
+  previous?: TreeSource,
   memo?: HashMemo,
   held: ReadonlyMap<string, Identity> = new Map(),
   touched?: Touched,

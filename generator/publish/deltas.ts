@@ -13,7 +13,7 @@ import { sha256Of } from '../fingerprint/stream-sha256.js';
 import { mapLimit } from '../util/concurrency.js';
 import type { DeltaJob } from '../plan/deltas.js';
 import type { PlannedFile, PlannedItem, PlannedProduct } from '../plan/products.js';
-import type { PreviousSource } from '../source/source.js';
+import type { TreeSource } from '../source/source.js';
 import { changeVersions, localFiles } from './derived.js';
 import { byKey } from '../util/compare.js';
 
@@ -40,7 +40,7 @@ export async function checkXdelta3(): Promise<void> {
   }
 }
 
-export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], previous: PreviousSource | undefined): Promise<DeltaResult> {
+export async function makeDeltas(products: PlannedProduct[], jobs: DeltaJob[], previous: TreeSource | undefined): Promise<DeltaResult> {
   // Absolute even with a relative TMPDIR: the deltas are linked while the site build has moved
   // the current folder (publish/site.ts).
   const scratch = await mkdtemp(path.join(path.resolve(os.tmpdir()), 'staticstreams-deltas-'));

@@ -4,10 +4,10 @@
 
 import path from 'node:path';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/products.js';
-import type { PreviousSource } from '../source/source.js';
+import type { TreeSource } from '../source/source.js';
 
 /** `local(file, name)`: the file's path on this machine; a previous tree's file is placed at SCRATCH/NAME. */
-export function localFiles(previous: PreviousSource | undefined, scratch: string) {
+export function localFiles(previous: TreeSource | undefined, scratch: string) {
   return async (f: PlannedFile, name: string): Promise<string> => {
     if (f.origin.kind === 'input') return f.origin.path;
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);

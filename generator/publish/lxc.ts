@@ -25,7 +25,7 @@ import { lxcMetaFiles, lxcTemplated, LXC_TEMPLATE_FILES } from '../render/lxc.js
 import { lxcRootfsTar, type AppendedFile } from './lxc-tar.js';
 import type { LxcJob } from '../plan/lxc.js';
 import type { PlannedFile, PlannedImage, PlannedItem, PlannedProduct } from '../plan/products.js';
-import type { PreviousSource } from '../source/source.js';
+import type { TreeSource } from '../source/source.js';
 import type { FingerprintCache } from '../fingerprint/cache.js';
 import { changeVersions, localFiles } from './derived.js';
 import { byKey } from '../util/compare.js';
@@ -203,7 +203,7 @@ export interface DerivedStore {
   cache: FingerprintCache;
 }
 
-export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previous: PreviousSource | undefined, store: DerivedStore): Promise<LxcResult> {
+export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previous: TreeSource | undefined, store: DerivedStore): Promise<LxcResult> {
   const scratch = await mkdtemp(path.join(path.resolve(os.tmpdir()), 'staticstreams-lxc-'));
   await mkdir(store.dir, { recursive: true });
   const used = new Set<string>();

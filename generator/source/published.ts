@@ -12,13 +12,13 @@ import { STATE_PATH, stateSchema, type PublishedState } from '../formats/state.j
 import { INDEX_PATH } from '../render/streams.js';
 import { acceptedIndexSchema, acceptedProductsSchema, type AcceptedProductsFile } from '../simplestreams/schema.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
-import type { PreviousSource } from './source.js';
+import type { TreeSource } from './source.js';
 import { parseJson } from '../util/json.js';
 
 export type ProductsFile = AcceptedProductsFile;
 
 export interface PublishedTree {
-  source: PreviousSource;
+  source: TreeSource;
   productsPath: string;
   products: ProductsFile;
   /** The products file's own bytes: it is kept for the grace period once superseded. */
@@ -55,7 +55,7 @@ export function parseTreeFile<T>(schema: z.ZodType<T>, text: string, where: stri
   return parsed.data;
 }
 
-export async function readPublished(source: PreviousSource): Promise<PublishedTree> {
+export async function readPublished(source: TreeSource): Promise<PublishedTree> {
   const where = (rel: string) => `${source.label.replace(/\/+$/, '')}/${rel}`;
   const indexText = await source.readText(INDEX_PATH);
   if (indexText === null) {

@@ -17,7 +17,7 @@ async function* once(bytes: Buffer): AsyncIterable<Buffer> {
   yield bytes;
 }
 
-export interface PreviousSource {
+export interface TreeSource {
   /** The folder or URL as the user gave it, for messages. */
   label: string;
   /** A file of the tree as text, or null when it does not exist. */
@@ -59,13 +59,13 @@ const safeRel = (rel: string) => {
  * `reuse`: local folders (the output a build replaces) whose file at the same path is linked
  * instead of downloaded when its size and sha256 are the listed ones.
  */
-export function openPreviousSource(spec: string, { reuse = [] }: { reuse?: string[] } = {}): PreviousSource {
+export function openTreeSource(spec: string, { reuse = [] }: { reuse?: string[] } = {}): TreeSource {
   if (/^https?:\/\//i.test(spec)) return urlSource(spec, reuse);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`--previous ${spec}: only a folder or an http(s) URL can be read`);
   return folderSource(spec);
 }
 
-function folderSource(folder: string): PreviousSource {
+function folderSource(folder: string): TreeSource {
   const root = path.resolve(folder);
   return {
     label: folder,
@@ -134,7 +134,7 @@ async function holds(file: string, expected: { size: number; sha256: string }, m
   return st;
 }
 
-function urlSource(spec: string, reuse: string[]): PreviousSource {
+function urlSource(spec: string, reuse: string[]): TreeSource {
   const base = spec.endsWith('/') ? spec : `${spec}/`;
   const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
   const fix = 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)';

@@ -9,7 +9,7 @@ import type { ObjectStorageSettings } from '../../config/config.js';
 import { BuildError, BuildFailed } from '../../util/errors.js';
 import { mapLimit } from '../../util/concurrency.js';
 import type { PlannedFile } from '../../plan/products.js';
-import type { PreviousSource } from '../../source/source.js';
+import type { TreeSource } from '../../source/source.js';
 import type { Reporter } from '../../util/reporter.js';
 import { count, formatBytes } from '../../util/format.js';
 import { BLOB_DIR, bucketKey } from '../../render/bucket-layout.js';
@@ -33,7 +33,7 @@ export interface SyncOptions {
   files: PlannedFile[];
   /** Output paths whose grace period is over. */
   expired: string[];
-  previous?: PreviousSource;
+  previous?: TreeSource;
   /** A folder for files of a previous tree that must pass through this machine. */
   scratch: string;
   reporter: Reporter;
