@@ -161,21 +161,22 @@ export async function decompressWhole(bytes: Buffer, compression: Compression, l
   }
 }
 
+const unstreamable = (compression: Compression) => () => {
+  throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);
+};
+
+/** Each compression's stream decoder (a new Compression must get one: the compiler asks). */
+const DECODERS: Record<Compression, () => Duplex> = {
+  none: () => new PassThrough(),
+  gzip: () => zlib.createGunzip(),
+  bzip2: () => bzip2Stream(),
+  xz: () => xzStream(),
+  zstd: () => fzstdStream(),
+  lzma: unstreamable('lzma'),
+  lz4: unstreamable('lz4'),
+};
+
 /** A stream that decompresses `compression`; `none` passes bytes through. */
 export function decompressor(compression: Compression): Duplex {
-  switch (compression) {
-    case 'none':
-      return new PassThrough();
-    case 'gzip':
-      return zlib.createGunzip();
-    case 'bzip2':
-      return bzip2Stream();
-    case 'xz':
-      return xzStream();
-    case 'zstd':
-      return fzstdStream();
-    case 'lzma':
-    case 'lz4':
-      throw new UnsupportedCompression(`${compression} cannot be read as a stream here`);
-  }
+  return DECODERS[compression]();
 }
