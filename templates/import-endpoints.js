@@ -4,7 +4,8 @@
 // The generator inlines this file (without its last `export` line) into the generated edge code.
 //
 // The map it reads (built from catalog.json by the generator):
-//   { arches: { <any architecture name>: <debian name> }, defaultArch: "amd64" | null,
+//   { base: "" | "/lxd" (the path the tree is served at: every endpoint is under it),
+//     arches: { <any architecture name>: <debian name> }, defaultArch: "amd64" | null,
 //     images: { <fingerprint>: { url: <absolute URL of the unified tarball>, clients: ["lxd", "incus"] } },
 //     aliases: { <alias>: { <debian arch>: <fingerprint> } } }
 //
@@ -66,13 +67,14 @@ function imageResponse(request, map, fingerprint, cache, extra) {
 /** Answers an import endpoint request, or returns null for any other path. */
 function handleImport(request, map) {
   const url = new URL(request.url);
-  if (!url.pathname.startsWith(IMPORT_PREFIX)) return null;
+  const prefix = (map.base || '') + IMPORT_PREFIX;
+  if (!url.pathname.startsWith(prefix)) return null;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return textResponse(request, 405, 'use GET or HEAD\n', { Allow: 'GET, HEAD' });
   }
   let rest;
   try {
-    rest = decodeURIComponent(url.pathname.slice(IMPORT_PREFIX.length));
+    rest = decodeURIComponent(url.pathname.slice(prefix.length));
   } catch {
     return textResponse(request, 400, 'bad path\n', {});
   }

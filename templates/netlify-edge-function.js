@@ -5,4 +5,4 @@ const MAP = /* @@IMPORT_MAP@@ */ null;
 
 export default async (request) => handleImport(request, MAP) ?? undefined;
 
-export const config = { path: '/import/*' };
+export const config = { path: /* @@IMPORT_PATH@@ */ '/import/*' };

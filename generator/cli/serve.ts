@@ -12,6 +12,7 @@ interface ServeFlags {
   port: string;
   tlsCert?: string;
   tlsKey?: string;
+  basePath?: string;
   quiet?: boolean;
 }
 
@@ -26,21 +27,26 @@ export async function runServe(dir: string, flags: ServeFlags): Promise<number |
     problems.push(e.message);
   }
   if (!!flags.tlsCert !== !!flags.tlsKey) problems.push('--tls-cert and --tls-key go together');
+  if (flags.basePath !== undefined && !/^\/(?:[A-Za-z0-9._~+@-]+\/?)*$/.test(flags.basePath))
+    problems.push(`--base-path ${flags.basePath}: give the path the tree is served under, e.g. /lxd (letters, digits, . _ ~ + @ -)`);
   if (problems.length) throw new UsageError(problems.join('\nerror: '));
   const { startPreview } = await import('../serve/server.js');
   // One line per request (what a person previewing a tree wants to see), unless --quiet.
   const log = flags.quiet ? undefined : (line: string) => process.stdout.write(`${printable(line)}\n`);
   const tls = flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined;
-  const preview = await startPreview({ dir, host: flags.host, port, tls, ...(log ? { log } : {}) }).catch((e: NodeJS.ErrnoException) => {
-    // What the user can change, said as usage errors (exit 2).
-    if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
-    if (e.code === 'ENOENT' && e.path && path.resolve(e.path) === path.resolve(dir))
-      throw new UsageError(
-        `cannot serve ${dir}: no such folder\n  fix: build it first (staticstreams build --out ${dir}), or give serve the folder a build wrote`,
-      );
-    if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.path ?? e.message} does not exist`);
-    throw e;
-  });
+  const basePath = flags.basePath?.replace(/\/+$/, '');
+  const preview = await startPreview({ dir, host: flags.host, port, tls, ...(basePath !== undefined ? { basePath } : {}), ...(log ? { log } : {}) }).catch(
+    (e: NodeJS.ErrnoException) => {
+      // What the user can change, said as usage errors (exit 2).
+      if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
+      if (e.code === 'ENOENT' && e.path && path.resolve(e.path) === path.resolve(dir))
+        throw new UsageError(
+          `cannot serve ${dir}: no such folder\n  fix: build it first (staticstreams build --out ${dir}), or give serve the folder a build wrote`,
+        );
+      if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.path ?? e.message} does not exist`);
+      throw e;
+    },
+  );
   for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
   process.stdout.write(`serving ${dir} at ${preview.url}\n`);
   if (!flags.tlsCert) process.stdout.write('note: lxc remote add needs https: pass --tls-cert and --tls-key\n');
@@ -59,6 +65,7 @@ export function registerServe(program: Command, action: Action): void {
     .option('--port <n>', 'port to listen on', '8080')
     .option('--tls-cert <file>', 'certificate (PEM) to serve HTTPS, as lxc remote add requires')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+    .option('--base-path <path>', "serve the tree under this path, e.g. /lxd (default: the path of the tree's base URL)")
     .option('-q, --quiet', 'no line per request')
     .action(action((dir: string, flags: ServeFlags) => runServe(dir, flags)));
 }

@@ -20,6 +20,8 @@ import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
 import { NotJson, parseJson } from '../util/json.js';
 import { checkLxcIndex } from './verify-lxc.js';
+import { catalogSchema } from '../formats/catalog.js';
+import { basePathOf } from '../render/cdn/import-map.js';
 import { checkSignatures, type SignatureReport } from './verify-signatures.js';
 import type { Keyring } from '../signing/openpgp.js';
 
@@ -254,6 +256,16 @@ function readsAhead(productsFiles: Iterable<{ products: Record<string, unknown> 
 /** Reads in flight ahead of the checks. */
 const READS_AHEAD = 8;
 
+/** The path the tree's base URL names ('' when none, or no catalog.json of ours). */
+async function treeBasePath(source: TreeSource): Promise<string> {
+  try {
+    const parsed = catalogSchema.safeParse(parseJson((await source.readText('catalog.json')) ?? 'null'));
+    return parsed.success ? basePathOf(parsed.data.baseUrl) : '';
+  } catch {
+    return '';
+  }
+}
+
 export interface VerifyReport {
   problems: TreeProblem[];
   products: number;
@@ -295,8 +307,10 @@ export async function verifyTree(
     // Netlify's parsers load only here: `list` and the URL case never need them.
     const { loadRules, matchRedirect } = await import('../source/host-rules.js');
     const rules = await loadRules(spec);
+    // A tree served under a path (its base URL's) has its rules written for that path.
+    const base = await treeBasePath(source);
     redirectOf = (pathname) => {
-      const r = matchRedirect(rules, pathname);
+      const r = matchRedirect(rules, `${base}${pathname}`);
       return r && r.status >= 300 && r.status <= 399 && /^https?:\/\//.test(r.to) ? r.to : undefined;
     };
   }

@@ -20,11 +20,17 @@ export interface ServeOptions {
   port?: number;
   tls?: { cert: string; key: string };
   defaultArch?: string;
+  /**
+   * The path the tree is served under ('' or e.g. '/lxd'; default: its base URL's path, as
+   * catalog.json records it). Every other path answers 404.
+   */
+  basePath?: string;
   /** Hears one line per answered request: method, path, status. */
   log?: (line: string) => void;
 }
 
 export interface RunningPreview {
+  /** Where the tree is served: the origin and the base path. */
   url: string;
   port: number;
   rules: TreeRules;
@@ -104,6 +110,9 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
   const root = await realpath(path.resolve(options.dir));
   const rules = await loadRules(root);
   const map = await loadImportMap(root, options.defaultArch ?? 'amd64');
+  // Where it is mounted, and the path its own rules and endpoints were written for.
+  const treeBase = map?.base ?? '';
+  const mount = (options.basePath ?? treeBase).replace(/\/+$/, '');
   const { handleImport } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as { handleImport: HandleImport };
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -119,6 +128,19 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
+    if (mount) {
+      if (url.pathname === mount) {
+        res.writeHead(301, { Location: `${mount}/${url.search}` }).end();
+        return;
+      }
+      if (!url.pathname.startsWith(`${mount}/`)) {
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: the tree is served under ${mount}/\n`);
+        return;
+      }
+    }
+    // The path inside the tree, and as the tree's rules name it.
+    const rel = url.pathname.slice(mount.length);
+    url.pathname = `${treeBase}${rel}`;
     if (map) {
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
@@ -130,7 +152,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
       }
     }
     let pathname = url.pathname;
-    let file = await resolveFile(root, pathname);
+    let file = await resolveFile(root, rel);
     const redirect = matchRedirect(rules, pathname);
     if (redirect && (!file || redirect.force)) {
       if (redirect.status >= 300 && redirect.status < 400) {
@@ -138,7 +160,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
         return;
       }
       pathname = redirect.to;
-      file = await resolveFile(root, pathname);
+      file = await resolveFile(root, pathname.startsWith(`${treeBase}/`) ? pathname.slice(treeBase.length) : pathname);
     }
     if (!file || HIDDEN.has(path.relative(root, file))) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
@@ -184,7 +206,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? '127.0.0.1';
   return {
-    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}${mount}`,
     port,
     rules,
     close: () =>

@@ -35,3 +35,8 @@ export const CACHE_RULES: readonly PathRule[] = [
   // The catalogue site's scripts and styles: Astro names them by content hash.
   { pattern: '/_astro/*', headers: { 'Cache-Control': IMMUTABLE } },
 ];
+
+/** The rules of a tree served at `base` ('' or e.g. '/lxd'): every pattern under it. */
+export function cacheRulesAt(base: string): PathRule[] {
+  return CACHE_RULES.map((r) => ({ ...r, pattern: `${base}${r.pattern}` }));
+}

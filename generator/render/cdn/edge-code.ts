@@ -31,7 +31,8 @@ function fill(name: string, map: ImportMap, blobs: BlobRedirect | null = null): 
   return template(name)
     .replace('/* @@IMPORT_ENDPOINTS@@ */', () => importEndpointsBody())
     .replace('/* @@IMPORT_MAP@@ */ null', () => literal(map))
-    .replace('/* @@BLOB_REDIRECT@@ */ null', () => literal(blobs));
+    .replace('/* @@BLOB_REDIRECT@@ */ null', () => literal(blobs))
+    .replace("/* @@IMPORT_PATH@@ */ '/import/*'", () => literal(`${map.base}/import/*`));
 }
 
 export const renderNetlifyEdgeFunction = (map: ImportMap) => fill('netlify-edge-function.js', map);

@@ -6,6 +6,8 @@ import { findArchitecture, knownArchitectureNames } from '../../simplestreams/ar
 import { safeFingerprint, safePath, safeUrl } from './header-safety.js';
 
 export interface ImportMap {
+  /** The path the tree is served at ('' at the host's root, else e.g. '/lxd'): every endpoint is under it. */
+  base: string;
   /** Any accepted architecture name → Debian name. */
   arches: Record<string, string>;
   defaultArch: string | null;
@@ -14,9 +16,21 @@ export interface ImportMap {
   aliases: Record<string, Record<string, string>>;
 }
 
-export const importPathForImage = (fingerprint: string) => safePath(`/import/sha256/${safeFingerprint(fingerprint)}`);
-export const importPathForAlias = (alias: string) => safePath(`/import/alias/${alias}`);
-export const importPathForAliasArch = (alias: string, arch: string) => safePath(`/import/alias/${alias}@${arch}`);
+/** `base`: the path the tree is served at ('' or e.g. '/lxd'), as basePathOf gives it. */
+export const importPathForImage = (fingerprint: string, base = '') => safePath(`${base}/import/sha256/${safeFingerprint(fingerprint)}`);
+export const importPathForAlias = (alias: string, base = '') => safePath(`${base}/import/alias/${alias}`);
+export const importPathForAliasArch = (alias: string, arch: string, base = '') => safePath(`${base}/import/alias/${alias}@${arch}`);
+
+/**
+ * The path a tree is served at, from its base URL: '' at the host's root, else the URL's path
+ * without its trailing slash ('/lxd' for https://example.org/lxd/). Every rule and endpoint a host
+ * gets lies under it.
+ */
+export function basePathOf(baseUrl: string | undefined): string {
+  if (!baseUrl) return '';
+  const pathname = new URL(safeUrl(baseUrl)).pathname.replace(/\/+$/, '');
+  return pathname ? safePath(pathname) : '';
+}
 
 /** Joins a base URL and an output-relative path. */
 export function absoluteUrl(baseUrl: string, rel: string): string {
@@ -35,6 +49,7 @@ export function allArchitectureNames(): Record<string, string> {
 /** Builds the endpoint map; empty when there is no base URL (headers need absolute URLs). */
 export function buildImportMap(catalog: Pick<Catalog, 'products' | 'baseUrl'>, defaultArch: string | null): ImportMap {
   const map: ImportMap = {
+    base: basePathOf(catalog.baseUrl),
     arches: allArchitectureNames(),
     defaultArch: defaultArch ? (findArchitecture(defaultArch)?.debian ?? null) : null,
     images: {},
@@ -55,7 +70,7 @@ export function buildImportMap(catalog: Pick<Catalog, 'products' | 'baseUrl'>, d
     }
     if (!newest) continue;
     for (const alias of product.aliases) {
-      importPathForAlias(alias);
+      importPathForAlias(alias, map.base);
       (map.aliases[alias] ??= {})[product.arch] = newest;
     }
   }
