@@ -253,7 +253,10 @@ export function addPublishOptions(command: Command): Command {
     .option('--retain-days <d>', 'drop versions built more than D days ago (the newest is always kept)')
     .option('--grace <duration>', 'how long dropped files and old products files stay downloadable, e.g. 6h (default: 6h, or retention.grace)')
     .option('--now <time>', 'the clock for retention and grace periods, ISO 8601 (default: now)')
-    .option('--base-url <url>', 'absolute URL the output will be served at (used in catalog.json and the site)')
+    .option(
+      '--base-url <url>',
+      'absolute URL the output will be served at (catalog.json, the site, import endpoints); with a path (https://host/lxd) every rule is written for that path',
+    )
     .option('--config <file>', 'config file (default: staticstreams.yaml when present)')
     .option('--target <list>', `hosts to write rules for, comma-separated: ${TARGETS.join(', ')} (default: netlify, or targets in the config)`)
     .option('--server-config <dir>', 'where nginx/Caddy snippets and the Netlify edge function go (default: OUT-server-config, next to OUT)')
