@@ -6,6 +6,8 @@ import { parseFlags } from '../config/flags.js';
 import type { Action } from './output.js';
 import path from 'node:path';
 import { printable } from '../util/printable.js';
+import { readFile } from 'node:fs/promises';
+import { parseHtpasswd, type HtpasswdUser } from '../config/htpasswd.js';
 
 interface ServeFlags {
   host: string;
@@ -13,6 +15,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   basePath?: string;
+  htpasswd?: string;
   quiet?: boolean;
 }
 
@@ -35,18 +38,34 @@ export async function runServe(dir: string, flags: ServeFlags): Promise<number |
   const log = flags.quiet ? undefined : (line: string) => process.stdout.write(`${printable(line)}\n`);
   const tls = flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined;
   const basePath = flags.basePath?.replace(/\/+$/, '');
-  const preview = await startPreview({ dir, host: flags.host, port, tls, ...(basePath !== undefined ? { basePath } : {}), ...(log ? { log } : {}) }).catch(
-    (e: NodeJS.ErrnoException) => {
-      // What the user can change, said as usage errors (exit 2).
-      if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
-      if (e.code === 'ENOENT' && e.path && path.resolve(e.path) === path.resolve(dir))
-        throw new UsageError(
-          `cannot serve ${dir}: no such folder\n  fix: build it first (staticstreams build --out ${dir}), or give serve the folder a build wrote`,
-        );
-      if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.path ?? e.message} does not exist`);
-      throw e;
-    },
-  );
+  let users: HtpasswdUser[] | undefined;
+  if (flags.htpasswd) {
+    let text: string;
+    try {
+      text = await readFile(flags.htpasswd, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --htpasswd ${flags.htpasswd} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    users = parseHtpasswd(text, flags.htpasswd);
+  }
+  const preview = await startPreview({
+    dir,
+    host: flags.host,
+    port,
+    tls,
+    ...(basePath !== undefined ? { basePath } : {}),
+    ...(users ? { users } : {}),
+    ...(log ? { log } : {}),
+  }).catch((e: NodeJS.ErrnoException) => {
+    // What the user can change, said as usage errors (exit 2).
+    if (e.code === 'EADDRINUSE') throw new UsageError(`port ${flags.port} is already in use (choose another with --port)`);
+    if (e.code === 'ENOENT' && e.path && path.resolve(e.path) === path.resolve(dir))
+      throw new UsageError(
+        `cannot serve ${dir}: no such folder\n  fix: build it first (staticstreams build --out ${dir}), or give serve the folder a build wrote`,
+      );
+    if (e.code === 'ENOENT') throw new UsageError(`cannot serve ${dir}: ${e.path ?? e.message} does not exist`);
+    throw e;
+  });
   for (const e of preview.rules.errors) process.stderr.write(`warning: ${e}\n`);
   process.stdout.write(`serving ${dir} at ${preview.url}\n`);
   if (!flags.tlsCert) process.stdout.write('note: lxc remote add needs https: pass --tls-cert and --tls-key\n');
@@ -66,6 +85,7 @@ export function registerServe(program: Command, action: Action): void {
     .option('--tls-cert <file>', 'certificate (PEM) to serve HTTPS, as lxc remote add requires')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
     .option('--base-path <path>', "serve the tree under this path, e.g. /lxd (default: the path of the tree's base URL)")
+    .option('--htpasswd <file>', 'serve privately: every request needs basic auth as a user of this htpasswd file (bcrypt, htpasswd -B)')
     .option('-q, --quiet', 'no line per request')
     .action(action((dir: string, flags: ServeFlags) => runServe(dir, flags)));
 }

@@ -155,6 +155,14 @@ export const configSchema = z
     deltas: z.boolean().default(false),
     /** Also serve LXC's `download` template: rootfs.tar.xz + meta.tar.xz per container version, and meta/1.0/index-*. */
     lxc: z.boolean().default(false),
+    /**
+     * A private tree: every path answers 401 without a user of this htpasswd file (bcrypt, as
+     * `htpasswd -B` writes it; relative to the config file). nginx, Caddy and `serve`.
+     */
+    auth: z
+      .object({ htpasswd: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Sign the tree (OpenPGP): see `signing`. */
     signing: signing.optional(),
     /** Keep image files on an S3-compatible bucket instead of in the output; /images/ redirects there. */
@@ -200,6 +208,7 @@ export async function loadConfig(file: string, required: boolean): Promise<Confi
   const config = parseConfig(doc.toJS({ maxAliasCount: 100 }), file);
   // The logo and the signing key are named relative to the config file; everything after this sees absolute paths.
   if (config.signing) config.signing.key_file = path.resolve(path.dirname(file), config.signing.key_file);
+  if (config.auth) config.auth.htpasswd = path.resolve(path.dirname(file), config.auth.htpasswd);
   if (config.mirror.keyring) config.mirror.keyring = path.resolve(path.dirname(file), config.mirror.keyring);
   if (config.site.logo) {
     config.site.logo = path.resolve(path.dirname(file), config.site.logo);

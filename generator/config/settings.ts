@@ -49,6 +49,8 @@ export interface Settings {
   site: boolean;
   /** Sign the tree with this key (read and checked before anything is written). */
   signing?: KeySource;
+  /** A private tree: the htpasswd file of its users (auth.htpasswd). */
+  htpasswd?: string;
 }
 
 export const SIGNING_KEY_ENV = 'STATICSTREAMS_SIGNING_KEY';
@@ -91,5 +93,6 @@ export function resolveBuild(given: GivenSettings, config: Config, clock: () => 
     dryRun,
     site: given.site !== false,
     ...(signing ? { signing } : {}),
+    ...(config.auth ? { htpasswd: config.auth.htpasswd } : {}),
   };
 }

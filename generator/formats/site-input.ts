@@ -18,6 +18,8 @@ export const siteInputSchema = z.object({
       .optional(),
     remoteName: z.string().regex(/^[a-z0-9][a-z0-9-]*$/i),
     staleAfterDays: z.number().int().positive(),
+    /** A private tree (auth.htpasswd): commands carry USER:PASSWORD placeholders. */
+    private: z.boolean().default(false),
   }),
   catalog: catalogSchema,
 });

@@ -128,10 +128,15 @@ function request(
 }
 
 /** Follows redirects (as clients do, up to 10 hops); returns every hop's URL and the last answer. */
-async function follow(url: string, opts: Parameters<typeof request>[1]): Promise<{ hops: string[]; answer: Answer }> {
+/** `credentials`: an Authorization value sent to the first URL's origin only (never across a redirect to another). */
+async function follow(url: string, opts: Parameters<typeof request>[1] & { credentials?: string }): Promise<{ hops: string[]; answer: Answer }> {
   const hops = [url];
+  const origin = new URL(url).origin;
+  const { credentials, ...rest } = opts;
   for (let i = 0; i < 10; i++) {
-    const answer = await request(hops[hops.length - 1]!, opts);
+    const at = hops[hops.length - 1]!;
+    const auth: Record<string, string> = credentials && new URL(at).origin === origin ? { Authorization: credentials } : {};
+    const answer = await request(at, { ...rest, headers: { ...rest.headers, ...auth } });
     if (answer.status < 300 || answer.status > 399 || !answer.headers.location) return { hops, answer };
     hops.push(new URL(answer.headers.location, hops[hops.length - 1]).href);
   }
@@ -206,7 +211,15 @@ export const DOCTOR_RUN_MS = 120_000;
 export async function doctor(spec: string, options: { requestMs?: number; runMs?: number; keyring?: Keyring } = {}): Promise<DoctorReport> {
   const requestMs = options.requestMs ?? DOCTOR_REQUEST_MS;
   const deadlines: Deadlines = { requestMs, runEnd: Date.now() + (options.runMs ?? Math.max(DOCTOR_RUN_MS, 8 * requestMs)) };
-  const base = spec.replace(/\/+$/, '');
+  // https://USER:PASSWORD@host: a private server. The credentials go with every request to that
+  // origin (as the clients send them), never into the report.
+  const given = new URL(spec);
+  const credentials = given.username
+    ? `Basic ${Buffer.from(`${decodeURIComponent(given.username)}:${decodeURIComponent(given.password)}`).toString('base64')}`
+    : undefined;
+  given.username = '';
+  given.password = '';
+  const base = given.href.replace(/\/+$/, '');
   const findings: Finding[] = [];
   const report: DoctorReport = { url: base, findings };
   const ok = (check: string, message: string) => findings.push({ severity: 'ok', check, message });
@@ -258,7 +271,21 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     );
   const trust = t.trusted;
   const get = (path: string, o: { method?: string; headers?: Record<string, string>; limit?: number } = {}) =>
-    follow(`${base}/${path.replace(/^\//, '')}`, { ...o, ca, trust, deadlines });
+    follow(`${base}/${path.replace(/^\//, '')}`, { ...o, ca, trust, deadlines, ...(credentials ? { credentials } : {}) });
+
+  if (credentials) {
+    // A private server: nothing without the credentials.
+    const bare = await request(`${base}/${INDEX_PATH}`, { ca, trust, deadlines }).catch((e: Error) => ({ status: 0, headers: {}, body: e.message }));
+    if (bare.status === 401) ok('private', `${INDEX_PATH} answers 401 without the credentials`);
+    else
+      bad(
+        'error',
+        'private',
+        `${INDEX_PATH} answers ${bare.status} without the credentials`,
+        'the tree is meant to be private: anyone can read it',
+        'configure basic auth for every path of the tree (auth.htpasswd in staticstreams.yaml, then publish the server config it writes)',
+      );
+  }
 
   /**
    * What the other consumers read (see render/streams.ts): web UIs and marketplaces fetch the
@@ -456,7 +483,15 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       );
     }
     const plain = await port80(host, `${url.pathname.replace(/\/+$/, '')}/${smallest.path}`);
-    if (plain === 'answers' || plain === 'refused') ok('port 80', `plain http:// on port 80 ${plain === 'answers' ? 'answers' : 'is refused at once'}`);
+    if (credentials && plain !== 'refused')
+      bad(
+        'error',
+        'port 80',
+        `port 80 ${plain === 'answers' ? 'answers' : plain === 'silent' ? 'drops connections silently' : 'accepts connections'}: LXD and Incus send the credentials there in clear`,
+        'both clients fetch image files over plain http:// on port 80 first, with the user and password of the remote URL (lxc/incus client/simplestreams_images.go)',
+        'let nothing listen on port 80 of this host (connections refused at once: the clients then use https)',
+      );
+    else if (plain === 'answers' || plain === 'refused') ok('port 80', `plain http:// on port 80 ${plain === 'answers' ? 'answers' : 'is refused at once'}`);
     else
       bad(
         'error',

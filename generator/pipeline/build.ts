@@ -5,9 +5,11 @@
 // atomic swap). The CLI's `build`, `mirror` and `prune` are thin layers over `build()`.
 
 import type { Reporter } from '../util/reporter.js';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_CONFIG, type Config } from '../config/config.js';
+import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
+import { parseHtpasswd } from '../config/htpasswd.js';
+import type { TargetAuth } from '../render/cdn/targets.js';
 import { BuildError, BuildFailed, ImageError, UsageError } from '../util/errors.js';
 import { findFiles } from '../ingest/find.js';
 import { pairImages } from '../ingest/pair.js';
@@ -41,6 +43,38 @@ export { downloadsPath };
 
 const silent: Reporter = { phase() {}, progress() {}, warn() {} };
 
+/**
+ * A private tree's users, and the hosts that can keep it private: nginx, Caddy (and `serve`).
+ * Netlify and Cloudflare Pages serve the files themselves, and a bucket's public URL serves
+ * image files to anyone: refused with what to do instead.
+ */
+async function loadAuth(file: string, targets: readonly Target[], config: Config): Promise<TargetAuth> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `cannot read auth.htpasswd ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})\n  fix: write it with \`htpasswd -B -c ${file} USER\``,
+    );
+  }
+  const users = parseHtpasswd(text, file);
+  const problems: string[] = [];
+  if (targets.includes('netlify'))
+    problems.push(
+      'auth with --target netlify: Netlify serves the files itself, and only its own password protection (site settings → Access & security, on paid plans) can keep them private; build without auth: and turn that on, or publish with --target nginx or caddy',
+    );
+  if (targets.includes('cloudflare'))
+    problems.push(
+      'auth with --target cloudflare: not supported yet; put Cloudflare Access in front of the Pages project and build without auth:, or publish with --target nginx or caddy',
+    );
+  if (config.object_storage)
+    problems.push(
+      "auth with object_storage: /images/ would redirect private clients to the bucket's public URL, which serves every image file to anyone; keep image files on the server (no object_storage:) for a private tree",
+    );
+  if (problems.length) throw new UsageError(problems.join('\nerror: '));
+  return { file, users };
+}
+
 async function checkImages(images: string): Promise<void> {
   let st;
   try {
@@ -61,6 +95,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     reporter.warn(
       `the signing key ${signer.fingerprint} makes different signatures on every build (DSA, ECDSA or a v6 key): every build rewrites them; an Ed25519 or RSA key does not`,
     );
+  const auth = settings.htpasswd ? await loadAuth(settings.htpasswd, settings.targets, config) : undefined;
   if (options.images !== undefined) await checkImages(options.images);
   else if (!options.previous && !options.mirror) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
   // Nothing of the user's is ever replaced: checked before anything is written.
@@ -70,7 +105,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (settings.make.lxc) await checkXz();
   const lock = await lockOutput(options.out);
   try {
-    return await buildLocked(options, reporter, config, settings, signer);
+    return await buildLocked(options, reporter, config, settings, signer, auth);
   } finally {
     await lock.release();
   }
@@ -106,7 +141,14 @@ function planKeepingGoing(hashed: HashedImage[], config: Config, keepGoing: bool
   }
 }
 
-async function buildLocked(options: BuildOptions, reporter: Reporter, config: Config, given: Settings, signer: SigningKey | undefined): Promise<BuildResult> {
+async function buildLocked(
+  options: BuildOptions,
+  reporter: Reporter,
+  config: Config,
+  given: Settings,
+  signer: SigningKey | undefined,
+  auth: TargetAuth | undefined,
+): Promise<BuildResult> {
   let settings = given;
   const problems: (ImageError | BuildError)[] = [];
 
@@ -171,6 +213,7 @@ async function buildLocked(options: BuildOptions, reporter: Reporter, config: Co
       cache,
       problems,
       ...(signer ? { signer } : {}),
+      ...(auth ? { auth } : {}),
     };
     const early = new EarlyHashes(ctx);
     const { classified, failed, ignored } = await readImages(ctx, found.files, (c, f) => early.start(c, f));

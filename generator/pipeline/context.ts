@@ -15,6 +15,7 @@ import type { PlaceStats } from '../publish/blobs.js';
 import type { SpareEntry } from '../publish/output/spare.js';
 import type { Settings } from '../config/settings.js';
 import type { SigningKey } from '../signing/openpgp.js';
+import type { TargetAuth } from '../render/cdn/targets.js';
 import type { BucketStats } from '../publish/bucket/sync.js';
 import type { DeltaResult } from '../publish/deltas.js';
 import type { LxcResult } from '../publish/lxc.js';
@@ -144,6 +145,8 @@ export interface BuildContext {
   mirrored?: Mirrored;
   /** The key the tree is signed with, when it is. */
   signer?: SigningKey;
+  /** A private tree: its htpasswd file and users. */
+  auth?: TargetAuth;
   /** The listing of the output's spare tree, being made (see publish/output/spare.ts). */
   spare?: Promise<SpareEntry[] | null>;
 }

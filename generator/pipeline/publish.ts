@@ -173,14 +173,14 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
   const signed = signing?.texts ?? new Map<string, string | Uint8Array>();
   if (signing?.made) reporter.phase(`signed ${count(signing.made, 'document')}`);
   const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
-  const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null);
+  const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null, ctx.auth ?? null);
   for (const w of targets.warnings) reporter.warn(w);
   const stateText = renderState(grace.keep, recordedSettings(config, settings));
   const builtAt = settings.now;
   const published: Published = {
     texts: [...streams.files, ...signed, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
     files: allFiles,
-    site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt) : null,
+    site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt, ctx.auth !== undefined) : null,
   };
   const digest = outputDigest(published);
   const result = (placed: PlaceStats, sitePages: number, serverConfigFiles: string[], bucket?: BucketStats): BuildResult => ({
@@ -238,7 +238,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     // The site renders while the files and indexes are written (Astro is mostly CPU, writing is
     // mostly waiting on the disk); its pages move in once both are done.
     const site = options.site !== false ? import('../publish/site.js') : undefined; // Astro loads only when needed
-    const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt }));
+    const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt, private: ctx.auth !== undefined }));
     const writing = (async () => {
       const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
       for (const [rel, text] of streams.files) await staged.writeText(rel, text);
@@ -313,7 +313,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
  * logo file's size and time), the build's day, and which products are stale at the build time;
  * and the pages (and search index) a site rendered from it has.
  */
-function siteOf(catalog: Catalog, catalogText: string, config: Config, builtAt: Date): NonNullable<Published['site']> {
+function siteOf(catalog: Catalog, catalogText: string, config: Config, builtAt: Date, isPrivate: boolean): NonNullable<Published['site']> {
   const logo = config.site.logo ? statSync(config.site.logo, { throwIfNoEntry: false }) : undefined;
   const groups = groupProducts(catalog);
   const stale = groups.filter((g) => isStale(g.newest.created, config.site.stale_after_days, builtAt)).map((g) => g.slug);
@@ -323,6 +323,7 @@ function siteOf(catalog: Catalog, catalogText: string, config: Config, builtAt: 
     logo ? [logo.size, logo.mtimeMs] : null,
     builtAt.toISOString().slice(0, 10),
     stale,
+    isPrivate,
   ]);
   return { key, pages: [...sitePages(groups.map((g) => g.slug)), 'pagefind/pagefind.js'] };
 }

@@ -43,6 +43,8 @@ export interface SiteOptions {
   catalog: Catalog;
   settings: SiteSettings;
   builtAt: Date;
+  /** A private tree: the commands show USER:PASSWORD in the URL. */
+  private?: boolean;
 }
 
 /** The path part of the base URL, as Astro's `base` ("/" or "/sub/"). */
@@ -99,6 +101,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
       ...(logo ? { logo } : {}),
       remoteName: settings.remote_name ?? defaultRemoteName(catalog.baseUrl),
       staleAfterDays: settings.stale_after_days,
+      private: options.private === true,
     },
     catalog,
   });

@@ -13,6 +13,7 @@ import { catalogSchema } from '../formats/catalog.js';
 import { buildImportMap, type ImportMap } from '../render/cdn/import-map.js';
 import { TEMPLATES_DIR } from '../render/cdn/edge-code.js';
 import { headersForPath, loadRules, matchRedirect, type TreeRules } from '../source/host-rules.js';
+import type { HtpasswdUser } from '../config/htpasswd.js';
 
 export interface ServeOptions {
   dir: string;
@@ -25,6 +26,8 @@ export interface ServeOptions {
    * catalog.json records it). Every other path answers 404.
    */
   basePath?: string;
+  /** A private tree: every request needs basic auth as one of these users (bcrypt hashes). */
+  users?: HtpasswdUser[];
   /** Hears one line per answered request: method, path, status. */
   log?: (line: string) => void;
 }
@@ -106,6 +109,27 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end: m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1) };
 }
 
+/**
+ * Checks an Authorization header against the users (bcrypt). A header that passed is remembered
+ * (a bcrypt check takes tens of milliseconds; a client sends the same header on every request).
+ */
+function checker(users: HtpasswdUser[]): (header: string | undefined) => Promise<boolean> {
+  const passed = new Set<string>();
+  return async (header) => {
+    const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? '');
+    if (!m) return false;
+    if (passed.has(m[1]!)) return true;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const at = decoded.indexOf(':');
+    const user = users.find((u) => u.user === decoded.slice(0, at));
+    if (at < 0 || !user) return false;
+    const { compare } = await import('bcryptjs');
+    if (!(await compare(decoded.slice(at + 1), user.hash.replace(/^\$2y\$/, '$2b$')))) return false;
+    if (passed.size < 1000) passed.add(m[1]!);
+    return true;
+  };
+}
+
 export async function startPreview(options: ServeOptions): Promise<RunningPreview> {
   const root = await realpath(path.resolve(options.dir));
   const rules = await loadRules(root);
@@ -115,8 +139,15 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
   const mount = (options.basePath ?? treeBase).replace(/\/+$/, '');
   const { handleImport } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as { handleImport: HandleImport };
 
+  const authorized = options.users ? checker(options.users) : undefined;
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (options.log) res.once('finish', () => options.log!(`${req.method} ${req.url} ${res.statusCode}`));
+    if (authorized && !(await authorized(req.headers.authorization))) {
+      res
+        .writeHead(401, { 'WWW-Authenticate': 'Basic realm="Image server", charset="UTF-8"', 'Content-Type': 'text/plain; charset=utf-8' })
+        .end('credentials needed\n');
+      return;
+    }
     const origin = `${options.tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
     // Runs of slashes in the path are one slash, as nginx's merge_slashes has it (a consumer
     // whose endpoint ends with / asks for //streams/v1/images.json).

@@ -8,6 +8,11 @@ export function shellWord(word: string): string {
 
 export const PLACEHOLDER_URL = 'https://THIS-SERVER';
 
+/** A private server's URL as both clients take it: basic-auth credentials in the URL (placeholders to replace). */
+export function withCredentials(url: string): string {
+  return url.replace(/^(https?:\/\/)/, '$1USER:PASSWORD@');
+}
+
 export function remoteAddCommands(remote: string, url: string) {
   return {
     lxd: `lxc remote add ${shellWord(remote)} ${shellWord(url)} --protocol simplestreams`,

@@ -1,0 +1,35 @@
+// The users of a private tree: an htpasswd file with bcrypt hashes, as `htpasswd -B` (Apache) or
+// `caddy hash-password` write them. Only bcrypt: nginx (libxcrypt), Caddy and `serve` all check
+// it, where MD5-crypt (apr1) and SHA1 are weak or unsupported. Pure: the text is an input.
+
+import { UsageError } from '../util/errors.js';
+
+export interface HtpasswdUser {
+  user: string;
+  /** `$2a$`, `$2b$` or `$2y$` bcrypt. */
+  hash: string;
+}
+
+const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+const USER = /^[A-Za-z0-9._@+-]{1,64}$/;
+
+/** Every user of the file; a UsageError naming each bad line (never its hash) and the fix. */
+export function parseHtpasswd(text: string, file: string): HtpasswdUser[] {
+  const users: HtpasswdUser[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const at = line.indexOf(':');
+    const user = at > 0 ? line.slice(0, at) : '';
+    const hash = at > 0 ? line.slice(at + 1) : '';
+    if (!USER.test(user)) problems.push(`line ${i + 1}: no user name of letters, digits and . _ @ + - before the ":"`);
+    else if (!BCRYPT.test(hash)) problems.push(`line ${i + 1} (${user}): not a bcrypt hash ($2y$…)`);
+    else if (users.some((u) => u.user === user)) problems.push(`line ${i + 1}: ${user} is there twice`);
+    else users.push({ user, hash });
+  });
+  if (!users.length && !problems.length) problems.push('it holds no user');
+  if (problems.length)
+    throw new UsageError(`${file}: ${problems.join('; ')}\n  fix: write it with \`htpasswd -B -c ${file} USER\` (bcrypt; nginx, Caddy and serve all check it)`);
+  return users;
+}

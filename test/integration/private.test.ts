@@ -1,0 +1,125 @@
+// A private tree (auth.htpasswd): the build writes basic auth into the nginx and Caddy config
+// (never a password, and no hash on a path a client can fetch), refuses the hosts and the bucket
+// that cannot keep it private (exit 2, nothing written), and `serve --htpasswd` answers 401 on
+// every kind of path without valid credentials. Real LXD and Incus with https://USER:PASSWORD@…
+// on nginx, Caddy and serve, and doctor's port-80 error, are in test/e2e/private.test.ts.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import { startPreview, type RunningPreview } from '../../generator/index.js';
+import { parseHtpasswd } from '../../generator/config/htpasswd.js';
+import { runCli } from '../support/cli.js';
+
+const IMAGES = path.resolve('images');
+const PASSWORD = 'correct horse battery';
+
+function filesUnder(root: string, rel = ''): string[] {
+  return readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(root, path.join(rel, e.name)) : [path.join(rel, e.name)],
+  );
+}
+
+describe('a private tree', () => {
+  let work: string;
+  let htpasswd: string;
+  let hash: string;
+  let out: string;
+  let conf: string;
+  let server: RunningPreview;
+
+  before(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'ss-private-'));
+    hash = bcrypt.hashSync(PASSWORD, 8).replace(/^\$2b\$/, '$2y$'); // as htpasswd -B writes it
+    htpasswd = path.join(work, 'users.htpasswd');
+    writeFileSync(htpasswd, `alice:${hash}\n`);
+    writeFileSync(path.join(work, 'staticstreams.yaml'), `base_url: https://images.example.org\ntargets: [nginx, caddy]\nauth:\n  htpasswd: users.htpasswd\n`);
+    out = path.join(work, 'dist');
+    conf = path.join(work, 'dist-server-config');
+    const r = await runCli(['build', '--images', IMAGES, '--out', out], { cwd: work });
+    assert.equal(r.status, 0, r.stderr);
+    server = await startPreview({ dir: out, port: 0, users: parseHtpasswd(readFileSync(htpasswd, 'utf8'), htpasswd) });
+  });
+  after(async () => {
+    await server?.close();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('writes basic auth into the nginx and Caddy config, and no password or hash into the output', () => {
+    const nginx = readFileSync(path.join(conf, 'nginx-server.conf'), 'utf8');
+    assert.match(nginx, new RegExp(`^auth_basic "Image server";\\nauth_basic_user_file "${htpasswd.replace(/[.]/g, '\\.')}";`, 'm'));
+    // every answering location asks first and hands over to a named one after the access phase
+    // (the negotiating alias locations only rewrite to one of those)
+    assert.doesNotMatch(nginx, /location = \/import\/[^{]*\{\n(?! {4}(?:auth_basic|rewrite))/);
+    assert.match(nginx, /try_files \/\.staticstreams-none @staticstreams_\d+;/);
+    const caddy = readFileSync(path.join(conf, 'caddy-site.conf'), 'utf8');
+    assert.ok(caddy.includes(`basicauth {\n\talice ${hash}\n}`), caddy);
+    for (const f of filesUnder(out)) {
+      const text = readFileSync(path.join(out, f), 'latin1');
+      assert.ok(!text.includes(hash) && !text.includes(PASSWORD), `${f} holds no hash or password`);
+    }
+  });
+
+  it('the catalogue gives the commands with USER:PASSWORD placeholders and the port-80 warning', () => {
+    const html = readFileSync(path.join(out, 'index.html'), 'utf8');
+    assert.ok(html.includes('lxc remote add example https://USER:PASSWORD@images.example.org --protocol simplestreams'), 'remote add with placeholders');
+    assert.match(html, /must not listen on port 80/);
+  });
+
+  it('serve --htpasswd answers 401 on every kind of path without valid credentials, and serves them with', async () => {
+    const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8'));
+    const image = catalog.products[0].versions[0].images[0].files[0].path as string;
+    const paths = [
+      'streams/v1/index.json',
+      catalog.streams.products,
+      'streams/v1/images.json',
+      image,
+      'catalog.json',
+      '',
+      'feed.xml',
+      'pagefind/pagefind.js',
+      'import/alias/busybox/1.36/unified',
+    ];
+    const basic = (user: string, pass: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+    for (const p of paths) {
+      const none = await fetch(`${server.url}/${p}`);
+      assert.equal(none.status, 401, `/${p} without credentials`);
+      assert.match(none.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+      assert.equal((await fetch(`${server.url}/${p}`, { headers: basic('alice', 'wrong') })).status, 401, `/${p} with a wrong password`);
+      assert.equal((await fetch(`${server.url}/${p}`, { headers: basic('mallory', PASSWORD) })).status, 401, `/${p} as an unknown user`);
+    }
+    for (const p of paths.slice(0, -1))
+      assert.equal((await fetch(`${server.url}/${p}`, { headers: basic('alice', PASSWORD) })).status, 200, `/${p} with credentials`);
+  });
+
+  it('refuses the hosts and the bucket that cannot keep it private, with exit 2 and nothing written', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['netlify', 'targets: [netlify]', /auth with --target netlify: Netlify serves the files itself/],
+      ['cloudflare', 'targets: [cloudflare]', /auth with --target cloudflare: not supported yet; put Cloudflare Access in front/],
+      [
+        'bucket',
+        'targets: [nginx]\nobject_storage:\n  bucket: b\n  public_url: https://files.example.org',
+        /auth with object_storage: \/images\/ would redirect private clients to the bucket's public URL/,
+      ],
+    ];
+    for (const [name, yaml, message] of cases) {
+      const dir = path.join(work, `refused-${name}`);
+      const config = path.join(work, `${name}.yaml`);
+      writeFileSync(config, `${yaml}\nauth:\n  htpasswd: users.htpasswd\n`);
+      const r = await runCli(['build', '--images', IMAGES, '--out', dir, '--config', config], { cwd: work });
+      assert.equal(r.status, 2, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, message, name);
+      assert.ok(!existsSync(dir), `${name}: nothing written`);
+    }
+    writeFileSync(path.join(work, 'weak.htpasswd'), 'alice:$apr1$abcdefgh$ijklmnopqrstuvwxyz0123\n');
+    writeFileSync(path.join(work, 'weak.yaml'), 'targets: [nginx]\nauth:\n  htpasswd: weak.htpasswd\n');
+    const weak = await runCli(['build', '--images', IMAGES, '--out', path.join(work, 'weak'), '--config', path.join(work, 'weak.yaml')], { cwd: work });
+    assert.equal(weak.status, 2);
+    assert.match(weak.stderr, /line 1 \(alice\): not a bcrypt hash/);
+    assert.ok(!weak.stderr.includes('$apr1$abcdefgh'), 'the hash is not printed');
+  });
+});
