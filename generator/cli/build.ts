@@ -70,7 +70,7 @@ async function withTrust(mirror: NonNullable<BuildOptions['mirror']>, flags: Bui
 }
 
 /** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
-export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | 'mirror' = 'build'): Promise<number> {
+export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | 'mirror' | 'promote' = 'build'): Promise<number> {
   const parsed = parseFlags({ ...flags }); // every wrong flag at once, before anything else
   installSignalCleanup();
   const configFile = flags.config ?? 'staticstreams.yaml';
@@ -90,9 +90,14 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
         );
     }
   }
-  const mirror = command === 'mirror' ? await withTrust(mirrorOptions(parsed, config), flags, config) : undefined;
+  const copying = command === 'mirror' || command === 'promote';
+  const mirror = copying
+    ? { ...(await withTrust(mirrorOptions(parsed, config), flags, config)), ...(command === 'promote' ? { addOnly: true } : {}) }
+    : undefined;
   // A mirror publishes on top of what it published before: only new versions are downloaded.
-  const previous = mirror && existsSync(path.join(flags.out, 'streams', 'v1', 'index.json')) ? flags.out : flags.previous;
+  // (promote: the tree given with --previous, the live stable channel, when there is one)
+  const held = existsSync(path.join(flags.out, 'streams', 'v1', 'index.json'));
+  const previous = command === 'promote' ? (flags.previous ?? (held ? flags.out : undefined)) : mirror && held ? flags.out : flags.previous;
   const started = Date.now();
   const { build } = await import('../pipeline/build.js'); // loaded on use: --help stays fast
   const options: BuildOptions = {
@@ -175,7 +180,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
       process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
     else
       process.stdout.write(
-        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : 'built'} ${summary.out}: ${count(summary.products, 'product')}, ${count(versions, 'version')}, ${count(summary.images, 'image')} ` +
+        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : command === 'promote' ? 'promoted into' : 'built'} ${summary.out}: ${count(summary.products, 'product')}, ${count(versions, 'version')}, ${count(summary.images, 'image')} ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${count(summary.filesLinked, 'file')} linked, ${summary.filesCopied} copied` +
           `${summary.filesDownloaded ? `, ${summary.filesDownloaded} downloaded (${formatBytes(summary.bytesDownloaded)}) from ${options.previous}` : ''}) in ${summary.seconds.toFixed(1)} s\n` +
           (result.skipped.length ? `left out ${count(result.skipped.length, 'problem image')} (--keep-going): see the warnings above\n` : '') +

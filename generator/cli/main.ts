@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBuild } from './build.js';
 import { registerPrune } from './prune.js';
 import { registerMirror } from './mirror.js';
+import { registerPromote } from './promote.js';
 import { registerList } from './list.js';
 import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBuild(program, action);
   registerPrune(program, action);
   registerMirror(program, action);
+  registerPromote(program, action);
   registerVerify(program, action);
   registerList(program, action);
   registerServe(program, action);

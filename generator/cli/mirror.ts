@@ -15,7 +15,7 @@ export function registerMirror(program: Command, action: Action): void {
     .option('--out <dir>', 'output folder (replaced atomically at the end; a rerun downloads only what it does not hold)', 'dist')
     .option(
       '--filter <key=glob>',
-      'copy only images whose os, release, arch, variant, type or alias matches (repeatable; same key: any, different keys: all)',
+      'copy only images whose os, release, arch, variant, type, alias or version matches (repeatable; same key: any, different keys: all)',
       collect,
     )
     .option('--keep <n>', 'copy (and keep) the N newest versions of each selected product')

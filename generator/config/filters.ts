@@ -1,10 +1,11 @@
 // The mirror's `--filter KEY=GLOB` (and `mirror.filter` in staticstreams.yaml): which upstream
-// images to copy. KEY is os, release, arch, variant, type or alias; GLOB a case-insensitive shell
-// glob. The same key given twice means either; different keys must all match.
+// images to copy. KEY is os, release, arch, variant, type, alias or version (the version key,
+// what `promote` picks); GLOB a case-insensitive shell glob. The same key given twice means
+// either; different keys must all match.
 
 import picomatch from 'picomatch';
 
-export const FILTER_KEYS = ['os', 'release', 'arch', 'variant', 'type', 'alias'] as const;
+export const FILTER_KEYS = ['os', 'release', 'arch', 'variant', 'type', 'alias', 'version'] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
 export interface Filter {

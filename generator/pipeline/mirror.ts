@@ -43,6 +43,11 @@ export interface MirrorOptions {
   dryRun?: boolean;
   /** The upstreams' signed chains, checked against this keyring under this policy. */
   trust?: UpstreamTrust;
+  /**
+   * Only add (`promote`): versions the filters leave out stay in the previous tree; a plain
+   * mirror drops them (it follows its upstream).
+   */
+  addOnly?: boolean;
 }
 
 export interface MirrorStats {
@@ -97,7 +102,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     const all = previousProducts(upstream.products, upstream.catalog, upstream.base);
     const selected = selectProducts(all, options.filters, options.keep);
     const chosen = new Set(selected.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
-    for (const p of all) for (const v of p.versions) if (!chosen.has(`${p.key} ${v.key}`)) deselected.add(`${p.key} ${v.key}`);
+    if (!options.addOnly) for (const p of all) for (const v of p.versions) if (!chosen.has(`${p.key} ${v.key}`)) deselected.add(`${p.key} ${v.key}`);
     reporter.phase(
       `${upstream.base}: ${selected.length} of ${count(all.length, 'product')} selected, ${count(
         selected.reduce((n, p) => n + p.versions.length, 0),

@@ -28,6 +28,7 @@ function productValues(p: PlannedProduct, key: Filter['key']): string[] {
     case 'alias':
       return p.aliases.flatMap((a) => [a, ...archNames(p).map((n) => `${a}/${n}`)]);
     case 'type':
+    case 'version':
       return [];
   }
 }
@@ -62,12 +63,12 @@ function ofTypes(version: PlannedVersion, filters: Filter[]): PlannedVersion | u
   return { ...version, items, images };
 }
 
-/** The products and versions to copy: filtered, then the `keep` newest versions of each. */
+/** The products and versions to copy: filtered (a `version` filter picks versions), then the `keep` newest versions of each. */
 export function selectProducts(products: PlannedProduct[], filters: Filter[], keep?: number): PlannedProduct[] {
   const selected: PlannedProduct[] = [];
   for (const p of products) {
     if (!(['os', 'release', 'arch', 'variant', 'alias'] as const).every((key) => matches(filters, key, productValues(p, key)))) continue;
-    let versions = p.versions.flatMap((v) => ofTypes(v, filters) ?? []);
+    let versions = p.versions.filter((v) => matches(filters, 'version', [v.key])).flatMap((v) => ofTypes(v, filters) ?? []);
     if (keep !== undefined) versions = versions.slice(-keep);
     if (versions.length) selected.push({ ...p, versions });
   }

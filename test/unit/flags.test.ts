@@ -64,7 +64,7 @@ describe('parseFlags', () => {
           '--now must be an ISO 8601 time such as 2026-11-23T12:00:00Z, got "yesterday"',
           '--keep takes a positive whole number, got "0"',
           '--timeout takes a positive number of seconds, got "x"',
-          '--filter "colour" is not a filter key; use one of os, release, arch, variant, type, alias, got "colour=blue"',
+          '--filter "colour" is not a filter key; use one of os, release, arch, variant, type, alias, version, got "colour=blue"',
           '--filter "os" is not KEY=GLOB (e.g. os=ubuntu, arch=amd64, release=2*), got "os"',
           'upstream is not an http(s) URL: give the base URL of a simplestreams image server, got "ftp://x"',
         ]);

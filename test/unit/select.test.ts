@@ -51,6 +51,12 @@ describe('what a mirror selects', () => {
     ['an alias glob, with its architecture', ['alias=debian/12/arm64'], undefined, ['debian:12:arm64:default 20260101_00:00 c']],
     ['type vm: only versions with a VM, only the VM', ['type=vm'], undefined, ['debian:12:amd64:default 20260103_00:00 v']],
     ['nothing matches', ['os=fedora'], undefined, []],
+    [
+      'a version (what promote picks), with the product filters',
+      ['version=20260102*', 'version=20260103_00:00', 'arch=amd64', 'os=debian'],
+      undefined,
+      ['debian:12:amd64:default 20260102_00:00 c', 'debian:12:amd64:default 20260103_00:00 cv'],
+    ],
   ];
   for (const [what, filters, keep, expected] of cases) {
     it(what, () => assert.deepEqual(names(selectProducts(products, parseFilters(filters), keep)), expected));

@@ -32,18 +32,26 @@ function importHeaders(map: ImportMap, fp: string): Record<string, string> {
   return h;
 }
 
+/**
+ * The prefix of every nginx variable and named location of a tree: `staticstreams` at the
+ * host's root, `staticstreams_daily` for a tree at /daily, so two trees (channels) can share one
+ * server block and one http {}.
+ */
+export const nginxName = (base: string): string => `staticstreams${base.replace(/[^A-Za-z0-9]/g, '_')}`;
+
 export function renderNginxHttp(map: ImportMap): string {
+  const v = nginxName(map.base);
   const maps = negotiations(map).map((n, j) => {
     const names = Object.entries(n.names)
       .sort(byEntryKey)
       .map(([name, debian]) => `    ${q(name)} ${debian};`);
     return `# Aliases on ${n.arches.join(', ')}: the first of these the client lists.
-map "$http_lxd_server_architectures,$http_incus_server_architectures" $staticstreams_listed_${j} {
-    ${q(`~${n.pick.replace(/\((?!\?)/, `(?<staticstreams_name_${j}>`)}`)} $staticstreams_name_${j};
+map "$http_lxd_server_architectures,$http_incus_server_architectures" $${v}_listed_${j} {
+    ${q(`~${n.pick.replace(/\((?!\?)/, `(?<${v}_name_${j}>`)}`)} $${v}_name_${j};
     ${q(`~${n.listsKnown}`)} "";
     default ${q(n.fallback)};
 }
-map $staticstreams_listed_${j} $staticstreams_arch_${j} {
+map $${v}_listed_${j} $${v}_arch_${j} {
 ${names.join('\n')}
     default "";
 }`;
@@ -80,7 +88,7 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
   /** A location that answers by itself (`return`), after the auth check when there is one. */
   const answering = (match: string, body: string, answer: string) => {
     if (!auth) return `location ${match} {\n${body}    ${answer};\n}`;
-    const name = `@staticstreams_${named++}`;
+    const name = `@${nginxName(base)}_${named++}`;
     return `location ${match} {\n${authLines}    try_files /.staticstreams-none ${name};\n}\nlocation ${name} {\n${body}    ${answer};\n}`;
   };
   const location = (pattern: string) => (pattern.endsWith('*') ? `location ^~ ${pattern.slice(0, -1)}` : `location = ${pattern}`);
@@ -120,7 +128,9 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
   }
   negotiations(map).forEach((n, j) => {
     for (const alias of n.aliases) {
-      out.push(`location = ${importPathForAlias(alias, base)} {\n    rewrite ^ ${q(`${importPathForAlias(alias, base)}@$staticstreams_arch_${j}`)} last;\n}`);
+      out.push(
+        `location = ${importPathForAlias(alias, base)} {\n    rewrite ^ ${q(`${importPathForAlias(alias, base)}@$${nginxName(base)}_arch_${j}`)} last;\n}`,
+      );
     }
   });
   const notFound = `    default_type text/plain;\n    add_header Cache-Control ${q(SHORT)} always;\n`;

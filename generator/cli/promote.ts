@@ -1,0 +1,34 @@
+// `staticstreams promote CHANNEL-URL`: copy chosen versions of one channel's tree (daily) into
+// another (stable) without rebuilding them: a mirror that only adds, so what the stable tree
+// already holds stays; same fingerprints, files reused where the output holds them.
+
+import type { Command } from 'commander';
+import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
+import type { Action } from './output.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerPromote(program: Command, action: Action): void {
+  const command = program
+    .command('promote')
+    .description("copy chosen versions of a channel's tree (e.g. https://HOST/daily) into another (stable), without rebuilding them")
+    .argument('<url>', 'the channel to promote from: the URL its tree is served at')
+    .option('--out <dir>', 'the tree to promote into (replaced atomically at the end)', 'dist')
+    .option('--previous <dir|url>', 'the live tree of the channel promoted into (its versions are all kept); default: --out when it holds a tree')
+    .option('--filter <key=glob>', 'what to promote: version=20261206_0300, alias=debian/12, os, release, arch, variant, type (repeatable)', collect)
+    .option('--keyring <file>', "OpenPGP public keys the channel's signed chain must verify against")
+    .option('--signatures <policy>', 'required, preferred (default) or off, as for mirror')
+    .option('--timeout <seconds>', 'cut off (and retry) a request that brings less than 16 KiB/s over this many seconds (default 30)')
+    .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files')
+    .option('--dry-run', 'report what would be promoted; download and write nothing')
+    .addHelpText(
+      'after',
+      '\nExample (a daily channel at /daily, stable at /):\n' +
+        '  staticstreams promote https://images.example.org/daily --filter version=20261206_0300 --filter alias=debian/12 \\\n' +
+        '    --previous https://images.example.org/ --base-url https://images.example.org --out stable\n' +
+        '\nEvery file is checked as mirror checks it; versions of the stable tree the filters leave out stay.',
+    );
+  addPublishOptions(command).action(
+    action((url: string, flags: BuildFlags) => runBuild({ ...flags, upstreams: [url], cache: flags.cache !== false }, 'promote')),
+  );
+}
