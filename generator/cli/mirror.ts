@@ -7,26 +7,27 @@ import type { Action } from './output.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export function registerMirror(program: Command, action: Action): void {
-  const command = program
-    .command('mirror')
-    .description('copy images from simplestreams servers (LXD, Incus, incus-simplestreams, staticstreams trees) into --out, verified')
-    .argument('[url...]', 'base URLs of the upstream image servers (default: mirror.upstreams in the config)')
-    .option('--out <dir>', 'output folder (replaced atomically at the end; a rerun downloads only what it does not hold)', 'dist')
-    .option(
-      '--filter <key=glob>',
-      'copy only images whose os, release, arch, variant, type, alias or version matches (repeatable; same key: any, different keys: all)',
-      collect,
-    )
-    .option('--keep <n>', 'copy (and keep) the N newest versions of each selected product')
-    .option('--images <dir>', 'also publish the images in this folder next to the mirrored ones')
+/** What mirror and promote share: which images, how long a request may stall, whose signatures. */
+export function addUpstreamOptions(command: Command, filterHelp: string): Command {
+  return command
+    .option('--filter <key=glob>', filterHelp, collect)
     .option('--timeout <seconds>', 'cut off (and retry) a request that brings less than 16 KiB/s over this many seconds (default 30, or mirror.timeout)')
     .option('--keyring <file>', "OpenPGP public keys to check each upstream's signed chain (streams/v1/index.sjson onwards) against (default: mirror.keyring)")
     .option(
       '--signatures <policy>',
       'required: refuse an upstream not signed throughout; preferred: check what is signed, warn about the rest; off (default: preferred, or mirror.signatures)',
     )
-    .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files')
+    .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files');
+}
+
+export function registerMirror(program: Command, action: Action): void {
+  const command = program
+    .command('mirror')
+    .description('copy images from simplestreams servers (LXD, Incus, incus-simplestreams, staticstreams trees) into --out, verified')
+    .argument('[url...]', 'base URLs of the upstream image servers (default: mirror.upstreams in the config)')
+    .option('--out <dir>', 'output folder (replaced atomically at the end; a rerun downloads only what it does not hold)', 'dist')
+    .option('--keep <n>', 'copy (and keep) the N newest versions of each selected product')
+    .option('--images <dir>', 'also publish the images in this folder next to the mirrored ones')
     .option('--dry-run', 'report what would be copied; download and write nothing')
     .addHelpText(
       'after',
@@ -36,6 +37,10 @@ export function registerMirror(program: Command, action: Action): void {
         'is published; an interrupted download resumes on the next run. Versions the upstream drops stay\n' +
         'until retention (--retain, --retain-days, --keep) drops them.',
     );
+  addUpstreamOptions(
+    command,
+    'copy only images whose os, release, arch, variant, type, alias or version matches (repeatable; same key: any, different keys: all)',
+  );
   addPublishOptions(command).action(
     action((urls: string[], flags: BuildFlags) => runBuild({ ...flags, upstreams: urls, cache: flags.cache !== false }, 'mirror')),
   );

@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
 import type { Action } from './output.js';
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+import { addUpstreamOptions } from './mirror.js';
 
 export function registerPromote(program: Command, action: Action): void {
   const command = program
@@ -15,11 +14,6 @@ export function registerPromote(program: Command, action: Action): void {
     .argument('<url>', 'the channel to promote from: the URL its tree is served at')
     .option('--out <dir>', 'the tree to promote into (replaced atomically at the end)', 'dist')
     .option('--previous <dir|url>', 'the live tree of the channel promoted into (its versions are all kept); default: --out when it holds a tree')
-    .option('--filter <key=glob>', 'what to promote: version=20261206_0300, alias=debian/12, os, release, arch, variant, type (repeatable)', collect)
-    .option('--keyring <file>', "OpenPGP public keys the channel's signed chain must verify against")
-    .option('--signatures <policy>', 'required, preferred (default) or off, as for mirror')
-    .option('--timeout <seconds>', 'cut off (and retry) a request that brings less than 16 KiB/s over this many seconds (default 30)')
-    .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files')
     .option('--dry-run', 'report what would be promoted; download and write nothing')
     .addHelpText(
       'after',
@@ -28,6 +22,7 @@ export function registerPromote(program: Command, action: Action): void {
         '    --previous https://images.example.org/ --base-url https://images.example.org --out stable\n' +
         '\nEvery file is checked as mirror checks it; versions of the stable tree the filters leave out stay.',
     );
+  addUpstreamOptions(command, 'what to promote: version=20261206_0300, alias=debian/12, os, release, arch, variant, type (repeatable)');
   addPublishOptions(command).action(
     action((url: string, flags: BuildFlags) => runBuild({ ...flags, upstreams: [url], cache: flags.cache !== false }, 'promote')),
   );
