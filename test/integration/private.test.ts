@@ -6,7 +6,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,11 @@ import bcrypt from 'bcryptjs';
 import { startPreview, type RunningPreview } from '../../generator/index.js';
 import { parseHtpasswd } from '../../generator/config/htpasswd.js';
 import { runCli } from '../support/cli.js';
+import { requirements } from '../support/require.js';
+import { ensureTestTls } from '../support/tls.js';
+import { startNginx } from '../support/nginx.js';
+import { freePort } from '../support/server-process.js';
+import { execFileSync } from 'node:child_process';
 
 const IMAGES = path.resolve('images');
 const PASSWORD = 'correct horse battery';
@@ -95,6 +100,54 @@ describe('a private tree', () => {
     for (const p of paths.slice(0, -1))
       assert.equal((await fetch(`${server.url}/${p}`, { headers: basic('alice', PASSWORD) })).status, 200, `/${p} with credentials`);
   });
+
+  it(
+    'under a path of a site that serves other things (nginx): only the tree asks for credentials',
+    { skip: requirements(['nginx', 'curl', 'openssl', 'update-ca-certificates'], { root: true }) },
+    async () => {
+      const port = await freePort();
+      const site = path.join(work, 'site');
+      mkdirSync(site);
+      writeFileSync(path.join(site, 'index.html'), 'the rest of the site\n');
+      writeFileSync(path.join(work, 'sub.yaml'), `base_url: https://127.0.0.1:${port}/lxd\ntargets: [nginx]\nauth:\n  htpasswd: users.htpasswd\n`);
+      const conf = path.join(work, 'sub-conf');
+      const r = await runCli(
+        ['build', '--images', IMAGES, '--out', path.join(site, 'lxd'), '--config', path.join(work, 'sub.yaml'), '--server-config', conf, '--no-site'],
+        { cwd: work },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      const tls = ensureTestTls();
+      const nginx = await startNginx(site, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port);
+      try {
+        const code = (p: string, credentials: boolean) =>
+          execFileSync(
+            'curl',
+            [
+              '-s',
+              '-o',
+              '/dev/null',
+              '-w',
+              '%{http_code}',
+              '--cacert',
+              tls.caCert,
+              ...(credentials ? ['-u', `alice:${PASSWORD}`] : []),
+              '-H',
+              'LXD-Server-Architectures: x86_64',
+              `https://127.0.0.1:${port}${p}`,
+            ],
+            {
+              encoding: 'utf8',
+            },
+          );
+        for (const p of ['/lxd/streams/v1/index.json', '/lxd/catalog.json', '/lxd/import/alias/busybox/1.36/unified', '/lxd/import/nothing', '/lxd/_headers'])
+          assert.equal(code(p, false), '401', p);
+        for (const p of ['/lxd/streams/v1/index.json', '/lxd/catalog.json', '/lxd/import/alias/busybox/1.36/unified']) assert.equal(code(p, true), '200', p);
+        assert.equal(code('/', false), '200', 'the rest of the site is not affected');
+      } finally {
+        await nginx.stop();
+      }
+    },
+  );
 
   it('refuses the hosts and the bucket that cannot keep it private, with exit 2 and nothing written', async () => {
     const cases: [string, string, RegExp][] = [
