@@ -117,7 +117,7 @@ describe('a tree served under a path', () => {
       files.serverConfig.get('nginx-server.conf')!,
       /location \^~ \/lxd\/images\/ \{\n {4}rewrite \^\/lxd\/images\/\(\.\*\)\$ "https:\/\/files\.example\.org\/images\/\$1" redirect;/,
     );
-    assert.match(files.serverConfig.get('caddy-site.conf')!, /@ss_blobs path_regexp ss_blobs \^\/lxd\/images\/\(\.\*\)\$/);
+    assert.match(files.serverConfig.get('caddy-site.conf')!, /@ss_lxd_blobs path_regexp ss_lxd_blobs \^\/lxd\/images\/\(\.\*\)\$/);
     assert.match(files.published.get('_worker.js')!, /const BLOBS = \{"from":"\/lxd\/images\/","to":"https:\/\/files\.example\.org\/images\/"\};/);
   });
 });
