@@ -4,6 +4,7 @@
 // each product the products files give LXC files, so LXC gets the build LXD and Incus get.
 
 import { lxcFilesOf } from '../simplestreams/images.js';
+import { isObject } from '../util/json.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
 import { LXC_FILE_NAMES } from '../simplestreams/ftypes.js';
 import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
@@ -18,8 +19,6 @@ interface TreeProblem {
   where: string;
   message: string;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `products`: the products of every products file the index lists. */
 export async function checkLxcIndex(source: TreeSource, products: Record<string, unknown>[], check: FileCheck): Promise<TreeProblem[]> {

@@ -5,6 +5,7 @@
 // tree publishes (consistent, not trusted).
 
 import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
+import { isObject } from '../util/json.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { LXC_INDEX_PATHS } from '../render/lxc.js';
 import { CHECKSUMS, CHECKSUMS_SIGNATURE, detachedJsonSignature, parseChecksums, sjsonPath, versionFolder } from '../simplestreams/signed.js';
@@ -34,8 +35,6 @@ export interface SignatureReport {
   complete: boolean;
   problems: TreeProblem[];
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 async function bytesOf(source: TreeSource, rel: string, max = 16 * 2 ** 20): Promise<Uint8Array | null> {
   const body = await source.open(rel, max);

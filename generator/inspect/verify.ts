@@ -18,7 +18,7 @@ import { openBody } from '../source/http.js';
 import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
-import { NotJson, parseJson } from '../util/json.js';
+import { NotJson, parseJson, isObject } from '../util/json.js';
 import { checkLxcIndex } from './verify-lxc.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { basePathOf } from '../render/cdn/import-map.js';
@@ -36,8 +36,6 @@ export interface TreeProblem {
 export interface ProductsFile {
   products: Record<string, Record<string, unknown>>;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export interface LoadedTree {
   index: Record<string, unknown>;

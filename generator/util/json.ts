@@ -13,3 +13,6 @@ export function parseJson(text: string): unknown {
     throw new NotJson(`it does not parse as JSON${where}`);
   }
 }
+
+/** A JSON object (not null, not an array): what a tree's documents hold at each level. */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { build } from '../../generator/index.js';
-import { runCli } from '../support/cli.js';
+import { runCli, runCliPeak } from '../support/cli.js';
 import { hashTree } from '../support/tree-hash.js';
 import { requirements } from '../support/require.js';
 import { cleanupKey, gpgv, makeKey, revokedSecret, type TestKey } from '../support/gpg.js';
@@ -383,6 +383,41 @@ describe('signed trees', { skip }, () => {
         assert.match(another.stderr, /which is not in the keyring/);
       } finally {
         upstream.faults.clear();
+      }
+    });
+
+    it('a signed document that never ends or trickles is cut off within its bound and time-out, in bounded memory', async () => {
+      const products = JSON.parse(readFileSync(path.join(upTree, 'catalog.json'), 'utf8')).streams.products as string;
+      const endless = (_req: unknown, res: import('node:http').ServerResponse) => {
+        res.writeHead(200);
+        const chunk = Buffer.alloc(1 << 20, 0x41);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      };
+      const trickle = (_req: unknown, res: import('node:http').ServerResponse) => {
+        res.writeHead(200);
+        const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('-')), 100);
+      };
+      for (const [name, rel, fault, message] of [
+        ['an endless index.sjson', 'streams/v1/index.sjson', endless, /larger than 4 MiB, far beyond any real index/],
+        ['an endless products .sjson', products.replace('.json', '.sjson'), endless, /larger than 256 MiB, far beyond any real index/],
+        ['a trickling index.sjson', 'streams/v1/index.sjson', trickle, /less than 16 KiB\/s for 1 s/],
+      ] as const) {
+        upstream.faults.set(rel, fault);
+        try {
+          const out = path.join(work, `m-hostile-${rel.length}-${name.length}`);
+          const r = await runCliPeak(['mirror', upstream.url, '--out', out, '--no-site', '--keyring', key.keyring, '--timeout', '1'], { cwd: work });
+          assert.equal(r.status, 1, `${name}: ${r.stderr}`);
+          assert.match(r.stderr, message, name);
+          assert.ok(r.ms < 60_000, `${name}: cut off in ${r.ms} ms`);
+          assert.ok(r.peakMiB < 700, `${name}: peak ${r.peakMiB} MiB`);
+          assert.ok(!existsSync(out), `${name}: nothing written`);
+        } finally {
+          upstream.faults.clear();
+        }
       }
     });
 
