@@ -7,7 +7,8 @@
 //   { base: "" | "/lxd" (the path the tree is served at: every endpoint is under it),
 //     arches: { <any architecture name>: <debian name> }, defaultArch: "amd64" | null,
 //     images: { <fingerprint>: { url: <absolute URL of the unified tarball>, clients: ["lxd", "incus"] } },
-//     aliases: { <alias>: { <debian arch>: <fingerprint> } } }
+//     aliases: { <alias>: { <debian arch>: <fingerprint> } },
+//     private: true (only for a private tree: Cache-Control says private, never public) }
 //
 // Paths:  /import/sha256/<fingerprint>     one image
 //         /import/alias/<alias>@<arch>     the newest unified image of an alias on one architecture
@@ -15,8 +16,13 @@
 //                                          LXD-Server-Architectures / Incus-Server-Architectures header
 
 const IMPORT_PREFIX = '/import/';
-const SHORT_CACHE = 'public, max-age=60, must-revalidate';
-const LONG_CACHE = 'public, max-age=31536000, immutable';
+const SHORT_CACHE = 'max-age=60, must-revalidate';
+const LONG_CACHE = 'max-age=31536000, immutable';
+
+/** A Cache-Control value: public, or private for a private tree (no shared cache may keep it). */
+function cacheControl(map, value) {
+  return `${map.private ? 'private' : 'public'}, ${value}`;
+}
 
 /** `object[key]` when the object itself has it: a path like /import/sha256/__proto__ finds nothing. */
 function own(object, key) {
@@ -51,8 +57,8 @@ function textResponse(request, status, body, headers) {
 
 function imageResponse(request, map, fingerprint, cache, extra) {
   const image = own(map.images, fingerprint);
-  if (!image) return textResponse(request, 404, `no image with fingerprint ${fingerprint} here\n`, { 'Cache-Control': SHORT_CACHE });
-  const headers = { 'Cache-Control': cache, ...extra };
+  if (!image) return textResponse(request, 404, `no image with fingerprint ${fingerprint} here\n`, { 'Cache-Control': cacheControl(map, SHORT_CACHE) });
+  const headers = { 'Cache-Control': cacheControl(map, cache), ...extra };
   if (image.clients.includes('lxd')) {
     headers['LXD-Image-Hash'] = fingerprint;
     headers['LXD-Image-URL'] = image.url;
@@ -79,18 +85,18 @@ function handleImport(request, map) {
     return textResponse(request, 400, 'bad path\n', {});
   }
   if (rest.startsWith('sha256/')) return imageResponse(request, map, rest.slice('sha256/'.length), LONG_CACHE, {});
-  if (!rest.startsWith('alias/')) return textResponse(request, 404, 'unknown import endpoint\n', { 'Cache-Control': SHORT_CACHE });
+  if (!rest.startsWith('alias/')) return textResponse(request, 404, 'unknown import endpoint\n', { 'Cache-Control': cacheControl(map, SHORT_CACHE) });
   const spec = rest.slice('alias/'.length);
   const at = spec.lastIndexOf('@');
   const alias = at >= 0 ? spec.slice(0, at) : spec;
   const available = own(map.aliases, alias);
-  if (!available) return textResponse(request, 404, `no alias ${alias} with a directly importable (unified) image\n`, { 'Cache-Control': SHORT_CACHE });
+  if (!available) return textResponse(request, 404, `no alias ${alias} with a directly importable (unified) image\n`, { 'Cache-Control': cacheControl(map, SHORT_CACHE) });
   const arch = at >= 0 ? spec.slice(at + 1) : pickArchitecture(request, map, available);
   const names = Object.keys(available).sort().join(', ');
   if (!arch || own(available, arch) === undefined) {
     const asked = requestedArchitectures(request, map).join(', ') || 'none given';
     return textResponse(request, 404, `alias ${alias} has no image for the architectures asked (${asked}); available: ${names}\n`, {
-      'Cache-Control': SHORT_CACHE,
+      'Cache-Control': cacheControl(map, SHORT_CACHE),
       'Vary': 'LXD-Server-Architectures, Incus-Server-Architectures',
       'X-Available-Architectures': names,
     });

@@ -17,7 +17,7 @@ import { findArchitecture } from '../simplestreams/architectures.js';
 import { imagesOf, lxcFilesOf, type PairableItem } from '../simplestreams/images.js';
 import { parseJson } from '../util/json.js';
 import { catalogSchema } from '../formats/catalog.js';
-import { IMMUTABLE, SHORT } from '../render/cdn/cache-rules.js';
+import { cacheValues } from '../render/cdn/cache-rules.js';
 import { FIXED_PRODUCTS_PATH, INDEX_PATH } from '../render/streams.js';
 import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
@@ -219,6 +219,8 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     : undefined;
   given.username = '';
   given.password = '';
+  // A private tree's rules say `private` where a public tree's say `public`.
+  const cache = cacheValues(credentials !== undefined);
   const base = given.href.replace(/\/+$/, '');
   const findings: Finding[] = [];
   const report: DoctorReport = { url: base, findings };
@@ -313,7 +315,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       );
     else {
       ok('consumers', `${FIXED_PRODUCTS_PATH} holds the products the index names`);
-      headerChecks(findings, FIXED_PRODUCTS_PATH, fixed.answer.headers, SHORT);
+      headerChecks(findings, FIXED_PRODUCTS_PATH, fixed.answer.headers, cache, 'short');
     }
     const doubled = await follow(`${base}//${INDEX_PATH}`, { ca, trust, deadlines, limit: 16 * 1024 * 1024 });
     if (doubled.answer.status === 200) ok('consumers', `//${INDEX_PATH} answers as ${INDEX_PATH}`);
@@ -389,7 +391,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       return report;
     }
     ok('index', `${INDEX_PATH} is a valid index`);
-    headerChecks(findings, INDEX_PATH, answer.headers, SHORT);
+    headerChecks(findings, INDEX_PATH, answer.headers, cache, 'short');
     indexBody = answer.body;
     const entry = Object.values(index.data.index).find((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
     if (!entry) {
@@ -409,7 +411,7 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
       return report;
     }
     ok('products', `${entry.path} is a valid products file (${count(Object.keys(parsed.data.products).length, 'product')})`);
-    headerChecks(findings, entry.path, p.answer.headers, IMMUTABLE);
+    headerChecks(findings, entry.path, p.answer.headers, cache, 'immutable');
     products = parsed.data;
     await consumerChecks(p.answer.body, parsed.data).catch((e: Error) =>
       bad(
@@ -454,13 +456,13 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
             'clients refuse the download',
             'publish the files and indexes of one build together',
           );
-        if (head.answer.headers['cache-control'] !== IMMUTABLE)
+        if (head.answer.headers['cache-control'] !== cache.immutable)
           bad(
             'warning',
             'image files',
             `${smallest.path} has Cache-Control ${JSON.stringify(head.answer.headers['cache-control'] ?? '')}`,
             'image files never change (their names hold their hash): a CDN may fetch them again and again',
-            `send Cache-Control: ${IMMUTABLE} for /images/* (the generated rules do)`,
+            `send Cache-Control: ${cache.immutable} for /images/* (the generated rules do)`,
           );
         const range = await get(smallest.path, { headers: { Range: 'bytes=0-0' }, limit: 1024 });
         if (range.answer.status === 206) ok('image files', 'byte ranges answered (206)');
@@ -565,7 +567,14 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   return report;
 }
 
-function headerChecks(findings: Finding[], path: string, headers: Record<string, string>, cache: string): void {
+/** `kind`: the index (short) or a file named by its hash (immutable); `cache`: the tree's values, public or private. */
+function headerChecks(
+  findings: Finding[],
+  path: string,
+  headers: Record<string, string>,
+  cache: ReturnType<typeof cacheValues>,
+  kind: 'short' | 'immutable',
+): void {
   if (headers['access-control-allow-origin'] !== '*')
     findings.push({
       severity: 'error',
@@ -575,15 +584,21 @@ function headerChecks(findings: Finding[], path: string, headers: Record<string,
       fix: 'apply the generated header rules (_headers on Netlify/Cloudflare, the nginx or Caddy snippet)',
     });
   else findings.push({ severity: 'ok', check: 'cors', message: `${path}: CORS allowed` });
-  if (headers['cache-control'] !== cache)
+  const expected = cache[kind];
+  const got = headers['cache-control'] ?? '';
+  if (got !== expected)
     findings.push({
-      severity: 'warning',
+      severity: expected.startsWith('private') && /\bpublic\b/.test(got) ? 'error' : 'warning',
       check: 'cache',
-      message: `${path} has Cache-Control ${JSON.stringify(headers['cache-control'] ?? '')}, expected ${cache}`,
-      why: cache === SHORT ? 'a longer cache hides new images from clients for as long' : 'this file never changes (its name holds its hash)',
+      message: `${path} has Cache-Control ${JSON.stringify(got)}, expected ${expected}`,
+      why: expected.startsWith('private')
+        ? 'a private tree: a shared cache (a CDN or proxy) keeps an answer marked public even when credentials fetched it, and hands it to anyone'
+        : kind === 'short'
+          ? 'a longer cache hides new images from clients for as long'
+          : 'this file never changes (its name holds its hash)',
       fix: 'apply the generated header rules (_headers on Netlify/Cloudflare, the nginx or Caddy snippet)',
     });
-  else findings.push({ severity: 'ok', check: 'cache', message: `${path}: Cache-Control ${cache}` });
+  else findings.push({ severity: 'ok', check: 'cache', message: `${path}: Cache-Control ${expected}` });
 }
 
 type Getter = (path: string, o?: { method?: string; headers?: Record<string, string>; limit?: number }) => Promise<{ hops: string[]; answer: Answer }>;

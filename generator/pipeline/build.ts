@@ -44,9 +44,9 @@ export { downloadsPath };
 const silent: Reporter = { phase() {}, progress() {}, warn() {} };
 
 /**
- * A private tree's users, and the hosts that can keep it private: nginx, Caddy (and `serve`).
- * Netlify and Cloudflare Pages serve the files themselves, and a bucket's public URL serves
- * image files to anyone: refused with what to do instead.
+ * A private tree's users, and the hosts that can keep it private: nginx, Caddy, Cloudflare Pages
+ * (its worker checks every request) and `serve`. Netlify serves the files before any code of
+ * ours, and a bucket's public URL serves image files to anyone: refused with what to do instead.
  */
 async function loadAuth(file: string, targets: readonly Target[], config: Config): Promise<TargetAuth> {
   let text: string;
@@ -62,10 +62,6 @@ async function loadAuth(file: string, targets: readonly Target[], config: Config
   if (targets.includes('netlify'))
     problems.push(
       'auth with --target netlify: Netlify serves the files itself, and only its own password protection (site settings → Access & security, on paid plans) can keep them private; build without auth: and turn that on, or publish with --target nginx or caddy',
-    );
-  if (targets.includes('cloudflare'))
-    problems.push(
-      'auth with --target cloudflare: not supported yet; put Cloudflare Access in front of the Pages project and build without auth:, or publish with --target nginx or caddy',
     );
   if (config.object_storage)
     problems.push(

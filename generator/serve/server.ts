@@ -13,6 +13,7 @@ import { catalogSchema } from '../formats/catalog.js';
 import { buildImportMap, type ImportMap } from '../render/cdn/import-map.js';
 import { TEMPLATES_DIR } from '../render/cdn/edge-code.js';
 import { headersForPath, loadRules, matchRedirect, type TreeRules } from '../source/host-rules.js';
+import { privateCache } from '../render/cdn/cache-rules.js';
 import type { HtpasswdUser } from '../config/htpasswd.js';
 
 export interface ServeOptions {
@@ -59,10 +60,10 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-async function loadImportMap(root: string, defaultArch: string | null): Promise<ImportMap | undefined> {
+async function loadImportMap(root: string, defaultArch: string | null, isPrivate: boolean): Promise<ImportMap | undefined> {
   try {
     const catalog = catalogSchema.parse(JSON.parse(await readFile(path.join(root, 'catalog.json'), 'utf8')));
-    return buildImportMap(catalog, defaultArch);
+    return buildImportMap(catalog, defaultArch, isPrivate);
   } catch {
     return undefined;
   }
@@ -133,7 +134,7 @@ function checker(users: HtpasswdUser[]): (header: string | undefined) => Promise
 export async function startPreview(options: ServeOptions): Promise<RunningPreview> {
   const root = await realpath(path.resolve(options.dir));
   const rules = await loadRules(root);
-  const map = await loadImportMap(root, options.defaultArch ?? 'amd64');
+  const map = await loadImportMap(root, options.defaultArch ?? 'amd64', options.users !== undefined);
   // Where it is mounted, and the path its own rules and endpoints were written for.
   const treeBase = map?.base ?? '';
   const mount = (options.basePath ?? treeBase).replace(/\/+$/, '');
@@ -204,6 +205,8 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
       'Last-Modified': st.mtime.toUTCString(),
       ...headersForPath(rules, pathname),
     };
+    // Served privately: no shared cache may keep what these credentials fetched.
+    if (options.users && typeof headers['Cache-Control'] === 'string') headers['Cache-Control'] = privateCache(headers['Cache-Control']);
     const range = parseRange(req.headers.range, st.size);
     if (range === 'unsatisfiable') {
       res.writeHead(416, { 'Content-Range': `bytes */${st.size}` }).end();

@@ -1,5 +1,6 @@
-// A private tree (auth.htpasswd) on real nginx, Caddy and `staticstreams serve --htpasswd`: 401
-// without credentials on every kind of path, and real LXD and Incus adding
+// A private tree (auth.htpasswd) on real nginx, Caddy, Cloudflare Pages (wrangler pages dev,
+// workerd: the generated worker checks the bcrypt hashes) and `staticstreams serve --htpasswd`:
+// 401 without credentials on every kind of path, and real LXD and Incus adding
 // https://USER:PASSWORD@HOST as a remote, listing every image; a container launched through
 // nginx by each client. doctor with the credentials finds nothing wrong while port 80 is closed,
 // and reports an error once something answers on 127.0.0.1:80 (the clients would send the
@@ -18,7 +19,7 @@ import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, serverProcess, type RunningServer } from '../support/server-process.js';
 import { startNginx } from '../support/nginx.js';
-import { startCaddy } from '../support/servers.js';
+import { startCaddy, startWrangler } from '../support/servers.js';
 import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
 import type { Catalog } from '../../generator/index.js';
 
@@ -43,6 +44,7 @@ type Start = (out: string, port: number, tls: TestTls, conf: string, htpasswd: s
 const HOSTS: [string, Start][] = [
   ['nginx', (out, port, tls, conf) => startNginx(out, tls, `include ${conf}/nginx-server.conf;`, `include ${conf}/nginx-http.conf;`, port)],
   ['Caddy', (out, port, tls, conf) => startCaddy(out, port, tls, path.join(conf, 'caddy-site.conf'))],
+  ['Cloudflare Pages (wrangler pages dev, workerd)', (out, port, tls) => startWrangler(out, port, tls)],
   [
     'staticstreams serve --htpasswd',
     async (out, port, tls, _conf, htpasswd) => {
@@ -57,7 +59,7 @@ const HOSTS: [string, Start][] = [
   ],
 ];
 
-describe('a private tree on real nginx, Caddy and serve', { skip }, () => {
+describe('a private tree on real nginx, Caddy, Cloudflare Pages (workerd) and serve', { skip }, () => {
   let tls: TestTls;
   let work: string;
   let htpasswd: string;
@@ -85,7 +87,7 @@ describe('a private tree on real nginx, Caddy and serve', { skip }, () => {
         const out = path.join(work, `dist-${id}`);
         const conf = path.join(work, `conf-${id}`);
         const config = path.join(work, `config-${id}.yaml`);
-        writeFileSync(config, `base_url: ${base}\ntargets: [nginx, caddy]\nserver_config: ${conf}\nauth:\n  htpasswd: ${htpasswd}\n`);
+        writeFileSync(config, `base_url: ${base}\ntargets: [nginx, caddy, cloudflare]\nserver_config: ${conf}\nauth:\n  htpasswd: ${htpasswd}\n`);
         execFileSync(process.execPath, [BIN, 'build', '--images', path.resolve('images'), '--out', out, '--config', config, '-q'], { stdio: 'pipe' });
         catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8')) as Catalog;
         server = await start(out, port, tls, conf, htpasswd);
@@ -105,6 +107,13 @@ describe('a private tree on real nginx, Caddy and serve', { skip }, () => {
         ];
         for (const p of paths) assert.equal(status(`${base}/${p}`, tls), 401, `/${p} without credentials`);
         for (const p of paths.slice(0, 5)) assert.equal(status(`${base}/${p}`, tls, true), 200, `/${p} with credentials`);
+        // The worker holds the hashes: no host serves it, not even with the credentials.
+        const worker = execFileSync('curl', ['-s', '--cacert', tls.caCert, '-u', `${USER}:${PASSWORD}`, `${base}/_worker.js`], { encoding: 'utf8' });
+        assert.ok(!worker.includes('$2y$'), `/_worker.js is not served: ${worker.slice(0, 200)}`);
+        const headers = execFileSync('curl', ['-s', '-D', '-', '-o', '/dev/null', '--cacert', tls.caCert, '-u', `${USER}:${PASSWORD}`, `${base}/${image}`], {
+          encoding: 'utf8',
+        });
+        assert.match(headers, /^cache-control: private, max-age=31536000, immutable\r?$/im, 'image files are private to the client');
       });
 
       for (const client of CLIENTS) {

@@ -1,8 +1,9 @@
-// A private tree (auth.htpasswd): the build writes basic auth into the nginx and Caddy config
-// (never a password, and no hash on a path a client can fetch), refuses the hosts and the bucket
-// that cannot keep it private (exit 2, nothing written), and `serve --htpasswd` answers 401 on
-// every kind of path without valid credentials. Real LXD and Incus with https://USER:PASSWORD@…
-// on nginx, Caddy and serve, and doctor's port-80 error, are in test/e2e/private.test.ts.
+// A private tree (auth.htpasswd): the build writes basic auth into the nginx and Caddy config and
+// the Cloudflare worker (never a password, and no hash on a path a client can fetch), marks every
+// Cache-Control private, refuses the host and the bucket that cannot keep it private (exit 2,
+// nothing written), and `serve --htpasswd` answers 401 on every kind of path without valid
+// credentials. Real LXD and Incus with https://USER:PASSWORD@… on nginx, Caddy, wrangler and
+// serve, and doctor's port-80 error, are in test/e2e/private.test.ts.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +43,10 @@ describe('a private tree', () => {
     hash = bcrypt.hashSync(PASSWORD, 8).replace(/^\$2b\$/, '$2y$'); // as htpasswd -B writes it
     htpasswd = path.join(work, 'users.htpasswd');
     writeFileSync(htpasswd, `alice:${hash}\n`);
-    writeFileSync(path.join(work, 'staticstreams.yaml'), `base_url: https://images.example.org\ntargets: [nginx, caddy]\nauth:\n  htpasswd: users.htpasswd\n`);
+    writeFileSync(
+      path.join(work, 'staticstreams.yaml'),
+      `base_url: https://images.example.org\ntargets: [nginx, caddy, cloudflare]\nauth:\n  htpasswd: users.htpasswd\n`,
+    );
     out = path.join(work, 'dist');
     conf = path.join(work, 'dist-server-config');
     const r = await runCli(['build', '--images', IMAGES, '--out', out], { cwd: work });
@@ -54,7 +58,7 @@ describe('a private tree', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('writes basic auth into the nginx and Caddy config, and no password or hash into the output', () => {
+  it('writes basic auth into the nginx and Caddy config and the worker, and no password or hash into anything a client can fetch', () => {
     const nginx = readFileSync(path.join(conf, 'nginx-server.conf'), 'utf8');
     assert.match(nginx, new RegExp(`^auth_basic "Image server";\\nauth_basic_user_file "${htpasswd.replace(/[.]/g, '\\.')}";`, 'm'));
     // every answering location asks first and hands over to a named one after the access phase
@@ -63,9 +67,53 @@ describe('a private tree', () => {
     assert.match(nginx, /try_files \/\.staticstreams-none @staticstreams_\d+;/);
     const caddy = readFileSync(path.join(conf, 'caddy-site.conf'), 'utf8');
     assert.ok(caddy.includes(`basicauth {\n\talice ${hash}\n}`), caddy);
+    // The worker holds the hashes: Cloudflare Pages runs it and never serves it (nor do nginx,
+    // Caddy or serve: their rules answer 404 for it; checked below and in the e2e test).
+    const worker = readFileSync(path.join(out, '_worker.js'), 'utf8');
+    assert.ok(worker.includes(`const AUTH = {"users":{"alice":"${hash}"}};`), 'the worker checks alice');
+    assert.match(worker, /bcrypt\.js 3\.\d+\.\d+ \(https:\/\/github\.com\/dcodeIO\/bcrypt\.js\), inlined unchanged:\n\/\*\nbcrypt\.js\n---------\nCopyright/);
     for (const f of filesUnder(out)) {
       const text = readFileSync(path.join(out, f), 'latin1');
-      assert.ok(!text.includes(hash) && !text.includes(PASSWORD), `${f} holds no hash or password`);
+      assert.ok(!text.includes(PASSWORD), `${f} holds no password`);
+      if (f !== '_worker.js') assert.ok(!text.includes(hash), `${f} holds no hash`);
+    }
+  });
+
+  it('marks every Cache-Control private on every host (a shared cache must not keep what credentials fetched)', async () => {
+    const texts = {
+      nginx: readFileSync(path.join(conf, 'nginx-server.conf'), 'utf8'),
+      caddy: readFileSync(path.join(conf, 'caddy-site.conf'), 'utf8'),
+      _headers: readFileSync(path.join(out, '_headers'), 'utf8'),
+    };
+    // the worker's import endpoints: from its map
+    assert.match(readFileSync(path.join(out, '_worker.js'), 'utf8'), /^const MAP = \{.*,"private":true\};$/m);
+    for (const [name, text] of Object.entries(texts)) {
+      assert.match(text, /private, max-age=(?:60|31536000)/, name);
+      assert.doesNotMatch(text, /public, max-age/, name);
+    }
+    const get = (p: string) => fetch(`${server.url}/${p}`, { headers: { Authorization: `Basic ${Buffer.from(`alice:${PASSWORD}`).toString('base64')}` } });
+    for (const p of ['streams/v1/index.json', 'import/alias/busybox/1.36/unified', 'catalog.json']) {
+      const r = await get(p);
+      assert.equal(r.status, 200, p);
+      assert.match(r.headers.get('cache-control') ?? '', /^private, /, p);
+    }
+    assert.equal((await get('_worker.js')).status, 404, 'serve never serves the worker');
+  });
+
+  it('warns when Cloudflare would spend more CPU on a bcrypt check than its free plan allows', async () => {
+    for (const [cost, warned] of [
+      [7, false],
+      [8, true],
+    ] as const) {
+      const file = path.join(work, `cost${cost}.htpasswd`);
+      writeFileSync(file, `alice:${bcrypt.hashSync(PASSWORD, cost)}\n`);
+      const config = path.join(work, `cost${cost}.yaml`);
+      writeFileSync(config, `base_url: https://images.example.org\ntargets: [cloudflare]\nauth:\n  htpasswd: ${file}\n`);
+      const r = await runCli(['build', '--images', IMAGES, '--out', path.join(work, `cost${cost}`), '--config', config, '--no-site'], { cwd: work });
+      assert.equal(r.status, 0, r.stderr);
+      const warning = /the worker checks a bcrypt hash of cost 8 in about 17 ms of CPU .* the Workers Free plan stops a request after 10 ms/;
+      if (warned) assert.match(r.stderr, warning);
+      else assert.doesNotMatch(r.stderr, /Workers Free plan/);
     }
   });
 
@@ -149,10 +197,9 @@ describe('a private tree', () => {
     },
   );
 
-  it('refuses the hosts and the bucket that cannot keep it private, with exit 2 and nothing written', async () => {
+  it('refuses the host and the bucket that cannot keep it private, with exit 2 and nothing written', async () => {
     const cases: [string, string, RegExp][] = [
       ['netlify', 'targets: [netlify]', /auth with --target netlify: Netlify serves the files itself/],
-      ['cloudflare', 'targets: [cloudflare]', /auth with --target cloudflare: not supported yet; put Cloudflare Access in front/],
       [
         'bucket',
         'targets: [nginx]\nobject_storage:\n  bucket: b\n  public_url: https://files.example.org',

@@ -4,6 +4,17 @@
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 export const SHORT = 'public, max-age=60, must-revalidate';
 
+/**
+ * A private tree's Cache-Control: `private` where a public tree says `public`. A shared cache (a
+ * CDN or proxy in front of the server) stores an answer to a request with credentials when it
+ * says `public`, and would hand it to anyone; `private` keeps it in the client's own cache.
+ */
+export const privateCache = (value: string): string => value.replace(/^public\b/, 'private');
+
+/** The two Cache-Control values of a tree, public or private. */
+export const cacheValues = (isPrivate = false): { short: string; immutable: string } =>
+  isPrivate ? { short: privateCache(SHORT), immutable: privateCache(IMMUTABLE) } : { short: SHORT, immutable: IMMUTABLE };
+
 export interface PathRule {
   /** Netlify/Cloudflare-style pattern: an exact path, or a prefix ending in `*`. */
   pattern: string;
@@ -36,7 +47,10 @@ export const CACHE_RULES: readonly PathRule[] = [
   { pattern: '/_astro/*', headers: { 'Cache-Control': IMMUTABLE } },
 ];
 
-/** The rules of a tree served at `base` ('' or e.g. '/lxd'): every pattern under it. */
-export function cacheRulesAt(base: string): PathRule[] {
-  return CACHE_RULES.map((r) => ({ ...r, pattern: `${base}${r.pattern}` }));
+/** The rules of a tree served at `base` ('' or e.g. '/lxd'): every pattern under it; `private` for a private tree. */
+export function cacheRulesAt(base: string, isPrivate = false): PathRule[] {
+  return CACHE_RULES.map((r) => ({
+    pattern: `${base}${r.pattern}`,
+    headers: isPrivate && r.headers['Cache-Control'] ? { ...r.headers, 'Cache-Control': privateCache(r.headers['Cache-Control']) } : r.headers,
+  }));
 }

@@ -1,7 +1,7 @@
 // Caddy snippet `caddy-site.conf`: import it inside a site block whose root is the output folder
 // and that has `file_server`. Cache/CORS headers, import endpoints, architecture negotiation.
 
-import { cacheRulesAt, SHORT, IMMUTABLE } from './cache-rules.js';
+import { cacheRulesAt, cacheValues } from './cache-rules.js';
 import { safeHeaderValue } from './header-safety.js';
 import { importPathForAlias, importPathForAliasArch, importPathForImage, negotiations, type ImportMap } from './import-map.js';
 import type { BlobRedirect } from '../bucket-layout.js';
@@ -44,7 +44,8 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
     out.push(
       `# A private tree: every path${base ? ` under ${base}/` : ''} asks for a user.\nbasicauth ${base ? `${base}/* ` : ''}{\n${users.map((u) => `\t${u.user} ${u.hash}`).join('\n')}\n}`,
     );
-  cacheRulesAt(base).forEach((rule, i) => {
+  const cache = cacheValues(map.private);
+  cacheRulesAt(base, map.private).forEach((rule, i) => {
     if (blobs && rule.pattern === `${base}${blobs.from}*`) {
       out.push(
         `# Image files live on object storage.\n@${ns}_blobs path_regexp ${ns}_blobs ^${base}${blobs.from}(.*)$\nredir @${ns}_blobs ${q(`${blobs.to}{re.${ns}_blobs.1}`)} 302`,
@@ -64,7 +65,7 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
       endpoint(
         `${ns}_import${n++}`,
         importPathForImage(fp, base),
-        [...importHeaders(map, fp), ['Cache-Control', IMMUTABLE]],
+        [...importHeaders(map, fp), ['Cache-Control', cache.immutable]],
         `import this image with: lxc image import ${map.images[fp]!.url}\n`,
       ),
     );
@@ -75,7 +76,7 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
         endpoint(
           `${ns}_import${n++}`,
           importPathForAliasArch(alias, arch, base),
-          [...importHeaders(map, fp), ['Cache-Control', SHORT]],
+          [...importHeaders(map, fp), ['Cache-Control', cache.short]],
           `${alias} (${arch}) is ${fp}\n`,
         ),
       );
@@ -103,7 +104,7 @@ ${names.join('\n')}
   });
   out.push(`@${ns}_import_unknown path ${base}/import/*
 handle @${ns}_import_unknown {
-\theader Cache-Control ${q(SHORT)}
+\theader Cache-Control ${q(cache.short)}
 \trespond "no directly importable image here for this alias and architecture\\n" 404
 }`);
   return `${out.join('\n')}\n`;

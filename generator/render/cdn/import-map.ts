@@ -14,6 +14,8 @@ export interface ImportMap {
   images: Record<string, { url: string; clients: ('lxd' | 'incus')[] }>;
   /** alias → Debian arch → fingerprint. */
   aliases: Record<string, Record<string, string>>;
+  /** A private tree (only then present): every answer's Cache-Control says `private`. */
+  private?: true;
 }
 
 /** `base`: the path the tree is served at ('' or e.g. '/lxd'), as basePathOf gives it. */
@@ -47,13 +49,14 @@ export function allArchitectureNames(): Record<string, string> {
 }
 
 /** Builds the endpoint map; empty when there is no base URL (headers need absolute URLs). */
-export function buildImportMap(catalog: Pick<Catalog, 'products' | 'baseUrl'>, defaultArch: string | null): ImportMap {
+export function buildImportMap(catalog: Pick<Catalog, 'products' | 'baseUrl'>, defaultArch: string | null, isPrivate = false): ImportMap {
   const map: ImportMap = {
     base: basePathOf(catalog.baseUrl),
     arches: allArchitectureNames(),
     defaultArch: defaultArch ? (findArchitecture(defaultArch)?.debian ?? null) : null,
     images: {},
     aliases: {},
+    ...(isPrivate ? { private: true as const } : {}),
   };
   const base = catalog.baseUrl;
   if (!base) return map;

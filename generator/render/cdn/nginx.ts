@@ -2,7 +2,7 @@
 // `nginx-server.conf` (include inside a server {} whose root is the output folder).
 // add_header in a location replaces every inherited one, so each location lists all its headers.
 
-import { cacheRulesAt, SHORT, IMMUTABLE, type PathRule } from './cache-rules.js';
+import { cacheRulesAt, cacheValues, type PathRule } from './cache-rules.js';
 import { safeHeaderValue } from './header-safety.js';
 import { importPathForAlias, importPathForAliasArch, importPathForImage, negotiations, type ImportMap } from './import-map.js';
 import type { BlobRedirect } from '../bucket-layout.js';
@@ -92,7 +92,8 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
     return `location ${match} {\n${authLines}    try_files /.staticstreams-none ${name};\n}\nlocation ${name} {\n${body}    ${answer};\n}`;
   };
   const location = (pattern: string) => (pattern.endsWith('*') ? `location ^~ ${pattern.slice(0, -1)}` : `location = ${pattern}`);
-  const rules = cacheRulesAt(base);
+  const rules = cacheRulesAt(base, map.private);
+  const cache = cacheValues(map.private);
   for (const rule of rules) {
     if (blobs && rule.pattern === `${base}${blobs.from}*`) {
       out.push(
@@ -110,7 +111,7 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
     out.push(
       answering(
         `= ${importPathForImage(fp, base)}`,
-        `    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': IMMUTABLE })}\n`,
+        `    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': cache.immutable })}\n`,
         `return 200 ${q(`import this image with: lxc image import ${map.images[fp]!.url}\n`)}`,
       ),
     );
@@ -120,7 +121,7 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
       out.push(
         answering(
           `= ${importPathForAliasArch(alias, arch, base)}`,
-          `    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': SHORT })}\n`,
+          `    default_type text/plain;\n${addHeaders({ ...importHeaders(map, fp), 'Cache-Control': cache.short })}\n`,
           `return 200 ${q(`${alias} (${arch}) is ${fp}\n`)}`,
         ),
       );
@@ -133,7 +134,7 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
       );
     }
   });
-  const notFound = `    default_type text/plain;\n    add_header Cache-Control ${q(SHORT)} always;\n`;
+  const notFound = `    default_type text/plain;\n    add_header Cache-Control ${q(cache.short)} always;\n`;
   out.push(`# ${base}/import/alias/ALIAS: the architecture comes from the client's request header (see nginx-http.conf).`);
   out.push(answering(`^~ ${base}/import/alias/`, notFound, 'return 404 "no directly importable image for this alias and architecture\\n"'));
   out.push(answering(`^~ ${base}/import/`, notFound, 'return 404 "unknown import endpoint\\n"'));

@@ -61,6 +61,26 @@ function cloudflareSizeWarnings({ catalog, blobs }: TargetInput): string[] {
   );
 }
 
+/** bcrypt.js in the worker: about 66 ms of CPU at cost 10 on one core here, doubling with each step. */
+const bcryptMs = (cost: number) => Math.round(66 * 2 ** (cost - 10));
+
+/**
+ * A private tree on Cloudflare: the worker checks each user's bcrypt hash the first time a worker
+ * instance sees their credentials. Workers Free stops a request after 10 ms of CPU.
+ */
+function cloudflareAuthWarnings({ auth }: TargetInput): string[] {
+  if (!auth) return [];
+  const warnings = [
+    'auth.htpasswd on Cloudflare: Cloudflare answers port 80 on every host name it serves, and LXD and Incus fetch image files over plain http:// on port 80 first with the same credentials, so the password crosses the network in clear (staticstreams doctor reports it); where that network is not trusted, publish with --target nginx or caddy on a host with nothing on port 80',
+  ];
+  const cost = Math.max(...auth.users.map((u) => Number(/^\$2[aby]\$(\d\d)\$/.exec(u.hash)?.[1] ?? 10)));
+  if (bcryptMs(cost) > 10)
+    warnings.push(
+      `auth.htpasswd on Cloudflare: the worker checks a bcrypt hash of cost ${cost} in about ${bcryptMs(cost)} ms of CPU (once per worker instance and user); the Workers Free plan stops a request after 10 ms (error 1102): use the Workers Paid plan, or long random passwords hashed with cost 7 (htpasswd -B -C 7)`,
+    );
+  return warnings;
+}
+
 const redirects = ({ blobs, map }: TargetInput): [string, string][] => (blobs ? [['_redirects', renderRedirectsFile(blobs, map.base)]] : []);
 
 /** What each host gets: adding a target to TARGETS makes the compiler ask for its entry here. */
@@ -72,16 +92,19 @@ interface HostFiles {
 
 const RENDERERS: Record<Target, (input: TargetInput) => HostFiles> = {
   netlify: (input) => ({
-    published: [['_headers', renderHeadersFile(input.map.base)], ...redirects(input)],
+    published: [['_headers', renderHeadersFile(input.map.base, input.map.private)], ...redirects(input)],
     serverConfig: [[SERVER_CONFIG_FILES.netlify, renderNetlifyEdgeFunction(input.map)]],
   }),
   cloudflare: (input) => ({
     published: [
-      ['_headers', renderHeadersFile(input.map.base)],
+      ['_headers', renderHeadersFile(input.map.base, input.map.private)],
       ...redirects(input),
-      ['_worker.js', renderCloudflareWorker(input.map, input.blobs && { ...input.blobs, from: `${input.map.base}${input.blobs.from}` })],
+      [
+        '_worker.js',
+        renderCloudflareWorker(input.map, input.blobs && { ...input.blobs, from: `${input.map.base}${input.blobs.from}` }, input.auth?.users ?? null),
+      ],
     ],
-    warnings: cloudflareSizeWarnings(input),
+    warnings: [...cloudflareSizeWarnings(input), ...cloudflareAuthWarnings(input)],
   }),
   nginx: ({ map, blobs, auth }) => ({
     serverConfig: [
@@ -100,7 +123,7 @@ export function renderTargets(
   blobs: BlobRedirect | null = null,
   auth: TargetAuth | null = null,
 ): TargetFiles {
-  const input: TargetInput = { map: buildImportMap(catalog, defaultArch), catalog, blobs, auth };
+  const input: TargetInput = { map: buildImportMap(catalog, defaultArch, auth !== null), catalog, blobs, auth };
   const files: TargetFiles = { published: new Map(), serverConfig: new Map(), warnings: [] };
   if (!catalog.baseUrl) {
     files.warnings.push('no --base-url (or base_url in staticstreams.yaml): direct URL import endpoints (/import/…) need absolute URLs and are left out');
