@@ -7,15 +7,8 @@ import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
 import { readKeyring, type Keyring } from '../signing/openpgp.js';
 import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import { parseJson } from '../util/json.js';
+import type { Finding } from './doctor-checks.js';
 
-/** One of doctor's findings (the shape doctor.ts reports). */
-interface Finding {
-  severity: 'error' | 'warning' | 'ok';
-  check: string;
-  message: string;
-  why?: string;
-  fix?: string;
-}
 
 type Get = (path: string) => Promise<{ status: number; body: string }>;
 

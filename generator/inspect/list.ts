@@ -1,10 +1,11 @@
 // Lists what a published tree serves, one row per image, the way a client would see it.
 
-import { loadTree, type TreeProblem } from './verify.js';
 import { openTreeSource } from '../source/source.js';
+import { readTree, type TreeProblem } from '../source/tree.js';
 import { imagesOf, type PairableItem } from '../simplestreams/images.js';
 import { compareVersionKeys } from '../simplestreams/version-key.js';
 import { byEntryKey } from '../util/compare.js';
+import { isObject } from '../util/json.js';
 import type { ImageKind } from '../simplestreams/ftypes.js';
 
 export interface ListRow {
@@ -19,14 +20,17 @@ export interface ListRow {
 /** `spec`: the tree's folder, or the http(s) URL it is served at. */
 export async function listTree(spec: string): Promise<{ rows: ListRow[]; problems: TreeProblem[] }> {
   const problems: TreeProblem[] = [];
-  const tree = await loadTree(openTreeSource(spec), problems);
+  const tree = await readTree(openTreeSource(spec), { mode: 'report', problems });
   const rows: ListRow[] = [];
   if (!tree) return { rows, problems };
-  for (const { products } of tree.productsFiles.values()) {
+  for (const {
+    products: { products },
+  } of tree.productsFiles.values()) {
     for (const [key, product] of Object.entries(products).sort(byEntryKey)) {
+      if (!isObject(product)) continue;
       const aliases = typeof product.aliases === 'string' && product.aliases ? product.aliases.split(',') : [];
-      const versions = Object.entries((product.versions ?? {}) as Record<string, { items?: Record<string, PairableItem> }>).sort(([a], [b]) =>
-        compareVersionKeys(b, a),
+      const versions = Object.entries(isObject(product.versions) ? (product.versions as Record<string, { items?: Record<string, PairableItem> }>) : {}).sort(
+        ([a], [b]) => compareVersionKeys(b, a),
       );
       for (const [version, v] of versions) {
         for (const image of imagesOf((v.items ?? {}) as Record<string, PairableItem>)) {

@@ -9,16 +9,10 @@ import { compareVersionKeys } from '../simplestreams/version-key.js';
 import { LXC_FILE_NAMES } from '../simplestreams/ftypes.js';
 import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
 import type { TreeSource } from '../source/source.js';
+import type { TreeProblem } from '../source/tree.js';
 
 /** What verify knows of a file it read: missing, unreadable, or why it would not unpack. */
 export type FileCheck = (rel: string) => Promise<{ missing?: true; failed?: string; broken?: string }>;
-
-/** A problem, as verify reports them. */
-interface TreeProblem {
-  severity: 'error' | 'warning';
-  where: string;
-  message: string;
-}
 
 /** `products`: the products of every products file the index lists. */
 export async function checkLxcIndex(source: TreeSource, products: Record<string, unknown>[], check: FileCheck): Promise<TreeProblem[]> {

@@ -13,17 +13,7 @@ import { readKeyring, verifyDetached, type Keyring } from '../signing/openpgp.js
 import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import type { TreeSource } from '../source/source.js';
 
-/** A problem, as verify reports them (verify.ts's TreeProblem). */
-interface TreeProblem {
-  severity: 'error' | 'warning';
-  where: string;
-  message: string;
-}
-
-/** What verify read: products-file path → its products (verify.ts's LoadedTree). */
-interface LoadedTree {
-  productsFiles: Map<string, { products: Record<string, unknown> }>;
-}
+import type { ReportedTree, TreeProblem } from '../source/tree.js';
 
 export interface SignatureReport {
   /** Whether the tree has a signed index at all. */
@@ -62,7 +52,11 @@ async function publishedKeyring(source: TreeSource): Promise<Keyring | null> {
  * `keyring`: the keys to trust (--keyring); without one the tree's published key is used.
  * `require`: an unsigned tree is an error (--require-signature).
  */
-export async function checkSignatures(source: TreeSource, tree: LoadedTree, opts: { keyring?: Keyring; require: boolean }): Promise<SignatureReport> {
+export async function checkSignatures(
+  source: TreeSource,
+  tree: Pick<ReportedTree, 'productsFiles' | 'indexText'>,
+  opts: { keyring?: Keyring; require: boolean },
+): Promise<SignatureReport> {
   const problems: TreeProblem[] = [];
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
@@ -86,14 +80,13 @@ export async function checkSignatures(source: TreeSource, tree: LoadedTree, opts
   if (chain.signer) report.signer = chain.signer;
   for (const p of chain.problems) err(p.where, p.message);
   // What the signer vouched for is what clients read.
-  const indexText = await source.readText(INDEX_PATH).catch(() => null);
-  if (chain.index && indexText !== null && !sameJson(chain.index, indexText))
+  if (chain.index && !sameJson(chain.index, tree.indexText))
     err(
       SIGNED_INDEX_PATH,
       `its signed payload and ${INDEX_PATH} differ (another products file, or another time): clients read a document the signer did not sign (fix: sign the tree again)`,
     );
   for (const [rel, payload] of chain.products) {
-    const unsigned = await source.readText(rel).catch(() => null);
+    const unsigned = tree.productsFiles.get(rel)?.text ?? (await source.readText(rel).catch(() => null));
     if (unsigned === null) err(rel, `${sjsonPath(rel)} is signed but ${rel}, which clients read, is missing`);
     else if (!sameJson(payload, unsigned))
       err(sjsonPath(rel), `its signed payload and ${rel} differ: clients read products the signer did not sign (fix: sign the tree again)`);
@@ -111,7 +104,9 @@ export async function checkSignatures(source: TreeSource, tree: LoadedTree, opts
 
   // Each version folder's SHA256SUMS: signed, and agreeing with what the products list.
   const folders = new Map<string, Map<string, string>>();
-  for (const { products } of tree.productsFiles.values())
+  for (const {
+    products: { products },
+  } of tree.productsFiles.values())
     for (const product of Object.values(products)) {
       const versions = isObject(product) && isObject(product.versions) ? product.versions : {};
       for (const version of Object.values(versions)) {

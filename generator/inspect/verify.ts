@@ -6,109 +6,26 @@
 // file a folder does not hold but its `_redirects` sends elsewhere (object storage) is fetched there.
 
 import { createHash, type Hash } from 'node:crypto';
-import { BuildError } from '../util/errors.js';
 import { findArchitecture } from '../simplestreams/architectures.js';
 import { isValidVersionKey } from '../simplestreams/version-key.js';
 import { acceptedItemSchema, acceptedProductSchema, insideTree } from '../simplestreams/schema.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
-import { INDEX_PATH } from '../render/streams.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
+import { imagesOf, pairingGaps } from '../simplestreams/images.js';
 import { openTreeSource, type TreeSource } from '../source/source.js';
+import { readTree, type TreeProblem } from '../source/tree.js';
 import { openBody } from '../source/http.js';
 import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
-import { NotJson, parseJson, isObject } from '../util/json.js';
+import { parseJson, isObject } from '../util/json.js';
 import { checkLxcIndex } from './verify-lxc.js';
 import { catalogSchema } from '../formats/catalog.js';
 import { basePathOf } from '../render/cdn/import-map.js';
 import { checkSignatures, type SignatureReport } from './verify-signatures.js';
 import type { Keyring } from '../signing/openpgp.js';
 
-export interface TreeProblem {
-  severity: 'error' | 'warning';
-  /** Where: a file, or a product/version/item path. */
-  where: string;
-  message: string;
-}
-
-/** The parts of a products file we read; everything else is ignored, as clients do. */
-export interface ProductsFile {
-  products: Record<string, Record<string, unknown>>;
-}
-
-export interface LoadedTree {
-  index: Record<string, unknown>;
-  /** products-file path → parsed content. */
-  productsFiles: Map<string, ProductsFile>;
-}
-
-/** Why a file could not be read, with the fix when the reader knows one (an untrusted certificate). */
-function readFailure(e: unknown): string {
-  if (e instanceof BuildError) return `${e.message} (fix: ${e.fix})`;
-  if (e instanceof NotJson) return e.message;
-  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-}
-
-/** Reads index.json and the products files it lists; problems for what cannot be read. */
-export async function loadTree(source: TreeSource, problems: TreeProblem[]): Promise<LoadedTree | undefined> {
-  const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
-  const read = async (rel: string) => {
-    const text = await source.readText(rel);
-    if (text === null) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
-    return text;
-  };
-  let index: unknown;
-  try {
-    index = parseJson(await read(INDEX_PATH));
-  } catch (e) {
-    err(INDEX_PATH, `cannot be read: ${readFailure(e)}`);
-    return undefined;
-  }
-  if (!isObject(index) || index.format !== 'index:1.0' || !isObject(index.index)) {
-    err(INDEX_PATH, 'is not a simplestreams index (format "index:1.0" with an "index" object)');
-    return undefined;
-  }
-  const productsFiles = new Map<string, ProductsFile>();
-  let usable = 0;
-  for (const [name, entry] of Object.entries(index.index)) {
-    const where = `${INDEX_PATH} index.${name}`;
-    if (!isObject(entry)) {
-      err(where, 'is not an object');
-      continue;
-    }
-    if (entry.datatype !== 'image-downloads') continue;
-    if (!Array.isArray(entry.products) || entry.products.length === 0) {
-      problems.push({ severity: 'warning', where, message: 'has no products: clients skip it' });
-      continue;
-    }
-    if (typeof entry.path !== 'string' || !insideTree(entry.path)) {
-      err(where, 'path must be a relative path inside the tree');
-      continue;
-    }
-    let products: unknown;
-    try {
-      products = parseJson(await read(entry.path));
-    } catch (e) {
-      err(entry.path, `listed in the index but cannot be read: ${readFailure(e)}`);
-      continue;
-    }
-    if (!isObject(products) || !isObject(products.products)) {
-      err(entry.path, 'is not a products file (no "products" object)');
-      continue;
-    }
-    if (products.format !== 'products:1.0')
-      problems.push({ severity: 'warning', where: entry.path, message: `format is ${JSON.stringify(products.format)}, expected "products:1.0"` });
-    const listed = new Set(entry.products as unknown[]);
-    for (const key of Object.keys(products.products)) {
-      if (!listed.has(key)) problems.push({ severity: 'warning', where, message: `does not list product ${key} that ${entry.path} holds` });
-    }
-    productsFiles.set(entry.path, products as unknown as ProductsFile);
-    usable++;
-  }
-  if (usable === 0) err(INDEX_PATH, 'lists no usable image-downloads products file: clients see no images');
-  return { index, productsFiles };
-}
+export type { TreeProblem };
 
 interface FileState {
   hash: Hash;
@@ -296,7 +213,7 @@ export async function verifyTree(
   const report: VerifyReport = { problems, products: 0, images: 0, files: 0 };
   const source = openTreeSource(spec);
   const isUrl = /^https?:\/\//i.test(spec);
-  const tree = await loadTree(source, problems);
+  const tree = await readTree(source, { mode: 'report', problems });
   if (!tree) return report;
   const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
   const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
@@ -314,7 +231,14 @@ export async function verifyTree(
   }
   const hasher = new FileHasher(source, redirectOf, !quick);
   const { productsFiles } = tree;
-  const ahead = mapLimit(readsAhead(productsFiles.values(), hasher), READS_AHEAD, (job) => job());
+  const ahead = mapLimit(
+    readsAhead(
+      [...productsFiles.values()].map((f) => f.products),
+      hasher,
+    ),
+    READS_AHEAD,
+    (job) => job(),
+  );
   try {
     await checkProducts();
   } finally {
@@ -323,7 +247,7 @@ export async function verifyTree(
   problems.push(
     ...(await checkLxcIndex(
       source,
-      [...productsFiles.values()].map((f) => f.products),
+      [...productsFiles.values()].map((f) => f.products.products),
       async (rel) => {
         const st = await hasher.state(rel);
         return !st ? { missing: true } : { ...(st.failed ? { failed: st.failed } : {}), ...(st.broken ? { broken: st.broken } : {}) };
@@ -341,7 +265,12 @@ export async function verifyTree(
     const aliasOwners = new Map<string, string>();
     const checkedFiles = new Set<string>();
 
-    for (const [file, { products }] of productsFiles) {
+    for (const [
+      file,
+      {
+        products: { products },
+      },
+    ] of productsFiles) {
       for (const [key, product] of Object.entries(products)) {
         const where = `${file} ${key}`;
         report.products++;
@@ -440,39 +369,33 @@ export async function verifyTree(
             if (other) err(label, `fingerprint ${fp} is also used by ${other}: clients fail with "More than one match"`);
             else fingerprints.set(fp, label);
           };
-          for (const [ikey, item] of all.filter(([, i]) => UNIFIED_FTYPES.includes(i.ftype))) {
-            if (item.ftype === 'incus_combined.tar.gz' && all.some(([, o]) => o.ftype === 'lxd_combined.tar.gz' && o.path === item.path)) continue;
-            addFingerprint(item.sha256, `${vwhere} ${ikey}`);
+          // Which client sees which image, and why one does not: the one pairing (simplestreams/images.ts).
+          for (const { rootfs, client, gap, field } of pairingGaps(all)) {
+            const [metaFtype, name] = client === 'lxd' ? ['lxd.tar.xz', 'LXD'] : ['incus.tar.xz', 'Incus'];
+            const rwhere = `${vwhere} ${rootfs.key}`;
+            if (gap === 'no-metadata') warn(rwhere, `no ${metaFtype} item: ${name} cannot see this image`);
+            else if (gap === 'no-fingerprint') err(rwhere, `no ${metaFtype} item carries ${field}: ${name} cannot see this ${rootfs.item.ftype} image`);
+            else err(rwhere, `several ${metaFtype} items carry ${field}: the client cannot tell which metadata goes with this ${rootfs.item.ftype}`);
+          }
+          for (const image of imagesOf(all)) {
+            if (image.rootfs) {
+              const { item: root } = image.rootfs;
+              const checked = new Set<string>();
+              for (const { key: mkey, item: meta } of image.metas ?? []) {
+                if (checked.has(meta.path)) continue;
+                checked.add(meta.path);
+                const actual = await hasher.combined(meta.path, root.path, typeof root.size === 'number' ? root.size : undefined);
+                if (actual && actual !== image.fingerprint)
+                  err(
+                    `${vwhere} ${mkey}`,
+                    `${ROOTFS_FTYPES[root.ftype]!.combined[0]} is ${image.fingerprint}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`,
+                  );
+              }
+            }
+            addFingerprint(image.fingerprint, `${vwhere} ${(image.rootfs ?? image.unified)!.key}`);
           }
           const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
           const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
-          for (const [rkey, root] of roots) {
-            const fields = ROOTFS_FTYPES[root.ftype]!.combined;
-            const seen = new Set<string>();
-            for (const client of METADATA_FTYPES) {
-              const clientMetas = metas.filter(([, m]) => m.ftype === client);
-              if (clientMetas.length === 0) continue;
-              const withHash = clientMetas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined);
-              if (withHash.length === 0) {
-                err(
-                  `${vwhere} ${rkey}`,
-                  `no ${client} item carries ${fields[0]}: ${client === 'lxd.tar.xz' ? 'LXD' : 'Incus'} cannot see this ${root.ftype} image`,
-                );
-                continue;
-              }
-              if (withHash.length > 1)
-                err(`${vwhere} ${rkey}`, `several ${client} items carry ${fields[0]}: the client cannot tell which metadata goes with this ${root.ftype}`);
-              const [mkey, meta] = withHash[0]!;
-              const declared = combinedFingerprint(meta, root.ftype)!;
-              if (seen.has(`${meta.path}\u0000${declared}`)) continue;
-              seen.add(`${meta.path}\u0000${declared}`);
-              const actual = await hasher.combined(meta.path, root.path, typeof root.size === 'number' ? root.size : undefined);
-              if (actual && actual !== declared) err(`${vwhere} ${mkey}`, `${fields[0]} is ${declared}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`);
-              addFingerprint(declared, `${vwhere} ${rkey}`);
-            }
-            if (!metas.some(([, m]) => m.ftype === 'lxd.tar.xz')) warn(`${vwhere} ${rkey}`, 'no lxd.tar.xz item: LXD cannot see this image');
-            if (!metas.some(([, m]) => m.ftype === 'incus.tar.xz')) warn(`${vwhere} ${rkey}`, 'no incus.tar.xz item: Incus cannot see this image');
-          }
           if (roots.length === 0 && metas.length > 0) warn(vwhere, 'has metadata items but no rootfs item');
         }
       }

@@ -32,6 +32,8 @@ export interface PairedImage<T> {
   clients: ClientName[];
   /** Split images: the metadata and rootfs items (the first client's metadata item). */
   meta?: { key: string; item: T };
+  /** Split images: every metadata item that declares it (one per client, possibly one file listed twice). */
+  metas?: { key: string; item: T }[];
   rootfs?: { key: string; item: T };
   /** Unified images: the combined item. */
   unified?: { key: string; item: T };
@@ -47,7 +49,10 @@ export function imagesOf<T extends PairableItem>(items: Record<string, T> | [str
   const add = (image: PairedImage<T>) => {
     const seen = images.get(image.fingerprint);
     if (!seen) images.set(image.fingerprint, image);
-    else if (!seen.clients.includes(image.clients[0]!)) seen.clients = [...seen.clients, image.clients[0]!].sort();
+    else {
+      if (!seen.clients.includes(image.clients[0]!)) seen.clients = [...seen.clients, image.clients[0]!].sort();
+      if (seen.metas && image.meta) seen.metas.push(image.meta);
+    }
   };
   const metas = entries.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
   for (const [rkey, root] of entries) {
@@ -56,7 +61,8 @@ export function imagesOf<T extends PairableItem>(items: Record<string, T> | [str
     for (const [mkey, meta] of metas) {
       const fingerprint = combinedFingerprint(meta, root.ftype);
       if (!fingerprint) continue;
-      add({ fingerprint, type: rootfs.type, clients: [clientOf(meta.ftype)], meta: { key: mkey, item: meta }, rootfs: { key: rkey, item: root } });
+      const metaRef = { key: mkey, item: meta };
+      add({ fingerprint, type: rootfs.type, clients: [clientOf(meta.ftype)], meta: metaRef, metas: [metaRef], rootfs: { key: rkey, item: root } });
     }
   }
   for (const [ukey, item] of entries) {
@@ -69,6 +75,40 @@ export function imagesOf<T extends PairableItem>(items: Record<string, T> | [str
     });
   }
   return [...images.values()];
+}
+
+/** Why a client cannot see a rootfs item as an image: what its metadata items lack. */
+export interface PairingGap<T> {
+  rootfs: { key: string; item: T };
+  client: ClientName;
+  /**
+   * `no-metadata`: the version has no metadata item of this client (a tree for the other one);
+   * `no-fingerprint`: none of its metadata items carries the rootfs's combined_*_sha256;
+   * `ambiguous`: several do, and the client cannot tell which goes with the rootfs.
+   */
+  gap: 'no-metadata' | 'no-fingerprint' | 'ambiguous';
+  /** The combined field the client looks for first. */
+  field: string;
+}
+
+/** The metadata ftype of each client. */
+const METADATA_OF: Readonly<Record<ClientName, string>> = { lxd: 'lxd.tar.xz', incus: 'incus.tar.xz' };
+
+/** Each rootfs item × client that imagesOf pairs into no image, or into more than one, with why. */
+export function pairingGaps<T extends PairableItem>(items: Record<string, T> | [string, T][]): PairingGap<T>[] {
+  const entries = (Array.isArray(items) ? items : Object.entries(items)).filter(([, i]) => typeof i?.ftype === 'string');
+  const gaps: PairingGap<T>[] = [];
+  for (const [rkey, root] of entries) {
+    const rootfs = ROOTFS_FTYPES[root.ftype];
+    if (!rootfs) continue;
+    for (const client of ['lxd', 'incus'] as const) {
+      const metas = entries.filter(([, m]) => m.ftype === METADATA_OF[client]);
+      const carrying = metas.filter(([, m]) => combinedFingerprint(m, root.ftype) !== undefined).length;
+      const gap = metas.length === 0 ? 'no-metadata' : carrying === 0 ? 'no-fingerprint' : carrying > 1 ? 'ambiguous' : undefined;
+      if (gap) gaps.push({ rootfs: { key: rkey, item: root }, client, gap, field: rootfs.combined[0]! });
+    }
+  }
+  return gaps;
 }
 
 /** The fields of an item the LXC pairing reads. */

@@ -125,10 +125,13 @@ export const indexFileSchema = z.object({
   ),
 });
 
+/** One entry of index.json as the clients read it: its datatype, the products file's path, the products it lists. */
+export const acceptedIndexEntrySchema = z.object({ datatype: z.string(), path: treePath, products: z.array(z.string()).optional() }).catchall(z.unknown());
+
 /** What the clients need of index.json to find the products file(s); the rest is ignored. */
 export const acceptedIndexSchema = z
   .object({
     format: z.literal('index:1.0'),
-    index: z.record(z.string(), z.object({ datatype: z.string(), path: treePath, products: z.array(z.string()).optional() }).catchall(z.unknown())),
+    index: z.record(z.string(), acceptedIndexEntrySchema),
   })
   .catchall(z.unknown());

@@ -243,7 +243,7 @@ export async function getText(url: string, maxBytes: number, limits: HttpLimits,
   });
 }
 
-const tooLarge = (url: string, maxBytes: number) =>
+export const tooLarge = (url: string, maxBytes: number) =>
   new BuildError(
     `${url}: larger than ${Math.round(maxBytes / 2 ** 20)} MiB, far beyond any real index`,
     'check that the URL is the simplestreams tree you meant',

@@ -5,14 +5,14 @@
 // every problem is reported at once with the product, version and field it is in.
 
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { BuildError, BuildFailed } from '../util/errors.js';
 import { catalogSchema, type Catalog } from '../formats/catalog.js';
 import { STATE_PATH, stateSchema, type PublishedState } from '../formats/state.js';
 import { INDEX_PATH } from '../render/streams.js';
-import { acceptedIndexSchema, acceptedProductsSchema, type AcceptedProductsFile } from '../simplestreams/schema.js';
+import type { AcceptedProductsFile } from '../simplestreams/schema.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
 import type { TreeSource } from './source.js';
+import { parseTreeFile, readTree } from './tree.js';
 import { parseJson } from '../util/json.js';
 
 export type ProductsFile = AcceptedProductsFile;
@@ -29,59 +29,23 @@ export interface PublishedTree {
   foreign: boolean;
 }
 
-/** Names a place in a products file the way a user looks for it. */
-function placeOf(path: (string | number)[]): string {
-  const [top, product, versions, version, items, item, ...field] = path.map(String);
-  if (top !== 'products' || product === undefined) return path.join('.') || '(top)';
-  if (versions !== 'versions' || version === undefined)
-    return `product ${product}${versions ? `, field ${[versions, version, items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
-  if (items !== 'items' || item === undefined)
-    return `product ${product}, version ${version}${items ? `, field ${[items, item, ...field].filter((x) => x !== undefined).join('.')}` : ''}`;
-  return `product ${product}, version ${version}, item ${item}${field.length ? `, field ${field.join('.')}` : ''}`;
-}
-
-export function parseTreeFile<T>(schema: z.ZodType<T>, text: string, where: string, fix: string): T {
-  let data: unknown;
-  try {
-    data = parseJson(text);
-  } catch (e) {
-    throw new BuildError(`${where}: not JSON (${(e as Error).message})`, fix);
-  }
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => new BuildError(`${where}: ${placeOf(issue.path)}: ${issue.message}`, fix));
-    throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
-  }
-  return parsed.data;
-}
-
 export async function readPublished(source: TreeSource): Promise<PublishedTree> {
   const where = (rel: string) => `${source.label.replace(/\/+$/, '')}/${rel}`;
-  const indexText = await source.readText(INDEX_PATH);
-  if (indexText === null) {
+  const tree = await readTree(source, {
+    mode: 'strict',
+    fixes: {
+      notFound: 'pass --previous the folder or base URL a previous `staticstreams build` published (the one holding streams/v1/index.json)',
+      index: 'fix the tree, or publish without --previous',
+      products: (rel) => `correct it in ${rel} (or remove that version), then build again: clients cannot use it as it is either`,
+      missing: 'republish the previous tree: clients cannot read it either',
+    },
+  });
+  if (tree.productsFiles.size !== 1)
     throw new BuildError(
-      `${where(INDEX_PATH)}: not found, so ${source.label} is no published tree`,
-      'pass --previous the folder or base URL a previous `staticstreams build` published (the one holding streams/v1/index.json)',
-    );
-  }
-  const index = parseTreeFile(acceptedIndexSchema, indexText, where(INDEX_PATH), 'fix the tree, or publish without --previous');
-  // As the clients do: only image-downloads entries that list products are read.
-  const entries = Object.values(index.index).filter((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0);
-  if (entries.length !== 1)
-    throw new BuildError(
-      `${where(INDEX_PATH)}: lists ${entries.length} image-downloads products files; staticstreams carries over a tree of one`,
+      `${where(INDEX_PATH)}: lists ${tree.productsFiles.size} image-downloads products files; staticstreams carries over a tree of one`,
       'publish without --previous, or merge the trees first',
     );
-  const productsPath = entries[0]!.path;
-  const productsText = await source.readText(productsPath);
-  if (productsText === null)
-    throw new BuildError(`${where(productsPath)}: listed in index.json but not found`, 'republish the previous tree: clients cannot read it either');
-  const products = parseTreeFile(
-    acceptedProductsSchema,
-    productsText,
-    where(productsPath),
-    `correct it in ${productsPath} (or remove that version), then build again: clients cannot use it as it is either`,
-  );
+  const [[productsPath, { text: productsText, products }]] = [...tree.productsFiles] as [[string, { text: string; products: ProductsFile }]];
   const unsafe = Object.entries(products.products).flatMap(([key, p]) =>
     Object.entries(p.versions).flatMap(([vkey, v]) =>
       Object.entries(v.items).flatMap(([ikey, item]) => {

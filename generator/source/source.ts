@@ -6,10 +6,10 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { DEFAULT_HTTP, download, getText, openBody } from './http.js';
+import { DEFAULT_HTTP, download, getText, openBody, tooLarge, type HttpLimits } from './http.js';
 import { linkOrCopy, sameFile, type Identity } from '../util/fs.js';
 import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 
@@ -20,8 +20,8 @@ async function* once(bytes: Buffer): AsyncIterable<Buffer> {
 export interface TreeSource {
   /** The folder or URL as the user gave it, for messages. */
   label: string;
-  /** A file of the tree as text, or null when it does not exist. */
-  readText(rel: string): Promise<string | null>;
+  /** A file of the tree as text, or null when it does not exist; the read fails past `maxBytes` (default 256 MiB). */
+  readText(rel: string, maxBytes?: number): Promise<string | null>;
   /** The bytes of the tree's file `rel`, or null when it does not exist; a URL's read stops past `maxBytes`. */
   open(rel: string, maxBytes?: number): Promise<AsyncIterable<Buffer> | null>;
   /**
@@ -55,12 +55,20 @@ const safeRel = (rel: string) => {
   return rel;
 };
 
-/**
- * `reuse`: local folders (the output a build replaces) whose file at the same path is linked
- * instead of downloaded when its size and sha256 are the listed ones.
- */
-export function openTreeSource(spec: string, { reuse = [] }: { reuse?: string[] } = {}): TreeSource {
-  if (/^https?:\/\//i.test(spec)) return urlSource(spec, reuse);
+/** The most a tree's text file is read by default: far beyond any real products file. */
+const TEXT_LIMIT = 256 * 2 ** 20;
+
+interface UrlOptions {
+  /** Local folders (the output a build replaces) whose file at the same path is linked instead of downloaded when its size and sha256 are the listed ones. */
+  reuse?: string[];
+  /** Time-outs and retries of every request (a mirror's --timeout). */
+  http?: HttpLimits;
+  /** What to do when the server does not answer as a tree. */
+  fix?: string;
+}
+
+export function openTreeSource(spec: string, options: UrlOptions = {}): TreeSource {
+  if (/^https?:\/\//i.test(spec)) return urlSource(spec, options);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) throw new UsageError(`--previous ${spec}: only a folder or an http(s) URL can be read`);
   return folderSource(spec);
 }
@@ -69,9 +77,11 @@ function folderSource(folder: string): TreeSource {
   const root = path.resolve(folder);
   return {
     label: folder,
-    async readText(rel) {
+    async readText(rel, maxBytes = TEXT_LIMIT) {
+      const file = path.join(root, safeRel(rel));
       try {
-        return await readFile(path.join(root, safeRel(rel)), 'utf8');
+        if ((await stat(file)).size > maxBytes) throw tooLarge(`${folder}/${rel}`, maxBytes);
+        return await readFile(file, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw e;
@@ -134,13 +144,19 @@ async function holds(file: string, expected: { size: number; sha256: string }, m
   return st;
 }
 
-function urlSource(spec: string, reuse: string[]): TreeSource {
+function urlSource(
+  spec: string,
+  {
+    reuse = [],
+    http = DEFAULT_HTTP,
+    fix = 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)',
+  }: UrlOptions,
+): TreeSource {
   const base = spec.endsWith('/') ? spec : `${spec}/`;
   const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
-  const fix = 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)';
   return {
     label: spec,
-    readText: (rel) => getText(urlOf(rel), 256 * 2 ** 20, DEFAULT_HTTP, fix),
+    readText: (rel, maxBytes = TEXT_LIMIT) => getText(urlOf(rel), maxBytes, http, fix),
     open: (rel, maxBytes) => openBody(urlOf(rel), { maxBytes }),
     async place(rel, dest, expected, memo, held) {
       // A reused staging folder or the output being replaced may hold it already: no download.
@@ -150,7 +166,7 @@ function urlSource(spec: string, reuse: string[]): TreeSource {
         const local = path.join(folder, safeRel(rel));
         if (await holds(local, expected, memo)) return linkOrCopy(local, dest);
       }
-      await download(urlOf(rel), dest, expected, DEFAULT_HTTP, undefined, {
+      await download(urlOf(rel), dest, expected, http, undefined, {
         index: 'the previous tree',
         fix: 'republish the previous tree (clients cannot use this file either), or publish without --previous',
       });

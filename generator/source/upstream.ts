@@ -8,11 +8,12 @@
 import { BuildError, BuildFailed } from '../util/errors.js';
 import { catalogSchema, type Catalog } from '../formats/catalog.js';
 import { INDEX_PATH } from '../render/streams.js';
-import { acceptedIndexSchema, acceptedProductsSchema, insideTree, type AcceptedProductsFile } from '../simplestreams/schema.js';
+import { insideTree, type AcceptedProductsFile } from '../simplestreams/schema.js';
 import { KNOWN_FTYPES } from '../simplestreams/ftypes.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
-import { getText, type HttpLimits } from './http.js';
-import { parseTreeFile } from './published.js';
+import type { HttpLimits } from './http.js';
+import { openTreeSource } from './source.js';
+import { decodedPath, readTree } from './tree.js';
 import { count } from '../util/format.js';
 import { byEntryKey } from '../util/compare.js';
 import type { Keyring } from '../signing/openpgp.js';
@@ -97,14 +98,6 @@ export function upstreamBase(spec: string): string {
   return base.endsWith('/') ? base : `${base}/`;
 }
 
-function decoded(rel: string): string {
-  try {
-    return decodeURIComponent(rel);
-  } catch {
-    return '..'; // undecodable: refused like an escaping path
-  }
-}
-
 /** Where each listed path was first seen, with what content: one path, one file. */
 type Listed = Map<string, { sha256: string; size: number; place: string }>;
 
@@ -138,10 +131,10 @@ function hostile(products: AcceptedProductsFile, where: string, listed: Listed):
         const place = `product ${key}, version ${vkey}, item ${ikey}`;
         name(place, ikey);
         name(`${place}, field ftype`, item.ftype);
-        if (!insideTree(decoded(item.path)) || UNSAFE.test(item.path) || /[?#]/.test(item.path))
+        if (!insideTree(decodedPath(item.path)) || UNSAFE.test(item.path) || /[?#]/.test(item.path))
           refuse(`${place}, field path`, `${JSON.stringify(item.path)} leaves the tree (once percent-decoded) or is no plain path`);
         else {
-          const problem = itemPathProblem(decoded(item.path));
+          const problem = itemPathProblem(decodedPath(item.path));
           if (problem) refuse(`${place}, field path`, `${JSON.stringify(item.path)} ${problem}`);
         }
         const same = listed.get(item.path);
@@ -161,47 +154,37 @@ export async function readUpstream(spec: string, limits: HttpLimits, trust: Upst
   const fix = 'check the URL: it is the folder holding streams/v1/index.json';
   const at = (rel: string) => new URL(rel, base).href;
   const warnings: string[] = [];
+  const source = openTreeSource(base, { http: limits, fix });
   const chain =
     trust.keyring && trust.policy !== 'off'
       ? await checkUpstreamChain(
           base,
-          (rel) => getText(at(rel), rel.endsWith('index.sjson') ? UPSTREAM_BOUNDS.indexBytes : UPSTREAM_BOUNDS.productsBytes, limits, fix),
+          (rel) => source.readText(rel, rel.endsWith('index.sjson') ? UPSTREAM_BOUNDS.indexBytes : UPSTREAM_BOUNDS.productsBytes),
           trust,
           warnings,
         )
       : null;
   // With a verified chain, the signed documents are read, not the unsigned ones beside them.
-  const indexText = chain?.index ?? (await getText(at(INDEX_PATH), UPSTREAM_BOUNDS.indexBytes, limits, fix));
-  if (indexText === null) throw new BuildError(`${at(INDEX_PATH)}: not found, so ${base} is no simplestreams image server`, fix);
-  const index = parseTreeFile(acceptedIndexSchema, indexText, at(INDEX_PATH), 'the upstream index is broken: report it to the upstream');
-  // As the clients do: image-downloads entries that list products.
-  const paths = [
-    ...new Set(
-      Object.values(index.index)
-        .filter((e) => e.datatype === 'image-downloads' && (e.products?.length ?? 0) > 0)
-        .map((e) => e.path),
-    ),
-  ].sort();
-  if (paths.length === 0) throw new BuildError(`${at(INDEX_PATH)}: lists no image-downloads products file`, fix);
+  const signed = new Map<string, string>(chain?.products ?? []);
+  if (chain?.index) signed.set(INDEX_PATH, chain.index);
+  const tree = await readTree(
+    { label: base, readText: async (rel, maxBytes) => signed.get(rel) ?? source.readText(rel, maxBytes) },
+    {
+      mode: 'strict',
+      bounds: UPSTREAM_BOUNDS,
+      fixes: {
+        notFound: fix,
+        index: 'the upstream index is broken: report it to the upstream',
+        products: 'the upstream products file is broken: report it to the upstream',
+        missing: 'the upstream is broken or being updated: try again later, or report it to the upstream',
+      },
+    },
+  );
+  if (tree.productsFiles.size === 0) throw new BuildError(`${at(INDEX_PATH)}: lists no image-downloads products file`, fix);
   const merged: AcceptedProductsFile = { datatype: 'image-downloads', products: {} };
   const problems: BuildError[] = [];
   const listed: Listed = new Map();
-  for (const rel of paths) {
-    if (!insideTree(decoded(rel))) {
-      problems.push(new BuildError(`${at(INDEX_PATH)}: products file ${JSON.stringify(rel)} leaves the tree`, 'report it to the upstream'));
-      continue;
-    }
-    const text = chain?.products.get(rel) ?? (await getText(at(rel), UPSTREAM_BOUNDS.productsBytes, limits, fix));
-    if (text === null) {
-      problems.push(
-        new BuildError(
-          `${at(rel)}: listed in ${at(INDEX_PATH)} but not found`,
-          'the upstream is broken or being updated: try again later, or report it to the upstream',
-        ),
-      );
-      continue;
-    }
-    const products = parseTreeFile(acceptedProductsSchema, text, at(rel), 'the upstream products file is broken: report it to the upstream');
+  for (const [rel, { products }] of tree.productsFiles) {
     problems.push(...hostile(products, at(rel), listed));
     for (const [key, product] of Object.entries(products.products)) {
       if (merged.products[key])
@@ -211,7 +194,7 @@ export async function readUpstream(spec: string, limits: HttpLimits, trust: Upst
   }
   if (problems.length) throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
   warnings.push(...leaveOutUnknown(merged, base));
-  const catalogText = await getText(at('catalog.json'), UPSTREAM_BOUNDS.productsBytes, limits, fix).catch(() => null);
+  const catalogText = await source.readText('catalog.json', UPSTREAM_BOUNDS.productsBytes).catch(() => null);
   let catalog: Catalog | null;
   try {
     const parsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));

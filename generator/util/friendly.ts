@@ -1,7 +1,8 @@
 // Turns a schema's validation failure into every problem at once, each with where it is (the
-// dotted field path), what is wrong in plain words, and a fix line — "did you mean" for a
-// misspelt key, the allowed values for an enum, the expected type otherwise. Used at the edges
-// where users write data by hand (staticstreams.yaml, metadata.yaml).
+// dotted field path, or the caller's way of naming a place), what is wrong in plain words, and a
+// fix line — "did you mean" for a misspelt key, the allowed values for an enum, the expected type
+// otherwise; a schema's own message wins over a generic one. `parseWith` is the one way every
+// input is parsed: staticstreams.yaml, flags, metadata.yaml, a tree's files, the site input.
 
 import { z, type ZodError, type ZodIssue, type ZodTypeAny } from 'zod';
 
@@ -59,16 +60,19 @@ export function closest(word: string, candidates: string[]): string | undefined 
   return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }
 
-const fieldOf = (path: (string | number)[]) => path.join('.') || '(top)';
+const fieldOf = (path: readonly (string | number)[]) => path.join('.') || '(top)';
 
-function explain(issue: ZodIssue, schema: ZodTypeAny): FriendlyIssue[] {
-  const field = fieldOf(issue.path);
+/** Zod's own wording for a wrong or missing type: anything else is a schema's message, kept. */
+const generic = (message: string) => message === 'Required' || /^Expected .*, received /.test(message);
+
+function explain(issue: ZodIssue, schema: ZodTypeAny, place: (path: (string | number)[]) => string): FriendlyIssue[] {
+  const field = place(issue.path);
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = keysAt(schema, issue.path);
       return issue.keys.map((key) => {
         const guess = closest(key, known);
-        const at = fieldOf([...issue.path, key]);
+        const at = place([...issue.path, key]);
         return {
           field: at,
           message: 'is not a setting staticstreams knows',
@@ -77,6 +81,7 @@ function explain(issue: ZodIssue, schema: ZodTypeAny): FriendlyIssue[] {
       });
     }
     case 'invalid_type':
+      if (!generic(issue.message)) return [{ field, message: issue.message, fix: `correct ${field}` }];
       if (issue.received === 'undefined') return [{ field, message: 'is required', fix: `add ${field} (${issue.expected})` }];
       return [{ field, message: `is a ${issue.received}, expected a ${issue.expected}`, fix: `write ${field} as a ${issue.expected}` }];
     case 'invalid_enum_value':
@@ -91,9 +96,28 @@ function explain(issue: ZodIssue, schema: ZodTypeAny): FriendlyIssue[] {
   }
 }
 
-/** Every problem of a failed `schema.safeParse`, in plain words with a fix each. */
-export function friendlyIssues(error: ZodError, schema: ZodTypeAny): FriendlyIssue[] {
-  return error.issues.flatMap((issue) => explain(issue, schema));
+/** Every problem of a failed `schema.safeParse`, in plain words with a fix each; `place` names a field (default: its dotted path). */
+export function friendlyIssues(error: ZodError, schema: ZodTypeAny, place: (path: (string | number)[]) => string = fieldOf): FriendlyIssue[] {
+  return error.issues.flatMap((issue) => explain(issue, schema, place));
+}
+
+export interface ParseWith {
+  /** How a field is named in messages (default: its dotted path). */
+  place?: (path: (string | number)[]) => string;
+  /** The error thrown for the problems (default: one Error holding them as text). */
+  fail?: (issues: FriendlyIssue[], text: string) => Error;
+}
+
+/**
+ * Parses `data` (from `where`) with `schema`: the value, or every problem at once, each with its
+ * field, what is wrong and a fix, thrown as `fail` makes it (a usage error, a build error, …).
+ */
+export function parseWith<S extends ZodTypeAny>(schema: S, data: unknown, where: string, { place = fieldOf, fail }: ParseWith = {}): z.output<S> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data as z.output<S>;
+  const issues = friendlyIssues(parsed.error, schema, place);
+  const text = formatIssues(where, issues);
+  throw fail ? fail(issues, text) : new Error(text);
 }
 
 /** One text block: "SOURCE: FIELD: MESSAGE\n  fix: FIX" per problem. */

@@ -3,7 +3,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { imagesOf, type PairableItem } from '../../generator/simplestreams/images.js';
+import { imagesOf, pairingGaps, type PairableItem } from '../../generator/simplestreams/images.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -77,5 +77,65 @@ describe('imagesOf', () => {
   it('takes entries as a list too, in the same order', () => {
     const items = { 'lxd.tar.xz': item('lxd.tar.xz', { combined_squashfs_sha256: A }), 'root.squashfs': item('squashfs') };
     assert.deepEqual(imagesOf(Object.entries(items)), imagesOf(items));
+  });
+});
+
+/** Each gap as "rootfs-key client gap field". */
+const gaps = (items: Record<string, PairableItem>) => pairingGaps(items).map((g) => `${g.rootfs.key} ${g.client} ${g.gap} ${g.field}`);
+
+const GAP_CASES: [string, Record<string, PairableItem>, string[]][] = [
+  [
+    'both clients see it: no gap',
+    {
+      'lxd.tar.xz': item('lxd.tar.xz', { combined_squashfs_sha256: A }),
+      'incus.tar.xz': item('incus.tar.xz', { combined_squashfs_sha256: A }),
+      'root.squashfs': item('squashfs'),
+    },
+    [],
+  ],
+  [
+    'an Incus-only tree (incus-simplestreams): LXD has no metadata item',
+    { 'incus.tar.xz': item('incus.tar.xz', { combined_squashfs_sha256: A }), 'root.squashfs': item('squashfs') },
+    ['root.squashfs lxd no-metadata combined_squashfs_sha256'],
+  ],
+  [
+    "a VM whose metadata carries only the container's hash: neither client sees the VM",
+    {
+      'lxd.tar.xz': item('lxd.tar.xz', { combined_squashfs_sha256: A }),
+      'incus.tar.xz': item('incus.tar.xz', { combined_squashfs_sha256: A }),
+      'root.squashfs': item('squashfs'),
+      'disk.qcow2': item('disk-kvm.img'),
+    },
+    ['disk.qcow2 lxd no-fingerprint combined_disk-kvm-img_sha256', 'disk.qcow2 incus no-fingerprint combined_disk-kvm-img_sha256'],
+  ],
+  [
+    'two LXD metadata items carry the hash: which one goes with the rootfs is ambiguous',
+    {
+      'lxd.tar.xz': item('lxd.tar.xz', { combined_rootxz_sha256: A }),
+      'lxd-2.tar.xz': item('lxd.tar.xz', { combined_sha256: B }),
+      'root.tar.xz': item('root.tar.xz'),
+      'incus.tar.xz': item('incus.tar.xz', { combined_rootxz_sha256: C }),
+    },
+    ['root.tar.xz lxd ambiguous combined_rootxz_sha256'],
+  ],
+  ['unified images and deltas have no gaps', { 'lxd_combined.tar.gz': item('lxd_combined.tar.gz'), 'x.vcdiff': item('squashfs.vcdiff') }, []],
+];
+
+describe('pairingGaps', () => {
+  for (const [name, items, expected] of GAP_CASES)
+    it(name, () => {
+      assert.deepEqual(gaps(items), expected);
+    });
+
+  it('an image both clients see keeps every metadata item that declares it', () => {
+    const [image] = imagesOf({
+      'lxd.tar.xz': item('lxd.tar.xz', { combined_squashfs_sha256: A }),
+      'incus.tar.xz': item('incus.tar.xz', { combined_squashfs_sha256: A }),
+      'root.squashfs': item('squashfs'),
+    });
+    assert.deepEqual(
+      image!.metas!.map((m) => m.key),
+      ['lxd.tar.xz', 'incus.tar.xz'],
+    );
   });
 });

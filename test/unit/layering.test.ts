@@ -140,4 +140,12 @@ describe('layering of generator/', () => {
       .map((f) => path.relative(ROOT, f));
     assert.deepEqual(untested, [], 'write test/unit/<module>.test.ts for each (table-driven where the module is a list of cases)');
   });
+
+  it('a published tree is read in one place (source/tree.ts): inspect/ and pipeline/ read no index or products file themselves', () => {
+    const readers = files
+      .filter((f) => ['inspect', 'pipeline'].includes(folderOf(f)))
+      .filter((f) => /acceptedIndexSchema|readText\(INDEX_PATH|(?<![.\w])get\(INDEX_PATH|productsFiles\s*=\s*new Map/.test(readFileSync(f, 'utf8')))
+      .map((f) => path.relative(ROOT, f));
+    assert.deepEqual(readers, [], 'read trees with readTree (source/tree.ts), strict or report');
+  });
 });
