@@ -6,7 +6,7 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../util/errors.js';
-import { formatIssues, friendlyIssues } from '../util/friendly.js';
+import { parseWith } from '../util/friendly.js';
 import { aliasSchema, durationSchema, httpUrlSchema } from './atoms.js';
 import { STATE_PATH } from '../formats/state.js';
 import { filterProblem } from './filters.js';
@@ -188,9 +188,7 @@ export const DEFAULT_CONFIG: Config = configSchema.parse({});
 
 /** Validates an already-parsed config object; throws one UsageError listing every problem, each with a fix. */
 export function parseConfig(data: unknown, source = 'staticstreams.yaml'): Config {
-  const parsed = configSchema.safeParse(data ?? {});
-  if (!parsed.success) throw new UsageError(formatIssues(source, friendlyIssues(parsed.error, configSchema)).replace(/\n(?=[^ ])/g, '\nerror: '));
-  return parsed.data;
+  return parseWith(configSchema, data ?? {}, source, { fail: (_issues, text) => new UsageError(text.replace(/\n(?=[^ ])/g, '\nerror: ')) });
 }
 
 export async function loadConfig(file: string, required: boolean): Promise<Config> {

@@ -4,7 +4,7 @@
 import { parseDocument, isMap, isScalar, isPair, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { versionKey, versionKeyTime } from '../simplestreams/version-key.js';
-import { closest } from '../util/friendly.js';
+import { closest, parseWith } from '../util/friendly.js';
 import { findArchitecture, knownArchitectureNames, type Architecture } from '../simplestreams/architectures.js';
 
 export interface ImageMetadata {
@@ -120,24 +120,22 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
     const guess = KNOWN_KEYS.includes(key) ? undefined : closest(key, KNOWN_KEYS);
     if (guess) problems.push(new MetadataProblem(key, `is not a key LXD reads (did you mean ${guess}?)`, `rename ${key} to ${guess}`));
   }
-  const parsed = shape.safeParse(plain);
   const fixes: Record<string, string> = {
     architecture: `set architecture to one of: ${knownArchitectureNames().join(', ')}`,
     creation_date: 'set creation_date to the build time in seconds since 1970, e.g. the output of `date +%s`',
     expiry_date: 'set expiry_date to seconds since 1970, or remove it',
   };
-  for (const issue of parsed.success ? [] : parsed.error.issues) {
-    const field = issue.path.join('.');
-    problems.push(new MetadataProblem(field, issue.message, fixes[field] ?? 'fix the field'));
-  }
-  const misspelt = problems.some((p) => p.problem.includes('did you mean properties'));
-  if (misspelt) {
+  if (problems.some((p) => p.problem.includes('did you mean properties'))) {
     // properties.os and properties.release name the product: missing with the misspelt key.
     const properties = (plain as { properties?: Record<string, unknown> }).properties;
     for (const field of ['os', 'release'])
       if (!properties?.[field]) problems.push(new MetadataProblem(`properties.${field}`, 'is missing', `set properties.${field}`));
   }
-  if (problems.length || !parsed.success) throw allOf(problems);
+  const data = parseWith(shape, plain, 'metadata.yaml', {
+    fail: (issues) => allOf([...problems, ...issues.map((i) => new MetadataProblem(i.field, i.message, fixes[i.field] ?? 'fix the field'))]),
+  });
+  if (problems.length) throw allOf(problems);
+  const parsed = { data };
   if (parsed.data.creation_date > now + FUTURE_TOLERANCE) {
     throw new MetadataProblem(
       'creation_date',

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { siteInputSchema, type SiteInput } from '../../../generator/formats/site-input.js';
 import { groupProducts, type ProductGroup } from '../../../generator/formats/groups.js';
+import { parseWith } from '../../../generator/util/friendly.js';
 
 declare const __STATICSTREAMS_SITE_INPUT__: string | undefined;
 
@@ -18,12 +19,9 @@ function inputFile(): string {
 export function siteData(): { input: SiteInput; groups: ProductGroup[] } {
   if (!loaded) {
     const file = inputFile();
-    const parsed = siteInputSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${file}: ${issue.path.join('.')}: ${issue.message}`);
-    }
-    loaded = { input: parsed.data, groups: groupProducts(parsed.data.catalog) };
+    // Every problem at once, each with its field (the build hands over what it checked: a problem is a bug).
+    const input = parseWith(siteInputSchema, JSON.parse(readFileSync(file, 'utf8')), file);
+    loaded = { input, groups: groupProducts(input.catalog) };
   }
   return loaded;
 }
