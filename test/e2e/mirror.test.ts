@@ -22,6 +22,7 @@ import { startServe } from '../support/servers.js';
 import { CLIENTS, clientRequirements } from '../support/clients.js';
 import { requirements } from '../support/require.js';
 import { runCli } from '../support/cli.js';
+import { productsOf as readProducts } from '../support/tree.js';
 
 const TOOLS = ['nginx', 'incus-simplestreams', 'mksquashfs', 'xdelta3', 'openssl', 'update-ca-certificates'];
 const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
@@ -32,10 +33,8 @@ interface Products {
   [key: string]: { aliases?: string; versions: Record<string, { items: Record<string, { ftype: string; path: string }> }> };
 }
 
-function productsOf(tree: string): Products {
-  const index = JSON.parse(readFileSync(path.join(tree, 'streams/v1/index.json'), 'utf8')) as { index: Record<string, { path: string }> };
-  return (JSON.parse(readFileSync(path.join(tree, Object.values(index.index)[0]!.path), 'utf8')) as { products: Products }).products;
-}
+/** The products of the tree's products file. */
+const productsOf = (tree: string): Products => readProducts(tree).products;
 
 interface Made {
   /** Upstream path under the nginx root. */

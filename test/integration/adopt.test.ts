@@ -17,6 +17,7 @@ import { requirements } from '../support/require.js';
 import { tempDir } from '../support/tmp.js';
 import { hashTree } from '../support/tree-hash.js';
 import { build, verifyTree } from '../../generator/index.js';
+import { productsOf as readProducts } from '../support/tree.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
 
@@ -27,10 +28,8 @@ interface Product {
   versions: Record<string, { items: Record<string, Item> }>;
 }
 
-function productsOf(tree: string): Record<string, Product> {
-  const index = JSON.parse(readFileSync(path.join(tree, 'streams/v1/index.json'), 'utf8')) as { index: Record<string, { path: string }> };
-  return (JSON.parse(readFileSync(path.join(tree, Object.values(index.index)[0]!.path), 'utf8')) as { products: Record<string, Product> }).products;
-}
+/** The products of the tree's products file. */
+const productsOf = (tree: string) => readProducts(tree).products as Record<string, Product>;
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 

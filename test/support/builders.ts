@@ -13,9 +13,12 @@ export const hex = (n: number) => n.toString(16).padStart(64, '0');
 /** sha256 of a string. */
 export const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** A file of a published tree (origin `previous`) at `path`, with the sha256 and size given (defaults: hex(1), 100 bytes). */
+export const plannedFile = (path: string, sha256 = hex(1), size = 100): PlannedFile => ({ origin: { kind: 'previous' }, path, sha256, size });
+
 /** A published version holding one unified container image (fingerprint `hex(fp)`), listed for both clients. */
 export function plannedVersion(key: string, fp: number, created = versionKeyTime(key)): PlannedVersion {
-  const file: PlannedFile = { origin: { kind: 'previous' }, path: `images/x/${key}/image-${hex(fp).slice(0, 16)}.tar.gz`, sha256: hex(fp), size: 100 + fp };
+  const file = plannedFile(`images/x/${key}/image-${hex(fp).slice(0, 16)}.tar.gz`, hex(fp), 100 + fp);
   return {
     key,
     items: [

@@ -14,11 +14,12 @@ import { renderCaddySite } from '../../generator/render/cdn/caddy.js';
 import type { PlannedFile } from '../../generator/plan/products.js';
 import { tempDir } from '../support/tmp.js';
 import { configSchema, loadConfig, parseConfig, type ObjectStorageSettings, BuildError, UsageError } from '../../generator/index.js';
+import { plannedFile } from '../support/builders.js';
 
 const settings = (o: Partial<ObjectStorageSettings> = {}): ObjectStorageSettings =>
   configSchema.parse({ object_storage: { bucket: 'b', public_url: 'https://files.example.org/', prefix: 'lxd/', ...o } }).object_storage!;
 const input = (p: string, size = 10): PlannedFile => ({ origin: { kind: 'input', path: `/in/${p}`, rel: p }, path: p, sha256: 'a'.repeat(64), size });
-const previous = (p: string, size = 10): PlannedFile => ({ origin: { kind: 'previous' }, path: p, sha256: 'b'.repeat(64), size });
+const previous = (p: string, size = 10): PlannedFile => plannedFile(p, 'b'.repeat(64), size);
 
 /** The commented-out `# KEY:` block of the example config, uncommented. */
 function commentedBlock(text: string, key: string): string[] {

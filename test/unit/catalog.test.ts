@@ -9,11 +9,11 @@ import { renderStreams } from '../../generator/render/streams.js';
 import { listedFiles } from '../../generator/plan/publication.js';
 import type { Plan, PlannedVersion } from '../../generator/plan/products.js';
 import { catalogSchema } from '../../generator/formats/catalog.js';
-import { hex, plannedProduct, plannedVersion } from '../support/builders.js';
+import { hex, plannedFile, plannedProduct, plannedVersion } from '../support/builders.js';
 
 const withLxc = (v: PlannedVersion): PlannedVersion => {
   const dir = 'images/x/20260102_0000/lxc-0123456789abcdef';
-  const file = (name: string, n: number) => ({ origin: { kind: 'previous' as const }, path: `${dir}/${name}`, sha256: hex(n), size: n });
+  const file = (name: string, n: number) => plannedFile(`${dir}/${name}`, hex(n), n);
   return {
     ...v,
     items: [

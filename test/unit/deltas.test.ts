@@ -2,8 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dropOrphanDeltas, planDeltas } from '../../generator/plan/deltas.js';
 import type { PlannedFile, PlannedItem, PlannedProduct } from '../../generator/plan/products.js';
+import { plannedFile } from '../support/builders.js';
 
-const file = (p: string, sha = p): PlannedFile => ({ origin: { kind: 'previous' }, path: p, sha256: sha.padEnd(64, '0'), size: 100 });
+const file = (p: string, sha = p): PlannedFile => plannedFile(p, sha.padEnd(64, '0'));
 const item = (key: string, ftype: string, p: string, extra: Partial<PlannedItem> = {}): PlannedItem => ({ key, ftype, file: file(p), combined: {}, ...extra });
 const version = (key: string, items: PlannedItem[]) => ({ key, items, images: [] });
 const product = (versions: ReturnType<typeof version>[]): PlannedProduct => ({

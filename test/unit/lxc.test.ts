@@ -15,7 +15,7 @@ import { mergeWithPrevious } from '../../generator/plan/merge.js';
 import { planProducts, type PlannedItem, type PlannedProduct, type PlannedVersion } from '../../generator/plan/products.js';
 import { lxcIndexLines, lxcMetaFiles, lxcTemplated, renderLxcIndex } from '../../generator/render/lxc.js';
 import { DEFAULT_CONFIG } from '../../generator/config/config.js';
-import { hashedImage, hex } from '../support/builders.js';
+import { hashedImage, hex, plannedFile } from '../support/builders.js';
 
 async function collect(gen: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -165,7 +165,7 @@ describe('which versions get LXC files', () => {
 /** The version with LXC files listed as a build with lxc: true makes them. */
 function addLxc(v: PlannedVersion): PlannedVersion {
   const dir = `${v.items[0]!.file.path.slice(0, v.items[0]!.file.path.lastIndexOf('/'))}/lxc-0123456789abcdef`;
-  const file = (name: string, n: number) => ({ origin: { kind: 'previous' as const }, path: `${dir}/${name}`, sha256: hex(n), size: n });
+  const file = (name: string, n: number) => plannedFile(`${dir}/${name}`, hex(n), n);
   const root = file('rootfs.tar.xz', 2);
   const items: PlannedItem[] = [
     ...v.items.map((i) =>

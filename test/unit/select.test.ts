@@ -9,7 +9,7 @@ import { selectProducts } from '../../generator/plan/select.js';
 import { parseFilters } from '../../generator/config/filters.js';
 import { planProducts, type PlannedProduct, type PlannedVersion } from '../../generator/plan/products.js';
 import { DEFAULT_CONFIG } from '../../generator/config/config.js';
-import { hashedImage, hex } from '../support/builders.js';
+import { hashedImage, hex, plannedFile } from '../support/builders.js';
 
 const products = planProducts(
   [
@@ -69,7 +69,7 @@ describe("the type filter's cut through a version", () => {
     const v = products.find((p) => p.key === 'debian:12:amd64:default')!.versions.at(-1)!;
     const container = v.images.find((i) => i.type === 'container')!;
     const dir = container.files[1]!.file.path.replace(/\/[^/]+$/, '');
-    const file = (name: string, n: number) => ({ origin: { kind: 'previous' as const }, path: `${dir}/${name}`, sha256: hex(n), size: n });
+    const file = (name: string, n: number) => plannedFile(`${dir}/${name}`, hex(n), n);
     const root = file('lxc-0123456789abcdef/rootfs.tar.xz', 2);
     return {
       ...v,
