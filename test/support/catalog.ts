@@ -77,3 +77,39 @@ export function syntheticCatalog(products: number, opts: { description?: (i: num
     products: list,
   });
 }
+
+/** The import endpoints' fixture: a container on amd64 and arm64 under one alias, and an Incus-only VM. */
+export const FP_AMD = 'a'.repeat(64);
+export const FP_ARM = 'b'.repeat(64);
+export const FP_VM = 'c'.repeat(64);
+
+export function importCatalog(baseUrl?: string): Pick<Catalog, 'products' | 'baseUrl'> {
+  const image = (fp: string, type: 'container' | 'virtual-machine', clients: ('lxd' | 'incus')[], p: string) => ({
+    type,
+    fingerprint: fp,
+    size: 1,
+    clients,
+    created: '2026-01-01T00:00:00.000Z',
+    files: [{ path: p, ftype: 'lxd_combined.tar.gz', sha256: fp, size: 1 }],
+  });
+  const product = (arch: string, images: ReturnType<typeof image>[], aliases: string[]) => ({
+    key: `os:1:${arch}:default`,
+    os: 'os',
+    release: '1',
+    variant: 'default',
+    arch,
+    architecture: arch,
+    aliases,
+    releaseTitle: '1',
+    requirements: {},
+    versions: [{ version: '20260101_0000', images }],
+  });
+  return {
+    ...(baseUrl ? { baseUrl } : {}),
+    products: [
+      product('amd64', [image(FP_AMD, 'container', ['lxd', 'incus'], 'images/a.tar.gz')], ['os/1', 'os/1/default']),
+      product('arm64', [image(FP_ARM, 'container', ['lxd', 'incus'], 'images/b.tar.gz')], ['os/1', 'os/1/default']),
+      { ...product('amd64', [image(FP_VM, 'virtual-machine', ['incus'], 'images/c.tar.gz')], ['os/1/vm']), key: 'os:1:amd64:vm', variant: 'vm' },
+    ],
+  };
+}

@@ -1,97 +1,25 @@
+// render/cdn/import-map.ts and the edge code built from it: the import endpoints each host
+// answers, and the architecture negotiation every host must agree on.
+
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseAllHeaders, type Header } from '@netlify/headers-parser';
-import { parseAllRedirects } from '@netlify/redirect-parser';
-import { renderHeadersFile, CLOUDFLARE_MAX_RULES, CLOUDFLARE_MAX_LINE } from '../../generator/render/cdn/headers-file.js';
 import { buildImportMap, type ImportMap } from '../../generator/render/cdn/import-map.js';
 import { renderCloudflareWorker, renderNetlifyEdgeFunction, TEMPLATES_DIR } from '../../generator/render/cdn/edge-code.js';
-import { safeHeaderValue, safeUrl } from '../../generator/render/cdn/header-safety.js';
-import { renderNginxServer } from '../../generator/render/cdn/nginx.js';
-import { renderCaddySite } from '../../generator/render/cdn/caddy.js';
 import { tempDir } from '../support/tmp.js';
-import { type Catalog, BuildError } from '../../generator/index.js';
-
-const FP_AMD = 'a'.repeat(64);
-const FP_ARM = 'b'.repeat(64);
-const FP_VM = 'c'.repeat(64);
-
-function catalog(baseUrl?: string): Pick<Catalog, 'products' | 'baseUrl'> {
-  const image = (fp: string, type: 'container' | 'virtual-machine', clients: ('lxd' | 'incus')[], p: string) => ({
-    type,
-    fingerprint: fp,
-    size: 1,
-    clients,
-    created: '2026-01-01T00:00:00.000Z',
-    files: [{ path: p, ftype: 'lxd_combined.tar.gz', sha256: fp, size: 1 }],
-  });
-  const product = (arch: string, images: ReturnType<typeof image>[], aliases: string[]) => ({
-    key: `os:1:${arch}:default`,
-    os: 'os',
-    release: '1',
-    variant: 'default',
-    arch,
-    architecture: arch,
-    aliases,
-    releaseTitle: '1',
-    requirements: {},
-    versions: [{ version: '20260101_0000', images }],
-  });
-  return {
-    ...(baseUrl ? { baseUrl } : {}),
-    products: [
-      product('amd64', [image(FP_AMD, 'container', ['lxd', 'incus'], 'images/a.tar.gz')], ['os/1', 'os/1/default']),
-      product('arm64', [image(FP_ARM, 'container', ['lxd', 'incus'], 'images/b.tar.gz')], ['os/1', 'os/1/default']),
-      { ...product('amd64', [image(FP_VM, 'virtual-machine', ['incus'], 'images/c.tar.gz')], ['os/1/vm']), key: 'os:1:amd64:vm', variant: 'vm' },
-    ],
-  };
-}
+import { FP_AMD, FP_ARM, FP_VM, importCatalog } from '../support/catalog.js';
 
 async function endpoints(): Promise<(r: Request, m: ImportMap) => Response | null> {
   const mod = await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href);
   return mod.handleImport;
 }
 
-describe('_headers', () => {
-  it("parses with Netlify's own parser, without errors, and sets the rules for sample paths", async (t) => {
-    const dir = await tempDir(t);
-    const file = path.join(dir, '_headers');
-    await writeFile(file, renderHeadersFile());
-    const { headers, errors } = await parseAllHeaders({ headersFiles: [file], configHeaders: [], minimal: false });
-    assert.deepEqual(errors, []);
-    const forPath = (p: string) => Object.assign({}, ...(headers as Header[]).filter((h) => h.forRegExp.test(p)).map((h) => h.values));
-    assert.deepEqual(forPath('/streams/v1/index.json'), {
-      'Access-Control-Allow-Origin': '*',
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': 'public, max-age=60, must-revalidate',
-    });
-    assert.equal(forPath('/streams/v1/images-0123abcd.json')['Cache-Control'], 'public, max-age=31536000, immutable');
-    assert.equal(forPath('/streams/v1/images-0123abcd.json')['Access-Control-Allow-Origin'], '*');
-    assert.equal(forPath('/images/debian/12/amd64/default/20260101_0000/rootfs-1.squashfs')['Cache-Control'], 'public, max-age=31536000, immutable');
-    assert.equal(forPath('/index.html')['Cache-Control'], undefined);
-  });
-
-  it('stays within Cloudflare Pages limits', () => {
-    const text = renderHeadersFile();
-    const rules = text.split('\n').filter((l) => l.startsWith('/')).length;
-    assert.ok(rules <= CLOUDFLARE_MAX_RULES);
-    assert.ok(text.split('\n').every((l) => l.length <= CLOUDFLARE_MAX_LINE));
-  });
-
-  it("the repository netlify.toml parses with Netlify's parsers", async () => {
-    const h = await parseAllHeaders({ headersFiles: [], netlifyConfigPath: path.resolve('netlify.toml'), configHeaders: [], minimal: false });
-    assert.deepEqual(h.errors, []);
-    const r = await parseAllRedirects({ redirectsFiles: [], netlifyConfigPath: path.resolve('netlify.toml'), configRedirects: [], minimal: false });
-    assert.deepEqual(r.errors, []);
-  });
-});
-
 describe('import endpoints', () => {
   it('map only unified images, and nothing without a base URL', () => {
-    assert.deepEqual(buildImportMap(catalog(), 'amd64').images, {});
-    const map = buildImportMap(catalog('https://img.example.org/sub/'), 'amd64');
+    assert.deepEqual(buildImportMap(importCatalog(), 'amd64').images, {});
+    const map = buildImportMap(importCatalog('https://img.example.org/sub/'), 'amd64');
     assert.deepEqual(Object.keys(map.images).sort(), [FP_AMD, FP_ARM, FP_VM]);
     assert.equal(map.images[FP_AMD]!.url, 'https://img.example.org/sub/images/a.tar.gz');
     assert.deepEqual(map.aliases['os/1'], { amd64: FP_AMD, arm64: FP_ARM });
@@ -101,7 +29,7 @@ describe('import endpoints', () => {
 
   it('answer per image, per alias and architecture, and by negotiation', async () => {
     const handle = await endpoints();
-    const map = buildImportMap(catalog('https://img.example.org'), 'amd64');
+    const map = buildImportMap(importCatalog('https://img.example.org'), 'amd64');
     const req = (p: string, headers: Record<string, string> = {}, method = 'HEAD') =>
       handle(new Request(`https://img.example.org${p}`, { method, headers }), map)!;
 
@@ -134,7 +62,7 @@ describe('import endpoints', () => {
   });
 
   it('are inlined into valid edge code for Netlify and Cloudflare', async (t) => {
-    const map = buildImportMap(catalog('https://img.example.org'), 'amd64');
+    const map = buildImportMap(importCatalog('https://img.example.org'), 'amd64');
     const dir = await tempDir(t);
     for (const [name, text] of [
       ['netlify.mjs', renderNetlifyEdgeFunction(map)],
@@ -149,30 +77,6 @@ describe('import endpoints', () => {
     const res: Response = await netlify.default(new Request(`https://img.example.org/import/sha256/${FP_ARM}`, { method: 'HEAD' }));
     assert.equal(res.headers.get('LXD-Image-Hash'), FP_ARM);
     assert.equal(await netlify.default(new Request('https://img.example.org/')), undefined, 'other paths go on to the static files');
-  });
-});
-
-describe('header and config safety', () => {
-  it('refuses values that could split a header or escape a config string', () => {
-    assert.throws(() => safeHeaderValue('X', 'a\r\nSet-Cookie: x'), BuildError);
-    assert.throws(() => safeUrl('https://example.org/\nx'), BuildError);
-    assert.throws(() => safeUrl('https://example.org/a"b'), BuildError);
-    assert.throws(() => safeUrl('https://example.org/$host'), BuildError);
-    assert.throws(() => safeUrl('/relative'), BuildError);
-    assert.throws(() => safeUrl('ftp://example.org/'), BuildError);
-    assert.equal(safeUrl('https://example.org:8443/x'), 'https://example.org:8443/x');
-    assert.throws(() => buildImportMap(catalog('https://ex ample.org'), null), BuildError);
-  });
-
-  it('nginx and Caddy snippets hold every endpoint', () => {
-    const map = buildImportMap(catalog('https://img.example.org'), 'amd64');
-    const nginx = renderNginxServer(map);
-    assert.match(nginx, new RegExp(`location = /import/sha256/${FP_AMD} \\{`));
-    assert.match(nginx, /location = \/import\/alias\/os\/1@arm64 \{/);
-    assert.match(nginx, /add_header Cache-Control "public, max-age=31536000, immutable" always;/);
-    const caddy = renderCaddySite(map);
-    assert.match(caddy, new RegExp(`path /import/sha256/${FP_VM}`));
-    assert.doesNotMatch(caddy.split(FP_VM)[1]!.split('handle')[1]!.split('}')[0]!, /LXD-Image-Hash/);
   });
 });
 
