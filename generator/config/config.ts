@@ -157,7 +157,7 @@ export const configSchema = z
     lxc: z.boolean().default(false),
     /**
      * A private tree: every path answers 401 without a user of this htpasswd file (bcrypt, as
-     * `htpasswd -B` writes it; relative to the config file). nginx, Caddy and `serve`.
+     * `htpasswd -B` writes it; relative to the config file). nginx, Caddy, Cloudflare Pages and `serve`.
      */
     auth: z
       .object({ htpasswd: z.string().min(1) })

@@ -1,6 +1,7 @@
 // The users of a private tree: an htpasswd file with bcrypt hashes, as `htpasswd -B` (Apache) or
-// `caddy hash-password` write them. Only bcrypt: nginx (libxcrypt), Caddy and `serve` all check
-// it, where MD5-crypt (apr1) and SHA1 are weak or unsupported. Pure: the text is an input.
+// `caddy hash-password` write them. Only bcrypt: nginx (libxcrypt), Caddy, the Cloudflare worker
+// (bcrypt.js) and `serve` all check it, where MD5-crypt (apr1) and SHA1 are weak or unsupported.
+// Pure: the text is an input.
 
 import { UsageError } from '../util/errors.js';
 
@@ -30,6 +31,8 @@ export function parseHtpasswd(text: string, file: string): HtpasswdUser[] {
   });
   if (!users.length && !problems.length) problems.push('it holds no user');
   if (problems.length)
-    throw new UsageError(`${file}: ${problems.join('; ')}\n  fix: write it with \`htpasswd -B -c ${file} USER\` (bcrypt; nginx, Caddy and serve all check it)`);
+    throw new UsageError(
+      `${file}: ${problems.join('; ')}\n  fix: write it with \`htpasswd -B -c ${file} USER\` (bcrypt; nginx, Caddy, the Cloudflare worker and serve all check it)`,
+    );
   return users;
 }

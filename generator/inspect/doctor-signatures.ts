@@ -9,7 +9,6 @@ import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '.
 import { parseJson } from '../util/json.js';
 import type { Finding } from './doctor-checks.js';
 
-
 type Get = (path: string) => Promise<{ status: number; body: string }>;
 
 const updatedOf = (text: string | undefined): number => {

@@ -13,7 +13,7 @@ import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { combinedFingerprint, DELTA_FTYPES, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import { imagesOf, pairingGaps } from '../simplestreams/images.js';
 import { openTreeSource, type TreeSource } from '../source/source.js';
-import { readTree, type TreeProblem } from '../source/tree.js';
+import { readTree, type ReportedTree, type TreeProblem } from '../source/tree.js';
 import { openBody } from '../source/http.js';
 import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
@@ -215,8 +215,6 @@ export async function verifyTree(
   const isUrl = /^https?:\/\//i.test(spec);
   const tree = await readTree(source, { mode: 'report', problems });
   if (!tree) return report;
-  const err = (where: string, message: string) => problems.push({ severity: 'error', where, message });
-  const warn = (where: string, message: string) => problems.push({ severity: 'warning', where, message });
   let redirectOf: ((pathname: string) => string | undefined) | null = null;
   if (!isUrl) {
     // Netlify's parsers load only here: `list` and the URL case never need them.
@@ -240,7 +238,7 @@ export async function verifyTree(
     (job) => job(),
   );
   try {
-    await checkProducts();
+    await checkProducts(productsFiles, hasher, report);
   } finally {
     await ahead;
   }
@@ -259,145 +257,148 @@ export async function verifyTree(
   problems.push(...signatureProblems);
   report.signatures = signatures;
   return report;
+}
 
-  async function checkProducts(): Promise<void> {
-    const fingerprints = new Map<string, string>();
-    const aliasOwners = new Map<string, string>();
-    const checkedFiles = new Set<string>();
+/** Every product, version and item against what the clients enforce, with the files they list (read through `hasher`). */
+async function checkProducts(productsFiles: ReportedTree['productsFiles'], hasher: FileHasher, report: VerifyReport): Promise<void> {
+  const err = (where: string, message: string) => report.problems.push({ severity: 'error', where, message });
+  const warn = (where: string, message: string) => report.problems.push({ severity: 'warning', where, message });
+  const fingerprints = new Map<string, string>();
+  const aliasOwners = new Map<string, string>();
+  const checkedFiles = new Set<string>();
 
-    for (const [
-      file,
-      {
-        products: { products },
-      },
-    ] of productsFiles) {
-      for (const [key, product] of Object.entries(products)) {
-        const where = `${file} ${key}`;
-        report.products++;
-        if (!isObject(product)) {
-          err(where, 'is not an object');
+  for (const [
+    file,
+    {
+      products: { products },
+    },
+  ] of productsFiles) {
+    for (const [key, product] of Object.entries(products)) {
+      const where = `${file} ${key}`;
+      report.products++;
+      if (!isObject(product)) {
+        err(where, 'is not an object');
+        continue;
+      }
+      const arch = typeof product.arch === 'string' ? findArchitecture(product.arch) : undefined;
+      if (!arch) err(where, `arch ${JSON.stringify(product.arch)} is not an architecture LXD knows: the whole product is invisible`);
+      // What the clients accept of a product's own fields: the one schema (simplestreams/schema.ts).
+      // Versions and items are checked below, with their files.
+      const shape = acceptedProductSchema.safeParse(product);
+      for (const issue of shape.success ? [] : shape.error.issues) {
+        const field = String(issue.path[0] ?? '');
+        if (field === 'versions') continue;
+        err(where, issue.message.startsWith(`${field} `) ? issue.message : `${field} ${issue.message}`);
+      }
+      if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
+        warn(where, 'support_eol should be a YYYY-MM-DD date');
+      }
+      if (typeof product.aliases === 'string' && product.aliases && arch) {
+        for (const alias of product.aliases.split(',')) {
+          const k = `${arch.canonical}\u0000${alias}`;
+          const owner = aliasOwners.get(k);
+          if (owner && owner !== key) err(where, `alias "${alias}" is also claimed by ${owner} (same architecture): clients use only one`);
+          else aliasOwners.set(k, key);
+        }
+      }
+      if (!isObject(product.versions)) {
+        err(where, 'versions must be an object');
+        continue;
+      }
+      for (const [vkey, version] of Object.entries(product.versions)) {
+        const vwhere = `${where} ${vkey}`;
+        if (!isValidVersionKey(vkey)) err(vwhere, 'version key must start with a YYYYMMDD date: clients drop this version silently');
+        if (!isObject(version) || !isObject(version.items)) {
+          err(vwhere, 'items must be an object');
           continue;
         }
-        const arch = typeof product.arch === 'string' ? findArchitecture(product.arch) : undefined;
-        if (!arch) err(where, `arch ${JSON.stringify(product.arch)} is not an architecture LXD knows: the whole product is invisible`);
-        // What the clients accept of a product's own fields: the one schema (simplestreams/schema.ts).
-        // Versions and items are checked below, with their files.
-        const shape = acceptedProductSchema.safeParse(product);
-        for (const issue of shape.success ? [] : shape.error.issues) {
-          const field = String(issue.path[0] ?? '');
-          if (field === 'versions') continue;
-          err(where, issue.message.startsWith(`${field} `) ? issue.message : `${field} ${issue.message}`);
-        }
-        if (product.support_eol !== undefined && (typeof product.support_eol !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(product.support_eol))) {
-          warn(where, 'support_eol should be a YYYY-MM-DD date');
-        }
-        if (typeof product.aliases === 'string' && product.aliases && arch) {
-          for (const alias of product.aliases.split(',')) {
-            const k = `${arch.canonical}\u0000${alias}`;
-            const owner = aliasOwners.get(k);
-            if (owner && owner !== key) err(where, `alias "${alias}" is also claimed by ${owner} (same architecture): clients use only one`);
-            else aliasOwners.set(k, key);
-          }
-        }
-        if (!isObject(product.versions)) {
-          err(where, 'versions must be an object');
-          continue;
-        }
-        for (const [vkey, version] of Object.entries(product.versions)) {
-          const vwhere = `${where} ${vkey}`;
-          if (!isValidVersionKey(vkey)) err(vwhere, 'version key must start with a YYYYMMDD date: clients drop this version silently');
-          if (!isObject(version) || !isObject(version.items)) {
-            err(vwhere, 'items must be an object');
+        const items = Object.entries(version.items);
+        let typesOk = true;
+        for (const [ikey, item] of items) {
+          const iwhere = `${vwhere} ${ikey}`;
+          if (!isObject(item)) {
+            err(iwhere, 'is not an object');
+            typesOk = false;
             continue;
           }
-          const items = Object.entries(version.items);
-          let typesOk = true;
-          for (const [ikey, item] of items) {
-            const iwhere = `${vwhere} ${ikey}`;
-            if (!isObject(item)) {
-              err(iwhere, 'is not an object');
-              typesOk = false;
-              continue;
-            }
-            // What the clients accept of an item: the one schema (simplestreams/schema.ts).
-            const shape = acceptedItemSchema.safeParse(item);
-            for (const issue of shape.success ? [] : shape.error.issues) err(iwhere, `${String(issue.path[0] ?? 'item')} ${issue.message}`);
-            if (typeof item.ftype === 'string' && DELTA_FTYPES[item.ftype]) {
-              const base =
-                isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
-              const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
-              if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
-                warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
-              }
-            }
-            if (typeof item.path !== 'string' || !insideTree(item.path)) {
-              typesOk = false;
-              continue;
-            }
-            const pathProblem = itemPathProblem(item.path, { anywhere: true });
-            if (pathProblem) {
-              err(iwhere, `path ${JSON.stringify(item.path)} ${pathProblem}`);
-              typesOk = false;
-              continue;
-            }
-            const st = await hasher.state(item.path, typeof item.size === 'number' ? item.size : undefined);
-            if (!st) {
-              err(iwhere, `file ${item.path} is missing`);
-              continue;
-            }
-            if (st.failed) {
-              err(iwhere, `file ${item.path} could not be read to its end: ${st.failed}`);
-              continue;
-            }
-            if (!checkedFiles.has(`${item.path}\u0000${item.sha256}\u0000${item.size}`)) {
-              checkedFiles.add(`${item.path}\u0000${item.sha256}\u0000${item.size}`);
-              report.files++;
-              if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
-              else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
-              else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
-              else if (st.seen && typeof item.ftype === 'string' && (METADATA_FTYPES.includes(item.ftype) || UNIFIED_FTYPES.includes(item.ftype))) {
-                const wrong = notMetadataTarball(st.seen, item.ftype);
-                if (wrong) err(iwhere, `${item.path} ${wrong}`);
-              }
+          // What the clients accept of an item: the one schema (simplestreams/schema.ts).
+          const shape = acceptedItemSchema.safeParse(item);
+          for (const issue of shape.success ? [] : shape.error.issues) err(iwhere, `${String(issue.path[0] ?? 'item')} ${issue.message}`);
+          if (typeof item.ftype === 'string' && DELTA_FTYPES[item.ftype]) {
+            const base =
+              isObject(product.versions) && typeof item.delta_base === 'string' ? (product.versions as Record<string, unknown>)[item.delta_base] : undefined;
+            const baseItems = isObject(base) && isObject(base.items) ? Object.values(base.items) : [];
+            if (!baseItems.some((b) => isObject(b) && b.ftype === 'lxd.tar.xz' && typeof b.combined_squashfs_sha256 === 'string')) {
+              warn(iwhere, `delta_base ${JSON.stringify(item.delta_base)} is not a version of this product with a squashfs image: clients skip this delta`);
             }
           }
-          if (!typesOk) continue;
-          const all = items.filter(([, i]) => isObject(i)) as [string, Record<string, unknown> & { ftype: string; path: string; sha256: string }][];
-          const addFingerprint = (fp: string, label: string) => {
-            report.images++;
-            const other = fingerprints.get(fp);
-            if (other) err(label, `fingerprint ${fp} is also used by ${other}: clients fail with "More than one match"`);
-            else fingerprints.set(fp, label);
-          };
-          // Which client sees which image, and why one does not: the one pairing (simplestreams/images.ts).
-          for (const { rootfs, client, gap, field } of pairingGaps(all)) {
-            const [metaFtype, name] = client === 'lxd' ? ['lxd.tar.xz', 'LXD'] : ['incus.tar.xz', 'Incus'];
-            const rwhere = `${vwhere} ${rootfs.key}`;
-            if (gap === 'no-metadata') warn(rwhere, `no ${metaFtype} item: ${name} cannot see this image`);
-            else if (gap === 'no-fingerprint') err(rwhere, `no ${metaFtype} item carries ${field}: ${name} cannot see this ${rootfs.item.ftype} image`);
-            else err(rwhere, `several ${metaFtype} items carry ${field}: the client cannot tell which metadata goes with this ${rootfs.item.ftype}`);
+          if (typeof item.path !== 'string' || !insideTree(item.path)) {
+            typesOk = false;
+            continue;
           }
-          for (const image of imagesOf(all)) {
-            if (image.rootfs) {
-              const { item: root } = image.rootfs;
-              const checked = new Set<string>();
-              for (const { key: mkey, item: meta } of image.metas ?? []) {
-                if (checked.has(meta.path)) continue;
-                checked.add(meta.path);
-                const actual = await hasher.combined(meta.path, root.path, typeof root.size === 'number' ? root.size : undefined);
-                if (actual && actual !== image.fingerprint)
-                  err(
-                    `${vwhere} ${mkey}`,
-                    `${ROOTFS_FTYPES[root.ftype]!.combined[0]} is ${image.fingerprint}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`,
-                  );
-              }
+          const pathProblem = itemPathProblem(item.path, { anywhere: true });
+          if (pathProblem) {
+            err(iwhere, `path ${JSON.stringify(item.path)} ${pathProblem}`);
+            typesOk = false;
+            continue;
+          }
+          const st = await hasher.state(item.path, typeof item.size === 'number' ? item.size : undefined);
+          if (!st) {
+            err(iwhere, `file ${item.path} is missing`);
+            continue;
+          }
+          if (st.failed) {
+            err(iwhere, `file ${item.path} could not be read to its end: ${st.failed}`);
+            continue;
+          }
+          if (!checkedFiles.has(`${item.path}\u0000${item.sha256}\u0000${item.size}`)) {
+            checkedFiles.add(`${item.path}\u0000${item.sha256}\u0000${item.size}`);
+            report.files++;
+            if (st.size !== item.size) err(iwhere, `${item.path} is ${st.size} bytes, the index says ${item.size}`);
+            else if (st.hash.copy().digest('hex') !== item.sha256) err(iwhere, `${item.path} does not match its sha256`);
+            else if (st.broken) err(iwhere, `${item.path} ${st.broken}: clients list it but fail when they unpack it`);
+            else if (st.seen && typeof item.ftype === 'string' && (METADATA_FTYPES.includes(item.ftype) || UNIFIED_FTYPES.includes(item.ftype))) {
+              const wrong = notMetadataTarball(st.seen, item.ftype);
+              if (wrong) err(iwhere, `${item.path} ${wrong}`);
             }
-            addFingerprint(image.fingerprint, `${vwhere} ${(image.rootfs ?? image.unified)!.key}`);
           }
-          const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
-          const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
-          if (roots.length === 0 && metas.length > 0) warn(vwhere, 'has metadata items but no rootfs item');
         }
+        if (!typesOk) continue;
+        const all = items.filter(([, i]) => isObject(i)) as [string, Record<string, unknown> & { ftype: string; path: string; sha256: string }][];
+        const addFingerprint = (fp: string, label: string) => {
+          report.images++;
+          const other = fingerprints.get(fp);
+          if (other) err(label, `fingerprint ${fp} is also used by ${other}: clients fail with "More than one match"`);
+          else fingerprints.set(fp, label);
+        };
+        // Which client sees which image, and why one does not: the one pairing (simplestreams/images.ts).
+        for (const { rootfs, client, gap, field } of pairingGaps(all)) {
+          const [metaFtype, name] = client === 'lxd' ? ['lxd.tar.xz', 'LXD'] : ['incus.tar.xz', 'Incus'];
+          const rwhere = `${vwhere} ${rootfs.key}`;
+          if (gap === 'no-metadata') warn(rwhere, `no ${metaFtype} item: ${name} cannot see this image`);
+          else if (gap === 'no-fingerprint') err(rwhere, `no ${metaFtype} item carries ${field}: ${name} cannot see this ${rootfs.item.ftype} image`);
+          else err(rwhere, `several ${metaFtype} items carry ${field}: the client cannot tell which metadata goes with this ${rootfs.item.ftype}`);
+        }
+        for (const image of imagesOf(all)) {
+          if (image.rootfs) {
+            const { item: root } = image.rootfs;
+            const checked = new Set<string>();
+            for (const { key: mkey, item: meta } of image.metas ?? []) {
+              if (checked.has(meta.path)) continue;
+              checked.add(meta.path);
+              const actual = await hasher.combined(meta.path, root.path, typeof root.size === 'number' ? root.size : undefined);
+              if (actual && actual !== image.fingerprint)
+                err(
+                  `${vwhere} ${mkey}`,
+                  `${ROOTFS_FTYPES[root.ftype]!.combined[0]} is ${image.fingerprint}, but sha256(${meta.path} ‖ ${root.path}) is ${actual}`,
+                );
+            }
+          }
+          addFingerprint(image.fingerprint, `${vwhere} ${(image.rootfs ?? image.unified)!.key}`);
+        }
+        const metas = all.filter(([, i]) => METADATA_FTYPES.includes(i.ftype));
+        const roots = all.filter(([, i]) => i.ftype in ROOTFS_FTYPES);
+        if (roots.length === 0 && metas.length > 0) warn(vwhere, 'has metadata items but no rootfs item');
       }
     }
   }

@@ -116,18 +116,60 @@ function trustOf(ctx: BuildContext): Parameters<typeof renderCatalog>[3] {
   };
 }
 
-/** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
-export async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
-  const { options, reporter, config, settings, previous, cache } = ctx;
-  const { baseUrl } = settings;
-  const { previousState, publication, plan, hashed, ignored, skipped, done, deltas, lxc, nowMs, graceMs } = planned;
+const NOTHING_PLACED: PlaceStats = { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 };
 
-  const streams = renderStreams(plan);
+/** What differs between a dry run, a build with nothing to change and a real one. */
+interface Outcome {
+  catalog: Catalog;
+  warnings: string[];
+  placed?: PlaceStats;
+  sitePages?: number;
+  serverConfigFiles?: string[];
+  bucket?: BucketStats;
+  dryRun?: true;
+}
+
+/** The one result of publish(), dry or real. */
+function resultOf(
+  ctx: BuildContext,
+  planned: Planned,
+  streams: ReturnType<typeof renderStreams>,
+  lifecycle: Lifecycle,
+  { catalog, warnings, placed = NOTHING_PLACED, sitePages = 0, serverConfigFiles = [], bucket, dryRun }: Outcome,
+): BuildResult {
+  const { plan, hashed, ignored, skipped, done, deltas, lxc } = planned;
+  const mirrored = ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0;
+  return {
+    plan,
+    catalog,
+    indexPath: streams.indexPath,
+    productsPath: streams.productsPath,
+    warnings,
+    ignored,
+    serverConfigFiles,
+    skipped,
+    images: hashed.length + mirrored,
+    sitePages,
+    bytesHashed: done,
+    placed,
+    deltas,
+    lxc,
+    ...(bucket ? { bucket } : {}),
+    ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
+    cache: { hits: ctx.cache.hits, misses: ctx.cache.misses },
+    lifecycle,
+    dryRun: dryRun ?? false,
+  };
+}
+
+/** Which versions were added, kept, replaced and dropped, and which superseded files stay for the grace period. */
+function lifecycleOf(ctx: BuildContext, planned: Planned, streams: ReturnType<typeof renderStreams>) {
+  const { previousState, publication, plan, nowMs, graceMs } = planned;
   // Every file this build writes is listed: a previous tree's streams/v1/images.json (an adopted
   // peer's products file) is replaced at once, not kept for the grace period.
   const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), ...streams.files.keys()]), nowMs, graceMs);
   const lifecycle: Lifecycle = {
-    ...(previous ? { previous: previous.source.label } : {}),
+    ...(ctx.previous ? { previous: ctx.previous.source.label } : {}),
     added: publication.added,
     unchanged: publication.unchanged,
     replaced: publication.replaced,
@@ -136,34 +178,72 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     grace: grace.keep,
     expired: grace.expired,
   };
-  const graceFiles = grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }));
+  return { grace, lifecycle };
+}
+
+/** Image files (and a signed tree's SHA256SUMS) to the bucket, expired ones deleted: last before the swap. */
+async function syncToBucket(
+  ctx: BuildContext,
+  bucket: Awaited<ReturnType<(typeof import('../publish/bucket/s3.js'))['openBucket']>>,
+  stagedDir: string,
+  files: PlannedFile[],
+  signed: Map<string, string | Uint8Array>,
+  expired: string[],
+): Promise<BucketStats> {
+  const storage = ctx.config.object_storage!;
+  const scratch = path.join(stagedDir, '.staticstreams-upload');
+  const checksums = await bucketTexts(path.join(stagedDir, '.staticstreams-signed'), signed);
+  const synced = await syncBucket(bucket, {
+    settings: storage,
+    files: [...files, ...checksums],
+    expired,
+    previous: ctx.previous?.source,
+    scratch,
+    reporter: ctx.reporter,
+  });
+  await rm(scratch, { recursive: true, force: true });
+  await rm(path.join(stagedDir, '.staticstreams-signed'), { recursive: true, force: true });
+  if (synced.remove.length) {
+    ctx.reporter.phase(`deleting ${count(synced.remove.length, 'expired file')} from ${bucket.label}`);
+    await removeExpired(bucket, synced.remove, storage.concurrency);
+  }
+  return { ...synced.stats, removed: synced.remove };
+}
+
+/**
+ * A mirror's downloads, once published (hard links or copies in the output), are removed; the
+ * mirrored files, proven against the upstream's sha256, are known under their output path from
+ * now on, so a rerun with nothing new upstream writes nothing.
+ */
+async function settleMirrored(ctx: BuildContext): Promise<void> {
+  if (!ctx.mirrored) return;
+  await rm(downloadsPath(ctx.options.out), { recursive: true, force: true });
+  if (ctx.config.object_storage) return;
+  const out = path.resolve(ctx.options.out);
+  for (const p of ctx.mirrored.products)
+    for (const v of p.versions)
+      for (const i of v.items) {
+        const at = path.join(out, i.file.path);
+        const st = statSync(at, { throwIfNoEntry: false });
+        if (st) ctx.cache.remember(at, st, i.file.sha256);
+      }
+}
+
+/** Renders and writes the planned tree (uploading to the bucket when configured) and swaps it in. */
+export async function publish(ctx: BuildContext, planned: Planned): Promise<BuildResult> {
+  const { options, reporter, config, settings, previous, cache } = ctx;
+  const { baseUrl } = settings;
+  const { plan } = planned;
+
+  const streams = renderStreams(plan);
+  const { grace, lifecycle } = lifecycleOf(ctx, planned, streams);
   const storage = config.object_storage;
-  const allFiles = [...plan.files, ...graceFiles];
-  const imageCount = hashed.length + (ctx.mirrored?.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0) ?? 0);
+  const allFiles = [...plan.files, ...grace.keep.map((e) => ({ origin: { kind: 'previous' as const }, path: e.path, sha256: e.sha256, size: e.size }))];
   if (options.dryRun) {
     const rendered = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
     streams.validate();
     rendered.validate();
-    return {
-      plan,
-      catalog: rendered.catalog,
-      indexPath: streams.indexPath,
-      productsPath: streams.productsPath,
-      warnings: plan.warnings,
-      ignored,
-      serverConfigFiles: [],
-      skipped,
-      images: imageCount,
-      sitePages: 0,
-      bytesHashed: done,
-      placed: { linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 },
-      deltas,
-      lxc,
-      ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
-      cache: { hits: cache.hits, misses: cache.misses },
-      lifecycle,
-      dryRun: true,
-    };
+    return resultOf(ctx, planned, streams, lifecycle, { catalog: rendered.catalog, warnings: plan.warnings, dryRun: true });
   }
 
   // Signatures of documents the output already holds unchanged are kept, not made again.
@@ -183,27 +263,8 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt, ctx.auth !== undefined) : null,
   };
   const digest = outputDigest(published);
-  const result = (placed: PlaceStats, sitePages: number, serverConfigFiles: string[], bucket?: BucketStats): BuildResult => ({
-    plan,
-    catalog,
-    indexPath: streams.indexPath,
-    productsPath: streams.productsPath,
-    warnings: [...plan.warnings, ...targets.warnings],
-    ignored,
-    serverConfigFiles,
-    skipped,
-    images: imageCount,
-    sitePages,
-    bytesHashed: done,
-    placed,
-    deltas,
-    lxc,
-    ...(bucket ? { bucket } : {}),
-    ...(ctx.mirrored ? { mirror: ctx.mirrored.stats } : {}),
-    cache: { hits: cache.hits, misses: cache.misses },
-    lifecycle,
-    dryRun: false,
-  });
+  const outcome = { catalog, warnings: [...plan.warnings, ...targets.warnings] };
+  const serverConfig = () => (targets.serverConfig.size ? writeServerConfig(settings.serverConfigDir, targets.serverConfig) : Promise.resolve([]));
   // Nothing changed (the same digest as the last build, and the output still holds it all): write
   // nothing. Not with object storage, whose files live in the bucket.
   if (!storage && options.cache !== false && cache.lastOutput === digest && outputIntact(path.resolve(options.out), published, cache)) {
@@ -211,8 +272,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     cache.output = digest;
     // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
     if (!cache.unchanged()) await cache.save();
-    const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(settings.serverConfigDir, targets.serverConfig) : [];
-    return result({ linked: 0, copied: 0, bytesCopied: 0, downloaded: 0, bytesDownloaded: 0 }, 0, serverConfigFiles);
+    return resultOf(ctx, planned, streams, lifecycle, { ...outcome, serverConfigFiles: await serverConfig() });
   }
 
   // What clients decode, re-validated before anything is published (a product whose JSON passed
@@ -258,43 +318,20 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
       await (await site).placeSite(staged.dir);
       sitePages = rendered.value.pages;
     }
-    if (bucket && storage) {
-      // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
-      const scratch = path.join(staged.dir, '.staticstreams-upload');
-      const checksums = await bucketTexts(path.join(staged.dir, '.staticstreams-signed'), signed);
-      const synced = await syncBucket(bucket, {
-        settings: storage,
-        files: [...allFiles, ...checksums],
-        expired: grace.expired.map((e) => e.path),
-        previous: previous?.source,
-        scratch,
-        reporter,
-      });
-      await rm(scratch, { recursive: true, force: true });
-      await rm(path.join(staged.dir, '.staticstreams-signed'), { recursive: true, force: true });
-      if (synced.remove.length) {
-        reporter.phase(`deleting ${count(synced.remove.length, 'expired file')} from ${bucket.label}`);
-        await removeExpired(bucket, synced.remove, storage.concurrency);
-      }
-      bucketStats = { ...synced.stats, removed: synced.remove };
-    }
+    // Last before the swap: a failed site build uploads nothing; a failed upload publishes nothing.
+    if (bucket)
+      bucketStats = await syncToBucket(
+        ctx,
+        bucket,
+        staged.dir,
+        allFiles,
+        signed,
+        grace.expired.map((e) => e.path),
+      );
     reporter.phase('replacing the previous output');
     // Kept for the next build only when this tree's image files are all links (no bytes to spare).
     if (await staged.commit(placed.copied === 0 && placed.downloaded === 0)) touched = undefined;
-    // Published (hard links or copies in the output): the downloads have served their purpose.
-    if (ctx.mirrored) {
-      await rm(downloadsPath(options.out), { recursive: true, force: true });
-      // The mirrored files were proven against the upstream's sha256: known under their output
-      // path from now on, so a rerun with nothing new upstream writes nothing.
-      const out = path.resolve(options.out);
-      for (const p of ctx.mirrored.products)
-        for (const v of p.versions)
-          for (const i of v.items) {
-            const at = path.join(out, i.file.path);
-            const st = storage ? undefined : statSync(at, { throwIfNoEntry: false });
-            if (st) cache.remember(at, st, i.file.sha256);
-          }
-    }
+    await settleMirrored(ctx);
   } catch (e) {
     await staged.discard();
     throw e;
@@ -304,8 +341,13 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
   reporter.phase('saving the fingerprint cache');
   cache.output = digest;
   await cache.save(touched);
-  const serverConfigFiles = targets.serverConfig.size ? await writeServerConfig(settings.serverConfigDir, targets.serverConfig) : [];
-  return result(placed, sitePages, serverConfigFiles, bucketStats);
+  return resultOf(ctx, planned, streams, lifecycle, {
+    ...outcome,
+    placed,
+    sitePages,
+    serverConfigFiles: await serverConfig(),
+    ...(bucketStats ? { bucket: bucketStats } : {}),
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 // Opens a published tree — a local folder or the base URL it is served at — for `build
-// --previous`, `prune` and `verify`: reads its small JSON files, streams its files, and places
+// --previous`, `prune`, `mirror`, `verify` and `list` (source/tree.ts reads its indexes through
+// it): reads its small JSON files within a bound, streams its files, and places
 // them into a new output (hard link or copy from a folder; download with sha256 check from a URL,
 // following redirects as clients do, unless a local folder — the output being replaced — already
 // holds the file with that sha256).
