@@ -38,8 +38,18 @@ export default tseslint.config(
   },
   {
     // Edge code templates: joined into one Worker / Edge Function (import-endpoints.js defines
-    // handleImport), running where Response and Headers are globals.
+    // handleImport and own), running where the web platform's globals are.
     files: ['templates/**/*.js'],
-    languageOptions: { globals: { Response: 'readonly', Request: 'readonly', Headers: 'readonly', handleImport: 'readonly' } },
+    languageOptions: {
+      globals: {
+        Response: 'readonly',
+        Request: 'readonly',
+        Headers: 'readonly',
+        TextDecoder: 'readonly',
+        atob: 'readonly',
+        handleImport: 'readonly',
+        own: 'readonly',
+      },
+    },
   },
 );
