@@ -31,11 +31,17 @@ export async function lockOutput(out: string): Promise<OutputLock> {
   for (let attempt = 0; attempt < 200; attempt++) {
     try {
       const handle = await open(file, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
+      // Ours from the moment it exists: a signal while its pid is being written removes it too
+      // (empty, it is still the one this build created; taken over, it holds another pid).
       const unregister = onInterrupt(() => {
-        if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
+        const held = readFileSync(file, 'utf8').trim();
+        if (held === String(process.pid) || held === '') rmSync(file, { force: true });
       });
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
       return {
         async release() {
           unregister();
