@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+// Internal: the item type of the wire format, to describe a peer tool's tree (not in the library API).
 import type { StreamItem } from '../../generator/simplestreams/schema.js';
 import { busyboxRootfs, metadataTarball, put, qcow2Bytes, squashfs } from '../support/images.js';
 import { incusSimplestreamsTree, maintainerTree } from '../support/peer-trees.js';

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, readFile, readdir, stat, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+// Internal: the catalog's own schema, to check the written catalog.json against it.
 import { catalogSchema } from '../../generator/formats/catalog.js';
 import { metadataTarball, put, rootTarball, tarball, metadataYaml } from '../support/images.js';
 import { execFileSync } from 'node:child_process';

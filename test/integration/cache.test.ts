@@ -11,6 +11,7 @@ import { build, parseConfig, type BuildFailed } from '../../generator/index.js';
 import { hashTree } from '../support/tree-hash.js';
 import { metadataTarball, put, rootTarball } from '../support/images.js';
 import { tempDir } from '../support/tmp.js';
+// Internal: the fingerprint cache is what these tests exercise (its file, its memo).
 import { FingerprintCache } from '../../generator/fingerprint/cache.js';
 
 async function samples(t: Parameters<typeof tempDir>[0]) {

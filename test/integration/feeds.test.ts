@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseFeed } from '@rowanmanning/feed-parser';
+// Internal: the catalogue's grouping, to know which feed each product group gets.
 import { groupProducts } from '../../generator/formats/groups.js';
 import { tempDir } from '../support/tmp.js';
 import { build, loadConfig } from '../../generator/index.js';

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, writeFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
+// Internal: the readers of untrusted input are what the fuzzer drives, one call at a time.
 import { classify } from '../../generator/ingest/classify.js';
 import { parseMetadata, MetadataProblem } from '../../generator/ingest/metadata.js';
 import { compress, metadataTarball, metadataYaml, rootTarball, tarball, unifiedTarball } from '../support/images.js';

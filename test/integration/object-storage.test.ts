@@ -26,6 +26,7 @@ import { markerRootfs, metadataTarball, metadataYaml, put, squashfs, tarball, un
 import { requirements } from '../support/require.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
+// Internal: reads the published keyring to verify the bucket's signatures with it.
 import { readKeyring } from '../../generator/signing/openpgp.js';
 
 const BIN = path.resolve('bin/staticstreams.js');

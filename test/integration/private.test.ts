@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { startPreview, type RunningPreview } from '../../generator/index.js';
+// Internal: the users serve checks, read from the htpasswd file as the CLI reads them.
 import { parseHtpasswd } from '../../generator/config/htpasswd.js';
 import { runCli } from '../support/cli.js';
 import { requirements } from '../support/require.js';

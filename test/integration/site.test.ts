@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+// Internal: the site stage on its own (rendering without a whole build), and the shapes it reads.
 import { placeSite, renderSite } from '../../generator/publish/site.js';
 import { catalogSchema } from '../../generator/formats/catalog.js';
 import { groupProducts } from '../../generator/formats/groups.js';
