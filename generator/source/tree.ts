@@ -219,7 +219,7 @@ async function readReported(source: TextSource, { bounds = TREE_BOUNDS, problems
     usable.push({ name, path: parsed.data.path, products: parsed.data.products });
   }
   const productsFiles = new Map<string, { text: string; products: LooseProductsFile }>();
-  for (const rel of productsPaths(usable.map((u) => ({ ...u, datatype: 'image-downloads' })))) {
+  for (const rel of [...new Set(usable.map((u) => u.path))].sort()) {
     const file = await readJson(source, rel, bounds.productsBytes);
     if ('failure' in file) {
       err(rel, `listed in the index but cannot be read: ${file.failure}`);
