@@ -43,6 +43,7 @@ export interface BuildFlags {
   timeout?: string;
   keyring?: string;
   signatures?: string;
+  unsigned?: boolean;
 }
 
 /** The mirror settings: command-line values (checked by parseFlags) over the config's `mirror:` section. */
@@ -58,15 +59,19 @@ function mirrorOptions(flags: ParsedFlags, config: Config): NonNullable<BuildOpt
   };
 }
 
-/** The mirror's --keyring and --signatures (over mirror.keyring and mirror.signatures). */
+/**
+ * The mirror's --keyring and --signatures (over mirror.keyring and mirror.signatures). With a
+ * keyring the default is `required`: an unsigned upstream is taken only when the user says so.
+ */
 async function withTrust(mirror: NonNullable<BuildOptions['mirror']>, flags: BuildFlags, config: Config): Promise<NonNullable<BuildOptions['mirror']>> {
-  const policy = (flags.signatures ?? config.mirror.signatures) as SignaturePolicy;
-  if (!SIGNATURE_POLICIES.includes(policy)) throw new UsageError(`--signatures ${flags.signatures}: give one of ${SIGNATURE_POLICIES.join(', ')}`);
   const file = flags.keyring ?? config.mirror.keyring;
+  const given = flags.signatures ?? config.mirror.signatures;
+  const policy = (given ?? (file ? 'required' : 'off')) as SignaturePolicy;
+  if (!SIGNATURE_POLICIES.includes(policy)) throw new UsageError(`--signatures ${flags.signatures}: give one of ${SIGNATURE_POLICIES.join(', ')}`);
   if (policy === 'required' && !file)
     throw new UsageError('--signatures required needs the keys to check against: give --keyring FILE (or mirror.keyring in the config)');
   const keyring = file ? await loadKeyring(file) : undefined;
-  return { ...mirror, trust: { policy, ...(keyring ? { keyring } : {}) } };
+  return { ...mirror, trust: { policy, explicit: given !== undefined, ...(keyring ? { keyring } : {}) } };
 }
 
 /** Runs build() from CLI flags; `prune` passes no images and the tree as both previous and out. */
@@ -92,7 +97,10 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
   }
   const copying = command === 'mirror' || command === 'promote';
   const mirror = copying
-    ? { ...(await withTrust(mirrorOptions(parsed, config), flags, config)), ...(command === 'promote' ? { addOnly: true } : {}) }
+    ? {
+        ...(await withTrust(mirrorOptions(parsed, config), flags, config)),
+        ...(command === 'promote' ? { addOnly: true, replace: flags.replace === true } : {}),
+      }
     : undefined;
   // A mirror publishes on top of what it published before: only new versions are downloaded.
   // (promote: the tree given with --previous, the live stable channel, when there is one)
@@ -109,7 +117,8 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
     deltas: flags.deltas === true ? true : undefined,
     lxc: flags.lxc === true ? true : undefined,
     ...(flags.signKey ? { signKey: flags.signKey } : {}),
-    ...(command === 'prune' ? { keepSigned: true } : {}),
+    ...(flags.unsigned ? { unsigned: true } : {}),
+    ...(!copying && flags.keyring ? { keyring: await loadKeyring(flags.keyring) } : {}),
     retain: parsed.retain,
     retainDays: parsed.retainDays,
     grace: parsed.grace,
@@ -273,6 +282,7 @@ export function addPublishOptions(command: Command): Command {
       '--sign-key <file>',
       'sign the tree with this armored OpenPGP secret key (default: the key in STATICSTREAMS_SIGNING_KEY, else signing.key_file in the config; passphrase: STATICSTREAMS_SIGNING_PASSPHRASE)',
     )
+    .option('--unsigned', 'publish unsigned even on top of a signed tree (without it, a signed previous tree needs the signing key)')
     .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
@@ -290,6 +300,7 @@ export function registerBuild(program: Command, action: Action): void {
     .option('--out <dir>', 'output folder (replaced atomically at the end)', 'dist')
     .option('--previous <dir|url>', 'a published tree (folder or base URL) to publish on top of: its versions are kept')
     .option('--replace', 'with --previous: a new image may take a version key that holds other images')
+    .option('--keyring <file>', "with --previous: public keys its signatures may be by besides the signing key's own (the old key, when the key changes)")
     .option('--deltas', 'publish squashfs deltas (xdelta3) from the previous version of each product to each new one (default: deltas in the config)')
     .option('--keep-going', 'leave out images with problems (listed) and publish the rest')
     .option('--no-cache', 're-hash every file instead of reusing fingerprints of unchanged files')

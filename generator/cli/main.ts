@@ -11,6 +11,7 @@ import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
 import { EXIT_OK, EXIT_USAGE, makeAction } from './output.js';
+import { redactCredentials } from '../util/url.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -22,6 +23,11 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
       throw e;
     });
+    // A URL given as https://USER:PASSWORD@host is printed without its user and password,
+    // wherever it appears (messages, progress, summaries, --json): the CLI prints only text.
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    stream.write = ((chunk: unknown, ...rest: unknown[]) =>
+      write(typeof chunk === 'string' ? redactCredentials(chunk) : chunk, ...rest)) as typeof stream.write;
   }
   let code = EXIT_OK;
   const setExit = (c: number) => {

@@ -15,7 +15,7 @@ export function addUpstreamOptions(command: Command, filterHelp: string): Comman
     .option('--keyring <file>', "OpenPGP public keys to check each upstream's signed chain (streams/v1/index.sjson onwards) against (default: mirror.keyring)")
     .option(
       '--signatures <policy>',
-      'required: refuse an upstream not signed throughout; preferred: check what is signed, warn about the rest; off (default: preferred, or mirror.signatures)',
+      'required: refuse an upstream not signed throughout; preferred: check what is signed, warn about the rest; off (default: required with a keyring, or mirror.signatures)',
     )
     .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files');
 }

@@ -15,14 +15,15 @@ export function registerPromote(program: Command, action: Action): void {
     .option('--out <dir>', 'the tree to promote into (replaced atomically at the end)', 'dist')
     .option('--previous <dir|url>', 'the live tree of the channel promoted into (its versions are all kept); default: --out when it holds a tree')
     .option('--dry-run', 'report what would be promoted; download and write nothing')
+    .option('--replace', 'a version key the tree promoted into already publishes with other images takes the new ones (users pinned to it get other bytes)')
     .addHelpText(
       'after',
       '\nExample (a daily channel at /daily, stable at /):\n' +
-        '  staticstreams promote https://images.example.org/daily --filter version=20261206_0300 --filter alias=debian/12 \\\n' +
+        '  staticstreams promote https://images.example.org/daily --filter version=20261206_03:00 --filter alias=debian/12 \\\n' +
         '    --previous https://images.example.org/ --base-url https://images.example.org --out stable\n' +
         '\nEvery file is checked as mirror checks it; versions of the stable tree the filters leave out stay.',
     );
-  addUpstreamOptions(command, 'what to promote: version=20261206_0300, alias=debian/12, os, release, arch, variant, type (repeatable)');
+  addUpstreamOptions(command, 'what to promote: version=20261206_03:00 (or 20261206_0300), alias=debian/12, os, release, arch, variant, type (repeatable)');
   addPublishOptions(command).action(
     action((url: string, flags: BuildFlags) => runBuild({ ...flags, upstreams: [url], cache: flags.cache !== false }, 'promote')),
   );

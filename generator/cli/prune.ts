@@ -10,7 +10,8 @@ export function registerPrune(program: Command, action: Action): void {
     .command('prune')
     .description('drop old versions from a published tree (retention), keeping their files for a grace period')
     .argument('[dir]', 'the published tree, rewritten atomically', 'dist')
-    .option('--dry-run', 'report what would be dropped and removed; write, upload and delete nothing');
+    .option('--dry-run', 'report what would be dropped and removed; write, upload and delete nothing')
+    .option('--keyring <file>', "public keys the tree's signatures may be by besides the signing key's own (the old key, when the key changes)");
   addPublishOptions(command).action(
     action((dir: string, flags: Omit<BuildFlags, 'out'>) => runBuild({ ...flags, images: undefined, previous: dir, out: dir, cache: true }, 'prune')),
   );

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { printable } from '../util/printable.js';
 import { readFile } from 'node:fs/promises';
 import { parseHtpasswd, type HtpasswdUser } from '../config/htpasswd.js';
+import { recordedAuth, STATE_PATH, type PublishedState } from '../formats/state.js';
 
 interface ServeFlags {
   host: string;
@@ -16,7 +17,18 @@ interface ServeFlags {
   tlsKey?: string;
   basePath?: string;
   htpasswd?: string;
+  public?: boolean;
   quiet?: boolean;
+}
+
+/** The users' file a private tree was built with (its state file says so), if it is one. */
+async function privateTree(dir: string): Promise<string | undefined> {
+  try {
+    const state = JSON.parse(await readFile(path.join(dir, STATE_PATH), 'utf8')) as PublishedState;
+    return recordedAuth(state)?.htpasswd;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runServe(dir: string, flags: ServeFlags): Promise<number | undefined> {
@@ -39,6 +51,11 @@ export async function runServe(dir: string, flags: ServeFlags): Promise<number |
   const tls = flags.tlsCert ? { cert: flags.tlsCert, key: flags.tlsKey! } : undefined;
   const basePath = flags.basePath?.replace(/\/+$/, '');
   let users: HtpasswdUser[] | undefined;
+  const built = flags.htpasswd || flags.public ? undefined : await privateTree(dir);
+  if (built)
+    throw new UsageError(
+      `${dir} is a private tree (built with auth.htpasswd ${built}): serving it without credentials would give it to anyone\n  fix: serve it with --htpasswd ${built} (or --public to serve it to anyone on purpose)`,
+    );
   if (flags.htpasswd) {
     let text: string;
     try {
@@ -86,6 +103,7 @@ export function registerServe(program: Command, action: Action): void {
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
     .option('--base-path <path>', "serve the tree under this path, e.g. /lxd (default: the path of the tree's base URL)")
     .option('--htpasswd <file>', 'serve privately: every request needs basic auth as a user of this htpasswd file (bcrypt, htpasswd -B)')
+    .option('--public', 'serve a private tree (one built with auth.htpasswd) to anyone, without --htpasswd')
     .option('-q, --quiet', 'no line per request')
     .action(action((dir: string, flags: ServeFlags) => runServe(dir, flags)));
 }

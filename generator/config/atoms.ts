@@ -12,15 +12,27 @@ export const aliasSchema = z.string().superRefine((alias, ctx) => {
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
 });
 
-/** An absolute http(s) URL (a base URL: clients and browsers reach the tree over http(s) only); one issue, whatever is wrong. */
+/**
+ * The absolute http(s) URL a tree is served at (a base URL): clients and browsers reach it over
+ * http(s) only. It is written into catalog.json, every page, the feeds and the state file, so it
+ * carries no user:password (the clients' URL with credentials is the user's to type), and no
+ * query or fragment (every path is joined to it). One issue, whatever is wrong.
+ */
 export const httpUrlSchema = z.string().superRefine((u, ctx) => {
-  let ok = /^https?:\/\/[^\s/]+/i.test(u);
+  let url: URL | undefined;
   try {
-    new URL(u);
+    url = /^https?:\/\/[^\s/]+/i.test(u) ? new URL(u) : undefined;
   } catch {
-    ok = false;
+    url = undefined;
   }
-  if (!ok) ctx.addIssue({ code: z.ZodIssueCode.invalid_string, validation: 'url', message: 'must be an absolute http(s) URL' });
+  const problem = !url
+    ? 'must be an absolute http(s) URL'
+    : url.username || url.password
+      ? 'must not hold a user or password: it is published in catalog.json and on every page (give the credentials to the clients only: lxc remote add NAME https://USER:PASSWORD@HOST)'
+      : url.search || url.hash || /[?#]/.test(u)
+        ? 'must not hold a query (?…) or fragment (#…): every path of the tree is joined to it'
+        : undefined;
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.invalid_string, validation: 'url', message: problem });
 });
 
 /** A duration such as 90m, 6h or 2d. */

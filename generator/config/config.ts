@@ -116,7 +116,7 @@ const mirror = z
     /** OpenPGP public keys to check the upstreams' signed chains against (relative to the config file). */
     keyring: z.string().min(1).optional(),
     /** required: refuse an upstream not signed throughout; preferred: check what is signed; off: check nothing. */
-    signatures: z.enum(['required', 'preferred', 'off']).default('preferred'),
+    signatures: z.enum(['required', 'preferred', 'off']).optional(),
   })
   .strict();
 

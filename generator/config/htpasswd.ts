@@ -12,6 +12,16 @@ export interface HtpasswdUser {
 }
 
 const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/**
+ * bcrypt costs a server can afford: each step doubles the time of a check (cost 10 is ~70 ms
+ * here), and a wrong password is checked every time. Past 14 a request takes seconds of CPU, and
+ * cost 31 keeps serve (or a worker, or nginx) computing for days: a file like that stalls the host.
+ */
+export const BCRYPT_COSTS = { min: 4, max: 14 } as const;
+
+/** The cost of a bcrypt hash ($2y$10$… → 10). */
+export const bcryptCost = (hash: string): number => Number(/^\$2[aby]\$(\d\d)\$/.exec(hash)?.[1] ?? NaN);
 const USER = /^[A-Za-z0-9._@+-]{1,64}$/;
 
 /** Every user of the file; a UsageError naming each bad line (never its hash) and the fix. */
@@ -26,6 +36,10 @@ export function parseHtpasswd(text: string, file: string): HtpasswdUser[] {
     const hash = at > 0 ? line.slice(at + 1) : '';
     if (!USER.test(user)) problems.push(`line ${i + 1}: no user name of letters, digits and . _ @ + - before the ":"`);
     else if (!BCRYPT.test(hash)) problems.push(`line ${i + 1} (${user}): not a bcrypt hash ($2y$…)`);
+    else if (bcryptCost(hash) < BCRYPT_COSTS.min || bcryptCost(hash) > BCRYPT_COSTS.max)
+      problems.push(
+        `line ${i + 1} (${user}): bcrypt cost ${bcryptCost(hash)}, outside ${BCRYPT_COSTS.min}–${BCRYPT_COSTS.max} (past 14 a wrong password keeps the server computing for seconds to days; write it again with htpasswd -B -C 10)`,
+      );
     else if (users.some((u) => u.user === user)) problems.push(`line ${i + 1}: ${user} is there twice`);
     else users.push({ user, hash });
   });

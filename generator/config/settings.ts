@@ -5,6 +5,7 @@
 
 import path from 'node:path';
 import { parseDuration } from '../util/duration.js';
+import { UsageError } from '../util/errors.js';
 import type { Config, Target } from './config.js';
 
 /** What the caller gave; undefined means "as the config says". */
@@ -62,7 +63,12 @@ export function keySource(given: Pick<GivenSettings, 'signKey' | 'env'>, config:
   const passphrase = env[SIGNING_PASSPHRASE_ENV] !== undefined ? { passphrase: env[SIGNING_PASSPHRASE_ENV] } : {};
   if (given.signKey) return { file: given.signKey, ...passphrase };
   const text = env[SIGNING_KEY_ENV];
-  if (text !== undefined && text.trim() !== '') return { env: SIGNING_KEY_ENV, text, ...passphrase };
+  // Set but empty: an unset CI secret, or a key file never written. Signing must not switch off quietly.
+  if (text !== undefined && text.trim() === '')
+    throw new UsageError(
+      `${SIGNING_KEY_ENV} is set but empty (an unset CI secret?): the tree would not be signed\n  fix: give it the armored secret key (gpg --armor --export-secret-keys KEYID), or unset it to build without signing`,
+    );
+  if (text !== undefined) return { env: SIGNING_KEY_ENV, text, ...passphrase };
   if (config.signing) return { file: config.signing.key_file, ...passphrase };
   return undefined;
 }

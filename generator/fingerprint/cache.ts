@@ -33,6 +33,8 @@ interface CacheData {
   output?: string;
   /** Rendered parts that passed the self-check (util/check-parts), per document, under the schemas' digest. */
   proven?: { checker: string; parts: Record<string, string[]> };
+  /** Output-relative path of each signature the last build wrote → its sha256 (see pipeline/sign). */
+  signatures?: Record<string, string>;
 }
 
 const empty = (): CacheData => ({ version: VERSION, files: {}, combined: {}, classified: {} });
@@ -104,6 +106,16 @@ export class FingerprintCache {
    */
   changedSoFar(): boolean {
     return this.misses > 0 || Object.keys(this.next.files).length !== Object.keys(this.previous.files).length;
+  }
+
+  /** The sha256 of the signature the last build wrote at `rel`, if it wrote one. */
+  signatureDigest(rel: string): string | undefined {
+    return this.previous.signatures?.[rel];
+  }
+
+  /** Records the sha256 of a signature this build writes at `rel`. */
+  rememberSignature(rel: string, sha256: string): void {
+    (this.next.signatures ??= {})[rel] = sha256;
   }
 
   /** Records the digest of what this build published. */
@@ -240,6 +252,7 @@ export class FingerprintCache {
     await this.refresh(touched);
     await mkdir(path.dirname(this.path), { recursive: true });
     this.next.proven ??= this.previous.proven; // nothing was checked (nothing was written)
+    this.next.signatures ??= this.previous.signatures; // nothing was signed (nothing was written)
     const tmp = `${this.path}.tmp-${process.pid}`;
     await writeFile(tmp, JSON.stringify(this.next));
     await rename(tmp, this.path);

@@ -77,10 +77,33 @@ export const catalogSchema = z.object({
   /** A signed tree: its key, and where the chain starts. */
   signing: catalogSigningSchema.optional(),
   /** A mirror: each upstream whose signed chain was checked, and by which key it was signed. */
-  upstreams: z.array(z.object({ url: z.string().url(), signer: fingerprint.optional() })).optional(),
+  upstreams: z
+    .array(
+      z.object({
+        url: z.string().url(),
+        signer: fingerprint.optional(),
+        /** The `updated` time of the upstream's signed index this tree was mirrored from: an older one is a replay. */
+        updated: z.string().datetime().optional(),
+      }),
+    )
+    .optional(),
   products: z.array(catalogProductSchema),
 });
 
 export type Catalog = z.infer<typeof catalogSchema>;
 export type CatalogSigning = z.infer<typeof catalogSigningSchema>;
 export type CatalogProduct = z.infer<typeof catalogProductSchema>;
+
+/** Clock skew tolerated before a date counts as "in the future" (as for an image's creation_date). */
+const FUTURE_TOLERANCE_MS = 24 * 3600 * 1000;
+
+/**
+ * The first image a catalogue dates after `nowMs` (past the skew tolerated), as `product version`
+ * and its date: such a catalogue (unsigned, from a tree or an upstream) is not used for dates.
+ */
+export function futureDated(catalog: Catalog, nowMs: number): string | undefined {
+  for (const p of catalog.products)
+    for (const v of p.versions)
+      for (const i of v.images) if (Date.parse(i.created) > nowMs + FUTURE_TOLERANCE_MS) return `${p.key} ${v.version} (created ${i.created})`;
+  return undefined;
+}

@@ -39,3 +39,9 @@ export function renderState(grace: GraceEntry[], settings?: Record<string, unkno
   stateSchema.parse(state);
   return `${JSON.stringify(state, null, 1)}\n`;
 }
+
+/** The auth a tree was built with, as its state records it: the users' file, never a hash. */
+export function recordedAuth(state: PublishedState | null | undefined): { htpasswd: string } | undefined {
+  const auth = state?.settings?.auth as { htpasswd?: unknown } | undefined;
+  return typeof auth?.htpasswd === 'string' ? { htpasswd: auth.htpasswd } : undefined;
+}

@@ -90,8 +90,33 @@ function readProperties(doc: ReturnType<typeof parseDocument>): Record<string, s
 /** Clock skew tolerated before a creation_date counts as "in the future". */
 const FUTURE_TOLERANCE = 24 * 3600;
 
-/** Parses and validates metadata.yaml bytes. Throws MetadataProblem. `now` is epoch seconds. */
-export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1000)): ImageMetadata {
+/**
+ * What is wrong with an image dated after `now` (epoch seconds: the build's one clock), past the
+ * clock skew tolerated: a creation_date in the future, or a serial naming one (its version would
+ * sort after every real one and pin the product).
+ */
+export function futureProblem(metadata: Pick<ImageMetadata, 'creationDate' | 'properties'>, now: number): MetadataProblem | undefined {
+  if (metadata.creationDate > now + FUTURE_TOLERANCE)
+    return new MetadataProblem(
+      'creation_date',
+      `${metadata.creationDate} is ${new Date(metadata.creationDate * 1000).toISOString()}, in the future (more than a day after ${new Date(now * 1000).toISOString()}, the build's clock)`,
+      'set creation_date to the time the image was built (seconds since 1970, e.g. `date +%s`)',
+    );
+  const serial = metadata.properties.serial;
+  if (serial !== undefined && versionKeyTime(versionKey(serial, metadata.creationDate)) > now + FUTURE_TOLERANCE)
+    return new MetadataProblem(
+      'properties.serial',
+      `"${serial}" names ${new Date(versionKeyTime(versionKey(serial, metadata.creationDate)) * 1000).toISOString()}, in the future (more than a day after ${new Date(now * 1000).toISOString()}, the build's clock)`,
+      'set serial to the build time (YYYYMMDD_HHMM, e.g. `date -u +%Y%m%d_%H%M`), or remove it',
+    );
+  return undefined;
+}
+
+/**
+ * Parses and validates metadata.yaml bytes. Throws MetadataProblem. `now` (epoch seconds): also
+ * refuse an image dated in its future (the build checks that with its own clock, futureProblem).
+ */
+export function parseMetadata(bytes: Uint8Array, now?: number): ImageMetadata {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -136,22 +161,9 @@ export function parseMetadata(bytes: Uint8Array, now = Math.floor(Date.now() / 1
   });
   if (problems.length) throw allOf(problems);
   const parsed = { data };
-  if (parsed.data.creation_date > now + FUTURE_TOLERANCE) {
-    throw new MetadataProblem(
-      'creation_date',
-      `${parsed.data.creation_date} is ${new Date(parsed.data.creation_date * 1000).toISOString()}, in the future`,
-      'set creation_date to the time the image was built (seconds since 1970, e.g. `date +%s`)',
-    );
-  }
-  // The serial names the version key: one in the future would pin the product (every real
-  // version after it would sort older and be dropped by retention).
-  const serial = (plain as { properties?: { serial?: unknown } }).properties?.serial;
-  if (typeof serial === 'string' && versionKeyTime(versionKey(serial, parsed.data.creation_date)) > now + FUTURE_TOLERANCE) {
-    throw new MetadataProblem(
-      'properties.serial',
-      `"${serial}" names ${new Date(versionKeyTime(versionKey(serial, parsed.data.creation_date)) * 1000).toISOString()}, in the future`,
-      'set serial to the build time (YYYYMMDD_HHMM, e.g. `date -u +%Y%m%d_%H%M`), or remove it',
-    );
+  if (now !== undefined) {
+    const future = futureProblem({ creationDate: parsed.data.creation_date, properties: readProperties(doc) }, now);
+    if (future) throw future;
   }
   const architecture = findArchitecture(parsed.data.architecture);
   if (!architecture) {

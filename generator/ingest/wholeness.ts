@@ -37,6 +37,12 @@ export class TarEnd {
   bytes = 0;
   /** The top-level metadata.yaml's content, when the tarball has one. */
   metadataYaml: Buffer | undefined;
+  /** Paths (without `./`) whose entry type is recorded in `seen`, when asked. */
+  watch: ReadonlySet<string> | undefined;
+  /** Watched path → the type of its last entry (GNU tar lets a later entry replace an earlier one). */
+  seen: Record<string, string> = {};
+  /** An entry of a type the walk does not read (a Solaris `X` header, …) was met. */
+  odd = false;
 
   entry(header: tarStream.Header & { byteOffset?: number }): void {
     const size = header.size ?? 0;
@@ -62,6 +68,11 @@ export function streamName(compression: Compression): string {
 function followEntries(extract: tarStream.Extract, end: TarEnd): void {
   extract.on('entry', (header, stream, next) => {
     end.entry(header as tarStream.Header & { byteOffset?: number });
+    if (end.watch) {
+      if (header.type === null) end.odd = true;
+      const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+      if (end.watch.has(name)) end.seen[name] = header.type ?? 'unknown';
+    }
     stream.on('end', next);
     stream.on('error', () => {}); // reported by the extract itself
     // metadata.yaml at the top (LXD's limit of 1 MiB), kept for whoever checks what the tarball is
@@ -89,7 +100,12 @@ export class WholenessCheck {
   private input = 0;
   private finished: Promise<Error | null>;
 
-  constructor(readonly compression: Compression) {
+  /** `watch`: paths whose entry types to record (see `seen`). */
+  constructor(
+    readonly compression: Compression,
+    watch?: readonly string[],
+  ) {
+    if (watch?.length) this.end.watch = new Set(watch);
     this.dec = decompressor(compression);
     const extract = tarStream.extract();
     const end = this.end;
@@ -131,6 +147,11 @@ export class WholenessCheck {
   /** The tarball's top-level metadata.yaml, once it was read. */
   get metadataYaml(): Buffer | undefined {
     return this.end.metadataYaml;
+  }
+
+  /** What the walk saw of the watched paths, once it ended. */
+  get watched(): { seen: Record<string, string>; odd: boolean } {
+    return { seen: this.end.seen, odd: this.end.odd };
   }
 
   /** Gives up (the file could not be read to its end): frees the decoder. */

@@ -83,18 +83,33 @@ export async function signatureFindings(get: Get, indexBody: string, given?: Key
       fix: 'sign each products file as .sjson and name those in index.sjson (staticstreams build with a signing key does)',
     });
   else findings.push({ severity: 'ok', check, message: `signed by ${chain.signer} (${whose}); the chain from ${SIGNED_INDEX_PATH} verifies throughout` });
-  // The signed index is the one clients read.
+  // What clients read is what was signed: the index, and each products file. With a keyring
+  // (the publisher's key) a difference is an error: whoever changed the unsigned files is not the
+  // signer; without one it may be a partial upload, and is a warning.
+  const severity = given ? 'error' : 'warning';
+  const why = 'what clients read is not what was signed: changed on the host, or one was copied and not the other (a mirror, a partial upload)';
   if (chain.index && !sameJson(chain.index, indexBody)) {
     const s = updatedOf(chain.index);
     const u = updatedOf(indexBody);
     const older = Number.isFinite(s) && Number.isFinite(u) && s < u;
     findings.push({
-      severity: 'warning',
+      severity,
       check,
       message: older
-        ? `${SIGNED_INDEX_PATH} is older than streams/v1/index.json (signed ${new Date(s).toISOString()}, served ${new Date(u).toISOString()})`
-        : `${SIGNED_INDEX_PATH} and streams/v1/index.json name different products files`,
-      why: 'one was copied and not the other (a mirror, a partial upload): what clients read is not what was signed',
+        ? `streams/v1/index.json differs from what was signed: ${SIGNED_INDEX_PATH} is older (signed ${new Date(s).toISOString()}, served ${new Date(u).toISOString()})`
+        : `streams/v1/index.json differs from what was signed (${SIGNED_INDEX_PATH})`,
+      why,
+      fix: 'publish the whole output of one build (or run the mirror again)',
+    });
+  }
+  for (const [rel, payload] of chain.products) {
+    const served = await get(rel).catch(() => ({ status: 0, body: '' }));
+    if (served.status === 200 && sameJson(served.body, payload)) continue;
+    findings.push({
+      severity,
+      check,
+      message: `${rel} differs from what was signed (${rel.replace(/\.json$/, '.sjson')})${served.status === 200 ? '' : `: it answers ${served.status}`}`,
+      why,
       fix: 'publish the whole output of one build (or run the mirror again)',
     });
   }

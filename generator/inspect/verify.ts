@@ -15,6 +15,7 @@ import { imagesOf, pairingGaps } from '../simplestreams/images.js';
 import { openTreeSource, type TreeSource } from '../source/source.js';
 import { readTree, type ReportedTree, type TreeProblem } from '../source/tree.js';
 import { openBody } from '../source/http.js';
+import { STATE_PATH, stateSchema } from '../formats/state.js';
 import { readChecked, type Seen } from '../ingest/wholeness.js';
 import { MetadataProblem, parseMetadata } from '../ingest/metadata.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -45,11 +46,22 @@ function notMetadataTarball(seen: Seen, ftype: string): string | undefined {
   if (!seen.tarball) return `is listed as ${ftype} (${what}) but is no tarball: clients fail on it`;
   if (!seen.metadataYaml) return `is listed as ${ftype} (${what}) but holds no metadata.yaml: clients fail on it`;
   try {
-    parseMetadata(seen.metadataYaml);
+    parseMetadata(seen.metadataYaml, Math.floor(Date.now() / 1000));
   } catch (e) {
     return e instanceof MetadataProblem ? e.message : `metadata.yaml: ${(e as Error).message}`;
   }
   return undefined;
+}
+
+/** The public URL of the bucket a tree's state records its image files on (with a trailing /), if any. */
+async function recordedBucketUrl(source: TreeSource): Promise<string | undefined> {
+  try {
+    const state = stateSchema.parse(JSON.parse((await source.readText(STATE_PATH, 16 * 2 ** 20)) ?? 'null'));
+    const storage = state.settings?.object_storage as { public_url?: unknown } | undefined;
+    return typeof storage?.public_url === 'string' && /^https?:\/\//.test(storage.public_url) ? storage.public_url.replace(/\/*$/, '/') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 class FileHasher {
@@ -222,9 +234,12 @@ export async function verifyTree(
     const rules = await loadRules(spec);
     // A tree served under a path (its base URL's) has its rules written for that path.
     const base = await treeBasePath(source);
+    // Followed only to the bucket the tree's own state records (object_storage.public_url): a
+    // _redirects of a tree from elsewhere must not send verify to any address it names.
+    const bucket = await recordedBucketUrl(source);
     redirectOf = (pathname) => {
       const r = matchRedirect(rules, `${base}${pathname}`);
-      return r && r.status >= 300 && r.status <= 399 && /^https?:\/\//.test(r.to) ? r.to : undefined;
+      return r && r.status >= 300 && r.status <= 399 && bucket && r.to.startsWith(bucket) ? r.to : undefined;
     };
   }
   const hasher = new FileHasher(source, redirectOf, !quick);

@@ -8,8 +8,7 @@ import type { Reporter } from '../util/reporter.js';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
-import { parseHtpasswd } from '../config/htpasswd.js';
-import type { TargetAuth } from '../render/cdn/targets.js';
+import { bcryptCost, parseHtpasswd } from '../config/htpasswd.js';
 import { BuildError, BuildFailed, ImageError, UsageError } from '../util/errors.js';
 import { findFiles } from '../ingest/find.js';
 import { pairImages } from '../ingest/pair.js';
@@ -17,14 +16,13 @@ import { WorkerPool } from '../pool/pool.js';
 import { cachePath, FingerprintCache } from '../fingerprint/cache.js';
 import { planProducts, type Plan, type PlannedProduct, type PublishedFormats } from '../plan/products.js';
 import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
-import { listedFiles, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
+import { listedFiles, pathClashes, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
 import { previousProducts } from '../plan/previous.js';
-import { openTreeSource } from '../source/source.js';
-import { readPublished, type PublishedTree } from '../source/published.js';
+import type { PublishedTree } from '../source/published.js';
 import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
 import { imageLabel, type HashedImage } from '../ingest/model.js';
 import { lockOutput } from '../publish/output/lock.js';
-import { SERVER_CONFIG_FILES } from '../render/cdn/targets.js';
+import { CLOUDFLARE_MAX_BCRYPT_COST, SERVER_CONFIG_FILES, type TargetAuth } from '../render/cdn/targets.js';
 import { claimOutput, claimServerConfig } from '../publish/output/ownership.js';
 import { resolveBuild, type Settings } from '../config/settings.js';
 import { checkXdelta3 } from '../publish/deltas.js';
@@ -35,7 +33,7 @@ import { EarlyHashes, hashAll, readImages } from './read.js';
 import { deriveFiles } from './derive.js';
 import { publish } from './publish.js';
 import { loadSigner } from './sign.js';
-import { isSignedMessage, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
+import { readPrevious } from './previous.js';
 import type { SigningKey } from '../signing/openpgp.js';
 
 export type { BuildOptions, BuildResult, Lifecycle, MirrorStats, Reporter } from './context.js';
@@ -62,6 +60,11 @@ async function loadAuth(file: string, targets: readonly Target[], config: Config
   if (targets.includes('netlify'))
     problems.push(
       'auth with --target netlify: Netlify serves the files itself, and only its own password protection (site settings → Access & security, on paid plans) can keep them private; build without auth: and turn that on, or publish with --target nginx or caddy',
+    );
+  const costly = users.filter((u) => bcryptCost(u.hash) > CLOUDFLARE_MAX_BCRYPT_COST);
+  if (targets.includes('cloudflare') && costly.length)
+    problems.push(
+      `auth with --target cloudflare: ${costly.map((u) => `${u.user}'s hash has bcrypt cost ${bcryptCost(u.hash)}`).join(', ')}: the worker would spend ${2 ** (bcryptCost(costly[0]!.hash) - 10) * 66} ms of CPU or more on each check (the most it is given is cost ${CLOUDFLARE_MAX_BCRYPT_COST}); write them again with htpasswd -B -C 7 and long random passwords`,
     );
   if (config.object_storage)
     problems.push(
@@ -150,38 +153,9 @@ async function buildLocked(
 
   let previous: PublishedTree | null = null;
   if (options.previous) {
-    reporter.phase(`reading the previous tree ${options.previous}`);
-    // A file the output being replaced holds with the listed sha256 is linked from it, not downloaded.
-    previous = await readPublished(openTreeSource(options.previous, { reuse: [path.resolve(options.out)] }));
+    previous = await readPrevious(options.previous, options.out, settings, { signer, keyring: options.keyring, unsigned: options.unsigned }, reporter);
     // prune keeps the tree's base URL
     if (!settings.baseUrl && previous.catalog?.baseUrl) settings = { ...settings, baseUrl: previous.catalog.baseUrl };
-    if (!signer && isSignedMessage(await previous.source.readText(SIGNED_INDEX_PATH).catch(() => null))) {
-      const message = `the previous tree ${options.previous} is signed (${SIGNED_INDEX_PATH}), and this build has no signing key: the tree it publishes is not signed`;
-      const fix = 'give the key: --sign-key FILE or STATICSTREAMS_SIGNING_KEY (a mirror or prune keeps the tree signed only with it)';
-      if (options.keepSigned) throw new UsageError(`${message}\n  fix: ${fix}`);
-      reporter.warn(`${message} (${fix})`);
-    }
-    if (previous.foreign) {
-      // Another tool's tree is carried over only when clients can use all of it: every listed
-      // file there with its size and sha256, every combined fingerprint right. Only on the first
-      // build (the tree has no catalog.json of ours yet): later builds trust what we published.
-      reporter.phase(`checking the tree to carry over (${options.previous}) as clients would`);
-      // Loaded only when needed, like the mirror below: a plain build starts faster.
-      const { verifyTree } = await import('../inspect/verify.js');
-      const report = await verifyTree(options.previous, { quick: true, signatures: false });
-      const errors = report.problems.filter((p) => p.severity === 'error');
-      if (errors.length) {
-        throw new BuildFailed(
-          errors.map(
-            (p) =>
-              new BuildError(
-                `${options.previous}: ${p.where}: ${p.message}`,
-                'clients cannot use this image either: remove it from that tree (incus-simplestreams remove FINGERPRINT, or delete its version from the products file) or add it again with the tool that made it, then build again',
-              ),
-          ),
-        );
-      }
-    }
   }
 
   const pool = new WorkerPool();
@@ -228,6 +202,8 @@ async function buildLocked(
           ...options.mirror,
           downloads: downloadsPath(options.out),
           ...(held.length && options.previous ? { heldRoot: path.resolve(options.previous), heldGrace: previous?.state?.grace ?? [] } : {}),
+          ...(previous?.catalog?.upstreams ? { recorded: previous.catalog.upstreams } : {}),
+          now: settings.now,
           dryRun: options.dryRun === true,
         },
         held,
@@ -300,7 +276,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     retention: settings.retention,
     nowMs,
   });
-  planProblems.push(...publication.problems);
+  planProblems.push(...publication.problems, ...pathClashes(publication.products));
   let plan: Plan = {
     products: publication.products,
     files: listedFiles(publication.products),

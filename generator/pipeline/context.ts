@@ -14,7 +14,7 @@ import type { Catalog } from '../formats/catalog.js';
 import type { PlaceStats } from '../publish/blobs.js';
 import type { SpareEntry } from '../publish/output/spare.js';
 import type { Settings } from '../config/settings.js';
-import type { SigningKey } from '../signing/openpgp.js';
+import type { Keyring, SigningKey } from '../signing/openpgp.js';
 import type { TargetAuth } from '../render/cdn/targets.js';
 import type { BucketStats } from '../publish/bucket/sync.js';
 import type { DeltaResult } from '../publish/deltas.js';
@@ -62,8 +62,10 @@ export interface BuildOptions {
    * else the config's signing.key_file); a passphrase comes from STATICSTREAMS_SIGNING_PASSPHRASE.
    */
   signKey?: string;
-  /** A signed previous tree needs a signing key (prune: the tree stays signed); otherwise a warning. */
-  keepSigned?: boolean;
+  /** Publish unsigned on top of a signed previous tree (without it, a signed previous tree needs a key). */
+  unsigned?: boolean;
+  /** Keys the previous tree may be signed by besides the build's own (the old key of a rotation). */
+  keyring?: Keyring;
   /** The environment the signing key and passphrase are read from (default: process.env). */
   env?: Record<string, string | undefined>;
   /** Mirror these upstream servers into the output (with the images folder's images, if any). */

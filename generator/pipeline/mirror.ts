@@ -8,7 +8,8 @@
 // the next run when a later stage fails.
 
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { ownFolder } from '../util/fs.js';
 import path from 'node:path';
 import { BuildError, BuildFailed, ImageError } from '../util/errors.js';
 import type { Reporter } from '../util/reporter.js';
@@ -17,11 +18,15 @@ import type { Filter } from '../config/filters.js';
 import type { WorkerPool } from '../pool/pool.js';
 import { previousProducts } from '../plan/previous.js';
 import { selectProducts } from '../plan/select.js';
+import { pathClashes } from '../plan/publication.js';
+import { lxcOf } from '../plan/lxc.js';
+import { readLxcMeta, templatedProblems, withAncestors } from '../ingest/lxc-meta.js';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/products.js';
 import { LXC_META_FTYPE, LXC_ROOTFS_FTYPE, METADATA_FTYPES, ROOTFS_FTYPES, UNIFIED_FTYPES } from '../simplestreams/ftypes.js';
 import type { Classified } from '../ingest/classify.js';
 import { download, type HttpLimits } from '../source/http.js';
-import { readUpstream, type UpstreamTrust } from '../source/upstream.js';
+import { readUpstream, upstreamBase, type UpstreamTrust } from '../source/upstream.js';
+import { withoutCredentials } from '../util/url.js';
 import { count } from '../util/format.js';
 
 export interface MirrorOptions {
@@ -43,11 +48,17 @@ export interface MirrorOptions {
   dryRun?: boolean;
   /** The upstreams' signed chains, checked against this keyring under this policy. */
   trust?: UpstreamTrust;
+  /** What the previous output recorded of each upstream (catalog.json `upstreams`): its signer, its signed index's time. */
+  recorded?: { url: string; signer?: string; updated?: string }[];
+  /** The build's clock: an upstream catalogue dating images later is not used. */
+  now?: Date;
   /**
    * Only add (`promote`): versions the filters leave out stay in the previous tree; a plain
    * mirror drops them (it follows its upstream).
    */
   addOnly?: boolean;
+  /** With addOnly: a version key the output holds with other images may take the upstream's (--replace). */
+  replace?: boolean;
 }
 
 export interface MirrorStats {
@@ -71,8 +82,8 @@ export interface Mirrored {
   replaced: Set<string>;
   /** Product key → the upstream it is mirrored from. */
   from: Map<string, string>;
-  /** Each upstream, and the key its signed chain was checked against (when it was). */
-  upstreams?: { url: string; signer?: string }[];
+  /** Each upstream, the key its signed chain was checked against and its signed index's time (when it was). */
+  upstreams?: { url: string; signer?: string; updated?: string }[];
 }
 
 const fingerprints = (v: PlannedVersion) =>
@@ -92,13 +103,16 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   const aliasOwner = new Map<string, string>();
   /** Upstream file → its URL. */
   const urls = new Map<PlannedFile, string>();
-  const signers: { url: string; signer?: string }[] = [];
+  const signers: { url: string; signer?: string; updated?: string }[] = [];
   for (const spec of options.upstreams) {
-    reporter.phase(`reading the upstream ${spec}`);
-    const upstream = await readUpstream(spec, options.http, options.trust);
+    reporter.phase(`reading the upstream ${withoutCredentials(spec)}`);
+    const recorded = options.recorded?.find((r) => r.url === upstreamBase(spec));
+    const trust: UpstreamTrust = { ...(options.trust ?? { policy: 'off' }), ...(recorded ? { recorded } : {}) };
+    const upstream = await readUpstream(spec, options.http, trust, options.now);
     for (const w of upstream.warnings) reporter.warn(w);
+    for (const n of upstream.notes) reporter.phase(n);
     stats.upstreams.push(upstream.base);
-    signers.push({ url: upstream.base, ...(upstream.signer ? { signer: upstream.signer } : {}) });
+    signers.push({ url: upstream.base, ...(upstream.signer ? { signer: upstream.signer } : {}), ...(upstream.updated ? { updated: upstream.updated } : {}) });
     const all = previousProducts(upstream.products, upstream.catalog, upstream.base);
     const selected = selectProducts(all, options.filters, options.keep);
     const chosen = new Set(selected.flatMap((p) => p.versions.map((v) => `${p.key} ${v.key}`)));
@@ -127,7 +141,16 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
       products.push(p);
     }
   }
+  problems.push(...pathClashes(products, (key) => `${owner.get(key)}: `));
   if (problems.length) throw new BuildFailed(problems);
+
+  // A filter that selects nothing: a release job must not report success having done nothing
+  // (and a mirror must not drop everything it held).
+  if (products.every((p) => p.versions.length === 0))
+    throw new BuildError(
+      `nothing to ${options.addOnly ? 'promote' : 'mirror'}: the filters${options.filters.length ? ` (${options.filters.map((f) => `${f.key}=${f.glob}`).join(', ')})` : ''} select no image of ${stats.upstreams.join(', ')}`,
+      'loosen --filter (os, release, arch, variant, type, alias, version=YYYYMMDD_HH:MM; shell globs, any case), or check the upstream URL: staticstreams list URL shows what it serves',
+    );
 
   // Versions held already (same product, version key and images) are linked from the previous output.
   const heldVersions = new Map(held.flatMap((p) => p.versions.map((v) => [`${p.key} ${v.key}`, v] as const)));
@@ -140,6 +163,15 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
         stats.heldVersions++;
         return have;
       }
+      // promote publishes what was tested: another build under a key the output already serves
+      // (a rebuild in daily) is not swapped in unless the user says so; pinned users would get other bytes.
+      if (have && options.addOnly && !options.replace)
+        problems.push(
+          new BuildError(
+            `${p.key} ${v.key}: the output already publishes this version with other images (${fingerprints(have)}); ${owner.get(p.key)} now has ${fingerprints(v)}`,
+            'promote a new version instead, or give --replace to publish the new images under the same key (users pinned to it get other bytes)',
+          ),
+        );
       if (have) replaced.add(`${p.key} ${v.key}`);
       fetch.push(v);
       stats.downloadedVersions.push(`${p.key} ${v.key}`);
@@ -147,6 +179,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     }),
   }));
 
+  if (problems.length) throw new BuildFailed(problems);
   if (options.dryRun) return { products: mirrored, stats, deselected, replaced, from: owner, upstreams: signers.filter((s) => s.signer) };
   // A file the previous output holds (same sha256) is linked from there, not downloaded again.
   const heldFiles = new Map<string, { path: string; size: number }>([
@@ -165,7 +198,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   const total = files.reduce((n, f) => n + f.size, 0);
   if (files.length) {
     reporter.phase(`downloading ${count(files.length, 'file')}, ${(total / 2 ** 20).toFixed(1)} MiB`);
-    await mkdir(options.downloads, { recursive: true });
+    await ownFolder(options.downloads);
   }
   let done = 0;
   // The combined fingerprint of a split image is hashed while its rootfs downloads: the metadata
@@ -267,6 +300,10 @@ function expectedRole(ftype: string): Role | undefined {
  * sha256 is its fingerprint, every tarball (metadata, root, unified) decompresses and reads to its
  * end, a squashfs is as long as its superblock says.
  */
+/** What to do about an upstream's LXC files that would reach the host. */
+const LXC_FIX =
+  "nothing was published: LXC applies these files on the host as they are; report it to the upstream, or leave the image out (--filter); built images' LXC files are made here (--lxc)";
+
 /** The largest metadata tarball whose bytes start a combined hash in memory (others are hashed after the download). */
 const PREFIX_BYTES = 64 * 2 ** 20;
 
@@ -281,6 +318,18 @@ async function proveImages(
   const problems: BuildError[] = [];
   const fix = 'nothing was published: report it to the upstream, or leave the image out (--filter)';
   const checked = new Set<string>();
+  // LXC's files come with host configuration LXC applies as it is: each meta.tar.xz is read
+  // first (it is small), and the paths its templates name are watched in its root tarball.
+  const watch = new Map<string, { templated: string[]; meta: string }>();
+  for (const v of versions) {
+    const lxc = lxcOf(v);
+    if (!lxc) continue;
+    const metaFile = lxc.meta.item.item.file;
+    const meta = await readLxcMeta(local.get(metaFile.sha256)!);
+    for (const p of meta.problems) problems.push(new BuildError(`${urls.get(metaFile)}: ${p}`, LXC_FIX));
+    const rootfs = lxc.rootfs.item.item.file;
+    if (meta.templated.length) watch.set(rootfs.sha256, { templated: meta.templated, meta: urls.get(metaFile)! });
+  }
   /** Proves a file is what its item says (as the build classifies an input) and unpacks to its end. */
   const prove = async (file: PlannedFile, ftype: string) => {
     if (checked.has(file.sha256)) return;
@@ -305,7 +354,11 @@ async function proveImages(
     }
     if (found.role !== 'other' && found.compression && (role === 'metadata' || role === 'unified' || role === 'tarball')) {
       try {
-        await pool.hash([at], undefined, found.compression);
+        const templated = watch.get(file.sha256);
+        const result = await pool.hash([at], undefined, found.compression, undefined, templated && withAncestors(templated.templated));
+        if (templated)
+          for (const p of templatedProblems(templated.templated, result.watched?.seen ?? {}, result.watched?.odd ?? false))
+            problems.push(new BuildError(`${templated.meta} (with ${url}): ${p}`, LXC_FIX));
       } catch (e) {
         problems.push(new BuildError(`${url}: ${e instanceof ImageError ? e.problem : (e as Error).message}`, fix));
       }
@@ -313,6 +366,9 @@ async function proveImages(
   };
   const jobs: Promise<void>[] = [];
   for (const v of versions) {
+    // LXC's own files (not part of an image LXD or Incus sees) are proven too.
+    const lxc = lxcOf(v);
+    if (lxc) for (const f of [lxc.meta, lxc.rootfs]) jobs.push(prove(f.item.item.file, f.item.ftype));
     for (const image of v.images) {
       for (const { file, ftype } of image.files) jobs.push(prove(file, ftype));
       if (image.files.length !== 2) continue; // unified: its sha256, checked on download, is its fingerprint

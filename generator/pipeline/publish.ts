@@ -20,6 +20,8 @@ import { StagedOutput } from '../publish/output/tree.js';
 import type { HashedImage } from '../ingest/model.js';
 import { publishedLogoName } from '../formats/site-input.js';
 import { renderTargets } from '../render/cdn/targets.js';
+import { siblingPaths } from '../render/cdn/hidden.js';
+import { basePathOf } from '../render/cdn/import-map.js';
 import { writeServerConfig } from '../publish/server-config.js';
 import type { Settings } from '../config/settings.js';
 import { blobRedirect, isBucketFile } from '../render/bucket-layout.js';
@@ -44,6 +46,9 @@ function recordedSettings(config: Config, settings: Settings): Record<string, un
     targets: settings.targets,
     default_arch: config.default_arch,
     retention: config.retention,
+    // A private tree stays private on every later run (prune from cron, --previous): the path of
+    // its users' file, never a hash (the hashes are only where a host needs them).
+    ...(settings.htpasswd ? { auth: { htpasswd: path.resolve(settings.htpasswd) } } : {}),
     // The endpoint stays out of the public tree (an R2 endpoint names the account): a prune
     // without the config file takes it from AWS_ENDPOINT_URL_S3, as the AWS SDK does.
     ...(config.object_storage ? { object_storage: withoutEndpoint(config.object_storage) } : {}),
@@ -248,12 +253,27 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
 
   // Signatures of documents the output already holds unchanged are kept, not made again.
   const signing = ctx.signer
-    ? await signTree(ctx.signer, plan, streams.files, newestCreation(plan), config.object_storage ? undefined : options.out)
+    ? await signTree(
+        ctx.signer,
+        plan,
+        streams.files,
+        newestCreation(plan),
+        Math.floor(planned.nowMs / 1000),
+        config.object_storage ? undefined : options.out,
+        ctx.cache,
+      )
     : undefined;
   const signed = signing?.texts ?? new Map<string, string | Uint8Array>();
   if (signing?.made) reporter.phase(`signed ${count(signing.made, 'document')}`);
   const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
-  const targets = renderTargets(settings.targets, catalog, config.default_arch, storage ? blobRedirect(storage) : null, ctx.auth ?? null);
+  const targets = renderTargets(
+    settings.targets,
+    catalog,
+    config.default_arch,
+    storage ? blobRedirect(storage) : null,
+    ctx.auth ?? null,
+    siblingPaths(basePathOf(catalog.baseUrl), options.out, settings.serverConfigDir),
+  );
   for (const w of targets.warnings) reporter.warn(w);
   const stateText = renderState(grace.keep, recordedSettings(config, settings));
   const builtAt = settings.now;

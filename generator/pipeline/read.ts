@@ -6,6 +6,7 @@ import type { Classified } from '../ingest/classify.js';
 import { folderOf, type FoundFile } from '../ingest/find.js';
 import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
+import { futureProblem } from '../ingest/metadata.js';
 import type { HashedImage } from '../ingest/model.js';
 import type { BuildContext } from './context.js';
 
@@ -26,7 +27,7 @@ export async function readImages(
   const known = files.map((file) => cache.classification(file));
   // Everything served by the cache (a no-change rebuild): nothing to wait for. (Files that are no
   // image are never cached: with one of them the files are read as below, and it is reported.)
-  if (known.every((k) => k !== undefined)) return { classified: known as Classified[], failed, ignored: [] };
+  if (known.every((k) => k !== undefined && !datedInFuture(k, ctx.settings.now))) return { classified: known as Classified[], failed, ignored: [] };
   const reads = files.map((file, i) => Promise.resolve(known[i] ?? pool.classify(file)));
   if (onFolder) {
     // Only folders with a file to read: where everything is known, nothing is gained by starting early.
@@ -51,7 +52,11 @@ export async function readImages(
     }
   }
   for (const r of await Promise.allSettled(reads)) {
-    if (r.status === 'fulfilled') {
+    const future = r.status === 'fulfilled' ? datedInFuture(r.value, ctx.settings.now) : undefined;
+    if (future) {
+      problems.push(future);
+      failed.add(future.file);
+    } else if (r.status === 'fulfilled') {
       classified.push(r.value);
       cache.rememberClassification(r.value);
     } else if (isReportable(r.reason)) {
@@ -62,6 +67,13 @@ export async function readImages(
   const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
   for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
   return { classified, failed, ignored };
+}
+
+/** An image dated after the build's clock (--now, else now), as a problem of its file. */
+function datedInFuture(c: Classified, now: Date): ImageError | undefined {
+  if (c.role !== 'metadata' && c.role !== 'unified') return undefined;
+  const problem = futureProblem(c.metadata, Math.floor(now.getTime() / 1000));
+  return problem && new ImageError(c.file.rel, problem.message, problem.fix);
 }
 
 const imageId = (i: PairedImage) => (i.kind === 'split' ? `${i.meta.file.path}\u0000${i.rootfs.file.path}` : i.file.file.path);

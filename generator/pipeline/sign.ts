@@ -2,7 +2,8 @@
 // signed forms of the rendered tree (render/signatures.ts says what; signing/ signs) and the
 // public key, as texts the publish stage writes with the streams.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeySource } from '../config/settings.js';
@@ -12,6 +13,7 @@ import { clearSign, detachSign, loadSigningKey, type SigningKey } from '../signi
 import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
 import { UsageError } from '../util/errors.js';
 import { mapLimit } from '../util/concurrency.js';
+import type { FingerprintCache } from '../fingerprint/cache.js';
 
 /** Reads the signing key from its file or variable and checks it can sign at `now` (UsageError otherwise). */
 export async function loadSigner(source: KeySource, now: Date): Promise<SigningKey> {
@@ -32,25 +34,47 @@ export async function loadSigner(source: KeySource, now: Date): Promise<SigningK
   return loadSigningKey(data, source.passphrase, now, where);
 }
 
+/** A small regular file of the output, never read through a link (a planted link must not publish what it names). */
+function readOwn(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > REUSE_MAX_BYTES) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Far beyond any signature or signed index: a bigger file is signed again, not read. */
+const REUSE_MAX_BYTES = 64 * 2 ** 20;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /**
  * What the output being replaced already signed with this key, reusable as it is: a signature
- * whose basis (the unsigned file that decides it) has the same text. Only when the output
- * publishes the same public key and came from a build of ours.
+ * whose basis (the unsigned file that decides it) has the same text, and whose bytes are the
+ * ones the last build wrote (their sha256 is in the cache, outside the tree): a signature changed
+ * in the output is made again, not republished. Only when the output publishes the same public
+ * key and came from a build of ours.
  */
-function reusable(out: string | undefined, signer: SigningKey): (basis: string, text: string, signature: string) => string | undefined {
-  const read = (rel: string) => {
-    try {
-      return readFileSync(path.join(out!, rel), 'utf8');
-    } catch {
-      return undefined;
-    }
+function reusable(out: string | undefined, signer: SigningKey, cache: FingerprintCache | undefined) {
+  const read = (rel: string) => readOwn(path.join(out!, rel));
+  if (!out || !cache || read(PUBLIC_KEY_PATHS.armored) !== signer.publicArmored) return () => undefined;
+  return (basis: string, text: string, signature: string) => {
+    if (read(basis) !== text) return undefined;
+    const old = read(signature);
+    return old !== undefined && cache.signatureDigest(signature) === sha256(old) ? old : undefined;
   };
-  if (!out || read(PUBLIC_KEY_PATHS.armored) !== signer.publicArmored) return () => undefined;
-  return (basis, text, signature) => (read(basis) === text ? read(signature) : undefined);
 }
 
 /**
  * The texts a signed tree adds: signatures, signed documents, SHA256SUMS, the public key.
+ * `notAfter`: the build's clock (epoch seconds): no signature is dated later, even when an image
+ * is (clock skew tolerated up to a day): a signature from the future fails every check until then.
  * `out`: the output being replaced, whose signatures of unchanged documents are kept (a rebuild
  * with nothing new signs nothing).
  */
@@ -59,11 +83,15 @@ export async function signTree(
   plan: Plan,
   streams: Map<string, string>,
   updated: number,
+  notAfter: number,
   out?: string,
+  cache?: FingerprintCache,
 ): Promise<{ texts: Map<string, string | Uint8Array>; made: number }> {
-  const { texts, jobs } = planSignatures(plan, streams, updated);
+  const planned = planSignatures(plan, streams, updated);
+  const texts = planned.texts;
+  const jobs = planned.jobs.map((job) => (job.time > notAfter ? { ...job, time: notAfter } : job));
   const basisText = (rel: string) => streams.get(rel) ?? texts.get(rel);
-  const kept = reusable(out, signer);
+  const kept = reusable(out, signer, cache);
   let made = 0;
   const signed = await mapLimit(jobs, 8, async (job) => {
     const old = kept(job.basis, basisText(job.basis) ?? '', job.path);
@@ -76,6 +104,7 @@ export async function signTree(
     const r = signed[i]!;
     if (r.status === 'rejected') throw r.reason;
     result.set(job.path, r.value);
+    cache?.rememberSignature(job.path, sha256(r.value));
   });
   result.set(PUBLIC_KEY_PATHS.armored, signer.publicArmored);
   result.set(PUBLIC_KEY_PATHS.binary, signer.publicBinary);

@@ -1,7 +1,7 @@
 // What one run publishes (pure): the newly built products merged into the previous tree's,
 // retention applied, the files to list, and which unlisted files keep their grace period.
 
-import type { BuildError } from '../util/errors.js';
+import { BuildError } from '../util/errors.js';
 import type { GraceEntry } from '../formats/state.js';
 import { mergeWithPrevious } from './merge.js';
 import type { PlannedFile, PlannedProduct } from './products.js';
@@ -64,6 +64,32 @@ export function listedFiles(products: PlannedProduct[]): PlannedFile[] {
   const files = new Map<string, PlannedFile>();
   for (const p of products) for (const v of p.versions) for (const i of v.items) files.set(i.file.path, i.file);
   return [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * One path, one file: a path listed by two items with two different files (two upstreams, or an
+ * upstream and the images folder, naming the same path) would serve one of them to the other's
+ * clients, whose hash check then fails. Each such path, naming both places. `where`: how to name
+ * a product's source (a mirror's upstream URL).
+ */
+export function pathClashes(products: PlannedProduct[], where: (product: string) => string = () => ''): BuildError[] {
+  const first = new Map<string, { file: PlannedFile; place: string }>();
+  const problems: BuildError[] = [];
+  for (const p of products)
+    for (const v of p.versions)
+      for (const i of v.items) {
+        const place = `${where(p.key)}product ${p.key} version ${v.key} (sha256 ${i.file.sha256})`;
+        const seen = first.get(i.file.path);
+        if (!seen) first.set(i.file.path, { file: i.file, place });
+        else if (seen.file.sha256 !== i.file.sha256 || seen.file.size !== i.file.size)
+          problems.push(
+            new BuildError(
+              `${i.file.path} is listed twice, with two different files: by ${seen.place} and by ${place}`,
+              'leave one of them out (--filter, or move the image out of the images folder): one path can serve only one file',
+            ),
+          );
+      }
+  return problems;
 }
 
 /** The grace list after this run, given what it lists (`listed`: paths, the new products file included). */

@@ -33,6 +33,12 @@ function productValues(p: PlannedProduct, key: Filter['key']): string[] {
   }
 }
 
+/**
+ * The names a version key goes by: itself, and without its colons (20261206_03:00 is also
+ * 20261206_0300, the shape keys had before 2026-12 and docs and scripts still write).
+ */
+const versionNames = (key: string): string[] => (key.includes(':') ? [key, key.replace(/:/g, '')] : [key]);
+
 /** True when `values` satisfy every filter of `key` (any one of them), or there are none. */
 function matches(filters: Filter[], key: Filter['key'], values: string[]): boolean {
   const of = filters.filter((f) => f.key === key);
@@ -68,7 +74,7 @@ export function selectProducts(products: PlannedProduct[], filters: Filter[], ke
   const selected: PlannedProduct[] = [];
   for (const p of products) {
     if (!(['os', 'release', 'arch', 'variant', 'alias'] as const).every((key) => matches(filters, key, productValues(p, key)))) continue;
-    let versions = p.versions.filter((v) => matches(filters, 'version', [v.key])).flatMap((v) => ofTypes(v, filters) ?? []);
+    let versions = p.versions.filter((v) => matches(filters, 'version', versionNames(v.key))).flatMap((v) => ofTypes(v, filters) ?? []);
     if (keep !== undefined) versions = versions.slice(-keep);
     if (versions.length) selected.push({ ...p, versions });
   }

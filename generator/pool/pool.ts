@@ -15,6 +15,8 @@ import type { Reply, Task } from './worker.js';
 export interface HashResult {
   sha256: string;
   sizes: number[];
+  /** With `watch`: the entry types the tar walk saw at those paths (see ingest/wholeness TarEnd). */
+  watched?: { seen: Record<string, string>; odd: boolean };
 }
 
 /** A file could not be read by a worker. */
@@ -99,8 +101,12 @@ export class WorkerPool {
    * compression proven whole in the same read (rejects with an ImageError naming its path).
    * `bytes`: what the files hold, when known (small hashes are batched).
    */
-  hash(files: string[], onBytes?: (n: number) => void, check?: Compression, bytes?: number): Promise<HashResult> {
-    return this.submit({ kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}) }, onBytes, bytes) as Promise<HashResult>;
+  hash(files: string[], onBytes?: (n: number) => void, check?: Compression, bytes?: number, watch?: string[]): Promise<HashResult> {
+    return this.submit(
+      { kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}), ...(watch?.length ? { watch } : {}) },
+      onBytes,
+      bytes,
+    ) as Promise<HashResult>;
   }
 
   /** sha256(meta ‖ rootfs) of neighbours a batch read whole, if it did (taken once). */
@@ -200,7 +206,7 @@ export class WorkerPool {
     if (reply.kind === 'hashed') {
       const read = reply.sizes.reduce((a, b) => a + b, 0);
       if (read > pending.reported) pending.onBytes?.(read - pending.reported);
-      pending.resolve({ sha256: reply.sha256, sizes: reply.sizes });
+      pending.resolve({ sha256: reply.sha256, sizes: reply.sizes, ...(reply.watched ? { watched: reply.watched } : {}) });
     } else if (reply.kind === 'classified') pending.resolve(reply.value);
     else if (reply.kind === 'image-error') pending.reject(new ImageError(reply.file, reply.problem, reply.fix));
     else if (reply.kind === 'error') pending.reject(new ReadFailed(reply.file, reply.code, reply.message));

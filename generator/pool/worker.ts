@@ -16,13 +16,13 @@ import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
 
 export type Task =
   /** `check`: the first file is a tarball with this compression, to be proven whole as it is read. */
-  | { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression }
+  | { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression; watch?: string[] }
   | { kind: 'classify'; id: number; file: FoundFile }
   /** Small tasks run one after another, answered in one reply. */
   | { kind: 'batch'; id: number; tasks: Task[] };
 
 export type Reply =
-  | { id: number; kind: 'hashed'; sha256: string; sizes: number[] }
+  | { id: number; kind: 'hashed'; sha256: string; sizes: number[]; watched?: { seen: Record<string, string>; odd: boolean } }
   /** `combined`: "meta path\0rootfs path" → sha256(meta ‖ rootfs) of neighbours read whole in the batch. */
   | { id: number; kind: 'batch'; replies: Reply[]; combined: Record<string, string> }
   | { id: number; kind: 'classified'; value: Classified }
@@ -46,8 +46,9 @@ const post = (reply: Reply) => parentPort!.postMessage(reply);
 async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> {
   const hash = createHash('sha256');
   const sizes: number[] = [];
+  let watched: { seen: Record<string, string>; odd: boolean } | undefined;
   for (const [i, file] of task.files.entries()) {
-    const check = i === 0 && task.check ? new WholenessCheck(task.check) : undefined;
+    const check = i === 0 && task.check ? new WholenessCheck(task.check, task.watch) : undefined;
     let fd: number;
     let size = 0;
     let pending = 0;
@@ -84,12 +85,13 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> 
     sizes.push(size);
     try {
       await check?.done();
+      if (check && task.watch?.length) watched = check.watched;
     } catch (e) {
       if (!(e instanceof ArchiveProblem)) throw e;
       return { id: task.id, kind: 'image-error', file, problem: e.message, fix: e.fix };
     }
   }
-  return { id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes };
+  return { id: task.id, kind: 'hashed', sha256: hash.digest('hex'), sizes, ...(watched ? { watched } : {}) };
 }
 
 async function classifyFile(task: Extract<Task, { kind: 'classify' }>, keep?: (whole: Buffer) => void): Promise<Reply> {

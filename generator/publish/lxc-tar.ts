@@ -143,6 +143,11 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${len}${body}`, 'utf8');
 }
 
+/** The last record of `key` (records of a later `x` or `X` header replace earlier ones). */
+function lastPaxValue(records: { key: string; record: Buffer }[], key: string): string | undefined {
+  return paxValue([...records].reverse(), key);
+}
+
 function paxValue(records: { key: string; record: Buffer }[], key: string): string | undefined {
   const r = records.find((x) => x.key === key);
   if (!r) return undefined;
@@ -196,9 +201,23 @@ function underRootfs(name: string): string | undefined {
   return n.startsWith('rootfs/') ? `./${n.slice('rootfs/'.length)}` : undefined;
 }
 
+/** A member name LXC's tar would place outside the root filesystem (absolute, or with a `..`). */
+function outside(name: string): boolean {
+  return name.startsWith('/') || name.split('/').includes('..');
+}
+
+/** A member name or link target that leaves the root filesystem: refused (LXC could not unpack it anyway). */
+export class OutsideMember extends Error {
+  constructor(name: string, what = 'a member') {
+    super(`${what} ${JSON.stringify(name.slice(0, 200))} lies outside the root filesystem (absolute, or with ..): LXC's tar would not unpack it there`);
+  }
+}
+
 /**
  * The tar `source` as LXC's root tarball: `unified` copies only `rootfs/` (renamed), then
- * `append` and an end-of-archive marker, padded to a 10 KiB record as tar writes it.
+ * `append` and an end-of-archive marker, padded to a 10 KiB record as tar writes it. Every
+ * member's name (from its header, a pax `x` or Solaris `X` record, or a GNU long name) and every
+ * hard link's target must stay inside the root filesystem.
  */
 export async function* lxcRootfsTar(source: AsyncIterable<Uint8Array>, options: { unified: boolean; append: AppendedFile[] }): AsyncGenerator<Buffer> {
   const reader = new ChunkReader(source[Symbol.asyncIterator]());
@@ -207,8 +226,9 @@ export async function* lxcRootfsTar(source: AsyncIterable<Uint8Array>, options: 
     written += b.length;
     return b;
   };
-  // Entries that describe the next one (pax `x`, GNU `L`/`K`), held until it is known whether it is kept.
+  // Entries that describe the next one (pax `x`/`X`, GNU `L`/`K`), held until it is known whether it is kept.
   let pending: { header: Buffer; data: Buffer }[] = [];
+  const typeOf = (h: Buffer) => String.fromCharCode(h[156]!);
   for (;;) {
     const header = await reader.read(BLOCK);
     if (header.length < BLOCK) throw new TarCutShort();
@@ -218,14 +238,9 @@ export async function* lxcRootfsTar(source: AsyncIterable<Uint8Array>, options: 
       if (second.every((b) => b === 0)) break;
       throw new Error('a zero block in the middle of the tar stream');
     }
-    const type = String.fromCharCode(header[156]!);
+    const type = typeOf(header);
     const size = entrySize(header);
-    if (!options.unified) {
-      yield emit(header);
-      for await (const chunk of reader.chunks(padded(size))) yield emit(chunk);
-      continue;
-    }
-    if (type === 'x' || type === 'L' || type === 'K') {
+    if (type === 'x' || type === 'X' || type === 'L' || type === 'K') {
       if (size > 1 << 20) throw new Error(`a tar ${type} entry of ${size} bytes`);
       const data = await reader.read(padded(size));
       if (data.length < padded(size)) throw new TarCutShort();
@@ -233,28 +248,51 @@ export async function* lxcRootfsTar(source: AsyncIterable<Uint8Array>, options: 
       continue;
     }
     if (type === 'g') {
-      // a global pax header applies to what follows: kept as it is
+      // a global pax header applies to what follows: kept as it is, unless it names members
+      const data = await reader.read(padded(size));
+      if (data.length < padded(size)) throw new TarCutShort();
+      const records = paxRecords(data.subarray(0, size));
+      for (const key of ['path', 'linkpath']) {
+        const value = paxValue(records, key);
+        if (value !== undefined) throw new OutsideMember(value, `a global pax ${key}`);
+      }
+      yield emit(header);
+      yield emit(data);
+      continue;
+    }
+    const pax = pending.filter((p) => typeOf(p.header) === 'x' || typeOf(p.header) === 'X');
+    const records = pax.flatMap((p) => paxRecords(p.data));
+    const longName = [...pending].reverse().find((p) => typeOf(p.header) === 'L');
+    const longLink = [...pending].reverse().find((p) => typeOf(p.header) === 'K');
+    const name = lastPaxValue(records, 'path') ?? (longName ? text(longName.data) : headerName(header));
+    const linkName =
+      type === '1' || type === '2' ? (lastPaxValue(records, 'linkpath') ?? (longLink ? text(longLink.data) : text(header.subarray(157, 257)))) : undefined;
+    const held = pending;
+    pending = [];
+    if (!options.unified) {
+      if (outside(name.replace(/^(\.\/)+/, ''))) throw new OutsideMember(name);
+      if (type === '1' && linkName !== undefined && outside(linkName.replace(/^(\.\/)+/, ''))) throw new OutsideMember(linkName, 'a hard link to');
+      for (const p of held) {
+        yield emit(p.header);
+        yield emit(withData(p.data));
+      }
       yield emit(header);
       for await (const chunk of reader.chunks(padded(size))) yield emit(chunk);
       continue;
     }
-    const pax = pending.find((p) => String.fromCharCode(p.header[156]!) === 'x');
-    const records = pax ? paxRecords(pax.data) : [];
-    const longName = pending.find((p) => String.fromCharCode(p.header[156]!) === 'L');
-    const longLink = pending.find((p) => String.fromCharCode(p.header[156]!) === 'K');
-    const name = paxValue(records, 'path') ?? (longName ? text(longName.data) : headerName(header));
     const renamed = underRootfs(name);
-    pending = [];
     if (renamed === undefined) {
       for await (const chunk of reader.chunks(padded(size))) void chunk; // skipped: metadata.yaml, templates/
       continue;
     }
+    if (outside(renamed.slice(2))) throw new OutsideMember(name);
     const h = Buffer.from(header);
     const nameFits = setHeaderName(h, renamed);
     // A hard link names another entry of the archive: renamed the same way. A symbolic link's
     // target is the link's content, never changed.
-    const linkName = type === '1' ? (paxValue(records, 'linkpath') ?? (longLink ? text(longLink.data) : text(header.subarray(157, 257)))) : undefined;
-    const renamedLink = linkName === undefined ? undefined : (underRootfs(linkName) ?? linkName);
+    const hardLink = type === '1' ? linkName : undefined;
+    const renamedLink = hardLink === undefined ? undefined : (underRootfs(hardLink) ?? hardLink);
+    if (renamedLink !== undefined && outside(renamedLink.replace(/^(\.\/)+/, ''))) throw new OutsideMember(hardLink!, 'a hard link to');
     const linkFits = renamedLink === undefined ? true : setLinkName(h, renamedLink);
     setChecksum(h);
     // Every other pax record (xattrs, times, owners' names, sizes) is kept byte for byte.

@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,10 @@ import { decompressor } from '../ingest/decompress.js';
 import { scanTarball } from '../ingest/scan-tarball.js';
 import { LXC_FILE_NAMES, LXC_META_FTYPE, ROOTFS_FTYPES } from '../simplestreams/ftypes.js';
 import { lxcMetaFiles, lxcTemplated, LXC_TEMPLATE_FILES } from '../render/lxc.js';
-import { lxcRootfsTar, type AppendedFile } from './lxc-tar.js';
+import { lxcRootfsTar, OutsideMember, type AppendedFile } from './lxc-tar.js';
+import { bombProblem, BOMB_FIX } from '../ingest/limits.js';
+import { onInterrupt } from './output/cleanup.js';
+import { ownFolder } from '../util/fs.js';
 import type { LxcJob } from '../plan/lxc.js';
 import type { PlannedFile, PlannedImage, PlannedItem, PlannedProduct } from '../plan/products.js';
 import type { TreeSource } from '../source/source.js';
@@ -111,19 +114,33 @@ async function compressionOf(file: string) {
   }
 }
 
-/** The tar bytes of a root filesystem, and what to wait on for its producer. */
-async function rootfsTarOf(job: LxcJob, local: string): Promise<{ tar: AsyncIterable<Buffer>; done: Promise<void> }> {
+/**
+ * The tar bytes of a root filesystem, counted as they come: past the bomb rule (200× the file's
+ * size, past 64 MiB) the stream stops — a small squashfs can hold a sparse file of hundreds of
+ * GiB, or one block shared by a million files. `stop` ends the producer (on a failure).
+ */
+async function rootfsTarOf(job: LxcJob, local: string): Promise<{ tar: AsyncIterable<Buffer>; done: Promise<void>; stop(): void }> {
+  const input = statSync(local).size;
+  const bounded = async function* (source: AsyncIterable<Buffer>) {
+    let bytes = 0;
+    for await (const chunk of source) {
+      bytes += chunk.length;
+      const bomb = bombProblem(bytes, input);
+      if (bomb) throw new Error(`${job.source.file.path}: its root filesystem as a tar ${bomb} (${BOMB_FIX})`);
+      yield chunk;
+    }
+  };
   if (job.source.kind === 'squashfs') {
     // --root-becomes .: entries are ./x and the root folder's owner and mode are kept;
     // --no-skip: a file tar cannot hold fails the build rather than going missing.
     const { child, exited } = tool('sqfs2tar', ['--root-becomes', '.', '--no-skip', local]);
     child.stdin.end();
-    return { tar: child.stdout, done: exited };
+    return { tar: bounded(child.stdout), done: exited, stop: () => child.kill('SIGKILL') };
   }
   const compression = await compressionOf(local);
   if (!compression) throw new Error(`${job.source.file.path}: not a tarball`);
   const stream = createReadStream(local, { highWaterMark: 1 << 20 }).pipe(decompressor(compression));
-  return { tar: stream, done: Promise.resolve() };
+  return { tar: bounded(stream), done: Promise.resolve(), stop: () => stream.destroy() };
 }
 
 /** metadata.yaml of the image: its templates and expiry. */
@@ -204,8 +221,8 @@ export interface DerivedStore {
 }
 
 export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previous: TreeSource | undefined, store: DerivedStore): Promise<LxcResult> {
+  await ownFolder(store.dir);
   const scratch = await mkdtemp(path.join(path.resolve(os.tmpdir()), 'staticstreams-lxc-'));
-  await mkdir(store.dir, { recursive: true });
   const used = new Set<string>();
   const cleanup = () => rm(scratch, { recursive: true, force: true });
   const made: LxcResult['made'] = [];
@@ -226,6 +243,8 @@ export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previo
   };
   try {
     const local = localFiles(previous, scratch);
+    let forget: () => unknown = () => undefined;
+    let partial: string | undefined;
     // One at a time: xz already uses every core.
     for (const [n, job] of jobs.entries()) {
       const name = `${job.product.key} ${job.version}`;
@@ -237,22 +256,26 @@ export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previo
         // earlier build made and kept; else made now.
         let record = job.supplied ? suppliedRecord(job) : await kept(folder);
         if (!record) {
-          const partial = `${folder}.partial-${process.pid}`;
-          await rm(partial, { recursive: true, force: true });
-          await mkdir(partial);
+          const halfMade = `${folder}.partial-${process.pid}`;
+          partial = halfMade;
+          await rm(halfMade, { recursive: true, force: true });
+          await mkdir(halfMade);
+          // A signal (Ctrl-C, a CI job cancelled) leaves no half-made folder behind.
+          forget = onInterrupt(() => rmSync(halfMade, { recursive: true, force: true }));
           const metadataPath = await local(job.metadata, `metadata-${n}`);
           const sourcePath = job.source.file === job.metadata ? metadataPath : await local(job.source.file, `source-${n}`);
           const metadata = await metadataOf(job, metadataPath);
           const created = job.image.created;
           const templated = lxcTemplated(metadata.templates);
           const append: AppendedFile[] = templated.map((p) => ({ path: p, text: LXC_TEMPLATE_FILES[p]!, mode: 0o644, mtime: created }));
-          const rootOut = path.join(partial, LXC_FILE_NAMES.rootfs);
+          const rootOut = path.join(halfMade, LXC_FILE_NAMES.rootfs);
           const producer = await rootfsTarOf(job, sourcePath);
+          const making = xzInto(lxcRootfsTar(producer.tar, { unified: job.source.kind === 'unified', append }), rootOut);
+          // A refusal (a bomb, a member outside the root) stops the producer, which would wait on a full pipe.
+          making.catch(() => producer.stop());
           // The producer's own failure (sqfs2tar's message) says more than the tar stream it cut short.
-          const [tarred, produced] = await Promise.allSettled([
-            xzInto(lxcRootfsTar(producer.tar, { unified: job.source.kind === 'unified', append }), rootOut),
-            producer.done,
-          ]);
+          const [tarred, produced] = await Promise.allSettled([making, producer.done]);
+          if (tarred.status === 'rejected' && (tarred.reason instanceof OutsideMember || /decompression bomb/.test(String(tarred.reason)))) throw tarred.reason;
           if (produced.status === 'rejected') throw produced.reason;
           if (tarred.status === 'rejected') throw tarred.reason;
           const root = tarred.value;
@@ -267,13 +290,14 @@ export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previo
               templated,
             }),
             created,
-            path.join(partial, LXC_FILE_NAMES.meta),
+            path.join(halfMade, LXC_FILE_NAMES.meta),
           );
           const fingerprint = job.rootFtype === 'root.tar.xz' ? await concatSha256([metadataPath, rootOut]) : undefined;
           record = { root, meta, ...(fingerprint ? { fingerprint } : {}) };
-          await writeFile(path.join(partial, 'made.json'), JSON.stringify(record));
+          await writeFile(path.join(halfMade, 'made.json'), JSON.stringify(record));
           await rm(folder, { recursive: true, force: true });
-          await rename(partial, folder);
+          await rename(halfMade, folder);
+          forget();
           for (const [f, sum] of [[LXC_FILE_NAMES.rootfs, root.sha256] as const, [LXC_FILE_NAMES.meta, meta.sha256] as const]) {
             const at = path.join(folder, f);
             store.cache.remember(at, statSync(at), sum);
@@ -317,6 +341,11 @@ export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previo
         additions.set(name, { items, combined, ...(image ? { image } : {}) });
       } catch (e) {
         failed.push(`${name}: ${(e as Error).message}`);
+        if (partial) await rm(partial, { recursive: true, force: true });
+      } finally {
+        partial = undefined;
+        forget();
+        forget = () => undefined;
       }
     }
   } catch (e) {
@@ -328,8 +357,10 @@ export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previo
     items: [...v.items.map((i) => (add.combined.has(i.key) ? { ...i, combined: { ...i.combined, ...add.combined.get(i.key) } } : i)), ...add.items].sort(byKey),
     images: add.image ? [...v.images, add.image] : v.images,
   }));
+  // Only what a build made there (a job's key, or a half-made folder) is ever removed.
   const prune = async () => {
-    for (const entry of await readdir(store.dir)) if (!used.has(entry)) await rm(path.join(store.dir, entry), { recursive: true, force: true });
+    for (const entry of await readdir(store.dir))
+      if (!used.has(entry) && /^[0-9a-f]{32}(?:\.partial-\d+)?$/.test(entry)) await rm(path.join(store.dir, entry), { recursive: true, force: true });
   };
   return { products: withLxc, made, failed, cleanup, prune };
 }

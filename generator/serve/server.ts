@@ -122,10 +122,13 @@ function checker(users: HtpasswdUser[]): (header: string | undefined) => Promise
     if (passed.has(m[1]!)) return true;
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const at = decoded.indexOf(':');
+    if (at < 0) return false;
     const user = users.find((u) => u.user === decoded.slice(0, at));
-    if (at < 0 || !user) return false;
     const { compare } = await import('bcryptjs');
-    if (!(await compare(decoded.slice(at + 1), user.hash.replace(/^\$2y\$/, '$2b$')))) return false;
+    // An unknown user is checked against a real hash too (and refused), so that the answer's
+    // time does not tell which users exist.
+    const checked = await compare(decoded.slice(at + 1), (user ?? users[0]!).hash.replace(/^\$2y\$/, '$2b$'));
+    if (!user || !checked) return false;
     if (passed.size < 1000) passed.add(m[1]!);
     return true;
   };

@@ -163,8 +163,68 @@ async function verdict(
   return last;
 }
 
+/**
+ * The most signature packets a document may carry: a publisher signs with one key, or a few
+ * during a rotation. Each packet costs a pass over the text, and a copy of a public signature
+ * needs no key: a document with thousands is refused before any is checked.
+ */
+export const MAX_SIGNATURE_PACKETS = 8;
+
+/** Counts the signature packets (tag 2) of binary OpenPGP data; undefined when it does not parse. */
+function signaturePackets(bytes: Uint8Array): number | undefined {
+  let count = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (!(b & 0x80)) return undefined;
+    let tag: number;
+    let length: number;
+    if (b & 0x40) {
+      tag = b & 0x3f;
+      const l1 = bytes[i + 1];
+      if (l1 === undefined) return undefined;
+      if (l1 < 192) [length, i] = [l1, i + 2];
+      else if (l1 < 224) [length, i] = [((l1 - 192) << 8) + (bytes[i + 2] ?? 0) + 192, i + 3];
+      else if (l1 === 255) [length, i] = [Buffer.from(bytes.subarray(i + 2, i + 6)).readUInt32BE(0), i + 6];
+      else return undefined; // partial lengths: no signature packet uses them
+    } else {
+      tag = (b >> 2) & 0x0f;
+      const size = [1, 2, 4][b & 3];
+      if (size === undefined) return undefined; // indeterminate length
+      length = 0;
+      for (let k = 1; k <= size; k++) length = length * 256 + (bytes[i + k] ?? 0);
+      i += 1 + size;
+    }
+    if (tag === 2) count++;
+    i += length;
+  }
+  return count;
+}
+
+/** The binary body of the first armored block of `type` in `text` (its checksum line left out). */
+function armoredBody(text: string, type: string): Uint8Array | undefined {
+  const begin = text.indexOf(`-----BEGIN PGP ${type}-----`);
+  if (begin < 0) return undefined;
+  const end = text.indexOf(`-----END PGP ${type}-----`, begin);
+  if (end < 0) return undefined;
+  const lines = text.slice(begin, end).split(/\r?\n/).slice(1);
+  const blank = lines.findIndex((l) => l.trim() === '');
+  const body = lines.slice(blank + 1).filter((l) => !l.startsWith('='));
+  return Buffer.from(body.join(''), 'base64');
+}
+
+/** Refuses a signature block with more than MAX_SIGNATURE_PACKETS signatures, before any is checked. */
+function tooManySignatures(bytes: Uint8Array | undefined): Checked | undefined {
+  const n = bytes && signaturePackets(bytes);
+  return n !== undefined && n > MAX_SIGNATURE_PACKETS
+    ? { ok: false, problem: `it carries ${n} signature packets (more than ${MAX_SIGNATURE_PACKETS}): refused before checking any` }
+    : undefined;
+}
+
 /** Checks a clear-signed text; returns the verdict and the signed payload (as signed, not as shown). */
 export async function verifyClear(keyring: Keyring, signed: string): Promise<Checked & { payload?: string }> {
+  const many = tooManySignatures(armoredBody(signed, 'SIGNATURE'));
+  if (many) return many;
   const pgp = await openpgp();
   let message;
   try {
@@ -179,6 +239,9 @@ export async function verifyClear(keyring: Keyring, signed: string): Promise<Che
 
 /** Checks a detached signature (armored or binary) of `data`. */
 export async function verifyDetached(keyring: Keyring, data: Uint8Array, signature: Uint8Array): Promise<Checked> {
+  const latin1 = Buffer.from(signature).toString('latin1');
+  const many = tooManySignatures(latin1.includes('-----BEGIN PGP SIGNATURE') ? armoredBody(latin1, 'SIGNATURE') : signature);
+  if (many) return many;
   const pgp = await openpgp();
   let sig;
   try {

@@ -5,12 +5,13 @@
 // time-out window must bring at least PROGRESS_BYTES (or the rest of the file).
 
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { lstat, rename, unlink } from 'node:fs/promises';
 import { BuildError } from '../util/errors.js';
 import { redirectsInward } from '../util/addresses.js';
+import { splitCredentials } from '../util/url.js';
 
 export interface HttpLimits {
   /** A request bringing less than MIN_RATE bytes a second over this long is cut off (and retried). */
@@ -72,6 +73,20 @@ function explain(url: string, e: unknown): Error {
   return new Transient(`cannot read ${url}: ${message}`);
 }
 
+/** Origin → the Authorization value of the credentials given for it (never sent to another origin). */
+const credentials = new Map<string, string>();
+
+/**
+ * `url` without its user and password, which are sent with every later request to its origin
+ * (as the clients send the credentials of a remote's URL), and to no other: a redirect to another
+ * origin goes without them. What is printed, stored or published names the URL this returns.
+ */
+export function useCredentials(url: string): string {
+  const { url: clean, authorization } = splitCredentials(url);
+  if (authorization) credentials.set(new URL(clean).origin, authorization);
+  return clean;
+}
+
 const MAX_REDIRECTS = 10;
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
@@ -79,8 +94,12 @@ const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Age
 function get(url: string, headers: Record<string, string>, signal: AbortSignal, hops = 0): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
+    target.username = '';
+    target.password = '';
     const secure = target.protocol === 'https:';
-    const req = (secure ? https : http).get(target, { headers, signal, agent: secure ? agents.https : agents.http }, (res) => {
+    const authorization = credentials.get(target.origin);
+    const sent = authorization ? { ...headers, Authorization: authorization } : headers;
+    const req = (secure ? https : http).get(target, { headers: sent, signal, agent: secure ? agents.https : agents.http }, (res) => {
       const location = res.headers.location;
       if (res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && location) {
         res.resume();
@@ -292,7 +311,13 @@ export async function download(
 ): Promise<Downloaded> {
   const part = `${dest}.part`;
   const result: Downloaded = { fetched: 0, resumed: 0, combined: [] };
-  const done = await stat(dest).catch(() => null);
+  // Only a regular file of ours is resumed or kept: a link (or anything else) planted in the
+  // downloads folder is removed, never written through.
+  for (const f of [dest, part]) {
+    const st = await lstat(f).catch(() => null);
+    if (st && !st.isFile()) await unlink(f);
+  }
+  const done = await lstat(dest).catch(() => null);
   if (done?.size === expected.size) {
     const combined = prefixes.map((p) => p.copy());
     if ((await sha256OfPrefix(dest, expected.size, combined)).digest('hex') === expected.sha256) {
@@ -305,7 +330,7 @@ export async function download(
   const fix = 'try again later (the download resumes where it stopped), or check the upstream server';
   let reported = 0;
   await retrying(limits, fix, async () => {
-    let have = (await stat(part).catch(() => null))?.size ?? 0;
+    let have = (await lstat(part).catch(() => null))?.size ?? 0;
     if (have > expected.size) {
       await unlink(part);
       have = 0;
@@ -336,7 +361,8 @@ export async function download(
       if (from > reported) onBytes?.(from - reported);
       reported = Math.max(reported, from);
       if (res.status !== 416) {
-        const out = createWriteStream(part, { flags: from > 0 ? 'r+' : 'w', start: from, highWaterMark: 1 << 20 });
+        const flags = (from > 0 ? constants.O_RDWR : constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC) | constants.O_NOFOLLOW;
+        const out = createWriteStream(part, { flags: flags as unknown as string, start: from, highWaterMark: 1 << 20 });
         const closed = new Promise<void>((resolve, reject) => {
           out.on('close', resolve);
           out.on('error', reject);

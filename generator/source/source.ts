@@ -10,7 +10,7 @@ import { createReadStream, lstatSync, readFileSync, realpathSync, statSync, type
 import { readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { DEFAULT_HTTP, download, getText, openBody, tooLarge, type HttpLimits } from './http.js';
+import { DEFAULT_HTTP, download, getText, openBody, tooLarge, useCredentials, type HttpLimits } from './http.js';
 import { linkOrCopy, sameFile, type Identity } from '../util/fs.js';
 import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 
@@ -153,10 +153,12 @@ function urlSource(
     fix = 'check the URL and that the server answers (for --previous on a first publish nothing is live yet: build without it)',
   }: UrlOptions,
 ): TreeSource {
-  const base = spec.endsWith('/') ? spec : `${spec}/`;
+  // https://USER:PASSWORD@host/: the credentials go with requests only, never into a message.
+  const clean = useCredentials(spec);
+  const base = clean.endsWith('/') ? clean : `${clean}/`;
   const urlOf = (rel: string) => new URL(safeRel(rel), base).href;
   return {
-    label: spec,
+    label: clean,
     readText: (rel, maxBytes = TEXT_LIMIT) => getText(urlOf(rel), maxBytes, http, fix),
     open: (rel, maxBytes) => openBody(urlOf(rel), { maxBytes }),
     async place(rel, dest, expected, memo, held) {

@@ -6,18 +6,18 @@
 // percent-decoded), or a size or count is beyond any real server. Every problem at once.
 
 import { BuildError, BuildFailed } from '../util/errors.js';
-import { catalogSchema, type Catalog } from '../formats/catalog.js';
+import { catalogSchema, futureDated, type Catalog } from '../formats/catalog.js';
 import { INDEX_PATH } from '../render/streams.js';
 import { insideTree, type AcceptedProductsFile } from '../simplestreams/schema.js';
 import { KNOWN_FTYPES } from '../simplestreams/ftypes.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
-import type { HttpLimits } from './http.js';
+import { useCredentials, type HttpLimits } from './http.js';
 import { openTreeSource } from './source.js';
 import { decodedPath, readTree } from './tree.js';
 import { count } from '../util/format.js';
 import { byEntryKey } from '../util/compare.js';
 import type { Keyring } from '../signing/openpgp.js';
-import { readSignedChain, SIGNED_INDEX_PATH } from './signed-chain.js';
+import { readSignedChain, sameJson, SIGNED_INDEX_PATH } from './signed-chain.js';
 
 export interface Upstream {
   /** The base URL, ending in /. */
@@ -29,6 +29,10 @@ export interface Upstream {
   warnings: string[];
   /** The key the upstream's signed chain verified against (with a keyring). */
   signer?: string;
+  /** The `updated` time of its signed index (ISO 8601), when the chain verified and says one. */
+  updated?: string;
+  /** What was read and why (for progress lines): which documents dates come from. */
+  notes: string[];
 }
 
 /** --signatures: `required` fails an upstream whose chain is not signed throughout; `preferred` checks what is signed. */
@@ -38,6 +42,10 @@ export const SIGNATURE_POLICIES: readonly SignaturePolicy[] = ['required', 'pref
 export interface UpstreamTrust {
   keyring?: Keyring;
   policy: SignaturePolicy;
+  /** The policy was given (flag or config), not the default: only then is `off` taken for an upstream recorded as signed. */
+  explicit?: boolean;
+  /** What the previous output recorded of this upstream: whose key signed it, and when its signed index was updated. */
+  recorded?: { signer?: string; updated?: string };
 }
 
 /**
@@ -51,9 +59,15 @@ async function checkUpstreamChain(base: string, read: (rel: string) => Promise<s
   const fix = 'the upstream is not what its signer published (tampered, or being updated): try again later, or report it to the upstream';
   const chain = await readSignedChain(read, trust.keyring!);
   const required = trust.policy === 'required';
+  const recorded = trust.recorded?.signer;
   if (!chain.signed) {
     const message = `${base}${SIGNED_INDEX_PATH}: not found: the upstream is not signed`;
-    if (required) throw new BuildError(message, 'mirror it with --signatures preferred (or off), or ask the upstream to sign its tree');
+    if (recorded)
+      throw new BuildError(
+        `${message}, but the previous run found it signed by ${recorded}: a stripped signature is refused`,
+        'try again later (it may be being updated), or ask the upstream why; a mirror of an upstream that stopped signing on purpose starts in a new output folder',
+      );
+    if (required) throw new BuildError(message, 'mirror it with --signatures preferred (check what is signed) or off, or ask the upstream to sign its tree');
     warnings.push(`${message}; mirrored without a signature check (--signatures required refuses it)`);
     return null;
   }
@@ -65,6 +79,17 @@ async function checkUpstreamChain(base: string, read: (rel: string) => Promise<s
     warnings.push(`${base}${p.where}: ${p.message}; its products are mirrored unchecked (--signatures required refuses this)`);
   }
   return chain;
+}
+
+/** The `updated` time of a signed index payload, as ISO 8601 (undefined when it says none). */
+function signedUpdated(payload: string | undefined): string | undefined {
+  try {
+    const updated = (JSON.parse(payload ?? '') as { updated?: unknown }).updated;
+    const ms = typeof updated === 'string' ? Date.parse(updated) : NaN;
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Bounds no real server comes near; beyond them the upstream is refused. */
@@ -86,7 +111,8 @@ const ALIAS = /^[A-Za-z0-9][A-Za-z0-9._+~/:-]*$/;
 export function upstreamBase(spec: string): string {
   let url: URL;
   try {
-    url = new URL(spec);
+    // https://USER:PASSWORD@host/ (a private upstream): the credentials go with its requests only.
+    url = new URL(useCredentials(spec));
   } catch {
     throw new BuildError(`${spec}: not a URL`, 'give the http(s) URL the upstream is served at, e.g. https://images.example.org/');
   }
@@ -149,21 +175,42 @@ function hostile(products: AcceptedProductsFile, where: string, listed: Listed):
 }
 
 /** Reads the upstream at `spec` (its base URL): every image-downloads products file, merged. */
-export async function readUpstream(spec: string, limits: HttpLimits, trust: UpstreamTrust = { policy: 'off' }): Promise<Upstream> {
+export async function readUpstream(spec: string, limits: HttpLimits, trust: UpstreamTrust = { policy: 'off' }, now: Date = new Date()): Promise<Upstream> {
   const base = upstreamBase(spec);
   const fix = 'check the URL: it is the folder holding streams/v1/index.json';
   const at = (rel: string) => new URL(rel, base).href;
   const warnings: string[] = [];
+  const notes: string[] = [];
   const source = openTreeSource(base, { http: limits, fix });
-  const chain =
-    trust.keyring && trust.policy !== 'off'
-      ? await checkUpstreamChain(
-          base,
-          (rel) => source.readText(rel, rel.endsWith('index.sjson') ? UPSTREAM_BOUNDS.indexBytes : UPSTREAM_BOUNDS.productsBytes),
-          trust,
-          warnings,
-        )
-      : null;
+  const checking = trust.keyring !== undefined && trust.policy !== 'off';
+  if (trust.recorded?.signer && !checking) {
+    if (!(trust.policy === 'off' && trust.explicit))
+      throw new BuildError(
+        `${base}: the previous run checked this upstream's signatures (signed by ${trust.recorded.signer}), and this run has no keyring to check them`,
+        'give --keyring FILE (or mirror.keyring) with that public key, or --signatures off to stop checking on purpose',
+      );
+    warnings.push(`${base}: signed by ${trust.recorded.signer} when last mirrored; not checked now (--signatures off)`);
+  }
+  const chain = checking
+    ? await checkUpstreamChain(
+        base,
+        (rel) => source.readText(rel, rel.endsWith('index.sjson') ? UPSTREAM_BOUNDS.indexBytes : UPSTREAM_BOUNDS.productsBytes),
+        trust,
+        warnings,
+      )
+    : null;
+  const updated = signedUpdated(chain?.indexPayload);
+  const before = trust.recorded?.updated;
+  if (updated && before && Date.parse(updated) < Date.parse(before))
+    throw new BuildError(
+      `${base}${SIGNED_INDEX_PATH}: signed with the time ${updated}, older than ${before}, the one the previous run mirrored: an older signed tree served again (a replay, or a stale cache)`,
+      'try again later; if the upstream really went back, mirror it into a new output folder',
+    );
+  if (chain?.index !== undefined) {
+    const served = await source.readText(INDEX_PATH, UPSTREAM_BOUNDS.indexBytes).catch(() => null);
+    if (served === null || !sameJson(served, chain.index))
+      warnings.push(`${base}${INDEX_PATH}: differs from the signed ${SIGNED_INDEX_PATH} (being updated, or changed on the host): the signed one is mirrored`);
+  }
   // With a verified chain, the signed documents are read, not the unsigned ones beside them.
   const signed = new Map<string, string>(chain?.products ?? []);
   if (chain?.index) signed.set(INDEX_PATH, chain.index);
@@ -194,15 +241,34 @@ export async function readUpstream(spec: string, limits: HttpLimits, trust: Upst
   }
   if (problems.length) throw problems.length === 1 ? problems[0]! : new BuildFailed(problems);
   warnings.push(...leaveOutUnknown(merged, base));
-  const catalogText = await source.readText('catalog.json', UPSTREAM_BOUNDS.productsBytes).catch(() => null);
-  let catalog: Catalog | null;
-  try {
-    const parsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));
-    catalog = parsed?.success ? parsed.data : null;
-  } catch {
-    catalog = null; // a catalog only adds dates and descriptions: without it the version keys date the images
+  // A catalog only adds dates and descriptions: without it the version keys date the images. It
+  // is not signed, so under a verified chain it is not read; nor is one that dates images later
+  // than now (the mirror would sign with that date, and retention would follow it).
+  let catalog: Catalog | null = null;
+  if (chain) notes.push(`${base}: dates from the signed products' version keys (catalog.json is not signed: not used)`);
+  else {
+    const catalogText = await source.readText('catalog.json', UPSTREAM_BOUNDS.productsBytes).catch(() => null);
+    try {
+      const parsed = catalogText === null ? null : catalogSchema.safeParse(JSON.parse(catalogText));
+      catalog = parsed?.success ? parsed.data : null;
+    } catch {
+      catalog = null;
+    }
+    const future = catalog && futureDated(catalog, now.getTime());
+    if (future) {
+      warnings.push(`${base}catalog.json: dates ${future}, in the future: not used (dates from the version keys)`);
+      catalog = null;
+    }
   }
-  return { base, products: merged, catalog, warnings, ...(chain?.signer ? { signer: chain.signer } : {}) };
+  return {
+    base,
+    products: merged,
+    catalog,
+    warnings,
+    notes,
+    ...(chain?.signer ? { signer: chain.signer } : {}),
+    ...(updated ? { updated } : {}),
+  };
 }
 
 /**

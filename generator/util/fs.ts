@@ -1,7 +1,8 @@
 // File-system helpers shared by the writer and the tree reader.
 
 import { constants, type Stats } from 'node:fs';
-import { copyFile, link } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir } from 'node:fs/promises';
+import { UsageError } from './errors.js';
 
 /**
  * Hard-links `from` to `dest`, or copies it (reflink where possible) when a link cannot be made.
@@ -25,3 +26,18 @@ export type Identity = Pick<Stats, 'dev' | 'ino'>;
 
 /** True when `a` is the very file `held` is (a hard link of the same inode). */
 export const sameFile = (a: Identity, held: Identity | undefined): boolean => held !== undefined && a.ino === held.ino && a.dev === held.dev;
+
+/**
+ * Makes sure the scratch folder `dir` (next to the output: derived files, downloads) is a folder
+ * of its own, created when missing. A symbolic link there is refused: whatever it points at would
+ * be written into and cleaned up as if it were ours.
+ */
+export async function ownFolder(dir: string): Promise<void> {
+  const st = await lstat(dir).catch(() => null);
+  if (st?.isSymbolicLink())
+    throw new UsageError(
+      `${dir} is a symbolic link: staticstreams keeps its scratch files there and would write into (and delete from) what it points at\n  fix: remove the link (rm ${dir}); the build makes the folder itself`,
+    );
+  if (st && !st.isDirectory()) throw new UsageError(`${dir} is not a folder (staticstreams keeps its scratch files there)\n  fix: move it away`);
+  if (!st) await mkdir(dir, { recursive: true });
+}

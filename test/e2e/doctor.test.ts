@@ -95,7 +95,7 @@ describe('staticstreams doctor', { skip }, () => {
     }
   });
 
-  it('reports a signed server: by which key, the chain complete; a foreign keyring fails; an index.sjson left from an older build warns', async () => {
+  it('reports a signed server: by which key, the chain complete; a foreign keyring fails; an index.sjson left from an older build is an error with the keyring, a warning without', async () => {
     const key = makeKey(work);
     const other = makeKey(work, { name: 'Other <other@example.org>' });
     try {
@@ -123,13 +123,16 @@ describe('staticstreams doctor', { skip }, () => {
       await build({ images: path.join(work, 'images/busybox'), out: older, site: false, env });
       for (const f of readdirSync(path.join(older, 'streams/v1')).filter((n) => n === 'index.sjson' || /^images-.*\.sjson$/.test(n)))
         cpSync(path.join(older, 'streams/v1', f), path.join(out, 'streams/v1', f));
+      // with the publisher's key it is an error (what clients read is not what was signed); without, a warning
       const stale = runDoctor(server.url, ['--keyring', key.keyring]);
-      const warning = stale.report.findings.find((f) => f.check === 'signatures' && f.severity === 'warning');
-      assert.ok(warning, stale.text);
-      assert.match(
-        warning.message,
-        /streams\/v1\/index\.sjson (is older than streams\/v1\/index\.json|and streams\/v1\/index\.json name different products files)/,
-      );
+      const error = stale.report.findings.find((f) => f.check === 'signatures' && f.severity === 'error');
+      assert.ok(error, stale.text);
+      assert.match(error.message, /streams\/v1\/index\.json differs from what was signed/);
+      assert.equal(stale.status, 1);
+      const unchecked = runDoctor(server.url);
+      const warning = unchecked.report.findings.find((f) => f.check === 'signatures' && f.severity === 'warning');
+      assert.ok(warning, unchecked.text);
+      assert.match(warning.message, /streams\/v1\/index\.json differs from what was signed/);
     } finally {
       cleanupKey(key);
       cleanupKey(other);

@@ -94,7 +94,10 @@ describe('staticstreams mirror', () => {
       const r = await run(['mirror', upstream.url, '--out', out, '--no-site', ...args], dir);
       if (expected.length === 0) {
         assert.equal(r.status, 1, `${args.join(' ')}: selects nothing`);
-        assert.match(r.stderr, /nothing to mirror: the filters select no image of http:\/\/127\.0\.0\.1:\d+\/\n {2}fix: loosen --filter/);
+        assert.match(
+          r.stderr,
+          /nothing to mirror: the filters \(release=2, os=alpha\) select no image of http:\/\/127\.0\.0\.1:\d+\/\n {2}fix: loosen --filter/,
+        );
         continue;
       }
       assert.equal(r.status, 0, `${args.join(' ')}\n${r.stderr}`);

@@ -321,7 +321,7 @@ describe('signed trees', { skip }, () => {
     const dir = path.join(work, 'prune');
     cpSync(tree, dir, { recursive: true });
     const before = await hashTree(dir);
-    const r = await runCli(['prune', dir, '--retain', '1', '--no-site'], { cwd: work, env: { ...process.env, STATICSTREAMS_SIGNING_KEY: '' } });
+    const r = await runCli(['prune', dir, '--retain', '1', '--no-site'], { cwd: work, env: { ...process.env, STATICSTREAMS_SIGNING_KEY: undefined } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /is signed[\s\S]*--sign-key FILE or STATICSTREAMS_SIGNING_KEY/);
     assert.equal(await hashTree(dir), before);
@@ -353,7 +353,11 @@ describe('signed trees', { skip }, () => {
       });
       assert.equal(r.status, 0, r.stderr);
       const catalog = JSON.parse(readFileSync(path.join(out, 'catalog.json'), 'utf8'));
-      assert.deepEqual(catalog.upstreams, [{ url: upstream.url.replace(/\/?$/, '/'), signer: key.fingerprint }]);
+      assert.deepEqual(
+        catalog.upstreams.map(({ updated: _updated, ...u }: { updated?: string }) => u),
+        [{ url: upstream.url.replace(/\/?$/, '/'), signer: key.fingerprint }],
+      );
+      assert.match(catalog.upstreams[0].updated, /^\d{4}-\d\d-\d\dT/, "the signed index's time, to refuse a replay of an older one");
       assert.equal(catalog.signing.fingerprint, other.fingerprint);
       walkChain(out, other.keyring);
       assert.equal((await runCli(['verify', out, '--quick', '--keyring', other.keyring], { cwd: work })).status, 0);
@@ -421,7 +425,7 @@ describe('signed trees', { skip }, () => {
       }
     });
 
-    it("lxc-ci's shape (a signed index naming unsigned products) passes preferred with a warning and fails required; an unsigned upstream likewise", async () => {
+    it("lxc-ci's shape (a signed index naming unsigned products) passes preferred with a warning and fails required (the default with a keyring); an unsigned upstream likewise", async () => {
       const index = readFileSync(path.join(upTree, 'streams/v1/index.json'), 'utf8');
       // index.sjson signed over index.json unchanged: what lxc-ci publishes
       const { loadSigningKey, clearSign } = await import('../../generator/signing/openpgp.js');
@@ -429,7 +433,10 @@ describe('signed trees', { skip }, () => {
       const lxcCi = await clearSign(signer, index, Math.floor(Date.now() / 1000));
       upstream.faults.set('streams/v1/index.sjson', (_req, res) => res.end(lxcCi));
       try {
-        const preferred = await runCli(['mirror', upstream.url, '--out', path.join(work, 'm-pref'), '--no-site', '--keyring', key.keyring], { cwd: work });
+        const preferred = await runCli(
+          ['mirror', upstream.url, '--out', path.join(work, 'm-pref'), '--no-site', '--keyring', key.keyring, '--signatures', 'preferred'],
+          { cwd: work },
+        );
         assert.equal(preferred.status, 0, preferred.stderr);
         assert.match(preferred.stderr, /names the unsigned streams\/v1\/images-[0-9a-f]+\.json: the signed chain ends there/);
         const required = await runCli(
@@ -448,7 +455,10 @@ describe('signed trees', { skip }, () => {
         res.end();
       });
       try {
-        const preferred = await runCli(['mirror', upstream.url, '--out', path.join(work, 'm-unsigned'), '--no-site', '--keyring', key.keyring], { cwd: work });
+        const preferred = await runCli(
+          ['mirror', upstream.url, '--out', path.join(work, 'm-unsigned'), '--no-site', '--keyring', key.keyring, '--signatures', 'preferred'],
+          { cwd: work },
+        );
         assert.equal(preferred.status, 0, preferred.stderr);
         assert.match(preferred.stderr, /the upstream is not signed; mirrored without a signature check/);
         const required = await runCli(

@@ -25,6 +25,8 @@ describe('parseHtpasswd', () => {
       [`a b:${HASH}`, /line 1: no user name/],
       [`alice:${HASH}\nalice:${HASH}`, /line 2: alice is there twice/],
       [`# nobody\n`, /it holds no user/],
+      [`alice:${HASH.replace('$05$', '$31$')}`, /line 1 \(alice\): bcrypt cost 31, outside 4–14/],
+      [`alice:${HASH.replace('$05$', '$03$')}`, /line 1 \(alice\): bcrypt cost 3, outside 4–14/],
     ];
     for (const [text, message] of cases) {
       assert.throws(

@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { graceAfter, listedFiles, lostTypes, planPublication, type PreviousState } from '../../generator/plan/publication.js';
+import { graceAfter, listedFiles, lostTypes, pathClashes, planPublication, type PreviousState } from '../../generator/plan/publication.js';
 import { hex, plannedProduct, plannedVersion } from '../support/builders.js';
 import type { PlannedVersion } from '../../generator/plan/products.js';
 
@@ -102,5 +102,21 @@ describe('what one run publishes', () => {
       ['images/gone.tar.gz'],
     );
     assert.deepEqual(graceAfter(null, publication, listed, NOW, 1), { keep: [], expired: [] });
+  });
+});
+
+describe('pathClashes: one path, one file', () => {
+  it('a path two products list with two different files is named with both places; the same file twice is fine', () => {
+    const a = plannedProduct('a:1:amd64:default', [plannedVersion('20260101_00:00', 1)]);
+    const same = plannedProduct('b:1:amd64:default', [plannedVersion('20260101_00:00', 1)]);
+    assert.deepEqual(pathClashes([a, same]), []);
+    const other = plannedProduct('b:1:amd64:default', [plannedVersion('20260101_00:00', 2)]);
+    other.versions[0]!.items.forEach((item, i) => (item.file = { ...item.file, path: a.versions[0]!.items[i]!.file.path }));
+    const clashes = pathClashes([a, other], (key) => `${key.startsWith('a') ? 'https://up-a/' : 'https://up-b/'}: `);
+    assert.ok(clashes.length >= 1);
+    assert.match(
+      clashes[0]!.problem,
+      /is listed twice, with two different files: by https:\/\/up-a\/: product a:1:amd64:default .* and by https:\/\/up-b\/: product b:1:amd64:default/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import { importPathForAlias, importPathForAliasArch, importPathForImage, negotia
 import type { BlobRedirect } from '../bucket-layout.js';
 import { byEntryKey } from '../../util/compare.js';
 import type { HtpasswdUser } from '../../config/htpasswd.js';
+import { escapeRegex, HOST_FILES } from './hidden.js';
 
 const q = (s: string) => `"${s.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"`;
 
@@ -30,7 +31,12 @@ ${headers.map(([k, v]) => `\theader ${k} ${q(safeHeaderValue(k, v))}`).join('\n'
  * `blobs`: where /images/ redirects to when image files live on object storage. `users`: a
  * private tree's users (bcrypt hashes): Caddy checks basic auth before any handler answers.
  */
-export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = null, users: HtpasswdUser[] | null = null): string {
+export function renderCaddySite(
+  map: ImportMap,
+  blobs: BlobRedirect | null = null,
+  users: HtpasswdUser[] | null = null,
+  hidden: readonly string[] = [],
+): string {
   const base = map.base;
   // Names of matchers and placeholders, per tree: two trees (channels) can share one site block.
   const ns = `ss${base.replace(/[^A-Za-z0-9]/g, '_')}`;
@@ -48,7 +54,7 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
   cacheRulesAt(base, map.private).forEach((rule, i) => {
     if (blobs && rule.pattern === `${base}${blobs.from}*`) {
       out.push(
-        `# Image files live on object storage.\n@${ns}_blobs path_regexp ${ns}_blobs ^${base}${blobs.from}(.*)$\nredir @${ns}_blobs ${q(`${blobs.to}{re.${ns}_blobs.1}`)} 302`,
+        `# Image files live on object storage.\n@${ns}_blobs path_regexp ${ns}_blobs ^${escapeRegex(`${base}${blobs.from}`)}(.*)$\nredir @${ns}_blobs ${q(`${blobs.to}{re.${ns}_blobs.1}`)} 302`,
       );
       return;
     }
@@ -58,7 +64,11 @@ export function renderCaddySite(map: ImportMap, blobs: BlobRedirect | null = nul
         .join('\n')}`,
     );
   });
-  out.push(`@${ns}_hidden path ${base}/_headers ${base}/_redirects ${base}/_worker.js\nrespond @${ns}_hidden 404`);
+  out.push(`@${ns}_hidden path ${HOST_FILES.map((f) => `${base}/${f}`).join(' ')}\nrespond @${ns}_hidden 404`);
+  if (hidden.length)
+    out.push(
+      `# What staticstreams keeps next to the output (cache, lock, spare tree, server config) is not for clients.\n@${ns}_siblings path ${hidden.map((p) => `${p}*`).join(' ')}\nrespond @${ns}_siblings 404`,
+    );
   let n = 0;
   for (const fp of Object.keys(map.images).sort()) {
     out.push(

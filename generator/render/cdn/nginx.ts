@@ -7,6 +7,7 @@ import { safeHeaderValue } from './header-safety.js';
 import { importPathForAlias, importPathForAliasArch, importPathForImage, negotiations, type ImportMap } from './import-map.js';
 import type { BlobRedirect } from '../bucket-layout.js';
 import { byEntryKey } from '../../util/compare.js';
+import { escapeRegex, HOST_FILES } from './hidden.js';
 
 const covers = (a: string, b: string) => a === b || (a.endsWith('*') && b.startsWith(a.slice(0, -1)));
 
@@ -74,7 +75,7 @@ export interface NginxAuth {
  * access phase where auth_basic runs: with auth, each answering location hands over to a named
  * location through try_files, which runs after it.)
  */
-export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = null, auth: NginxAuth | null = null): string {
+export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = null, auth: NginxAuth | null = null, hidden: readonly string[] = []): string {
   const base = map.base;
   const out: string[] = [
     base
@@ -97,16 +98,21 @@ export function renderNginxServer(map: ImportMap, blobs: BlobRedirect | null = n
   for (const rule of rules) {
     if (blobs && rule.pattern === `${base}${blobs.from}*`) {
       out.push(
-        `# Image files live on object storage.\nlocation ^~ ${base}${blobs.from} {\n    rewrite ^${base}${blobs.from}(.*)$ ${q(`${blobs.to}$1`)} redirect;\n}`,
+        `# Image files live on object storage.\nlocation ^~ ${base}${blobs.from} {\n    rewrite ^${escapeRegex(`${base}${blobs.from}`)}(.*)$ ${q(`${blobs.to}$1`)} redirect;\n}`,
       );
       continue;
     }
     const json = rule.pattern.startsWith(`${base}/streams/`) || rule.pattern.endsWith('.json');
     out.push(`${location(rule.pattern)} {\n${authLines}${json ? '    default_type application/json;\n' : ''}${addHeaders(headersFor(rule.pattern, rules))}\n}`);
   }
+  // Exact locations: they win over every prefix (a sub-path's own `^~ ${base}/` among them).
   out.push(
-    `# Host configuration files in the output folder are not for clients.\n${answering(`~ ^${base}/(?:_headers|_redirects|_worker\\.js)$`, '', 'return 404')}`,
+    `# Host configuration files in the output folder are not for clients.\n${HOST_FILES.map((f) => answering(`= ${base}/${f}`, '', 'return 404')).join('\n')}`,
   );
+  if (hidden.length)
+    out.push(
+      `# What staticstreams keeps next to the output (cache, lock, spare tree, server config) is not for clients.\n${hidden.map((p) => `location ^~ ${p} {\n    return 404;\n}`).join('\n')}`,
+    );
   for (const fp of Object.keys(map.images).sort()) {
     out.push(
       answering(
