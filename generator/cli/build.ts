@@ -189,7 +189,7 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
       process.stdout.write(`dry run: nothing was written to ${summary.out}${config.object_storage ? ' and nothing was uploaded or deleted' : ''}\n`);
     else
       process.stdout.write(
-        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : command === 'promote' ? 'promoted into' : 'built'} ${summary.out}: ${count(summary.products, 'product')}, ${count(versions, 'version')}, ${count(summary.images, 'image')} ` +
+        `${command === 'prune' ? 'pruned' : command === 'mirror' ? 'mirrored into' : command === 'promote' ? 'promoted into' : 'built'} ${summary.out}: ${productsText(result)}, ${count(versions, 'version')}, ${imagesText(result, summary.images)} ` +
           `(${formatBytes(summary.bytesHashed)} hashed, ${count(summary.filesLinked, 'file')} linked, ${summary.filesCopied} copied` +
           `${summary.filesDownloaded ? `, ${summary.filesDownloaded} downloaded (${formatBytes(summary.bytesDownloaded)}) from ${options.previous}` : ''}) in ${summary.seconds.toFixed(1)} s\n` +
           (result.skipped.length ? `left out ${count(result.skipped.length, 'problem image')} (--keep-going): see the warnings above\n` : '') +
@@ -200,6 +200,24 @@ export async function runBuild(flags: BuildFlags, command: 'build' | 'prune' | '
       );
   }
   return EXIT_OK;
+}
+
+/**
+ * Products as clients count them (one per os/release/arch/variant), with the catalogue's count
+ * when it groups them (one page per os/release/variant, every architecture on it).
+ */
+function productsText(result: BuildResult): string {
+  const products = result.plan.products;
+  const pages = new Set(products.map((p) => `${p.os}\0${p.release}\0${p.variant}`)).size;
+  return pages === products.length
+    ? count(products.length, 'product')
+    : `${count(products.length, 'product')} (one per architecture; ${count(pages, 'catalogue page')}, one per os/release/variant)`;
+}
+
+/** Every image the tree publishes, and how many of them this run read (the rest were carried over or copied). */
+function imagesText(result: BuildResult, read: number): string {
+  const published = result.plan.products.reduce((n, p) => n + p.versions.reduce((m, v) => m + v.images.length, 0), 0);
+  return published === read ? count(published, 'image') : `${count(published, 'image')} (${read} read by this run)`;
 }
 
 function lifecycleSummary(result: BuildResult) {

@@ -7,12 +7,14 @@ import { printable } from '../util/printable.js';
 import { UsageError } from '../util/errors.js';
 import { count } from '../util/format.js';
 import { loadKeyring } from './keyring.js';
+import { extraIsSystemBundle } from '../util/system-ca.js';
 
 export async function runDoctor(url: string, flags: { json?: boolean; timeout?: string; keyring?: string }): Promise<number> {
   const seconds = flags.timeout === undefined ? undefined : Number(flags.timeout);
   if (seconds !== undefined && !(Number.isFinite(seconds) && seconds > 0))
     throw new UsageError(`--timeout must be a positive number of seconds, got "${flags.timeout}"`);
-  if (process.env.NODE_EXTRA_CA_CERTS && !flags.json)
+  // (pointing at the system's own bundle it adds nothing the clients do not trust: no note)
+  if (process.env.NODE_EXTRA_CA_CERTS && !extraIsSystemBundle() && !flags.json)
     process.stderr.write(
       'note: NODE_EXTRA_CA_CERTS is set; doctor ignores it on purpose: LXD and Incus trust only the system CA store, so a certificate trusted only through that variable would pass here and fail for them (install the CA into the system store instead: /usr/local/share/ca-certificates + update-ca-certificates, then restart the daemon)\n',
     );

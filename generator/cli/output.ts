@@ -40,8 +40,9 @@ export function makeAction(setExit: (code: number) => void): Action {
       } catch (e) {
         // commander passes (arguments…, options, command): --json is in the options.
         const options = args.at(-2) as { json?: boolean } | undefined;
+        const command = (args.at(-1) as { name?: () => string } | undefined)?.name?.();
         if (options?.json) process.stdout.write(`${JSON.stringify(jsonFailure(e))}\n`);
-        setExit(reportError(e));
+        setExit(reportError(e, process.stderr, command));
       }
     };
 }
@@ -54,24 +55,29 @@ function jsonFailure(e: unknown) {
   return { ok: false, error: (e as Error).message, problems };
 }
 
-/** Prints an error the way a user should see it and returns the exit code. */
-export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
+/** The commands that publish (their failure leaves the previous output as it was, and says so). */
+const PUBLISHING = new Set(['build', 'prune', 'mirror', 'promote']);
+
+/** Prints an error the way a user should see it and returns the exit code. `command`: which one failed (default build). */
+export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.stderr, command = 'build'): number {
+  const publishing = PUBLISHING.has(command);
+  const trailer = publishing ? 'nothing was published (the previous output is unchanged)\n' : '';
   if (e instanceof UsageError) {
     stderr.write(printable(`error: ${e.message}\n`));
     return EXIT_USAGE;
   }
   if (e instanceof BuildFailed) {
     for (const p of e.problems) stderr.write(printable(`error: ${p.format()}\n`));
-    stderr.write(`build failed: ${e.message}; nothing was published (the previous output is unchanged)\n`);
+    stderr.write(`${command} failed: ${e.message}${publishing ? '; nothing was published (the previous output is unchanged)' : ''}\n`);
     return EXIT_INVALID;
   }
   if (isReportable(e)) {
-    stderr.write(printable(`error: ${e.format()}\nnothing was published (the previous output is unchanged)\n`));
+    stderr.write(printable(`error: ${e.format()}\n${trailer}`));
     return EXIT_INVALID;
   }
   const err = e as NodeJS.ErrnoException;
   const hint = err.code === 'ENOSPC' ? ' (the disk is full)' : err.code === 'EACCES' || err.code === 'EPERM' ? ' (permission denied)' : '';
-  stderr.write(printable(`error: ${err.message ?? String(e)}${hint}\nnothing was published (the previous output is unchanged)\n`));
+  stderr.write(printable(`error: ${err.message ?? String(e)}${hint}\n${trailer}`));
   if (process.env.STATICSTREAMS_DEBUG) stderr.write(`${err.stack}\n`);
   return EXIT_INVALID;
 }

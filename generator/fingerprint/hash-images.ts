@@ -12,6 +12,7 @@ import type { FoundFile } from '../ingest/find.js';
 import type { HashedFile, HashedImage } from '../ingest/model.js';
 import type { FingerprintCache } from './cache.js';
 import { ReadFailed, type WorkerPool } from '../pool/pool.js';
+import { hasInit, initPaths } from '../ingest/wholeness.js';
 
 function readError(e: unknown, fallback: FoundFile): ImageError {
   if (e instanceof ImageError && e.file === fallback.path) return new ImageError(fallback.rel, e.problem, e.fix);
@@ -45,11 +46,14 @@ export async function hashImage(
     const { file } = image;
     const cached = cache.file(file.file);
     let sha256 = cached ?? file.sha256;
+    const container = image.type === 'container';
+    let init = cached === undefined ? file.init : undefined;
     if (!sha256) {
       try {
-        const r = await pool.hash([file.file.path], onBytes, file.compression, file.file.size);
+        const r = await pool.hash([file.file.path], onBytes, file.compression, file.file.size, container ? initPaths('rootfs/') : undefined);
         checkSize(file.file, r.sizes[0]!);
         sha256 = r.sha256;
+        if (container && r.watched) init = hasInit(r.watched.seen, 'rootfs/');
       } catch (e) {
         throw readError(e, file.file);
       }
@@ -63,18 +67,30 @@ export async function hashImage(
       metadata: file.metadata,
       fingerprint: sha256,
       files: [{ source: file.file, sha256, size: file.file.size, part: 'unified', compression: file.compression }],
+      ...(container && init === false ? { noInit: true } : {}),
     };
   }
   const { meta, rootfs } = image;
   const ownCached = cache.file(rootfs.file);
   let own = ownCached ?? rootfs.sha256;
+  // A container's root tarball read now (not known from the cache) says whether it has /sbin/init.
+  const watchInit = image.type === 'container' && rootfs.format === 'tarball';
+  let init = ownCached === undefined ? rootfs.init : undefined;
   let combined = cache.combinedOf(meta.file, rootfs.file) ?? pool.knownPair(meta.file.path, rootfs.file.path);
   if (!own || !combined) {
     try {
       // Both reads run to their end before any failure is reported: the build never moves on (and
       // closes the pool) with a read still running on a worker.
       const [ra, rb] = await Promise.allSettled([
-        own ? undefined : pool.hash([rootfs.file.path], onBytes, rootfs.format === 'tarball' ? rootfs.compression : undefined, rootfs.file.size),
+        own
+          ? undefined
+          : pool.hash(
+              [rootfs.file.path],
+              onBytes,
+              rootfs.format === 'tarball' ? rootfs.compression : undefined,
+              rootfs.file.size,
+              watchInit ? initPaths('') : undefined,
+            ),
         combined ? undefined : pool.hash([meta.file.path, rootfs.file.path], undefined, undefined, meta.file.size + rootfs.file.size),
       ]);
       if (ra.status === 'rejected') throw ra.reason;
@@ -83,6 +99,7 @@ export async function hashImage(
       if (a) {
         checkSize(rootfs.file, a.sizes[0]!);
         own = a.sha256;
+        if (watchInit && a.watched) init = hasInit(a.watched.seen, '');
       } else {
         onBytes?.(rootfs.file.size, ownCached !== undefined);
       }
@@ -106,7 +123,14 @@ export async function hashImage(
     part: rootfs.format === 'squashfs' ? 'squashfs' : rootfs.format === 'qcow2' ? 'qcow2' : 'root-tarball',
     compression: rootfs.compression,
   };
-  const hashed: HashedImage = { kind: 'split', type: image.type, metadata: meta.metadata, fingerprint: combined!, files: [metaFile, rootFile] };
+  const hashed: HashedImage = {
+    kind: 'split',
+    type: image.type,
+    metadata: meta.metadata,
+    fingerprint: combined!,
+    files: [metaFile, rootFile],
+    ...(watchInit && init === false ? { noInit: true } : {}),
+  };
   return image.lxc ? { ...hashed, lxc: await hashSuppliedLxc(image, rootFile, pool, cache, onBytes) } : hashed;
 }
 

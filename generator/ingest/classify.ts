@@ -14,14 +14,16 @@ import { WHOLE_FILE_LIMIT } from './limits.js';
 import type { FoundFile } from './find.js';
 import { scanTarball, scanTarballBytes, TarProblem, type TarScan } from './scan-tarball.js';
 import type { ImageKind } from '../simplestreams/ftypes.js';
+import path from 'node:path';
 
 export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
 
 /** `sha256` of a rootfs or unified image: set when the file was read whole here (a tarball then proven whole). */
 export type Classified =
   | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; sha256: string }
-  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression; sha256?: string }
-  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: ImageKind; sha256?: string }
+  /** `init`: known when the whole file was read: whether the root filesystem has /sbin/init. */
+  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression; sha256?: string; init?: boolean }
+  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: ImageKind; sha256?: string; init?: boolean }
   /** Not an image file at all (a README, a checksum list...): reported, not published. */
   | { role: 'other'; file: FoundFile };
 
@@ -95,6 +97,14 @@ export async function classify(file: FoundFile, wholeUpTo = WHOLE_FILE_LIMIT, ke
       if (file.size === 0 && IMAGE_NAME.test(file.rel)) {
         throw new ImageError(file.rel, 'is empty', 'rebuild or re-copy the image file');
       }
+      // zstd's skippable frame first: what pzstd (and zstd --adapt with -T) write; LXD and Incus
+      // refuse it ("Unsupported compression"): it is zstd, but not one they read.
+      if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18)
+        throw new ImageError(
+          file.rel,
+          'starts with a zstd skippable frame (as pzstd writes it): LXD and Incus refuse it as "Unsupported compression"',
+          `recompress it with zstd itself: zstd -d -c FILE | zstd -T0 -19 -o ${path.posix.basename(file.rel)}.new, then replace the file`,
+        );
       if (IMAGE_NAME.test(file.rel)) {
         throw new ImageError(
           file.rel,
@@ -125,7 +135,7 @@ export async function classify(file: FoundFile, wholeUpTo = WHOLE_FILE_LIMIT, ke
     if (e instanceof TarProblem) throw new ImageError(file.rel, e.message, e.fix);
     throw e;
   }
-  const known = scan.role !== 'metadata' && scan.sha256 ? { sha256: scan.sha256 } : {};
+  const known = scan.role !== 'metadata' && scan.sha256 ? { sha256: scan.sha256, ...(scan.init !== undefined ? { init: scan.init } : {}) } : {};
   if (scan.role === 'rootfs') return { role: 'rootfs', file, format: 'tarball', compression: sniffed.compression, ...known };
   let metadata: ImageMetadata;
   try {

@@ -14,6 +14,8 @@ export interface ImageMetadata {
   expiryDate?: number;
   /** properties, every value as the string LXD would read (Go's YAML keeps a scalar's source text). */
   properties: Record<string, string>;
+  /** What is read as the clients read it but deserves a word (a key written twice). */
+  warnings?: string[];
 }
 
 /** A problem in metadata.yaml: which field, what is wrong, how to fix it. */
@@ -48,7 +50,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const shape = z.object({
   architecture: z.string({ invalid_type_error: 'must be a string', required_error: 'is missing' }),
   creation_date: z
-    .number({ invalid_type_error: 'must be an integer (seconds since 1970), not quoted', required_error: 'is missing' })
+    .number({ invalid_type_error: 'must be an integer (seconds since 1970), not text', required_error: 'is missing' })
     .int('must be a whole number of seconds')
     .positive('must be after 1970 (LXD refuses 0)'),
   expiry_date: z.number({ invalid_type_error: 'must be an integer (seconds since 1970)' }).int().nonnegative().optional().nullable(),
@@ -57,7 +59,8 @@ const shape = z.object({
 function readProperties(doc: ReturnType<typeof parseDocument>): Record<string, string> {
   const root = doc.contents;
   if (!isMap(root)) return {};
-  const pair = root.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'properties');
+  // (written twice, the last one is read: Go's yaml.v2 in LXD, Incus and incus-simplestreams)
+  const pair = [...root.items].reverse().find((p) => isPair(p) && isScalar(p.key) && p.key.value === 'properties');
   if (!pair || pair.value === null || (isScalar(pair.value) && pair.value.value === null)) return {};
   if (!isMap(pair.value)) {
     throw new MetadataProblem('properties', 'must be a map of names to strings', 'write properties as `name: value` lines indented under `properties:`');
@@ -79,12 +82,27 @@ function readProperties(doc: ReturnType<typeof parseDocument>): Record<string, s
         'keep property values on one line, without control characters',
       );
     }
-    if (key in properties) {
-      throw new MetadataProblem(`properties.${key}`, 'is given twice', 'keep one of the two');
-    }
-    properties[key] = value;
+    properties[key] = value; // a key written twice: the last one, as the clients read it
   }
   return properties;
+}
+
+/** Keys written twice in a map (at any depth), each named with its line: the last one is read. */
+function duplicateKeys(node: unknown, lines: LineCounter, where: string, found: string[] = []): string[] {
+  if (!isMap(node)) return found;
+  const seen = new Set<string>();
+  for (const item of node.items) {
+    if (!isScalar(item.key)) continue;
+    const key = String(item.key.source ?? item.key.value);
+    const field = where ? `${where}.${key}` : key;
+    if (seen.has(key)) {
+      const line = item.key.range ? lines.linePos(item.key.range[0]).line : undefined;
+      found.push(`${field} is written twice${line ? ` (again on line ${line})` : ''}: the last one is read, as LXD and Incus read it; keep one`);
+    }
+    seen.add(key);
+    if (found.length < 20) duplicateKeys(item.value, lines, field, found);
+  }
+  return found;
 }
 
 /** Clock skew tolerated before a creation_date counts as "in the future". */
@@ -124,11 +142,20 @@ export function parseMetadata(bytes: Uint8Array, now?: number): ImageMetadata {
     throw new MetadataProblem('', 'is not valid UTF-8', 'save metadata.yaml as UTF-8');
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'error', lineCounter: lines });
+  // A key written twice is read as LXD and Incus read it (Go's yaml.v2: the last one wins), with a warning.
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: false, logLevel: 'error', lineCounter: lines });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const { line, col } = lines.linePos(first.pos[0]);
-    throw new MetadataProblem(`line ${line}, column ${col}`, `is not valid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax there');
+    // An indentation error is found where the parser gives up (often the line above the one
+    // that is wrong): the lines every error spans are named.
+    const last = Math.max(...doc.errors.map((e) => lines.linePos(Math.max(e.pos[0], e.pos[1] - 1)).line));
+    const where = last > line ? `lines ${line}–${last}` : `line ${line}, column ${col}`;
+    throw new MetadataProblem(
+      where,
+      `is not valid YAML: ${first.message.split('\n')[0]}`,
+      `fix the YAML syntax there (check the indentation of ${last > line ? `lines ${line} to ${last}` : `line ${line}`})`,
+    );
   }
   let plain: unknown;
   try {
@@ -156,8 +183,15 @@ export function parseMetadata(bytes: Uint8Array, now?: number): ImageMetadata {
     for (const field of ['os', 'release'])
       if (!properties?.[field]) problems.push(new MetadataProblem(`properties.${field}`, 'is missing', `set properties.${field}`));
   }
+  // A date written as a date (2026-12-01, or with a time): said as such, with the number to write.
+  const written = (plain as { creation_date?: unknown }).creation_date;
+  const asDate = typeof written === 'string' && /^\d{4}-\d\d-\d\d/.test(written.trim()) ? Date.parse(written.trim()) : NaN;
+  const messages: Record<string, string> = Number.isFinite(asDate) ? { creation_date: `is the date "${written as string}", not seconds since 1970` } : {};
+  if (Number.isFinite(asDate))
+    fixes.creation_date = `write creation_date: ${Math.floor(asDate / 1000)} (that time in seconds since 1970, as \`date -u -d '${(written as string).trim()}' +%s\` prints it)`;
   const data = parseWith(shape, plain, 'metadata.yaml', {
-    fail: (issues) => allOf([...problems, ...issues.map((i) => new MetadataProblem(i.field, i.message, fixes[i.field] ?? 'fix the field'))]),
+    fail: (issues) =>
+      allOf([...problems, ...issues.map((i) => new MetadataProblem(i.field, messages[i.field] ?? i.message, fixes[i.field] ?? 'fix the field'))]),
   });
   if (problems.length) throw allOf(problems);
   const parsed = { data };
@@ -174,10 +208,12 @@ export function parseMetadata(bytes: Uint8Array, now?: number): ImageMetadata {
     );
   }
   const properties = readProperties(doc);
+  const warnings = duplicateKeys(doc.contents, lines, '');
   return {
     architecture,
     creationDate: parsed.data.creation_date,
     ...(parsed.data.expiry_date ? { expiryDate: parsed.data.expiry_date } : {}),
     properties,
+    ...(warnings.length ? { warnings } : {}),
   };
 }

@@ -29,6 +29,8 @@ export interface HashedImage {
    * `fingerprint`: sha256(metadata ‖ LXC's rootfs) when that rootfs is not the image's own.
    */
   lxc?: { meta: HashedFile; rootfs: HashedFile; fingerprint?: string };
+  /** A container whose root filesystem, read by this build, has no /sbin/init: it cannot start. */
+  noInit?: true;
 }
 
 /** The input file that names an image in messages. */

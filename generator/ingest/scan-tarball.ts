@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import tar from 'tar-stream';
 import type { Compression } from './detect.js';
 import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js';
-import { cutShort as archiveCutShort, stoppedStream, TarEnd } from './wholeness.js';
+import { cutShort as archiveCutShort, hasInit, initPaths, stoppedStream, TarEnd } from './wholeness.js';
 import { BOMB_FIX, bombProblem, METADATA_YAML_LIMIT } from './limits.js';
 import { archivePart, untilTarEnd } from './tar-end.js';
 import type { ImageKind } from '../simplestreams/ftypes.js';
@@ -29,9 +29,12 @@ export type TarScan =
       sha256: string;
       size: number;
     }
-  /** `sha256`: set when the file was read whole in memory (and so proven whole). */
-  | { role: 'unified'; metadataYaml: Buffer; type: ImageKind; sha256?: string }
-  | { role: 'rootfs'; sha256?: string };
+  /**
+   * `sha256`: set when the file was read whole in memory (and so proven whole); `init`: then,
+   * whether a container's root filesystem has /sbin/init (LXD and Incus start nothing else).
+   */
+  | { role: 'unified'; metadataYaml: Buffer; type: ImageKind; sha256?: string; init?: boolean }
+  | { role: 'rootfs'; sha256?: string; init?: boolean };
 
 /** A problem found inside the tarball; the caller adds the file name and a fix. */
 export class TarProblem extends Error {
@@ -78,7 +81,7 @@ type EntryStream = tar.ExtractEvents['entry'][1];
  */
 class TarWalk {
   readonly extract = tar.extract();
-  readonly tarEnd = new TarEnd();
+  readonly tarEnd = Object.assign(new TarEnd(), { watch: new Set([...initPaths(''), ...initPaths('rootfs/')]) });
   metadataYaml: Buffer | undefined;
   result: TarScan | undefined;
   failure: Error | undefined;
@@ -300,8 +303,15 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
   if (result.role === 'metadata') return { ...result, sha256: hash.digest('hex'), size: walk.size };
   // Read to its end without a fault: hashed and proven whole here, hashing need not read it again.
-  if (readAll && walk.reachedEnd) return { ...result, sha256: hash.digest('hex') };
+  if (readAll && walk.reachedEnd) return { ...result, sha256: hash.digest('hex'), ...initOf(walk, result) };
   return result;
+}
+
+/** Whether a container root filesystem walked to its end has an init (see TarScan). */
+function initOf(walk: TarWalk, result: TarScan): { init?: boolean } {
+  if (result.role === 'rootfs') return { init: hasInit(walk.tarEnd.seen, '') };
+  if (result.role === 'unified' && result.type === 'container') return { init: hasInit(walk.tarEnd.seen, 'rootfs/') };
+  return {};
 }
 
 /**
@@ -326,5 +336,9 @@ export async function scanTarballBytes(bytes: Buffer, compression: Compression):
   const { result, failure } = walk;
   if (failure) throw failure;
   if (!result) throw new TarProblem('cannot read the tarball', 'the file is truncated or corrupt');
-  return { ...result, sha256: createHash('sha256').update(bytes).digest('hex'), ...(result.role === 'metadata' ? { size: bytes.length } : {}) };
+  return {
+    ...result,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    ...(result.role === 'metadata' ? { size: bytes.length } : initOf(walk, result)),
+  };
 }

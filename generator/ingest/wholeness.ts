@@ -47,6 +47,11 @@ export class TarEnd {
   entry(header: tarStream.Header & { byteOffset?: number }): void {
     const size = header.size ?? 0;
     this.entriesEnd = (header.byteOffset ?? 0) + Math.ceil(size / BLOCK) * BLOCK;
+    if (this.watch) {
+      if (header.type === null) this.odd = true;
+      const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+      if (this.watch.has(name)) this.seen[name] = header.type ?? 'unknown';
+    }
   }
 
   /** Called once the whole stream parsed without error. */
@@ -68,11 +73,6 @@ export function streamName(compression: Compression): string {
 function followEntries(extract: tarStream.Extract, end: TarEnd): void {
   extract.on('entry', (header, stream, next) => {
     end.entry(header as tarStream.Header & { byteOffset?: number });
-    if (end.watch) {
-      if (header.type === null) end.odd = true;
-      const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-      if (end.watch.has(name)) end.seen[name] = header.type ?? 'unknown';
-    }
     stream.on('end', next);
     stream.on('error', () => {}); // reported by the extract itself
     // metadata.yaml at the top (LXD's limit of 1 MiB), kept for whoever checks what the tarball is
@@ -270,4 +270,16 @@ export async function readChecked(
     if (e instanceof ArchiveProblem) return e;
     throw e;
   }
+}
+
+/** Where a container's init may be, in a root tarball (`prefix` '') or a unified one ('rootfs/'). */
+export const initPaths = (prefix: string): string[] => [`${prefix}sbin/init`, `${prefix}sbin`, `${prefix}usr/sbin/init`];
+
+/**
+ * Whether a root filesystem has an init LXD and Incus can start (/sbin/init, itself or through a
+ * merged /usr), from what the tar walk saw at initPaths.
+ */
+export function hasInit(seen: Readonly<Record<string, string>>, prefix: string): boolean {
+  if (seen[`${prefix}sbin/init`] !== undefined) return true;
+  return seen[`${prefix}sbin`] === 'symlink' && seen[`${prefix}usr/sbin/init`] !== undefined;
 }

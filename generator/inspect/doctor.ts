@@ -106,7 +106,8 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
     ok,
     bad,
     get,
-    follow: (at, limit) => follow(at, { ca, trust, deadlines, limit }),
+    // (credentials go to the server's own origin only, as with get)
+    follow: (at, limit) => follow(at, { ca, trust, deadlines, limit, ...(credentials ? { credentials } : {}) }),
   };
 
   if (credentials) {
@@ -139,13 +140,19 @@ export async function doctor(spec: string, options: { requestMs?: number; runMs?
   const tree = await readTree(served, { mode: 'report', problems: treeProblems, bounds: { indexBytes: 16 * 2 ** 20, productsBytes: 512 * 2 ** 20 } });
   const indexAnswer = answers.get(INDEX_PATH);
   if (indexAnswer && indexAnswer.status !== 200) {
-    bad(
-      'error',
-      'index',
-      `${INDEX_PATH} answers ${indexAnswer.status}`,
-      'clients read it first: without it the remote is empty',
-      'publish the output folder at the root of this URL',
-    );
+    const [message, fix] =
+      indexAnswer.status === 401 && credentials
+        ? [
+            `${INDEX_PATH} answers 401: the server refused the user and password given`,
+            'check the user and password (a user of the htpasswd file the tree was built with), and that the server reads that file',
+          ]
+        : indexAnswer.status === 401
+          ? [
+              `${INDEX_PATH} answers 401: the server asks for a user and password`,
+              'a private tree: run doctor with the credentials in the URL, https://USER:PASSWORD@HOST',
+            ]
+          : [`${INDEX_PATH} answers ${indexAnswer.status}`, 'publish the output folder at the root of this URL'];
+    bad('error', 'index', message, 'clients read it first: without it the remote is empty', fix);
     return report;
   }
   if (!indexAnswer) {

@@ -2,12 +2,12 @@
 // deadline and the run's, its body read up to a bound; redirects followed as clients follow them
 // (credentials only to the first origin); TLS 1.3 and the system's trust; plain http:// on port 80.
 
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseJson } from '../util/json.js';
+import { systemCAs as systemBundle } from '../util/system-ca.js';
 
 export interface Answer {
   status: number;
@@ -16,19 +16,8 @@ export interface Answer {
 }
 
 const TIMEOUT_MS = 5_000;
-/** Debian's (and most distributions') bundle of the CAs the system trusts: what LXD and Incus use. */
-const SYSTEM_CA_FILES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
-
-export function systemCAs(): string | undefined {
-  for (const f of SYSTEM_CA_FILES) {
-    try {
-      return readFileSync(f, 'utf8');
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
+/** The system's bundle (PEM): what LXD and Incus trust, and all doctor trusts. */
+export const systemCAs = (): string | undefined => systemBundle()?.pem;
 
 /** Deadlines: each request must be answered whole within `requestMs`, the whole run within `runEnd`. */
 export interface Deadlines {

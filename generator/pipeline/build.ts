@@ -6,6 +6,7 @@
 
 import type { Reporter } from '../util/reporter.js';
 import { readFile, stat } from 'node:fs/promises';
+import { catalogSchema } from '../formats/catalog.js';
 import path from 'node:path';
 import { DEFAULT_CONFIG, type Config, type Target } from '../config/config.js';
 import { bcryptCost, parseHtpasswd } from '../config/htpasswd.js';
@@ -94,6 +95,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     reporter.warn(
       `the signing key ${signer.fingerprint} makes different signatures on every build (DSA, ECDSA or a v6 key): every build rewrites them; an Ed25519 or RSA key does not`,
     );
+  if (settings.baseUrl && /^http:/i.test(settings.baseUrl))
+    reporter.warn(
+      `the base URL ${settings.baseUrl} is http://: LXD and Incus refuse a simplestreams remote over plain http (lxc remote add needs https); the catalogue and the import endpoints name it as given`,
+    );
   const auth = settings.htpasswd ? await loadAuth(settings.htpasswd, settings.targets, config) : undefined;
   if (options.images !== undefined) await checkImages(options.images);
   else if (!options.previous && !options.mirror) throw new UsageError('nothing to publish: give an images folder, a previous tree, or both');
@@ -163,7 +168,7 @@ async function buildLocked(
   try {
     // With nothing cached every image is read: the workers load while the images are found.
     if (options.images !== undefined && cache.cold) pool.warm();
-    reporter.phase('finding images');
+    if (options.images !== undefined) reporter.phase('finding images');
     const found = options.images !== undefined ? await findFiles(options.images, outputPathTest(options.out)) : { files: [], problems: [] };
     problems.push(...found.problems);
 
@@ -217,6 +222,46 @@ async function buildLocked(
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * Versions the output being replaced already published with other images (a rebuild under a
+ * fixed serial): clients that cached the version keep the old build. A warning, as only the
+ * output of an earlier build of this folder is compared (with --previous it is an error).
+ */
+async function republished(out: string, plan: Plan): Promise<string[]> {
+  let catalog;
+  try {
+    catalog = catalogSchema.safeParse(JSON.parse(await readFile(path.join(out, 'catalog.json'), 'utf8')));
+  } catch {
+    return [];
+  }
+  if (!catalog.success) return [];
+  const before = new Map(
+    catalog.data.products.flatMap((p) =>
+      p.versions.map((v) => [
+        `${p.key} ${v.version}`,
+        v.images
+          .map((i) => i.fingerprint)
+          .sort()
+          .join(),
+      ]),
+    ),
+  );
+  const warnings: string[] = [];
+  for (const p of plan.products)
+    for (const v of p.versions) {
+      const was = before.get(`${p.key} ${v.key}`);
+      const now = v.images
+        .map((i) => i.fingerprint)
+        .sort()
+        .join();
+      if (was !== undefined && was !== now)
+        warnings.push(
+          `${p.key} ${v.key} was published in ${out} with other images: clients that already have this version keep the old build, and a version key should name one build; give the image a new serial (e.g. \`date -u +%Y%m%d_%H%M\`)`,
+        );
+    }
+  return warnings;
 }
 
 /** Stages: plan (pure: products, merge with the previous tree, retention), deltas, then publish. */
@@ -308,6 +353,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
   // Each problem once: as an error when the build fails, as a warning when it publishes without it.
   if (problems.length) throw new BuildFailed([...skipped, ...problems]);
   for (const p of skipped) reporter.warn(`skipped (--keep-going): ${p.format().replace(/\n\s*/g, ' ')}`);
+  if (!previous) plan = { ...plan, warnings: [...plan.warnings, ...(await republished(options.out, plan))] };
   for (const w of plan.warnings) reporter.warn(w);
 
   const { plan: derivedPlan, deltas, lxc } = await deriveFiles(ctx, plan, publication, hashed);

@@ -7,7 +7,7 @@ import { folderOf, type FoundFile } from '../ingest/find.js';
 import { pairImages, type PairedImage } from '../ingest/pair.js';
 import { hashImage } from '../fingerprint/hash-images.js';
 import { futureProblem } from '../ingest/metadata.js';
-import type { HashedImage } from '../ingest/model.js';
+import { imageLabel, type HashedImage } from '../ingest/model.js';
 import type { BuildContext } from './context.js';
 
 /**
@@ -20,14 +20,17 @@ export async function readImages(
   onFolder?: (classified: Classified[], failed: Set<string>) => void,
 ): Promise<{ classified: Classified[]; failed: Set<string>; ignored: string[] }> {
   const { reporter, pool, cache, problems } = ctx;
-  reporter.phase('reading metadata');
+  if (files.length) reporter.phase('reading metadata');
   const classified: Classified[] = [];
   // On the worker threads (queued all at once, so small files go in batches); results kept in file order.
   const failed = new Set<string>();
   const known = files.map((file) => cache.classification(file));
   // Everything served by the cache (a no-change rebuild): nothing to wait for. (Files that are no
   // image are never cached: with one of them the files are read as below, and it is reported.)
-  if (known.every((k) => k !== undefined && !datedInFuture(k, ctx.settings.now))) return { classified: known as Classified[], failed, ignored: [] };
+  if (known.every((k) => k !== undefined && !datedInFuture(k, ctx.settings.now))) {
+    warnAboutMetadata(known as Classified[], reporter);
+    return { classified: known as Classified[], failed, ignored: [] };
+  }
   const reads = files.map((file, i) => Promise.resolve(known[i] ?? pool.classify(file)));
   if (onFolder) {
     // Only folders with a file to read: where everything is known, nothing is gained by starting early.
@@ -64,9 +67,17 @@ export async function readImages(
       if (r.reason instanceof ImageError) failed.add(r.reason.file);
     } else throw r.reason;
   }
+  warnAboutMetadata(classified, reporter);
   const ignored = classified.filter((c) => c.role === 'other').map((c) => c.file.rel);
   for (const rel of ignored) reporter.warn(`${rel}: not an image file, left out`);
   return { classified, failed, ignored };
+}
+
+/** What metadata.yaml files say that is read as the clients read it but deserves a word. */
+function warnAboutMetadata(classified: Classified[], reporter: BuildContext['reporter']): void {
+  for (const c of classified)
+    if ((c.role === 'metadata' || c.role === 'unified') && c.metadata.warnings)
+      for (const w of c.metadata.warnings) reporter.warn(`${c.file.rel}: metadata.yaml: ${w}`);
 }
 
 /** An image dated after the build's clock (--now, else now), as a problem of its file. */
@@ -118,7 +129,7 @@ export class EarlyHashes {
 /** Stage: fingerprints of every paired image (and, for tarballs, proof that they are whole). */
 export async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHashes): Promise<{ hashed: HashedImage[]; bytesHashed: number }> {
   const { reporter, pool, cache, problems } = ctx;
-  reporter.phase('hashing');
+  if (images.length) reporter.phase('hashing');
   const total = images.reduce((n, i) => n + (i.kind === 'split' ? i.rootfs.file.size : i.file.file.size), 0);
   early.report = (label) => reporter.progress('hashing', early.done, total, label);
   const hashed: HashedImage[] = [];
@@ -131,5 +142,10 @@ export async function hashAll(ctx: BuildContext, images: PairedImage[], early: E
     }
   }
 
+  for (const image of hashed)
+    if (image.noInit)
+      reporter.warn(
+        `${imageLabel(image)}: its root filesystem has no /sbin/init: LXD and Incus list it, but a container made from it fails to start ("Failed to exec /sbin/init"); build the root filesystem with an init (debootstrap --include=systemd-sysv, or busybox with /sbin/init -> /bin/busybox)`,
+      );
   return { hashed, bytesHashed: early.done - early.cached };
 }

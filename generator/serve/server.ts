@@ -13,7 +13,7 @@ import { catalogSchema } from '../formats/catalog.js';
 import { buildImportMap, type ImportMap } from '../render/cdn/import-map.js';
 import { TEMPLATES_DIR } from '../render/cdn/edge-code.js';
 import { headersForPath, loadRules, matchRedirect, type TreeRules } from '../source/host-rules.js';
-import { privateCache } from '../render/cdn/cache-rules.js';
+import { cacheRulesAt, headersAt, privateCache } from '../render/cdn/cache-rules.js';
 import type { HtpasswdUser } from '../config/htpasswd.js';
 
 export interface ServeOptions {
@@ -144,6 +144,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
   const { handleImport } = (await import(pathToFileURL(path.join(TEMPLATES_DIR, 'import-endpoints.js')).href)) as { handleImport: HandleImport };
 
   const authorized = options.users ? checker(options.users) : undefined;
+  const ownRules = cacheRulesAt(treeBase, options.users !== undefined);
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (options.log) res.once('finish', () => options.log!(`${req.method} ${req.url} ${res.statusCode}`));
     if (authorized && !(await authorized(req.headers.authorization))) {
@@ -206,7 +207,9 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
       'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
       'Accept-Ranges': 'bytes',
       'Last-Modified': st.mtime.toUTCString(),
-      ...headersForPath(rules, pathname),
+      // The tree's _headers when it has them (Netlify, Cloudflare); else (a tree built for nginx
+      // or Caddy) the same cache and CORS policy those hosts' rules give it.
+      ...(rules.headers.length ? headersForPath(rules, pathname) : headersAt(ownRules, pathname)),
     };
     // Served privately: no shared cache may keep what these credentials fetched.
     if (options.users && typeof headers['Cache-Control'] === 'string') headers['Cache-Control'] = privateCache(headers['Cache-Control']);

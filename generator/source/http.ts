@@ -12,6 +12,7 @@ import { lstat, rename, unlink } from 'node:fs/promises';
 import { BuildError } from '../util/errors.js';
 import { redirectsInward } from '../util/addresses.js';
 import { splitCredentials } from '../util/url.js';
+import { systemCAs, trustedCAs } from '../util/system-ca.js';
 
 export interface HttpLimits {
   /** A request bringing less than MIN_RATE bytes a second over this long is cut off (and retried). */
@@ -62,11 +63,14 @@ function explain(url: string, e: unknown): Error {
   if (e instanceof BuildError || e instanceof Transient) return e;
   const err = e as NodeJS.ErrnoException;
   const message = err.code && !err.message.includes(err.code) ? `${err.message} (${err.code})` : err.message;
-  if (/certificate|self[- ]signed|CERT_/i.test(`${message} ${err.code ?? ''}`))
+  if (/certificate|self[- ]signed|CERT_/i.test(`${message} ${err.code ?? ''}`)) {
+    const bundle = systemCAs()?.file;
     return new BuildError(
       `cannot read ${url}: ${message}`,
-      "the server's certificate is not trusted here: add its CA to the system store, or run with NODE_EXTRA_CA_CERTS=/path/to/ca.pem",
+      `the server's certificate is trusted neither by the system store${bundle ? ` (${bundle})` : ''}, which LXD and Incus use and this command reads too, nor by Node's own CAs: ` +
+        'install its CA into the system store (Debian/Ubuntu: copy it to /usr/local/share/ca-certificates/NAME.crt and run update-ca-certificates), or check that the server sends its whole chain and the certificate names this host',
     );
+  }
   // Nothing listens there, or no such host: trying again will not help.
   if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND')
     return new BuildError(`cannot read ${url}: ${message}`, 'check the URL and that the server answers');
@@ -88,7 +92,14 @@ export function useCredentials(url: string): string {
 }
 
 const MAX_REDIRECTS = 10;
-const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+// The https agent trusts what LXD and Incus trust (the system store) as well as Node's own CAs.
+let httpsAgent: https.Agent | undefined;
+const agents = {
+  http: new http.Agent({ keepAlive: true }),
+  get https() {
+    return (httpsAgent ??= new https.Agent({ keepAlive: true, ca: trustedCAs() }));
+  },
+};
 
 /** GET `url`, following redirects as clients do (at most MAX_REDIRECTS, http(s) only). */
 function get(url: string, headers: Record<string, string>, signal: AbortSignal, hops = 0): Promise<IncomingMessage> {
@@ -179,6 +190,13 @@ async function request(url: string, headers: Record<string, string>, limits: Htt
 
 function statusError(url: string, status: number, what: string): Error {
   if (status === 429 || status >= 500) return new Transient(`${url}: HTTP ${status}`);
+  if (status === 401)
+    return new BuildError(
+      `${url}: HTTP 401: the server asks for a user and password${credentials.has(new URL(url).origin) ? ', and refused the ones given' : ''}`,
+      credentials.has(new URL(url).origin)
+        ? 'check the user and password in the URL (https://USER:PASSWORD@HOST)'
+        : 'a private server: give its user and password in the URL, https://USER:PASSWORD@HOST/ (they are used for requests only, never printed or stored)',
+    );
   return new BuildError(`${url}: HTTP ${status}${status === 404 ? ' (not found)' : ''}`, what);
 }
 

@@ -15,9 +15,14 @@ export function withoutCredentials(url: string): string {
   }
 }
 
+/** The placeholder the docs and messages write (`https://USER:PASSWORD@HOST`): not a secret. */
+const PLACEHOLDER = 'USER:PASSWORD@';
+
 /** Every `scheme://user:password@` in a text (a message, a summary) without the user and password. */
 export function redactCredentials(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi, '$1');
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@"'<>]*@)/gi, (whole, scheme: string, userinfo: string) =>
+    userinfo === PLACEHOLDER ? whole : scheme,
+  );
 }
 
 /** The URL without credentials, and an Authorization value for them (Basic, as the clients send it). */

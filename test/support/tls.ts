@@ -2,7 +2,7 @@
 // for 127.0.0.1/localhost signed by it: what LXD needs to accept an https remote.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface TestTls {
@@ -20,8 +20,39 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: 'ignore' });
 }
 
+/**
+ * Runs `fn` holding a lock shared by every test process (the tiers run side by side): the first
+ * to arrive makes the certificates and updates the system store, the others wait for it.
+ */
+function locked<T>(fn: () => T): T {
+  const lock = `${DIR}.lock`;
+  const started = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // held by another process (or left by one that died mid-way: taken over after a minute)
+      if (Date.now() - started > 60_000) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Creates (once) the CA and server certificate, and makes the system trust the CA. */
 export function ensureTestTls(): TestTls {
+  return locked(makeTestTls);
+}
+
+/** Whether this run's CA is in the system store (the tier runner removes it at the end). */
+export const TEST_CA_IN_STORE = SYSTEM_CA;
+
+function makeTestTls(): TestTls {
   mkdirSync(DIR, { recursive: true });
   const caKey = path.join(DIR, 'ca.key');
   const caCert = path.join(DIR, 'ca.crt');

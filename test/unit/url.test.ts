@@ -22,3 +22,9 @@ describe('credentials in URLs', () => {
     assert.deepEqual(splitCredentials('https://h/'), { url: 'https://h/' });
   });
 });
+
+describe('the placeholder', () => {
+  it('USER:PASSWORD@ in a message or the docs is kept: it is no secret, and says where the credentials go', () => {
+    assert.equal(redactCredentials('give them as https://USER:PASSWORD@HOST'), 'give them as https://USER:PASSWORD@HOST');
+  });
+});

@@ -54,3 +54,10 @@ export function cacheRulesAt(base: string, isPrivate = false): PathRule[] {
     headers: isPrivate && r.headers['Cache-Control'] ? { ...r.headers, 'Cache-Control': privateCache(r.headers['Cache-Control']) } : r.headers,
   }));
 }
+
+/** Every header the rules give a request path (exact patterns, and prefixes ending in `*`). */
+export function headersAt(rules: readonly PathRule[], pathname: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of rules) if (r.pattern.endsWith('*') ? pathname.startsWith(r.pattern.slice(0, -1)) : pathname === r.pattern) Object.assign(out, r.headers);
+  return out;
+}
