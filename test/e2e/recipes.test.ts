@@ -14,6 +14,7 @@ import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import { freePort } from '../support/server-process.js';
+import { CLIENTS, clientRequirements } from '../support/clients.js';
 
 const skip = requirements(['nginx', 'rsync', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
 const BIN = path.resolve('bin/staticstreams.js');
@@ -178,78 +179,132 @@ function quickStart(): string[] {
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 }
 
-describe("the README's quick start, run as written", { skip: requirements(['mksquashfs', 'openssl', 'xz', 'tar', 'busybox', 'bash']) }, () => {
-  it('packs a root filesystem both ways, builds, serves over HTTPS with its certificate, and verify sees the image', async (t) => {
-    const [metadata, unified, split, buildStep, serveStep] = quickStart();
-    assert.ok(serveStep, 'the quick start has its five steps');
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ss-quick-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    // A root filesystem: busybox and its shell.
-    mkdirSync(path.join(dir, 'rootfs/bin'), { recursive: true });
-    mkdirSync(path.join(dir, 'rootfs/etc'));
-    execFileSync('cp', [execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), path.join(dir, 'rootfs/bin/busybox')]);
-    execFileSync('ln', ['-s', 'busybox', path.join(dir, 'rootfs/bin/sh')]);
-    writeFileSync(path.join(dir, 'rootfs/etc/marker'), 'quick start\n');
-    // `staticstreams` is this checkout's CLI; the port is a free one instead of 8443.
-    mkdirSync(path.join(dir, 'bin'));
-    writeFileSync(path.join(dir, 'bin/staticstreams'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`, { mode: 0o755 });
-    const port = String(await freePort());
-    const sh = (script: string) =>
-      spawnSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('8443', port)], {
-        cwd: dir,
-        encoding: 'utf8',
-        env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
-      });
+const QUICK_CA = '/usr/local/share/ca-certificates/staticstreams-localhost.crt';
+
+describe(
+  "the README's quick start, run as written, ends in a running container",
+  {
+    skip: requirements(['mksquashfs', 'openssl', 'xz', 'tar', 'busybox', 'bash', 'update-ca-certificates'], { root: true }),
+  },
+  () => {
+    const blocks = quickStart();
+    const [install, rootfs, metadata, unified, split, buildStep, serveStep, launch] = blocks;
+    let dir: string;
+    let port: string;
+    let pid: number | undefined;
+    const env = () => ({ ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, NODE_EXTRA_CA_CERTS: undefined });
+    const sh = (script: string) => spawnSync('bash', ['-euo', 'pipefail', '-c', script.replaceAll('8443', port)], { cwd: dir, encoding: 'utf8', env: env() });
+    const fingerprint = () =>
+      (JSON.parse(readFileSync(path.join(dir, 'dist/catalog.json'), 'utf8')) as { products: { versions: { images: { fingerprint: string }[] }[] }[] })
+        .products[0]!.versions[0]!.images[0]!.fingerprint;
     const ok = (script: string) => {
       const r = sh(script);
       assert.equal(r.status, 0, `${script}\n${r.stdout}${r.stderr}`);
       return r;
     };
-    const catalogOf = () => JSON.parse(readFileSync(path.join(dir, 'dist/catalog.json'), 'utf8')) as { products: { key: string; aliases: string[] }[] };
 
-    ok(metadata!);
-    ok(unified!);
-    ok(buildStep!);
-    assert.deepEqual(
-      catalogOf().products.map((p) => [p.key, p.aliases]),
-      [['myos:1.0:amd64:default', ['myos/1.0/default', 'myos/1.0']]],
-    );
-    // Both forms of one serial: refused, with the fix.
-    ok(split!);
-    const both = sh(buildStep!);
-    assert.equal(both.status, 1, both.stderr);
-    assert.match(both.stderr, /fix: /);
-    // The split form alone.
-    rmSync(path.join(dir, 'images/myos.tar.gz'));
-    ok(buildStep!);
-    // (Its output to a file: a background server holding the pipes would hold this call too.)
-    const served = spawnSync('bash', ['-c', `exec >serve.log 2>&1\n${serveStep!.replaceAll('8443', port)}\necho $! > serve.pid`], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` },
-      timeout: 60_000,
+    before(async () => {
+      assert.equal(blocks.length, 8, 'install, root filesystem, metadata, two ways to pack, build, serve, launch');
+      dir = mkdtempSync(path.join(os.tmpdir(), 'ss-quick-'));
+      port = String(await freePort());
+      // `staticstreams` is this checkout's CLI (test/integration/package.test.ts installs the packed tarball).
+      mkdirSync(path.join(dir, 'bin'));
+      writeFileSync(path.join(dir, 'bin/staticstreams'), `#!/bin/sh\nexec ${process.execPath} ${BIN} "$@"\n`, { mode: 0o755 });
     });
-    assert.equal(served.status, 0, served.stderr);
-    const pid = Number(readFileSync(path.join(dir, 'serve.pid'), 'utf8'));
-    t.after(() => {
-      try {
-        process.kill(pid);
-      } catch {
-        // already gone
+    after(() => {
+      if (pid) {
+        try {
+          process.kill(pid);
+        } catch {
+          // already gone
+        }
       }
+      rmSync(QUICK_CA, { force: true });
+      spawnSync('update-ca-certificates', ['--fresh'], { stdio: 'ignore' });
+      if (dir && !process.env.KEEP_TMP) rmSync(dir, { recursive: true, force: true });
     });
-    // As the quick start says: verify with the certificate trusted through NODE_EXTRA_CA_CERTS.
-    const verify = () =>
-      spawnSync(process.execPath, [BIN, 'verify', `https://localhost:${port}`], {
+
+    it('gets the tool by packing and installing the tarball', () => {
+      assert.match(install!, /npm pack --silent/);
+      assert.match(install!, /npm install -g [^\n]*\.\/staticstreams-\d+\.\d+\.\d+\.tgz/);
+    });
+
+    it('makes a root filesystem that boots, packs it both ways, builds without a warning, and serves it over HTTPS', async () => {
+      ok(rootfs!);
+      ok(metadata!);
+      ok(unified!);
+      const built = ok(buildStep!);
+      assert.doesNotMatch(built.stderr, /warning/, 'a quick start that builds without a warning');
+      const catalog = JSON.parse(readFileSync(path.join(dir, 'dist/catalog.json'), 'utf8')) as { products: { key: string; aliases: string[] }[] };
+      assert.deepEqual(
+        catalog.products.map((p) => p.aliases),
+        [['myos/1.0/default', 'myos/1.0']],
+      );
+      // Both forms of one serial: refused, with the fix; the split form alone builds.
+      ok(split!);
+      const both = sh(buildStep!);
+      assert.equal(both.status, 1, both.stderr);
+      assert.match(both.stderr, /fix: /);
+      rmSync(path.join(dir, 'images/myos.tar.gz'));
+      ok(buildStep!);
+      // (Its output to a file: a background server holding the pipes would hold this call too.)
+      const served = spawnSync('bash', ['-c', `exec >serve.out 2>&1\n${serveStep!.replaceAll('8443', port)}\necho $! > serve.pid`], {
+        cwd: dir,
         encoding: 'utf8',
-        env: { ...process.env, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') },
+        env: env(),
+        timeout: 60_000,
       });
-    let verified = verify();
-    for (let i = 0; i < 50 && verified.status !== 0 && /ECONNREFUSED/.test(verified.stdout + verified.stderr); i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      verified = verify();
-    }
-    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
-    assert.match(verified.stdout, /^ok: 1 product, 1 image/m);
-  });
-});
+      assert.equal(served.status, 0, served.stderr);
+      pid = Number(readFileSync(path.join(dir, 'serve.pid'), 'utf8'));
+      // Step 7's first line, as written: the certificate into the system store. verify then trusts
+      // it as LXD and Incus do (no NODE_EXTRA_CA_CERTS).
+      ok(launch!.split('\n')[0]!);
+      let verified = sh(`staticstreams verify https://localhost:8443`);
+      for (let i = 0; i < 50 && verified.status !== 0 && /ECONNREFUSED/.test(verified.stdout + verified.stderr); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        verified = sh(`staticstreams verify https://localhost:8443`);
+      }
+      assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+      assert.match(verified.stdout, /^ok: 1 product, 1 image/m);
+    });
+
+    for (const client of CLIENTS)
+      it(
+        `with real ${client.label}: restarts the daemon, adds the remote, launches, and the container answers`,
+        { skip: clientRequirements(client, []) },
+        () => {
+          assert.ok(pid, 'the server of the step before runs');
+          // `systemctl restart lxd` (no systemd here): the daemon restarted by hand, reading the store.
+          const lines = launch!.trim().split('\n');
+          assert.match(lines[1]!, /^systemctl restart lxd$/);
+          client.ensure(true);
+          const remote = `ss-quick-${client.command}`;
+          const container = `ss-quick-${client.command}-${process.pid}`;
+          client.cleanup([
+            ['delete', '--force', container],
+            ['remote', 'remove', remote],
+          ]);
+          try {
+            const script = lines
+              .slice(2)
+              .map((l) =>
+                l
+                  .replace(/^lxc /, `${client.command} `)
+                  .replaceAll('myimages', remote)
+                  .replace(/\bc1\b/, container),
+              )
+              .join('\n');
+            const r = ok(script);
+            assert.match(r.stdout, /hello from my first image/);
+            assert.equal(client.run(['exec', container, '--', 'hostname']).trim(), container, 'the hostname template named the container');
+          } finally {
+            client.cleanup([
+              ['delete', '--force', container],
+              ['remote', 'remove', remote],
+              ['image', 'delete', fingerprint()],
+            ]);
+          }
+        },
+      );
+  },
+);

@@ -49,10 +49,10 @@ const HOSTS: [string, Start][] = [
   ['Caddy (the snippet inside the site block)', (site, port, tls, conf) => startCaddy(site, port, tls, path.join(conf, 'caddy-site.conf'))],
   ['staticstreams serve (mounted at the base URL’s path)', (site, port, tls) => startServe(path.join(site, 'lxd'), port, tls)],
   [
-    'Cloudflare Pages (wrangler pages dev: the README’s deploy folder)',
+    'Cloudflare Pages (wrangler pages dev: the deploy folder of docs/hosts.md)',
     async (site, port, tls) => {
-      // README, "A tree under a path", run as written: the deploy folder holds the output as lxd/, its host files at the root.
-      const recipe = readFileSync(path.resolve('README.md'), 'utf8')
+      // docs/hosts.md, "A tree under a path", run as written: the deploy folder holds the output as lxd/, its host files at the root.
+      const recipe = readFileSync(path.resolve('docs/hosts.md'), 'utf8')
         .split('\n')
         .find((l) => l.includes('mkdir -p deploy && cp -al dist deploy/lxd'))!
         .trim();
