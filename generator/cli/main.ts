@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBuild } from './build.js';
 import { registerPrune } from './prune.js';
+import { registerWithdraw } from './withdraw.js';
 import { registerMirror } from './mirror.js';
 import { registerPromote } from './promote.js';
 import { registerList } from './list.js';
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   const action = makeAction(setExit);
   registerBuild(program, action);
   registerPrune(program, action);
+  registerWithdraw(program, action);
   registerMirror(program, action);
   registerPromote(program, action);
   registerVerify(program, action);

@@ -2,8 +2,8 @@
 // servers, published as a staticstreams tree (with the images folder's own images, if given).
 
 import type { Command } from 'commander';
-import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
 import type { Action } from './output.js';
+import { addPublishOptions, printSummary, readPublishing, type BuildFlags } from './publishing.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -18,6 +18,14 @@ export function addUpstreamOptions(command: Command, filterHelp: string): Comman
       'required: refuse an upstream not signed throughout; preferred: check what is signed, warn about the rest; off (default: required with a keyring, or mirror.signatures)',
     )
     .option('--no-cache', 're-hash every local image file instead of reusing fingerprints of unchanged files');
+}
+
+export async function runMirror(urls: string[], flags: BuildFlags): Promise<number> {
+  const started = Date.now();
+  const all = { ...flags, upstreams: urls, cache: flags.cache !== false };
+  const run = await readPublishing('mirror', all);
+  const { mirror } = await import('../pipeline/commands.js');
+  return printSummary('mirror', all, run, await mirror({ ...run.options, ...run.upstreams! }), started);
 }
 
 export function registerMirror(program: Command, action: Action): void {
@@ -41,7 +49,5 @@ export function registerMirror(program: Command, action: Action): void {
     command,
     'copy only images whose os, release, arch, variant, type, alias or version matches (repeatable; same key: any, different keys: all)',
   );
-  addPublishOptions(command).action(
-    action((urls: string[], flags: BuildFlags) => runBuild({ ...flags, upstreams: urls, cache: flags.cache !== false }, 'mirror')),
-  );
+  addPublishOptions(command).action(action((urls: string[], flags: BuildFlags) => runMirror(urls, flags)));
 }

@@ -3,9 +3,17 @@
 // already holds stays; same fingerprints, files reused where the output holds them.
 
 import type { Command } from 'commander';
-import { addPublishOptions, runBuild, type BuildFlags } from './build.js';
 import type { Action } from './output.js';
 import { addUpstreamOptions } from './mirror.js';
+import { addPublishOptions, printSummary, readPublishing, type BuildFlags } from './publishing.js';
+
+export async function runPromote(url: string, flags: BuildFlags): Promise<number> {
+  const started = Date.now();
+  const all = { ...flags, upstreams: [url], cache: flags.cache !== false };
+  const run = await readPublishing('promote', all);
+  const { promote } = await import('../pipeline/commands.js');
+  return printSummary('promote', all, run, await promote({ ...run.options, ...run.upstreams! }), started);
+}
 
 export function registerPromote(program: Command, action: Action): void {
   const command = program
@@ -24,7 +32,5 @@ export function registerPromote(program: Command, action: Action): void {
         '\nEvery file is checked as mirror checks it; versions of the stable tree the filters leave out stay.',
     );
   addUpstreamOptions(command, 'what to promote: version=20261206_03:00 (or 20261206_0300), alias=debian/12, os, release, arch, variant, type (repeatable)');
-  addPublishOptions(command).action(
-    action((url: string, flags: BuildFlags) => runBuild({ ...flags, upstreams: [url], cache: flags.cache !== false }, 'promote')),
-  );
+  addPublishOptions(command).action(action((url: string, flags: BuildFlags) => runPromote(url, flags)));
 }

@@ -20,9 +20,19 @@ export const graceEntrySchema = z.object({
   reason: z.string(),
 });
 
+/** A withdrawn version (staticstreams withdraw): kept out of every later build of the tree. */
+export const withdrawnSchema = z.object({
+  product: z.string(),
+  version: z.string(),
+  fingerprints: z.array(z.string().regex(SHA256)),
+  since: z.string().datetime(),
+});
+
 export const stateSchema = z.object({
   format: z.literal('staticstreams-state:1'),
   grace: z.array(graceEntrySchema),
+  /** Versions withdrawn from the tree: a build that meets one of their images again leaves it out. */
+  withdrawn: z.array(withdrawnSchema).optional(),
   /** The build's settings, in the config file's shape (validated by the config schema when used). */
   settings: z.record(z.unknown()).optional(),
 });
@@ -30,10 +40,11 @@ export const stateSchema = z.object({
 export type GraceEntry = z.infer<typeof graceEntrySchema>;
 export type PublishedState = z.infer<typeof stateSchema>;
 
-export function renderState(grace: GraceEntry[], settings?: Record<string, unknown>): string {
+export function renderState(grace: GraceEntry[], settings?: Record<string, unknown>, withdrawn: z.infer<typeof withdrawnSchema>[] = []): string {
   const state: PublishedState = {
     format: 'staticstreams-state:1',
     grace: [...grace].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    ...(withdrawn.length ? { withdrawn: [...withdrawn].sort((a, b) => (`${a.product} ${a.version}` < `${b.product} ${b.version}` ? -1 : 1)) } : {}),
     ...(settings ? { settings } : {}),
   };
   stateSchema.parse(state);

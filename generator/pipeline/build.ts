@@ -19,6 +19,7 @@ import { planProducts, type Plan, type PlannedProduct, type PublishedFormats } f
 import { versionFormatOf, type VersionFormat } from '../simplestreams/version-key.js';
 import { listedFiles, pathClashes, planPublication, type PreviousState, type Publication } from '../plan/publication.js';
 import { previousProducts } from '../plan/previous.js';
+import { selectWithdrawals, withoutWithdrawn, type Withdrawn } from '../plan/withdraw.js';
 import type { PublishedTree } from '../source/published.js';
 import { outputPathTest, StagedOutput } from '../publish/output/tree.js';
 import { imageLabel, type HashedImage } from '../ingest/model.js';
@@ -177,12 +178,14 @@ async function buildLocked(
     const carried =
       previous &&
       previousProducts(previous.products, previous.catalog, previous.source.label, () => twins++).map((p) => (previous.foreign ? { ...p, adopted: true } : p));
+    const withdrawn = withdrawals(options, previous, carried, settings.now);
     const ctx: BuildContext = {
       options,
       reporter,
       config,
       settings,
       previous,
+      withdrawn,
       carried: carried && { products: carried, twins },
       pool,
       cache,
@@ -264,6 +267,31 @@ async function republished(out: string, plan: Plan): Promise<string[]> {
   return warnings;
 }
 
+/**
+ * The versions withdrawn from the tree: those its state records, and those this run withdraws
+ * (`withdraw`), each named in the previous tree or refused.
+ */
+function withdrawals(options: BuildOptions, previous: PublishedTree | null, carried: PlannedProduct[] | null, now: Date): Withdrawn[] {
+  const before = previous?.state?.withdrawn ?? [];
+  if (!options.withdraw?.length) return before;
+  const { withdrawn, problems } = selectWithdrawals(carried ?? [], options.withdraw, now.toISOString());
+  if (problems.length) throw new BuildFailed(problems);
+  return [...before, ...withdrawn];
+}
+
+/** The images of this run, without those of withdrawn versions (each left out with a word). */
+function keptOut(ctx: BuildContext, hashed: HashedImage[]): HashedImage[] {
+  const withdrawn = new Map(ctx.withdrawn.flatMap((w) => w.fingerprints.map((f) => [f, w] as const)));
+  return hashed.filter((image) => {
+    const w = withdrawn.get(image.fingerprint);
+    if (w)
+      ctx.reporter.warn(
+        `${imageLabel(image)}: left out: it is ${w.product} ${w.version}, withdrawn from this tree on ${w.since} (staticstreams-state.json); rebuild it with a new serial to publish a fixed build`,
+      );
+    return !w;
+  });
+}
+
 /** Stages: plan (pure: products, merge with the previous tree, retention), deltas, then publish. */
 async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored: string[], done: number): Promise<BuildResult> {
   const { options, reporter, config, settings, previous, problems } = ctx;
@@ -272,7 +300,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     plan: fresh,
     problems: planProblems,
     skipped: planSkipped,
-  } = planKeepingGoing(hashed, config, options.keepGoing === true, publishedFormats(ctx.carried?.products ?? []));
+  } = planKeepingGoing(keptOut(ctx, hashed), config, options.keepGoing === true, publishedFormats(ctx.carried?.products ?? []));
   const nowMs = settings.now.getTime();
   const graceMs = settings.grace.ms;
   // A warning like the plan's: printed, and in --json's `warnings`.
@@ -292,7 +320,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     productsFile: previous.productsFile,
     grace: previous.state?.grace ?? [],
   };
-  const mirrored = ctx.mirrored?.products ?? [];
+  const mirrored = withoutWithdrawn(ctx.mirrored?.products ?? [], ctx.withdrawn);
   for (const m of mirrored) {
     const local = fresh.products.find((p) => p.key === m.key);
     if (local)
@@ -306,13 +334,14 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
   }
   // A mirror follows its upstreams: versions they list that the filters leave out are not kept,
   // and a version they list with other images than the output holds is replaced.
+  // A withdrawn version is not kept either: its files stay for the grace period, unlisted.
   const deselected = ctx.mirrored?.deselected;
   const mergeBase =
-    previousState && deselected?.size
+    previousState && (deselected?.size || ctx.withdrawn.length)
       ? {
           ...previousState,
-          products: previousState.products
-            .map((p) => ({ ...p, versions: p.versions.filter((v) => !deselected.has(`${p.key} ${v.key}`)) }))
+          products: withoutWithdrawn(previousState.products, ctx.withdrawn)
+            .map((p) => ({ ...p, versions: p.versions.filter((v) => !deselected?.has(`${p.key} ${v.key}`)) }))
             .filter((p) => p.versions.length),
         }
       : previousState;

@@ -14,6 +14,7 @@ import type { Catalog } from '../formats/catalog.js';
 import type { PlaceStats } from '../publish/blobs.js';
 import type { SpareEntry } from '../publish/output/spare.js';
 import type { Settings } from '../config/settings.js';
+import type { Withdrawn } from '../plan/withdraw.js';
 import type { Keyring, SigningKey } from '../signing/openpgp.js';
 import type { TargetAuth } from '../render/cdn/targets.js';
 import type { BucketStats } from '../publish/bucket/sync.js';
@@ -66,6 +67,8 @@ export interface BuildOptions {
   unsigned?: boolean;
   /** Keys the previous tree may be signed by besides the build's own (the old key of a rotation). */
   keyring?: Keyring;
+  /** Withdraw these versions of the previous tree (PRODUCT/VERSION or an image fingerprint): `staticstreams withdraw`. */
+  withdraw?: string[];
   /** The environment the signing key and passphrase are read from (default: process.env). */
   env?: Record<string, string | undefined>;
   /** Mirror these upstream servers into the output (with the images folder's images, if any). */
@@ -125,6 +128,8 @@ export interface Lifecycle {
   kept: string[];
   /** `product version` dropped by retention. */
   dropped: string[];
+  /** `product version` withdrawn by this run. */
+  withdrawn: string[];
   /** Files kept only for their grace period, and those whose period ended (left out now). */
   grace: GraceEntry[];
   expired: GraceEntry[];
@@ -149,6 +154,8 @@ export interface BuildContext {
   signer?: SigningKey;
   /** A private tree: its htpasswd file and users. */
   auth?: TargetAuth;
+  /** Every version withdrawn from the tree (before and by this run): kept out of what it publishes. */
+  withdrawn: Withdrawn[];
   /** The listing of the output's spare tree, being made (see publish/output/spare.ts). */
   spare?: Promise<SpareEntry[] | null>;
 }

@@ -172,7 +172,16 @@ function lifecycleOf(ctx: BuildContext, planned: Planned, streams: ReturnType<ty
   const { previousState, publication, plan, nowMs, graceMs } = planned;
   // Every file this build writes is listed: a previous tree's streams/v1/images.json (an adopted
   // peer's products file) is replaced at once, not kept for the grace period.
-  const grace = graceAfter(previousState, publication, new Set([...plan.files.map((f) => f.path), ...streams.files.keys()]), nowMs, graceMs);
+  const before = new Set((ctx.previous?.state?.withdrawn ?? []).map((w) => `${w.product} ${w.version}`));
+  const withdrawn = ctx.withdrawn.map((w) => `${w.product} ${w.version}`).filter((w) => !before.has(w));
+  const grace = graceAfter(
+    previousState,
+    publication,
+    new Set([...plan.files.map((f) => f.path), ...streams.files.keys()]),
+    nowMs,
+    graceMs,
+    new Set(withdrawn),
+  );
   const lifecycle: Lifecycle = {
     ...(ctx.previous ? { previous: ctx.previous.source.label } : {}),
     added: publication.added,
@@ -180,6 +189,7 @@ function lifecycleOf(ctx: BuildContext, planned: Planned, streams: ReturnType<ty
     replaced: publication.replaced,
     kept: keptVersions(previousState, plan, publication),
     dropped: publication.dropped.map((d) => `${d.product} ${d.version}`),
+    withdrawn,
     grace: grace.keep,
     expired: grace.expired,
   };
@@ -275,7 +285,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     siblingPaths(basePathOf(catalog.baseUrl), options.out, settings.serverConfigDir),
   );
   for (const w of targets.warnings) reporter.warn(w);
-  const stateText = renderState(grace.keep, recordedSettings(config, settings));
+  const stateText = renderState(grace.keep, recordedSettings(config, settings), ctx.withdrawn);
   const builtAt = settings.now;
   const published: Published = {
     texts: [...streams.files, ...signed, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],

@@ -99,6 +99,8 @@ export function graceAfter(
   listed: Set<string>,
   nowMs: number,
   graceMs: number,
+  /** `product version` withdrawn by this run. */
+  withdrawn: ReadonlySet<string> = new Set(),
 ): { keep: GraceEntry[]; expired: GraceEntry[] } {
   if (!previous) return { keep: [], expired: [] };
   const dropped = new Set(publication.dropped.map((d) => `${d.product} ${d.version}`));
@@ -107,7 +109,13 @@ export function graceAfter(
   for (const p of previous.products) {
     for (const v of p.versions) {
       const name = `${p.key} ${v.key}`;
-      const reason = dropped.has(name) ? `retention dropped ${name}` : replaced.has(name) ? `--replace replaced ${name}` : `no longer listed: ${name}`;
+      const reason = dropped.has(name)
+        ? `retention dropped ${name}`
+        : replaced.has(name)
+          ? `--replace replaced ${name}`
+          : withdrawn.has(name)
+            ? `withdrawn: ${name}`
+            : `no longer listed: ${name}`;
       for (const i of v.items) if (!listed.has(i.file.path)) unlisted.push({ path: i.file.path, sha256: i.file.sha256, size: i.file.size, reason });
     }
   }
