@@ -46,6 +46,35 @@ export class TarProblem extends Error {
   }
 }
 
+/** Entries read inside an unusual first folder before deciding the tarball is a root filesystem. */
+const WRAPPER_LOOK = 64;
+
+/** What a root filesystem holds at its top: a first folder of another name may wrap a whole image. */
+const ROOT_DIRS = new Set([
+  'bin',
+  'boot',
+  'dev',
+  'etc',
+  'home',
+  'lib',
+  'lib32',
+  'lib64',
+  'libx32',
+  'media',
+  'mnt',
+  'opt',
+  'proc',
+  'root',
+  'run',
+  'sbin',
+  'snap',
+  'srv',
+  'sys',
+  'tmp',
+  'usr',
+  'var',
+]);
+
 /** Strips `./` prefixes and trailing slashes; reports names that would escape the archive root. */
 function normalize(name: string): { name: string; unsafe: boolean } {
   const unsafe = name.startsWith('/') || name.split('/').includes('..');
@@ -101,6 +130,8 @@ class TarWalk {
   private sawRootfsDir = false;
   private sawRootfsImg = false;
   private sawOther = false;
+  /** A first folder no root filesystem has at its top (a tarball made from the folder above?). */
+  private wrapper: string | undefined;
   private entries = 0;
   private expanded = 0;
 
@@ -182,6 +213,21 @@ class TarWalk {
         this.fail(new TarProblem(`entry "${header.name}" is a ${header.type}; templates must be regular files`, 'store templates as regular files'));
       }
       this.expanded += header.size ?? 0;
+    } else if (!this.metadataYaml && !this.sawRootfsDir && /^[^/]+\/metadata\.yaml$/.test(name) && this.wrapper === name.split('/')[0]) {
+      // Made from the folder above (tar -czf x.tar.gz wrap): metadata.yaml one level down.
+      const dir = this.wrapper;
+      this.fail(
+        new TarProblem(
+          `metadata.yaml is inside ${dir}/, not at the top of the tarball, where LXD and Incus read it`,
+          `make the tarball from inside that folder: tar --numeric-owner -C ${dir} -czf FILE metadata.yaml templates rootfs`,
+        ),
+      );
+    } else if (!this.metadataYaml && !this.sawRootfsDir && this.entries === 1 && header.type === 'directory' && !ROOT_DIRS.has(name)) {
+      // A first folder a root filesystem does not have at its top: the next entries tell.
+      this.wrapper = name;
+    } else if (!this.metadataYaml && !this.sawRootfsDir && this.wrapper && name.startsWith(`${this.wrapper}/`) && this.entries <= WRAPPER_LOOK) {
+      // Inside that first folder: metadata.yaml may still come (the decision waits a few entries).
+      this.sawOther = true;
     } else if (!this.metadataYaml && !this.sawRootfsDir) {
       // Anything else before metadata.yaml: this is a root filesystem tarball (bin/, etc/, ...).
       this.sawOther = true;
@@ -229,6 +275,8 @@ class TarWalk {
       this.fail(new TarProblem('the tarball is empty', 'rebuild the image'));
     } else if (!this.sawOther) {
       this.fail(new TarProblem('the tarball has no metadata.yaml', 'add metadata.yaml at the top of the tarball'));
+    } else {
+      this.decide({ role: 'rootfs' }); // a small root tarball whose first folder is an unusual one
     }
     this.settle();
   }

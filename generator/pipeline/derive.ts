@@ -45,7 +45,12 @@ export async function deriveFiles(
     if (lxcJobs.some((j) => j.source.kind === 'squashfs' && !j.supplied)) await checkSqfs2tar();
     reporter.phase(`LXC's root and meta tarballs for ${count(lxcJobs.length, 'container version')} (made with xz on every core, or kept from the last build)`);
     try {
-      lxc = await makeLxc(plan.products, lxcJobs, previous?.source, { dir: derivedPath(options.out), cache: ctx.cache });
+      lxc = await makeLxc(plan.products, lxcJobs, previous?.source, {
+        dir: derivedPath(options.out),
+        cache: ctx.cache,
+        onJob: (name, n, of) =>
+          ctx.reporter.phase(`making LXC's files for ${name} (${n} of ${of}: its root filesystem as a tar, compressed with xz on every core)`),
+      });
     } catch (e) {
       await deltas?.cleanup();
       throw e;

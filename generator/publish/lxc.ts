@@ -218,6 +218,8 @@ function suppliedRecord(job: LxcJob): Made {
 export interface DerivedStore {
   dir: string;
   cache: FingerprintCache;
+  /** Hears of each job as it starts making files (xz of a real root filesystem takes minutes). */
+  onJob?: (name: string, n: number, of: number) => void;
 }
 
 export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previous: TreeSource | undefined, store: DerivedStore): Promise<LxcResult> {
@@ -256,6 +258,7 @@ export async function makeLxc(products: PlannedProduct[], jobs: LxcJob[], previo
         // earlier build made and kept; else made now.
         let record = job.supplied ? suppliedRecord(job) : await kept(folder);
         if (!record) {
+          store.onJob?.(name, n + 1, jobs.length);
           const halfMade = `${folder}.partial-${process.pid}`;
           partial = halfMade;
           await rm(halfMade, { recursive: true, force: true });

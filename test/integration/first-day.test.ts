@@ -183,3 +183,31 @@ describe('45.6 / 45.7 / 45.10 words and counts', () => {
     assert.match(r.stderr, /fix: recompress it with zstd itself/);
   });
 });
+
+describe('45.7 more words', () => {
+  it('a tarball made from the folder above (wrap/metadata.yaml) says where metadata.yaml is and how to pack it', async (t) => {
+    const dir = await tempDir(t);
+    await put(
+      path.join(dir, 'images/wrapped.tar.gz'),
+      compress(
+        await tarball([
+          { name: 'wrap/' },
+          { name: 'wrap/metadata.yaml', content: metadataYaml({ os: 'w', release: '1', serial: '20261101_00:00' }) },
+          { name: 'wrap/rootfs/' },
+        ]),
+        'gzip',
+      ),
+    );
+    const r = await runCli(['build', '--no-site', '--out', 'out'], { cwd: dir });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /wrapped\.tar\.gz: metadata\.yaml is inside wrap\/, not at the top of the tarball/);
+    assert.match(r.stderr, /fix: make the tarball from inside that folder: tar --numeric-owner -C wrap/);
+  });
+
+  it('--lxc says which version it is making LXC files for, one line each', { skip: requirements(['xz', 'sqfs2tar']) }, async (t) => {
+    const dir = await tempDir(t);
+    const r = await runCli(['build', '--images', IMAGES, '--no-site', '--out', 'out', '--lxc'], { cwd: dir });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^making LXC's files for \S+ \S+ \(1 of \d+: /m);
+  });
+});

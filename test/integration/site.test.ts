@@ -137,3 +137,15 @@ test('a rebuild that would change nothing writes nothing, unless a page of the s
     assert.ok(await exists(path.join(out, page)), `${page} is written again`);
   }
 });
+
+test('a product whose newest build is split and an older one unified: the Import line names the version it imports', async (t) => {
+  const dir = await tempDir(t);
+  const { put, unifiedTarball, metadataTarball, rootTarball } = await import('../support/images.js');
+  await put(path.join(dir, 'images/old.tar.gz'), await unifiedTarball({ os: 'mixed', release: '1', serial: '20261101_00:00' }, 'old'));
+  await put(path.join(dir, 'images/new/lxd.tar.xz'), await metadataTarball({ os: 'mixed', release: '1', serial: '20261120_00:00' }));
+  await put(path.join(dir, 'images/new/rootfs.tar.xz'), await rootTarball('new'));
+  await build({ images: path.join(dir, 'images'), out: path.join(dir, 'out'), baseUrl: 'https://images.example.org', now: new Date('2026-12-01T00:00:00Z') });
+  const html = await readFile(path.join(dir, 'out/products/mixed/1/default/index.html'), 'utf8');
+  assert.match(html, /Import \(20261101_00:00\)/);
+  assert.match(html, /Direct import takes the newest unified image \(20261101_00:00\); launch takes the newest build \(20261120_00:00\)/);
+});

@@ -9,6 +9,8 @@ interface Expected {
   name: string;
   sha256: string;
   size: number;
+  /** Which build it belongs to: version (arch, type fingerprint). */
+  of?: string;
 }
 
 async function sha256Of(file: File, progress: (done: number) => void): Promise<string> {
@@ -52,13 +54,13 @@ function setup(zone: HTMLElement): void {
       const hit = expected.find((e) => e.sha256 === sha);
       if (hit) {
         result.className = 'result match';
-        result.textContent = `✓ Match: ${file.name} is ${hit.name} of this image (sha256 ${sha}).`;
+        result.textContent = `✓ Match: ${file.name} is ${hit.name} of ${hit.of ?? 'this image'} (sha256 ${sha}).`;
       } else {
         result.className = 'result mismatch';
         const sizeHint = expected.some((e) => e.size === file.size)
           ? ''
           : ` Its size (${file.size.toLocaleString('en')} bytes) matches none of the published files.`;
-        result.textContent = `✗ No match: ${file.name} has sha256 ${sha}, which is not a file of this image.${sizeHint}`;
+        result.textContent = `✗ No match: ${file.name} has sha256 ${sha}, which is no file published here.${sizeHint}`;
       }
     } catch (e) {
       if (run !== running) return;
