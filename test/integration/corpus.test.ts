@@ -2,10 +2,11 @@
 // stderr, no stack trace, the previous output byte-identical, no temporary folder left; then
 // --keep-going publishes the good image and lists the bad one.
 
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { CASES, oddNames } from '../corpus/cases.js';
 import { tempDir } from '../support/tmp.js';
@@ -21,8 +22,7 @@ function run(args: string[], cwd: string, unprivileged = false) {
 }
 
 /** A work folder with images/ holding one good image, and a first good build in dist/. */
-async function published(t: Parameters<typeof tempDir>[0], unprivileged: boolean) {
-  const dir = await tempDir(t);
+async function firstBuild(dir: string, unprivileged: boolean): Promise<void> {
   const images = path.join(dir, 'images');
   await mkdir(path.join(images, 'good'), { recursive: true });
   await copyFile(path.resolve('images/unified/busybox-unified.tar.gz'), path.join(images, 'good/busybox.tar.gz'));
@@ -32,10 +32,33 @@ async function published(t: Parameters<typeof tempDir>[0], unprivileged: boolean
   }
   const first = run(['build', '-q', '--no-site'], dir, unprivileged);
   assert.equal(first.status, 0, first.stderr);
-  return { dir, images, out: path.join(dir, 'dist') };
+}
+
+/**
+ * The same, for one case: a copy of a first build made once per kind (privileged or not), so
+ * that each case costs its own two builds only.
+ */
+const templates = new Map<boolean, Promise<string>>();
+async function published(t: Parameters<typeof tempDir>[0], unprivileged: boolean) {
+  let template = templates.get(unprivileged);
+  if (!template) {
+    template = mkdtemp(path.join(os.tmpdir(), 'ss-corpus-first-')).then(async (dir) => {
+      await firstBuild(dir, unprivileged);
+      return dir;
+    });
+    templates.set(unprivileged, template);
+  }
+  const dir = await tempDir(t);
+  // (cp -a: owners, modes and the output's hard links kept, as a build of its own left them)
+  execFileSync('cp', ['-a', `${await template}/.`, dir]);
+  if (unprivileged) await chmod(dir, 0o777);
+  return { dir, images: path.join(dir, 'images'), out: path.join(dir, 'dist') };
 }
 
 describe('the corpus of bad inputs', () => {
+  after(async () => {
+    for (const t of templates.values()) await rm(await t, { recursive: true, force: true });
+  });
   for (const c of CASES) {
     const skip = c.unprivileged && !isRoot ? (IN_CI ? false : 'needs root to run the build as another user') : c.tools ? requirements(c.tools) : false;
     it(c.name, { skip }, async (t) => {
