@@ -46,7 +46,14 @@ const tiers: Tier[] = [
   { name: 'e2e', files: filesOf('e2e'), concurrency: 1 },
   { name: 'fast', files: fast, concurrency },
   ...(also
-    ? [{ name: `fast@${execFileSync(also, ['--version'], { encoding: 'utf8' }).trim()}`, files: fast.filter((f) => !ONCE.has(path.basename(f))), concurrency, node: also }]
+    ? [
+        {
+          name: `fast@${execFileSync(also, ['--version'], { encoding: 'utf8' }).trim()}`,
+          files: fast.filter((f) => !ONCE.has(path.basename(f))),
+          concurrency,
+          node: also,
+        },
+      ]
     : []),
 ].filter((t) => !only || t.name.startsWith(only));
 
