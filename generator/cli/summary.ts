@@ -35,6 +35,7 @@ export function summaryOf(result: BuildResult, out: string, started: number) {
     deltas: result.deltas,
     lxc: result.lxc,
     bucket: result.bucket ?? null,
+    bucketCommit: result.bucketCommit ?? null,
     signedBy: result.catalog.signing?.fingerprint ?? null,
     ...(result.mirror ? { mirror: result.mirror } : {}),
     ...lifecycleSummary(result),
@@ -63,6 +64,7 @@ export function summaryText(
   for (const d of result.deltas) lines.push(`delta ${d.product} ${d.base} → ${d.version}: ${formatBytes(d.size)} instead of ${formatBytes(d.of)}\n`);
   for (const l of result.lxc) lines.push(`lxc ${l.product} ${l.version}: rootfs.tar.xz ${formatBytes(l.rootfs)}, meta.tar.xz ${formatBytes(l.meta)}\n`);
   if (result.bucket) lines.push(bucketText(result.bucket));
+  if (result.bucketCommit) lines.push(commitText(result.bucketCommit, result.bucket?.bucket ?? 'the bucket'));
   if (result.catalog.signing) lines.push(`signed by ${result.catalog.signing.fingerprint}: check with gpgv --keyring signing-key.gpg streams/v1/index.sjson\n`);
   if (result.mirror) lines.push(mirrorText(result.mirror, result.dryRun));
   if (result.dryRun) {
@@ -113,6 +115,15 @@ function lifecycleSummary(result: BuildResult) {
     grace: l.grace,
     expired: l.expired.map((e) => e.path),
   };
+}
+
+function commitText(c: NonNullable<BuildResult['bucketCommit']>, bucket: string): string {
+  const tries = c.retries ? ` after ${count(c.retries, 'commit')} another publisher made first` : '';
+  return (
+    `${c.status === 'committed' ? `committed to ${bucket}${tries}` : `${bucket} already held this tree`}` +
+    `${c.converged ? '' : '; a newer commit followed, and its publisher brings the catalogue up to date'}` +
+    `${c.deleted.length ? `; deleted ${count(c.deleted.length, 'file')} no commit lists` : ''}\n`
+  );
 }
 
 function bucketText(b: NonNullable<BuildResult['bucket']>): string {

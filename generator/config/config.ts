@@ -88,6 +88,12 @@ const objectStorage = z
     part_size_mib: z.number().int().min(5).max(5120).default(8),
     /** Files uploaded at a time. */
     concurrency: z.number().int().min(1).max(32).default(4),
+    /**
+     * --target bucket: `many` publishers may commit at once (the store must enforce conditional
+     * writes: it is probed); `one` is the user's promise of a single publisher at a time, for a
+     * store that does not.
+     */
+    publishers: z.enum(['many', 'one']).default('many'),
   })
   .strict();
 
@@ -131,7 +137,7 @@ const signing = z
   })
   .strict();
 
-export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy'] as const;
+export const TARGETS = ['netlify', 'cloudflare', 'nginx', 'caddy', 'bucket'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export const configSchema = z

@@ -79,6 +79,13 @@ export function defaultServerConfigDir(out: string): string {
   return path.join(path.dirname(resolved), `${path.basename(resolved)}-server-config`);
 }
 
+/** With --target bucket the tree is served at the bucket's public URL and prefix: the base URL when none is given. */
+function bucketBaseUrl(targets: readonly Target[], config: Config): string | undefined {
+  const storage = config.object_storage;
+  if (!targets.includes('bucket') || !storage) return undefined;
+  return `${storage.public_url.replace(/\/+$/, '')}/${storage.prefix}`.replace(/\/+$/, '');
+}
+
 /** `clock`: the time when the caller gave none. */
 export function resolveBuild(given: GivenSettings, config: Config, clock: () => Date = () => new Date()): Settings {
   const dryRun = given.dryRun === true;
@@ -88,7 +95,9 @@ export function resolveBuild(given: GivenSettings, config: Config, clock: () => 
   const signing = keySource(given, config);
   return {
     now: given.now ?? clock(),
-    ...((given.baseUrl ?? config.base_url) ? { baseUrl: given.baseUrl ?? config.base_url } : {}),
+    ...((given.baseUrl ?? config.base_url ?? bucketBaseUrl(given.targets ?? config.targets, config))
+      ? { baseUrl: given.baseUrl ?? config.base_url ?? bucketBaseUrl(given.targets ?? config.targets, config) }
+      : {}),
     targets: given.targets ?? config.targets,
     serverConfigDir: given.serverConfig ?? config.server_config ?? defaultServerConfigDir(given.out),
     deltas: given.deltas ?? config.deltas,

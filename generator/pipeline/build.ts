@@ -90,6 +90,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const reporter = options.reporter ?? silent;
   const config = options.config ?? DEFAULT_CONFIG;
   const settings = resolveBuild({ ...options, env: options.env ?? process.env, mirrorKeep: options.mirror?.keep }, config);
+  // The tree lives in the bucket: each attempt is this build on top of the live tree, then a commit.
+  if (settings.targets.includes('bucket') && !options.bucketStage) {
+    const { buildIntoBucket } = await import('./bucket-target.js');
+    return buildIntoBucket({ ...options, reporter }, settings, config, build);
+  }
   // A key that cannot sign stops the build before anything is written.
   const signer = settings.signing ? await loadSigner(settings.signing, settings.now) : undefined;
   if (signer && !signer.deterministic)
@@ -159,7 +164,14 @@ async function buildLocked(
 
   let previous: PublishedTree | null = null;
   if (options.previous) {
-    previous = await readPrevious(options.previous, options.out, settings, { signer, keyring: options.keyring, unsigned: options.unsigned }, reporter);
+    previous = await readPrevious(
+      options.previous,
+      options.out,
+      settings,
+      { signer, keyring: options.keyring, unsigned: options.unsigned },
+      reporter,
+      options.previousSource,
+    );
     // prune keeps the tree's base URL
     if (!settings.baseUrl && previous.catalog?.baseUrl) settings = { ...settings, baseUrl: previous.catalog.baseUrl };
   }

@@ -15,6 +15,7 @@ import type { PlaceStats } from '../publish/blobs.js';
 import type { SpareEntry } from '../publish/output/spare.js';
 import type { Settings } from '../config/settings.js';
 import type { Withdrawn } from '../plan/withdraw.js';
+import type { TreeSource } from '../source/source.js';
 import type { Keyring, SigningKey } from '../signing/openpgp.js';
 import type { TargetAuth } from '../render/cdn/targets.js';
 import type { BucketStats } from '../publish/bucket/sync.js';
@@ -67,6 +68,10 @@ export interface BuildOptions {
   unsigned?: boolean;
   /** Keys the previous tree may be signed by besides the build's own (the old key of a rotation). */
   keyring?: Keyring;
+  /** The previous tree as a source already open (the bucket's live tree, --target bucket). */
+  previousSource?: TreeSource;
+  /** Internal: one attempt of a --target bucket build (the commit is the caller's). */
+  bucketStage?: boolean;
   /** Withdraw these versions of the previous tree (PRODUCT/VERSION or an image fingerprint): `staticstreams withdraw`. */
   withdraw?: string[];
   /** The environment the signing key and passphrase are read from (default: process.env). */
@@ -110,12 +115,24 @@ export interface BuildResult {
   lxc: LxcResult['made'];
   /** With object storage (config object_storage): what was uploaded to and deleted from the bucket. */
   bucket?: BucketStats;
+  /** With --target bucket: the commit, and how many times another publisher committed first. */
+  bucketCommit?: BucketCommit;
   /** What changed against the previous tree, and the grace list. */
   lifecycle: Lifecycle;
   /** With mirror: what was copied from the upstreams. */
   mirror?: MirrorStats;
   /** True when nothing was written (dryRun). */
   dryRun: boolean;
+}
+
+/** What the bucket target adds to a build's result: the commit, and how many tries it took. */
+export interface BucketCommit {
+  status: 'committed' | 'unchanged';
+  /** Commits refused because another publisher committed first (each followed by a new plan). */
+  retries: number;
+  /** The fixed-name files follow this commit (false: a newer one appeared; its publisher does it). */
+  converged: boolean;
+  deleted: string[];
 }
 
 export interface Lifecycle {

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import type { Reporter } from '../util/reporter.js';
 import { BuildError, BuildFailed, UsageError } from '../util/errors.js';
-import { openTreeSource } from '../source/source.js';
+import { openTreeSource, type TreeSource } from '../source/source.js';
 import { readPublished, type PublishedTree } from '../source/published.js';
 import { isSignedMessage, readSignedChain, sameJson, SIGNED_INDEX_PATH } from '../source/signed-chain.js';
 import { INDEX_PATH } from '../render/streams.js';
@@ -27,10 +27,18 @@ export interface PreviousTrust {
 }
 
 /** Reads `spec` and holds it to its promises; `out`: the output being replaced (its files are linked, not downloaded). */
-export async function readPrevious(spec: string, out: string, settings: Settings, trust: PreviousTrust, reporter: Reporter): Promise<PublishedTree> {
+export async function readPrevious(
+  spec: string,
+  out: string,
+  settings: Settings,
+  trust: PreviousTrust,
+  reporter: Reporter,
+  /** The tree already open (a bucket's live tree); `spec` then only names it (its public URL). */
+  source?: TreeSource,
+): Promise<PublishedTree> {
   const label = withoutCredentials(spec);
-  reporter.phase(`reading the previous tree ${label}`);
-  const previous = await readPublished(openTreeSource(spec, { reuse: [path.resolve(out)] }));
+  reporter.phase(`reading the previous tree ${source?.label ?? label}`);
+  const previous = await readPublished(source ?? openTreeSource(spec, { reuse: [path.resolve(out)] }));
   const auth = recordedAuth(previous.state);
   if (auth && !settings.htpasswd)
     throw new UsageError(

@@ -199,7 +199,7 @@ function lifecycleOf(ctx: BuildContext, planned: Planned, streams: ReturnType<ty
 /** Image files (and a signed tree's SHA256SUMS) to the bucket, expired ones deleted: last before the swap. */
 async function syncToBucket(
   ctx: BuildContext,
-  bucket: Awaited<ReturnType<(typeof import('../publish/bucket/s3.js'))['openBucket']>>,
+  bucket: Awaited<ReturnType<(typeof import('../source/bucket.js'))['openBucket']>>,
   stagedDir: string,
   files: PlannedFile[],
   signed: Map<string, string | Uint8Array>,
@@ -218,11 +218,12 @@ async function syncToBucket(
   });
   await rm(scratch, { recursive: true, force: true });
   await rm(path.join(stagedDir, '.staticstreams-signed'), { recursive: true, force: true });
-  if (synced.remove.length) {
+  // With --target bucket, deletions wait for the commit (publish/bucket/commit.ts).
+  if (synced.remove.length && !ctx.options.bucketStage) {
     ctx.reporter.phase(`deleting ${count(synced.remove.length, 'expired file')} from ${bucket.label}`);
     await removeExpired(bucket, synced.remove, storage.concurrency);
   }
-  return { ...synced.stats, removed: synced.remove };
+  return { ...synced.stats, removed: ctx.options.bucketStage ? [] : synced.remove };
 }
 
 /**
@@ -280,7 +281,8 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     settings.targets,
     catalog,
     config.default_arch,
-    storage ? blobRedirect(storage) : null,
+    // (with --target bucket the tree is in the bucket itself: nothing redirects)
+    storage && !settings.targets.includes('bucket') ? blobRedirect(storage) : null,
     ctx.auth ?? null,
     siblingPaths(basePathOf(catalog.baseUrl), options.out, settings.serverConfigDir),
   );
@@ -320,7 +322,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
   let bucketStats: BucketStats | undefined;
   let sitePages = 0;
   // Loaded only when used: the AWS SDK is large.
-  const bucket = storage ? (await import('../publish/bucket/s3.js')).openBucket(storage) : undefined;
+  const bucket = storage ? (await import('../source/bucket.js')).openBucket(storage) : undefined;
   try {
     // With object storage, image files go to the bucket and /images/ redirects there.
     const local = storage ? allFiles.filter((f) => !isBucketFile(f.path)) : allFiles;

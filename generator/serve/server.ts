@@ -15,6 +15,7 @@ import { TEMPLATES_DIR } from '../render/cdn/edge-code.js';
 import { headersForPath, loadRules, matchRedirect, type TreeRules } from '../source/host-rules.js';
 import { cacheRulesAt, headersAt, privateCache } from '../render/cdn/cache-rules.js';
 import type { HtpasswdUser } from '../config/htpasswd.js';
+import { contentTypeOf } from '../render/cdn/content-types.js';
 
 export interface ServeOptions {
   dir: string;
@@ -42,23 +43,6 @@ export interface RunningPreview {
 }
 
 type HandleImport = (request: Request, map: ImportMap) => Response | null;
-
-const TYPES: Record<string, string> = {
-  '.json': 'application/json',
-  '.html': 'text/html; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.txt': 'text/plain; charset=utf-8',
-  '.xz': 'application/x-xz',
-  '.gz': 'application/gzip',
-  '.zst': 'application/zstd',
-  '.squashfs': 'application/octet-stream',
-  '.qcow2': 'application/octet-stream',
-  '.woff2': 'font/woff2',
-};
 
 async function loadImportMap(root: string, defaultArch: string | null, isPrivate: boolean): Promise<ImportMap | undefined> {
   try {
@@ -204,7 +188,7 @@ export async function startPreview(options: ServeOptions): Promise<RunningPrevie
     }
     const st = await stat(file);
     const headers: Record<string, string | number> = {
-      'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'Content-Type': contentTypeOf(file),
       'Accept-Ranges': 'bytes',
       'Last-Modified': st.mtime.toUTCString(),
       // The tree's _headers when it has them (Netlify, Cloudflare); else (a tree built for nginx

@@ -307,7 +307,7 @@ describe('object storage (s3rver through the AWS SDK)', () => {
     await build({ images: await runner(dir, '20261101_00:00'), out: live, site: false, config: cfg });
     const [v1] = filesOf(live);
     // Another tool writes other bytes to version 1's key.
-    const { openBucket } = await import('../../generator/publish/bucket/s3.js');
+    const { openBucket } = await import('../../generator/source/bucket.js');
     const bucket = openBucket(cfg.object_storage!);
     t.after(() => bucket.close());
     const other = path.join(dir, 'other');

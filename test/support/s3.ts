@@ -52,6 +52,7 @@ export async function startS3(bucket = 'staticstreams-test'): Promise<LocalBucke
       verify: 'read-back',
       part_size_mib: 5,
       concurrency: 4,
+      publishers: 'many',
       ...extra,
     }),
     async get(key) {

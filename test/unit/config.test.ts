@@ -21,7 +21,7 @@ describe('staticstreams.yaml errors', () => {
       lines.some((l) => /^my\.yaml: targets\.0: "netlfy" is not allowed$/.test(l)),
       message,
     );
-    assert.ok(lines.includes('  fix: use one of: netlify, cloudflare, nginx, caddy'), message);
+    assert.ok(lines.includes('  fix: use one of: netlify, cloudflare, nginx, caddy, bucket'), message);
     assert.ok(lines.includes('my.yaml: base_url: is not a URL'), message);
     assert.equal(message.split('\n').filter((l) => l.startsWith('error: ')).length, 4, 'the CLI prints the first error: itself');
     assert.equal(lines.filter((l) => l.startsWith('  fix: ')).length, 5, 'one fix per problem');

@@ -57,7 +57,7 @@ describe('parseFlags', () => {
         const lines = e.message.split('\nerror: ');
         assert.deepEqual(lines, [
           '--base-url must be an absolute http(s) URL, got "nope"',
-          '--target takes a comma-separated list of netlify, cloudflare, nginx, caddy, got "foo,netlify"',
+          '--target takes a comma-separated list of netlify, cloudflare, nginx, caddy, bucket, got "foo,netlify"',
           '--retain takes a positive whole number, got "2.5"',
           '--retain-days takes a positive number, got "-1"',
           '--grace must be a duration such as 90m, 6h or 2d, got "5"',

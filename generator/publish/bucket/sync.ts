@@ -14,7 +14,7 @@ import type { Reporter } from '../../util/reporter.js';
 import { count, formatBytes } from '../../util/format.js';
 import { BLOB_DIR, bucketKey } from '../../render/bucket-layout.js';
 import { planBucketSync } from './plan.js';
-import type { Bucket } from './s3.js';
+import type { Bucket } from '../../source/bucket.js';
 
 export interface BucketStats {
   bucket: string;

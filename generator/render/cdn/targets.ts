@@ -117,6 +117,15 @@ const RENDERERS: Record<Target, (input: TargetInput) => HostFiles> = {
       [SERVER_CONFIG_FILES.nginxServer, renderNginxServer(map, blobs, auth && { file: auth.file }, hidden)],
     ],
   }),
+  // The tree served straight from the bucket: no rules file a bucket would read, and what it
+  // cannot do said once.
+  bucket: ({ catalog }) => ({
+    warnings: catalog.products.some((p) => p.versions.some((v) => v.images.some((i) => i.directUrl)))
+      ? [
+          '--target bucket: a bare bucket cannot answer the import endpoints (lxc image import URL) or negotiate an architecture: put the Cloudflare worker (--target cloudflare, _worker.js in front of the bucket) or nginx (--target nginx, proxying to it) in front for them; lxc remote add works as it is',
+        ]
+      : [],
+  }),
   caddy: ({ map, blobs, auth, hidden }) => ({ serverConfig: [[SERVER_CONFIG_FILES.caddy, renderCaddySite(map, blobs, auth?.users ?? null, hidden)]] }),
 };
 

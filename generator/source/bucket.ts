@@ -1,4 +1,4 @@
-// The bucket, spoken to with the AWS SDK over the S3 API (AWS S3, Cloudflare R2, GCS interop,
+// The bucket (object storage), spoken to with the AWS SDK over the S3 API (AWS S3, Cloudflare R2, GCS interop,
 // MinIO…): list what is there, upload a file in parts with its sha256 recorded and checked,
 // read an object back to hash it, delete. Credentials come from the SDK's usual sources
 // (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).
@@ -6,13 +6,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectStorageSettings } from '../../config/config.js';
-import { BuildError } from '../../util/errors.js';
-import { IMMUTABLE } from '../../render/cdn/cache-rules.js';
-import { bucketLabel } from '../../render/bucket-layout.js';
-import { sha256Of } from '../../fingerprint/stream-sha256.js';
+import type { ObjectStorageSettings } from '../config/config.js';
+import { BuildError } from '../util/errors.js';
+import { IMMUTABLE } from '../render/cdn/cache-rules.js';
+import { bucketLabel } from '../render/bucket-layout.js';
+import { sha256Of } from '../fingerprint/stream-sha256.js';
 
 export interface Bucket {
   readonly label: string;
@@ -25,8 +33,35 @@ export interface Bucket {
   /** Reads an object back: its size and sha256. */
   read(key: string): Promise<{ size: number; sha256: string }>;
   remove(key: string): Promise<void>;
+  /** Every object under `prefix`: size, ETag (quotes removed) and when it was last written. */
+  listDetailed(prefix: string): Promise<Map<string, ListedObject>>;
+  /** An object's bytes as a stream, or null when there is none. */
+  open(key: string): Promise<Readable | null>;
+  /** A small object's text and ETag, or null when there is none. */
+  getText(key: string, maxBytes: number): Promise<{ text: string; etag: string } | null>;
+  /**
+   * Writes a small object. `ifMatch`: only over the object with that ETag (compare-and-swap);
+   * `ifNoneMatch: '*'`: only when there is none (create-only). Resolves to the new ETag, or to
+   * 'precondition' when the condition failed (412: someone else wrote first).
+   */
+  putText(key: string, text: string | Uint8Array, o: PutOptions): Promise<string | 'precondition'>;
   close(): void;
 }
+
+export interface ListedObject {
+  size: number;
+  etag: string;
+  modified: Date;
+}
+
+export interface PutOptions {
+  contentType: string;
+  cacheControl: string;
+  ifMatch?: string;
+  ifNoneMatch?: '*';
+}
+
+const unquote = (etag: string | undefined) => (etag ?? '').replace(/^W\//, '').replace(/^"|"$/g, '');
 
 /** The sha256 is kept as user metadata (x-amz-meta-sha256), which every S3-compatible store keeps. */
 const SHA_META = 'sha256';
@@ -137,6 +172,66 @@ export function openBucket(settings: ObjectStorageSettings): Bucket {
         await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
       } catch (e) {
         explain('delete', key, e);
+      }
+    },
+    async listDetailed(prefix) {
+      const out = new Map<string, ListedObject>();
+      let token: string | undefined;
+      try {
+        do {
+          const page = await client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }));
+          for (const o of page.Contents ?? [])
+            if (o.Key !== undefined) out.set(o.Key, { size: o.Size ?? 0, etag: unquote(o.ETag), modified: o.LastModified ?? new Date(0) });
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } catch (e) {
+        explain('list', prefix || '(the bucket)', e);
+      }
+      return out;
+    },
+    async open(key) {
+      try {
+        const got = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        return got.Body as Readable;
+      } catch (e) {
+        if (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound')) return null;
+        return explain('read', key, e);
+      }
+    },
+    async getText(key, maxBytes) {
+      try {
+        const got = await client.send(new GetObjectCommand({ Bucket, Key: key }));
+        if ((got.ContentLength ?? 0) > maxBytes)
+          throw new BuildError(
+            `${label}${key}: is ${got.ContentLength} bytes, more than ${maxBytes}`,
+            'check what wrote it: it is no file staticstreams writes',
+          );
+        const text = await got.Body!.transformToString('utf8');
+        return { text, etag: unquote(got.ETag) };
+      } catch (e) {
+        if (e instanceof S3ServiceException && (e.$metadata.httpStatusCode === 404 || e.name === 'NoSuchKey' || e.name === 'NotFound')) return null;
+        return explain('read', key, e);
+      }
+    },
+    async putText(key, text, o) {
+      try {
+        const put = await client.send(
+          new PutObjectCommand({
+            Bucket,
+            Key: key,
+            Body: typeof text === 'string' ? Buffer.from(text, 'utf8') : text,
+            ContentType: o.contentType,
+            CacheControl: o.cacheControl,
+            ...(o.ifMatch ? { IfMatch: `"${o.ifMatch}"` } : {}),
+            ...(o.ifNoneMatch ? { IfNoneMatch: o.ifNoneMatch } : {}),
+          }),
+        );
+        return unquote(put.ETag);
+      } catch (e) {
+        const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        // 412: the condition failed; 409 (ConditionalRequestConflict): another write of it is in flight; 404 on If-Match: it is gone.
+        if (status === 412 || status === 409 || (o.ifMatch && status === 404)) return 'precondition';
+        return explain('write', key, e);
       }
     },
     close() {
