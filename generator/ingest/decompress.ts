@@ -5,7 +5,7 @@ import { Duplex, PassThrough, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import xzDecompress from 'xz-decompress';
 import { bzip2Stream } from './bunzip2.js';
-import { fzstdStream } from './fzstd-stream.js';
+import { zstdStream } from './fzstd-stream.js';
 import type { Compression } from './detect.js';
 import { IN_MEMORY_EXPANDED_LIMIT } from './limits.js';
 
@@ -171,7 +171,7 @@ const DECODERS: Record<Compression, () => Duplex> = {
   gzip: () => zlib.createGunzip(),
   bzip2: () => bzip2Stream(),
   xz: () => xzStream(),
-  zstd: () => fzstdStream(),
+  zstd: () => zstdStream(),
   lzma: unstreamable('lzma'),
   lz4: unstreamable('lz4'),
 };

@@ -1,15 +1,16 @@
-// zstd as `zstd -d` reads it, on every Node, with bounded memory: fzstd decodes, fed one block at
-// a time. fzstd allocates the window a frame header asks for (up to 2 GiB) and decodes every
-// block of a pushed chunk at once, so a 99 KB file reached 6.4 GB. Here the frame headers and
-// block headers (RFC 8878 §3.1) are read to choose where to cut: a window over what `zstd -d`
-// accepts without --memory is refused before fzstd sees it, and each push holds one block (at
-// most 128 KiB decoded), handed on before the next is decoded. fzstd skips content checksums:
-// each frame's decoded bytes are hashed here (XXH64, whose low 32 bits the frame ends with) and
-// a mismatch refused, as `zstd -d` refuses it. (Node's own decoder is not used: Node 22's stops
-// after the first frame and takes a cut frame for a whole one; Node 24's sync decoder spun
-// forever, now and then, on a cut frame in a worker thread.)
+// zstd as `zstd -d` reads it, on every Node, with bounded memory and every frame checked. The
+// frame headers and block headers (RFC 8878 §3.1) are read here to split the stream into its
+// frames (skippable ones left out, as pzstd writes them) and to refuse, before any decoder sees
+// it, a frame asking for a window over what `zstd -d` accepts without --memory; a stream that
+// ends inside a frame is refused here too. Each frame goes to a decoder of its own: Node's
+// (zlib, 22.15 and later: native speed) where a self-test at start-up says it works — so that
+// Node 22 stopping after a stream's first frame, or taking a cut frame for a whole one, cannot
+// matter — else fzstd, pushed one block at a time (it decodes a push whole, and allocates what a
+// header asks for). Content checksums are checked here either way (XXH64, whose low 32 bits end
+// the frame), as `zstd -d` checks them.
 
 import { Duplex } from 'node:stream';
+import zlib from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { createXXHash64, type IHasher } from 'hash-wasm';
 import { ZSTD_WINDOW_LIMIT } from './limits.js';
@@ -49,11 +50,78 @@ function frameHeader(b: Buffer, at: number): { length: number; window: number; c
   return { length, window, checksum };
 }
 
-async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  const hasher: IHasher = await createXXHash64();
+/**
+ * Decodes the bytes of one frame: `feed` takes the frame's next bytes (whole blocks) and gives
+ * what they decoded to; `end` the rest, once the frame's last block (and checksum) went in.
+ */
+interface FrameDecoder {
+  feed(bytes: Buffer): Promise<Buffer[]>;
+  end(): Promise<Buffer[]>;
+  abort(): void;
+}
+
+/** Node's zstd in zlib (22.15 and later), typed here: the project's @types/node is the floor's older one. */
+interface ZstdZlib {
+  createZstdDecompress(o: { params: Record<number, number> }): import('node:stream').Transform;
+  zstdCompressSync(b: Buffer, o: { params: Record<number, number> }): Buffer;
+  zstdDecompressSync(b: Buffer): Buffer;
+  constants: { ZSTD_d_windowLogMax: number; ZSTD_c_checksumFlag: number };
+}
+const zstd = zlib as unknown as ZstdZlib;
+
+/** fzstd, the fallback on every Node: pushed one block at a time (it decodes a push whole). */
+function fzstdFrame(): FrameDecoder {
   let out: Buffer[] = [];
-  const fresh = () => new Decompress((data) => data.byteLength && out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
-  let decoder = fresh();
+  const decoder = new Decompress((data) => data.byteLength && out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)));
+  const take = () => {
+    const got = out;
+    out = [];
+    return got;
+  };
+  return {
+    feed: async (bytes) => (decoder.push(bytes), take()),
+    end: async () => (decoder.push(new Uint8Array(0), true), take()),
+    abort() {},
+  };
+}
+
+/**
+ * Node's own decoder (zlib, Node 22.15 and later), given one whole frame at a time — so that
+ * Node 22 stopping after a stream's first frame, and taking a cut frame for a whole one, cannot
+ * matter: the frames are split here, a cut one refused here. Its window is held to what `zstd -d`
+ * accepts without --memory.
+ */
+function nativeFrame(): FrameDecoder {
+  const d = zstd.createZstdDecompress({ params: { [zstd.constants.ZSTD_d_windowLogMax]: Math.log2(ZSTD_WINDOW_LIMIT) } });
+  let out: Buffer[] = [];
+  let failed: Error | undefined;
+  d.on('data', (c: Buffer) => out.push(c));
+  d.on('error', (e: Error) => (failed = e));
+  const ended = new Promise<void>((resolve) => d.once('end', resolve).once('error', () => resolve()));
+  const take = () => {
+    if (failed) throw new ZstdError(`the zstd data does not decode (${failed.message})`);
+    const got = out;
+    out = [];
+    return got;
+  };
+  return {
+    async feed(bytes) {
+      // Whatever the decoder makes of these bytes, collected before the next ones go in.
+      await new Promise<void>((resolve) => (d.write(bytes) ? setImmediate(resolve) : d.once('drain', resolve)));
+      return take();
+    },
+    async end() {
+      d.end();
+      await ended;
+      return take();
+    },
+    abort: () => d.destroy(),
+  };
+}
+
+async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder): AsyncGenerator<Buffer> {
+  const hasher: IHasher = await createXXHash64();
+  let decoder: FrameDecoder | undefined;
   let buf = Buffer.alloc(0);
   /** Where parsing is in `buf`; bytes before `sent` went to the decoder. */
   let at = 0;
@@ -61,15 +129,15 @@ async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let state: 'magic' | 'block' | 'checksum' = 'magic';
   let checksum = false;
   let skip = 0;
-  const push = (final: boolean) => {
-    decoder.push(buf.subarray(sent, at), final);
+  /** Hands the frame's parsed bytes to its decoder (and, with `final`, ends it); what they decoded. */
+  const push = async (final: boolean) => {
+    const bytes = buf.subarray(sent, at);
     sent = at;
-    const got = out;
-    out = [];
+    const got = [...(bytes.length ? await decoder!.feed(bytes) : []), ...(final ? await decoder!.end() : [])];
     if (checksum) for (const chunk of got) hasher.update(chunk);
     return got;
   };
-  const parse = function* (): Generator<Buffer, void> {
+  const parse = async function* (): AsyncGenerator<Buffer, void> {
     for (;;) {
       if (skip) {
         const n = Math.min(skip, buf.length - at);
@@ -91,10 +159,11 @@ async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
         if (!header) return;
         if (header.window > ZSTD_WINDOW_LIMIT)
           throw new ZstdError(`a zstd frame asks for a ${header.window}-byte window, more than the ${ZSTD_WINDOW_LIMIT} bytes zstd -d accepts`);
-        // Each frame gets a decoder (and a checksum) of its own (the one before was told its frame ended).
-        decoder = fresh();
+        // Each frame gets a decoder (and a checksum) of its own, from its first byte.
+        decoder = frame();
         checksum = header.checksum;
         if (checksum) hasher.init();
+        sent = at;
         at += 4 + header.length;
         state = 'block';
       } else if (state === 'block') {
@@ -109,30 +178,49 @@ async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
         at = end;
         const last = (h & 1) === 1;
         if (last) state = checksum ? 'checksum' : 'magic';
-        if (state !== 'checksum') yield* push(last);
+        if (state !== 'checksum') yield* await push(last);
       } else {
         if (buf.length < at + 4) return;
         const expected = buf.readUInt32LE(at);
         at += 4;
         state = 'magic';
-        const last = push(true);
+        const last = await push(true);
         // The low 32 bits of the frame's XXH64 (hex: big-endian, so its last 8 digits).
         if (parseInt(hasher.digest('hex').slice(-8), 16) !== expected) throw new ZstdError('the zstd content checksum does not match the data (corrupt)');
         yield* last;
       }
     }
   };
-  for await (const chunk of source) {
-    // Drop what the decoder has had, keep the rest (at most one block and a header).
-    buf = Buffer.concat([buf.subarray(sent), chunk]);
-    at -= sent;
-    sent = 0;
-    yield* parse();
+  try {
+    for await (const chunk of source) {
+      // Drop what the decoder has had, keep the rest (at most one block and a header).
+      buf = Buffer.concat([buf.subarray(sent), chunk]);
+      at -= sent;
+      sent = 0;
+      yield* parse();
+    }
+    if (state !== 'magic' || skip || at < buf.length) throw new ZstdError('the zstd data ends in the middle of a frame');
+  } finally {
+    if (state !== 'magic') decoder?.abort();
   }
-  if (state !== 'magic' || skip || at < buf.length) throw new ZstdError('the zstd data ends in the middle of a frame');
 }
 
-/** A Duplex that decompresses zstd with fzstd, one block at a time. */
-export function fzstdStream(): Duplex {
-  return Duplex.from(unzstd);
+/** Whether Node's own zstd decoder is there (22.15 and later) and decodes what it is given here. */
+let native: boolean | undefined;
+export function nativeZstd(): boolean {
+  if (native !== undefined) return native;
+  try {
+    const text = Buffer.from('staticstreams zstd self-test\n'.repeat(64));
+    const frame = zstd.zstdCompressSync(text, { params: { [zstd.constants.ZSTD_c_checksumFlag]: 1 } });
+    native = zstd.zstdDecompressSync(frame).equals(text) && process.env.STATICSTREAMS_ZSTD !== 'fzstd';
+  } catch {
+    native = false;
+  }
+  return native === true;
+}
+
+/** A Duplex that decompresses zstd: every frame by Node's own decoder where it works, else by fzstd (`backend` chooses, for tests). */
+export function zstdStream(backend: 'native' | 'fzstd' = nativeZstd() ? 'native' : 'fzstd'): Duplex {
+  const frame = backend === 'native' ? nativeFrame : fzstdFrame;
+  return Duplex.from((source: AsyncIterable<Buffer>) => unzstd(source, frame));
 }

@@ -12,6 +12,7 @@ import { LXC_INDEX_PATHS, parseLxcIndex } from '../render/lxc.js';
 import { buildImportMap } from '../render/cdn/import-map.js';
 import { count } from '../util/format.js';
 import { jsonOrNothing, port80, type Answer } from './probe.js';
+import { STATE_PATH } from '../formats/state.js';
 
 export interface Finding {
   severity: 'error' | 'warning' | 'ok';
@@ -235,6 +236,9 @@ export async function catalogChecks(d: Checks): Promise<void> {
       );
     else ok('base url', `the tree was built for ${base}`);
     const map = buildImportMap({ ...catalog.data, baseUrl: base }, null);
+    // A tree built for a bare bucket (--target bucket) has no edge code unless one was put in front.
+    const bucket = await builtForBucket(get);
+    const before = findings.length;
     const [fingerprint] = Object.keys(map.images);
     if (fingerprint) await importChecks(findings, get, `/import/sha256/${fingerprint}`, () => fingerprint);
     const alias = Object.entries(map.aliases).find(([, arches]) => Object.keys(arches).length > 0);
@@ -245,6 +249,14 @@ export async function catalogChecks(d: Checks): Promise<void> {
         await importChecks(findings, get, `/import/alias/${name}`, () => arches[debian]!, canonical);
       }
     }
+    if (bucket)
+      for (const f of findings.slice(before))
+        if (f.check === 'import endpoints' && f.severity === 'error')
+          Object.assign(f, {
+            severity: 'warning',
+            message: `${f.message} (a known limit: the tree was built for --target bucket, and a bare bucket answers no import endpoint)`,
+            fix: 'put the Cloudflare worker (--target cloudflare) or nginx (--target nginx, proxying to the bucket) in front of the bucket for lxc image import URL; lxc remote add works without them',
+          });
     const page = await get('', { limit: 16 * 1024 * 1024 }).catch(() => undefined);
     if (page?.answer.status === 200 && /text\/html/.test(page.answer.headers['content-type'] ?? '')) ok('catalogue', 'the catalogue page loads');
     else
@@ -258,6 +270,14 @@ export async function catalogChecks(d: Checks): Promise<void> {
   } else {
     ok('import endpoints', 'no staticstreams catalog.json: direct URL import not checked');
   }
+}
+
+/** Whether the server's state says the tree was built for a bare bucket (--target bucket). */
+async function builtForBucket(get: Checks['get']): Promise<boolean> {
+  const answer = await get(STATE_PATH, { limit: 64 * 1024 * 1024 }).catch(() => undefined);
+  const state = answer?.answer.status === 200 ? jsonOrNothing(answer.answer.body) : undefined;
+  const targets = (state as { settings?: { targets?: unknown } } | undefined)?.settings?.targets;
+  return Array.isArray(targets) && targets.includes('bucket');
 }
 
 /** `kind`: the index (short) or a file named by its hash (immutable); `cache`: the tree's values, public or private. */

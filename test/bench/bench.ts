@@ -23,6 +23,9 @@
 //  10. signing: products × 3 versions built unsigned and signed (an Ed25519 key made here), the
 //      no-change rebuild of the signed tree, and gpgv of the signed index as the baseline of one
 //      signature check
+//  11. --target bucket (moto, through a counting proxy): one new image published into a tree of
+//      2,000 products (requests by kind, bytes each way, time), and 16 publishers started together
+//      (time until all committed, retries) vs the same 16 one after another
 // BENCH_SCALE=0.25 shrinks the large corpora (for a quick look); BENCH_RUNS sets the repetitions;
 // BENCH_ONLY=1,5 runs only those sections (1 stands for 1–3); BENCH_PEER_IMAGES sets section 6's count, BENCH_SPLIT_PRODUCTS section 7's sizes (e.g. 200,2000,10000), BENCH_VERBOSE=1 its single runs too.
 
@@ -399,6 +402,132 @@ async function signingSection(): Promise<void> {
   }
 }
 
+/** A proxy in front of the store that counts requests (by kind) and bytes each way. */
+async function countingProxy(target: string) {
+  const http = await import('node:http');
+  const counts = new Map<string, number>();
+  const bytes = { up: 0, down: 0 };
+  const kind = (method: string, url: string) => {
+    const u = new URL(url, 'http://x');
+    const key = u.pathname.split('/').slice(2).join('/');
+    const what = u.searchParams.has('list-type')
+      ? 'LIST'
+      : /staticstreams\/live\.json$/.test(key)
+        ? 'live.json'
+        : /^(?:[^/]+\/)?images\//.test(key)
+          ? 'image file'
+          : /streams\/v1\//.test(key)
+            ? 'streams'
+            : /staticstreams\/committed\//.test(key)
+              ? 'committed copy'
+              : 'other';
+    return `${method} ${what}`;
+  };
+  const server = http.createServer((req, res) => {
+    const k = kind(req.method ?? 'GET', req.url ?? '/');
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+    // (no Expect: 100-continue across the proxy: it answers 100 itself, and the store would wait for the body)
+    const { expect: _expect, ...headers } = req.headers;
+    const upstream = http.request(`${target}${req.url}`, { method: req.method, headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.on('data', (c: Buffer) => (bytes.down += c.length));
+      r.pipe(res);
+    });
+    req.on('data', (c: Buffer) => (bytes.up += c.length));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`,
+    counts,
+    bytes,
+    reset() {
+      counts.clear();
+      bytes.up = bytes.down = 0;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** 11: --target bucket. */
+async function bucketSection(): Promise<void> {
+  console.log('\n## 11. --target bucket (moto on loopback, through a counting proxy)');
+  const { startMoto } = await import('../support/moto.js');
+  const m = await startMoto('bench');
+  const proxy = await countingProxy(m.endpoint);
+  try {
+    const n = Math.round(2000 * SCALE);
+    const images = await manyProducts(root, n, 1);
+    const config = (dir: string, prefix: string) => {
+      writeFileSync(path.join(dir, 'staticstreams.yaml'), `targets: [bucket]\n${m.yaml({ prefix, endpoint: proxy.url, public_url: `${m.publicUrl}` })}`);
+    };
+    const seed = path.join(root, 'bucket-seed');
+    execFileSync('mkdir', ['-p', seed]);
+    config(seed, 'big/');
+    // (not spawnSync: the counting proxy runs in this process, and must keep answering)
+    const { spawn } = await import('node:child_process');
+    const cli = (dir: string, args: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: m.env });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${err}`))));
+      });
+    await cli(seed, ['build', '-q', '--no-site', '--images', images, '--out', 'out']);
+    const one = path.join(root, 'bucket-one');
+    execFileSync('mkdir', ['-p', path.join(one, 'images')]);
+    config(one, 'big/');
+    const { unifiedTarball } = await import('../support/images.js');
+    writeFileSync(path.join(one, 'images/new.tar.gz'), await unifiedTarball({ os: 'new', release: '1', serial: '20261201_0000' }, 'new'));
+    proxy.reset();
+    const start = process.hrtime.bigint();
+    await cli(one, ['build', '-q', '--no-site', '--images', 'images', '--out', 'out']);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    console.log(
+      `one new image into a tree of ${n} products: ${fmt(seconds)}, ${(proxy.bytes.up / 2 ** 20).toFixed(2)} MiB up, ${(proxy.bytes.down / 2 ** 20).toFixed(2)} MiB down`,
+    );
+    console.log(
+      `  requests: ${[...proxy.counts]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    // 16 publishers: together, then one after another.
+    const dirs: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const dir = path.join(root, `bucket-p${i}`);
+      execFileSync('mkdir', ['-p', path.join(dir, 'images')]);
+      writeFileSync(path.join(dir, 'images/i.tar.gz'), await unifiedTarball({ os: `pub${i}`, release: '1', serial: '20261201_0000' }, `p${i}`));
+      dirs.push(dir);
+    }
+    const run = async (dir: string) => ({
+      retries: (JSON.parse(await cli(dir, ['build', '--json', '--no-site', '--images', 'images', '--out', 'out'])) as { bucketCommit: { retries: number } })
+        .bucketCommit.retries,
+    });
+    for (const d of dirs) config(d, 'together/');
+    const t0 = process.hrtime.bigint();
+    const together = await Promise.all(dirs.map(run));
+    const tTogether = Number(process.hrtime.bigint() - t0) / 1e9;
+    for (const d of dirs) {
+      rmSync(path.join(d, 'out'), { recursive: true, force: true });
+      rmSync(path.join(d, '.out.cache.json'), { force: true });
+      config(d, 'sequential/');
+    }
+    const t1 = process.hrtime.bigint();
+    for (const d of dirs) await run(d);
+    const tSequential = Number(process.hrtime.bigint() - t1) / 1e9;
+    const retries = together.map((x) => x.retries);
+    console.log(
+      `16 publishers together: ${fmt(tTogether)} until all committed (retries: total ${retries.reduce((a, b) => a + b, 0)}, most ${Math.max(...retries)}); one after another: ${fmt(tSequential)}; ratio ${(tTogether / tSequential).toFixed(2)}`,
+    );
+  } finally {
+    await proxy.close();
+    await m.stop();
+  }
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -410,6 +539,7 @@ try {
   if (want('8')) await mirrorSection();
   if (want('9')) await lxcSection();
   if (want('10')) await signingSection();
+  if (want('11')) await bucketSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -176,6 +176,64 @@ describe('--target bucket', { skip }, () => {
     assert.equal((await head('index.html'))[0], 'text/html; charset=utf-8');
   });
 
+  it(
+    "the repository's action.yml, its steps run as a runner runs them: two matrix jobs publish into one bucket, signed",
+    { skip: requirements(['gpg', 'bash']) },
+    async (t) => {
+      const work = await tempDir(t);
+      const { parse } = await import('yaml');
+      const action = parse(readFileSync(path.resolve('action.yml'), 'utf8')) as {
+        inputs: Record<string, { default: string }>;
+        runs: { using: string; steps: { run: string; shell: string; env?: Record<string, string>; id?: string }[] };
+      };
+      assert.equal(action.runs.using, 'composite');
+      const { makeKey, cleanupKey, gpgv } = await import('../support/gpg.js');
+      const key = makeKey(work);
+      t.after(() => cleanupKey(key));
+      const job = async (name: string) => {
+        const dir = await publisher(work, name, `targets: [bucket]\n${m.yaml({ prefix: 'action/' })}`);
+        const inputs: Record<string, string> = {
+          ...Object.fromEntries(Object.entries(action.inputs).map(([k, v]) => [k, v.default])),
+          images: 'images',
+          target: 'bucket',
+          'signing-key': key.secret,
+          args: '--no-site',
+        };
+        // What the runner does: ${{ inputs.* }} expressions replaced, each step's script run with bash.
+        const expand = (text: string) => text.replace(/\$\{\{\s*inputs\.([\w-]+)\s*\}\}/g, (_m, k: string) => inputs[k] ?? '');
+        const output = path.join(dir, 'github-output');
+        writeFileSync(output, '');
+        for (const step of action.runs.steps) {
+          assert.equal(step.shell, 'bash');
+          const env = {
+            ...m.env,
+            ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v)])),
+            GITHUB_ACTION_PATH: path.resolve('.'),
+            GITHUB_OUTPUT: output,
+            RUNNER_TEMP: dir,
+            STATICSTREAMS_SIGNING_KEY: undefined,
+          };
+          const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+            const child = spawn('bash', ['-e', '-c', expand(step.run)], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+            let err = '';
+            child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+            child.on('close', (code) => resolve({ code, err }));
+          });
+          assert.equal(r.code, 0, `${name}: ${step.run}\n${r.err}`);
+        }
+        const summary = JSON.parse(/^summary=(.*)$/m.exec(readFileSync(output, 'utf8'))![1]!) as { bucketCommit: { status: string }; signedBy: string };
+        assert.equal(summary.bucketCommit.status, 'committed');
+        assert.equal(summary.signedBy, key.fingerprint);
+      };
+      await Promise.all([job('matrix-amd64'), job('matrix-arm64')]);
+      const tree = await treeOf(m, 'action/');
+      assert.deepEqual(Object.keys(tree.products).sort(), ['matrix-amd64:1:amd64:default', 'matrix-arm64:1:amd64:default']);
+      const signed = path.join(work, 'index.sjson');
+      writeFileSync(signed, Buffer.from(await (await fetch(`${m.publicUrl}/action/streams/v1/index.sjson`)).arrayBuffer()));
+      assert.ok(gpgv(key.keyring, signed).ok, 'the tree is signed');
+    },
+  );
+
   it('a store that ignores conditional writes (s3rver) is refused with the reason; publishers: one is the user’s promise', async (t) => {
     const s3 = await startS3();
     t.after(() => s3.stop());

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketCorsCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, serverProcess } from './server-process.js';
 import type { ObjectStorageSettings } from '../../generator/index.js';
 
@@ -43,6 +43,13 @@ export async function startMoto(bucket = 'images'): Promise<MotoBucket> {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: `arn:aws:s3:::${bucket}/*` }],
       }),
+    }),
+  );
+  // Web UIs read the indexes from other origins: the bucket's CORS rule, as docs/object-storage.md shows.
+  await client.send(
+    new PutBucketCorsCommand({
+      Bucket: bucket,
+      CORSConfiguration: { CORSRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET', 'HEAD'], AllowedHeaders: ['*'], MaxAgeSeconds: 3600 }] },
     }),
   );
   client.destroy();
