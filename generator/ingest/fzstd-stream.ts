@@ -55,6 +55,8 @@ function frameHeader(b: Buffer, at: number): { length: number; window: number; c
  * what they decoded to; `end` the rest, once the frame's last block (and checksum) went in.
  */
 interface FrameDecoder {
+  /** Blocks given at a time: each decodes to at most 128 KiB, so this bounds what one feed makes. */
+  readonly blocks: number;
   feed(bytes: Buffer): Promise<Buffer[]>;
   end(): Promise<Buffer[]>;
   abort(): void;
@@ -62,7 +64,7 @@ interface FrameDecoder {
 
 /** Node's zstd in zlib (22.15 and later), typed here: the project's @types/node is the floor's older one. */
 interface ZstdZlib {
-  createZstdDecompress(o: { params: Record<number, number> }): import('node:stream').Transform;
+  createZstdDecompress(o: { params: Record<number, number>; chunkSize?: number }): import('node:stream').Transform;
   zstdCompressSync(b: Buffer, o: { params: Record<number, number> }): Buffer;
   zstdDecompressSync(b: Buffer): Buffer;
   constants: { ZSTD_d_windowLogMax: number; ZSTD_c_checksumFlag: number };
@@ -79,6 +81,7 @@ function fzstdFrame(): FrameDecoder {
     return got;
   };
   return {
+    blocks: 1,
     feed: async (bytes) => (decoder.push(bytes), take()),
     end: async () => (decoder.push(new Uint8Array(0), true), take()),
     abort() {},
@@ -92,7 +95,8 @@ function fzstdFrame(): FrameDecoder {
  * accepts without --memory.
  */
 function nativeFrame(): FrameDecoder {
-  const d = zstd.createZstdDecompress({ params: { [zstd.constants.ZSTD_d_windowLogMax]: Math.log2(ZSTD_WINDOW_LIMIT) } });
+  // (output in 1 MiB pieces: each is one round trip to the thread that decodes)
+  const d = zstd.createZstdDecompress({ chunkSize: 1 << 20, params: { [zstd.constants.ZSTD_d_windowLogMax]: Math.log2(ZSTD_WINDOW_LIMIT) } });
   let out: Buffer[] = [];
   let failed: Error | undefined;
   d.on('data', (c: Buffer) => out.push(c));
@@ -105,9 +109,16 @@ function nativeFrame(): FrameDecoder {
     return got;
   };
   return {
+    blocks: 32,
     async feed(bytes) {
-      // Whatever the decoder makes of these bytes, collected before the next ones go in.
-      await new Promise<void>((resolve) => (d.write(bytes) ? setImmediate(resolve) : d.once('drain', resolve)));
+      // The write's callback comes once the decoder has handed on what these bytes decode to.
+      // (or its error: a corrupt frame, a checksum the decoder refuses; the callback may then never come)
+      if (!failed)
+        await new Promise<void>((resolve) => {
+          const done = () => (d.off('error', done), resolve());
+          d.once('error', done);
+          d.write(bytes, done);
+        });
       return take();
     },
     async end() {
@@ -122,13 +133,15 @@ function nativeFrame(): FrameDecoder {
 async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder): AsyncGenerator<Buffer> {
   const hasher: IHasher = await createXXHash64();
   let decoder: FrameDecoder | undefined;
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   /** Where parsing is in `buf`; bytes before `sent` went to the decoder. */
   let at = 0;
   let sent = 0;
   let state: 'magic' | 'block' | 'checksum' = 'magic';
   let checksum = false;
   let skip = 0;
+  /** Whole blocks parsed since the last push. */
+  let blocks = 0;
   /** Hands the frame's parsed bytes to its decoder (and, with `final`, ends it); what they decoded. */
   const push = async (final: boolean) => {
     const bytes = buf.subarray(sent, at);
@@ -178,7 +191,10 @@ async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder)
         at = end;
         const last = (h & 1) === 1;
         if (last) state = checksum ? 'checksum' : 'magic';
-        if (state !== 'checksum') yield* await push(last);
+        if (state !== 'checksum' && (last || ++blocks >= decoder!.blocks)) {
+          blocks = 0;
+          yield* await push(last);
+        }
       } else {
         if (buf.length < at + 4) return;
         const expected = buf.readUInt32LE(at);
@@ -193,11 +209,16 @@ async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder)
   };
   try {
     for await (const chunk of source) {
-      // Drop what the decoder has had, keep the rest (at most one block and a header).
-      buf = Buffer.concat([buf.subarray(sent), chunk]);
+      // Drop what the decoder has had, keep the rest (the blocks of one batch, and a header).
+      buf = sent < buf.length ? Buffer.concat([buf.subarray(sent), chunk]) : chunk;
       at -= sent;
       sent = 0;
       yield* parse();
+      // The whole blocks of this chunk go in before the next chunk is read.
+      if ((state as typeof state | 'block') === 'block' && blocks) {
+        blocks = 0;
+        yield* await push(false);
+      }
     }
     if (state !== 'magic' || skip || at < buf.length) throw new ZstdError('the zstd data ends in the middle of a frame');
   } finally {

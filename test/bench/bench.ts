@@ -23,6 +23,9 @@
 //  10. signing: products × 3 versions built unsigned and signed (an Ed25519 key made here), the
 //      no-change rebuild of the signed tree, and gpgv of the signed index as the baseline of one
 //      signature check
+//  12. zstd: a split image whose root tarball is zstd (a system folder, BENCH_ZSTD_DIR, default
+//      /usr/share + /usr/bin) built --no-cache vs `zstd -d` of it plus `openssl dgst` of it (what the
+//      build must at least do), alternated; peak RSS; the native decoder and fzstd (STATICSTREAMS_ZSTD)
 //  11. --target bucket (moto, through a counting proxy): one new image published into a tree of
 //      2,000 products (requests by kind, bytes each way, time), and 16 publishers started together
 //      (time until all committed, retries) vs the same 16 one after another
@@ -528,6 +531,41 @@ async function bucketSection(): Promise<void> {
   }
 }
 
+/** 12: zstd decoding at native speed. */
+async function zstdSection(): Promise<void> {
+  console.log('\n## 12. zstd root tarball: build vs zstd -d + openssl dgst');
+  const dir = path.join(root, 'zstd-images/sys');
+  execFileSync('mkdir', ['-p', dir]);
+  const dirs = (process.env.BENCH_ZSTD_DIR ?? '/usr/share /usr/bin').split(' ');
+  const tar = path.join(root, 'sys.tar');
+  execFileSync('sh', ['-c', `tar -cf ${tar} ${dirs.join(' ')} 2>/dev/null || true`]);
+  const rootfs = path.join(dir, 'rootfs.tar.zst');
+  execFileSync('zstd', ['-q', '-3', '-T0', '--rm', '-o', rootfs, tar]);
+  const { metadataTarball } = await import('../support/images.js');
+  writeFileSync(path.join(dir, 'lxd.tar.xz'), await metadataTarball({ os: 'sys', release: '1', serial: '20261201_0000' }));
+  const tarBytes = Number(execFileSync('sh', ['-c', `zstd -d -c ${rootfs} | wc -c`], { encoding: 'utf8' }).trim());
+  console.log(`corpus: ${(statSync(rootfs).size / 2 ** 20).toFixed(0)} MiB zstd of a ${(tarBytes / 2 ** 20).toFixed(0)} MiB tar`);
+  const base: number[] = [];
+  const runs: Record<string, { times: number[]; rss: number }> = { native: { times: [], rss: 0 }, fzstd: { times: [], rss: 0 } };
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = process.hrtime.bigint();
+    execFileSync('sh', ['-c', `zstd -d -c ${rootfs} > /dev/null && openssl dgst -sha256 ${rootfs} > /dev/null`]);
+    base.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    for (const [backend, r] of Object.entries(runs)) {
+      process.env.STATICSTREAMS_ZSTD = backend;
+      const b = build(path.join(root, 'zstd-images'), path.join(root, `dist-zstd-${backend}-${i}`), ['--no-site', '--no-cache']);
+      r.times.push(b.seconds);
+      r.rss = Math.max(r.rss, b.maxRssKiB);
+    }
+    delete process.env.STATICSTREAMS_ZSTD;
+  }
+  console.log(`baseline  zstd -d + openssl dgst:   median ${fmt(median(base))}   runs: ${base.map(fmt).join(', ')}`);
+  for (const [backend, r] of Object.entries(runs))
+    console.log(
+      `build, ${backend.padEnd(7)}                median ${fmt(median(r.times))}   ratio ${(median(r.times) / median(base)).toFixed(2)}   peak RSS ${(r.rss / 1024).toFixed(0)} MB   runs: ${r.times.map(fmt).join(', ')}`,
+    );
+}
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -540,6 +578,7 @@ try {
   if (want('9')) await lxcSection();
   if (want('10')) await signingSection();
   if (want('11')) await bucketSection();
+  if (want('12')) await zstdSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
