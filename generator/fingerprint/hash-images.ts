@@ -1,17 +1,19 @@
-// Hashes images: a rootfs's own sha256 and the combined metadata‖rootfs fingerprint run as two
-// tasks on the hash pool's two cores; a unified tarball's sha256 is its fingerprint. A tarball
-// (unified image, root tarball) is proven whole in the read that hashes it alone; a metadata
-// tarball was proven whole when its metadata was read, and so was any small file read whole
-// when it was classified (its sha256 comes with it; the batch that read a metadata tarball and its
-// rootfs whole hashed the pair too). Files proven unchanged by the cache are not read at all (an
-// entry is only written for a file that passed).
+// Hashes images: a rootfs's own sha256 and the combined metadata‖rootfs fingerprint on the hash
+// pool's two cores; a unified tarball's sha256 is its fingerprint. A tarball (unified image, root
+// tarball) is proven whole in a read of its own where that means decoding it (the two hashes then
+// share the other core's read), else in the read that hashes it alone; a metadata tarball was
+// proven whole when its metadata was read, and so was any small file read whole when it was
+// classified (its sha256 comes with it; the batch that read a metadata tarball and its rootfs
+// whole hashed the pair too). Files proven unchanged by the cache are not read at all (an entry
+// is only written for a file that passed).
 
 import { ImageError } from '../util/errors.js';
 import type { PairedImage, RootfsFile } from '../ingest/pair.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { HashedFile, HashedImage } from '../ingest/model.js';
 import type { FingerprintCache } from './cache.js';
-import { ReadFailed, type WorkerPool } from '../pool/pool.js';
+import { ReadFailed, type HashResult, type WorkerPool } from '../pool/pool.js';
+import type { Compression } from '../ingest/detect.js';
 import { hasInit, initPaths } from '../ingest/wholeness.js';
 
 function readError(e: unknown, fallback: FoundFile): ImageError {
@@ -32,6 +34,47 @@ function checkSize(file: FoundFile, size: number): void {
   }
 }
 
+/** Whether proving a tarball of this compression whole decodes it (more work than hashing it). */
+const decodes = (check: Compression | undefined): boolean => check !== undefined && check !== 'none';
+
+interface Checked {
+  sha256: string;
+  /** With `prefixed`: sha256(prefixed ‖ file). */
+  combined?: string;
+  watched?: HashResult['watched'];
+}
+
+/**
+ * A file's sha256, proven whole as a tarball of `check`'s compression, and with `prefixed` the
+ * fingerprint sha256(prefixed ‖ file) — on the pool's two cores at once: where the check decodes,
+ * it reads on one core while the other makes both hashes in one read (decoding costs more than
+ * two hashes); else one core hashes and checks, the other makes the fingerprint. `only:
+ * 'combined'`: just the fingerprint. Every read runs to its end before a failure is reported (the
+ * build never moves on, and closes the pool, with a read still running on a worker).
+ */
+async function hashChecked(
+  pool: WorkerPool,
+  file: FoundFile,
+  options: { onBytes?: (n: number) => void; check?: Compression; watch?: string[]; prefixed?: FoundFile; only?: 'combined' },
+): Promise<Checked> {
+  const { onBytes, check, watch, prefixed, only } = options;
+  const bytes = file.size;
+  const separate = decodes(check) && only === undefined;
+  const reads = await Promise.allSettled([
+    only ? undefined : pool.hash([file.path], { onBytes, check, watch, bytes, ...(separate ? { hashless: true } : {}) }),
+    separate || prefixed ? pool.hash([file.path], { bytes, ...(prefixed ? { prefixed: prefixed.path } : {}) }) : undefined,
+  ]);
+  for (const r of reads) if (r.status === 'rejected') throw r.reason;
+  const [first, second] = reads.map((r) => (r as PromiseFulfilledResult<HashResult | undefined>).value);
+  for (const r of [first, second]) if (r) checkSize(file, r.sizes[0]!);
+  if (second?.prefixedSize !== undefined) checkSize(prefixed!, second.prefixedSize);
+  return {
+    sha256: separate || only ? (second?.sha256 ?? '') : first!.sha256,
+    ...(second?.combined ? { combined: second.combined } : {}),
+    ...(first?.watched ? { watched: first.watched } : {}),
+  };
+}
+
 /**
  * Fingerprints one paired image; `onBytes` hears of each file's bytes as they are read, or at
  * once with `cached` set when the fingerprint cache already knew them (nothing was read).
@@ -50,8 +93,7 @@ export async function hashImage(
     let init = cached === undefined ? file.init : undefined;
     if (!sha256) {
       try {
-        const r = await pool.hash([file.file.path], onBytes, file.compression, file.file.size, container ? initPaths('rootfs/') : undefined);
-        checkSize(file.file, r.sizes[0]!);
+        const r = await hashChecked(pool, file.file, { onBytes, check: file.compression, watch: container ? initPaths('rootfs/') : undefined });
         sha256 = r.sha256;
         if (container && r.watched) init = hasInit(r.watched.seen, 'rootfs/');
       } catch (e) {
@@ -77,37 +119,24 @@ export async function hashImage(
   const watchInit = image.type === 'container' && rootfs.format === 'tarball';
   let init = ownCached === undefined ? rootfs.init : undefined;
   let combined = cache.combinedOf(meta.file, rootfs.file) ?? pool.knownPair(meta.file.path, rootfs.file.path);
-  if (!own || !combined) {
+  if (!own) {
     try {
-      // Both reads run to their end before any failure is reported: the build never moves on (and
-      // closes the pool) with a read still running on a worker.
-      const [ra, rb] = await Promise.allSettled([
-        own
-          ? undefined
-          : pool.hash(
-              [rootfs.file.path],
-              onBytes,
-              rootfs.format === 'tarball' ? rootfs.compression : undefined,
-              rootfs.file.size,
-              watchInit ? initPaths('') : undefined,
-            ),
-        combined ? undefined : pool.hash([meta.file.path, rootfs.file.path], undefined, undefined, meta.file.size + rootfs.file.size),
-      ]);
-      if (ra.status === 'rejected') throw ra.reason;
-      if (rb.status === 'rejected') throw rb.reason;
-      const [a, b] = [ra.value, rb.value];
-      if (a) {
-        checkSize(rootfs.file, a.sizes[0]!);
-        own = a.sha256;
-        if (watchInit && a.watched) init = hasInit(a.watched.seen, '');
-      } else {
-        onBytes?.(rootfs.file.size, ownCached !== undefined);
-      }
-      if (b) {
-        checkSize(meta.file, b.sizes[0]!);
-        checkSize(rootfs.file, b.sizes[1]!);
-        combined = b.sha256;
-      }
+      const r = await hashChecked(pool, rootfs.file, {
+        onBytes,
+        check: rootfs.format === 'tarball' ? rootfs.compression : undefined,
+        watch: watchInit ? initPaths('') : undefined,
+        prefixed: combined ? undefined : meta.file,
+      });
+      own = r.sha256;
+      combined ??= r.combined;
+      if (watchInit && r.watched) init = hasInit(r.watched.seen, '');
+    } catch (e) {
+      throw readError(e, rootfs.file);
+    }
+  } else if (!combined) {
+    onBytes?.(rootfs.file.size, ownCached !== undefined);
+    try {
+      combined = (await hashChecked(pool, rootfs.file, { prefixed: meta.file, only: 'combined' })).combined!;
     } catch (e) {
       throw readError(e, rootfs.file);
     }
@@ -143,8 +172,7 @@ async function ownHash(f: RootfsFile, pool: WorkerPool, cache: FingerprintCache,
     return cached;
   }
   try {
-    const r = await pool.hash([f.file.path], onBytes, f.compression, f.file.size);
-    checkSize(f.file, r.sizes[0]!);
+    const r = await hashChecked(pool, f.file, { onBytes, check: f.compression });
     cache.rememberFile(f.file, r.sha256);
     return r.sha256;
   } catch (e) {
@@ -174,8 +202,7 @@ async function hashSuppliedLxc(
   let fingerprint = cache.combinedOf(image.meta.file, rootfs.file);
   if (!fingerprint) {
     try {
-      const r = await pool.hash([image.meta.file.path, rootfs.file.path], undefined, undefined, image.meta.file.size + rootfs.file.size);
-      fingerprint = r.sha256;
+      fingerprint = (await hashChecked(pool, rootfs.file, { prefixed: image.meta.file, only: 'combined' })).combined!;
     } catch (e) {
       throw readError(e, rootfs.file);
     }

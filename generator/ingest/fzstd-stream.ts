@@ -6,8 +6,8 @@
 // (zlib, 22.15 and later: native speed) where a self-test at start-up says it works — so that
 // Node 22 stopping after a stream's first frame, or taking a cut frame for a whole one, cannot
 // matter — else fzstd, pushed one block at a time (it decodes a push whole, and allocates what a
-// header asks for). Content checksums are checked here either way (XXH64, whose low 32 bits end
-// the frame), as `zstd -d` checks them.
+// header asks for). Content checksums are checked as `zstd -d` checks them: by libzstd in Node's
+// decoder, here for fzstd (XXH64, whose low 32 bits end the frame).
 
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
@@ -19,6 +19,7 @@ const FRAME_MAGIC = 0xfd2fb528;
 const BLOCK_MAX = 128 * 1024;
 
 class ZstdError extends Error {}
+const CHECKSUM_WRONG = 'the zstd content checksum does not match the data (corrupt)';
 
 /** The window a frame header (at `at`, after the magic) declares, and the header's length. */
 function frameHeader(b: Buffer, at: number): { length: number; window: number; checksum: boolean } | undefined {
@@ -57,6 +58,8 @@ function frameHeader(b: Buffer, at: number): { length: number; window: number; c
 interface FrameDecoder {
   /** Blocks given at a time: each decodes to at most 128 KiB, so this bounds what one feed makes. */
   readonly blocks: number;
+  /** Whether the decoder checks each frame's content checksum itself (libzstd does, as `zstd -d`). */
+  readonly verifies: boolean;
   feed(bytes: Buffer): Promise<Buffer[]>;
   end(): Promise<Buffer[]>;
   abort(): void;
@@ -82,6 +85,7 @@ function fzstdFrame(): FrameDecoder {
   };
   return {
     blocks: 1,
+    verifies: false,
     feed: async (bytes) => (decoder.push(bytes), take()),
     end: async () => (decoder.push(new Uint8Array(0), true), take()),
     abort() {},
@@ -103,25 +107,35 @@ function nativeFrame(): FrameDecoder {
   d.on('error', (e: Error) => (failed = e));
   const ended = new Promise<void>((resolve) => d.once('end', resolve).once('error', () => resolve()));
   const take = () => {
-    if (failed) throw new ZstdError(`the zstd data does not decode (${failed.message})`);
+    if (failed)
+      throw new ZstdError(
+        (failed as NodeJS.ErrnoException).code === 'ZSTD_error_checksum_wrong' ? CHECKSUM_WRONG : `the zstd data does not decode (${failed.message})`,
+      );
     const got = out;
     out = [];
     return got;
   };
+  // One write in flight while the bytes before it are parsed: the decoder works on the thread pool
+  // while this thread reads what it made last (two batches' output at most).
+  let pending: Promise<void> = Promise.resolve();
   return {
     blocks: 32,
+    verifies: true,
     async feed(bytes) {
-      // The write's callback comes once the decoder has handed on what these bytes decode to.
-      // (or its error: a corrupt frame, a checksum the decoder refuses; the callback may then never come)
+      const previous = pending;
+      // The write's callback comes once the decoder has handed on what these bytes decode to
+      // (or its error: a corrupt frame, a checksum the decoder refuses; the callback may then never come).
       if (!failed)
-        await new Promise<void>((resolve) => {
+        pending = new Promise<void>((resolve) => {
           const done = () => (d.off('error', done), resolve());
           d.once('error', done);
           d.write(bytes, done);
         });
+      await previous;
       return take();
     },
     async end() {
+      await pending;
       d.end();
       await ended;
       return take();
@@ -138,7 +152,9 @@ async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder)
   let at = 0;
   let sent = 0;
   let state: 'magic' | 'block' | 'checksum' = 'magic';
+  /** Whether the frame ends in a checksum, and whether it is checked here (else by its decoder). */
   let checksum = false;
+  let hashHere = false;
   let skip = 0;
   /** Whole blocks parsed since the last push. */
   let blocks = 0;
@@ -147,7 +163,7 @@ async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder)
     const bytes = buf.subarray(sent, at);
     sent = at;
     const got = [...(bytes.length ? await decoder!.feed(bytes) : []), ...(final ? await decoder!.end() : [])];
-    if (checksum) for (const chunk of got) hasher.update(chunk);
+    if (hashHere) for (const chunk of got) hasher.update(chunk);
     return got;
   };
   const parse = async function* (): AsyncGenerator<Buffer, void> {
@@ -175,7 +191,8 @@ async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder)
         // Each frame gets a decoder (and a checksum) of its own, from its first byte.
         decoder = frame();
         checksum = header.checksum;
-        if (checksum) hasher.init();
+        hashHere = checksum && !decoder.verifies;
+        if (hashHere) hasher.init();
         sent = at;
         at += 4 + header.length;
         state = 'block';
@@ -202,7 +219,7 @@ async function* unzstd(source: AsyncIterable<Buffer>, frame: () => FrameDecoder)
         state = 'magic';
         const last = await push(true);
         // The low 32 bits of the frame's XXH64 (hex: big-endian, so its last 8 digits).
-        if (parseInt(hasher.digest('hex').slice(-8), 16) !== expected) throw new ZstdError('the zstd content checksum does not match the data (corrupt)');
+        if (hashHere && parseInt(hasher.digest('hex').slice(-8), 16) !== expected) throw new ZstdError(CHECKSUM_WRONG);
         yield* last;
       }
     }

@@ -355,7 +355,7 @@ async function proveImages(
     if (found.role !== 'other' && found.compression && (role === 'metadata' || role === 'unified' || role === 'tarball')) {
       try {
         const templated = watch.get(file.sha256);
-        const result = await pool.hash([at], undefined, found.compression, undefined, templated && withAncestors(templated.templated));
+        const result = await pool.hash([at], { check: found.compression, watch: templated && withAncestors(templated.templated), hashless: true });
         if (templated)
           for (const p of templatedProblems(templated.templated, result.watched?.seen ?? {}, result.watched?.odd ?? false))
             problems.push(new BuildError(`${templated.meta} (with ${url}): ${p}`, LXC_FIX));

@@ -13,10 +13,30 @@ import type { FoundFile } from '../ingest/find.js';
 import type { Reply, Task } from './worker.js';
 
 export interface HashResult {
+  /** sha256 of the files read one after another ('' for a read that only checks). */
   sha256: string;
+  /** With `prefixed`: sha256(prefixed ‖ files), from the same read of the files. */
+  combined?: string;
+  /** With `prefixed`: the bytes read of it. */
+  prefixedSize?: number;
   sizes: number[];
   /** With `watch`: the entry types the tar walk saw at those paths (see ingest/wholeness TarEnd). */
   watched?: { seen: Record<string, string>; odd: boolean };
+}
+
+export interface HashOptions {
+  /** Hears of the bytes as they are read. */
+  onBytes?: (n: number) => void;
+  /** The first file is a tarball of this compression, proven whole in the same read (rejects with an ImageError naming its path). */
+  check?: Compression;
+  /** With `check`: paths whose entry types the tar walk records (HashResult.watched). */
+  watch?: string[];
+  /** What the files hold, when known (small hashes are batched; large ones ordered by cost). */
+  bytes?: number;
+  /** A file whose bytes come before `files` in a second hash (HashResult.combined): both hashes in one read of `files`. */
+  prefixed?: string;
+  /** Only check (`check`): no hash. */
+  hashless?: boolean;
 }
 
 /** A file could not be read by a worker. */
@@ -50,6 +70,13 @@ const CLASSIFY_PER_WORKER = 8;
  * unpacking costs more). Only the order of the large hashes depends on it.
  */
 const CHECK_COST: Partial<Record<Compression, number>> = { none: 1.15, gzip: 3, bzip2: 8, xz: 6, lzma: 6, zstd: 2, lz4: 1.5 };
+
+/** A hash task's cost per byte read (see CHECK_COST); a second hash in the same read costs another. */
+function hashCost(task: { check?: Compression; prefixed?: string; hashless?: boolean }): number {
+  const hashes = task.hashless ? 0 : task.prefixed ? 2 : 1;
+  return task.check ? (CHECK_COST[task.check] ?? 1) - 1 + hashes : hashes;
+}
+
 /** Tasks reading at most WHOLE_FILE_LIMIT bytes (files read whole) are batched, up to BATCH_TASKS or BATCH_BYTES a message. */
 const BATCH_TASKS = 64;
 const BATCH_BYTES = 16 * 1024 * 1024;
@@ -96,14 +123,19 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * sha256 of the concatenation of `files`; with `check`, the first file is a tarball of that
-   * compression proven whole in the same read (rejects with an ImageError naming its path).
-   * `bytes`: what the files hold, when known (small hashes are batched).
-   */
-  hash(files: string[], onBytes?: (n: number) => void, check?: Compression, bytes?: number, watch?: string[]): Promise<HashResult> {
+  /** sha256 of the concatenation of `files` (see HashOptions). */
+  hash(files: string[], options: HashOptions = {}): Promise<HashResult> {
+    const { onBytes, check, bytes, watch, prefixed, hashless } = options;
     return this.submit(
-      { kind: 'hash', files, progress: onBytes !== undefined, ...(check ? { check } : {}), ...(watch?.length ? { watch } : {}) },
+      {
+        kind: 'hash',
+        files,
+        progress: onBytes !== undefined,
+        ...(check ? { check } : {}),
+        ...(watch?.length ? { watch } : {}),
+        ...(prefixed ? { prefixed } : {}),
+        ...(hashless ? { hashless } : {}),
+      },
       onBytes,
       bytes,
     ) as Promise<HashResult>;
@@ -126,7 +158,7 @@ export class WorkerPool {
 
   private submit(input: TaskInput, onBytes?: (n: number) => void, bytes?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const cost = input.kind === 'hash' && bytes !== undefined ? bytes * (input.check ? (CHECK_COST[input.check] ?? 1) : 1) : undefined;
+      const cost = input.kind === 'hash' && bytes !== undefined ? bytes * hashCost(input) : undefined;
       const pending: Pending = { task: { ...input, id: this.nextId++ } as Task, bytes, cost, resolve, reject, onBytes, reported: 0 };
       if (cost !== undefined && bytes! > WHOLE_FILE_LIMIT) {
         // Costliest first (equal costs in the order given): the two cores finish closer together.
@@ -206,7 +238,12 @@ export class WorkerPool {
     if (reply.kind === 'hashed') {
       const read = reply.sizes.reduce((a, b) => a + b, 0);
       if (read > pending.reported) pending.onBytes?.(read - pending.reported);
-      pending.resolve({ sha256: reply.sha256, sizes: reply.sizes, ...(reply.watched ? { watched: reply.watched } : {}) });
+      pending.resolve({
+        sha256: reply.sha256,
+        sizes: reply.sizes,
+        ...(reply.combined ? { combined: reply.combined, prefixedSize: reply.prefixedSize } : {}),
+        ...(reply.watched ? { watched: reply.watched } : {}),
+      });
     } else if (reply.kind === 'classified') pending.resolve(reply.value);
     else if (reply.kind === 'image-error') pending.reject(new ImageError(reply.file, reply.problem, reply.fix));
     else if (reply.kind === 'error') pending.reject(new ReadFailed(reply.file, reply.code, reply.message));

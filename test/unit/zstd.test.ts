@@ -43,7 +43,7 @@ describe(`zstd (${backends.join(' and ')} on Node ${process.version})`, { skip: 
     it(`${backend}: a flipped content checksum is refused`, async () => {
       const bytes = Buffer.from(zstd(data));
       bytes[bytes.length - 1]! ^= 0xff;
-      await assert.rejects(decode(bytes, backend), /checksum|does not decode/);
+      await assert.rejects(decode(bytes, backend), /content checksum does not match/);
     });
     it(`${backend}: a frame asking for a 2 GiB window is refused before anything is decoded`, async () => {
       const bytes = zstd(Buffer.alloc(1 << 16, 1), ['--long=31']);
