@@ -262,9 +262,10 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     return resultOf(ctx, planned, streams, lifecycle, { catalog: rendered.catalog, warnings: plan.warnings, dryRun: true });
   }
 
-  // Signatures of documents the output already holds unchanged are kept, not made again.
+  // Signatures of documents the output already holds unchanged are kept, not made again; the
+  // others are made on the signing workers while the rest of the tree is written.
   const signing = ctx.signer
-    ? await signTree(
+    ? signTree(
         ctx.signer,
         plan,
         streams.files,
@@ -275,7 +276,13 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
       )
     : undefined;
   const signed = signing?.texts ?? new Map<string, string | Uint8Array>();
-  if (signing?.made) reporter.phase(`signed ${count(signing.made, 'document')}`);
+  /** Waits for the signatures being made, and adds them to `signed`; what they are. */
+  const signaturesMade = async () => {
+    const made = signing ? await signing.made : new Map<string, string>();
+    for (const [rel, text] of made) signed.set(rel, text);
+    if (made.size) reporter.phase(`signed ${count(made.size, 'document')}`);
+    return made;
+  };
   const { catalog, text: catalogText, validate: validateCatalog } = renderCatalog(plan, streams, baseUrl, trustOf(ctx));
   const targets = renderTargets(
     settings.targets,
@@ -289,22 +296,27 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
   for (const w of targets.warnings) reporter.warn(w);
   const stateText = renderState(grace.keep, recordedSettings(config, settings), ctx.withdrawn);
   const builtAt = settings.now;
+  /** Every text the tree has (the signatures being made, once they are). */
+  const textsOf = (): Published['texts'] => [...streams.files, ...signed, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published];
   const published: Published = {
-    texts: [...streams.files, ...signed, ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published],
+    texts: textsOf(),
     files: allFiles,
     site: options.site !== false ? siteOf(catalog, catalogText, config, builtAt, ctx.auth !== undefined) : null,
   };
-  const digest = outputDigest(published);
   const outcome = { catalog, warnings: [...plan.warnings, ...targets.warnings] };
   const serverConfig = () => (targets.serverConfig.size ? writeServerConfig(settings.serverConfigDir, targets.serverConfig) : Promise.resolve([]));
   // Nothing changed (the same digest as the last build, and the output still holds it all): write
-  // nothing. Not with object storage, whose files live in the bucket.
-  if (!storage && options.cache !== false && cache.lastOutput === digest && outputIntact(path.resolve(options.out), published, cache)) {
-    reporter.phase('nothing changed: the output already holds what this build would write');
-    cache.output = digest;
-    // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
-    if (!cache.unchanged()) await cache.save();
-    return resultOf(ctx, planned, streams, lifecycle, { ...outcome, serverConfigFiles: await serverConfig() });
+  // nothing. Not with object storage, whose files live in the bucket; not when a signature had to
+  // be made (the output does not hold it).
+  if (!storage && options.cache !== false && !signing?.pending) {
+    const digest = outputDigest(published);
+    if (cache.lastOutput === digest && outputIntact(path.resolve(options.out), published, cache)) {
+      reporter.phase('nothing changed: the output already holds what this build would write');
+      cache.output = digest;
+      // Nothing was linked (the ctimes the cache keys on did not move): an unchanged cache is not rewritten.
+      if (!cache.unchanged()) await cache.save();
+      return resultOf(ctx, planned, streams, lifecycle, { ...outcome, serverConfigFiles: await serverConfig() });
+    }
   }
 
   // What clients decode, re-validated before anything is published (a product whose JSON passed
@@ -333,12 +345,11 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt, private: ctx.auth !== undefined }));
     const writing = (async () => {
       const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
-      for (const [rel, text] of streams.files) await staged.writeText(rel, text);
       // With object storage, what is signed under images/ (SHA256SUMS and .asc) goes to the bucket below.
-      for (const [rel, text] of signed) if (!storage || !isBucketFile(rel)) await staged.writeText(rel, text);
-      await staged.writeText('catalog.json', catalogText);
-      await staged.writeText(STATE_PATH, stateText);
-      for (const [rel, text] of targets.published) await staged.writeText(rel, text);
+      const here = ([rel]: readonly [string, unknown]) => !storage || !isBucketFile(rel);
+      staged.writeTexts([...streams.files, ...[...signed].filter(here), ['catalog.json', catalogText], [STATE_PATH, stateText], ...targets.published]);
+      // The signatures being made, last (the rest of the tree was written meanwhile).
+      staged.writeTexts([...(await signaturesMade())].filter(here));
       return stats;
     })();
     // Both finish before anything else happens to the staged folder, failed or not.
@@ -371,7 +382,7 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     bucket?.close();
   }
   reporter.phase('saving the fingerprint cache');
-  cache.output = digest;
+  cache.output = outputDigest({ ...published, texts: textsOf() });
   await cache.save(touched);
   return resultOf(ctx, planned, streams, lifecycle, {
     ...outcome,

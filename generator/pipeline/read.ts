@@ -127,6 +127,9 @@ export class EarlyHashes {
 }
 
 /** Stage: fingerprints of every paired image (and, for tarballs, proof that they are whole). */
+/** Images a warning shared by many names one by one, at most. */
+const NAMED_AT_MOST = 3;
+
 export async function hashAll(ctx: BuildContext, images: PairedImage[], early: EarlyHashes): Promise<{ hashed: HashedImage[]; bytesHashed: number }> {
   const { reporter, pool, cache, problems } = ctx;
   if (images.length) reporter.phase('hashing');
@@ -142,10 +145,17 @@ export async function hashAll(ctx: BuildContext, images: PairedImage[], early: E
     }
   }
 
-  for (const image of hashed)
-    if (image.noInit)
+  const noInit = hashed.filter((image) => image.noInit).map(imageLabel);
+  const fix = `build the root filesystem with an init (debootstrap --include=systemd-sysv, or busybox with /sbin/init -> /bin/busybox)`;
+  // One line each for a few; one line for many (a corpus made without an init says so once).
+  if (noInit.length > NAMED_AT_MOST)
+    reporter.warn(
+      `${noInit.length} container images have no /sbin/init (${noInit.slice(0, NAMED_AT_MOST).join(', ')} and ${noInit.length - NAMED_AT_MOST} more): LXD and Incus list them, but containers made from them fail to start ("Failed to exec /sbin/init"); ${fix}`,
+    );
+  else
+    for (const label of noInit)
       reporter.warn(
-        `${imageLabel(image)}: its root filesystem has no /sbin/init: LXD and Incus list it, but a container made from it fails to start ("Failed to exec /sbin/init"); build the root filesystem with an init (debootstrap --include=systemd-sysv, or busybox with /sbin/init -> /bin/busybox)`,
+        `${label}: its root filesystem has no /sbin/init: LXD and Incus list it, but a container made from it fails to start ("Failed to exec /sbin/init"); ${fix}`,
       );
   return { hashed, bytesHashed: early.done - early.cached };
 }

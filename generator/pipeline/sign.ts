@@ -8,11 +8,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KeySource } from '../config/settings.js';
 import type { Plan } from '../plan/products.js';
-import { planSignatures } from '../render/signatures.js';
-import { clearSign, detachSign, loadSigningKey, type SigningKey } from '../signing/openpgp.js';
+import { planSignatures, type SignatureJob } from '../render/signatures.js';
+import { loadSigningKey, type SigningKey } from '../signing/openpgp.js';
+import { signMany } from '../signing/sign-pool.js';
 import { PUBLIC_KEY_PATHS } from '../formats/catalog.js';
 import { UsageError } from '../util/errors.js';
-import { mapLimit } from '../util/concurrency.js';
 import type { FingerprintCache } from '../fingerprint/cache.js';
 
 /** Reads the signing key from its file or variable and checks it can sign at `now` (UsageError otherwise). */
@@ -71,14 +71,25 @@ function reusable(out: string | undefined, signer: SigningKey, cache: Fingerprin
   };
 }
 
+/** A signed tree's texts: those known at once, and the signatures still being made. */
+export interface SignedTexts {
+  /** SHA256SUMS, the public key, and the signatures kept from the output being replaced. */
+  texts: Map<string, string | Uint8Array>;
+  /** How many signatures are being made. */
+  pending: number;
+  /** The signatures made (path → text), once they all are; rejects when signing fails. */
+  made: Promise<Map<string, string>>;
+}
+
 /**
  * The texts a signed tree adds: signatures, signed documents, SHA256SUMS, the public key.
  * `notAfter`: the build's clock (epoch seconds): no signature is dated later, even when an image
  * is (clock skew tolerated up to a day): a signature from the future fails every check until then.
  * `out`: the output being replaced, whose signatures of unchanged documents are kept (a rebuild
- * with nothing new signs nothing).
+ * with nothing new signs nothing). The others are made on the signing workers while the caller
+ * goes on (writing the rest of the tree).
  */
-export async function signTree(
+export function signTree(
   signer: SigningKey,
   plan: Plan,
   streams: Map<string, string>,
@@ -86,27 +97,31 @@ export async function signTree(
   notAfter: number,
   out?: string,
   cache?: FingerprintCache,
-): Promise<{ texts: Map<string, string | Uint8Array>; made: number }> {
+): SignedTexts {
   const planned = planSignatures(plan, streams, updated);
-  const texts = planned.texts;
   const jobs = planned.jobs.map((job) => (job.time > notAfter ? { ...job, time: notAfter } : job));
-  const basisText = (rel: string) => streams.get(rel) ?? texts.get(rel);
+  const basisText = (rel: string) => streams.get(rel) ?? planned.texts.get(rel);
   const kept = reusable(out, signer, cache);
-  let made = 0;
-  const signed = await mapLimit(jobs, 8, async (job) => {
+  const texts = new Map<string, string | Uint8Array>(planned.texts);
+  const toMake: SignatureJob[] = [];
+  for (const job of jobs) {
     const old = kept(job.basis, basisText(job.basis) ?? '', job.path);
-    if (old !== undefined) return old;
-    made++;
-    return job.form === 'clear' ? clearSign(signer, job.text, job.time) : detachSign(signer, job.text, job.time);
+    if (old === undefined) toMake.push(job);
+    else {
+      texts.set(job.path, old);
+      cache?.rememberSignature(job.path, sha256(old));
+    }
+  }
+  texts.set(PUBLIC_KEY_PATHS.armored, signer.publicArmored);
+  texts.set(PUBLIC_KEY_PATHS.binary, signer.publicBinary);
+  const made = signMany(signer, toMake).then((signatures) => {
+    const byPath = new Map<string, string>();
+    toMake.forEach((job, i) => {
+      byPath.set(job.path, signatures[i]!);
+      cache?.rememberSignature(job.path, sha256(signatures[i]!));
+    });
+    return byPath;
   });
-  const result = new Map<string, string | Uint8Array>(texts);
-  jobs.forEach((job, i) => {
-    const r = signed[i]!;
-    if (r.status === 'rejected') throw r.reason;
-    result.set(job.path, r.value);
-    cache?.rememberSignature(job.path, sha256(r.value));
-  });
-  result.set(PUBLIC_KEY_PATHS.armored, signer.publicArmored);
-  result.set(PUBLIC_KEY_PATHS.binary, signer.publicBinary);
-  return { texts: result, made };
+  made.catch(() => {}); // awaited by the caller, maybe after other failures
+  return { texts, pending: toMake.length, made };
 }

