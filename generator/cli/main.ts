@@ -8,6 +8,7 @@ import { registerWithdraw } from './withdraw.js';
 import { registerMirror } from './mirror.js';
 import { registerPromote } from './promote.js';
 import { registerList } from './list.js';
+import { registerDiff } from './diff.js';
 import { registerVerify } from './verify.js';
 import { registerServe } from './serve.js';
 import { registerDoctor } from './doctor.js';
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   registerPromote(program, action);
   registerVerify(program, action);
   registerList(program, action);
+  registerDiff(program, action);
   registerServe(program, action);
   registerDoctor(program, action);
   program.addHelpText('after', '\nExit codes: 0 success, 1 invalid input or failed check, 2 wrong usage.\n');

@@ -25,6 +25,7 @@ export interface BuildFlags {
   replace?: boolean;
   deltas?: boolean;
   lxc?: boolean;
+  manifests?: boolean;
   signKey?: string;
   retain?: string;
   retainDays?: string;
@@ -118,6 +119,7 @@ export async function readPublishing(command: PublishingCommand, flags: BuildFla
     replace: flags.replace === true,
     deltas: flags.deltas === true ? true : undefined,
     lxc: flags.lxc === true ? true : undefined,
+    manifests: flags.manifests === false ? false : undefined,
     ...(flags.signKey ? { signKey: flags.signKey } : {}),
     ...(flags.unsigned ? { unsigned: true } : {}),
     ...(!copying && flags.keyring ? { keyring: await loadKeyring(flags.keyring) } : {}),
@@ -180,6 +182,7 @@ export function addPublishOptions(command: Command): Command {
     )
     .option('--unsigned', 'publish unsigned even on top of a signed tree (without it, a signed previous tree needs the signing key)')
     .option('--no-site', 'skip the catalogue website (index.html, products/, _astro/, pagefind/)')
+    .option('--no-manifests', 'publish no package lists, SBOMs or changes of the images (default: manifests in the config, on)')
     .option('--json', 'print a machine-readable summary on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
     .addHelpText(

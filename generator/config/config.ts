@@ -159,6 +159,8 @@ export const configSchema = z
     version_format: z.enum(VERSION_FORMATS).optional(),
     /** Publish squashfs deltas (xdelta3) from each product's previous version to each new one. */
     deltas: z.boolean().default(false),
+    /** Publish what is inside each container image: its package list (manifest), an SPDX SBOM, and the changes from the version before. */
+    manifests: z.boolean().default(true),
     /** Also serve LXC's `download` template: rootfs.tar.xz + meta.tar.xz per container version, and meta/1.0/index-*. */
     lxc: z.boolean().default(false),
     /**

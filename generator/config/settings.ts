@@ -17,6 +17,7 @@ export interface GivenSettings {
   serverConfig?: string;
   deltas?: boolean;
   lxc?: boolean;
+  manifests?: boolean;
   retain?: number;
   retainDays?: number;
   /** A mirror's --keep: a build keeps no more versions than it copies. */
@@ -43,7 +44,7 @@ export interface Settings {
   deltas: boolean;
   lxc: boolean;
   /** What this run makes of them (nothing in a dry run). */
-  make: { deltas: boolean; lxc: boolean };
+  make: { deltas: boolean; lxc: boolean; manifests: boolean };
   retention: { keep?: number; days?: number };
   grace: { text: string; ms: number };
   dryRun: boolean;
@@ -102,7 +103,11 @@ export function resolveBuild(given: GivenSettings, config: Config, clock: () => 
     serverConfigDir: given.serverConfig ?? config.server_config ?? defaultServerConfigDir(given.out),
     deltas: given.deltas ?? config.deltas,
     lxc: given.lxc ?? config.lxc,
-    make: { deltas: (given.deltas ?? config.deltas) && !dryRun, lxc: (given.lxc ?? config.lxc) && !dryRun },
+    make: {
+      deltas: (given.deltas ?? config.deltas) && !dryRun,
+      lxc: (given.lxc ?? config.lxc) && !dryRun,
+      manifests: (given.manifests ?? config.manifests) && !dryRun,
+    },
     retention: { ...(keeps.length ? { keep: Math.min(...keeps) } : {}), ...(days !== undefined ? { days } : {}) },
     grace: { text: grace, ms: parseDuration(grace, '--grace') },
     dryRun,

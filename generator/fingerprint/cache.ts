@@ -10,6 +10,7 @@ import { statSync, type Stats } from 'node:fs';
 import type { FoundFile } from '../ingest/find.js';
 import type { Classified } from '../ingest/classify.js';
 import type { ProvenParts } from '../util/check-parts.js';
+import type { PackageScan } from '../formats/manifest.js';
 
 interface Entry {
   key: string;
@@ -19,8 +20,9 @@ interface Entry {
 /**
  * 2: entries of tarballs exist only for files proven whole (entries of version 1 were not).
  * 3: classifications without their file (the key says it).
+ * 4: the package lists of root filesystems (a cache of 3 would leave known images without one).
  */
-const VERSION = 3;
+const VERSION = 4;
 
 interface CacheData {
   version: typeof VERSION;
@@ -35,6 +37,8 @@ interface CacheData {
   proven?: { checker: string; parts: Record<string, string[]> };
   /** Output-relative path of each signature the last build wrote → its sha256 (see pipeline/sign). */
   signatures?: Record<string, string>;
+  /** sha256 of a root filesystem or unified image → what its package database lists (content-addressed). */
+  packages?: Record<string, PackageScan>;
 }
 
 const empty = (): CacheData => ({ version: VERSION, files: {}, combined: {}, classified: {} });
@@ -181,6 +185,18 @@ export class FingerprintCache {
 
   rememberFile(f: FoundFile, sha256: string): void {
     this.put('files', f.path, fileKey(f), sha256);
+  }
+
+  /** What the package database of the file with this sha256 lists, when a last build read it. */
+  packagesOf(sha256: string): PackageScan | undefined {
+    const known = this.next.packages?.[sha256] ?? this.previous.packages?.[sha256];
+    if (known) (this.next.packages ??= {})[sha256] = known;
+    return known;
+  }
+
+  rememberPackages(sha256: string, scan: PackageScan): void {
+    (this.next.packages ??= {})[sha256] = scan;
+    if (JSON.stringify(this.previous.packages?.[sha256]) !== JSON.stringify(scan)) this.wrote = true;
   }
 
   rememberCombined(meta: FoundFile, root: FoundFile, sha256: string): void {

@@ -15,6 +15,8 @@ import type { FingerprintCache } from './cache.js';
 import { ReadFailed, type HashResult, type WorkerPool } from '../pool/pool.js';
 import type { Compression } from '../ingest/detect.js';
 import { hasInit, initPaths } from '../ingest/wholeness.js';
+import { squashfsPackages } from '../ingest/squashfs-packages.js';
+import type { PackageScan } from '../formats/manifest.js';
 
 function readError(e: unknown, fallback: FoundFile): ImageError {
   if (e instanceof ImageError && e.file === fallback.path) return new ImageError(fallback.rel, e.problem, e.fix);
@@ -42,6 +44,7 @@ interface Checked {
   /** With `prefixed`: sha256(prefixed ‖ file). */
   combined?: string;
   watched?: HashResult['watched'];
+  packages?: PackageScan;
 }
 
 /**
@@ -55,13 +58,13 @@ interface Checked {
 async function hashChecked(
   pool: WorkerPool,
   file: FoundFile,
-  options: { onBytes?: (n: number) => void; check?: Compression; watch?: string[]; prefixed?: FoundFile; only?: 'combined' },
+  options: { onBytes?: (n: number) => void; check?: Compression; watch?: string[]; prefixed?: FoundFile; only?: 'combined'; packages?: string },
 ): Promise<Checked> {
-  const { onBytes, check, watch, prefixed, only } = options;
+  const { onBytes, check, watch, prefixed, only, packages } = options;
   const bytes = file.size;
   const separate = decodes(check) && only === undefined;
   const reads = await Promise.allSettled([
-    only ? undefined : pool.hash([file.path], { onBytes, check, watch, bytes, ...(separate ? { hashless: true } : {}) }),
+    only ? undefined : pool.hash([file.path], { onBytes, check, watch, bytes, packages, ...(separate ? { hashless: true } : {}) }),
     separate || prefixed ? pool.hash([file.path], { bytes, ...(prefixed ? { prefixed: prefixed.path } : {}) }) : undefined,
   ]);
   for (const r of reads) if (r.status === 'rejected') throw r.reason;
@@ -72,7 +75,18 @@ async function hashChecked(
     sha256: separate || only ? (second?.sha256 ?? '') : first!.sha256,
     ...(second?.combined ? { combined: second.combined } : {}),
     ...(first?.watched ? { watched: first.watched } : {}),
+    ...(first?.packages ? { packages: first.packages } : {}),
   };
+}
+
+/** Why a virtual machine's image has no package list. */
+const VM_PACKAGES: PackageScan = { none: 'a virtual-machine image: no manifest is read from a VM disk' };
+
+/** A container's package list: read this run, known from the cache, or read now from a squashfs. */
+async function packagesOf(cache: FingerprintCache, sha256: string, read: PackageScan | undefined, squashfs?: string): Promise<PackageScan | undefined> {
+  const scan = read ?? cache.packagesOf(sha256) ?? (squashfs ? await squashfsPackages(squashfs) : undefined);
+  if (scan) cache.rememberPackages(sha256, scan);
+  return scan;
 }
 
 /**
@@ -91,10 +105,17 @@ export async function hashImage(
     let sha256 = cached ?? file.sha256;
     const container = image.type === 'container';
     let init = cached === undefined ? file.init : undefined;
+    let read = cached === undefined ? file.packages : undefined;
     if (!sha256) {
       try {
-        const r = await hashChecked(pool, file.file, { onBytes, check: file.compression, watch: container ? initPaths('rootfs/') : undefined });
+        const r = await hashChecked(pool, file.file, {
+          onBytes,
+          check: file.compression,
+          watch: container ? initPaths('rootfs/') : undefined,
+          packages: container ? 'rootfs/' : undefined,
+        });
         sha256 = r.sha256;
+        read = r.packages;
         if (container && r.watched) init = hasInit(r.watched.seen, 'rootfs/');
       } catch (e) {
         throw readError(e, file.file);
@@ -103,6 +124,7 @@ export async function hashImage(
       onBytes?.(file.file.size, cached !== undefined);
     }
     cache.rememberFile(file.file, sha256);
+    const packages = container ? await packagesOf(cache, sha256, read) : VM_PACKAGES;
     return {
       kind: 'unified',
       type: image.type,
@@ -110,6 +132,7 @@ export async function hashImage(
       fingerprint: sha256,
       files: [{ source: file.file, sha256, size: file.file.size, part: 'unified', compression: file.compression }],
       ...(container && init === false ? { noInit: true } : {}),
+      ...(packages ? { packages } : {}),
     };
   }
   const { meta, rootfs } = image;
@@ -118,6 +141,7 @@ export async function hashImage(
   // A container's root tarball read now (not known from the cache) says whether it has /sbin/init.
   const watchInit = image.type === 'container' && rootfs.format === 'tarball';
   let init = ownCached === undefined ? rootfs.init : undefined;
+  let read = ownCached === undefined ? rootfs.packages : undefined;
   let combined = cache.combinedOf(meta.file, rootfs.file) ?? pool.knownPair(meta.file.path, rootfs.file.path);
   if (!own) {
     try {
@@ -126,8 +150,10 @@ export async function hashImage(
         check: rootfs.format === 'tarball' ? rootfs.compression : undefined,
         watch: watchInit ? initPaths('') : undefined,
         prefixed: combined ? undefined : meta.file,
+        packages: watchInit ? '' : undefined,
       });
       own = r.sha256;
+      read = r.packages;
       combined ??= r.combined;
       if (watchInit && r.watched) init = hasInit(r.watched.seen, '');
     } catch (e) {
@@ -152,6 +178,7 @@ export async function hashImage(
     part: rootfs.format === 'squashfs' ? 'squashfs' : rootfs.format === 'qcow2' ? 'qcow2' : 'root-tarball',
     compression: rootfs.compression,
   };
+  const packages = image.type === 'container' ? await packagesOf(cache, own!, read, rootfs.format === 'squashfs' ? rootfs.file.path : undefined) : VM_PACKAGES;
   const hashed: HashedImage = {
     kind: 'split',
     type: image.type,
@@ -159,6 +186,7 @@ export async function hashImage(
     fingerprint: combined!,
     files: [metaFile, rootFile],
     ...(watchInit && init === false ? { noInit: true } : {}),
+    ...(packages ? { packages } : {}),
   };
   return image.lxc ? { ...hashed, lxc: await hashSuppliedLxc(image, rootFile, pool, cache, onBytes) } : hashed;
 }

@@ -33,6 +33,15 @@ export const catalogVersionSchema = z.object({
   images: z.array(catalogImageSchema).min(1),
   /** With LXC's files (--lxc): the folder holding meta.tar.xz and rootfs.tar.xz. */
   lxc: z.object({ dir: relPath }).optional(),
+  /** What is inside the version's container image: its package list (text and JSON), SBOM, and the changes from the version before. */
+  manifest: z
+    .object({
+      text: relPath,
+      packages: relPath,
+      sbom: relPath,
+      changes: relPath.optional(),
+    })
+    .optional(),
 });
 
 export const catalogProductSchema = z.object({

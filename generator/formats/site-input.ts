@@ -4,6 +4,20 @@
 import { z } from 'zod';
 import { catalogSchema } from './catalog.js';
 
+const named = z.object({ name: z.string(), version: z.string() });
+const moved = z.object({ name: z.string(), from: z.string(), to: z.string() });
+
+/** What the catalogue shows of packages: each product's newest list, and each version's changes ("product version" →). */
+export const sitePackagesSchema = z.object({
+  packages: z.record(z.string(), z.object({ version: z.string(), database: z.enum(['dpkg', 'apk', 'rpm']), packages: z.array(named) })),
+  changes: z.record(
+    z.string(),
+    z.object({ from: z.string(), added: z.array(named), removed: z.array(named), upgraded: z.array(moved), downgraded: z.array(moved) }),
+  ),
+});
+
+export type SitePackages = z.infer<typeof sitePackagesSchema>;
+
 export const siteInputSchema = z.object({
   format: z.literal('staticstreams-site-input:1'),
   /** When the site was built (the "stale" badge counts from here, then from the visitor's clock). */
@@ -22,6 +36,7 @@ export const siteInputSchema = z.object({
     private: z.boolean().default(false),
   }),
   catalog: catalogSchema,
+  described: sitePackagesSchema.default({ packages: {}, changes: {} }),
 });
 
 export type SiteInput = z.infer<typeof siteInputSchema>;

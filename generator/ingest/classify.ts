@@ -14,6 +14,7 @@ import { WHOLE_FILE_LIMIT } from './limits.js';
 import type { FoundFile } from './find.js';
 import { scanTarball, scanTarballBytes, TarProblem, type TarScan } from './scan-tarball.js';
 import type { ImageKind } from '../simplestreams/ftypes.js';
+import type { PackageScan } from '../formats/manifest.js';
 import path from 'node:path';
 
 export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
@@ -22,8 +23,18 @@ export type RootfsFormat = 'squashfs' | 'qcow2' | 'tarball';
 export type Classified =
   | { role: 'metadata'; file: FoundFile; compression: Compression; metadata: ImageMetadata; sha256: string }
   /** `init`: known when the whole file was read: whether the root filesystem has /sbin/init. */
-  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression; sha256?: string; init?: boolean }
-  | { role: 'unified'; file: FoundFile; compression: Compression; metadata: ImageMetadata; type: ImageKind; sha256?: string; init?: boolean }
+  /** `packages`: known then too: what its package database lists. */
+  | { role: 'rootfs'; file: FoundFile; format: RootfsFormat; compression: Compression; sha256?: string; init?: boolean; packages?: PackageScan }
+  | {
+      role: 'unified';
+      file: FoundFile;
+      compression: Compression;
+      metadata: ImageMetadata;
+      type: ImageKind;
+      sha256?: string;
+      init?: boolean;
+      packages?: PackageScan;
+    }
   /** Not an image file at all (a README, a checksum list...): reported, not published. */
   | { role: 'other'; file: FoundFile };
 
@@ -135,7 +146,10 @@ export async function classify(file: FoundFile, wholeUpTo = WHOLE_FILE_LIMIT, ke
     if (e instanceof TarProblem) throw new ImageError(file.rel, e.message, e.fix);
     throw e;
   }
-  const known = scan.role !== 'metadata' && scan.sha256 ? { sha256: scan.sha256, ...(scan.init !== undefined ? { init: scan.init } : {}) } : {};
+  const known =
+    scan.role !== 'metadata' && scan.sha256
+      ? { sha256: scan.sha256, ...(scan.init !== undefined ? { init: scan.init } : {}), ...(scan.packages ? { packages: scan.packages } : {}) }
+      : {};
   if (scan.role === 'rootfs') return { role: 'rootfs', file, format: 'tarball', compression: sniffed.compression, ...known };
   let metadata: ImageMetadata;
   try {

@@ -4,6 +4,7 @@ import type { Compression } from './detect.js';
 import type { FoundFile } from './find.js';
 import type { ImageMetadata } from './metadata.js';
 import type { ImageKind } from '../simplestreams/ftypes.js';
+import type { PackageScan } from '../formats/manifest.js';
 
 /** One input file of an image, hashed. */
 export interface HashedFile {
@@ -31,6 +32,8 @@ export interface HashedImage {
   lxc?: { meta: HashedFile; rootfs: HashedFile; fingerprint?: string };
   /** A container whose root filesystem, read by this build, has no /sbin/init: it cannot start. */
   noInit?: true;
+  /** What the root filesystem's package database lists (or why there is no list), when read or cached. */
+  packages?: PackageScan;
 }
 
 /** The input file that names an image in messages. */

@@ -15,6 +15,8 @@ import { cutShort as archiveCutShort, hasInit, initPaths, stoppedStream, TarEnd 
 import { BOMB_FIX, bombProblem, METADATA_YAML_LIMIT } from './limits.js';
 import { archivePart, untilTarEnd } from './tar-end.js';
 import type { ImageKind } from '../simplestreams/ftypes.js';
+import { packageDbPaths, readPackages } from './packages.js';
+import type { PackageScan } from '../formats/manifest.js';
 
 /** Entries read before giving up on finding out what a tarball is. */
 export const TAR_ENTRY_LIMIT = 100_000;
@@ -31,10 +33,11 @@ export type TarScan =
     }
   /**
    * `sha256`: set when the file was read whole in memory (and so proven whole); `init`: then,
-   * whether a container's root filesystem has /sbin/init (LXD and Incus start nothing else).
+   * whether a container's root filesystem has /sbin/init (LXD and Incus start nothing else);
+   * `packages`: then, what its package database lists.
    */
-  | { role: 'unified'; metadataYaml: Buffer; type: ImageKind; sha256?: string; init?: boolean }
-  | { role: 'rootfs'; sha256?: string; init?: boolean };
+  | { role: 'unified'; metadataYaml: Buffer; type: ImageKind; sha256?: string; init?: boolean; packages?: PackageScan }
+  | { role: 'rootfs'; sha256?: string; init?: boolean; packages?: PackageScan };
 
 /** A problem found inside the tarball; the caller adds the file name and a fix. */
 export class TarProblem extends Error {
@@ -110,7 +113,10 @@ type EntryStream = tar.ExtractEvents['entry'][1];
  */
 class TarWalk {
   readonly extract = tar.extract();
-  readonly tarEnd = Object.assign(new TarEnd(), { watch: new Set([...initPaths(''), ...initPaths('rootfs/')]) });
+  readonly tarEnd = Object.assign(new TarEnd(), {
+    watch: new Set([...initPaths(''), ...initPaths('rootfs/')]),
+    capture: new Set([...packageDbPaths(''), ...packageDbPaths('rootfs/')]),
+  });
   metadataYaml: Buffer | undefined;
   result: TarScan | undefined;
   failure: Error | undefined;
@@ -164,7 +170,7 @@ class TarWalk {
   private entry(header: tar.Header, stream: EntryStream, next: () => void): void {
     // A truncated archive errors the entry stream too; the extract's own error reports it.
     stream.on('error', () => {});
-    this.tarEnd.entry(header);
+    this.tarEnd.entry(header, stream);
     if (this.failure || this.result) {
       stream.on('end', next);
       stream.resume();
@@ -355,10 +361,11 @@ export async function scanTarball(path: string, compression: Compression, sizeHi
   return result;
 }
 
-/** Whether a container root filesystem walked to its end has an init (see TarScan). */
-function initOf(walk: TarWalk, result: TarScan): { init?: boolean } {
-  if (result.role === 'rootfs') return { init: hasInit(walk.tarEnd.seen, '') };
-  if (result.role === 'unified' && result.type === 'container') return { init: hasInit(walk.tarEnd.seen, 'rootfs/') };
+/** Whether a container root filesystem walked to its end has an init, and its packages (see TarScan). */
+function initOf(walk: TarWalk, result: TarScan): { init?: boolean; packages?: PackageScan } {
+  const { seen, captured } = walk.tarEnd;
+  if (result.role === 'rootfs') return { init: hasInit(seen, ''), packages: readPackages(captured, '') };
+  if (result.role === 'unified' && result.type === 'container') return { init: hasInit(seen, 'rootfs/'), packages: readPackages(captured, 'rootfs/') };
   return {};
 }
 

@@ -12,6 +12,10 @@ import { decompressor, decompressWhole, TooLargeInMemory } from './decompress.js
 import { BOMB_FIX, bombProblem, METADATA_YAML_LIMIT, WHOLE_FILE_LIMIT } from './limits.js';
 import { sniff, type Compression } from './detect.js';
 import { archivePart, TarBlocks } from './tar-end.js';
+import { PACKAGE_DB_LIMIT, type Captured } from './packages.js';
+
+/** The content stream of one tar entry, as tar-stream hands it over. */
+type EntryContent = tarStream.ExtractEvents['entry'][1];
 
 /** What is wrong with an archive, and how to fix it (the caller adds the file name). */
 export class ArchiveProblem extends Error {
@@ -43,14 +47,37 @@ export class TarEnd {
   seen: Record<string, string> = {};
   /** An entry of a type the walk does not read (a Solaris `X` header, …) was met. */
   odd = false;
+  /** Paths (without `./`) whose content is kept in `captured` (package databases), when asked. */
+  capture: ReadonlySet<string> | undefined;
+  /** Captured path → its last entry's bytes, or why they were not kept (a link, too large). */
+  captured: Record<string, Captured> = {};
 
-  entry(header: tarStream.Header & { byteOffset?: number }): void {
+  /** Notes an entry; `stream`: its content, read here when its path is captured. */
+  entry(header: tarStream.Header & { byteOffset?: number }, stream?: EntryContent): void {
     const size = header.size ?? 0;
     this.entriesEnd = (header.byteOffset ?? 0) + Math.ceil(size / BLOCK) * BLOCK;
+    if (!this.watch && !this.capture) return;
+    const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
     if (this.watch) {
       if (header.type === null) this.odd = true;
-      const name = header.name.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
       if (this.watch.has(name)) this.seen[name] = header.type ?? 'unknown';
+    }
+    if (stream && this.capture?.has(name)) this.keep(name, header, stream);
+  }
+
+  /** Keeps a captured entry's content: a regular file within the limit, never what a link points to. */
+  private keep(name: string, header: tarStream.Header, stream: EntryContent): void {
+    const size = header.size ?? 0;
+    if (header.type !== 'file') {
+      const what = header.type === 'symlink' ? 'a symbolic link' : header.type === 'link' ? 'a hard link' : `a ${header.type ?? 'special'} entry`;
+      this.captured[name] = { skipped: `is ${what}, which is not followed` };
+    } else if (size > PACKAGE_DB_LIMIT) {
+      this.captured[name] = { skipped: `is ${size} bytes, over the limit of ${PACKAGE_DB_LIMIT / 1024 / 1024} MiB` };
+    } else {
+      const parts: Buffer[] = [];
+      delete this.captured[name];
+      stream.on('data', (c: unknown) => parts.push(c as Buffer));
+      stream.on('end', () => (this.captured[name] = Buffer.concat(parts)));
     }
   }
 
@@ -72,7 +99,7 @@ export function streamName(compression: Compression): string {
 /** Walks every entry of `extract` past its body, noting where each ends (for the end-of-archive check). */
 function followEntries(extract: tarStream.Extract, end: TarEnd): void {
   extract.on('entry', (header, stream, next) => {
-    end.entry(header as tarStream.Header & { byteOffset?: number });
+    end.entry(header as tarStream.Header & { byteOffset?: number }, stream);
     stream.on('end', next);
     stream.on('error', () => {}); // reported by the extract itself
     // metadata.yaml at the top (LXD's limit of 1 MiB), kept for whoever checks what the tarball is
@@ -100,12 +127,14 @@ export class WholenessCheck {
   private input = 0;
   private finished: Promise<Error | null>;
 
-  /** `watch`: paths whose entry types to record (see `seen`). */
+  /** `watch`: paths whose entry types to record (see `seen`); `capture`: paths whose content to keep (see `captured`). */
   constructor(
     readonly compression: Compression,
     watch?: readonly string[],
+    capture?: readonly string[],
   ) {
     if (watch?.length) this.end.watch = new Set(watch);
+    if (capture?.length) this.end.capture = new Set(capture);
     this.dec = decompressor(compression);
     const extract = tarStream.extract();
     const end = this.end;
@@ -152,6 +181,11 @@ export class WholenessCheck {
   /** What the walk saw of the watched paths, once it ended. */
   get watched(): { seen: Record<string, string>; odd: boolean } {
     return { seen: this.end.seen, odd: this.end.odd };
+  }
+
+  /** The captured entries, once the walk ended. */
+  get captured(): Readonly<Record<string, Captured>> {
+    return this.end.captured;
   }
 
   /** Gives up (the file could not be read to its end): frees the decoder. */

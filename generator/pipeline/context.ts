@@ -41,6 +41,8 @@ export interface BuildOptions {
   deltas?: boolean;
   /** Derive LXC's files for container versions that lack them (default: the config's lxc). Needs xz, and sqfs2tar for squashfs images. */
   lxc?: boolean;
+  /** Publish package lists, SBOMs and changes of container images (default: the config's manifests, on). */
+  manifests?: boolean;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
   baseUrl?: string;

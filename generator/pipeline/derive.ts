@@ -12,6 +12,10 @@ import { planLxc, type SuppliedLxcFiles } from '../plan/lxc.js';
 import { checkSqfs2tar, makeLxc, type LxcResult } from '../publish/lxc.js';
 import { count } from '../util/format.js';
 import type { BuildContext } from './context.js';
+import { planManifests } from '../plan/manifests.js';
+import { makeManifests, type ManifestResult } from '../publish/manifests.js';
+import { readPublishedLists } from './published-lists.js';
+import type { PackageList } from '../formats/manifest.js';
 
 /**
  * Stage: files derived from the planned ones — squashfs deltas for the versions this run adds,
@@ -23,9 +27,11 @@ export async function deriveFiles(
   planned: Plan,
   publication: Publication,
   hashed: HashedImage[],
-): Promise<{ plan: Plan; deltas?: DeltaResult; lxc?: LxcResult }> {
+): Promise<{ plan: Plan; deltas?: DeltaResult; lxc?: LxcResult; manifests?: ManifestResult }> {
   const { options, reporter, settings, previous } = ctx;
   let plan = planned;
+  const manifests = await deriveManifests(ctx, plan, hashed);
+  if (manifests) plan = { ...plan, products: manifests.products, files: listedFiles(manifests.products) };
   const deltaJobs = settings.make.deltas ? planDeltas(plan.products, new Set(publication.added)) : [];
   let deltas: DeltaResult | undefined;
   if (deltaJobs.length) {
@@ -52,11 +58,11 @@ export async function deriveFiles(
           ctx.reporter.phase(`making LXC's files for ${name} (${n} of ${of}: its root filesystem as a tar, compressed with xz on every core)`),
       });
     } catch (e) {
-      await deltas?.cleanup();
+      await Promise.all([deltas?.cleanup(), manifests?.cleanup()]);
       throw e;
     }
     if (lxc.failed.length) {
-      await Promise.all([lxc.cleanup(), deltas?.cleanup()]);
+      await Promise.all([lxc.cleanup(), deltas?.cleanup(), manifests?.cleanup()]);
       throw new BuildFailed(
         lxc.failed.map(
           (f) =>
@@ -69,7 +75,20 @@ export async function deriveFiles(
     }
     plan = { ...plan, products: lxc.products, files: listedFiles(lxc.products) };
   }
-  return { plan, ...(deltas ? { deltas } : {}), ...(lxc ? { lxc } : {}) };
+  return { plan, ...(deltas ? { deltas } : {}), ...(lxc ? { lxc } : {}), ...(manifests ? { manifests } : {}) };
+}
+
+/** The package lists, SBOMs and changes of the versions whose images this run read, added as items. */
+async function deriveManifests(ctx: BuildContext, plan: Plan, hashed: HashedImage[]): Promise<ManifestResult | undefined> {
+  if (!ctx.settings.make.manifests) return undefined;
+  const lists = new Map<string, PackageList>(ctx.mirrored?.lists ?? []);
+  for (const h of hashed) if (h.packages && 'list' in h.packages) lists.set(h.fingerprint, h.packages.list);
+  if (!lists.size) return undefined;
+  const published = ctx.previous ? await readPublishedLists(plan.products, lists, ctx.previous.source, ctx.reporter) : new Map<string, PackageList>();
+  const jobs = planManifests(plan.products, lists, published);
+  if (!jobs.length) return undefined;
+  ctx.reporter.phase(`package lists, SBOMs and changes of ${count(jobs.length, 'version')}`);
+  return makeManifests(plan.products, jobs);
 }
 
 /** distrobuilder's LXC files the images folder holds, by the fingerprint of their image. */

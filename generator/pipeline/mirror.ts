@@ -28,6 +28,9 @@ import { download, type HttpLimits } from '../source/http.js';
 import { readUpstream, upstreamBase, type UpstreamTrust } from '../source/upstream.js';
 import { withoutCredentials } from '../util/url.js';
 import { count } from '../util/format.js';
+import { isManifestItem } from '../plan/manifests.js';
+import { squashfsPackages } from '../ingest/squashfs-packages.js';
+import { MANIFEST_FTYPES, parseChangesJson, parseManifestJson, type PackageList, type PackageScan } from '../formats/manifest.js';
 
 export interface MirrorOptions {
   /** Upstream base URLs. */
@@ -84,6 +87,8 @@ export interface Mirrored {
   from: Map<string, string>;
   /** Each upstream, the key its signed chain was checked against and its signed index's time (when it was). */
   upstreams?: { url: string; signer?: string; updated?: string }[];
+  /** Image fingerprint → the package list read from its root filesystem (downloaded versions without the upstream's own). */
+  lists?: Map<string, PackageList>;
 }
 
 const fingerprints = (v: PlannedVersion) =>
@@ -255,6 +260,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failed.length) throw new BuildFailed(failed.map((e) => (e instanceof BuildError ? e : new BuildError(String((e as Error).message), 'try again'))));
 
+  let lists = new Map<string, PackageList>();
   if (fetch.length) {
     reporter.phase(
       `checking ${count(
@@ -262,8 +268,10 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
         'downloaded image',
       )} as clients would`,
     );
-    problems.push(...(await proveImages(fetch, local, urls, pool, combinedSeen)));
+    const proven = await proveImages(fetch, local, urls, pool, combinedSeen);
+    problems.push(...proven.problems);
     if (problems.length) throw new BuildFailed(problems);
+    lists = proven.lists;
   }
   // Every downloaded (or held) file becomes an input of this build: linked into the output like an image.
   for (const v of fetch)
@@ -271,7 +279,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
       const url = urls.get(i.file)!;
       i.file.origin = { kind: 'input', path: local.get(i.file.sha256)!, rel: url };
     }
-  return { products: mirrored, stats, deselected, replaced, from: owner, upstreams: signers.filter((s) => s.signer) };
+  return { products: mirrored, stats, deselected, replaced, from: owner, upstreams: signers.filter((s) => s.signer), lists };
 }
 
 type Role = 'metadata' | 'unified' | 'tarball' | 'squashfs' | 'qcow2';
@@ -314,8 +322,10 @@ async function proveImages(
   urls: Map<PlannedFile, string>,
   pool: WorkerPool,
   combinedSeen: Map<string, string>,
-): Promise<BuildError[]> {
+): Promise<{ problems: BuildError[]; lists: Map<string, PackageList> }> {
   const problems: BuildError[] = [];
+  /** File sha256 → what its package database lists (root filesystems of versions without the upstream's list). */
+  const scans = new Map<string, PackageScan>();
   const fix = 'nothing was published: report it to the upstream, or leave the image out (--filter)';
   const checked = new Set<string>();
   // LXC's files come with host configuration LXC applies as it is: each meta.tar.xz is read
@@ -330,14 +340,20 @@ async function proveImages(
     const rootfs = lxc.rootfs.item.item.file;
     if (meta.templated.length) watch.set(rootfs.sha256, { templated: meta.templated, meta: urls.get(metaFile)! });
   }
-  /** Proves a file is what its item says (as the build classifies an input) and unpacks to its end. */
-  const prove = async (file: PlannedFile, ftype: string) => {
+  /** Proves a file is what its item says (as the build classifies an input) and unpacks to its end; `packages`: read its package database too. */
+  const prove = async (file: PlannedFile, ftype: string, packages?: boolean) => {
     if (checked.has(file.sha256)) return;
     checked.add(file.sha256);
     const at = local.get(file.sha256)!;
     const url = urls.get(file)!;
+    if (isManifestItem({ ftype })) {
+      const problem = manifestProblem(ftype, await readFile(at, 'utf8'));
+      if (problem) problems.push(new BuildError(`${url}: the ${ftype} item ${problem}`, fix));
+      return;
+    }
     const expected = expectedRole(ftype);
     if (!expected) return; // a delta: applied by the client with xdelta3, its source checked there
+    if (packages && expected === 'squashfs') scans.set(file.sha256, await squashfsPackages(at));
     let found: Classified;
     try {
       found = await pool.classify({ path: at, rel: url, size: file.size, dev: 0, ino: 0, mtimeMs: 0, ctimeMs: 0 });
@@ -355,7 +371,14 @@ async function proveImages(
     if (found.role !== 'other' && found.compression && (role === 'metadata' || role === 'unified' || role === 'tarball')) {
       try {
         const templated = watch.get(file.sha256);
-        const result = await pool.hash([at], { check: found.compression, watch: templated && withAncestors(templated.templated), hashless: true });
+        const prefix = packages ? (role === 'unified' ? 'rootfs/' : role === 'tarball' ? '' : undefined) : undefined;
+        const result = await pool.hash([at], {
+          check: found.compression,
+          watch: templated && withAncestors(templated.templated),
+          hashless: true,
+          ...(prefix !== undefined ? { packages: prefix } : {}),
+        });
+        if (result.packages) scans.set(file.sha256, result.packages);
         if (templated)
           for (const p of templatedProblems(templated.templated, result.watched?.seen ?? {}, result.watched?.odd ?? false))
             problems.push(new BuildError(`${templated.meta} (with ${url}): ${p}`, LXC_FIX));
@@ -369,8 +392,12 @@ async function proveImages(
     // LXC's own files (not part of an image LXD or Incus sees) are proven too.
     const lxc = lxcOf(v);
     if (lxc) for (const f of [lxc.meta, lxc.rootfs]) jobs.push(prove(f.item.item.file, f.item.ftype));
+    // A version without the upstream's own package list gets one made here, from its container's root filesystem.
+    const own = !v.items.some(isManifestItem);
+    for (const i of v.items) if (isManifestItem(i)) jobs.push(prove(i.file, i.ftype));
     for (const image of v.images) {
-      for (const { file, ftype } of image.files) jobs.push(prove(file, ftype));
+      for (const [n, { file, ftype }] of image.files.entries())
+        jobs.push(prove(file, ftype, own && image.type === 'container' && n === image.files.length - 1));
       if (image.files.length !== 2) continue; // unified: its sha256, checked on download, is its fingerprint
       const [meta, rootfs] = image.files;
       jobs.push(
@@ -390,5 +417,31 @@ async function proveImages(
     }
   }
   for (const r of await Promise.allSettled(jobs)) if (r.status === 'rejected') throw r.reason;
-  return problems.sort((a, b) => (a.problem < b.problem ? -1 : 1));
+  const lists = new Map<string, PackageList>();
+  for (const v of versions)
+    for (const image of v.images) {
+      const scan = scans.get(image.files.at(-1)!.file.sha256);
+      if (scan && 'list' in scan) lists.set(image.fingerprint, scan.list);
+    }
+  return { problems: problems.sort((a, b) => (a.problem < b.problem ? -1 : 1)), lists };
+}
+
+/** What is wrong with a downloaded manifest item's content, if anything. */
+function manifestProblem(ftype: string, text: string): string | undefined {
+  if (ftype === MANIFEST_FTYPES.json) {
+    const p = parseManifestJson(text);
+    return typeof p === 'string' ? p : undefined;
+  }
+  if (ftype === MANIFEST_FTYPES.changes) {
+    const p = parseChangesJson(text);
+    return typeof p === 'string' ? p : undefined;
+  }
+  if (ftype === MANIFEST_FTYPES.sbom) {
+    try {
+      return (JSON.parse(text) as { spdxVersion?: unknown }).spdxVersion === 'SPDX-2.3' ? undefined : 'is not an SPDX 2.3 document';
+    } catch {
+      return 'is not JSON';
+    }
+  }
+  return /^(?:[A-Za-z0-9_][A-Za-z0-9_.+~@:-]*\t[A-Za-z0-9_.+~^:-]+\n)*$/.test(text) ? undefined : 'is not a package manifest (name<TAB>version lines)';
 }

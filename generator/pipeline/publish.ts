@@ -31,6 +31,7 @@ import type { LxcResult } from '../publish/lxc.js';
 import { outputDigest, outputIntact, type Published } from '../publish/output/unchanged.js';
 import { groupProducts, isStale } from '../formats/groups.js';
 import { sitePages } from '../publish/site.js';
+import { readDescriptions } from './descriptions.js';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { count } from '../util/format.js';
@@ -342,7 +343,16 @@ export async function publish(ctx: BuildContext, planned: Planned): Promise<Buil
     // The site renders while the files and indexes are written (Astro is mostly CPU, writing is
     // mostly waiting on the disk); its pages move in once both are done.
     const site = options.site !== false ? import('../publish/site.js') : undefined; // Astro loads only when needed
-    const rendering = site?.then(({ renderSite }) => renderSite({ dir: staged.dir, catalog, settings: config.site, builtAt, private: ctx.auth !== undefined }));
+    const rendering = site?.then(async ({ renderSite }) =>
+      renderSite({
+        dir: staged.dir,
+        catalog,
+        settings: config.site,
+        builtAt,
+        private: ctx.auth !== undefined,
+        described: await readDescriptions(plan.products, previous?.source, reporter),
+      }),
+    );
     const writing = (async () => {
       const stats = await placeFiles(staged.dir, local, previous?.source, cache, held, touched, reporter);
       // With object storage, what is signed under images/ (SHA256SUMS and .asc) goes to the bucket below.

@@ -157,5 +157,34 @@ export async function hashAll(ctx: BuildContext, images: PairedImage[], early: E
       reporter.warn(
         `${label}: its root filesystem has no /sbin/init: LXD and Incus list it, but a container made from it fails to start ("Failed to exec /sbin/init"); ${fix}`,
       );
+  warnPackages(reporter, hashed);
   return { hashed, bytesHashed: early.done - early.cached };
+}
+
+/**
+ * What a package list leaves out, said once per image (grouped when many say the same): a
+ * database that is there but cannot be read, and entries refused as not plain. A root with no
+ * database at all, and a VM, are not warned about (their versions simply have no manifest).
+ */
+function warnPackages(reporter: BuildContext['reporter'], hashed: HashedImage[]): void {
+  const quiet = /^(no package database|a virtual-machine image)/;
+  const byReason = new Map<string, string[]>();
+  for (const image of hashed) {
+    const p = image.packages;
+    const reason =
+      p && 'none' in p
+        ? quiet.test(p.none)
+          ? undefined
+          : `${p.none}: its versions get no package list`
+        : p?.list.refused
+          ? `${p.list.refused} package entries with characters no package manager allows in a name or version were left out of its package list`
+          : undefined;
+    if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), imageLabel(image)]);
+  }
+  for (const [reason, labels] of byReason)
+    reporter.warn(
+      labels.length > NAMED_AT_MOST
+        ? `${labels.length} images (${labels.slice(0, NAMED_AT_MOST).join(', ')} and ${labels.length - NAMED_AT_MOST} more): ${reason}`
+        : `${labels.join(', ')}: ${reason}`,
+    );
 }

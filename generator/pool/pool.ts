@@ -11,6 +11,7 @@ import type { Compression } from '../ingest/detect.js';
 import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 import type { FoundFile } from '../ingest/find.js';
 import type { Reply, Task } from './worker.js';
+import type { PackageScan } from '../formats/manifest.js';
 
 export interface HashResult {
   /** sha256 of the files read one after another ('' for a read that only checks). */
@@ -22,6 +23,8 @@ export interface HashResult {
   sizes: number[];
   /** With `watch`: the entry types the tar walk saw at those paths (see ingest/wholeness TarEnd). */
   watched?: { seen: Record<string, string>; odd: boolean };
+  /** With `packages`: what the root filesystem's package database lists. */
+  packages?: PackageScan;
 }
 
 export interface HashOptions {
@@ -37,6 +40,8 @@ export interface HashOptions {
   prefixed?: string;
   /** Only check (`check`): no hash. */
   hashless?: boolean;
+  /** With `check`: read the package database of the root filesystem at this prefix ('' or 'rootfs/'). */
+  packages?: string;
 }
 
 /** A file could not be read by a worker. */
@@ -125,7 +130,7 @@ export class WorkerPool {
 
   /** sha256 of the concatenation of `files` (see HashOptions). */
   hash(files: string[], options: HashOptions = {}): Promise<HashResult> {
-    const { onBytes, check, bytes, watch, prefixed, hashless } = options;
+    const { onBytes, check, bytes, watch, prefixed, hashless, packages } = options;
     return this.submit(
       {
         kind: 'hash',
@@ -135,6 +140,7 @@ export class WorkerPool {
         ...(watch?.length ? { watch } : {}),
         ...(prefixed ? { prefixed } : {}),
         ...(hashless ? { hashless } : {}),
+        ...(packages !== undefined ? { packages } : {}),
       },
       onBytes,
       bytes,
@@ -243,6 +249,7 @@ export class WorkerPool {
         sizes: reply.sizes,
         ...(reply.combined ? { combined: reply.combined, prefixedSize: reply.prefixedSize } : {}),
         ...(reply.watched ? { watched: reply.watched } : {}),
+        ...(reply.packages ? { packages: reply.packages } : {}),
       });
     } else if (reply.kind === 'classified') pending.resolve(reply.value);
     else if (reply.kind === 'image-error') pending.reject(new ImageError(reply.file, reply.problem, reply.fix));

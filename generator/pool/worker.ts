@@ -13,11 +13,24 @@ import type { FoundFile } from '../ingest/find.js';
 import { ImageError } from '../util/errors.js';
 import type { Compression } from '../ingest/detect.js';
 import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
+import { packageDbPaths, readPackages } from '../ingest/packages.js';
+import type { PackageScan } from '../formats/manifest.js';
 
 export type Task =
   /** `check`: the first file is a tarball with this compression, to be proven whole as it is read. */
   /** `prefixed`: a second hash of that file's bytes then the files' (`combined`); `hashless`: only the check. */
-  | { kind: 'hash'; id: number; files: string[]; progress: boolean; check?: Compression; watch?: string[]; prefixed?: string; hashless?: boolean }
+  /** `packages`: with `check`, read the package database of the root filesystem at this prefix ('' or 'rootfs/'). */
+  | {
+      kind: 'hash';
+      id: number;
+      files: string[];
+      progress: boolean;
+      check?: Compression;
+      watch?: string[];
+      prefixed?: string;
+      hashless?: boolean;
+      packages?: string;
+    }
   | { kind: 'classify'; id: number; file: FoundFile }
   /** Small tasks run one after another, answered in one reply. */
   | { kind: 'batch'; id: number; tasks: Task[] };
@@ -31,6 +44,7 @@ export type Reply =
       prefixedSize?: number;
       sizes: number[];
       watched?: { seen: Record<string, string>; odd: boolean };
+      packages?: PackageScan;
     }
   /** `combined`: "meta path\0rootfs path" → sha256(meta ‖ rootfs) of neighbours read whole in the batch. */
   | { id: number; kind: 'batch'; replies: Reply[]; combined: Record<string, string> }
@@ -67,8 +81,10 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> 
   }
   const sizes: number[] = [];
   let watched: { seen: Record<string, string>; odd: boolean } | undefined;
+  let packages: PackageScan | undefined;
+  const capture = task.packages === undefined ? undefined : packageDbPaths(task.packages);
   for (const [i, file] of task.files.entries()) {
-    const check = i === 0 && task.check ? new WholenessCheck(task.check, task.watch) : undefined;
+    const check = i === 0 && task.check ? new WholenessCheck(task.check, task.watch, capture) : undefined;
     let fd: number;
     let size = 0;
     let pending = 0;
@@ -107,6 +123,7 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> 
     try {
       await check?.done();
       if (check && task.watch?.length) watched = check.watched;
+      if (check && task.packages !== undefined) packages = readPackages(check.captured, task.packages);
     } catch (e) {
       if (!(e instanceof ArchiveProblem)) throw e;
       return { id: task.id, kind: 'image-error', file, problem: e.message, fix: e.fix };
@@ -119,6 +136,7 @@ async function hashFiles(task: Extract<Task, { kind: 'hash' }>): Promise<Reply> 
     sizes,
     ...(combined ? { combined: combined.digest('hex'), prefixedSize } : {}),
     ...(watched ? { watched } : {}),
+    ...(packages ? { packages } : {}),
   };
 }
 

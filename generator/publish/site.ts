@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { SiteSettings } from '../config/config.js';
 import { BuildError } from '../util/errors.js';
 import type { Catalog } from '../formats/catalog.js';
-import { publishedLogoName, siteInputSchema, type SiteInput } from '../formats/site-input.js';
+import { publishedLogoName, siteInputSchema, type SiteInput, type SitePackages } from '../formats/site-input.js';
 import { defaultRemoteName } from '../formats/remote-name.js';
 import { groupProducts } from '../formats/groups.js';
 import { count } from '../util/format.js';
@@ -45,6 +45,8 @@ export interface SiteOptions {
   builtAt: Date;
   /** A private tree: the commands show USER:PASSWORD in the URL. */
   private?: boolean;
+  /** What the catalogue shows of packages. */
+  described?: SitePackages;
 }
 
 /** The path part of the base URL, as Astro's `base` ("/" or "/sub/"). */
@@ -104,6 +106,7 @@ export async function renderSite(options: SiteOptions): Promise<{ pages: number 
       private: options.private === true,
     },
     catalog,
+    ...(options.described ? { described: options.described } : {}),
   });
   const inputFile = path.join(work, 'input.json');
   await writeFile(inputFile, JSON.stringify(input));

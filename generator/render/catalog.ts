@@ -3,6 +3,7 @@
 
 import type { Plan, PlannedVersion } from '../plan/products.js';
 import { lxcOf } from '../plan/lxc.js';
+import { MANIFEST_FTYPES } from '../formats/manifest.js';
 import { catalogSchema, type Catalog, type CatalogSigning } from '../formats/catalog.js';
 import { checkInParts, type ProvenParts } from '../util/check-parts.js';
 import { newestCreation, type StreamsFiles } from './streams.js';
@@ -51,6 +52,7 @@ export function renderCatalog(
           files: i.files.map((f) => ({ path: f.file.path, ftype: f.ftype, sha256: f.file.sha256, size: f.file.size })),
         })),
         ...lxcField(v),
+        ...manifestField(v),
       })),
     })),
   };
@@ -70,6 +72,14 @@ export function renderCatalog(
   }
   // Checked before anything is published (after a no-change build's early return, which writes nothing).
   return { catalog, text: `${JSON.stringify(catalog, null, 1)}\n`, validate: (proven) => checkInParts(catalogSchema, catalog, 'products', proven) };
+}
+
+/** The paths of a version's manifest items, when it has them. */
+function manifestField(v: PlannedVersion): { manifest?: NonNullable<Catalog['products'][number]['versions'][number]['manifest']> } {
+  const at = (ftype: string) => v.items.find((i) => i.ftype === ftype)?.file.path;
+  const [text, packages, sbom, changes] = [MANIFEST_FTYPES.manifest, MANIFEST_FTYPES.json, MANIFEST_FTYPES.sbom, MANIFEST_FTYPES.changes].map(at);
+  if (!text || !packages || !sbom) return {};
+  return { manifest: { text, packages, sbom, ...(changes ? { changes } : {}) } };
 }
 
 /** The folder of a version's LXC files, when it has them. */

@@ -16,9 +16,11 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._+~:@,=-]*$/;
 /**
  * The endings of image files (tarballs in every compression clients read, squashfs, disk images,
  * deltas): what images.linuxcontainers.org, incus-simplestreams, simplestream-maintainer, Canonical's
- * cloud-images and staticstreams name them.
+ * cloud-images and staticstreams name them; and the files that describe an image: package
+ * manifests (`.manifest`, Ubuntu's cloud images), package lists, SBOMs and changes (JSON, which
+ * no browser runs).
  */
-const IMAGE_FILE = /\.(tar|tgz|txz|tbz2?|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|img|qcow2|raw|vcdiff)$/i;
+const IMAGE_FILE = /\.(tar|tgz|txz|tbz2?|tzst|gz|xz|bz2|zst|lzma|lz4|squashfs|sqfs|img|qcow2|raw|vcdiff|manifest|packages\.json|spdx\.json|changes\.json)$/i;
 
 /**
  * What is wrong with `rel` as the path of a listed image file, or undefined when it may be served.

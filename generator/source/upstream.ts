@@ -10,6 +10,7 @@ import { catalogSchema, futureDated, type Catalog } from '../formats/catalog.js'
 import { INDEX_PATH } from '../render/streams.js';
 import { insideTree, type AcceptedProductsFile } from '../simplestreams/schema.js';
 import { KNOWN_FTYPES } from '../simplestreams/ftypes.js';
+import { MANIFEST_FTYPES } from '../formats/manifest.js';
 import { itemPathProblem } from '../simplestreams/item-paths.js';
 import { useCredentials, type HttpLimits } from './http.js';
 import { openTreeSource } from './source.js';
@@ -271,16 +272,19 @@ export async function readUpstream(spec: string, limits: HttpLimits, trust: Upst
   };
 }
 
+/** The items that describe an image (package lists, SBOMs, changes): copied with it, checked by the mirror. */
+const MANIFEST_FTYPE_SET: ReadonlySet<string> = new Set(Object.values(MANIFEST_FTYPES));
+
 /**
- * Leaves out items of an ftype no client reads (a manifest, a checksum file, …): they are
- * copied nowhere. Returns a warning for each ftype left out, with how many items.
+ * Leaves out items of an ftype no client reads and staticstreams does not describe images with (a
+ * checksum file, another tool's own, …): they are copied nowhere. Returns a warning for each ftype left out, with how many items.
  */
 function leaveOutUnknown(products: AcceptedProductsFile, base: string): string[] {
   const left = new Map<string, number>();
   for (const p of Object.values(products.products))
     for (const v of Object.values(p.versions))
       for (const [key, item] of Object.entries(v.items))
-        if (!KNOWN_FTYPES.has(item.ftype)) {
+        if (!KNOWN_FTYPES.has(item.ftype) && !MANIFEST_FTYPE_SET.has(item.ftype)) {
           delete v.items[key];
           left.set(item.ftype, (left.get(item.ftype) ?? 0) + 1);
         }

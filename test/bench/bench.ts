@@ -37,7 +37,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { largeCorpus, manyProducts, peerCorpus, splitProducts, uploadCorpus } from './corpora.js';
+import { largeCorpus, manyProducts, packagedLargeTarball, packagedProducts, peerCorpus, splitProducts, uploadCorpus } from './corpora.js';
 import { startS3 } from '../support/s3.js';
 
 const BIN = path.resolve('bin/staticstreams.js');
@@ -566,6 +566,49 @@ async function zstdSection(): Promise<void> {
     );
 }
 
+/** 13: the cost of package manifests: the same builds with and without them, alternated. */
+async function manifestsSection(): Promise<void> {
+  console.log('\n## 13. Package manifests: build vs build --no-manifests');
+  const products = Number(process.env.BENCH_MANIFEST_PRODUCTS ?? 2000);
+  const cases = [
+    {
+      name: `hash-bound: one ${Math.round(512 * SCALE)} MiB root tarball with a ${(dpkgBytes() / 1024).toFixed(0)} KiB dpkg status`,
+      images: await packagedLargeTarball(root, 512 * SCALE),
+      extra: ['--no-site', '--no-cache'],
+    },
+    {
+      name: `${products} products × 3 versions, each with a 120-package dpkg status`,
+      images: await packagedProducts(root, products),
+      extra: ['--no-site', '--no-cache'],
+    },
+  ];
+  for (const c of cases) {
+    const runs: Record<'with' | 'without', { times: number[]; rss: number }> = { with: { times: [], rss: 0 }, without: { times: [], rss: 0 } };
+    build(c.images, path.join(root, 'dist-manifests-warm'), c.extra); // page cache
+    for (let i = 0; i < RUNS; i++)
+      for (const which of ['without', 'with'] as const) {
+        const out = path.join(root, `dist-manifests-${which}`);
+        rmSync(out, { recursive: true, force: true });
+        const b = build(c.images, out, [...c.extra, ...(which === 'without' ? ['--no-manifests'] : [])]);
+        runs[which].times.push(b.seconds);
+        runs[which].rss = Math.max(runs[which].rss, b.maxRssKiB);
+      }
+    console.log(c.name);
+    for (const which of ['without', 'with'] as const)
+      console.log(
+        `  ${which.padEnd(7)} manifests: median ${fmt(median(runs[which].times))}   peak RSS ${(runs[which].rss / 1024).toFixed(0)} MB   runs: ${runs[which].times.map(fmt).join(', ')}`,
+      );
+    console.log(`  ratio with / without: ${(median(runs.with.times) / median(runs.without.times)).toFixed(3)}   (target ≤ 1.05, no more memory)`);
+  }
+  // A no-change rebuild reads no database again (the cache keeps each list).
+  const out = path.join(root, 'dist-manifests-with');
+  const again = build(cases[0]!.images, out, ['--no-site', '--json']);
+  const summary = JSON.parse(again.stdout) as { bytesHashed?: number };
+  console.log(`no-change rebuild with manifests: ${fmt(again.seconds)}, bytes read again: ${summary.bytesHashed ?? '?'}`);
+}
+
+const dpkgBytes = () => statSync('/var/lib/dpkg/status').size;
+
 try {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   console.log(`openssl: ${execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()}`);
@@ -579,6 +622,7 @@ try {
   if (want('10')) await signingSection();
   if (want('11')) await bucketSection();
   if (want('12')) await zstdSection();
+  if (want('13')) await manifestsSection();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { metadataTarball, metadataYaml, rootTarball, unifiedTarball } from '../support/images.js';
+import { readFileSync } from 'node:fs';
+import { compress, markerRootfs, metadataTarball, metadataYaml, rootTarball, tarball, unifiedTarball } from '../support/images.js';
 
 const MiB = 1024 * 1024;
 
@@ -160,5 +161,53 @@ export async function splitProducts(root: string, products: number, versions = 3
       await writeFile(path.join(dir, 'rootfs.tar.xz'), rootfs);
     }
   }
+  return images;
+}
+
+/** The first `count` installed packages of this machine's dpkg status, with every version suffixed by `bump` (a later build of the image). */
+export function dpkgStatus(count: number, bump = ''): string {
+  const stanzas = readFileSync('/var/lib/dpkg/status', 'utf8')
+    .split(/\n\n+/)
+    .filter((s) => /^Status: install ok installed$/m.test(s))
+    .slice(0, count);
+  return `${stanzas.map((s) => (bump ? s.replace(/^Version: (.*)$/m, (_, v: string) => `Version: ${v}${bump}`) : s)).join('\n\n')}\n`;
+}
+
+/**
+ * Like splitProducts, each root filesystem holding a dpkg status of `packages` packages (a
+ * minimal Debian container has about 100), the newer versions with every package upgraded.
+ */
+export async function packagedProducts(root: string, products: number, versions = 3, packages = 120): Promise<string> {
+  const images = path.join(root, `images-packaged-${products}`);
+  const roots = await Promise.all(
+    Array.from({ length: versions }, async (_, v) =>
+      compress(await tarball([...markerRootfs('bench', './'), { name: './var/lib/dpkg/status', content: dpkgStatus(packages, v ? `+b${v}` : '') }]), 'xz'),
+    ),
+  );
+  for (let p = 0; p < products; p++) {
+    for (let v = 0; v < versions; v++) {
+      const dir = path.join(images, `p${p}`, `v${v}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        path.join(dir, 'lxd.tar.xz'),
+        await metadataTarball({ os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 }),
+      );
+      await writeFile(path.join(dir, 'rootfs.tar.xz'), roots[v]!);
+    }
+  }
+  return images;
+}
+
+/** One root tarball of `mib` MiB of random data and this machine's whole dpkg status (hash-bound), with its metadata tarball. */
+export async function packagedLargeTarball(root: string, mib: number): Promise<string> {
+  const images = path.join(root, 'images-packaged-large');
+  const work = path.join(root, 'work-packaged-large');
+  await randomFile(path.join(work, 'blob'), Math.round(mib * MiB));
+  await mkdir(path.join(work, 'var/lib/dpkg'), { recursive: true });
+  await writeFile(path.join(work, 'var/lib/dpkg/status'), dpkgStatus(100_000));
+  await mkdir(path.join(images, 'big'), { recursive: true });
+  await writeFile(path.join(images, 'big', 'lxd.tar.xz'), await metadataTarball({ os: 'bench', release: 'packaged', creationDate: 1767225600 }));
+  execFileSync('tar', ['-C', work, '-cf', path.join(images, 'big', 'rootfs.tar'), '.']);
+  execFileSync('rm', ['-rf', work]);
   return images;
 }

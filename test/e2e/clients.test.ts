@@ -5,6 +5,7 @@
 // tarballs made for LXC are second images the clients list and copy; aliases stay on squashfs.
 // It is also signed (a key made with gpg): the clients list and launch from a signed tree as from
 // any other, and the catalogue's verification commands, run as written against nginx, pass with gpgv.
+// The newest version lists manifest items (package list, SBOM): both clients skip them.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,7 @@ import { build, DEFAULT_CONFIG, verifyTree } from '../../generator/index.js';
 import type { Catalog } from '../../generator/formats/catalog.js';
 import { verifyCommands } from '../../site/src/lib/commands.js';
 import { cleanupKey, makeKey, type TestKey } from '../support/gpg.js';
+import { machineDpkgStatus } from '../support/package-dbs.js';
 
 const SAMPLES = path.resolve('images');
 
@@ -62,7 +64,12 @@ for (const client of CLIENTS) {
         `${images}/busybox/amd64-v2/lxd.tar.xz`,
         await metadataTarball({ os: 'busybox', release: '1.36', serial: '20261102_06:00', creationDate: 1794117600, description: 'BusyBox v2' }),
       );
-      await put(`${images}/busybox/amd64-v2/rootfs.squashfs`, await squashfs(await busyboxRootfs('staticstreams-v2')));
+      // It holds a package database (this machine's dpkg status): its version gets manifest items
+      // (a package list, an SPDX SBOM), which both clients must skip as item types they do not know.
+      await put(
+        `${images}/busybox/amd64-v2/rootfs.squashfs`,
+        await squashfs([...(await busyboxRootfs('staticstreams-v2')), { name: 'var/lib/dpkg/status', content: machineDpkgStatus() }]),
+      );
 
       expected.squashfsV1 = sha256sumOf(`${images}/busybox/amd64/lxd.tar.xz`, `${images}/busybox/amd64/rootfs.squashfs`);
       expected.squashfsV2 = sha256sumOf(`${images}/busybox/amd64-v2/lxd.tar.xz`, `${images}/busybox/amd64-v2/rootfs.squashfs`);
@@ -94,6 +101,15 @@ for (const client of CLIENTS) {
           expected[`lxc ${key} ${version}`] = sha256sumOf(path.join(out, items['lxd.tar.xz']!.path), path.join(out, root.path));
         }
       assert.equal(Object.keys(expected).filter((k) => k.startsWith('lxc ')).length, 3, 'a root tarball image for each squashfs version');
+      const v2 = products.products['busybox:1.36:amd64:default']!.versions['20261102_06:00']!.items;
+      assert.deepEqual(
+        Object.values(v2)
+          .map((i) => i.ftype)
+          .filter((f) => ['manifest', 'manifest.json', 'spdx.json'].includes(f))
+          .sort(),
+        ['manifest', 'manifest.json', 'spdx.json'],
+        'the version the clients launch lists its package list and SBOM',
+      );
       const report = await verifyTree(out);
       assert.deepEqual(
         report.problems.filter((p) => p.severity === 'error'),

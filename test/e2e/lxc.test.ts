@@ -17,6 +17,7 @@ import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort } from '../support/server-process.js';
 import { buildForHosts, HOSTS } from '../support/hosts.js';
 import { busyboxRootfs, compress, metadataYaml, put, squashfs, tarball, type MetadataOptions, type TarEntry } from '../support/images.js';
+import { machineDpkgStatus } from '../support/package-dbs.js';
 import { DEFAULT_CONFIG } from '../../generator/index.js';
 
 const skip = requirements(
@@ -63,7 +64,10 @@ describe('LXC 5 (lxc-create -t download) and an OpenNebula-style reader against 
       creationDate: 1794213000,
       description: `BusyBox ${variant}`,
     });
-    const rootfs = async (marker: string, prefix = ''): Promise<TarEntry[]> => (await busyboxRootfs(marker)).map((e) => ({ ...e, name: `${prefix}${e.name}` }));
+    // Each root filesystem holds a package database (this machine's dpkg status): every version
+    // lists manifest items (package list, SBOM), which LXC and the OpenNebula-style reader skip.
+    const rootfs = async (marker: string, prefix = ''): Promise<TarEntry[]> =>
+      [...(await busyboxRootfs(marker)), { name: 'var/lib/dpkg/status', content: machineDpkgStatus() }].map((e) => ({ ...e, name: `${prefix}${e.name}` }));
     await put(`${images}/sq/lxd.tar.xz`, await metadataTar(meta('squashfs')));
     await put(`${images}/sq/rootfs.squashfs`, await squashfs(await rootfs('lxc-squashfs')));
     await put(`${images}/tb/lxd.tar.xz`, await metadataTar(meta('tarball')));
@@ -111,6 +115,15 @@ describe('LXC 5 (lxc-create -t download) and an OpenNebula-style reader against 
       for (const f of ['meta.tar.xz', 'rootfs.tar.xz']) execFileSync('xz', ['-t', path.join(out, folder, f)]);
     }
     for (const p of ['index-system.7', 'index-user', 'index-user.7']) assert.equal(readFileSync(path.join(out, 'meta/1.0', p), 'utf8'), index);
+    const products = JSON.parse(readFileSync(path.join(out, 'streams/v1/images.json'), 'utf8')) as {
+      products: Record<string, { versions: Record<string, { items: Record<string, { ftype: string }> }> }>;
+    };
+    for (const [key, p] of Object.entries(products.products))
+      for (const v of Object.values(p.versions))
+        assert.ok(
+          Object.values(v.items).some((i) => i.ftype === 'manifest.json'),
+          `${key} lists its package list`,
+        );
   });
 
   for (const [hostName, start] of HOSTS) {

@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { requirements } from '../support/require.js';
-import { put, unifiedTarball } from '../support/images.js';
+import { compress, metadataTarball, put, tarball, unifiedTarball } from '../support/images.js';
+import { machineDpkgStatus } from '../support/package-dbs.js';
 import { build, type Catalog, startPreview, type RunningPreview } from '../../generator/index.js';
 
 const skip = requirements(['chromium']);
@@ -88,6 +89,25 @@ describe('the catalogue site in Chromium', { skip }, () => {
       await unifiedTarball({ os: 'oldos', release: '1', creationDate: OLD, description: 'Nobody rebuilt this one' }, 'old'),
     );
     await put(path.join(images, 'evil.tar.gz'), await unifiedTarball({ os: 'quoting', release: '1', description: EVIL }, 'evil'));
+    // Two versions of an image with a package database (this machine's dpkg status; the second
+    // with one package upgraded): its page shows the package list and the changes.
+    const status = machineDpkgStatus();
+    for (const [day, text] of [
+      [1, status],
+      [2, status.replace(/^Version: (.*)$/m, (_, v: string) => `Version: ${v}+site1`)],
+    ] as const) {
+      await put(
+        path.join(images, `ubuntu-${day}`, 'lxd.tar.xz'),
+        await metadataTarball({ os: 'ubuntu', release: 'noble', serial: `2026110${day}_0000`, description: 'Ubuntu noble with its packages' }),
+      );
+      await put(
+        path.join(images, `ubuntu-${day}`, 'rootfs.tar.xz'),
+        compress(
+          await tarball([{ name: './' }, { name: './sbin/init', content: '#!/bin/sh\n', mode: 0o755 }, { name: './var/lib/dpkg/status', content: text }]),
+          'xz',
+        ),
+      );
+    }
     out = path.join(work, 'dist');
     // Signed: the home page shows the key's panel (its links and commands are checked like the rest).
     const { generateKey } = await import('openpgp');
@@ -409,8 +429,10 @@ describe('the catalogue site in Chromium', { skip }, () => {
   it('at 390 px every field of every row is readable without scrolling sideways, and every command wraps inside its box', async () => {
     const phone = await newContext({ viewport: { width: 390, height: 844 } });
     const page = await phone.newPage();
-    for (const url of ['/', '/products/busybox/1.36/default/']) {
+    for (const url of ['/', '/products/busybox/1.36/default/', '/products/ubuntu/noble/default/']) {
       await page.goto(`${server.url}${url}`);
+      // (the package list open, as a visitor opens it)
+      if (url.includes('ubuntu')) await page.locator('details.packages > summary').click();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       assert.ok(overflow <= 0, `${url} overflows the screen by ${overflow}px`);
       // Every cell of every shown row lies within the screen, its text unclipped, with its label.
@@ -436,7 +458,10 @@ describe('the catalogue site in Chromium', { skip }, () => {
       const commands = await page.$$eval('.cmd pre', (pres) => pres.map((p) => ({ text: p.textContent!, fits: p.scrollWidth <= p.clientWidth + 1 })));
       assert.ok(commands.length > 0);
       for (const c of commands) assert.ok(c.fits, `${url}: "${c.text}" is cut inside its box`);
-      await page.screenshot({ path: path.join(SHOTS, url === '/' ? 'home-phone.png' : 'product-phone.png'), fullPage: true });
+      await page.screenshot({
+        path: path.join(SHOTS, url === '/' ? 'home-phone.png' : url.includes('ubuntu') ? 'packages-phone.png' : 'product-phone.png'),
+        fullPage: true,
+      });
     }
     await phone.close();
   });
@@ -453,6 +478,14 @@ describe('the catalogue site in Chromium', { skip }, () => {
       for (const [name, url, prepare] of [
         ['home', '/', async () => {}],
         ['product', '/products/busybox/1.36/default/', async () => {}],
+        [
+          'packages',
+          '/products/ubuntu/noble/default/',
+          async (page: Page) => {
+            await page.locator('details.packages > summary').click();
+            await page.fill('input[data-package-filter]', 'lib');
+          },
+        ],
         [
           'no match',
           '/',
@@ -492,6 +525,35 @@ describe('the catalogue site in Chromium', { skip }, () => {
     }
     await writeFile(path.join(SHOTS, 'axe.json'), `${JSON.stringify(report, null, 2)}\n`);
     assert.deepEqual(bad, []);
+  });
+
+  it("a product's packages: the newest list, filtered by name as one types, and each version's changes", async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/products/ubuntu/noble/default/`);
+    const installed = machineDpkgStatus()
+      .split(/\n\n+/)
+      .filter((s) => /^Status: install ok installed$/m.test(s)).length;
+    const summary = page.locator('details.packages > summary');
+    assert.match((await summary.textContent())!.replace(/\s+/g, ' '), new RegExp(`Packages in 20261102_00:00: ${installed} \\(dpkg\\)`));
+    await summary.click();
+    const rows = page.locator('.package-list tbody tr');
+    assert.equal(await rows.count(), installed);
+    assert.equal(await page.locator('.package-list tbody tr:visible').count(), installed);
+    const filter = page.locator('input[data-package-filter]');
+    assert.equal(await filter.isVisible(), true, 'the filter shows once the script runs');
+    await filter.fill('libc');
+    const shown = await page.$$eval('.package-list tbody tr:not([hidden])', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.name!));
+    assert.ok(shown.length > 0 && shown.length < installed);
+    for (const name of shown) assert.ok(name.toLowerCase().includes('libc'), name);
+    await filter.fill('zzzz-no-such-package');
+    assert.equal(await page.locator('[data-package-none]').isVisible(), true);
+    // the changes of the newest version: one upgraded package, shown open
+    const changes = page.locator('details.changes');
+    assert.equal(await changes.count(), 1);
+    assert.match((await changes.textContent())!.replace(/\s+/g, ' '), /Changes since 20261101_00:00: 1 upgraded\s*\S+ \S+ → \S+\+site1/);
+    assert.equal(await changes.evaluate((d) => (d as HTMLDetailsElement).open), true);
+    await page.screenshot({ path: path.join(SHOTS, 'packages.png'), fullPage: false });
+    await page.close();
   });
 
   it('keyboard only: Tab reaches every filter, every copy button and the verifier', async () => {

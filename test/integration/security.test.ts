@@ -134,12 +134,37 @@ describe('#1 #3 #4 #5 mirror and verify copy only image files, where image files
   it('leaves out an item of an ftype no client reads, with a warning', async (t) => {
     const dir = await tempDir(t);
     t.after(() => upstream.faults.clear());
-    withItem('manifest', 'images/beta/beta.manifest.tar.xz', Buffer.from('not an image'));
+    withItem('sha256sums', 'images/beta/beta.sums.tar.xz', Buffer.from('not an image'));
     const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site'], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stderr, /1 item of ftype "manifest" left out: no client reads that type/);
-    assert.ok(!existsSync(path.join(dir, 'out/images/beta/beta.manifest.tar.xz')));
-    assert.ok(!readFileSync(path.join(dir, 'out', productsRel(path.join(dir, 'out'))), 'utf8').includes('manifest'));
+    assert.match(r.stderr, /1 item of ftype "sha256sums" left out: no client reads that type/);
+    assert.ok(!existsSync(path.join(dir, 'out/images/beta/beta.sums.tar.xz')));
+    assert.ok(!readFileSync(path.join(dir, 'out', productsRel(path.join(dir, 'out'))), 'utf8').includes('sha256sums'));
+  });
+
+  it('a package manifest item (copied with its image) whose content is not a manifest is refused, naming it; nothing written', async (t) => {
+    const dir = await tempDir(t);
+    t.after(() => upstream.faults.clear());
+    for (const [ftype, rel, body] of [
+      ['manifest', 'images/beta/beta.manifest', '<script>alert(1)</script>\n'],
+      [
+        'manifest.json',
+        'images/beta/beta.packages.json',
+        '{"format":"staticstreams-packages/1","database":"dpkg","packages":[{"name":"<b>x</b>","version":"1"}]}',
+      ],
+    ] as const) {
+      withItem(ftype, rel, Buffer.from(body));
+      const r = await runCli(['mirror', upstream.url, '--out', 'out', '--no-site'], { cwd: dir });
+      upstream.faults.clear();
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`${rel.replace('.', '\\.')}: the ${ftype.replace('.', '\\.')} item (is not a package manifest|lists a package with a bad name)`),
+      );
+      noStack(r.stderr);
+      // (the downloads stay in .out.downloads, for the next run to resume from)
+      assert.ok(!existsSync(path.join(dir, 'out')), 'nothing published');
+    }
   });
 
   it('#4 refuses one path listed twice with two sha256 values', async (t) => {

@@ -4,6 +4,8 @@
 
 import type { ProductGroup } from '../../../generator/formats/groups.js';
 import { launchCommands } from './commands.js';
+import { changeLines } from '../../../generator/formats/manifest.js';
+import type { SitePackages } from '../../../generator/formats/site-input.js';
 
 export interface FeedEntry {
   id: string;
@@ -25,8 +27,8 @@ const iso = (date: string) => new Date(date).toISOString().replace(/\.000Z$/, 'Z
 /** An Atom id is an absolute IRI: the URL when the server's base URL is known, else a URN of the path. */
 export const feedId = (url: string) => (/^https?:\/\//.test(url) ? url : `urn:staticstreams:${url.replace(/^\/+/, '')}`);
 
-/** The entries of one product group: every version of every architecture. */
-export function groupEntries(group: ProductGroup, remote: string, pageUrl: string): FeedEntry[] {
+/** The entries of one product group: every version of every architecture, with its package changes when known. */
+export function groupEntries(group: ProductGroup, remote: string, pageUrl: string, changes: SitePackages['changes'] = {}): FeedEntry[] {
   const name = `${group.os} ${group.release}${group.variant === 'default' ? '' : ` ${group.variant}`}`;
   return group.members.flatMap((member) =>
     member.versions.map((version) => {
@@ -38,6 +40,7 @@ export function groupEntries(group: ProductGroup, remote: string, pageUrl: strin
         `lxc: ${launchCommands(remote, ref, vm).lxdLaunch}`,
         `incus: ${launchCommands(remote, ref, vm).incusLaunch}`,
         ...version.images.map((i) => `${i.type} ${i.fingerprint}`),
+        ...changesOf(changes[`${member.key} ${version.version}`]),
       ];
       return {
         id: feedId(`${pageUrl}#${member.arch}-${version.version}`),
@@ -48,6 +51,13 @@ export function groupEntries(group: ProductGroup, remote: string, pageUrl: strin
       };
     }),
   );
+}
+
+/** The lines of a version's package changes in a feed entry. */
+function changesOf(c: SitePackages['changes'][string] | undefined): string[] {
+  if (!c) return [];
+  const lines = changeLines(c);
+  return [lines.length ? `packages changed since ${c.from}:` : `no package changed since ${c.from}`, ...lines.map((l) => `  ${l}`)];
 }
 
 /** Newest first; ties by title, so the order never depends on the input order. */

@@ -13,7 +13,7 @@ export function GET({ props }: { props: { group: ProductGroup } }): Response {
   const base = (input.catalog.baseUrl ?? '').replace(/\/+$/, '');
   const page = `${base}${import.meta.env.BASE_URL.replace(/\/?$/, '/')}products/${group.slug}/`;
   const name = `${group.os} ${group.release}${group.variant === 'default' ? '' : ` ${group.variant}`}`;
-  const entries = sortEntries(groupEntries(group, input.settings.remoteName, page));
+  const entries = sortEntries(groupEntries(group, input.settings.remoteName, page, input.described.changes));
   return new Response(atom({ id: `${page}feed.xml`, title: `${name} · ${input.settings.title}`, selfUrl: `${page}feed.xml`, alternateUrl: page, entries }), {
     headers: { 'Content-Type': 'application/atom+xml; charset=utf-8' },
   });
