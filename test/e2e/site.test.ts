@@ -212,6 +212,11 @@ describe('the catalogue site in Chromium', { skip }, () => {
 
   it('full-text search (Pagefind) narrows the table to the products whose text matches', async () => {
     const page = await home();
+    // A package name, from the product pages' package lists, finds the images that carry it.
+    await page.fill('#search', 'adduser');
+    await showing(page, ['ubuntu/noble/default']);
+    await page.fill('#search', '');
+    await showing(page, sorted(rows.keys()));
     for (const [query, match] of [
       ['cloud-init', (r: Row) => /cloud-init/.test(r.text)],
       ['bookworm', (r: Row) => /bookworm/.test(r.text)],
