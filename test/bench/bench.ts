@@ -55,6 +55,29 @@ function pages(out: string): number {
 const root = mkdtempSync(path.join(os.tmpdir(), 'ss-bench-'));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One line of the current-figures table printed at the end (and kept at the top of BENCHMARKS.md). */
+interface Figure {
+  what: string;
+  floor: string;
+  ours: string;
+  ratio: number;
+  target: string;
+}
+const figures: Figure[] = [];
+const figure = (what: string, floor: string, floorSeconds: number, ourSeconds: number, target: string) =>
+  figures.push({ what, floor: `${floor} ${fmt(floorSeconds)}`, ours: fmt(ourSeconds), ratio: ourSeconds / floorSeconds, target });
+
+/** The table of every figure this run measured, as BENCHMARKS.md shows it. */
+function printFigures(): void {
+  if (!figures.length) return;
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, Node ${process.version}`;
+  const date = new Date().toISOString().slice(0, 10);
+  console.log(`\n## Current figures (${date}, ${machine})\n`);
+  console.log('| what | floor or peer | ours | ratio | target |');
+  console.log('|---|---|---|---|---|');
+  for (const f of figures) console.log(`| ${f.what} | ${f.floor} | ${f.ours} | ${f.ratio.toFixed(2)} | ${f.target} |`);
+}
 const fmt = (s: number) => `${s.toFixed(3)} s`;
 
 function timed(cmd: string, args: string[]): { seconds: number; maxRssKiB: number; stdout: string } {
@@ -103,6 +126,8 @@ async function largeCorpusSection(): Promise<void> {
   console.log(`no-change rebuild (cache):                  median ${fmt(median(nochange))}   runs: ${nochange.map(fmt).join(', ')}`);
   console.log(`node -e 0 (a process's start-up):          median ${fmt(median(nodeStart))}`);
   console.log(`  ratio no-change / node -e 0:              ${(median(nochange) / median(nodeStart)).toFixed(2)}   (target ≤ 3)`);
+  figure(`hash-bound build, ${(corpus.bytes / 2 ** 30).toFixed(1)} GiB`, 'openssl dgst -sha256', median(base), median(full), '≤ 1.05');
+  figure('no-change rebuild of it', 'node -e 0', median(nodeStart), median(nochange), '≤ 3');
   console.log(`peak RSS of the full build:                 ${(Math.max(...rss) / 1024).toFixed(0)} MB   (target ≤ 150 MB)`);
   rmSync(path.join(root, 'images'), { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
@@ -205,6 +230,13 @@ async function peerToolSection(): Promise<void> {
     rmSync(out, { recursive: true, force: true });
   }
   const base = median(runs['openssl dgst -sha256 (one pass)']!);
+  figure(
+    `${count} split squashfs images`,
+    'incus-simplestreams add',
+    median(runs['incus-simplestreams add']!),
+    median(runs['staticstreams build --no-site --no-cache']!),
+    '≤ 1',
+  );
   for (const [name, times] of Object.entries(runs)) {
     console.log(`${name.padEnd(42)} median ${fmt(median(times))}   ratio to openssl ${(median(times) / base).toFixed(2)}   runs: ${times.map(fmt).join(', ')}`);
   }
@@ -321,6 +353,7 @@ async function mirrorSection(): Promise<void> {
       rmSync(out, { recursive: true, force: true });
     }
     const base = median(runs['curl, one file after another']!);
+    figure(`mirror of ${(bytes / 2 ** 30).toFixed(1)} GiB over nginx TLS`, 'curl', base, median(runs['staticstreams mirror --no-site']!), '≤ 1.3');
     for (const [name, times] of Object.entries(runs))
       console.log(`${name.padEnd(34)} median ${fmt(median(times))}   ratio to curl ${(median(times) / base).toFixed(2)}   runs: ${times.map(fmt).join(', ')}`);
   } finally {
@@ -398,6 +431,7 @@ async function signingSection(): Promise<void> {
       }
     }
     const added = median(signed) - median(plain);
+    figure(`signed first build, ${n} products (${signatures} signatures)`, 'unsigned build', median(plain), median(signed), '≤ 1.3');
     console.log(
       `${String(n).padStart(8)} | ${String(signatures).padStart(10)} | ${fmt(median(plain)).padStart(8)} | ${fmt(median(signed)).padStart(8)} | ${((added / signatures) * 1000).toFixed(2)} ms | ${fmt(median(rebuild))}`,
     );
@@ -560,6 +594,7 @@ async function zstdSection(): Promise<void> {
     delete process.env.STATICSTREAMS_ZSTD;
   }
   console.log(`baseline  zstd -d + openssl dgst:   median ${fmt(median(base))}   runs: ${base.map(fmt).join(', ')}`);
+  figure(`zstd root tarball, ${(tarBytes / 2 ** 20).toFixed(0)} MiB tar`, 'zstd -d + openssl', median(base), median(runs.native!.times), '≤ 1.5');
   for (const [backend, r] of Object.entries(runs))
     console.log(
       `build, ${backend.padEnd(7)}                median ${fmt(median(r.times))}   ratio ${(median(r.times) / median(base)).toFixed(2)}   peak RSS ${(r.rss / 1024).toFixed(0)} MB   runs: ${r.times.map(fmt).join(', ')}`,
@@ -599,6 +634,7 @@ async function manifestsSection(): Promise<void> {
         `  ${which.padEnd(7)} manifests: median ${fmt(median(runs[which].times))}   peak RSS ${(runs[which].rss / 1024).toFixed(0)} MB   runs: ${runs[which].times.map(fmt).join(', ')}`,
       );
     console.log(`  ratio with / without: ${(median(runs.with.times) / median(runs.without.times)).toFixed(3)}   (target ≤ 1.05, no more memory)`);
+    figure(`manifests: ${c.name}`, 'build --no-manifests', median(runs.without.times), median(runs.with.times), '≤ 1.05');
   }
   // A no-change rebuild reads no database again (the cache keeps each list).
   const out = path.join(root, 'dist-manifests-with');
@@ -623,6 +659,7 @@ try {
   if (want('11')) await bucketSection();
   if (want('12')) await zstdSection();
   if (want('13')) await manifestsSection();
+  printFigures();
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

@@ -19,7 +19,7 @@ import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
-import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { CLIENTS, clientRequirements, readInContainer } from '../support/clients.js';
 import { requirements } from '../support/require.js';
 import { runCli } from '../support/cli.js';
 import { productsOf as readProducts } from '../support/tree.js';
@@ -193,7 +193,7 @@ describe('mirroring real upstream shapes, served by nginx: LXD and Incus launch 
           assert.deepEqual(listed, [...all].sort(), 'every upstream image, under its upstream fingerprint');
           made.forEach((m, i) => {
             run(['launch', `${remote}:${m.container.fp}`, containers[i]!]);
-            assert.equal(run(['exec', containers[i]!, '--', 'cat', '/marker']).trim(), m.container.marker, m.at);
+            assert.equal(readInContainer(client, containers[i]!, '/marker').trim(), m.container.marker, m.at);
           });
           const vm = made.find((m) => m.vm)!.vm!;
           run(['image', 'copy', `${remote}:${vm}`, 'local:']);

@@ -124,3 +124,17 @@ export const CLIENTS: readonly Client[] = [LXD, INCUS];
 export function clientRequirements(client: Client, tools: string[]): string | false {
   return requirements([...client.tools, ...tools], { root: true });
 }
+
+/**
+ * A file inside a container just launched, read with `exec … cat`. Seen once with Incus in a full
+ * run (2026-12-07): the first exec right after `launch` printed nothing and exited 0 while the
+ * container was still starting; the same read a moment later printed the file. An empty answer is
+ * asked again a few times before it counts.
+ */
+export function readInContainer(client: Client, container: string, file: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const text = client.run(['exec', container, '--', 'cat', file]);
+    if (text !== '' || attempt === 4) return text;
+    execFileSync('sleep', ['1']);
+  }
+}
