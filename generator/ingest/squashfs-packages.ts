@@ -11,10 +11,10 @@ import type { PackageScan } from '../formats/manifest.js';
 /** How long one rdsquashfs call may take. */
 const DEADLINE_MS = 60_000;
 
-/** Runs rdsquashfs; its output up to `limit` bytes, or undefined when it failed, ran over or is missing. */
-function rdsquashfs(args: string[], limit: number): Promise<{ out: Buffer; code: number | null } | { missing: true } | undefined> {
+/** Runs `command` with `args`; its output up to `limit` bytes and its exit code, or undefined when it failed to run or ran over. */
+function run(command: string, args: string[], limit: number): Promise<{ out: Buffer; code: number | null } | undefined> {
   return new Promise((resolve) => {
-    const child = spawn('rdsquashfs', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     const parts: Buffer[] = [];
     let size = 0;
     let over = false;
@@ -26,9 +26,9 @@ function rdsquashfs(args: string[], limit: number): Promise<{ out: Buffer; code:
         child.kill('SIGKILL');
       } else parts.push(c);
     });
-    child.on('error', (e: NodeJS.ErrnoException) => {
+    child.on('error', () => {
       clearTimeout(timer);
-      resolve(e.code === 'ENOENT' ? { missing: true } : undefined);
+      resolve(undefined);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -37,23 +37,28 @@ function rdsquashfs(args: string[], limit: number): Promise<{ out: Buffer; code:
   });
 }
 
+/**
+ * Looks the database paths up in one process (a shell running rdsquashfs -s on each in turn, until
+ * one is there): the first found, with what rdsquashfs says of it; 127 when rdsquashfs is missing.
+ */
+const LOOKUP =
+  'command -v rdsquashfs >/dev/null || exit 127; f=$1; shift; for p; do if out=$(rdsquashfs -s "/$p" "$f" 2>/dev/null); then printf \'%s\\n%s\\n\' "$p" "$out"; exit 0; fi; done; exit 3';
+
 /** What the package database of the squashfs at `file` lists. */
 export async function squashfsPackages(file: string): Promise<PackageScan> {
-  const captured: Record<string, Captured> = {};
-  for (const rel of packageDbLookup()) {
-    const stat = await rdsquashfs(['-s', `/${rel}`, file], 64 * 1024);
-    if (stat && 'missing' in stat) return { none: 'rdsquashfs (squashfs-tools-ng) is not installed: a squashfs image gets no manifest' };
-    if (!stat || stat.code !== 0) continue; // not there
-    const text = stat.out.toString('utf8');
-    const type = /^Inode type: (.*)$/m.exec(text)?.[1]?.trim();
-    const size = Number(/^File size: (\d+)$/m.exec(text)?.[1] ?? NaN);
-    if (type !== 'file') captured[rel] = { skipped: `is a ${type ?? 'special'} entry, which is not followed` };
-    else if (!(size <= PACKAGE_DB_LIMIT)) captured[rel] = { skipped: `is ${size} bytes, over the limit of ${PACKAGE_DB_LIMIT / 1024 / 1024} MiB` };
-    else {
-      const cat = await rdsquashfs(['-c', `/${rel}`, file], size);
-      captured[rel] = cat && 'out' in cat && cat.code === 0 && cat.out.length === size ? cat.out : { skipped: 'cannot be read from the squashfs' };
-    }
-    break; // the first database found is the one read
+  const found = await run('sh', ['-c', LOOKUP, 'sh', file, ...packageDbLookup()], 64 * 1024);
+  if (found?.code === 127) return { none: 'rdsquashfs (squashfs-tools-ng) is not installed: a squashfs image gets no manifest' };
+  if (!found || found.code !== 0) return readPackages({}, '');
+  const text = found.out.toString('utf8');
+  const rel = text.slice(0, text.indexOf('\n'));
+  const type = /^Inode type: (.*)$/m.exec(text)?.[1]?.trim();
+  const size = Number(/^File size: (\d+)$/m.exec(text)?.[1] ?? NaN);
+  let captured: Captured;
+  if (type !== 'file') captured = { skipped: `is a ${type ?? 'special'} entry, which is not followed` };
+  else if (!(size <= PACKAGE_DB_LIMIT)) captured = { skipped: `is ${size} bytes, over the limit of ${PACKAGE_DB_LIMIT / 1024 / 1024} MiB` };
+  else {
+    const cat = await run('rdsquashfs', ['-c', `/${rel}`, file], size);
+    captured = cat && cat.code === 0 && cat.out.length === size ? cat.out : { skipped: 'cannot be read from the squashfs' };
   }
-  return readPackages(captured, '');
+  return readPackages({ [rel]: captured }, '');
 }

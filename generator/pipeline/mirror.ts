@@ -7,6 +7,7 @@
 // Nothing is published unless all of it passes; what passed stays in the downloads folder for
 // the next run when a later stage fails.
 
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { ownFolder } from '../util/fs.js';
 import path from 'node:path';
@@ -27,7 +28,6 @@ import { download, type HttpLimits } from '../source/http.js';
 import { readUpstream, upstreamBase, type UpstreamTrust } from '../source/upstream.js';
 import { withoutCredentials } from '../util/url.js';
 import { count } from '../util/format.js';
-import { hashHere, StreamHasher } from '../pool/stream-hash.js';
 import { isManifestItem } from '../plan/manifests.js';
 import { squashfsPackages } from '../ingest/squashfs-packages.js';
 import { MANIFEST_FTYPES, parseChangesJson, parseManifestJson, type PackageList, type PackageScan } from '../formats/manifest.js';
@@ -226,7 +226,7 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     const partners = pairs.get(file.sha256) ?? [];
     // (a metadata tarball is read whole into memory: only one of a sane size)
     const ready = partners.filter((x) => local.has(x.meta.sha256) && x.meta.size <= PREFIX_BYTES);
-    const prefixes = await Promise.all(ready.map((x) => readFile(local.get(x.meta.sha256)!)));
+    const prefixes = await Promise.all(ready.map(async (x) => createHash('sha256').update(await readFile(local.get(x.meta.sha256)!))));
     const got = await download(
       url,
       dest,
@@ -238,7 +238,6 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
       },
       undefined,
       prefixes,
-      hasher,
     );
     ready.forEach((x, i) => combinedSeen.set(`${x.meta.sha256} ${file.sha256}`, got.combined[i]!));
     stats.bytesFetched += got.fetched;
@@ -246,9 +245,6 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
     if (got.fetched) stats.filesDownloaded++;
     local.set(file.sha256, dest);
   };
-  // Large downloads are hashed on a worker thread: the thread reading the sockets only decrypts and writes.
-  const streamHasher = total >= STREAM_HASH_FROM ? new StreamHasher() : undefined;
-  const hasher = streamHasher?.factory ?? hashHere;
   const results = [
     ...(await mapLimit(
       files.filter((f) => metas.has(f.sha256)),
@@ -261,7 +257,6 @@ export async function mirrorUpstreams(options: MirrorOptions, held: PlannedProdu
       fetchOne,
     )),
   ];
-  await streamHasher?.close();
   const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failed.length) throw new BuildFailed(failed.map((e) => (e instanceof BuildError ? e : new BuildError(String((e as Error).message), 'try again'))));
 
@@ -316,9 +311,6 @@ function expectedRole(ftype: string): Role | undefined {
 /** What to do about an upstream's LXC files that would reach the host. */
 const LXC_FIX =
   "nothing was published: LXC applies these files on the host as they are; report it to the upstream, or leave the image out (--filter); built images' LXC files are made here (--lxc)";
-
-/** Downloads of this many bytes in all are hashed on a worker thread (smaller ones: not worth starting one). */
-const STREAM_HASH_FROM = 64 * 2 ** 20;
 
 /** The largest metadata tarball whose bytes start a combined hash in memory (others are hashed after the download). */
 const PREFIX_BYTES = 64 * 2 ** 20;

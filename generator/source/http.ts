@@ -4,7 +4,8 @@
 // sha256 the index lists before it is kept. A server that stalls or trickles is cut off: each
 // time-out window must bring at least PROGRESS_BYTES (or the rest of the file).
 
-import { constants, createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { lstat, rename, unlink } from 'node:fs/promises';
@@ -12,7 +13,6 @@ import { BuildError } from '../util/errors.js';
 import { redirectsInward } from '../util/addresses.js';
 import { splitCredentials } from '../util/url.js';
 import { systemCAs, trustedCAs } from '../util/system-ca.js';
-import { hashHere, type HasherFactory } from '../pool/stream-hash.js';
 
 export interface HttpLimits {
   /** A request bringing less than MIN_RATE bytes a second over this long is cut off (and retried). */
@@ -295,6 +295,19 @@ export interface Downloaded {
   combined: string[];
 }
 
+type Hash = ReturnType<typeof createHash>;
+
+/** sha256 of the file's first `bytes`; `also` are fed the same bytes. */
+async function sha256OfPrefix(file: string, bytes: number, also: Hash[] = []): Promise<Hash> {
+  const hash = createHash('sha256');
+  if (bytes > 0)
+    for await (const chunk of createReadStream(file, { end: bytes - 1, highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      for (const h of also) h.update(chunk as Buffer);
+    }
+  return hash;
+}
+
 /**
  * Downloads `url` to `dest` (through `dest.part`, resumed from its bytes), proving it has
  * `expected` size and sha256; a file that fails the check is deleted and reported with both
@@ -309,12 +322,10 @@ export async function download(
   /** Who lists the file, and what to do about a bad one, for messages. */
   words: { index: string; fix: string } = { index: 'the upstream index', fix: 'report it to the upstream, or filter the image out (--filter)' },
   /**
-   * What comes before this file in a combined fingerprint (a metadata tarball's bytes): each
-   * combined hash is continued with the file's bytes as they arrive, so no second read is needed.
+   * Hashes of what comes before this file in a combined fingerprint (a metadata tarball's bytes):
+   * each is continued with the file's bytes as they arrive, so no second read is needed.
    */
-  prefixes: Buffer[] = [],
-  /** Where the bytes are hashed (default: on this thread; a mirror hashes on a worker). */
-  hasher: HasherFactory = hashHere,
+  prefixes: Hash[] = [],
 ): Promise<Downloaded> {
   const part = `${dest}.part`;
   const result: Downloaded = { fetched: 0, resumed: 0, combined: [] };
@@ -326,10 +337,10 @@ export async function download(
   }
   const done = await lstat(dest).catch(() => null);
   if (done?.size === expected.size) {
-    const known = await (await hasher(prefixes, { file: dest, bytes: expected.size })).digest();
-    if (known.sha256 === expected.sha256) {
+    const combined = prefixes.map((p) => p.copy());
+    if ((await sha256OfPrefix(dest, expected.size, combined)).digest('hex') === expected.sha256) {
       result.resumed = expected.size;
-      result.combined = known.combined;
+      result.combined = combined.map((h) => h.digest('hex'));
       onBytes?.(expected.size);
       return result;
     }
@@ -360,7 +371,8 @@ export async function download(
         );
       }
       if (from > 0 && result.resumed === 0) result.resumed = from;
-      const hash = await hasher(prefixes, { file: part, bytes: from });
+      const combined = prefixes.map((p) => p.copy());
+      const hash = await sha256OfPrefix(part, from, combined);
       let size = from;
       let overflow = false;
       // Progress counts each byte once, across retries: only what is on disk beyond what was reported.
@@ -379,26 +391,20 @@ export async function download(
               overflow = true;
               throw new Error('overflow'); // stops the body; reported below
             }
-            const hashing = hash.update(chunk);
+            hash.update(chunk);
+            for (const h of combined) h.update(chunk);
             size += chunk.length;
             result.fetched += chunk.length;
             if (size > reported) {
               onBytes?.(size - reported);
               reported = size;
             }
-            const writing = out.write(chunk);
-            if (writing && hashing) return;
-            // Paused until both the file and the hasher take more.
-            let waits = (writing ? 0 : 1) + (hashing ? 0 : 1);
-            const one = () => {
-              if (--waits === 0) resume();
-            };
-            if (!writing) out.once('drain', one);
-            if (!hashing) hash.ready(one);
-            return false;
+            if (!out.write(chunk)) {
+              out.once('drain', resume);
+              return false;
+            }
           });
         } catch (e) {
-          hash.abandon();
           if (!overflow) throw e;
         } finally {
           out.end();
@@ -412,12 +418,9 @@ export async function download(
           `nothing was published: ${words.fix}`,
         );
       }
-      if (size < expected.size) {
-        hash.abandon();
-        throw new Transient(`${url}: the connection ended after ${size} of ${expected.size} bytes`);
-      }
-      const { sha256, combined } = await hash.digest();
-      result.combined = combined;
+      if (size < expected.size) throw new Transient(`${url}: the connection ended after ${size} of ${expected.size} bytes`);
+      const sha256 = hash.digest('hex');
+      result.combined = combined.map((h) => h.digest('hex'));
       if (sha256 !== expected.sha256) {
         await unlink(part);
         throw new BuildError(
