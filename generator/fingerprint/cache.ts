@@ -156,7 +156,9 @@ export class FingerprintCache {
 
   rememberClassification(c: Classified): void {
     if (c.role === 'other') return;
+    // (a package list is kept once per content, under its sha256: see packagesOf)
     const { file, ...value } = c;
+    if ('packages' in value) delete value.packages;
     const key = fileKey(file);
     const carried = this.next.classified[file.path];
     if (carried && carried === this.previous.classified[file.path] && carried.key === key) return; // served from the cache

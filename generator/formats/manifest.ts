@@ -70,18 +70,22 @@ export function manifestJson(list: PackageList, image: { fingerprint: string; ar
   return `${JSON.stringify(doc, null, 1)}\n`;
 }
 
+/** The value `text` holds as JSON, or undefined when it is not JSON (never echoed: it came from outside). */
+export function jsonOf(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+~@-]{0,254}$/;
 const VERSION = /^[A-Za-z0-9_.+~^:-]{1,255}$/;
 
 /** Reads a manifest JSON item back (from a tree we did not write): its list, or why not. */
 export function parseManifestJson(text: string): ManifestJson | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return 'is not JSON';
-  }
-  const d = doc as Partial<ManifestJson>;
+  const d = jsonOf(text) as Partial<ManifestJson> | undefined;
+  if (d === undefined) return 'is not JSON';
   if (d?.format !== PACKAGES_FORMAT || !Array.isArray(d.packages)) return `is not a ${PACKAGES_FORMAT} document`;
   for (const p of d.packages as unknown[]) {
     const q = p as Partial<Package>;
@@ -248,13 +252,8 @@ export const changesJson = (c: Changes): string => `${JSON.stringify(c, null, 1)
 
 /** Reads a changes JSON item back (from a tree we did not write): the changes, or why not. */
 export function parseChangesJson(text: string): Changes | string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return 'is not JSON';
-  }
-  const d = doc as Partial<Changes>;
+  const d = jsonOf(text) as Partial<Changes> | undefined;
+  if (d === undefined) return 'is not JSON';
   if (d?.format !== CHANGES_FORMAT) return `is not a ${CHANGES_FORMAT} document`;
   const plain = (v: unknown) => typeof v === 'string' && VERSION.test(v);
   const named = (v: unknown) => typeof v === 'string' && (NAME.test(v) || /^[A-Za-z0-9_][A-Za-z0-9_.+~@-]*:[A-Za-z0-9_.-]+$/.test(v));
@@ -333,5 +332,6 @@ export function spdxJson(list: PackageList, image: { fingerprint: string; produc
       ...list.packages.map((_, i) => ({ spdxElementId: 'SPDXRef-Image', relationshipType: 'CONTAINS', relatedSpdxElement: `SPDXRef-Package-${i + 1}` })),
     ],
   };
-  return `${JSON.stringify(doc, null, 1)}\n`;
+  // Compact: read by tools, one per version (the package list's text form is the one people read).
+  return `${JSON.stringify(doc)}\n`;
 }

@@ -60,20 +60,43 @@ class Collector {
   }
 }
 
-/** dpkg's status file: stanzas of `Field: value`; only packages whose status says installed. */
+/** The dpkg fields a package list needs (the rest of a stanza, descriptions above all, is skipped unread). */
+const DPKG_FIELDS: Readonly<Record<string, 'name' | 'status' | 'version' | 'architecture' | 'source'>> = {
+  'Package:': 'name',
+  'Status:': 'status',
+  'Version:': 'version',
+  'Architecture:': 'architecture',
+  'Source:': 'source',
+};
+
+/**
+ * dpkg's status file: stanzas of `Field: value`, a blank line between them; only packages whose
+ * status says installed. One pass over the lines, looking only at the fields it needs.
+ */
 export function parseDpkgStatus(text: string, into = new Collector()): Collector {
-  for (const stanza of text.split(/\n[ \t]*\n/)) {
-    const fields: Record<string, string> = {};
-    for (const line of stanza.split('\n')) {
-      if (line.startsWith(' ') || line.startsWith('\t')) continue; // a continuation line
-      const colon = line.indexOf(':');
-      if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).trim();
+  let p: Partial<Record<'name' | 'status' | 'version' | 'architecture' | 'source', string>> = {};
+  const end = () => {
+    const status = p.status ?? '';
+    if (p.name !== undefined && / installed$/.test(status)) into.add({ ...p, source: p.source?.split(' ')[0] });
+    p = {};
+  };
+  for (let at = 0; at <= text.length;) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0) nl = text.length;
+    const first = text.charCodeAt(at);
+    const indented = first === 32 || first === 9;
+    if (nl === at || (indented && text.slice(at, nl).trim() === ''))
+      end(); // a blank line ends the stanza
+    else if (!indented) {
+      const colon = text.indexOf(':', at);
+      if (colon > at && colon < nl) {
+        const field = DPKG_FIELDS[text.slice(at, colon + 1)];
+        if (field) p[field] = text.slice(colon + 1, nl).trim();
+      }
     }
-    if (!fields.Package) continue;
-    if (!/\binstalled$/.test(fields.Status ?? '') || / (not-installed|config-files|half-installed)$/.test(fields.Status ?? '')) continue;
-    const source = fields.Source?.split(' ')[0];
-    into.add({ name: fields.Package, version: fields.Version, architecture: fields.Architecture, source });
+    at = nl + 1;
   }
+  end();
   return into;
 }
 
@@ -159,9 +182,9 @@ export function readPackages(captured: Readonly<Record<string, Captured>>, prefi
   try {
     const c =
       found.db === 'dpkg'
-        ? parseDpkgStatus(found.data.toString('utf8'))
+        ? parseDpkgStatus(found.data.toString('latin1'))
         : found.db === 'apk'
-          ? parseApkInstalled(found.data.toString('utf8'))
+          ? parseApkInstalled(found.data.toString('latin1'))
           : parseRpmSqlite(found.data);
     const packages = c.packages.sort(byName);
     return { list: { database: found.db, packages, ...(c.refused ? { refused: c.refused } : {}) } };

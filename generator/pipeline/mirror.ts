@@ -30,7 +30,7 @@ import { withoutCredentials } from '../util/url.js';
 import { count } from '../util/format.js';
 import { isManifestItem } from '../plan/manifests.js';
 import { squashfsPackages } from '../ingest/squashfs-packages.js';
-import { MANIFEST_FTYPES, parseChangesJson, parseManifestJson, type PackageList, type PackageScan } from '../formats/manifest.js';
+import { jsonOf, MANIFEST_FTYPES, parseChangesJson, parseManifestJson, type PackageList, type PackageScan } from '../formats/manifest.js';
 
 export interface MirrorOptions {
   /** Upstream base URLs. */
@@ -436,12 +436,7 @@ function manifestProblem(ftype: string, text: string): string | undefined {
     const p = parseChangesJson(text);
     return typeof p === 'string' ? p : undefined;
   }
-  if (ftype === MANIFEST_FTYPES.sbom) {
-    try {
-      return (JSON.parse(text) as { spdxVersion?: unknown }).spdxVersion === 'SPDX-2.3' ? undefined : 'is not an SPDX 2.3 document';
-    } catch {
-      return 'is not JSON';
-    }
-  }
+  if (ftype === MANIFEST_FTYPES.sbom)
+    return (jsonOf(text) as { spdxVersion?: unknown } | undefined)?.spdxVersion === 'SPDX-2.3' ? undefined : 'is not an SPDX 2.3 document';
   return /^(?:[A-Za-z0-9_][A-Za-z0-9_.+~@:-]*\t[A-Za-z0-9_.+~^:-]+\n)*$/.test(text) ? undefined : 'is not a package manifest (name<TAB>version lines)';
 }

@@ -19,7 +19,8 @@ export interface ManifestFile {
 export interface ManifestJob {
   product: string;
   version: string;
-  files: ManifestFile[];
+  /** The version's files, made when asked (a few tens of KiB each: made one version at a time, never all at once). */
+  files(): ManifestFile[];
 }
 
 /** The file name ending of each manifest ftype. */
@@ -74,14 +75,18 @@ export function planManifests(
       const dir = dirOf(v);
       if (own && dir && !v.items.some(isManifestItem)) {
         const iso = new Date(own.created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-        const files = [
-          file(dir, MANIFEST_FTYPES.manifest, manifestText(own.list)),
-          file(dir, MANIFEST_FTYPES.json, manifestJson(own.list, { fingerprint: own.image, architecture: p.arch })),
-          file(dir, MANIFEST_FTYPES.sbom, spdxJson(own.list, { fingerprint: own.image, product: p.key, version: v.key, os: p.os, created: iso })),
-        ];
-        if (before && before.list.database === own.list.database)
-          files.push(file(dir, MANIFEST_FTYPES.changes, changesJson(packageChanges(before, { version: v.key, image: own.image, list: own.list }))));
-        jobs.push({ product: p.key, version: v.key, files });
+        const from = before && before.list.database === own.list.database ? before : undefined;
+        const [version, product] = [v.key, p];
+        jobs.push({
+          product: p.key,
+          version: v.key,
+          files: () => [
+            file(dir, MANIFEST_FTYPES.manifest, manifestText(own.list)),
+            file(dir, MANIFEST_FTYPES.json, manifestJson(own.list, { fingerprint: own.image, architecture: product.arch })),
+            file(dir, MANIFEST_FTYPES.sbom, spdxJson(own.list, { fingerprint: own.image, product: product.key, version, os: product.os, created: iso })),
+            ...(from ? [file(dir, MANIFEST_FTYPES.changes, changesJson(packageChanges(from, { version, image: own.image, list: own.list })))] : []),
+          ],
+        });
       }
       if (known) before = { version: v.key, ...known };
     }

@@ -150,6 +150,12 @@ export async function peerCorpus(root: string, count: number, mib: number): Prom
 export async function splitProducts(root: string, products: number, versions = 3): Promise<string> {
   const images = path.join(root, `images-split-${products}`);
   const rootfs = await rootTarball('bench', 'xz');
+  await writeSplitProducts(images, products, versions, () => rootfs);
+  return images;
+}
+
+/** Writes `products` × `versions` split images (a folder per version: lxd.tar.xz and the root tarball `rootOf(version)`). */
+async function writeSplitProducts(images: string, products: number, versions: number, rootOf: (version: number) => Buffer): Promise<void> {
   for (let p = 0; p < products; p++) {
     for (let v = 0; v < versions; v++) {
       const dir = path.join(images, `p${p}`, `v${v}`);
@@ -158,10 +164,9 @@ export async function splitProducts(root: string, products: number, versions = 3
         path.join(dir, 'lxd.tar.xz'),
         await metadataTarball({ os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 }),
       );
-      await writeFile(path.join(dir, 'rootfs.tar.xz'), rootfs);
+      await writeFile(path.join(dir, 'rootfs.tar.xz'), rootOf(v));
     }
   }
-  return images;
 }
 
 /** The first `count` installed packages of this machine's dpkg status, with every version suffixed by `bump` (a later build of the image). */
@@ -184,17 +189,7 @@ export async function packagedProducts(root: string, products: number, versions 
       compress(await tarball([...markerRootfs('bench', './'), { name: './var/lib/dpkg/status', content: dpkgStatus(packages, v ? `+b${v}` : '') }]), 'xz'),
     ),
   );
-  for (let p = 0; p < products; p++) {
-    for (let v = 0; v < versions; v++) {
-      const dir = path.join(images, `p${p}`, `v${v}`);
-      await mkdir(dir, { recursive: true });
-      await writeFile(
-        path.join(dir, 'lxd.tar.xz'),
-        await metadataTarball({ os: `os${p % 50}`, release: `r${Math.floor(p / 50)}`, serial: `2026010${v + 1}_0000`, creationDate: 1767225600 + v * 86400 }),
-      );
-      await writeFile(path.join(dir, 'rootfs.tar.xz'), roots[v]!);
-    }
-  }
+  await writeSplitProducts(images, products, versions, (v) => roots[v]!);
   return images;
 }
 

@@ -255,26 +255,16 @@ describe('changes between versions', () => {
       ['3.0.15-1', '3.0.16-1'],
       ['0~', '0'],
     ];
-    for (const [a, b] of pairs) {
-      const ours = compareDebian(a!, b!);
-      const lt = (() => {
-        try {
-          execFileSync('dpkg', ['--compare-versions', a!, 'lt', b!]);
-          return true;
-        } catch {
-          return false;
-        }
-      })();
-      const eq = (() => {
-        try {
-          execFileSync('dpkg', ['--compare-versions', a!, 'eq', b!]);
-          return true;
-        } catch {
-          return false;
-        }
-      })();
-      assert.equal(ours, lt ? -1 : eq ? 0 : 1, `${a} vs ${b}`);
-    }
+    /** What dpkg itself says of `a OP b`. */
+    const dpkgSays = (a: string, op: 'lt' | 'eq', b: string) => {
+      try {
+        execFileSync('dpkg', ['--compare-versions', a, op, b]);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const [a, b] of pairs) assert.equal(compareDebian(a!, b!), dpkgSays(a!, 'lt', b!) ? -1 : dpkgSays(a!, 'eq', b!) ? 0 : 1, `${a} vs ${b}`);
   });
 
   it("rpm's order (checked against rpm's own rpmvercmp through rpmdev's --eval)", { skip: requirements(['rpm']) }, () => {
