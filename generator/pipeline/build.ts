@@ -397,7 +397,7 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
   if (!previous) plan = { ...plan, warnings: [...plan.warnings, ...(await republished(options.out, plan))] };
   for (const w of plan.warnings) reporter.warn(w);
 
-  const { plan: derivedPlan, deltas, lxc, manifests } = await deriveFiles(ctx, plan, publication, hashed);
+  const { plan: derivedPlan, deltas, lxc } = await deriveFiles(ctx, plan, publication, hashed);
   plan = derivedPlan;
   try {
     const result = await publish(ctx, {
@@ -416,6 +416,6 @@ async function planAndPublish(ctx: BuildContext, hashed: HashedImage[], ignored:
     await lxc?.prune();
     return result;
   } finally {
-    await Promise.all([deltas?.cleanup(), lxc?.cleanup(), manifests?.cleanup()]);
+    await Promise.all([deltas?.cleanup(), lxc?.cleanup()]);
   }
 }

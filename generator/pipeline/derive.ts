@@ -3,7 +3,7 @@
 
 import { BuildError, BuildFailed } from '../util/errors.js';
 import { derivedPath } from '../fingerprint/cache.js';
-import { type Plan, type PlannedFile } from '../plan/products.js';
+import { type Plan, type PlannedFile, type PlannedProduct } from '../plan/products.js';
 import { listedFiles, type Publication } from '../plan/publication.js';
 import { type HashedFile, type HashedImage } from '../ingest/model.js';
 import { planDeltas } from '../plan/deltas.js';
@@ -13,7 +13,7 @@ import { checkSqfs2tar, makeLxc, type LxcResult } from '../publish/lxc.js';
 import { count } from '../util/format.js';
 import type { BuildContext } from './context.js';
 import { planManifests } from '../plan/manifests.js';
-import { makeManifests, type ManifestResult } from '../publish/manifests.js';
+import { makeManifests } from '../publish/manifests.js';
 import { readPublishedLists } from './published-lists.js';
 import type { PackageList } from '../formats/manifest.js';
 
@@ -27,11 +27,11 @@ export async function deriveFiles(
   planned: Plan,
   publication: Publication,
   hashed: HashedImage[],
-): Promise<{ plan: Plan; deltas?: DeltaResult; lxc?: LxcResult; manifests?: ManifestResult }> {
+): Promise<{ plan: Plan; deltas?: DeltaResult; lxc?: LxcResult }> {
   const { options, reporter, settings, previous } = ctx;
   let plan = planned;
-  const manifests = await deriveManifests(ctx, plan, hashed);
-  if (manifests) plan = { ...plan, products: manifests.products, files: listedFiles(manifests.products) };
+  const described = await deriveManifests(ctx, plan, hashed);
+  if (described) plan = { ...plan, products: described, files: listedFiles(described) };
   const deltaJobs = settings.make.deltas ? planDeltas(plan.products, new Set(publication.added)) : [];
   let deltas: DeltaResult | undefined;
   if (deltaJobs.length) {
@@ -58,11 +58,11 @@ export async function deriveFiles(
           ctx.reporter.phase(`making LXC's files for ${name} (${n} of ${of}: its root filesystem as a tar, compressed with xz on every core)`),
       });
     } catch (e) {
-      await Promise.all([deltas?.cleanup(), manifests?.cleanup()]);
+      await deltas?.cleanup();
       throw e;
     }
     if (lxc.failed.length) {
-      await Promise.all([lxc.cleanup(), deltas?.cleanup(), manifests?.cleanup()]);
+      await Promise.all([lxc.cleanup(), deltas?.cleanup()]);
       throw new BuildFailed(
         lxc.failed.map(
           (f) =>
@@ -75,11 +75,11 @@ export async function deriveFiles(
     }
     plan = { ...plan, products: lxc.products, files: listedFiles(lxc.products) };
   }
-  return { plan, ...(deltas ? { deltas } : {}), ...(lxc ? { lxc } : {}), ...(manifests ? { manifests } : {}) };
+  return { plan, ...(deltas ? { deltas } : {}), ...(lxc ? { lxc } : {}) };
 }
 
 /** The package lists, SBOMs and changes of the versions whose images this run read, added as items. */
-async function deriveManifests(ctx: BuildContext, plan: Plan, hashed: HashedImage[]): Promise<ManifestResult | undefined> {
+async function deriveManifests(ctx: BuildContext, plan: Plan, hashed: HashedImage[]): Promise<PlannedProduct[] | undefined> {
   if (!ctx.settings.make.manifests) return undefined;
   const lists = new Map<string, PackageList>(ctx.mirrored?.lists ?? []);
   for (const h of hashed) if (h.packages && 'list' in h.packages) lists.set(h.fingerprint, h.packages.list);

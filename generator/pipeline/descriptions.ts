@@ -17,7 +17,12 @@ const LIMIT = 64 * 1024 * 1024;
 
 async function textOf(f: PlannedFile, previous: TreeSource | undefined): Promise<string | null> {
   if (f.size > LIMIT) return null;
-  const text = f.origin.kind === 'input' ? await readFile(f.origin.path, 'utf8') : ((await previous?.readText(f.path, LIMIT)) ?? null);
+  const text =
+    f.origin.kind === 'made'
+      ? f.origin.bytes().toString('utf8')
+      : f.origin.kind === 'input'
+        ? await readFile(f.origin.path, 'utf8')
+        : ((await previous?.readText(f.path, LIMIT)) ?? null);
   if (text === null) return null;
   const bytes = Buffer.from(text, 'utf8');
   return bytes.length === f.size && createHash('sha256').update(bytes).digest('hex') === f.sha256 ? text : null;

@@ -17,7 +17,11 @@ export type Client = 'lxd' | 'incus';
  * Where a planned file's bytes come from: an input file (with the identity it was found and
  * hashed under, when known), or the previously published tree.
  */
-export type FileOrigin = { kind: 'input'; path: string; rel: string; dev?: number; ino?: number } | { kind: 'previous' };
+export type FileOrigin =
+  | { kind: 'input'; path: string; rel: string; dev?: number; ino?: number }
+  | { kind: 'previous' }
+  /** A small file this build makes (a package list, an SBOM): its bytes, made again when written. */
+  | { kind: 'made'; rel: string; bytes(): Buffer };
 
 /** A file placed in the output tree. */
 export interface PlannedFile {

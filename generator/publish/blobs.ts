@@ -10,7 +10,7 @@ import type { PlannedFile } from '../plan/products.js';
 import type { HashMemo, TreeSource } from '../source/source.js';
 import type { Reporter } from '../util/reporter.js';
 import { mapLimit } from '../util/concurrency.js';
-import { linkSync, sameFile, type Identity } from '../util/fs.js';
+import { createFileSync, linkSync, sameFile, type Identity } from '../util/fs.js';
 
 export interface PlaceStats {
   linked: number;
@@ -61,6 +61,14 @@ function linkInput(origin: InputOrigin, dest: string, stats: PlaceStats, dirs: S
   return true;
 }
 
+/** A file this build makes, written (synchronously: thousands of small ones). */
+function writeMade(bytes: Buffer, dest: string, size: number, stats: PlaceStats): void {
+  if (bytes.length !== size) throw new Error(`${dest}: made ${bytes.length} bytes, planned ${size}`);
+  createFileSync(dest, bytes);
+  stats.copied++;
+  stats.bytesCopied += size;
+}
+
 /** An input that could not be linked, copied (reflink where the file system can). */
 async function copyInput(origin: InputOrigin, dest: string, size: number, stats: PlaceStats): Promise<void> {
   await copyFile(origin.path, dest, constants.COPYFILE_FICLONE);
@@ -90,8 +98,13 @@ export async function placeFiles(
   const total = fromPrevious.reduce((n, f) => n + f.size, 0);
   let done = 0;
   const made = new Set<string>();
-  // Inputs are linked first, one after another; the rest (copies, the previous tree's files) after.
-  const rest = files.filter((f) => f.origin.kind !== 'input' || !linkInput(f.origin, insideRoot(root, f.path), stats, made, held.get(f.path), touched));
+  // Files this build makes are written, and inputs linked, first, one after another; the rest
+  // (copies, the previous tree's files) after.
+  for (const f of files) if (f.origin.kind === 'made') writeMade(f.origin.bytes(), insideRoot(root, f.path), f.size, stats);
+  const rest = files.filter(
+    (f) =>
+      f.origin.kind === 'previous' || (f.origin.kind === 'input' && !linkInput(f.origin, insideRoot(root, f.path), stats, made, held.get(f.path), touched)),
+  );
   const dirs = new Map<string, Promise<unknown>>();
   // Many copies and downloads in flight: file-system and network latency, not CPU, bound them.
   const results = await mapLimit(rest, 64, async (f) => {
@@ -104,6 +117,7 @@ export async function placeFiles(
       await making;
     }
     if (f.origin.kind === 'input') return copyInput(f.origin, dest, f.size, stats);
+    if (f.origin.kind === 'made') return; // (written above)
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
     const how = await previous.place(f.path, dest, f, memo, there);
     if (how !== 'kept' && there) touch(touched, there);

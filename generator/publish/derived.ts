@@ -2,6 +2,7 @@
 // a planned file as a local path (an input as it is, a previous tree's file placed in the
 // stage's scratch folder first), and the products with what a stage made added to its versions.
 
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PlannedFile, PlannedProduct, PlannedVersion } from '../plan/products.js';
 import type { TreeSource } from '../source/source.js';
@@ -10,6 +11,11 @@ import type { TreeSource } from '../source/source.js';
 export function localFiles(previous: TreeSource | undefined, scratch: string) {
   return async (f: PlannedFile, name: string): Promise<string> => {
     if (f.origin.kind === 'input') return f.origin.path;
+    if (f.origin.kind === 'made') {
+      const made = path.join(scratch, name);
+      await writeFile(made, f.origin.bytes());
+      return made;
+    }
     if (!previous) throw new Error(`${f.path}: a file of the previous tree, but no previous tree was given`);
     const dest = path.join(scratch, name);
     await previous.place(f.path, dest, f);

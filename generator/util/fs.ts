@@ -1,6 +1,7 @@
 // File-system helpers shared by the writer and the tree reader.
 
-import { constants, linkSync as fsLinkSync, type Stats } from 'node:fs';
+import { constants, linkSync as fsLinkSync, mkdirSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import path from 'node:path';
 import { copyFile, link, lstat, mkdir } from 'node:fs/promises';
 import { UsageError } from './errors.js';
 
@@ -24,6 +25,24 @@ export async function linkOrCopy(from: string, dest: string): Promise<'linked' |
  * Hard-links `from` to `dest` synchronously (see linkOrCopy): false when the file systems or the
  * file system do not allow it, and a copy is needed.
  */
+/**
+ * Creates `full` holding `data`, synchronously, never writing through what is there: O_EXCL
+ * fails on anything at the path, even a link, which is then removed; a missing folder is made.
+ * Each is done only when the first try says so (most folders exist, most paths are free).
+ */
+export function createFileSync(full: string, data: string | Uint8Array): void {
+  const write = () => writeFileSync(full, data, { flag: 'wx' });
+  try {
+    write();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(path.dirname(full), { recursive: true });
+    else if (code === 'EEXIST') rmSync(full, { force: true });
+    else throw e;
+    write();
+  }
+}
+
 export function linkSync(from: string, dest: string): boolean {
   try {
     fsLinkSync(from, dest);

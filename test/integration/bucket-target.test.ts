@@ -15,12 +15,12 @@ import { requirements } from '../support/require.js';
 import { startMoto, type MotoBucket } from '../support/moto.js';
 import { startS3 } from '../support/s3.js';
 import { tempDir } from '../support/tmp.js';
-import { put, unifiedTarball } from '../support/images.js';
+import { compress, metadataYaml, put, tarball, unifiedTarball } from '../support/images.js';
 
 const skip = requirements(['moto_server']);
 
 interface Tree {
-  products: Record<string, { versions: Record<string, { items: Record<string, { path: string }> }> }>;
+  products: Record<string, { versions: Record<string, { items: Record<string, { path: string; ftype?: string }> }> }>;
 }
 
 async function treeOf(m: MotoBucket, prefix: string): Promise<Tree> {
@@ -48,6 +48,43 @@ describe('--target bucket', { skip }, () => {
   });
   after(async () => {
     await m?.stop();
+  });
+
+  it('an image with a package database: its manifest files (made by the build, never on disk before) uploaded, listed, verified, and read by diff from the bucket', async (t) => {
+    const work = await tempDir(t);
+    const prefix = 'manifests/';
+    const dir = path.join(work, 'pub');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'staticstreams.yaml'), `targets: [bucket]\n${m.yaml({ prefix })}`);
+    for (const [serial, version] of [
+      ['20261101_00:00', '1.0'],
+      ['20261102_00:00', '1.1'],
+    ] as const) {
+      const status = `Package: demo\nStatus: install ok installed\nArchitecture: amd64\nVersion: ${version}\n`;
+      await put(
+        path.join(dir, `images/${serial.slice(0, 8)}.tar.gz`),
+        compress(
+          await tarball([
+            { name: 'metadata.yaml', content: metadataYaml({ os: 'pkgos', release: '1', serial }) },
+            { name: 'rootfs/' },
+            { name: 'rootfs/sbin/init', content: '#!/bin/sh\n', mode: 0o755 },
+            { name: 'rootfs/var/lib/dpkg/status', content: status },
+          ]),
+          'gzip',
+        ),
+      );
+      const r = await publish(dir, m.env, ['--no-site']);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const tree = await treeOf(m, prefix);
+    const items = Object.values(tree.products['pkgos:1:amd64:default']!.versions).flatMap((v) => Object.values(v.items) as { path: string; ftype?: string }[]);
+    assert.equal(items.filter((i) => i.ftype === 'manifest.json').length, 2);
+    for (const i of items) assert.equal((await fetch(`${m.publicUrl}/${prefix}${i.path}`)).status, 200, i.path);
+    const v = await runCli(['verify', `${m.publicUrl}/${prefix}`], { cwd: work, env: m.env });
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    const diff = await runCli(['diff', `${m.publicUrl}/${prefix}`, 'pkgos/1', '20261101_00:00', '20261102_00:00'], { cwd: work, env: m.env });
+    assert.equal(diff.status, 0, diff.stderr);
+    assert.ok(diff.stdout.includes('demo 1.0 → 1.1'), diff.stdout);
   });
 
   for (const [n, site] of [

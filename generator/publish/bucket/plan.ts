@@ -35,7 +35,7 @@ export function planBucketSync(
     kept.add(f.path);
     const size = existing.get(bucketKey(settings, f.path));
     if (size === undefined) plan.upload.push(f);
-    else if (f.origin.kind === 'input') (size === f.size ? plan.confirm : plan.upload).push(f);
+    else if (f.origin.kind !== 'previous') (size === f.size ? plan.confirm : plan.upload).push(f);
     else if (size === f.size) plan.present.push(f);
     else {
       plan.problems.push(

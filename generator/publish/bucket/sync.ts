@@ -3,7 +3,7 @@
 // upload, and deletes expired files. Runs before the static output is swapped in, so a failure
 // publishes nothing.
 
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectStorageSettings } from '../../config/config.js';
 import { BuildError, BuildFailed } from '../../util/errors.js';
@@ -68,7 +68,7 @@ export async function syncBucket(bucket: Bucket, opts: SyncOptions): Promise<{ s
       else {
         if (head)
           reporter.warn(
-            `${bucket.label}${f.path} holds other bytes${sha256 ? ` (sha256 ${sha256})` : ''}: replacing them with ${f.origin.kind === 'input' ? f.origin.rel : f.path}`,
+            `${bucket.label}${f.path} holds other bytes${sha256 ? ` (sha256 ${sha256})` : ''}: replacing them with ${f.origin.kind === 'previous' ? f.path : f.origin.rel}`,
           );
         upload.push(f);
       }
@@ -86,7 +86,11 @@ export async function syncBucket(bucket: Bucket, opts: SyncOptions): Promise<{ s
       let from: string;
       let temporary = false;
       if (f.origin.kind === 'input') from = f.origin.path;
-      else {
+      else if (f.origin.kind === 'made') {
+        from = path.join(opts.scratch, String(n++));
+        await writeFile(from, f.origin.bytes());
+        temporary = true;
+      } else {
         // Listed by the previous tree but not in the bucket (it was published without object storage).
         if (!opts.previous)
           throw new BuildError(

@@ -6,10 +6,10 @@
 import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { insideRoot } from '../blobs.js';
 import { clearSpare, surveySpare, type SpareEntry } from './spare.js';
-import type { Identity } from '../../util/fs.js';
+import { createFileSync, type Identity } from '../../util/fs.js';
 import { onInterrupt, uninterruptible } from './cleanup.js';
 import { alive } from './lock.js';
 
@@ -119,23 +119,8 @@ export class StagedOutput {
    * through the thread pool. A path given twice is written once, with its last text.
    */
   writeTexts(texts: Iterable<readonly [string, string | Uint8Array]>): void {
-    for (const [rel, text] of new Map(texts)) {
-      const full = insideRoot(this.dir, rel);
-      // Created, never written through: O_EXCL fails on anything at the path, even a link. Most
-      // folders exist (the image files' ones), and most paths are free (a reused spare holds only
-      // image files): each is made, or cleared, only when the first try says so.
-      const write = () => writeFileSync(full, text, { flag: 'wx' });
-      try {
-        write();
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') mkdirSync(path.dirname(full), { recursive: true });
-        else if (code === 'EEXIST')
-          rmSync(full, { force: true }); // e.g. an image file linked from an input
-        else throw e;
-        write();
-      }
-    }
+    // Created, never written through (a reused spare may hold an image file linked from an input there).
+    for (const [rel, text] of new Map(texts)) createFileSync(insideRoot(this.dir, rel), text);
   }
   /**
    * Swaps the staged folder in place of the output. The replaced tree is kept as the spare when
