@@ -15,7 +15,7 @@ import { incusSimplestreamsTree, maintainerTree } from '../support/peer-trees.js
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
-import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { CLIENTS, clientRequirements, readInContainer } from '../support/clients.js';
 import { build } from '../../generator/index.js';
 
 const sha256 = (...parts: Buffer[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
@@ -121,9 +121,9 @@ for (const tree of TREES) {
           const listed = (JSON.parse(run(['image', 'list', `${remote}:`, '--format', 'json'])) as { fingerprint: string }[]).map((i) => i.fingerprint).sort();
           assert.deepEqual(listed, [...made.all, fresh].sort(), 'every adopted image and the new one');
           run(['launch', `${remote}:${made.container.fp}`, containers[0]!]);
-          assert.equal(run(['exec', containers[0]!, '--', 'cat', '/marker']).trim(), made.container.marker);
+          assert.equal(readInContainer(client, containers[0]!, '/marker').trim(), made.container.marker);
           run(['launch', `${remote}:${made.os}/${made.release}`, containers[1]!]);
-          assert.equal(run(['exec', containers[1]!, '--', 'cat', '/marker']).trim(), 'new-after-adoption', 'the alias follows the new version');
+          assert.equal(readInContainer(client, containers[1]!, '/marker').trim(), 'new-after-adoption', 'the alias follows the new version');
           run(['image', 'copy', `${remote}:${made.vm}`, 'local:']);
           assert.match(run(['image', 'info', `local:${made.vm}`]), /Type: virtual-machine/);
         } finally {

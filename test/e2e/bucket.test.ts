@@ -14,7 +14,7 @@ import { busyboxRootfs, compress, metadataYaml, put, tarball, unifiedTarball } f
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
-import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { CLIENTS, clientRequirements, readInContainer } from '../support/clients.js';
 import { requirements } from '../support/require.js';
 import { startMoto, type MotoBucket } from '../support/moto.js';
 import { runCli } from '../support/cli.js';
@@ -118,7 +118,7 @@ describe('--target bucket: four publishers at once, nginx in front of the bucket
         const listed = JSON.parse(client.run(['image', 'list', `${remote}:`, '--format', 'json'])) as { properties: Record<string, string> }[];
         assert.deepEqual(listed.map((i) => i.properties.os).sort(), [`alpha${id}`, `bb${id}`, `beta${id}`, `gamma${id}`]);
         client.run(['launch', `${remote}:bb${id}/1`, container]);
-        assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), `bucket ${id}`);
+        assert.equal(readInContainer(client, container, '/marker').trim(), `bucket ${id}`);
         client.run(['remote', 'add', mirror, `${base}/mirror`, '--protocol', 'simplestreams']);
         assert.ok((JSON.parse(client.run(['image', 'list', `${mirror}:`, '--format', 'json'])) as unknown[]).length >= 5);
       } finally {

@@ -17,7 +17,7 @@ import { requirements } from '../support/require.js';
 import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { buildForHosts, HOSTS } from '../support/hosts.js';
-import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
+import { CLIENTS, clientRequirements, type Client, readInContainer } from '../support/clients.js';
 import { startS3, type LocalBucket } from '../support/s3.js';
 import { createHash } from 'node:crypto';
 import { type Catalog, configSchema, type Config } from '../../generator/index.js';
@@ -210,11 +210,7 @@ describe('CDN delivery with real servers and real LXD and Incus', { skip }, () =
             deleteLocal(client, fps.amd64.fingerprint);
             deleteLocal(client, bootable.fingerprint);
             client.run(['launch', `${remote}:busybox/1.36`, container]);
-            assert.equal(
-              client.run(['exec', container, '--', 'cat', '/marker']).trim(),
-              'staticstreams-sample',
-              `${client.label} launched through the redirect`,
-            );
+            assert.equal(readInContainer(client, container, '/marker').trim(), 'staticstreams-sample', `${client.label} launched through the redirect`);
             client.cleanup([
               ['delete', '--force', container],
               ['image', 'delete', `local:${bootable.fingerprint}`],

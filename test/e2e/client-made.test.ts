@@ -15,7 +15,7 @@ import { requirements } from '../support/require.js';
 import { ensureTestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startServe } from '../support/servers.js';
-import { CLIENTS, type Client } from '../support/clients.js';
+import { CLIENTS, type Client, readInContainer } from '../support/clients.js';
 import { build } from '../../generator/index.js';
 
 const skip = requirements([...CLIENTS.flatMap((c) => c.tools), 'openssl', 'update-ca-certificates'], { root: true });
@@ -143,7 +143,7 @@ describe('images made by the clients (publish + export) round-trip through both 
         const container = `ss-made-${id}-${image.name}`;
         containers.push([client, container]);
         client.run(['launch', `${remote}:${image.fingerprint}`, container]);
-        assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), image.marker, `${client.label} runs ${image.name}`);
+        assert.equal(readInContainer(client, container, '/marker').trim(), image.marker, `${client.label} runs ${image.name}`);
         client.cleanup([
           ['delete', '--force', container],
           ['image', 'delete', image.fingerprint],

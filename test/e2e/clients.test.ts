@@ -18,7 +18,7 @@ import { busyboxRootfs, compress, metadataTarball, metadataYaml, put, squashfs, 
 import { ensureTestTls } from '../support/tls.js';
 import { startNginx } from '../support/nginx.js';
 import type { RunningServer } from '../support/server-process.js';
-import { CLIENTS, clientRequirements } from '../support/clients.js';
+import { CLIENTS, clientRequirements, readInContainer } from '../support/clients.js';
 import { build, DEFAULT_CONFIG, verifyTree } from '../../generator/index.js';
 import type { Catalog } from '../../generator/formats/catalog.js';
 import { verifyCommands } from '../../site/src/lib/commands.js';
@@ -203,7 +203,7 @@ for (const client of CLIENTS) {
     it('launches a container from the alias and reads the marker file inside it', () => {
       lxc(['launch', `${remote}:busybox/1.36`, container]);
       copied.push(expected.squashfsV2!);
-      const marker = lxc(['exec', container, '--', 'cat', '/marker']).trim();
+      const marker = readInContainer(client, container, '/marker').trim();
       assert.equal(marker, 'staticstreams-v2');
     });
   });

@@ -20,7 +20,7 @@ import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, serverProcess, type RunningServer } from '../support/server-process.js';
 import { startNginx } from '../support/nginx.js';
 import { startCaddy, startWrangler } from '../support/servers.js';
-import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
+import { CLIENTS, clientRequirements, type Client, readInContainer } from '../support/clients.js';
 import type { Catalog } from '../../generator/index.js';
 
 const skip = requirements(['nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
@@ -138,7 +138,7 @@ describe('a private tree on real nginx, Caddy, Cloudflare Pages (workerd) and se
           if (label === 'nginx')
             it('launches a container from the private remote (its files fetched with the credentials)', () => {
               client.run(['launch', `${remote}:busybox/1.36`, container]);
-              assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), 'staticstreams-sample');
+              assert.equal(readInContainer(client, container, '/marker').trim(), 'staticstreams-sample');
             });
         });
       }

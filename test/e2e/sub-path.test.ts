@@ -19,7 +19,7 @@ import { ensureTestTls, type TestTls } from '../support/tls.js';
 import { freePort, type RunningServer } from '../support/server-process.js';
 import { startNginx } from '../support/nginx.js';
 import { startCaddy, startServe, startWrangler } from '../support/servers.js';
-import { CLIENTS, clientRequirements, type Client } from '../support/clients.js';
+import { CLIENTS, clientRequirements, type Client, readInContainer } from '../support/clients.js';
 import { build, type Catalog } from '../../generator/index.js';
 
 const skip = requirements(['nginx', 'caddy', 'curl', 'openssl', 'update-ca-certificates'], { root: true });
@@ -156,7 +156,7 @@ describe('a tree under a path of an existing site, on four real hosts', { skip }
           if (label.startsWith('nginx'))
             it('launches a container from the remote under the path', () => {
               client.run(['launch', `${remote}:busybox/1.36`, container]);
-              assert.equal(client.run(['exec', container, '--', 'cat', '/marker']).trim(), 'staticstreams-sample');
+              assert.equal(readInContainer(client, container, '/marker').trim(), 'staticstreams-sample');
             });
         });
       }

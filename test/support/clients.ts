@@ -126,10 +126,10 @@ export function clientRequirements(client: Client, tools: string[]): string | fa
 }
 
 /**
- * A file inside a container just launched, read with `exec … cat`. Seen once with Incus in a full
- * run (2026-12-07): the first exec right after `launch` printed nothing and exited 0 while the
- * container was still starting; the same read a moment later printed the file. An empty answer is
- * asked again a few times before it counts.
+ * A file inside a container just launched, read with `exec … cat`. Seen with Incus in two full
+ * runs (2026-12-07, the mirror and the sub-path tests): the first exec right after `launch`
+ * printed nothing and exited 0 while the container was still starting; the same read a moment
+ * later printed the file. An empty answer is asked again a few times before it counts.
  */
 export function readInContainer(client: Client, container: string, file: string): string {
   for (let attempt = 0; ; attempt++) {
