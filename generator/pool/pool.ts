@@ -10,22 +10,9 @@ import type { Classified } from '../ingest/classify.js';
 import type { Compression } from '../ingest/detect.js';
 import { WHOLE_FILE_LIMIT } from '../ingest/limits.js';
 import type { FoundFile } from '../ingest/find.js';
-import type { Reply, Task } from './worker.js';
-import type { PackageScan } from '../formats/manifest.js';
+import type { HashResult, Reply, Task } from './worker.js';
 
-export interface HashResult {
-  /** sha256 of the files read one after another ('' for a read that only checks). */
-  sha256: string;
-  /** With `prefixed`: sha256(prefixed ‖ files), from the same read of the files. */
-  combined?: string;
-  /** With `prefixed`: the bytes read of it. */
-  prefixedSize?: number;
-  sizes: number[];
-  /** With `watch`: the entry types the tar walk saw at those paths (see ingest/wholeness TarEnd). */
-  watched?: { seen: Record<string, string>; odd: boolean };
-  /** With `packages`: what the root filesystem's package database lists. */
-  packages?: PackageScan;
-}
+export type { HashResult } from './worker.js';
 
 export interface HashOptions {
   /** Hears of the bytes as they are read. */

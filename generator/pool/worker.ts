@@ -16,6 +16,21 @@ import { ArchiveProblem, WholenessCheck } from '../ingest/wholeness.js';
 import { packageDbPaths, readPackages } from '../ingest/packages.js';
 import type { PackageScan } from '../formats/manifest.js';
 
+/** What a hash task gives (see pool.hash). */
+export interface HashResult {
+  /** sha256 of the files read one after another ('' for a read that only checks). */
+  sha256: string;
+  /** With `prefixed`: sha256(prefixed ‖ files), from the same read of the files. */
+  combined?: string;
+  /** With `prefixed`: the bytes read of it. */
+  prefixedSize?: number;
+  sizes: number[];
+  /** With `watch`: the entry types the tar walk saw at those paths (see ingest/wholeness TarEnd). */
+  watched?: { seen: Record<string, string>; odd: boolean };
+  /** With `packages`: what the root filesystem's package database lists. */
+  packages?: PackageScan;
+}
+
 export type Task =
   /** `check`: the first file is a tarball with this compression, to be proven whole as it is read. */
   /** `prefixed`: a second hash of that file's bytes then the files' (`combined`); `hashless`: only the check. */
@@ -36,16 +51,7 @@ export type Task =
   | { kind: 'batch'; id: number; tasks: Task[] };
 
 export type Reply =
-  | {
-      id: number;
-      kind: 'hashed';
-      sha256: string;
-      combined?: string;
-      prefixedSize?: number;
-      sizes: number[];
-      watched?: { seen: Record<string, string>; odd: boolean };
-      packages?: PackageScan;
-    }
+  | ({ id: number; kind: 'hashed' } & HashResult)
   /** `combined`: "meta path\0rootfs path" → sha256(meta ‖ rootfs) of neighbours read whole in the batch. */
   | { id: number; kind: 'batch'; replies: Reply[]; combined: Record<string, string> }
   | { id: number; kind: 'classified'; value: Classified }
